@@ -1,0 +1,3 @@
+"""ketaread: a terminal reader for educational feeds, with references and a glossary."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,124 @@
+"""Make hostile text safe to store and show: control sequences, bidi tricks, HTML, URLs.
+
+Everything read from a feed or a file passes through here before it is stored.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+# ESC-introduced sequences: CSI (ESC [ ... final), OSC / DCS / SOS / PM / APC
+# (ESC ] ... terminated by BEL or ST), and two-character escapes (ESC x).
+_ESCAPE_SEQUENCE = re.compile(
+    r"""
+    \x1b\[[0-?]*[ -/]*[@-~]?                 # CSI
+    | \x1b[\]PX^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?  # OSC, DCS, SOS, PM, APC
+    | \x1b[ -/]*[0-~]?                       # other ESC sequences
+    | \x9b[0-?]*[ -/]*[@-~]?                 # 8-bit CSI
+    | [\x90\x9d\x98\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?  # 8-bit string controls
+    """,
+    re.VERBOSE,
+)
+
+# C0 controls except tab and newline, DEL, C1 controls, bidi embeddings, overrides
+# and isolates, directional marks, zero-width characters and the BOM.
+_CONTROL_CHARS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
+_WHITESPACE_RUN = re.compile(r"\s+")
+
+
+def clean_text(text: str | None) -> str:
+    """Remove terminal control sequences and invisible control characters.
+
+    Line breaks and tabs are kept; CR LF and lone CR become LF so that a
+    carriage return can never overwrite what is already on a line.
+    """
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x1b" in text or any("\x80" <= ch <= "\x9f" for ch in text):
+        text = _ESCAPE_SEQUENCE.sub("", text)
+    return _CONTROL_CHARS.sub("", text)
+
+
+def clean_line(text: str | None, limit: int = 500) -> str:
+    """Clean text meant for one line (titles, authors, tags): whitespace folded, length bounded."""
+    line = _WHITESPACE_RUN.sub(" ", clean_text(text)).strip()
+    if len(line) > limit:
+        line = line[: limit - 1].rstrip() + "…"
+    return line
+
+
+_ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dfn",
+    "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp",
+    "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th",
+    "thead", "time", "tr", "u", "ul", "var", "section", "article", "aside", "header",
+    "footer", "main", "nav",
+}
+_ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "id", "name"},
+    "img": {"src", "alt", "title"},
+    "li": {"id", "value"},
+    "ol": {"start"},
+    "sup": {"id"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+    "h1": {"id"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
+    "p": {"id"}, "section": {"id"}, "div": {"id"}, "span": {"id"},
+}
+_DROPPED_WITH_CONTENT = {"script", "style", "template", "noscript", "iframe", "object", "svg"}
+MAX_HTML_CHARS = 2_000_000
+"""Bodies longer than this are cut before sanitising; no real article comes close."""
+
+
+def clean_html(html: str | None) -> str:
+    """Sanitise feed HTML to a safe subset, with control characters removed."""
+    if not html:
+        return ""
+    import nh3  # deferred: only refreshes need it
+
+    html = clean_text(html[:MAX_HTML_CHARS])
+    cleaned = nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        clean_content_tags=_DROPPED_WITH_CONTENT,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel=None,
+    )
+    # Character references such as &#27; are decoded by the sanitiser: clean again.
+    return clean_text(cleaned)
+
+
+_UNSAFE_URL_CHARS = re.compile(r"[\s\"'`<>\\^{}|]|\$\(")
+
+
+def openable_url(url: str) -> tuple[bool, str]:
+    """Decide whether a link may be opened or copied: (ok, reason when refused).
+
+    Only absolute http(s) URLs with a host and no shell-significant or
+    whitespace characters pass.
+    """
+    if not url:
+        return False, "the link is empty"
+    if url != url.strip() or url.startswith("-"):
+        return False, "the link starts with a space or a dash"
+    if _CONTROL_CHARS.search(url) or "\n" in url or "\t" in url:
+        return False, "the link contains control characters"
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False, "the link is not a valid URL"
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        shown = scheme or "relative"
+        return False, f"only http and https links open ({shown}: links are refused)"
+    if not parts.hostname:
+        return False, "the link has no host"
+    if _UNSAFE_URL_CHARS.search(url):
+        return False, "the link contains spaces, quotes or shell characters"
+    return True, ""

@@ -1,0 +1,97 @@
+"""Plain data shared by the core and the UI. No I/O, no Textual."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class ParsedArticle:
+    """One article as parsed from a feed or a file, cleaned, not yet stored."""
+
+    uid: str
+    """Stable identity within its feed: guid, else link, else a content hash."""
+    title: str
+    link: str = ""
+    author: str = ""
+    published: float | None = None
+    """UTC epoch seconds, or None when missing or not believable."""
+    tags: list[str] = field(default_factory=list)
+    html: str = ""
+    """Sanitised HTML body (or summary when the feed has no full content)."""
+    base_url: str = ""
+    """Base for resolving relative links in `html` (xml:base, feed URL or file URL)."""
+
+
+@dataclass(slots=True)
+class ParsedFeed:
+    """A parsed document: a feed with its items, or a folder's loose articles."""
+
+    location: str
+    """Where it was read from: a file path, a folder path or a URL."""
+    title: str
+    link: str = ""
+    kind: str = "feed"
+    """'feed' for RSS/Atom/RDF documents, 'articles' for standalone article files."""
+    articles: list[ParsedArticle] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Recoverable problems (malformed XML that still parsed, items dropped)."""
+
+
+@dataclass(slots=True, frozen=True)
+class ArticleRow:
+    """A stored article as the article list shows it (no body)."""
+
+    id: int
+    key: str
+    """Public id: the hex string `ketaread list` prints and `show` accepts."""
+    title: str
+    link: str
+    feed_id: int
+    feed_title: str
+    author: str
+    published: float | None
+    read: bool
+    starred: bool
+
+
+@dataclass(slots=True)
+class ArticleDetail:
+    """A stored article with its body and tags, for the article pane and `show`."""
+
+    row: ArticleRow
+    tags: list[str]
+    html: str
+    base_url: str
+    markdown: str | None
+    """Cached Markdown rendering, or None when never rendered."""
+
+
+@dataclass(slots=True, frozen=True)
+class FeedInfo:
+    """A stored feed with its state and counts, for the sidebar and `sources`."""
+
+    id: int
+    source: str
+    location: str
+    title: str
+    kind: str
+    total: int
+    unread: int
+    checked_at: float | None
+    updated_at: float | None
+    error: str | None
+    error_at: float | None
+    warning: str | None
+    gone: bool
+
+
+@dataclass(slots=True, frozen=True)
+class TagInfo:
+    """A tag (feed category or user tag) with its counts."""
+
+    id: int
+    key: str
+    name: str
+    count: int
+    unread: int
