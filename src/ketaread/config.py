@@ -1,0 +1,126 @@
+"""The config file: which sources to read, with their titles and user tags. No Textual."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ketaread.core.clean import clean_line
+from ketaread.locations import sample_feeds_dir
+
+TERM_MARKING_MODES = ("first", "every", "off")
+
+
+class ConfigError(Exception):
+    """The config file cannot be read or is not valid."""
+
+
+@dataclass(slots=True)
+class SourceConfig:
+    """One configured source: a path, a folder or an http(s) URL."""
+
+    location: str
+    title: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Config:
+    """The whole config file."""
+
+    path: Path
+    sources: list[SourceConfig] = field(default_factory=list)
+    exists: bool = True
+    """False when no file exists and the bundled sample feeds stand in."""
+    mark_terms: str = "first"
+    """Mark glossary terms at their first occurrence per section, every occurrence, or off."""
+
+    def find(self, location: str) -> SourceConfig | None:
+        """The configured source at `location` (normalised), if any."""
+        wanted = normalise_location(location)
+        return next((s for s in self.sources if s.location == wanted), None)
+
+
+def is_url(location: str) -> bool:
+    """True for http(s) URLs."""
+    return location.lower().startswith(("http://", "https://"))
+
+
+def normalise_location(location: str) -> str:
+    """URLs stay as written; local paths become absolute (without resolving symlinks)."""
+    location = location.strip()
+    if is_url(location):
+        return location
+    if location.lower().startswith("file://"):
+        location = location[len("file://") :]
+    return str(Path(location).expanduser().absolute())
+
+
+def default_config(path: Path) -> Config:
+    """The stand-in used when there is no config file: the bundled sample feeds."""
+    return Config(
+        path=path,
+        sources=[SourceConfig(location=str(sample_feeds_dir()), title=None, tags=[])],
+        exists=False,
+    )
+
+
+def load_config(path: Path) -> Config:
+    """Read the config file at `path`; with no file, the sample feeds stand in."""
+    if not path.exists():
+        return default_config(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read the config file ({error})") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from error
+    sources: list[SourceConfig] = []
+    for index, entry in enumerate(data.get("source", []), start=1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("location"), str):
+            raise ConfigError(f"{path}: [[source]] number {index} needs a location string")
+        tags = entry.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise ConfigError(f"{path}: tags of {entry['location']!r} must be a list of strings")
+        title = entry.get("title")
+        sources.append(
+            SourceConfig(
+                location=normalise_location(entry["location"]),
+                title=clean_line(title) if isinstance(title, str) and title.strip() else None,
+                tags=[clean_line(t) for t in tags if clean_line(t)],
+            )
+        )
+    reader = data.get("reader", {})
+    mark_terms = reader.get("mark_terms", "first") if isinstance(reader, dict) else "first"
+    if mark_terms not in TERM_MARKING_MODES:
+        raise ConfigError(
+            f"{path}: reader.mark_terms must be one of {', '.join(TERM_MARKING_MODES)}"
+        )
+    return Config(path=path, sources=sources, exists=True, mark_terms=mark_terms)
+
+
+def save_config(config: Config) -> None:
+    """Write the config file atomically (a temporary file renamed over the old one)."""
+    import tomli_w
+
+    document: dict[str, object] = {
+        "reader": {"mark_terms": config.mark_terms},
+        "source": [
+            {
+                "location": s.location,
+                **({"title": s.title} if s.title else {}),
+                **({"tags": s.tags} if s.tags else {}),
+            }
+            for s in config.sources
+        ],
+    }
+    config.path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = config.path.with_suffix(".toml.tmp")
+    temporary.write_text(
+        "# ketaread sources. Edit freely, or use `ketaread add` / `ketaread remove`.\n"
+        + tomli_w.dumps(document),
+        encoding="utf-8",
+    )
+    temporary.replace(config.path)
+    config.exists = True

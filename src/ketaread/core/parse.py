@@ -1,0 +1,379 @@
+"""Turn bytes into cleaned articles: feeds (RSS, Atom, RDF) and standalone articles.
+
+What a document is comes from its content, never its file name.
+"""
+
+from __future__ import annotations
+
+import calendar
+import codecs
+import hashlib
+import html as html_lib
+import io
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+from urllib.parse import urljoin
+
+from ketaread.core.clean import clean_html, clean_line, clean_text
+from ketaread.core.models import ParsedArticle, ParsedFeed
+
+MAX_ITEMS_PER_FEED = 5_000
+MAX_TAGS_PER_ARTICLE = 40
+MAX_FIELD_CHARS = 2_000
+"""Feed fields (author, title …) longer than this are cut before feedparser sees them."""
+UNTITLED = "(untitled)"
+
+
+class NotAFeed(Exception):
+    """The document is not a feed or an article we can read; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sniffed:
+    """What a document looks like: its kind and its text (for text kinds)."""
+
+    kind: str
+    """'feed', 'html', 'markdown', 'text', 'empty' or 'binary'."""
+    text: str = ""
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_FEED_ROOT = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(rss|feed|RDF)\b", re.IGNORECASE)
+_PROLOG = re.compile(r"\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*|<!DOCTYPE(?:[^\[>]|\[.*?\])*>\s*)*", re.S)
+_HTML_START = re.compile(
+    r"\s*(?:<!DOCTYPE\s+html|<html\b|<head\b|<body\b|<(?:h[1-6]|p|div|article)\b)", re.I
+)
+_MARKDOWN_SIGNS = re.compile(r"^(?:---\s*$|#{1,6}\s+\S)", re.M)
+
+
+def _bom_encoding(data: bytes) -> tuple[str | None, int]:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding, len(bom)
+    # UTF-16/32 without a BOM still starts with '<' next to NUL bytes.
+    head = data[:4]
+    if head.startswith(b"<\x00\x00\x00"):
+        return "utf-32-le", 0
+    if head.startswith(b"\x00\x00\x00<"):
+        return "utf-32-be", 0
+    if head.startswith(b"<\x00"):
+        return "utf-16-le", 0
+    if head.startswith(b"\x00<"):
+        return "utf-16-be", 0
+    return None, 0
+
+
+def decode_text(data: bytes) -> str:
+    """Best-effort text: BOM or UTF-16/32 pattern, else UTF-8, else Windows-1252."""
+    encoding, skip = _bom_encoding(data)
+    if encoding:
+        return data[skip:].decode(encoding, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def sniff(data: bytes, name: str = "") -> Sniffed:
+    """Decide what a document is from its bytes (the name only separates Markdown from text)."""
+    if not data.strip():
+        return Sniffed("empty")
+    encoding, _ = _bom_encoding(data)
+    head = data[:8192]
+    if encoding is None and b"\x00" in head:
+        return Sniffed("binary")
+    text = decode_text(data)
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if ch < " " and ch not in "\n\r\t\x0c\x1b")
+    if controls > len(sample) * 0.05 or sample.count("\ufffd") > len(sample) * 0.2:
+        return Sniffed("binary")
+    body = _PROLOG.match(sample)
+    rest = sample[body.end() if body else 0 :]
+    if _FEED_ROOT.match(rest):
+        return Sniffed("feed", text)
+    if _HTML_START.match(sample):
+        return Sniffed("html", text)
+    if name.lower().endswith((".md", ".markdown")) or _MARKDOWN_SIGNS.match(
+        sample.lstrip("\ufeff")
+    ):
+        return Sniffed("markdown", text)
+    return Sniffed("text", text)
+
+
+# -- feeds ---------------------------------------------------------------------------
+
+_OVERLONG_FIELD = re.compile(
+    rb"(<(?:author|dc:creator|name|email|itunes:author)\b[^>]*>)([^<]{%d,})" % MAX_FIELD_CHARS
+)
+
+
+def _limit_fields(data: bytes) -> bytes:
+    """Cut overlong author fields: feedparser's e-mail regex backtracks badly on them."""
+    return _OVERLONG_FIELD.sub(lambda m: m.group(1) + m.group(2)[:MAX_FIELD_CHARS], data)
+
+
+def _epoch(parsed: time.struct_time | None) -> float | None:
+    """UTC epoch seconds from feedparser's struct_time, or None when not believable."""
+    if not parsed:
+        return None
+    try:
+        value = float(calendar.timegm(parsed))
+    except (OverflowError, ValueError, TypeError):
+        return None
+    if value < 0 or value > time.time() + 2 * 86400:
+        return None
+    return value
+
+
+def _entry_html(entry: dict) -> tuple[str, str]:
+    """The fullest body an entry offers and its base URL."""
+    for content in entry.get("content") or []:
+        value = content.get("value") or ""
+        if value.strip():
+            kind = content.get("type", "text/html")
+            body = value if "html" in kind else _plain_to_html(value)
+            return body, content.get("base") or ""
+    detail = entry.get("summary_detail") or {}
+    summary = entry.get("summary") or ""
+    kind = detail.get("type", "text/html")
+    body = summary if "html" in kind else _plain_to_html(summary)
+    return body, detail.get("base") or ""
+
+
+def _safe_link(link: str, base: str) -> str:
+    link = clean_line(link, limit=2000)
+    if not link:
+        return ""
+    try:
+        return urljoin(base, link) if base else link
+    except ValueError:
+        return link
+
+
+def parse_feed(data: bytes, location: str, base_url: str = "") -> ParsedFeed:
+    """Parse an RSS/Atom/RDF document; keep what parses, with warnings for the rest."""
+    import feedparser  # deferred: heavy, and only refreshes need it
+
+    # A file-like object: feedparser would treat a bytes value that looks like a path
+    # or URL as something to open.
+    document = feedparser.parse(
+        io.BytesIO(_limit_fields(data)),
+        sanitize_html=False,  # nh3 sanitises, several times faster
+        resolve_relative_uris=False,  # links are resolved when rendering, from base_url
+        response_headers={"content-location": base_url} if base_url else None,
+    )
+    channel = document.get("feed", {})
+    entries = document.get("entries", [])
+    warnings: list[str] = []
+    if document.get("bozo"):
+        reason = clean_line(str(document.get("bozo_exception", "malformed")), limit=160)
+        if not entries and not channel.get("title"):
+            raise NotAFeed(f"malformed feed, nothing could be read ({reason})")
+        warnings.append(f"malformed feed, kept what parsed ({reason})")
+    feed_base = base_url or ""
+    title = clean_line(channel.get("title")) or Path(location).name or location
+    feed = ParsedFeed(
+        location=location,
+        title=title,
+        link=_safe_link(channel.get("link", ""), feed_base),
+        kind="feed",
+    )
+    if len(entries) > MAX_ITEMS_PER_FEED:
+        warnings.append(f"{len(entries)} items; kept the first {MAX_ITEMS_PER_FEED}")
+        entries = entries[:MAX_ITEMS_PER_FEED]
+    seen: set[str] = set()
+    duplicates = 0
+    for entry in entries:
+        article = _entry_article(entry, location, feed_base)
+        if article.uid in seen:
+            duplicates += 1
+            continue
+        seen.add(article.uid)
+        feed.articles.append(article)
+    if duplicates:
+        warnings.append(f"{duplicates} items repeated an id and were skipped")
+    feed.warnings = warnings
+    return feed
+
+
+def _entry_article(entry: dict, location: str, feed_base: str) -> ParsedArticle:
+    raw_html, content_base = _entry_html(entry)
+    base = content_base or feed_base
+    body = clean_html(raw_html)
+    link = _safe_link(entry.get("link", ""), base)
+    title = clean_line(entry.get("title"))
+    if not title:
+        words = clean_line(re.sub(r"<[^>]+>", " ", html_lib.unescape(body)), limit=70)
+        title = words or UNTITLED
+    author = clean_line(
+        entry.get("author") or (entry.get("author_detail") or {}).get("name"), limit=200
+    )
+    tags: list[str] = []
+    for tag in entry.get("tags") or []:
+        name = clean_line(tag.get("term") or tag.get("label"), limit=80)
+        if name and name not in tags:
+            tags.append(name)
+    uid = clean_line(entry.get("id"), limit=1000) or link
+    if not uid:
+        uid = "sha1:" + hashlib.sha1(f"{location}\0{title}\0{body}".encode()).hexdigest()
+    published = _epoch(entry.get("published_parsed")) or _epoch(entry.get("updated_parsed"))
+    return ParsedArticle(
+        uid=uid,
+        title=title,
+        link=link,
+        author=author,
+        published=published,
+        tags=tags[:MAX_TAGS_PER_ARTICLE],
+        html=body,
+        base_url=base or link,
+    )
+
+
+# -- standalone articles -------------------------------------------------------------
+
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n(?:---|\.\.\.)\s*(?:\n|\Z)", re.S)
+_ATX_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_HTML_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.I | re.S)
+_HTML_BODY = re.compile(r"<body[^>]*>(.*?)(?:</body>|\Z)", re.I | re.S)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _plain_to_html(text: str) -> str:
+    """Plain text as HTML: blank-line blocks become paragraphs, lines break, URLs link."""
+    blocks = [b for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]
+    out = []
+    for block in blocks:
+        lines = [
+            _link_urls(html_lib.escape(line.strip(), quote=False)) for line in block.splitlines()
+        ]
+        out.append("<p>" + "<br>\n".join(lines) + "</p>")
+    return "\n".join(out)
+
+
+def _link_urls(escaped_line: str) -> str:
+    def link(match: re.Match[str]) -> str:
+        url = match.group(0)
+        return f'<a href="{url}">{url}</a>'
+
+    return _URL_IN_TEXT.sub(link, escaped_line)
+
+
+def _front_matter(text: str) -> tuple[dict[str, object], str]:
+    """A small YAML subset: `key: value`, `key: [a, b]` and `- item` lists."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    fields: dict[str, object] = {}
+    current: str | None = None
+    for line in match.group(1).splitlines():
+        if current and re.match(r"^\s+-\s+", line):
+            value = line.split("-", 1)[1].strip().strip("'\"")
+            items = fields.setdefault(current, [])
+            if isinstance(items, list):
+                items.append(value)
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        current = key.strip().lower()
+        value = value.strip()
+        if value.startswith("[") and value.endswith("]"):
+            fields[current] = [v.strip().strip("'\"") for v in value[1:-1].split(",") if v.strip()]
+        elif value:
+            fields[current] = value.strip("'\"")
+        else:
+            fields[current] = []
+    return fields, text[match.end() :]
+
+
+def _markdown_to_html(text: str) -> str:
+    from markdown_it import MarkdownIt  # ships with Textual
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+
+
+def _date_from(value: object) -> float | None:
+    if not isinstance(value, str):
+        return None
+    from datetime import datetime
+    from email.utils import parsedate_to_datetime
+
+    for parse in (
+        lambda v: datetime.fromisoformat(v),
+        lambda v: parsedate_to_datetime(v),
+    ):
+        try:
+            moment = parse(value.strip())
+        except (ValueError, TypeError, IndexError):
+            continue
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        stamp = moment.timestamp()
+        return stamp if 0 <= stamp <= time.time() + 2 * 86400 else None
+    return None
+
+
+def parse_article(
+    sniffed: Sniffed, uid: str, fallback_title: str, mtime: float | None, base_url: str = ""
+) -> ParsedArticle:
+    """One standalone article from text, Markdown or HTML."""
+    text = clean_text(sniffed.text.lstrip("\ufeff"))
+    title = ""
+    tags: list[str] = []
+    published: float | None = None
+    if sniffed.kind == "html":
+        found = _HTML_TITLE.search(text) or _HTML_H1.search(text)
+        if found:
+            title = clean_line(html_lib.unescape(_TAGS.sub(" ", found.group(1))))
+        body_match = _HTML_BODY.search(text)
+        body = body_match.group(1) if body_match else _HTML_TITLE.sub("", text)
+        first_h1 = _HTML_H1.search(body)
+        if first_h1 and clean_line(html_lib.unescape(_TAGS.sub(" ", first_h1.group(1)))) == title:
+            body = body[: first_h1.start()] + body[first_h1.end() :]
+        html = body
+    elif sniffed.kind == "markdown":
+        fields, body = _front_matter(text)
+        title = clean_line(fields.get("title")) if isinstance(fields.get("title"), str) else ""
+        raw_tags = fields.get("tags") or fields.get("categories") or []
+        if isinstance(raw_tags, str):
+            raw_tags = [t for t in re.split(r"[,\s]+", raw_tags) if t]
+        tags = [clean_line(t, limit=80) for t in raw_tags if isinstance(t, str) and t.strip()]
+        published = _date_from(fields.get("date"))
+        if not title and (heading := _ATX_HEADING.search(body)):
+            title = clean_line(heading.group(1))
+            body = body[: heading.start()] + body[heading.end() :]
+        elif (
+            title
+            and (heading := _ATX_HEADING.search(body))
+            and clean_line(heading.group(1)) == title
+        ):
+            body = body[: heading.start()] + body[heading.end() :]
+        html = _markdown_to_html(body)
+    else:
+        lines = text.splitlines()
+        first = next((i for i, line in enumerate(lines) if line.strip()), None)
+        if first is not None:
+            title = clean_line(lines[first])
+            text = "\n".join(lines[first + 1 :])
+        html = _plain_to_html(text)
+    return ParsedArticle(
+        uid=uid,
+        title=title or fallback_title or UNTITLED,
+        link="",
+        author="",
+        published=published if published is not None else mtime,
+        tags=tags[:MAX_TAGS_PER_ARTICLE],
+        html=clean_html(html),
+        base_url=base_url,
+    )

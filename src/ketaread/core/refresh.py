@@ -1,0 +1,368 @@
+"""Update the cache from every configured source, one transaction per feed.
+
+A source that fails is reported and recorded; it never stops the others and
+never removes what the cache already holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ketaread.core.models import ParsedFeed
+from ketaread.core.parse import NotAFeed, parse_feed, sniff
+from ketaread.core.sources import SourceError, scan_local
+from ketaread.core.store import Store
+
+if TYPE_CHECKING:
+    from ketaread.core.fetch import FetchResult
+
+REFRESH_LOCK_WAIT = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """What the refresher needs of a configured source."""
+
+    location: str
+    title: str | None = None
+    tags: tuple[str, ...] = ()
+
+    @property
+    def is_remote(self) -> bool:
+        """True for http(s) sources."""
+        return self.location.lower().startswith(("http://", "https://"))
+
+
+@dataclass(slots=True)
+class FeedReport:
+    """The outcome for one feed or file, as one line for the user."""
+
+    location: str
+    title: str
+    status: str
+    """One of updated, unchanged, not_modified, gone, postponed, skipped, offline, error."""
+    new: int = 0
+    updated: int = 0
+    message: str = ""
+
+    @property
+    def failed(self) -> bool:
+        """True when this feed could not be read."""
+        return self.status == "error"
+
+    def line(self) -> str:
+        """One human line: what happened to this feed."""
+        name = self.title or self.location
+        if self.status == "updated":
+            text = f"{name}: {self.new} new, {self.updated} updated"
+        elif self.status == "unchanged":
+            text = f"{name}: unchanged"
+        elif self.status == "not_modified":
+            text = f"{name}: not modified (server said 304)"
+        else:
+            text = f"{name}: {self.status.replace('_', ' ')}"
+        if self.message:
+            text += f" — {self.message}"
+        return text
+
+
+@dataclass(slots=True)
+class RefreshSummary:
+    """Every report of one refresh."""
+
+    reports: list[FeedReport] = field(default_factory=list)
+
+    @property
+    def all_failed(self) -> bool:
+        """True when there was something to read and every one of them failed."""
+        relevant = [r for r in self.reports if r.status != "skipped"]
+        return bool(relevant) and all(r.failed for r in relevant)
+
+    def line(self) -> str:
+        """The closing summary line."""
+        new = sum(r.new for r in self.reports)
+        updated = sum(r.updated for r in self.reports)
+        failed = sum(r.failed for r in self.reports)
+        feeds = sum(r.status != "skipped" for r in self.reports)
+        return f"{feeds} feeds checked: {new} new, {updated} updated articles, {failed} failed"
+
+
+Reporter = Callable[[FeedReport], None]
+
+
+@contextlib.contextmanager
+def refresh_lock(
+    database: Path, wait: float = REFRESH_LOCK_WAIT, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Let one refresh at a time work on a cache; a second one waits its turn."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: SQLite's own locking still keeps the data whole
+        yield
+        return
+    lock_path = Path(f"{database}.refresh-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not told and on_wait:
+                    on_wait()
+                    told = True
+                if time.monotonic() > deadline:
+                    raise TimeoutError("another ketaread refresh is still running") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _tagged_digest(digest: str, spec: SourceSpec) -> str:
+    """A file's hash combined with the config that shapes how it is stored."""
+    extra = "\0".join((spec.title or "", *spec.tags))
+    return hashlib.sha256(f"{digest}\0{extra}".encode()).hexdigest()
+
+
+def _write_error(error: sqlite3.Error) -> str:
+    text = str(error)
+    if "full" in text:
+        return "cannot write the cache: the disk is full"
+    if "readonly" in text or "read-only" in text:
+        return "cannot write the cache: it is read-only"
+    return f"cannot write the cache: {text}"
+
+
+def refresh_local(store: Store, spec: SourceSpec, report: Reporter) -> None:
+    """Read one local source (file or folder) into the cache."""
+    try:
+        scan = scan_local(spec.location)
+    except SourceError as error:
+        _record_error(store, spec.location, spec.location, str(error), report)
+        return
+    for problem in scan.problems:
+        if problem.skipped:
+            report(
+                FeedReport(
+                    problem.location, Path(problem.location).name, "skipped", message=problem.reason
+                )
+            )
+        else:
+            _record_error(store, spec.location, problem.location, problem.reason, report)
+    for parsed, digest in scan.documents:
+        digest = _tagged_digest(digest, spec)
+        state = store.feed_state(parsed.location)
+        title = spec.title or parsed.title
+        if state and state.body_hash == digest:
+            store.record_check(parsed.location, spec.location)
+            report(FeedReport(parsed.location, title, "unchanged"))
+            continue
+        _store(store, spec, parsed, report, body_hash=digest)
+
+
+def _store(
+    store: Store, spec: SourceSpec, parsed: ParsedFeed, report: Reporter, **validators: str | None
+) -> None:
+    title = spec.title or parsed.title
+    try:
+        result = store.store_feed(
+            spec.location, parsed, user_title=spec.title, user_tags=spec.tags, **validators
+        )
+    except sqlite3.Error as error:
+        report(FeedReport(parsed.location, title, "error", message=_write_error(error)))
+        return
+    report(
+        FeedReport(
+            parsed.location,
+            title,
+            "updated",
+            new=result.new,
+            updated=result.updated,
+            message="; ".join(parsed.warnings),
+        )
+    )
+
+
+def _record_error(store: Store, source: str, location: str, reason: str, report: Reporter) -> None:
+    # Even if the cache cannot record it, the error is reported and the cache stays whole.
+    with contextlib.suppress(sqlite3.Error):
+        store.record_check(location, source, title=Path(location).name or location, error=reason)
+    report(FeedReport(location, Path(location).name or location, "error", message=reason))
+
+
+def refresh(
+    store: Store,
+    specs: list[SourceSpec],
+    *,
+    offline: bool = False,
+    report: Reporter | None = None,
+    fetch_settings: object | None = None,
+) -> RefreshSummary:
+    """Refresh every source; local ones first, then remote ones concurrently."""
+    summary = RefreshSummary()
+
+    def collect(feed_report: FeedReport) -> None:
+        summary.reports.append(feed_report)
+        if report:
+            report(feed_report)
+
+    remote = [s for s in specs if s.is_remote]
+    for spec in specs:
+        if not spec.is_remote:
+            refresh_local(store, spec, collect)
+    if remote:
+        if offline:
+            for spec in remote:
+                collect(
+                    FeedReport(
+                        spec.location,
+                        spec.title or spec.location,
+                        "offline",
+                        message="not fetched (--offline); reading the cache",
+                    )
+                )
+        else:
+            asyncio.run(_refresh_remote(store, remote, collect, fetch_settings))
+    return summary
+
+
+async def _refresh_remote(
+    store: Store, specs: list[SourceSpec], report: Reporter, settings: object | None
+) -> None:
+    from ketaread.core.fetch import Fetcher, FetchSettings, Validators
+
+    now = time.time()
+    requests: list[tuple[str, Validators]] = []
+    by_url: dict[str, tuple[SourceSpec, str]] = {}
+    for spec in specs:
+        state = store.feed_state_for_source(spec.location)
+        location = state.location if state else spec.location
+        title = spec.title or (store.feed_title(location) or spec.location)
+        if state and state.gone:
+            report(
+                FeedReport(
+                    location,
+                    title,
+                    "gone",
+                    message="the server said 410 Gone; no longer polled, cache kept",
+                )
+            )
+            continue
+        if state and state.retry_at and state.retry_at > now:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(state.retry_at))
+            report(
+                FeedReport(
+                    location, title, "postponed", message=f"server asked to wait until {when}"
+                )
+            )
+            continue
+        validators = Validators(
+            etag=state.etag if state else None,
+            last_modified=state.last_modified if state else None,
+            body_hash=state.body_hash if state else None,
+        )
+        requests.append((location, validators))
+        by_url[location] = (spec, title)
+
+    def handle(result: FetchResult) -> None:
+        spec, title = by_url[result.url]
+        _handle_fetch(store, spec, title, result, report)
+
+    async with Fetcher(settings if isinstance(settings, FetchSettings) else FetchSettings()) as f:
+        await f.fetch_all(requests, on_result=handle)
+
+
+def _handle_fetch(
+    store: Store, spec: SourceSpec, title: str, result: FetchResult, report: Reporter
+) -> None:
+    """Store one fetch result; every outcome becomes one report."""
+    location = result.url
+    outcome = result.outcome
+    state = store.feed_state(location)
+    redirect = result.permanent_redirect
+    if redirect and state and state.redirect_url == redirect:
+        # The same permanent redirect twice: believe it and move the feed.
+        store.move_feed(location, redirect)
+        location, redirect = redirect, None
+    if outcome == "ok":
+        body = result.body or b""
+        kind = sniff(body).kind
+        if kind != "feed":
+            reason = {
+                "empty": "the server sent an empty response, not a feed",
+                "html": "the server sent an HTML page, not a feed",
+            }.get(kind, f"the server sent {kind} content, not a feed")
+            _record_remote_error(store, spec, location, title, reason, report, redirect)
+            return
+        try:
+            parsed = parse_feed(body, location, base_url=result.final_url)
+        except NotAFeed as error:
+            _record_remote_error(store, spec, location, title, str(error), report, redirect)
+            return
+        _store(
+            store,
+            spec,
+            parsed,
+            report,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            body_hash=result.body_hash,
+        )
+        if redirect:
+            store.record_check(location, spec.location, redirect_url=redirect)
+        return
+    if outcome in ("not_modified", "unchanged"):
+        store.record_check(location, spec.location, redirect_url=redirect)
+        report(FeedReport(location, title, outcome))
+        return
+    if outcome == "gone":
+        store.record_check(location, spec.location, gone=True, error="410 Gone: no longer polled")
+        report(FeedReport(location, title, "gone", message="the server said 410 Gone; cache kept"))
+        return
+    if outcome == "postponed":
+        retry_at = result.retry_at
+        store.record_check(location, spec.location, retry_at=retry_at)
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(retry_at)) if retry_at else "later"
+        report(
+            FeedReport(
+                location, title, "postponed", message=f"HTTP {result.status}; retrying after {when}"
+            )
+        )
+        return
+    _record_remote_error(
+        store, spec, location, title, result.error or "fetch failed", report, redirect
+    )
+
+
+def _record_remote_error(
+    store: Store,
+    spec: SourceSpec,
+    location: str,
+    title: str,
+    reason: str,
+    report: Reporter,
+    redirect: str | None,
+) -> None:
+    with contextlib.suppress(sqlite3.Error):
+        store.record_check(
+            location, spec.location, title=title, error=reason, redirect_url=redirect
+        )
+    cached = store.feed_updated_at(location)
+    message = reason
+    if cached:
+        message += " — cached, last updated " + time.strftime(
+            "%Y-%m-%d %H:%M", time.localtime(cached)
+        )
+    report(FeedReport(location, title, "error", message=message))

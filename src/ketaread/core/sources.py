@@ -1,0 +1,224 @@
+"""Local sources: a feed file, an article file, or a folder of them.
+
+Files are opened without blocking and checked to be regular files first, so a
+FIFO or a device never hangs the reader; folders are walked once per real
+directory, so a symlink loop ends.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ketaread.core.models import ParsedArticle, ParsedFeed
+from ketaread.core.parse import NotAFeed, parse_article, parse_feed, sniff
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILES_PER_FOLDER = 10_000
+
+
+class SourceError(Exception):
+    """A source cannot be read; the message names the reason in plain words."""
+
+
+@dataclass(slots=True)
+class Problem:
+    """One file that could not be used, and why."""
+
+    location: str
+    reason: str
+    skipped: bool = False
+    """True for files passed over inside a folder (binary, empty), not errors."""
+
+
+@dataclass(slots=True)
+class LocalDocument:
+    """A readable local file with its bytes and what it looks like."""
+
+    path: Path
+    data: bytes
+    mtime: float
+
+
+@dataclass(slots=True)
+class ScanResult:
+    """What reading a local source produced: feeds to store and problems to report."""
+
+    documents: list[tuple[ParsedFeed, str]] = field(default_factory=list)
+    """(feed, sha256 of the bytes it came from), to skip re-storing unchanged files."""
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _describe_mode(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _os_reason(error: OSError) -> str:
+    if error.errno == errno.ELOOP:
+        return "a symlink loop"
+    if error.errno == errno.ENOENT:
+        return "no such file or folder"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return error.strerror or str(error)
+
+
+def read_file(path: Path, limit: int = MAX_FILE_BYTES) -> LocalDocument:
+    """Read a regular file of at most `limit` bytes without ever blocking on it."""
+    try:
+        info = path.stat()
+    except OSError as error:
+        raise SourceError(_os_reason(error)) from error
+    if not stat.S_ISREG(info.st_mode):
+        raise SourceError(_describe_mode(info.st_mode))
+    if info.st_size > limit:
+        raise SourceError(f"larger than {limit // (1024 * 1024)} MiB")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise SourceError(_os_reason(error)) from error
+    try:
+        # Checked again on the open file: it may have been swapped since stat().
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SourceError(_describe_mode(os.fstat(fd).st_mode))
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise SourceError(_os_reason(error)) from error
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise SourceError(f"larger than {limit // (1024 * 1024)} MiB")
+    return LocalDocument(path=path, data=data, mtime=info.st_mtime)
+
+
+def walk_folder(folder: Path, problems: list[Problem]) -> Iterator[Path]:
+    """Every visible file under `folder`, each real directory visited once, sorted."""
+    seen: set[tuple[int, int]] = set()
+    count = 0
+    stack = [folder]
+    while stack:
+        directory = stack.pop()
+        try:
+            info = directory.stat()
+        except OSError as error:
+            problems.append(Problem(str(directory), _os_reason(error)))
+            continue
+        identity = (info.st_dev, info.st_ino)
+        if identity in seen:
+            problems.append(Problem(str(directory), "a folder loop (already read)", skipped=True))
+            continue
+        seen.add(identity)
+        try:
+            entries = sorted(directory.iterdir(), key=lambda p: p.name)
+        except OSError as error:
+            problems.append(Problem(str(directory), _os_reason(error)))
+            continue
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError as error:
+                problems.append(Problem(str(entry), _os_reason(error)))
+                continue
+            if is_dir:
+                subfolders.append(entry)
+                continue
+            count += 1
+            if count > MAX_FILES_PER_FOLDER:
+                problems.append(
+                    Problem(
+                        str(folder), f"more than {MAX_FILES_PER_FOLDER} files; read the first ones"
+                    )
+                )
+                return
+            yield entry
+        stack.extend(reversed(subfolders))
+
+
+def scan_local(location: str) -> ScanResult:
+    """Read a local source (file or folder) into feeds; problems are reported, not raised.
+
+    Raises SourceError only when the source itself cannot be read at all.
+    """
+    import hashlib
+
+    root = Path(location)
+    result = ScanResult()
+    try:
+        is_folder = root.is_dir()
+        root.stat()
+    except OSError as error:
+        raise SourceError(_os_reason(error)) from error
+    if not is_folder:
+        document = read_file(root)
+        feed = _parse_document(document, folder=None, strict=True, problems=result.problems)
+        if feed is not None:
+            result.documents.append((feed, hashlib.sha256(document.data).hexdigest()))
+        return result
+    loose: list[ParsedArticle] = []
+    loose_digest = hashlib.sha256()
+    for path in walk_folder(root, result.problems):
+        try:
+            document = read_file(path)
+        except SourceError as error:
+            result.problems.append(Problem(str(path), str(error)))
+            continue
+        parsed = _parse_document(document, folder=root, strict=False, problems=result.problems)
+        if parsed is None:
+            continue
+        if parsed.kind == "feed":
+            result.documents.append((parsed, hashlib.sha256(document.data).hexdigest()))
+        else:
+            loose.extend(parsed.articles)
+            loose_digest.update(str(path).encode() + b"\0" + document.data + b"\0")
+    if loose:
+        articles_feed = ParsedFeed(
+            location=str(root), title=root.name or str(root), kind="articles", articles=loose
+        )
+        result.documents.append((articles_feed, loose_digest.hexdigest()))
+    return result
+
+
+def _parse_document(
+    document: LocalDocument, folder: Path | None, strict: bool, problems: list[Problem]
+) -> ParsedFeed | None:
+    """A feed document becomes a feed; any other text becomes a one-article feed."""
+    path = document.path
+    sniffed = sniff(document.data, path.name)
+    if sniffed.kind in ("empty", "binary"):
+        reason = (
+            "empty file" if sniffed.kind == "empty" else "binary file, not a feed or an article"
+        )
+        if strict:
+            raise SourceError(reason)
+        problems.append(Problem(str(path), reason, skipped=True))
+        return None
+    if sniffed.kind == "feed":
+        try:
+            return parse_feed(document.data, str(path), base_url=path.absolute().as_uri())
+        except NotAFeed as error:
+            if strict:
+                raise SourceError(str(error)) from error
+            problems.append(Problem(str(path), str(error)))
+            return None
+    uid = "file:" + (str(path.relative_to(folder)) if folder else path.name)
+    article = parse_article(sniffed, uid=uid, fallback_title=path.stem, mtime=document.mtime)
+    return ParsedFeed(
+        location=str(path if folder is None else folder),
+        title=(folder or path.parent).name or path.stem,
+        kind="articles",
+        articles=[article],
+    )

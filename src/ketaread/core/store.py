@@ -1,0 +1,823 @@
+"""The offline cache: one SQLite file in WAL mode, with forward migrations.
+
+Article bodies live in their own table so that lists, counts and filters never
+read them; only opening an article does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ketaread.core.models import (
+    ArticleDetail,
+    ArticleRow,
+    FeedInfo,
+    ParsedArticle,
+    ParsedFeed,
+    TagInfo,
+)
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 15_000
+
+_SCHEMA_V1 = """
+CREATE TABLE feeds (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    location TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL DEFAULT 'feed',
+    title TEXT NOT NULL DEFAULT '',
+    user_title TEXT,
+    link TEXT NOT NULL DEFAULT '',
+    etag TEXT,
+    last_modified TEXT,
+    body_hash TEXT,
+    checked_at REAL,
+    updated_at REAL,
+    error TEXT,
+    error_at REAL,
+    warning TEXT,
+    gone INTEGER NOT NULL DEFAULT 0,
+    retry_at REAL,
+    redirect_url TEXT
+);
+CREATE INDEX feeds_source ON feeds(source);
+CREATE TABLE articles (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+    uid TEXT NOT NULL,
+    title TEXT NOT NULL,
+    link TEXT NOT NULL DEFAULT '',
+    author TEXT NOT NULL DEFAULT '',
+    published REAL,
+    sort_key REAL NOT NULL,
+    content_hash TEXT NOT NULL,
+    read INTEGER NOT NULL DEFAULT 0,
+    starred INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (feed_id, uid)
+);
+CREATE INDEX articles_order ON articles(sort_key DESC, id DESC);
+CREATE INDEX articles_feed_order ON articles(feed_id, sort_key DESC, id DESC);
+CREATE INDEX articles_read_order ON articles(read, sort_key DESC, id DESC);
+CREATE INDEX articles_feed_read ON articles(feed_id, read);
+CREATE INDEX articles_starred ON articles(starred, sort_key DESC, id DESC);
+CREATE INDEX articles_link ON articles(link);
+CREATE TABLE bodies (
+    article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+    html TEXT NOT NULL,
+    base_url TEXT NOT NULL DEFAULT '',
+    markdown TEXT,
+    analysis TEXT,
+    render_version INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE tags (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL
+);
+CREATE TABLE article_tags (
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    spelling TEXT NOT NULL,
+    origin TEXT NOT NULL DEFAULT 'feed',
+    read INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (article_id, tag_id)
+) WITHOUT ROWID;
+CREATE INDEX article_tags_tag ON article_tags(tag_id, read);
+"""
+
+# Index i holds the statements that take the schema from version i to i + 1.
+_MIGRATIONS: list[str] = [_SCHEMA_V1]
+
+
+class StoreError(Exception):
+    """The cache cannot be used (newer schema, unwritable location …)."""
+
+
+class ArticleNotFound(StoreError):
+    """No article matches the given id."""
+
+
+class AmbiguousArticle(StoreError):
+    """An id prefix matches more than one article."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFilter:
+    """Which articles the list shows: all, unread, starred, one feed or one tag."""
+
+    kind: str = "all"
+    """'all', 'unread', 'starred', 'feed' or 'tag'."""
+    value: int | None = None
+    """The feed or tag id for 'feed' and 'tag'."""
+    unread_only: bool = False
+    starred_only: bool = False
+
+    def where(self) -> tuple[str, list[object]]:
+        """SQL conditions on `articles AS a` with their parameters."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if self.kind == "unread" or self.unread_only:
+            clauses.append("a.read = 0")
+        if self.kind == "starred" or self.starred_only:
+            clauses.append("a.starred = 1")
+        if self.kind == "feed":
+            clauses.append("a.feed_id = ?")
+            params.append(self.value)
+        elif self.kind == "tag":
+            clauses.append("a.id IN (SELECT article_id FROM article_tags WHERE tag_id = ?)")
+            params.append(self.value)
+        return (" AND ".join(clauses) or "1"), params
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    """What storing one parsed feed changed."""
+
+    new: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the refresher needs to know about a stored feed."""
+
+    id: int
+    location: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    gone: bool
+    retry_at: float | None
+    redirect_url: str | None
+
+
+def tag_key(name: str) -> str:
+    """The normalised identity of a tag: case and spacing do not make a new tag."""
+    return " ".join(name.casefold().split())
+
+
+def article_key(feed_location: str, uid: str) -> str:
+    """The public id of an article: short, stable across refreshes."""
+    return hashlib.sha1(f"{feed_location}\0{uid}".encode()).hexdigest()[:12]
+
+
+def content_hash(article: ParsedArticle) -> str:
+    """A fingerprint of everything stored for an article, to skip unchanged rewrites."""
+    digest = hashlib.sha1()
+    for part in (
+        article.title,
+        article.link,
+        article.author,
+        repr(article.published),
+        "\x1f".join(article.tags),
+        article.base_url,
+        article.html,
+    ):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+_ROW_COLUMNS = (
+    "a.id, a.key, a.title, a.link, a.feed_id, COALESCE(f.user_title, f.title), "
+    "a.author, a.published, a.read, a.starred"
+)
+
+
+def _row(values: tuple) -> ArticleRow:
+    return ArticleRow(
+        id=values[0],
+        key=values[1],
+        title=values[2],
+        link=values[3],
+        feed_id=values[4],
+        feed_title=values[5],
+        author=values[6],
+        published=values[7],
+        read=bool(values[8]),
+        starred=bool(values[9]),
+    )
+
+
+class Store:
+    """The SQLite cache. One connection, safe to share between threads (calls serialise)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.notice: str | None = None
+        """Set when opening had to do something the user should hear about."""
+        self._lock = threading.RLock()
+        self._conn = self._open()
+
+    # -- opening and migrations -------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(
+                f"cannot create the cache folder {self.path.parent}: {error}"
+            ) from error
+        try:
+            conn = self._connect()
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            if "unable to open" in str(error):
+                raise StoreError(f"cannot open the cache {self.path}: {error}") from error
+            conn = self._start_afresh(str(error))
+            version = 0
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(
+                f"the cache {self.path} was written by a newer ketaread (schema {version}; "
+                f"this version knows {SCHEMA_VERSION}). Upgrade ketaread, or choose another "
+                "cache with --db. The file was left untouched."
+            )
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if version < SCHEMA_VERSION:
+                self._migrate(conn, version)
+        except sqlite3.DatabaseError as error:
+            if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+                raise StoreError(f"the cache {self.path} is busy: {error}") from error
+            conn.close()
+            conn = self._start_afresh(str(error))
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate(conn, 0)
+        return conn
+
+    def _start_afresh(self, reason: str) -> sqlite3.Connection:
+        """Move an unreadable cache aside (never delete it) and start an empty one."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        moved = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            candidate = Path(f"{self.path}{suffix}")
+            if candidate.exists():
+                candidate.replace(Path(f"{moved}{suffix}"))
+        self.notice = (
+            f"the cache {self.path} could not be read ({reason}); it was moved to {moved} "
+            "and a fresh cache was started"
+        )
+        return self._connect()
+
+    def _migrate(self, conn: sqlite3.Connection, version: int) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the lock.
+            current = conn.execute("PRAGMA user_version").fetchone()[0]
+            for step in range(current, SCHEMA_VERSION):
+                for statement in _MIGRATIONS[step].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {step + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+    def set_trace(self, callback: object) -> None:
+        """Report every SQL statement to `callback` (used by the regression tests)."""
+        self._conn.set_trace_callback(callback)  # type: ignore[arg-type]
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction that takes the write lock up front (no upgrade deadlocks)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
+        with self._lock:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+
+    # -- feeds ------------------------------------------------------------------
+
+    def feed_state(self, location: str) -> FeedState | None:
+        """Validators and polling state of the feed stored at `location`."""
+        rows = self._query(
+            "SELECT id, location, etag, last_modified, body_hash, gone, retry_at, redirect_url "
+            "FROM feeds WHERE location = ?",
+            (location,),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return FeedState(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7])
+
+    def feed_state_for_source(self, source: str) -> FeedState | None:
+        """The state of a remote source's feed, wherever redirects have moved it."""
+        rows = self._query(
+            "SELECT location FROM feeds WHERE source = ? ORDER BY location = ? DESC, id LIMIT 1",
+            (source, source),
+        )
+        return self.feed_state(rows[0][0]) if rows else None
+
+    def feed_title(self, location: str) -> str | None:
+        """The title a feed is shown under."""
+        rows = self._query(
+            "SELECT COALESCE(user_title, NULLIF(title, '')) FROM feeds WHERE location = ?",
+            (location,),
+        )
+        return rows[0][0] if rows else None
+
+    def feed_updated_at(self, location: str) -> float | None:
+        """When a feed last stored articles."""
+        rows = self._query("SELECT updated_at FROM feeds WHERE location = ?", (location,))
+        return rows[0][0] if rows else None
+
+    def store_feed(
+        self,
+        source: str,
+        parsed: ParsedFeed,
+        *,
+        user_title: str | None = None,
+        user_tags: Iterable[str] = (),
+        etag: str | None = None,
+        last_modified: str | None = None,
+        body_hash: str | None = None,
+        now: float | None = None,
+    ) -> StoreResult:
+        """Store a parsed feed, its articles and its validators in one transaction."""
+        now = time.time() if now is None else now
+        user_tags = list(user_tags)
+        with self._write() as conn:
+            feed_id = self._upsert_feed(conn, source, parsed, user_title, now)
+            conn.execute(
+                "UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?, checked_at = ?, "
+                "updated_at = ?, error = NULL, error_at = NULL, warning = ?, retry_at = NULL "
+                "WHERE id = ?",
+                (
+                    etag,
+                    last_modified,
+                    body_hash,
+                    now,
+                    now,
+                    "; ".join(parsed.warnings) or None,
+                    feed_id,
+                ),
+            )
+            return self._store_articles(conn, feed_id, parsed, user_tags, now)
+
+    def _upsert_feed(
+        self,
+        conn: sqlite3.Connection,
+        source: str,
+        parsed: ParsedFeed,
+        user_title: str | None,
+        now: float,
+    ) -> int:
+        row = conn.execute("SELECT id FROM feeds WHERE location = ?", (parsed.location,)).fetchone()
+        if row:
+            conn.execute(
+                "UPDATE feeds SET source = ?, kind = ?, title = ?, user_title = ?, link = ?, "
+                "gone = 0 WHERE id = ?",
+                (source, parsed.kind, parsed.title, user_title, parsed.link, row[0]),
+            )
+            return row[0]
+        cursor = conn.execute(
+            "INSERT INTO feeds (source, location, kind, title, user_title, link) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (source, parsed.location, parsed.kind, parsed.title, user_title, parsed.link),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def _store_articles(
+        self,
+        conn: sqlite3.Connection,
+        feed_id: int,
+        parsed: ParsedFeed,
+        user_tags: list[str],
+        now: float,
+    ) -> StoreResult:
+        existing = {
+            uid: (article_id, digest, link)
+            for article_id, uid, digest, link in conn.execute(
+                "SELECT id, uid, content_hash, link FROM articles WHERE feed_id = ?", (feed_id,)
+            )
+        }
+        incoming_uids = {a.uid for a in parsed.articles}
+        # Ids that change between fetches: an unseen uid whose link matches an article
+        # that has vanished from the feed is the same article under a new name.
+        vanished_by_link = {
+            link: uid for uid, (_, _, link) in existing.items() if link and uid not in incoming_uids
+        }
+        new = updated = unchanged = 0
+        touched_tags: set[int] = set()
+        tag_ids: dict[str, int] = {}
+        for position, article in enumerate(parsed.articles):
+            digest = content_hash(article)
+            if article.uid not in existing and article.link in vanished_by_link:
+                old_uid = vanished_by_link.pop(article.link)
+                conn.execute(
+                    "UPDATE articles SET uid = ? WHERE feed_id = ? AND uid = ?",
+                    (article.uid, feed_id, old_uid),
+                )
+                existing[article.uid] = existing.pop(old_uid)
+            if article.uid in existing:
+                article_id, old_digest, _ = existing[article.uid]
+                if old_digest == digest and not user_tags:
+                    unchanged += 1
+                    continue
+                if old_digest != digest:
+                    conn.execute(
+                        "UPDATE articles SET title = ?, link = ?, author = ?, published = ?, "
+                        "sort_key = COALESCE(?, sort_key), content_hash = ? WHERE id = ?",
+                        (
+                            article.title,
+                            article.link,
+                            article.author,
+                            article.published,
+                            article.published,
+                            digest,
+                            article_id,
+                        ),
+                    )
+                    conn.execute(
+                        "UPDATE bodies SET html = ?, base_url = ?, markdown = NULL, "
+                        "analysis = NULL, render_version = 0 WHERE article_id = ?",
+                        (article.html, article.base_url, article_id),
+                    )
+                    updated += 1
+                else:
+                    unchanged += 1
+            else:
+                # Undated articles sort by first sight; the position keeps feed order stable.
+                sort_key = article.published if article.published is not None else now - position
+                cursor = conn.execute(
+                    "INSERT INTO articles (key, feed_id, uid, title, link, author, published, "
+                    "sort_key, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        article_key(parsed.location, article.uid),
+                        feed_id,
+                        article.uid,
+                        article.title,
+                        article.link,
+                        article.author,
+                        article.published,
+                        sort_key,
+                        digest,
+                    ),
+                )
+                article_id = int(cursor.lastrowid or 0)
+                conn.execute(
+                    "INSERT INTO bodies (article_id, html, base_url) VALUES (?, ?, ?)",
+                    (article_id, article.html, article.base_url),
+                )
+                new += 1
+            touched_tags |= self._set_article_tags(
+                conn, article_id, article.tags, user_tags, tag_ids
+            )
+        self._rename_tags(conn, touched_tags)
+        return StoreResult(new=new, updated=updated, unchanged=unchanged)
+
+    def _set_article_tags(
+        self,
+        conn: sqlite3.Connection,
+        article_id: int,
+        feed_tags: list[str],
+        user_tags: list[str],
+        tag_ids: dict[str, int],
+    ) -> set[int]:
+        old = {
+            r[0]
+            for r in conn.execute(
+                "SELECT tag_id FROM article_tags WHERE article_id = ?", (article_id,)
+            )
+        }
+        read = conn.execute("SELECT read FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
+        conn.execute("DELETE FROM article_tags WHERE article_id = ?", (article_id,))
+        wanted: dict[int, tuple[str, str]] = {}
+        for origin, names in (("user", user_tags), ("feed", feed_tags)):
+            for name in names:
+                key = tag_key(name)
+                if not key:
+                    continue
+                tag_id = tag_ids.get(key)
+                if tag_id is None:
+                    conn.execute(
+                        "INSERT INTO tags (key, name) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+                        (key, name),
+                    )
+                    tag_id = conn.execute("SELECT id FROM tags WHERE key = ?", (key,)).fetchone()[0]
+                    tag_ids[key] = tag_id
+                wanted.setdefault(tag_id, (name, origin))
+        conn.executemany(
+            "INSERT INTO article_tags (article_id, tag_id, spelling, origin, read) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(article_id, tag_id, name, origin, read) for tag_id, (name, origin) in wanted.items()],
+        )
+        return old | set(wanted)
+
+    def _rename_tags(self, conn: sqlite3.Connection, tag_ids: set[int]) -> None:
+        """Show each tag with its most common spelling; drop tags nothing carries any more."""
+        for tag_id in tag_ids:
+            row = conn.execute(
+                "SELECT spelling FROM article_tags WHERE tag_id = ? GROUP BY spelling "
+                "ORDER BY COUNT(*) DESC, spelling LIMIT 1",
+                (tag_id,),
+            ).fetchone()
+            if row:
+                conn.execute("UPDATE tags SET name = ? WHERE id = ?", (row[0], tag_id))
+            else:
+                conn.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
+
+    def record_check(
+        self,
+        location: str,
+        source: str,
+        *,
+        title: str = "",
+        kind: str = "feed",
+        error: str | None = None,
+        gone: bool | None = None,
+        retry_at: float | None = None,
+        redirect_url: str | None = None,
+        now: float | None = None,
+    ) -> None:
+        """Record a check that stored no articles: an error, a 304, a 410, a postponement."""
+        now = time.time() if now is None else now
+        with self._write() as conn:
+            row = conn.execute("SELECT id FROM feeds WHERE location = ?", (location,)).fetchone()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO feeds (source, location, kind, title) VALUES (?, ?, ?, ?)",
+                    (source, location, kind, title),
+                )
+            conn.execute(
+                "UPDATE feeds SET checked_at = ?, error = ?, error_at = CASE WHEN ? IS NULL "
+                "THEN NULL ELSE ? END, gone = COALESCE(?, gone), retry_at = ?, "
+                "redirect_url = ? WHERE location = ?",
+                (
+                    now,
+                    error,
+                    error,
+                    now,
+                    None if gone is None else int(gone),
+                    retry_at,
+                    redirect_url,
+                    location,
+                ),
+            )
+
+    def move_feed(self, old_location: str, new_location: str) -> None:
+        """Follow a permanent redirect: the feed keeps its articles under its new URL."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE feeds SET location = ?, redirect_url = NULL WHERE location = ?",
+                (new_location, old_location),
+            )
+
+    def remove_source(self, source: str) -> int:
+        """Forget a source's feeds and articles; returns how many articles went."""
+        with self._write() as conn:
+            count = conn.execute(
+                "SELECT COUNT(*) FROM articles WHERE feed_id IN "
+                "(SELECT id FROM feeds WHERE source = ?)",
+                (source,),
+            ).fetchone()[0]
+            tag_ids = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT DISTINCT tag_id FROM article_tags WHERE article_id IN (SELECT id FROM "
+                    "articles WHERE feed_id IN (SELECT id FROM feeds WHERE source = ?))",
+                    (source,),
+                )
+            }
+            conn.execute("DELETE FROM feeds WHERE source = ?", (source,))
+            self._rename_tags(conn, tag_ids)
+            return int(count)
+
+    def feeds(self) -> list[FeedInfo]:
+        """Every stored feed with its counts, by title."""
+        rows = self._query(
+            "SELECT f.id, f.source, f.location, COALESCE(f.user_title, f.title), f.kind, "
+            "COALESCE(c.total, 0), COALESCE(c.unread, 0), f.checked_at, f.updated_at, f.error, "
+            "f.error_at, f.warning, f.gone FROM feeds f LEFT JOIN ("
+            "  SELECT feed_id, COUNT(*) AS total, SUM(read = 0) AS unread FROM articles "
+            "  GROUP BY feed_id) c ON c.feed_id = f.id "
+            "ORDER BY COALESCE(f.user_title, f.title) COLLATE NOCASE, f.id"
+        )
+        return [
+            FeedInfo(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                r[9],
+                r[10],
+                r[11],
+                bool(r[12]),
+            )
+            for r in rows
+        ]
+
+    # -- tags and counts ----------------------------------------------------------
+
+    def tags(self) -> list[TagInfo]:
+        """Every tag with its article and unread counts, by name."""
+        rows = self._query(
+            "SELECT t.id, t.key, t.name, COUNT(*), SUM(at.read = 0) FROM tags t "
+            "JOIN article_tags at ON at.tag_id = t.id GROUP BY t.id "
+            "ORDER BY t.name COLLATE NOCASE"
+        )
+        return [TagInfo(r[0], r[1], r[2], r[3], r[4] or 0) for r in rows]
+
+    def totals(self) -> dict[str, int]:
+        """Counts for the sidebar's fixed entries: all, unread, starred."""
+        row = self._query(
+            "SELECT COUNT(*), COALESCE(SUM(read = 0), 0), COALESCE(SUM(starred), 0) FROM articles"
+        )[0]
+        return {"all": row[0], "unread": row[1], "starred": row[2]}
+
+    # -- articles ---------------------------------------------------------------
+
+    def article_ids(self, article_filter: ArticleFilter = ArticleFilter()) -> list[int]:
+        """Ids of the matching articles, newest first (undated ones by first sight)."""
+        where, params = article_filter.where()
+        return [
+            r[0]
+            for r in self._query(
+                f"SELECT a.id FROM articles a WHERE {where} ORDER BY a.sort_key DESC, a.id DESC",
+                params,
+            )
+        ]
+
+    def rows(self, ids: list[int]) -> list[ArticleRow]:
+        """Rows for `ids`, in the order given."""
+        if not ids:
+            return []
+        found: dict[int, ArticleRow] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for values in self._query(
+                f"SELECT {_ROW_COLUMNS} FROM articles a JOIN feeds f ON f.id = a.feed_id "
+                f"WHERE a.id IN ({marks})",
+                chunk,
+            ):
+                found[values[0]] = _row(values)
+        return [found[i] for i in ids if i in found]
+
+    def list_articles(
+        self, article_filter: ArticleFilter = ArticleFilter(), limit: int | None = None
+    ) -> list[tuple[ArticleRow, list[str]]]:
+        """Matching articles with their tag names, newest first."""
+        where, params = article_filter.where()
+        sql = (
+            f"SELECT {_ROW_COLUMNS}, (SELECT group_concat(t.name, char(31)) FROM article_tags at "
+            "JOIN tags t ON t.id = at.tag_id WHERE at.article_id = a.id) "
+            f"FROM articles a JOIN feeds f ON f.id = a.feed_id WHERE {where} "
+            "ORDER BY a.sort_key DESC, a.id DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [
+            (
+                _row(values[:10]),
+                sorted(values[10].split("\x1f"), key=str.casefold) if values[10] else [],
+            )
+            for values in self._query(sql, params)
+        ]
+
+    def resolve(self, given: str) -> int:
+        """The article id for a public id or a unique prefix of one."""
+        given = given.strip().lower()
+        if not given or not all(c in "0123456789abcdef" for c in given):
+            raise ArticleNotFound(f"no article with id {given!r}")
+        rows = self._query(
+            "SELECT id, key FROM articles WHERE key >= ? AND key < ? LIMIT 2",
+            (given, given + "g"),
+        )
+        if not rows:
+            raise ArticleNotFound(f"no article with id {given!r}")
+        if len(rows) > 1:
+            raise AmbiguousArticle(f"{given!r} matches more than one article; give more of the id")
+        return int(rows[0][0])
+
+    def article(self, article_id: int) -> ArticleDetail:
+        """One article with its body and tags."""
+        rows = self._query(
+            f"SELECT {_ROW_COLUMNS}, b.html, b.base_url, b.markdown FROM articles a "
+            "JOIN feeds f ON f.id = a.feed_id JOIN bodies b ON b.article_id = a.id "
+            "WHERE a.id = ?",
+            (article_id,),
+        )
+        if not rows:
+            raise ArticleNotFound(f"no article with id {article_id}")
+        values = rows[0]
+        tags = [
+            r[0]
+            for r in self._query(
+                "SELECT t.name FROM article_tags at JOIN tags t ON t.id = at.tag_id "
+                "WHERE at.article_id = ? ORDER BY t.name COLLATE NOCASE",
+                (article_id,),
+            )
+        ]
+        return ArticleDetail(
+            row=_row(values[:10]),
+            tags=tags,
+            html=values[10],
+            base_url=values[11],
+            markdown=values[12],
+        )
+
+    def rendering(self, article_id: int, version: int) -> tuple[str, str] | None:
+        """The cached (markdown, analysis JSON) of an article, if made by this `version`."""
+        rows = self._query(
+            "SELECT markdown, analysis FROM bodies WHERE article_id = ? AND render_version = ? "
+            "AND markdown IS NOT NULL AND analysis IS NOT NULL",
+            (article_id, version),
+        )
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def save_rendering(self, article_id: int, version: int, markdown: str, analysis: str) -> None:
+        """Cache an article's rendering so that it is converted once."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE bodies SET markdown = ?, analysis = ?, render_version = ? "
+                "WHERE article_id = ?",
+                (markdown, analysis, version, article_id),
+            )
+
+    def set_read(self, article_ids: Iterable[int], read: bool) -> None:
+        """Mark articles read or unread."""
+        ids = [(int(read), i) for i in article_ids]
+        with self._write() as conn:
+            conn.executemany("UPDATE articles SET read = ? WHERE id = ?", ids)
+            conn.executemany("UPDATE article_tags SET read = ? WHERE article_id = ?", ids)
+
+    def set_starred(self, article_id: int, starred: bool) -> None:
+        """Star or unstar an article."""
+        with self._write() as conn:
+            conn.execute("UPDATE articles SET starred = ? WHERE id = ?", (int(starred), article_id))
+
+    def find_by_link(self, url: str) -> int | None:
+        """The cached article whose link is `url` (ignoring a trailing slash), if any."""
+        if not url:
+            return None
+        variants = {url, url.rstrip("/"), url.rstrip("/") + "/"}
+        marks = ",".join("?" * len(variants))
+        rows = self._query(
+            f"SELECT id FROM articles WHERE link IN ({marks}) ORDER BY id LIMIT 1", list(variants)
+        )
+        return int(rows[0][0]) if rows else None
+
+    def articles_mentioning(
+        self, needles: Iterable[str], exclude: int | None = None, limit: int = 30
+    ) -> list[ArticleRow]:
+        """Articles whose title or body contains any of `needles` (case-sensitive), newest first."""
+        needles = [n for n in needles if n]
+        if not needles:
+            return []
+        match = " OR ".join(["instr(b.html, ?) > 0 OR instr(a.title, ?) > 0"] * len(needles))
+        params: list[object] = [p for n in needles for p in (n, n)]
+        rows = self._query(
+            f"SELECT {_ROW_COLUMNS} FROM articles a JOIN feeds f ON f.id = a.feed_id "
+            f"JOIN bodies b ON b.article_id = a.id WHERE ({match}) AND a.id != ? "
+            f"ORDER BY a.sort_key DESC, a.id DESC LIMIT {int(limit)}",
+            [*params, exclude if exclude is not None else -1],
+        )
+        return [_row(v) for v in rows]
+
+    def integrity_ok(self) -> bool:
+        """True when SQLite's integrity check passes."""
+        return self._query("PRAGMA integrity_check")[0][0] == "ok"

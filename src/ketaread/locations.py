@@ -1,0 +1,53 @@
+"""Every path ketaread reads or writes, with its environment overrides. No I/O at import."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "ketaread"
+
+
+def data_dir() -> Path:
+    """The user's data directory (holds the cache database)."""
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def config_dir() -> Path:
+    """The user's config directory (config.toml, glossary.toml, settings)."""
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME, appauthor=False)
+
+
+def database_path(override: str | os.PathLike[str] | None = None) -> Path:
+    """The cache database: `--db`, else `KETAREAD_DB`, else the data directory."""
+    chosen = override or os.environ.get("KETAREAD_DB")
+    return Path(chosen).expanduser() if chosen else data_dir() / "cache.db"
+
+
+def config_path(override: str | os.PathLike[str] | None = None) -> Path:
+    """The config file: `--config`, else `KETAREAD_CONFIG`, else the config directory."""
+    chosen = override or os.environ.get("KETAREAD_CONFIG")
+    return Path(chosen).expanduser() if chosen else config_dir() / "config.toml"
+
+
+def user_glossary_path(config_file: Path) -> Path:
+    """The user's own glossary, beside the config file."""
+    return config_file.parent / "glossary.toml"
+
+
+def settings_path(config_file: Path) -> Path:
+    """UI settings the app writes itself (theme), beside the config file."""
+    return config_file.parent / "settings.toml"
+
+
+def sample_feeds_dir() -> Path:
+    """The bundled sample feeds: inside the installed package, or at the source checkout's root."""
+    package_dir = Path(__file__).resolve().parent
+    installed = package_dir / "sample_feeds"
+    if installed.is_dir():
+        return installed
+    return package_dir.parent.parent / "sample_feeds"
