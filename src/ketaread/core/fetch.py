@@ -1,0 +1,563 @@
+"""Polite, bounded fetching of remote feeds over HTTP(S) with httpx.
+
+One `Fetcher` owns one `httpx.AsyncClient` and a semaphore bounding how many
+fetches run at once. Every fetch is conditional (ETag / Last-Modified), follows
+redirects itself (to vet each hop's scheme and count hops), streams the body
+under a byte cap that also applies *after* decompression, and finishes within
+one overall deadline. Network and HTTP problems never raise: they come back as
+a `FetchResult` whose `error` is one short line a person can read.
+
+This module knows nothing about storage; the refresh orchestrator decides what
+to keep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import socket
+import ssl
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import httpx
+
+from ketaread import __version__
+from ketaread.core.clean import clean_line
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+PERMANENT_REDIRECT_STATUSES = frozenset({301, 308})
+POSTPONE_STATUSES = frozenset({429, 503})
+DEFAULT_BACKOFF = 15 * 60.0
+"""Seconds to wait after a 429/503 whose Retry-After is missing or unreadable."""
+
+ACCEPT = (
+    "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
+    "application/feed+json;q=0.9, application/xml;q=0.8, text/xml;q=0.8, "
+    "text/html;q=0.5, */*;q=0.2"
+)
+# Only encodings this module can decompress with a bound on the output of each
+# step. Brotli is not advertised even when a brotli package is installed: its
+# Python bindings cannot cap the output of one call, so a brotli bomb could
+# allocate far past max_bytes before the cap is checked.
+ACCEPT_ENCODING = "gzip, deflate"
+_DECODE_STEP = 64 * 1024
+"""Most bytes one decompression step may produce; bounds memory during a bomb."""
+_MAX_VALIDATOR_CHARS = 1024
+
+_OK = "ok"
+_NOT_MODIFIED = "not_modified"
+_UNCHANGED = "unchanged"
+_GONE = "gone"
+_POSTPONED = "postponed"
+_ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What was stored after the last successful fetch, sent back to make it conditional."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+
+@dataclass
+class FetchResult:
+    """The outcome of one fetch; `error` is set for every outcome but ok/not_modified/unchanged."""
+
+    url: str
+    """The URL as requested."""
+    final_url: str
+    """The URL after redirects: the base for relative links in the body."""
+    outcome: str
+    """'ok', 'not_modified' (304), 'unchanged' (200 with the same body hash and no
+    validators), 'gone' (410), 'postponed' (429/503) or 'error'."""
+    status: int | None = None
+    """The last HTTP status received, or None when no response arrived."""
+    body: bytes | None = None
+    """The decompressed body, only for 'ok'."""
+    etag: str | None = None
+    """To store on success ('ok', 'not_modified', 'unchanged'); None otherwise."""
+    last_modified: str | None = None
+    """To store on success ('ok', 'not_modified', 'unchanged'); None otherwise."""
+    body_hash: str | None = None
+    """sha256 hex of the body, to store on success; None otherwise."""
+    retry_at: float | None = None
+    """Epoch seconds before which a 'postponed' source should not be fetched again."""
+    permanent_redirect: str | None = None
+    """Where an unbroken chain of 301/308 redirects from `url` led on this fetch.
+
+    A permanent redirect seen after a temporary one is not reported: the
+    temporary hop means `url` itself did not move for good."""
+    error: str | None = None
+    """One short human line describing what went wrong."""
+    elapsed: float = 0.0
+    """Seconds spent, from the start of the fetch (after waiting for a slot) to its end."""
+
+
+@dataclass
+class FetchSettings:
+    """Limits and identity for a `Fetcher`."""
+
+    concurrency: int = 8
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    """Longest silence allowed between two reads."""
+    deadline: float = 60.0
+    """The whole fetch: connecting, every redirect hop and the full body."""
+    max_bytes: int = 20 * 1024 * 1024
+    """Largest body accepted, counted after decompression."""
+    max_redirects: int = 5
+    max_retry_after: float = 7 * 24 * 3600
+    """Retry-After values beyond this are clamped to it."""
+    user_agent: str = field(
+        default_factory=lambda: f"ketaread/{__version__} (+https://example.org/ketaread)"
+    )
+
+
+class FetchProblem(Exception):
+    """A fetch failed for a reason worth one human line; carries the last status seen."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def format_size(size: int) -> str:
+    """Show a byte count the way error lines do: '20 MiB', '64 KiB', '1000 bytes'."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            value = size / scale
+            return f"{value:g} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{size} bytes"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+def _usable_header(value: str | None) -> str | None:
+    """Keep a validator only when it is short printable ASCII, safe to echo back."""
+    if not value or len(value) > _MAX_VALIDATOR_CHARS:
+        return None
+    if all(" " <= ch <= "~" for ch in value):
+        return value
+    return None
+
+
+def _status_line(status: int, reason: str = "") -> str:
+    """'HTTP 404 Not Found', with the standard phrase so a server cannot inject text."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = clean_line(reason, limit=60)
+    return f"HTTP {status} {phrase}".rstrip()
+
+
+def parse_retry_after(value: str | None, now: float, limit: float) -> float | None:
+    """Turn a Retry-After value (delta-seconds or HTTP-date) into epoch seconds.
+
+    Returns None when the value is missing or unreadable; a date in the past
+    means "now"; a delay longer than `limit` is clamped to `limit`.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    if value.isascii() and value.isdigit():
+        # Very long digit strings are clamped without int(): Python refuses to
+        # convert more than 4300 digits, and anything past 12 is beyond any limit.
+        delay = float(int(value)) if len(value) <= 12 else limit
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            # RFC 9110 dates are always GMT; a zone-less one is read as UTC.
+            when = when.replace(tzinfo=UTC)
+        try:
+            delay = when.timestamp() - now
+        except (OverflowError, ValueError, OSError):
+            return None
+    return now + min(max(delay, 0.0), limit)
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+_DNS_HINTS = (
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "no address associated",
+    "getaddrinfo failed",
+    "name resolution",
+)
+
+
+def describe_network_error(exc: Exception, url: str, settings: FetchSettings) -> str:
+    """Map an httpx/OS exception raised while fetching `url` to one short human line."""
+    parts = urlsplit(url)
+    host = parts.hostname or "the server"
+    try:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        port = 443 if parts.scheme.lower() == "https" else 80
+    chain = _exception_chain(exc)
+    text = " ".join(str(link) for link in chain).lower()
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"timed out after {_seconds(settings.connect_timeout)} s"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out after {_seconds(settings.read_timeout)} s"
+    if any(isinstance(link, socket.gaierror) for link in chain) or any(
+        hint in text for hint in _DNS_HINTS
+    ):
+        return f"DNS lookup failed for {host}"
+    if any(isinstance(link, ConnectionRefusedError) for link in chain) or "refused" in text:
+        return f"connection refused by {host}:{port}"
+    for link in chain:
+        if isinstance(link, ssl.SSLError):
+            reason = getattr(link, "verify_message", None) or link.reason or str(link)
+            return clean_line(f"TLS error: {reason}", limit=160)
+    if isinstance(exc, httpx.ProxyError):
+        return clean_line(f"proxy error: {exc}", limit=160)
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return "connection reset while reading"
+    if isinstance(exc, httpx.ConnectError):
+        detail = clean_line(str(exc), limit=100)
+        return f"could not connect to {host}:{port}" + (f" ({detail})" if detail else "")
+    detail = clean_line(str(exc), limit=100) or type(exc).__name__
+    return f"network error: {detail}"
+
+
+def _check_url(url: str) -> str | None:
+    """Why `url` cannot be fetched at all, or None when it is an http(s) URL with a host."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return f"not a valid URL: {clean_line(url, limit=120)}"
+    if parts.scheme.lower() not in ("http", "https"):
+        shown = clean_line(parts.scheme, limit=20) or "relative"
+        return f"only http and https URLs are fetched (not {shown})"
+    if not parts.hostname:
+        return f"the URL has no host: {clean_line(url, limit=120)}"
+    return None
+
+
+class _BoundedDecoder:
+    """Decompress a gzip or deflate Content-Encoding in steps of bounded output size."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._raw_deflate = False
+        self._started = False
+        self._decomp = self._new()
+
+    def _new(self) -> zlib._Decompress:
+        if self.encoding == "deflate":
+            # 'deflate' is meant to be zlib-wrapped, but some servers send it raw.
+            return zlib.decompressobj(-zlib.MAX_WBITS if self._raw_deflate else zlib.MAX_WBITS)
+        return zlib.decompressobj(zlib.MAX_WBITS | 16)
+
+    def steps(self, data: bytes) -> Iterator[bytes]:
+        """Decode one raw chunk as pieces of at most `_DECODE_STEP` bytes each.
+
+        The caller checks its cap between pieces, so memory stays bounded even
+        when a tiny chunk expands a thousandfold.
+        """
+        pending = data
+        while True:
+            if self._decomp.eof:
+                leftover = self._decomp.unused_data + pending
+                # Only a further gzip member is decoded; other trailing bytes
+                # (padding, junk after a deflate stream) are ignored as httpx does.
+                if self.encoding != "gzip" or not leftover.startswith(b"\x1f\x8b"):
+                    return
+                self._decomp = self._new()
+                pending = leftover
+            try:
+                out = self._decomp.decompress(pending, _DECODE_STEP)
+            except zlib.error:
+                if self.encoding != "deflate" or self._started or self._raw_deflate:
+                    raise
+                self._raw_deflate = True
+                self._decomp = self._new()
+                out = self._decomp.decompress(pending, _DECODE_STEP)
+            self._started = True
+            if out:
+                yield out
+            pending = self._decomp.unconsumed_tail
+            if self._decomp.eof:
+                continue
+            # A full step with no input left may still hold buffered output: go round.
+            if not pending and len(out) < _DECODE_STEP:
+                return
+
+    @property
+    def complete(self) -> bool:
+        """Whether the compressed stream reached its end marker."""
+        return self._decomp.eof
+
+
+class Fetcher:
+    """Fetches URLs politely: one shared client, bounded concurrency, never raising on I/O."""
+
+    def __init__(self, settings: FetchSettings | None = None) -> None:
+        self.settings = settings or FetchSettings()
+        self._client: httpx.AsyncClient | None = None
+        self._slots = asyncio.Semaphore(max(1, self.settings.concurrency))
+
+    async def __aenter__(self) -> Fetcher:
+        s = self.settings
+        self._client = httpx.AsyncClient(
+            # trust_env: proxies, NO_PROXY and SSL_CERT_FILE from the environment apply.
+            trust_env=True,
+            follow_redirects=False,
+            timeout=httpx.Timeout(
+                connect=s.connect_timeout,
+                read=s.read_timeout,
+                write=s.read_timeout,
+                pool=s.deadline,
+            ),
+            headers={
+                "User-Agent": s.user_agent,
+                "Accept": ACCEPT,
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def fetch(self, url: str, validators: Validators = Validators()) -> FetchResult:
+        """Fetch one URL conditionally; network and HTTP problems come back as outcomes."""
+        if self._client is None:
+            raise RuntimeError("Fetcher.fetch called outside `async with Fetcher(...)`")
+        refused = _check_url(url)
+        if refused:
+            return FetchResult(url=url, final_url=url, outcome=_ERROR, error=refused)
+        async with self._slots:
+            started = time.monotonic()
+            result = FetchResult(url=url, final_url=url, outcome=_ERROR)
+            try:
+                async with asyncio.timeout(self.settings.deadline):
+                    await self._fetch(url, validators, result)
+            except TimeoutError:
+                self._fail(result, f"timed out after {_seconds(self.settings.deadline)} s")
+            except FetchProblem as problem:
+                self._fail(result, problem.message)
+            except httpx.InvalidURL as exc:
+                self._fail(result, clean_line(f"not a valid URL: {exc}", limit=160))
+            except (httpx.TransportError, OSError) as exc:
+                self._fail(result, describe_network_error(exc, result.final_url, self.settings))
+            result.elapsed = time.monotonic() - started
+            return result
+
+    async def fetch_all(
+        self,
+        requests: list[tuple[str, Validators]],
+        on_result: Callable[[FetchResult], None] | None = None,
+    ) -> list[FetchResult]:
+        """Fetch many URLs, at most `concurrency` at once; results in request order.
+
+        `on_result` is called with each result as soon as it is ready (in
+        completion order), on the event loop thread.
+        """
+        results: list[FetchResult | None] = [None] * len(requests)
+
+        async def one(index: int, url: str, validators: Validators) -> None:
+            result = await self.fetch(url, validators)
+            results[index] = result
+            if on_result is not None:
+                on_result(result)
+
+        async with asyncio.TaskGroup() as group:
+            for index, (url, validators) in enumerate(requests):
+                group.create_task(one(index, url, validators))
+        return [r for r in results if r is not None]
+
+    @staticmethod
+    def _fail(result: FetchResult, message: str) -> None:
+        result.outcome = _ERROR
+        result.error = message
+        result.body = None
+        result.etag = result.last_modified = result.body_hash = None
+
+    def _request_headers(self, validators: Validators) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        etag = _usable_header(validators.etag)
+        if etag:
+            headers["If-None-Match"] = etag
+        last_modified = _usable_header(validators.last_modified)
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return headers
+
+    async def _fetch(self, url: str, validators: Validators, result: FetchResult) -> None:
+        """Follow redirects and fill `result`; raises FetchProblem or httpx errors on failure."""
+        assert self._client is not None
+        settings = self.settings
+        headers = self._request_headers(validators)
+        current = url
+        hops = 0
+        permanent_chain = True
+        while True:
+            request = self._client.build_request("GET", current, headers=headers)
+            response = await self._client.send(request, stream=True)
+            try:
+                status = response.status_code
+                result.status = status
+                result.final_url = current
+                if status in REDIRECT_STATUSES:
+                    target = self._redirect_target(response, current)
+                    if status in PERMANENT_REDIRECT_STATUSES and permanent_chain:
+                        result.permanent_redirect = target
+                    else:
+                        permanent_chain = False
+                    hops += 1
+                    if hops > settings.max_redirects:
+                        result.permanent_redirect = None  # the chain never settled
+                        raise FetchProblem(f"too many redirects ({settings.max_redirects})", status)
+                    current = target
+                    continue
+                await self._finish(response, validators, result)
+                return
+            finally:
+                await response.aclose()
+
+    @staticmethod
+    def _redirect_target(response: httpx.Response, current: str) -> str:
+        location = response.headers.get("Location", "").strip()
+        if not location:
+            raise FetchProblem(
+                f"{_status_line(response.status_code)} without a Location", response.status_code
+            )
+        try:
+            target = str(httpx.URL(current).join(location))
+        except (httpx.InvalidURL, ValueError):
+            raise FetchProblem(
+                f"redirect to an invalid URL: {clean_line(location, limit=120)}",
+                response.status_code,
+            ) from None
+        if (
+            urlsplit(target).scheme.lower() not in ("http", "https")
+            or not urlsplit(target).hostname
+        ):
+            raise FetchProblem(
+                f"redirect to a non-http(s) URL: {clean_line(target, limit=120)}",
+                response.status_code,
+            )
+        return target
+
+    async def _finish(
+        self, response: httpx.Response, validators: Validators, result: FetchResult
+    ) -> None:
+        """Turn the final (non-redirect) response into an outcome."""
+        status = response.status_code
+        settings = self.settings
+        if status == 304:
+            result.outcome = _NOT_MODIFIED
+            # A 304 may refresh the validators; otherwise the stored ones still hold.
+            result.etag = _usable_header(response.headers.get("ETag")) or validators.etag
+            result.last_modified = (
+                _usable_header(response.headers.get("Last-Modified")) or validators.last_modified
+            )
+            result.body_hash = validators.body_hash
+            return
+        if status == 410:
+            result.outcome = _GONE
+            result.error = _status_line(status, response.reason_phrase)
+            return
+        if status in POSTPONE_STATUSES:
+            now = time.time()
+            retry_at = parse_retry_after(
+                response.headers.get("Retry-After"), now, settings.max_retry_after
+            )
+            result.outcome = _POSTPONED
+            result.retry_at = retry_at if retry_at is not None else now + DEFAULT_BACKOFF
+            result.error = _status_line(status, response.reason_phrase)
+            return
+        if not 200 <= status < 300:
+            raise FetchProblem(_status_line(status, response.reason_phrase), status)
+
+        too_big = f"body larger than {format_size(settings.max_bytes)}"
+        declared = response.headers.get("Content-Length", "").strip()
+        if declared.isascii() and declared.isdigit() and int(declared) > settings.max_bytes:
+            raise FetchProblem(too_big, status)
+        body, digest = await self._read_body(response, too_big)
+        etag = _usable_header(response.headers.get("ETag"))
+        last_modified = _usable_header(response.headers.get("Last-Modified"))
+        result.body_hash = digest
+        if etag is None and last_modified is None and digest == validators.body_hash:
+            result.outcome = _UNCHANGED
+            return
+        result.outcome = _OK
+        result.body = body
+        result.etag = etag
+        result.last_modified = last_modified
+
+    async def _read_body(self, response: httpx.Response, too_big: str) -> tuple[bytes, str]:
+        """Read and decompress the body, stopping as soon as it passes max_bytes."""
+        limit = self.settings.max_bytes
+        encoding = response.headers.get("Content-Encoding", "").strip().lower()
+        decoder: _BoundedDecoder | None = None
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            decoder = _BoundedDecoder("deflate" if encoding == "deflate" else "gzip")
+        elif encoding not in ("", "identity"):
+            raise FetchProblem(
+                f"unsupported Content-Encoding: {clean_line(encoding, limit=40)}",
+                response.status_code,
+            )
+        body = bytearray()
+        digest = hashlib.sha256()
+
+        def take(piece: bytes) -> None:
+            if len(body) + len(piece) > limit:
+                raise FetchProblem(too_big, response.status_code)
+            body.extend(piece)
+            digest.update(piece)
+
+        # aiter_raw, not aiter_bytes: httpx decompresses each network chunk in one
+        # unbounded call, so a 64 KiB chunk of a gzip bomb could become ~64 MB
+        # before any cap is checked. Decoding here caps every step.
+        try:
+            async for chunk in response.aiter_raw():
+                if decoder is None:
+                    take(chunk)
+                    continue
+                for piece in decoder.steps(chunk):
+                    take(piece)
+        except zlib.error:
+            raise FetchProblem(
+                f"the body is not valid {encoding} data", response.status_code
+            ) from None
+        if decoder is not None and not decoder.complete and body:
+            raise FetchProblem(f"the {encoding} body was cut short", response.status_code)
+        return bytes(body), digest.hexdigest()

@@ -1,0 +1,337 @@
+"""Import and export subscription lists: OPML 1.0/2.0 and newsboat `urls` files.
+
+Imported lists come from elsewhere and are treated as hostile: OPML is parsed
+with expat directly so that entity declarations (billion laughs, external
+entities) are refused before anything expands, every string is cleaned, and no
+location that would run a command (newsboat `exec:`, `filter:`, `|…`) or use an
+unexpected scheme is ever accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+from xml.parsers import expat
+from xml.sax.saxutils import escape
+
+from ketaread.core.clean import clean_line, clean_text
+
+_TITLE_LIMIT = 300
+_TAG_LIMIT = 100
+_ENTRY_LIMIT = 200
+_LOCATION_LIMIT = 4000
+_NON_FEED_OUTLINE_TYPES = frozenset({"link", "include", "redirect"})
+_CATEGORY_SPECIAL = re.compile(r"[,/]")
+"""Characters a tag cannot hold inside an OPML `category` attribute."""
+
+
+@dataclass
+class Subscription:
+    """One source to follow: an http(s) URL, a file:// URL or an absolute local path."""
+
+    location: str
+    title: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    """What an import accepted, and each refused entry with the reason."""
+
+    subscriptions: list[Subscription] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """(entry as shown to the user, reason it was skipped)."""
+
+
+class _Refused(Exception):
+    """A whole OPML document is refused (entities, external DTD)."""
+
+
+def check_location(location: str) -> str | None:
+    """Why `location` may not be subscribed to, or None when it is acceptable.
+
+    Accepted: http(s) URLs with a host, file:// URLs and absolute local paths.
+    """
+    if not location:
+        return "no location"
+    if len(location) > _LOCATION_LIMIT:
+        return "location is too long"
+    if clean_text(location) != location or "\n" in location or "\t" in location:
+        return "location contains control characters"
+    lowered = location.lower()
+    if location.startswith("|"):
+        return "runs a command (newsboat '|' source); refused"
+    if lowered.startswith("exec:"):
+        return "runs a command (newsboat exec: source); refused"
+    if lowered.startswith("filter:"):
+        return "runs a command (newsboat filter: source); refused"
+    if lowered.startswith("query:"):
+        return "newsboat query feeds are searches, not sources"
+    if location.startswith("/"):
+        return None
+    try:
+        parts = urlsplit(location)
+    except ValueError:
+        return "not a valid URL"
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        if not parts.hostname:
+            return "URL has no host"
+        if any(ch.isspace() for ch in location):
+            return "URL contains spaces"
+        return None
+    if scheme == "file":
+        if not parts.path.startswith("/"):
+            return "file URL has no absolute path"
+        return None
+    if scheme and len(scheme) > 1:
+        # (len 1 would be a Windows drive letter, which falls through to "relative".)
+        shown = clean_line(scheme, limit=20)
+        return f"unsupported scheme '{shown}:' (only http, https and local files)"
+    return "not a URL or an absolute path"
+
+
+def _clean_tags(tags: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for tag in tags:
+        cleaned = clean_line(tag, limit=_TAG_LIMIT)
+        if cleaned and cleaned not in seen:
+            seen.add(cleaned)
+            out.append(cleaned)
+    return out
+
+
+class _Collector:
+    """Accumulate subscriptions, merging tags when a location appears twice."""
+
+    def __init__(self) -> None:
+        self.report = ImportReport()
+        self._by_location: dict[str, Subscription] = {}
+
+    def add(self, entry: str, location: str, title: str | None, tags: list[str]) -> None:
+        location = location.strip()
+        reason = check_location(location)
+        if reason:
+            self.skip(entry or location, reason)
+            return
+        title = clean_line(title, limit=_TITLE_LIMIT) or None
+        tags = _clean_tags(tags)
+        existing = self._by_location.get(location)
+        if existing is not None:
+            # The same feed filed in two folders is the OPML way of giving it two tags.
+            existing.tags = _clean_tags(existing.tags + tags)
+            existing.title = existing.title or title
+            return
+        sub = Subscription(location=location, title=title, tags=tags)
+        self._by_location[location] = sub
+        self.report.subscriptions.append(sub)
+
+    def skip(self, entry: str, reason: str) -> None:
+        self.report.skipped.append((clean_line(entry, limit=_ENTRY_LIMIT), reason))
+
+
+def _category_tags(category: str) -> list[str]:
+    """'a, b/c' → ['a', 'b', 'c']: comma-separated, each a slash-delimited path."""
+    tags: list[str] = []
+    for path in category.split(","):
+        tags.extend(segment for segment in path.split("/") if segment.strip())
+    return tags
+
+
+def parse_opml(data: bytes, name: str = "") -> ImportReport:
+    """Read an OPML 1.0/2.0 subscription list; documents declaring entities are refused."""
+    label = clean_line(name, limit=_ENTRY_LIMIT) or "OPML file"
+    collector = _Collector()
+    # Per open <outline>: the tags it passes to outlines nested inside it.
+    stack: list[list[str]] = []
+    root: list[str] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if not root:
+            root.append(tag)
+        if tag.lower() != "outline":
+            return
+        inherited = stack[-1] if stack else []
+        lower = {key.lower(): value for key, value in attrs.items()}
+        text = lower.get("title") or lower.get("text") or ""
+        kind = lower.get("type", "").strip().lower()
+        feed_url = (lower.get("xmlurl") or "").strip()
+        if not feed_url and kind not in _NON_FEED_OUTLINE_TYPES:
+            feed_url = (lower.get("url") or "").strip()
+        tags = inherited + _category_tags(lower.get("category", ""))
+        if feed_url:
+            # Exporters often repeat the URL as the text of an untitled feed.
+            title = None if text.strip() == feed_url else text
+            collector.add(feed_url, feed_url, title, tags)
+            stack.append(inherited)
+            return
+        folder = clean_line(lower.get("text") or lower.get("title"), limit=_TAG_LIMIT)
+        if kind in _NON_FEED_OUTLINE_TYPES:
+            collector.skip(
+                lower.get("url") or text, f"an OPML '{clean_line(kind, limit=20)}' outline"
+            )
+        elif lower.get("htmlurl"):
+            collector.skip(lower.get("htmlurl", "") or text, "no feed URL (only a web page link)")
+        stack.append([*inherited, folder] if folder else inherited)
+
+    def end(tag: str) -> None:
+        if tag.lower() == "outline" and stack:
+            stack.pop()
+
+    def entity_declared(*_args: object) -> None:
+        raise _Refused("OPML declares entities; refusing to expand them")
+
+    def doctype(_name: str, sysid: str | None, pubid: str | None, _internal: int) -> None:
+        if sysid or pubid:
+            raise _Refused("OPML refers to an external DTD; refusing to load it")
+
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.EntityDeclHandler = entity_declared
+    parser.UnparsedEntityDeclHandler = entity_declared
+    parser.StartDoctypeDeclHandler = doctype
+    try:
+        parser.Parse(data, True)
+    except _Refused as refused:
+        return ImportReport(skipped=[(label, str(refused))])
+    except expat.ExpatError as exc:
+        detail = expat.ErrorString(exc.code) if exc.code else str(exc)
+        reason = f"not well-formed XML: {detail} (line {exc.lineno}, column {exc.offset})"
+        return ImportReport(skipped=[(label, reason)])
+    if not root or root[0].lower() != "opml":
+        shown = clean_line(root[0], limit=40) if root else "nothing"
+        return ImportReport(skipped=[(label, f"not an OPML document (root element is {shown})")])
+    return collector.report
+
+
+def _tokenize_urls_line(line: str) -> list[str]:
+    """Split a newsboat `urls` line: spaces separate, double quotes group, `\\` escapes."""
+    tokens: list[str] = []
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        if ch.isspace():
+            i += 1
+            continue
+        if ch == "#":
+            break  # a comment runs to the end of the line
+        if ch == '"':
+            i += 1
+            buf: list[str] = []
+            while i < n and line[i] != '"':
+                if line[i] == "\\" and i + 1 < n:
+                    i += 1
+                buf.append(line[i])
+                i += 1
+            i += 1  # closing quote (an unterminated quote runs to the end of the line)
+            tokens.append("".join(buf))
+            continue
+        start = i
+        while i < n and not line[i].isspace():
+            i += 1
+        tokens.append(line[start:i])
+    return tokens
+
+
+def parse_newsboat_urls(text: str) -> ImportReport:
+    """Read a newsboat `urls` file: a URL per line, then tags; `"~Title"` renames the feed."""
+    collector = _Collector()
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        tokens = _tokenize_urls_line(line)
+        if not tokens:
+            continue
+        location, rest = tokens[0], tokens[1:]
+        title: str | None = None
+        tags: list[str] = []
+        for token in rest:
+            if token.startswith("~"):
+                title = token[1:]
+            else:
+                tags.append(token)
+        collector.add(line, location, title, tags)
+    return collector.report
+
+
+def read_subscriptions(data: bytes, name: str = "") -> ImportReport:
+    """Read a subscription list, telling OPML from a newsboat `urls` file by its content."""
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"<", b"\xff\xfe", b"\xfe\xff")) or b"<opml" in head.lower():
+        return parse_opml(data, name)
+    return parse_newsboat_urls(data.decode("utf-8", errors="replace"))
+
+
+def _attr(value: str) -> str:
+    return escape(value, {'"': "&quot;"})
+
+
+def to_opml(subs: list[Subscription], title: str = "ketaread subscriptions") -> str:
+    """Write subscriptions as OPML 2.0; tags go in `category` so that import restores them.
+
+    A tag holding ',' or '/' cannot live in `category` (those split it), so a
+    subscription with such a tag is written inside nested folder outlines, one
+    per tag in order, which import reads back as the same tags. Subscriptions
+    whose location would be refused on import are left out.
+    """
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<opml version="2.0">',
+        "  <head>",
+        f"    <title>{escape(clean_line(title, limit=_TITLE_LIMIT))}</title>",
+        "  </head>",
+        "  <body>",
+    ]
+    for sub in subs:
+        location = sub.location.strip()
+        if check_location(location):
+            continue
+        name = clean_line(sub.title, limit=_TITLE_LIMIT)
+        tags = _clean_tags(sub.tags)
+        attrs = f'type="rss" text="{_attr(name or location)}"'
+        if name:
+            attrs += f' title="{_attr(name)}"'
+        attrs += f' xmlUrl="{_attr(location)}"'
+        indent = "    "
+        if any(_CATEGORY_SPECIAL.search(tag) for tag in tags):
+            for depth, tag in enumerate(tags):
+                lines.append(f'{indent}{"  " * depth}<outline text="{_attr(tag)}">')
+            lines.append(f"{indent}{'  ' * len(tags)}<outline {attrs}/>")
+            for depth in reversed(range(len(tags))):
+                lines.append(f"{indent}{'  ' * depth}</outline>")
+            continue
+        if tags:
+            attrs += f' category="{_attr(",".join(tags))}"'
+        lines.append(f"{indent}<outline {attrs}/>")
+    lines += ["  </body>", "</opml>", ""]
+    return "\n".join(lines)
+
+
+def _quote(token: str) -> str:
+    return '"' + token.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def to_newsboat_urls(subs: list[Subscription]) -> str:
+    """Write subscriptions as a newsboat `urls` file: `URL "tag" "~Title"` per line.
+
+    Tags that start with '~' cannot be written (newsboat reads them as a
+    title) and are left out, as are locations that import would refuse.
+    """
+    lines: list[str] = []
+    for sub in subs:
+        location = sub.location.strip()
+        if check_location(location):
+            continue
+        shown = _quote(location) if any(ch.isspace() or ch in '"#' for ch in location) else location
+        parts = [shown]
+        parts += [_quote(tag) for tag in _clean_tags(sub.tags) if not tag.startswith("~")]
+        name = clean_line(sub.title, limit=_TITLE_LIMIT)
+        if name:
+            parts.append(_quote("~" + name))
+        lines.append(" ".join(parts))
+    return "\n".join(lines) + ("\n" if lines else "")
