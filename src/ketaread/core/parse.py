@@ -169,7 +169,8 @@ def parse_feed(data: bytes, location: str, base_url: str = "") -> ParsedFeed:
         io.BytesIO(_limit_fields(data)),
         sanitize_html=False,  # nh3 sanitises, several times faster
         resolve_relative_uris=False,  # links are resolved when rendering, from base_url
-        response_headers={"content-location": base_url} if base_url else None,
+        # Without a content type feedparser flags every document as malformed.
+        response_headers={"content-type": "application/xml", "content-location": base_url},
     )
     channel = document.get("feed", {})
     entries = document.get("entries", [])

@@ -168,8 +168,9 @@ def scan_local(location: str) -> ScanResult:
         if feed is not None:
             result.documents.append((feed, hashlib.sha256(document.data).hexdigest()))
         return result
-    loose: list[ParsedArticle] = []
-    loose_digest = hashlib.sha256()
+    # Loose articles are grouped by the folder that holds them.
+    loose: dict[Path, list[ParsedArticle]] = {}
+    loose_digests: dict[Path, hashlib._Hash] = {}
     for path in walk_folder(root, result.problems):
         try:
             document = read_file(path)
@@ -182,13 +183,17 @@ def scan_local(location: str) -> ScanResult:
         if parsed.kind == "feed":
             result.documents.append((parsed, hashlib.sha256(document.data).hexdigest()))
         else:
-            loose.extend(parsed.articles)
-            loose_digest.update(str(path).encode() + b"\0" + document.data + b"\0")
-    if loose:
+            loose.setdefault(path.parent, []).extend(parsed.articles)
+            digest = loose_digests.setdefault(path.parent, hashlib.sha256())
+            digest.update(str(path).encode() + b"\0" + document.data + b"\0")
+    for folder, articles in loose.items():
         articles_feed = ParsedFeed(
-            location=str(root), title=root.name or str(root), kind="articles", articles=loose
+            location=str(folder),
+            title=folder.name or str(folder),
+            kind="articles",
+            articles=articles,
         )
-        result.documents.append((articles_feed, loose_digest.hexdigest()))
+        result.documents.append((articles_feed, loose_digests[folder].hexdigest()))
     return result
 
 

@@ -1,0 +1,518 @@
+"""The `ketaread` command line: the reading screen by default, and subcommands for scripts.
+
+Heavy imports (Textual, feedparser, httpx) are deferred to the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from ketaread import __version__
+from ketaread.config import (
+    Config,
+    ConfigError,
+    SourceConfig,
+    is_url,
+    load_config,
+    normalise_location,
+    save_config,
+)
+from ketaread.core.store import ArticleFilter, Store, StoreError
+from ketaread.locations import config_path, database_path, user_glossary_path
+
+if TYPE_CHECKING:
+    from ketaread.app import KetareadApp
+    from ketaread.core.glossary import Glossary
+    from ketaread.core.refresh import SourceSpec
+
+
+class CommandError(Exception):
+    """A problem to report on one line, with exit status 1 (or `status`)."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _iso(stamp: float | None) -> str | None:
+    if stamp is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
+
+
+class Context:
+    """What every command works with: the options, the config and the cache."""
+
+    def __init__(self, args: argparse.Namespace, out: TextIO) -> None:
+        self.args = args
+        self.out = out
+        self.config_file = config_path(args.config)
+        self.database = database_path(args.db)
+        self._store: Store | None = None
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        """The config file (or the sample-feeds stand-in)."""
+        if self._config is None:
+            try:
+                self._config = load_config(self.config_file)
+            except ConfigError as error:
+                raise CommandError(str(error)) from error
+        return self._config
+
+    @property
+    def store(self) -> Store:
+        """The cache, opened on first use."""
+        if self._store is None:
+            try:
+                self._store = Store(self.database)
+            except StoreError as error:
+                raise CommandError(str(error)) from error
+            if self._store.notice:
+                print(f"ketaread: {self._store.notice}", file=sys.stderr)
+        return self._store
+
+    def specs(self) -> list[SourceSpec]:
+        """The configured sources as the refresher wants them."""
+        from ketaread.core.refresh import SourceSpec
+
+        return [SourceSpec(s.location, s.title, tuple(s.tags)) for s in self.config.sources]
+
+    def glossary(self) -> Glossary:
+        """The curated glossary with the user's own entries on top."""
+        from ketaread.core.glossary import GlossaryError, load_glossary
+
+        user_file = user_glossary_path(self.config_file)
+        try:
+            return load_glossary(user_file if user_file.exists() else None)
+        except GlossaryError as error:
+            raise CommandError(str(error)) from error
+
+    def print(self, text: str = "") -> None:
+        """Write a line to the command's output."""
+        print(text, file=self.out)
+
+    def close(self) -> None:
+        """Close the cache if it was opened."""
+        if self._store is not None:
+            self._store.close()
+
+
+# -- commands ------------------------------------------------------------------------
+
+
+def cmd_add(ctx: Context) -> int:
+    """Add a source to the config file."""
+    location = ctx.args.source
+    if not is_url(location):
+        path = Path(normalise_location(location))
+        if not path.exists():
+            raise CommandError(f"{location}: no such file or folder")
+    elif location.lower().startswith("http") and " " in location:
+        raise CommandError(f"{location}: a URL cannot contain spaces")
+    config = ctx.config
+    normalised = normalise_location(location)
+    if not config.exists:
+        config.sources = []
+    existing = config.find(normalised)
+    if existing:
+        existing.tags = sorted({*existing.tags, *ctx.args.tag}, key=str.casefold)
+        existing.title = ctx.args.title or existing.title
+        action = "updated"
+    else:
+        config.sources.append(SourceConfig(normalised, ctx.args.title, list(ctx.args.tag)))
+        action = "added"
+    save_config(config)
+    ctx.print(f"{action} {normalised} (config: {config.path}); run `ketaread refresh` to read it")
+    return 0
+
+
+def cmd_remove(ctx: Context) -> int:
+    """Remove a source from the config file and its articles from the cache."""
+    config = ctx.config
+    found = config.find(ctx.args.source)
+    if found is None:
+        raise CommandError(f"{ctx.args.source}: not a configured source (see `ketaread sources`)")
+    config.sources.remove(found)
+    save_config(config)
+    removed = ctx.store.remove_source(found.location)
+    ctx.print(f"removed {found.location} and {removed} cached articles")
+    return 0
+
+
+def cmd_sources(ctx: Context) -> int:
+    """List configured sources with the state of their feeds."""
+    feeds = ctx.store.feeds()
+    if not ctx.config.exists:
+        ctx.print(f"(no config file at {ctx.config.path}: reading the bundled sample feeds)")
+    rows = []
+    for source in ctx.config.sources:
+        mine = [f for f in feeds if f.source == source.location]
+        entry = {
+            "location": source.location,
+            "title": source.title,
+            "tags": source.tags,
+            "feeds": [
+                {
+                    "location": f.location,
+                    "title": f.title,
+                    "articles": f.total,
+                    "unread": f.unread,
+                    "checked": _iso(f.checked_at),
+                    "updated": _iso(f.updated_at),
+                    "error": f.error,
+                    "error_at": _iso(f.error_at),
+                    "warning": f.warning,
+                    "gone": f.gone,
+                }
+                for f in mine
+            ],
+        }
+        rows.append(entry)
+    if ctx.args.json:
+        ctx.print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    for entry in rows:
+        tags = f"  [{', '.join(entry['tags'])}]" if entry["tags"] else ""
+        ctx.print(f"{entry['location']}{tags}")
+        if not entry["feeds"]:
+            ctx.print("    never refreshed")
+        for feed in entry["feeds"]:
+            state = f"{feed['articles']} articles, {feed['unread']} unread"
+            if feed["updated"]:
+                state += f", updated {feed['updated']}"
+            ctx.print(f"    {feed['title'] or feed['location']}: {state}")
+            if feed["error"]:
+                ctx.print(f"      error at {feed['error_at']}: {feed['error']}")
+            if feed["warning"]:
+                ctx.print(f"      warning: {feed['warning']}")
+    return 0
+
+
+def cmd_refresh(ctx: Context) -> int:
+    """Update every source, one progress line each, then a summary."""
+    from ketaread.core.refresh import FeedReport, refresh, refresh_lock
+
+    def report(feed_report: FeedReport) -> None:
+        marker = {"error": "!", "skipped": "-", "updated": "+"}.get(feed_report.status, " ")
+        ctx.print(f"{marker} {feed_report.line()}")
+
+    def waiting() -> None:
+        print("ketaread: another refresh of this cache is running; waiting for it", file=sys.stderr)
+
+    store = ctx.store
+    try:
+        with refresh_lock(ctx.database, on_wait=waiting):
+            summary = refresh(store, ctx.specs(), offline=ctx.args.offline, report=report)
+    except TimeoutError as error:
+        raise CommandError(str(error)) from error
+    ctx.print(summary.line())
+    return 1 if summary.all_failed else 0
+
+
+def _filter_from(ctx: Context) -> ArticleFilter:
+    tag = getattr(ctx.args, "tag", None)
+    unread = bool(getattr(ctx.args, "unread", False))
+    starred = bool(getattr(ctx.args, "starred", False))
+    if tag:
+        from ketaread.core.store import tag_key
+
+        match = next((t for t in ctx.store.tags() if t.key == tag_key(tag)), None)
+        if match is None:
+            raise CommandError(f"no tag named {tag!r} (see `ketaread tags`)")
+        return ArticleFilter("tag", match.id, unread_only=unread, starred_only=starred)
+    return ArticleFilter("all", unread_only=unread, starred_only=starred)
+
+
+def cmd_list(ctx: Context) -> int:
+    """List articles, newest first."""
+    articles = ctx.store.list_articles(_filter_from(ctx), limit=ctx.args.limit)
+    if ctx.args.json:
+        ctx.print(
+            json.dumps(
+                [
+                    {
+                        "id": row.key,
+                        "title": row.title,
+                        "link": row.link,
+                        "feed": row.feed_title,
+                        "author": row.author,
+                        "tags": tags,
+                        "published": _iso(row.published),
+                        "read": row.read,
+                        "starred": row.starred,
+                    }
+                    for row, tags in articles
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    for row, _tags in articles:
+        flags = ("N" if not row.read else " ") + ("*" if row.starred else " ")
+        date = time.strftime("%Y-%m-%d", time.gmtime(row.published)) if row.published else " " * 10
+        ctx.print(f"{row.key}  {flags} {date}  {row.title}  ({row.feed_title})")
+    return 0
+
+
+def cmd_show(ctx: Context) -> int:
+    """Print one article as Markdown, or as JSON with its references and terms."""
+    from ketaread.core.render import rendering_for
+    from ketaread.core.store import ArticleNotFound
+
+    store = ctx.store
+    try:
+        article_id = store.resolve(ctx.args.article)
+    except (ArticleNotFound, StoreError) as error:
+        raise CommandError(str(error)) from error
+    detail = store.article(article_id)
+    rendering = rendering_for(store, detail)
+    row = detail.row
+    if ctx.args.json:
+        analysis = rendering.analysis.to_json()
+        ctx.print(
+            json.dumps(
+                {
+                    "id": row.key,
+                    "title": row.title,
+                    "link": row.link,
+                    "feed": row.feed_title,
+                    "author": row.author,
+                    "published": _iso(row.published),
+                    "tags": detail.tags,
+                    "read": row.read,
+                    "starred": row.starred,
+                    "markdown": rendering.markdown,
+                    "references": analysis["references"],
+                    "citations": analysis["citations"],
+                    "links": [
+                        {"text": link.text, "url": link.url} for link in rendering.analysis.links
+                    ],
+                    "terms": [hit.to_json() for hit in rendering.terms(ctx.glossary())],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    ctx.print(f"# {row.title}")
+    byline = " · ".join(
+        part
+        for part in (
+            row.author,
+            row.feed_title,
+            time.strftime("%Y-%m-%d", time.gmtime(row.published)) if row.published else "",
+        )
+        if part
+    )
+    ctx.print(byline)
+    if row.link:
+        ctx.print(row.link)
+    ctx.print()
+    ctx.print(rendering.markdown.rstrip())
+    return 0
+
+
+def cmd_tags(ctx: Context) -> int:
+    """List tags with article and unread counts."""
+    tags = ctx.store.tags()
+    if ctx.args.json:
+        ctx.print(
+            json.dumps(
+                [{"name": t.name, "count": t.count, "unread": t.unread} for t in tags],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    for tag in tags:
+        ctx.print(f"{tag.count:6} {tag.unread:6} unread  {tag.name}")
+    return 0
+
+
+def cmd_import(ctx: Context) -> int:
+    """Import subscriptions from OPML or a newsboat `urls` file."""
+    from ketaread.core.sources import SourceError, read_file
+    from ketaread.core.subscriptions import read_subscriptions
+
+    path = Path(ctx.args.file).expanduser()
+    try:
+        document = read_file(path)
+    except SourceError as error:
+        raise CommandError(f"{path}: {error}") from error
+    report = read_subscriptions(document.data, name=path.name)
+    config = ctx.config
+    if not config.exists:
+        config.sources = []
+    added = 0
+    for subscription in report.subscriptions:
+        location = normalise_location(subscription.location)
+        existing = config.find(location)
+        if existing:
+            existing.tags = sorted({*existing.tags, *subscription.tags}, key=str.casefold)
+            existing.title = existing.title or subscription.title
+            continue
+        config.sources.append(SourceConfig(location, subscription.title, list(subscription.tags)))
+        added += 1
+    for entry, reason in report.skipped:
+        ctx.print(f"skipped {entry}: {reason}")
+    save_config(config)
+    ctx.print(f"imported {added} new sources from {path} ({len(report.skipped)} skipped)")
+    return 0
+
+
+def cmd_export(ctx: Context) -> int:
+    """Write the subscriptions as OPML or a newsboat `urls` file."""
+    from ketaread.core.subscriptions import Subscription, to_newsboat_urls, to_opml
+
+    subs = [Subscription(s.location, s.title, list(s.tags)) for s in ctx.config.sources]
+    text = to_opml(subs) if ctx.args.format == "opml" else to_newsboat_urls(subs)
+    ctx.out.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def cmd_define(ctx: Context) -> int:
+    """Print a glossary definition."""
+    from ketaread.core.glossary import format_definition
+
+    glossary = ctx.glossary()
+    term = glossary.lookup(ctx.args.term)
+    if term is None:
+        suggestions = [t.term for t in glossary.search(ctx.args.term)[:5]]
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        raise CommandError(f"{ctx.args.term!r} is not in the glossary{hint}")
+    ctx.print(format_definition(term).rstrip())
+    return 0
+
+
+def cmd_abbreviations(ctx: Context) -> int:
+    """Print SHORT<TAB>LONG FORM for every abbreviation a text defines."""
+    from ketaread.core.glossary import find_abbreviations
+    from ketaread.core.sources import SourceError, read_file
+
+    if ctx.args.file in (None, "-"):
+        text = sys.stdin.read()
+    else:
+        try:
+            data = read_file(Path(ctx.args.file).expanduser()).data
+        except SourceError as error:
+            raise CommandError(f"{ctx.args.file}: {error}") from error
+        from ketaread.core.parse import decode_text
+
+        text = decode_text(data)
+    from ketaread.core.clean import clean_text
+
+    for abbreviation in find_abbreviations(clean_text(text)):
+        ctx.print(f"{abbreviation.short}\t{abbreviation.long}")
+    return 0
+
+
+# -- the reading screen ---------------------------------------------------------------
+
+
+def make_app(
+    *,
+    db: str | Path | None = None,
+    config: str | Path | None = None,
+    offline: bool = False,
+) -> KetareadApp:
+    """Build the reading app; the CLI and the tests share this factory."""
+    from ketaread.app import KetareadApp
+
+    return KetareadApp(
+        database=database_path(db),
+        config_file=config_path(config),
+        offline=offline,
+    )
+
+
+def cmd_read(ctx: Context) -> int:
+    """Launch the reading screen."""
+    app = make_app(db=ctx.args.db, config=ctx.args.config, offline=ctx.args.offline)
+    app.run()
+    return app.return_code or 0
+
+
+# -- parser ---------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="ketaread",
+        description="A terminal reader for educational feeds, with references and a glossary.",
+    )
+    parser.add_argument("--version", action="version", version=f"ketaread {__version__}")
+    parser.add_argument("--db", metavar="PATH", help="cache database (or set KETAREAD_DB)")
+    parser.add_argument("--config", metavar="PATH", help="config file (or set KETAREAD_CONFIG)")
+    parser.add_argument(
+        "--offline", action="store_true", help="never use the network; read the cache"
+    )
+    parser.set_defaults(handler=cmd_read)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(
+        name: str, handler: Callable[[Context], int], help_text: str
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add = command("add", cmd_add, "add a feed file, article file, folder or URL")
+    add.add_argument("source")
+    add.add_argument(
+        "--tag", action="append", default=[], help="a tag for its articles (repeatable)"
+    )
+    add.add_argument("--title", help="show the source under this title")
+    remove = command("remove", cmd_remove, "remove a source and its cached articles")
+    remove.add_argument("source")
+    sources = command("sources", cmd_sources, "list sources with their state and errors")
+    sources.add_argument("--json", action="store_true")
+    command("refresh", cmd_refresh, "update every source")
+    listing = command("list", cmd_list, "list articles, newest first")
+    listing.add_argument("--tag", help="only articles with this tag")
+    listing.add_argument("--unread", action="store_true", help="only unread articles")
+    listing.add_argument("--starred", action="store_true", help="only starred articles")
+    listing.add_argument("--limit", type=int, help="at most this many")
+    listing.add_argument("--json", action="store_true")
+    show = command("show", cmd_show, "print an article (id from `list`; a unique prefix will do)")
+    show.add_argument("article")
+    show.add_argument("--json", action="store_true")
+    tags = command("tags", cmd_tags, "list tags with counts")
+    tags.add_argument("--json", action="store_true")
+    importing = command("import", cmd_import, "import subscriptions (OPML or newsboat urls)")
+    importing.add_argument("file")
+    export = command("export", cmd_export, "print subscriptions as OPML or newsboat urls")
+    export.add_argument("--format", choices=("opml", "urls"), default="opml")
+    define = command("define", cmd_define, "print the glossary definition of a term")
+    define.add_argument("term")
+    abbreviations = command(
+        "abbreviations", cmd_abbreviations, "print SHORT<TAB>LONG for abbreviations a text defines"
+    )
+    abbreviations.add_argument("file", nargs="?", default="-", help="a text file, or - for stdin")
+    return parser
+
+
+def run(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    ctx = Context(args, out or sys.stdout)
+    try:
+        return args.handler(ctx)
+    except CommandError as error:
+        print(f"ketaread: {error}", file=sys.stderr)
+        return error.status
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    finally:
+        ctx.close()

@@ -1,0 +1,122 @@
+"""Article HTML to Markdown, with references and abbreviations worked out once and cached.
+
+The cached Markdown is plain (what `ketaread show` prints); the reading screen
+adds its `ketaread://` links for citations and glossary terms on top, which is
+cheap, so a changed glossary never needs a re-conversion.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ketaread.core.clean import clean_text
+
+if TYPE_CHECKING:
+    from ketaread.core.glossary import Abbreviation, Glossary, TermHit
+    from ketaread.core.models import ArticleDetail
+    from ketaread.core.references import ReferenceAnalysis
+    from ketaread.core.store import Store
+
+RENDER_VERSION = 1
+"""Bump when conversion or analysis changes: cached renderings of older versions are redone."""
+
+_EXCESS_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def html_to_markdown(html: str, base_url: str = "") -> str:
+    """Convert sanitised HTML to Markdown: no hard wrapping, links kept inline."""
+    import html2text  # deferred: only opening an article needs it
+
+    converter = html2text.HTML2Text(baseurl=base_url or "")
+    converter.body_width = 0
+    converter.unicode_snob = True
+    converter.images_to_alt = True
+    converter.single_line_break = False
+    converter.wrap_links = False
+    converter.wrap_list_items = False
+    converter.pad_tables = False
+    converter.mark_code = False
+    markdown = converter.handle(html)
+    return _EXCESS_BLANK_LINES.sub("\n\n", clean_text(markdown)).strip() + "\n"
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown reduced to its words, for sentence and abbreviation finding."""
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"^#{1,6}\s*", "", text, flags=re.M)
+    return re.sub(r"[*_`]{1,3}", "", text)
+
+
+@dataclass(slots=True)
+class Rendering:
+    """An article's Markdown with everything worked out from it."""
+
+    markdown: str
+    analysis: ReferenceAnalysis
+    abbreviations: list[Abbreviation] = field(default_factory=list)
+
+    def terms(self, glossary: Glossary) -> list[TermHit]:
+        """The glossary terms and article-defined abbreviations found in the text."""
+        from ketaread.core.glossary import find_terms
+
+        return find_terms(plain_text(self.markdown), glossary, self.abbreviations)
+
+    def marked_markdown(self, glossary: Glossary | None, mode: str = "first") -> str:
+        """Markdown with citations and glossary terms as `ketaread://` links."""
+        from ketaread.core.references import link_citations
+
+        markdown = link_citations(self.markdown, self.analysis)
+        if glossary is not None and mode != "off":
+            from ketaread.core.glossary import mark_terms
+
+            markdown = mark_terms(markdown, glossary, self.abbreviations, every=mode == "every")
+        return markdown
+
+    def to_json(self) -> str:
+        """The analysis part, for the cache."""
+        return json.dumps(
+            {
+                "analysis": self.analysis.to_json(),
+                "abbreviations": [[a.short, a.long, a.start] for a in self.abbreviations],
+            }
+        )
+
+
+def render(detail: ArticleDetail) -> Rendering:
+    """Convert and analyse an article (5–20 ms): callers cache the result."""
+    from ketaread.core.glossary import find_abbreviations
+    from ketaread.core.references import analyse
+
+    markdown = html_to_markdown(detail.html, detail.base_url)
+    analysis = analyse(detail.html, detail.base_url)
+    abbreviations = find_abbreviations(plain_text(markdown))
+    return Rendering(markdown=markdown, analysis=analysis, abbreviations=abbreviations)
+
+
+def _from_cache(markdown: str, data: str) -> Rendering:
+    from ketaread.core.glossary import Abbreviation
+    from ketaread.core.references import ReferenceAnalysis
+
+    decoded = json.loads(data)
+    return Rendering(
+        markdown=markdown,
+        analysis=ReferenceAnalysis.from_json(decoded["analysis"]),
+        abbreviations=[Abbreviation(s, long, start) for s, long, start in decoded["abbreviations"]],
+    )
+
+
+def rendering_for(store: Store, detail: ArticleDetail) -> Rendering:
+    """The article's rendering from the cache, made and cached on first use."""
+    cached = store.rendering(detail.row.id, RENDER_VERSION)
+    if cached is not None:
+        try:
+            return _from_cache(*cached)
+        except (ValueError, KeyError, TypeError):
+            pass  # an unreadable cached analysis is simply made again
+    result = render(detail)
+    store.save_rendering(detail.row.id, RENDER_VERSION, result.markdown, result.to_json())
+    return result
