@@ -25,7 +25,7 @@ from datetime import UTC
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from types import TracebackType
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -460,8 +460,10 @@ class Fetcher:
                 f"{_status_line(response.status_code)} without a Location", response.status_code
             )
         try:
-            target = str(httpx.URL(current).join(location))
-        except (httpx.InvalidURL, ValueError):
+            # urljoin rather than httpx.URL.join: the latter rewrites file:/// to file:/,
+            # and the error line should show the Location as the server sent it.
+            target = urljoin(current, location)
+        except ValueError:
             raise FetchProblem(
                 f"redirect to an invalid URL: {clean_line(location, limit=120)}",
                 response.status_code,
