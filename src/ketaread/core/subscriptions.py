@@ -187,6 +187,12 @@ def parse_opml(data: bytes, name: str = "") -> ImportReport:
         if sysid or pubid:
             raise _Refused("OPML refers to an external DTD; refusing to load it")
 
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Leniency: a BOM or blank lines before the XML declaration are common
+        # in hand-edited files and would otherwise fail the whole import.
+        data = data.lstrip(b" \t\r\n")
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:].lstrip(b" \t\r\n")
     parser = expat.ParserCreate()
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.StartElementHandler = start
