@@ -1,0 +1,263 @@
+"""The glossary popup: terms of the open article (or every term), with definitions in place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+if TYPE_CHECKING:
+    from ketaread.core.glossary import Glossary, Term, TermHit
+    from ketaread.core.models import ArticleRow
+    from ketaread.core.store import Store
+
+ORIGIN_LABELS = {
+    "article": "defined in this article",
+    "curated": "from the ketaread glossary",
+    "user": "from your glossary",
+}
+
+
+@dataclass(slots=True)
+class GlossaryEntry:
+    """A term as the popup shows it, whatever its origin."""
+
+    key: str
+    term: str
+    definition: str
+    origin: str
+    expansion: str = ""
+    aliases: list[str] = field(default_factory=list)
+    related: list[str] = field(default_factory=list)
+    source: str = ""
+
+    @classmethod
+    def from_term(cls, term: Term) -> GlossaryEntry:
+        """An entry for a glossary term."""
+        return cls(
+            term.key,
+            term.term,
+            term.definition,
+            term.origin,
+            term.expansion or "",
+            list(term.aliases),
+            list(term.related),
+            term.source or "",
+        )
+
+    @classmethod
+    def from_hit(cls, hit: TermHit, glossary: Glossary) -> GlossaryEntry:
+        """An entry for a term found in an article (its own definition wins)."""
+        term = glossary.lookup(hit.key) or glossary.lookup(hit.term)
+        entry = cls(hit.key, hit.term, hit.definition, hit.origin, hit.expansion or "")
+        if term is not None:
+            entry.aliases = list(term.aliases)
+            entry.related = list(term.related)
+            entry.source = term.source or ""
+        return entry
+
+    def matches(self, query: str) -> bool:
+        """True when the filter text occurs in the term, an alias, the expansion or definition."""
+        query = query.casefold().strip()
+        if not query:
+            return True
+        haystack = " ".join([self.term, self.expansion, *self.aliases]).casefold()
+        return query in haystack or query in self.definition.casefold()
+
+    def needles(self) -> list[str]:
+        """Spellings to look for in other articles."""
+        return list(dict.fromkeys([self.term, *self.aliases]))[:8]
+
+
+class GlossaryModal(ModalScreen[tuple[str, int] | None]):
+    """Terms with definitions; typing filters; Esc closes and leaves the article as it was.
+
+    Dismisses with ("article", id) when the reader chooses another article to open.
+    """
+
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("down", "move(1)", "Next term", show=False),
+        Binding("up", "move(-1)", "Previous term", show=False),
+        Binding("tab", "focus_links", "Related & articles", show=True),
+    ]
+
+    def __init__(
+        self,
+        glossary: Glossary,
+        *,
+        hits: list[TermHit] | None,
+        store: Store | None = None,
+        article_id: int | None = None,
+        initial: str | None = None,
+        title: str = "Glossary",
+    ) -> None:
+        super().__init__()
+        self.glossary = glossary
+        self.store = store
+        self.article_id = article_id
+        self.initial = initial
+        self.dialog_title = title
+        if hits is None:
+            self.entries = [GlossaryEntry.from_term(t) for t in glossary.terms]
+        else:
+            self.entries = [GlossaryEntry.from_hit(h, glossary) for h in hits]
+        self.entries.sort(key=lambda e: e.term.casefold())
+        self.visible: list[GlossaryEntry] = list(self.entries)
+        self.current: GlossaryEntry | None = None
+
+    def compose(self) -> ComposeResult:
+        """Filter box, term list and the definition pane."""
+        with Vertical(id="glossary-dialog") as dialog:
+            dialog.border_title = self.dialog_title
+            yield Input(placeholder="Type to filter terms…", id="glossary-filter")
+            with Horizontal(id="glossary-body"):
+                yield OptionList(id="glossary-terms", markup=False)
+                with VerticalScroll(id="glossary-detail"):
+                    yield Static(id="glossary-definition", markup=False)
+                    yield OptionList(id="glossary-links", markup=False)
+
+    def on_mount(self) -> None:
+        """Fill the list and open the requested term."""
+        self._fill()
+        if self.initial:
+            self.select_term(self.initial)
+        self.query_one("#glossary-filter", Input).focus()
+
+    def _fill(self) -> None:
+        terms = self.query_one("#glossary-terms", OptionList)
+        terms.set_options(Option(Content(e.term), id=e.key) for e in self.visible)
+        if self.visible:
+            terms.highlighted = 0
+            self._show(self.visible[0])
+        else:
+            self.current = None
+            message = "No terms match." if self.entries else "No glossary terms in this article."
+            self.query_one("#glossary-definition", Static).update(Content(message))
+            self.query_one("#glossary-links", OptionList).clear_options()
+
+    def select_term(self, key_or_name: str) -> bool:
+        """Show one term: by key, by name, or through the glossary's aliases."""
+        wanted = key_or_name.casefold()
+        entry = next(
+            (e for e in self.entries if e.key == wanted or e.term.casefold() == wanted), None
+        )
+        if entry is None:
+            term = self.glossary.lookup(key_or_name)
+            if term is None:
+                return False
+            entry = next((e for e in self.entries if e.key == term.key), None)
+            if entry is None:
+                entry = GlossaryEntry.from_term(term)
+                self.entries.append(entry)
+        self.query_one("#glossary-filter", Input).value = ""
+        self.visible = list(self.entries)
+        self._fill()
+        terms = self.query_one("#glossary-terms", OptionList)
+        terms.highlighted = self.visible.index(entry)
+        self._show(entry)
+        return True
+
+    def _show(self, entry: GlossaryEntry) -> None:
+        self.current = entry
+        parts: list[Content | str | tuple[str, str]] = [Content.styled(entry.term, "bold $accent")]
+        if entry.expansion and entry.expansion.casefold() != entry.term.casefold():
+            parts += ["\n", (entry.expansion, "italic")]
+        parts += [
+            "\n",
+            (ORIGIN_LABELS.get(entry.origin, entry.origin), "$text-muted"),
+            "\n\n",
+            entry.definition,
+        ]
+        if entry.source:
+            parts += ["\n\n", ("Source: " + entry.source, "$text-muted")]
+        self.query_one("#glossary-definition", Static).update(Content.assemble(*parts))
+        links = self.query_one("#glossary-links", OptionList)
+        options: list[Option | None] = []
+        related = [t for name in entry.related if (t := self.glossary.lookup(name)) is not None]
+        if related:
+            options.append(
+                Option(Content.styled("Related terms", "bold $text-muted"), disabled=True)
+            )
+            options += [Option(Content("→ " + t.term), id=f"term:{t.key}") for t in related]
+        links.set_options(options)
+        self._load_mentions(entry)
+
+    @work(thread=True, exclusive=True, group="glossary-mentions", exit_on_error=False)
+    def _load_mentions(self, entry: GlossaryEntry) -> None:
+        if self.store is None:
+            return
+        rows = self.store.articles_mentioning(entry.needles(), exclude=self.article_id, limit=20)
+        self.app.call_from_thread(self._show_mentions, entry, rows)
+
+    def _show_mentions(self, entry: GlossaryEntry, rows: list[ArticleRow]) -> None:
+        if entry is not self.current:
+            return
+        links = self.query_one("#glossary-links", OptionList)
+        heading = "Other articles mentioning it" if rows else "No other cached article mentions it"
+        if links.option_count:
+            links.add_option(None)
+        links.add_option(Option(Content.styled(heading, "bold $text-muted"), disabled=True))
+        links.add_options(
+            Option(
+                Content.assemble("• ", row.title, (f"  ({row.feed_title})", "$text-muted")),
+                id=f"article:{row.id}",
+            )
+            for row in rows
+        )
+
+    @on(Input.Changed, "#glossary-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.visible = [e for e in self.entries if e.matches(event.value)]
+        self._fill()
+
+    @on(Input.Submitted, "#glossary-filter")
+    def _submitted(self) -> None:
+        self.action_focus_links()
+
+    @on(OptionList.OptionHighlighted, "#glossary-terms")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        entry = next((e for e in self.visible if e.key == event.option_id), None)
+        if entry is not None and entry is not self.current:
+            self._show(entry)
+
+    @on(OptionList.OptionSelected, "#glossary-links")
+    def _link_selected(self, event: OptionList.OptionSelected) -> None:
+        kind, _, value = (event.option_id or "").partition(":")
+        if kind == "term":
+            self.select_term(value)
+            self.query_one("#glossary-filter", Input).focus()
+        elif kind == "article":
+            self.dismiss(("article", int(value)))
+
+    def action_move(self, step: int) -> None:
+        """Up/Down in the filter box move through the terms."""
+        focused = self.focused
+        if focused is not None and focused.id == "glossary-links":
+            links = self.query_one("#glossary-links", OptionList)
+            links.action_cursor_down() if step > 0 else links.action_cursor_up()
+            return
+        terms = self.query_one("#glossary-terms", OptionList)
+        terms.action_cursor_down() if step > 0 else terms.action_cursor_up()
+
+    def action_focus_links(self) -> None:
+        """Tab moves between the filter box and the related terms / articles."""
+        links = self.query_one("#glossary-links", OptionList)
+        if self.focused is links:
+            self.query_one("#glossary-filter", Input).focus()
+        else:
+            links.focus()
+            if links.highlighted is None and links.option_count:
+                links.action_first()
+
+    def action_close(self) -> None:
+        """Close the popup; the article stays where it was."""
+        self.dismiss(None)

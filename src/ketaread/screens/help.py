@@ -1,0 +1,96 @@
+"""The help screen: every key, grouped by where it works, built from the live bindings."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Everywhere",
+        [
+            ("?", "this help"),
+            ("ctrl+p", "command palette: jump to an article, tag, source or glossary term"),
+            ("tab / shift+tab", "move between panes"),
+            ("q", "quit"),
+        ],
+    ),
+    (
+        "Reading",
+        [
+            ("enter", "open the highlighted article (or apply the highlighted filter)"),
+            ("n / p", "next / previous unread article"),
+            ("m", "toggle read"),
+            ("s", "star or unstar"),
+            ("j / k, ↓ / ↑", "move in the list; scroll in the article"),
+            ("space / b, pgdn / pgup", "scroll the article by a page"),
+            ("o", "open the article's link in the browser"),
+            ("c", "copy the article's link (OSC 52: works over SSH)"),
+            ("R", "refresh every source in the background"),
+        ],
+    ),
+    (
+        "Panes",
+        [
+            ("t", "show or hide the tag sidebar"),
+            ("r", "show or hide the reference panel"),
+            ("a / l / v", "focus the article list / tag sidebar / article"),
+            ("f", "focus mode: the article alone"),
+            ("T", "next theme (saved for next time)"),
+        ],
+    ),
+    (
+        "Reference panel",
+        [
+            ("enter", "open a link, or jump to a citing sentence in the article"),
+            ("y", "copy the highlighted URL"),
+        ],
+    ),
+    (
+        "Glossary",
+        [
+            ("g", "terms of this article, with definitions"),
+            ("G", "the whole glossary"),
+            ("type", "filter terms"),
+            ("↑ / ↓", "move through terms"),
+            ("tab / enter", "go to related terms and other articles"),
+            ("esc", "close: the article stays where it was"),
+        ],
+    ),
+]
+
+
+def help_content() -> Content:
+    """The help text, as Content (no markup parsing)."""
+    parts: list[Content | str | tuple[str, str]] = []
+    for title, keys in KEY_GROUPS:
+        if parts:
+            parts.append("\n")
+        parts += [(title, "bold $accent"), "\n"]
+        for key, description in keys:
+            parts += [(f"  {key:<24}", "bold"), description, "\n"]
+    parts += [
+        "\n",
+        (
+            "Links open only when they are http(s). Glossary terms and citations "
+            "in the article are links too: click them, or use g and r.",
+            "$text-muted",
+        ),
+    ]
+    return Content.assemble(*parts)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key in one place."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        """The key table in a scrollable box."""
+        with VerticalScroll(id="help-dialog") as box:
+            box.border_title = "ketaread keys"
+            yield Static(help_content(), markup=False)

@@ -1,0 +1,395 @@
+"""The reading screen: composes the panes and routes messages between them and the cache."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Markdown, Static
+
+from ketaread.core.models import ArticleDetail, ArticleRow
+from ketaread.core.store import ArticleFilter
+from ketaread.widgets.article_list import ArticleList
+from ketaread.widgets.article_view import ArticleView
+from ketaread.widgets.reference_panel import ReferencePanel
+from ketaread.widgets.tag_sidebar import SidebarData, TagSidebar
+
+if TYPE_CHECKING:
+    from ketaread.app import KetareadApp
+    from ketaread.core.render import Rendering
+
+NARROW_WIDTH = 100
+"""Below this width the sidebar starts hidden and the reference panel sits under the article."""
+WIDE_WIDTH = 150
+"""From this width the reference panel sits beside the article."""
+
+
+class StatusLine(Static):
+    """One line above the footer: refresh progress and cache state."""
+
+
+class MainScreen(Screen[None]):
+    """Tag sidebar | article list | article (with the reference panel)."""
+
+    BINDINGS = [
+        Binding("n", "next_unread", "Next unread", tooltip="Open the next unread article"),
+        Binding("p", "previous_unread", "Prev unread", show=False),
+        Binding("m", "toggle_read", "Read/unread", tooltip="Toggle read"),
+        Binding("s", "toggle_star", "Star"),
+        Binding("r", "toggle_references", "Refs", tooltip="Show or hide the reference panel"),
+        Binding("g", "glossary", "Glossary", tooltip="Terms of this article with definitions"),
+        Binding("G", "glossary_all", "All terms", show=False),
+        Binding("t", "toggle_sidebar", "Tags", tooltip="Show or hide the tag sidebar"),
+        Binding("o", "open_link", "Open link", show=False),
+        Binding("c", "copy_link", "Copy link", show=False),
+        Binding("f", "focus_mode", "Focus mode", show=False),
+        Binding("a", "focus('articles')", "Article list", show=False),
+        Binding("l", "focus('sidebar')", "Tag list", show=False),
+        Binding("v", "focus('article')", "Article", show=False),
+        Binding("space", "article_page_down", "Page down", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.article_filter = ArticleFilter()
+        self.filter_label = "All"
+        self.detail: ArticleDetail | None = None
+        self.rendering: Rendering | None = None
+        self._sidebar_chosen = False
+
+    @property
+    def ketaread(self) -> KetareadApp:
+        """The app, typed."""
+        return cast("KetareadApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        """Header, the three panes, a status line and the footer."""
+        yield Header()
+        with Horizontal(id="panes"):
+            yield TagSidebar(id="sidebar")
+            yield ArticleList(self._load_rows, id="articles")
+            with Vertical(id="reader"):
+                yield ArticleView(id="article")
+                yield ReferencePanel(id="references")
+        yield StatusLine(id="status", markup=False)
+        yield Footer()
+
+    def _load_rows(self, ids: list[int]) -> list[ArticleRow]:
+        store = self.ketaread.store
+        return store.rows(ids) if store is not None else []
+
+    @property
+    def article_list(self) -> ArticleList:
+        """The article list."""
+        return self.query_one(ArticleList)
+
+    @property
+    def article_view(self) -> ArticleView:
+        """The article pane."""
+        return self.query_one(ArticleView)
+
+    @property
+    def reference_panel(self) -> ReferencePanel:
+        """The reference panel."""
+        return self.query_one(ReferencePanel)
+
+    @property
+    def sidebar(self) -> TagSidebar:
+        """The tag sidebar."""
+        return self.query_one(TagSidebar)
+
+    def on_mount(self) -> None:
+        """Lay out for the terminal's size and load the list and counts from the cache."""
+        self.sub_title = self.filter_label
+        self._apply_width(self.app.size.width, initial=True)
+        self.reference_panel.display = False
+        self.article_list.focus()
+        self.load_articles(self.article_filter)
+        self.load_sidebar()
+
+    def on_resize(self) -> None:
+        """Re-arrange the panes for the new width."""
+        self._apply_width(self.app.size.width)
+
+    def _apply_width(self, width: int, initial: bool = False) -> None:
+        narrow = width < NARROW_WIDTH
+        self.set_class(narrow, "-narrow")
+        self.set_class(width >= WIDE_WIDTH, "-wide")
+        if initial and narrow:
+            self.sidebar.display = False
+
+    # -- loading ----------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="ids", exit_on_error=False)
+    def load_articles(self, article_filter: ArticleFilter, keep: int | None = None) -> None:
+        """Fetch the ordered ids of a filter off the UI thread."""
+        store = self.ketaread.store
+        if store is None:
+            return
+        ids = store.article_ids(article_filter)
+        self.app.call_from_thread(self._show_ids, article_filter, ids, keep)
+
+    def _show_ids(self, article_filter: ArticleFilter, ids: list[int], keep: int | None) -> None:
+        self.article_filter = article_filter
+        current = keep if keep is not None else (self.detail.row.id if self.detail else None)
+        self.article_list.set_ids(ids, keep=current)
+        self._update_status()
+
+    @work(thread=True, exclusive=True, group="sidebar", exit_on_error=False)
+    def load_sidebar(self) -> None:
+        """Fetch counts, feeds and tags off the UI thread."""
+        store = self.ketaread.store
+        if store is None:
+            return
+        data = SidebarData(store.totals(), store.feeds(), store.tags())
+        self.app.call_from_thread(self._show_sidebar, data)
+
+    def _show_sidebar(self, data: SidebarData) -> None:
+        self.sidebar.show(data)
+        self.sidebar_data = data
+        self._update_status()
+
+    def _update_status(self, extra: str | None = None) -> None:
+        parts = []
+        if extra:
+            parts.append(extra)
+        elif self.ketaread.refresh_message:
+            parts.append(self.ketaread.refresh_message)
+        data = getattr(self, "sidebar_data", None)
+        if data is not None:
+            failing = [f for f in data.feeds if f.error]
+            if failing:
+                parts.append(f"{len(failing)} source(s) failing — see the sidebar")
+        parts.append(f"{len(self.article_list.ids)} articles in {self.filter_label}")
+        self.query_one(StatusLine).update(Content("  ·  ".join(parts)))
+
+    # -- filters ----------------------------------------------------------------
+
+    @on(TagSidebar.FilterChosen)
+    def _filter_chosen(self, event: TagSidebar.FilterChosen) -> None:
+        self.filter_label = event.label
+        self.sub_title = event.label
+        self.load_articles(event.article_filter)
+        self.article_list.focus()
+
+    # -- opening articles -------------------------------------------------------
+
+    @on(ArticleList.Opened)
+    def _opened(self, event: ArticleList.Opened) -> None:
+        self.open_article(event.article_id)
+
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def open_article(self, article_id: int) -> None:
+        """Load, render (cached after the first time) and show an article; mark it read."""
+        from ketaread.core.render import rendering_for
+
+        app = self.ketaread
+        store = app.store
+        if store is None:
+            return
+        try:
+            detail = store.article(article_id)
+            rendering = rendering_for(store, detail)
+            glossary = app.ensure_glossary()
+            marked = rendering.marked_markdown(glossary, app.mark_terms)
+        except Exception as error:  # one bad article must not take the reader down
+            app.call_from_thread(
+                app.notify, f"Could not open this article: {error}", severity="error", markup=False
+            )
+            return
+        if not detail.row.read:
+            store.set_read([article_id], True)
+            detail.row = store.rows([article_id])[0]
+        app.call_from_thread(self._show_article, detail, rendering, marked)
+
+    async def _show_article(self, detail: ArticleDetail, rendering: Rendering, marked: str) -> None:
+        self.detail = detail
+        self.rendering = rendering
+        await self.article_view.show_article(detail.row, marked, detail.tags)
+        self.reference_panel.show(rendering.analysis)
+        self.article_list.update_row(detail.row)
+        self.article_list.move_to(detail.row.id)
+        self.load_sidebar()
+
+    # -- article actions --------------------------------------------------------
+
+    def _current_row(self) -> ArticleRow | None:
+        if self.focused is self.article_view and self.detail:
+            return self.detail.row
+        return self.article_list.current or (self.detail.row if self.detail else None)
+
+    def action_toggle_read(self) -> None:
+        """Mark the highlighted (or open) article read or unread."""
+        row = self._current_row()
+        if row is None:
+            return
+        self._set_state(row, read=not row.read)
+
+    def action_toggle_star(self) -> None:
+        """Star or unstar the highlighted (or open) article."""
+        row = self._current_row()
+        if row is None:
+            return
+        self._set_state(row, starred=not row.starred)
+
+    @work(thread=True, group="state", exit_on_error=False)
+    def _set_state(
+        self, row: ArticleRow, read: bool | None = None, starred: bool | None = None
+    ) -> None:
+        store = self.ketaread.store
+        if store is None:
+            return
+        if read is not None:
+            store.set_read([row.id], read)
+        if starred is not None:
+            store.set_starred(row.id, starred)
+        updated = store.rows([row.id])
+        if updated:
+            self.app.call_from_thread(self._state_changed, updated[0])
+
+    def _state_changed(self, row: ArticleRow) -> None:
+        self.article_list.update_row(row)
+        if self.detail and self.detail.row.id == row.id:
+            self.detail.row = row
+        self.load_sidebar()
+
+    def _step_unread(self, step: int) -> None:
+        ids = self.article_list.ids
+        if not ids:
+            return
+        start = self.article_list.cursor
+        index = start + step
+        while 0 <= index < len(ids):
+            row = self.article_list.row_at(index)
+            if row is not None and not row.read:
+                self.article_list.cursor = index
+                self.open_article(row.id)
+                return
+            index += step
+        self.notify(
+            "No more unread articles in this list."
+            if step > 0
+            else "No earlier unread article in this list."
+        )
+
+    def action_next_unread(self) -> None:
+        """Open the next unread article below the cursor."""
+        self._step_unread(1)
+
+    def action_previous_unread(self) -> None:
+        """Open the previous unread article above the cursor."""
+        self._step_unread(-1)
+
+    def action_open_link(self) -> None:
+        """Open the article's own link in the browser (http(s) only)."""
+        row = self._current_row()
+        if row is None or not row.link:
+            self.notify("This article has no web link.", severity="warning")
+            return
+        self.ketaread.open_external(row.link)
+
+    def action_copy_link(self) -> None:
+        """Copy the article's own link (OSC 52)."""
+        row = self._current_row()
+        if row is None or not row.link:
+            self.notify("This article has no web link.", severity="warning")
+            return
+        self.ketaread.copy_url(row.link)
+
+    def action_article_page_down(self) -> None:
+        """Space outside the article scrolls the article, so reading needs no focus change."""
+        self.article_view.scroll_page_down()
+
+    # -- panes ------------------------------------------------------------------
+
+    def action_toggle_sidebar(self) -> None:
+        """Show or hide the tag sidebar."""
+        sidebar = self.sidebar
+        sidebar.display = not sidebar.display
+        if sidebar.display:
+            sidebar.focus()
+        elif self.focused is None or self.focused is sidebar:
+            self.article_list.focus()
+
+    def action_toggle_references(self) -> None:
+        """Show or hide the reference panel."""
+        panel = self.reference_panel
+        panel.display = not panel.display
+        if panel.display:
+            if self.rendering is None:
+                panel.show(None)
+            panel.focus()
+        else:
+            self.article_view.focus()
+
+    def show_reference_for_citation(self, index: int) -> None:
+        """A citation in the article was followed: show its best reference in the panel."""
+        if self.rendering is None:
+            return
+        citations = self.rendering.analysis.citations
+        if not 0 <= index < len(citations):
+            return
+        citation = citations[index]
+        panel = self.reference_panel
+        panel.display = True
+        panel.focus()
+        if citation.references:
+            panel.focus_reference(citation.references[0])
+        else:
+            self.notify(
+                f"No reference in this article matches ({citation.marker}).",
+                severity="warning",
+                markup=False,
+            )
+
+    def show_reference(self, number: int) -> None:
+        """Show reference `number` in the panel."""
+        panel = self.reference_panel
+        panel.display = True
+        panel.focus()
+        panel.focus_reference(number)
+
+    def action_focus_mode(self) -> None:
+        """The article alone; press again to bring the panes back."""
+        self.toggle_class("-focus-mode")
+        if self.has_class("-focus-mode"):
+            self.article_view.focus()
+
+    def action_focus(self, target: str) -> None:
+        """Move the focus to a pane (showing it if hidden)."""
+        widget = self.query_one(f"#{target}")
+        widget.display = True
+        self.remove_class("-focus-mode")
+        widget.focus()
+
+    def action_glossary(self) -> None:
+        """The glossary terms of this article."""
+        self.ketaread.show_glossary(None, False)
+
+    def action_glossary_all(self) -> None:
+        """The whole glossary."""
+        self.ketaread.show_glossary(None, True)
+
+    # -- routing ----------------------------------------------------------------
+
+    @on(Markdown.LinkClicked)
+    def _link_clicked(self, event: Markdown.LinkClicked) -> None:
+        event.stop()
+        event.prevent_default()
+        self.ketaread.route_link(event.href)
+
+    @on(ReferencePanel.LinkActivated)
+    def _panel_link(self, event: ReferencePanel.LinkActivated) -> None:
+        self.ketaread.route_link(event.url)
+
+    @on(ReferencePanel.SentenceChosen)
+    def _panel_sentence(self, event: ReferencePanel.SentenceChosen) -> None:
+        if self.article_view.scroll_to_text(event.sentence):
+            self.article_view.focus()
+        else:
+            self.notify("That sentence could not be found in the article.", severity="warning")

@@ -1,0 +1,141 @@
+"""The tag sidebar: All, Unread, Starred, then sources and tags with unread/total counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from ketaread.core.models import FeedInfo, TagInfo
+from ketaread.core.store import ArticleFilter
+
+
+@dataclass(frozen=True, slots=True)
+class SidebarData:
+    """Everything the sidebar shows, loaded in one go from the cache."""
+
+    totals: dict[str, int]
+    feeds: list[FeedInfo]
+    tags: list[TagInfo]
+
+
+def _counts(unread: int, total: int) -> str:
+    return f"{unread}/{total}" if unread else f"{total}"
+
+
+def _entry(label: str, unread: int, total: int, width: int = 26) -> Content:
+    """One sidebar line: the name (literal text) and its counts, right-aligned."""
+    counts = _counts(unread, total)
+    name = Content(label)
+    room = max(width - len(counts) - 1, 4)
+    if name.cell_length > room:
+        name = name.truncate(room, ellipsis=True)
+    padding = " " * max(width - name.cell_length - len(counts), 1)
+    style = "bold" if unread else ""
+    return Content.assemble(name.stylize(style), padding, (counts, "dim"))
+
+
+class TagSidebar(OptionList):
+    """Filters for the article list; choosing one posts `FilterChosen`."""
+
+    BINDINGS = [Binding("enter", "select", "Filter", tooltip="Show these articles")]
+
+    class FilterChosen(Message):
+        """The user chose a filter."""
+
+        def __init__(self, article_filter: ArticleFilter, label: str) -> None:
+            super().__init__()
+            self.article_filter = article_filter
+            self.label = label
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, markup=False)
+        self._filters: dict[str, tuple[ArticleFilter, str]] = {}
+        self._data: SidebarData | None = None
+
+    def show(self, data: SidebarData) -> None:
+        """Rebuild the entries with fresh counts, keeping the highlighted one."""
+        self._data = data
+        highlighted = self.highlighted_option.id if self.highlighted_option else "all"
+        width = max(self.scrollable_content_region.width - 1, 16) if self.size.width else 26
+        options: list[Option | None] = []
+        filters: dict[str, tuple[ArticleFilter, str]] = {}
+
+        def add(
+            option_id: str,
+            label: str,
+            unread: int,
+            total: int,
+            flt: ArticleFilter,
+            note: str | None = None,
+        ) -> None:
+            prompt = _entry(label, unread, total, width)
+            if note:
+                prompt = Content.assemble(prompt, "\n", (f"  {note}", "italic $text-error"))
+            options.append(Option(prompt, id=option_id))
+            filters[option_id] = (flt, label)
+
+        totals = data.totals
+        add("all", "All", totals.get("unread", 0), totals.get("all", 0), ArticleFilter("all"))
+        add(
+            "unread",
+            "Unread",
+            totals.get("unread", 0),
+            totals.get("unread", 0),
+            ArticleFilter("unread"),
+        )
+        add("starred", "Starred", 0, totals.get("starred", 0), ArticleFilter("starred"))
+        if data.feeds:
+            options.append(None)
+            options.append(Option(Content.styled("SOURCES", "bold $text-muted"), disabled=True))
+            for feed in data.feeds:
+                label = feed.title or feed.location
+                note = None
+                if feed.error:
+                    note = ("cached — " if feed.total else "") + feed.error
+                elif feed.gone:
+                    note = "gone (410): no longer polled"
+                add(
+                    f"feed:{feed.id}",
+                    ("! " if feed.error else "") + label,
+                    feed.unread,
+                    feed.total,
+                    ArticleFilter("feed", feed.id),
+                    note,
+                )
+        if data.tags:
+            options.append(None)
+            options.append(Option(Content.styled("TAGS", "bold $text-muted"), disabled=True))
+            for tag in data.tags:
+                add(f"tag:{tag.id}", tag.name, tag.unread, tag.count, ArticleFilter("tag", tag.id))
+        self._filters = filters
+        self.set_options(options)
+        ids = [o.id for o in options if o is not None]
+        target = highlighted if highlighted in filters else "all"
+        self.highlighted = ids.index(target) if target in ids else 0
+
+    def label_for(self, option_id: str) -> str:
+        """The label of an entry (for the header)."""
+        return self._filters.get(option_id, (ArticleFilter(), "All"))[1]
+
+    def choose(self, option_id: str) -> bool:
+        """Highlight and apply the entry `option_id` ('all', 'tag:3' …)."""
+        if option_id not in self._filters:
+            return False
+        for index in range(self.option_count):
+            if self.get_option_at_index(index).id == option_id:
+                self.highlighted = index
+                break
+        flt, label = self._filters[option_id]
+        self.post_message(self.FilterChosen(flt, label))
+        return True
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter or a click applies the entry."""
+        event.stop()
+        if event.option_id:
+            self.choose(event.option_id)
