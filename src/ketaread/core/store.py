@@ -818,6 +818,21 @@ class Store:
         )
         return [_row(v) for v in rows]
 
+    def search_titles(self, query: str, limit: int = 40) -> list[ArticleRow]:
+        """Articles whose title contains every word of `query` (case-insensitive), newest first."""
+        words = [w for w in query.split() if w][:6]
+        if not words:
+            return []
+        where = " AND ".join(["a.title LIKE ? ESCAPE '\\'"] * len(words))
+        params = ["%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                  for w in words]
+        rows = self._query(
+            f"SELECT {_ROW_COLUMNS} FROM articles a JOIN feeds f ON f.id = a.feed_id "
+            f"WHERE {where} ORDER BY a.sort_key DESC, a.id DESC LIMIT {int(limit)}",
+            params,
+        )
+        return [_row(v) for v in rows]
+
     def integrity_ok(self) -> bool:
         """True when SQLite's integrity check passes."""
         return self._query("PRAGMA integrity_check")[0][0] == "ok"
