@@ -96,8 +96,10 @@ def sniff(data: bytes, name: str = "") -> Sniffed:
     controls = sum(1 for ch in sample if ch < " " and ch not in "\n\r\t\x0c\x1b")
     if controls > len(sample) * 0.05 or sample.count("\ufffd") > len(sample) * 0.2:
         return Sniffed("binary")
-    body = _PROLOG.match(sample)
-    rest = sample[body.end() if body else 0 :]
+    # The prolog is matched on the whole text: a long comment or DOCTYPE must not push
+    # the root element out of the sniffing window and turn a feed into a text article.
+    body = _PROLOG.match(text)
+    rest = text[body.end() if body else 0 :][:256]
     if _FEED_ROOT.match(rest):
         return Sniffed("feed", text)
     if _HTML_START.match(sample):
