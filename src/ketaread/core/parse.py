@@ -48,7 +48,11 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _FEED_ROOT = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(rss|feed|RDF)\b", re.IGNORECASE)
-_PROLOG = re.compile(r"\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*|<!DOCTYPE(?:[^\[>]|\[.*?\])*>\s*)*", re.S)
+# Every repetition here is unambiguous (no nested quantifiers over the same text), so an
+# unterminated DOCTYPE like "<!DOCTYPE x [a][a][a]…" fails in linear time.
+_PROLOG = re.compile(
+    r"\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*|<!DOCTYPE[^\[>]*(?:\[.*?\]\s*)?>\s*)*", re.S
+)
 _HTML_START = re.compile(
     r"\s*(?:<!DOCTYPE\s+html|<html\b|<head\b|<body\b|<(?:h[1-6]|p|div|article)\b)", re.I
 )
