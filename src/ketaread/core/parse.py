@@ -93,7 +93,9 @@ def sniff(data: bytes, name: str = "") -> Sniffed:
         return Sniffed("empty")
     encoding, _ = _bom_encoding(data)
     head = data[:8192]
-    if encoding is None and b"\x00" in head:
+    # Binary files are full of NULs; a feed with a few stray ones is still a feed, and
+    # clean_text removes them (a single NUL used to make a whole feed unreadable).
+    if encoding is None and head.count(b"\x00") > len(head) // 100:
         return Sniffed("binary")
     text = decode_text(data)
     sample = text[:8192]
