@@ -167,6 +167,22 @@ def _safe_link(link: str, base: str) -> str:
         return link
 
 
+def _content_type(data: bytes) -> str:
+    """The content type to tell feedparser: UTF-8 when the bytes are valid UTF-8.
+
+    Non-ASCII text that decodes as UTF-8 is UTF-8 whatever its declaration says; a
+    document mislabelled ISO-8859-1 otherwise turns into mojibake, and its C1-range
+    bytes then read as terminal controls that take the rest of a title with them.
+    """
+    if _bom_encoding(data)[0] is None and not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return "application/xml"
+        return "application/xml; charset=utf-8"
+    return "application/xml"
+
+
 def parse_feed(data: bytes, location: str, base_url: str = "") -> ParsedFeed:
     """Parse an RSS/Atom/RDF document; keep what parses, with warnings for the rest."""
     import feedparser  # deferred: heavy, and only refreshes need it
@@ -178,7 +194,7 @@ def parse_feed(data: bytes, location: str, base_url: str = "") -> ParsedFeed:
         sanitize_html=False,  # nh3 sanitises, several times faster
         resolve_relative_uris=False,  # links are resolved when rendering, from base_url
         # Without a content type feedparser flags every document as malformed.
-        response_headers={"content-type": "application/xml", "content-location": base_url},
+        response_headers={"content-type": _content_type(data), "content-location": base_url},
     )
     channel = document.get("feed", {})
     entries = document.get("entries", [])
