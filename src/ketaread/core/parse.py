@@ -205,7 +205,8 @@ def parse_feed(data: bytes, location: str, base_url: str = "") -> ParsedFeed:
             raise NotAFeed(f"malformed feed, nothing could be read ({reason})")
         warnings.append(f"malformed feed, kept what parsed ({reason})")
     feed_base = base_url or ""
-    title = clean_line(channel.get("title")) or Path(location).name or location
+    # File names are as untrusted as feed text: the fallback is cleaned too.
+    title = clean_line(channel.get("title")) or clean_line(Path(location).name or location)
     feed = ParsedFeed(
         location=location,
         title=title,
@@ -394,7 +395,7 @@ def parse_article(
         html = _plain_to_html(text)
     return ParsedArticle(
         uid=uid,
-        title=title or fallback_title or UNTITLED,
+        title=title or clean_line(fallback_title) or UNTITLED,
         link="",
         author="",
         published=published if published is not None else mtime,

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ketaread.core.clean import clean_line
 from ketaread.core.models import ParsedArticle, ParsedFeed
 from ketaread.core.parse import NotAFeed, parse_article, parse_feed, sniff
 
@@ -189,7 +190,7 @@ def scan_local(location: str) -> ScanResult:
     for folder, articles in loose.items():
         articles_feed = ParsedFeed(
             location=str(folder),
-            title=folder.name or str(folder),
+            title=clean_line(folder.name or str(folder)),
             kind="articles",
             articles=articles,
         )
@@ -223,7 +224,7 @@ def _parse_document(
     article = parse_article(sniffed, uid=uid, fallback_title=path.stem, mtime=document.mtime)
     return ParsedFeed(
         location=str(path if folder is None else folder),
-        title=(folder or path.parent).name or path.stem,
+        title=clean_line((folder or path.parent).name or path.stem),
         kind="articles",
         articles=[article],
     )
