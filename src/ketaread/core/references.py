@@ -882,6 +882,9 @@ def _section_entries(blocks: list[_Block], start: int, end: int, first_lines: bo
                 number = int(fid.group(1))
             entries.append(_Entry(block.text, hrefs, number, i))
             continue
+        if base_depth is not None:
+            # A paragraph after the list (a disclaimer, a call to action) ends the section.
+            break
         lines = _block_lines(block)
         if i == start:
             if not first_lines:
@@ -1232,32 +1235,40 @@ def _block_citations(
     accepted: list[tuple[int, str]] = []
     text = block.text
     code = list(block.code)
+    linked = [(s, e) for s, e, _h in block.links]
     if block.markers:
         pieces = []
         prev = 0
         shift = 0
-        for pos, mark, _href in block.markers:
+        for pos, mark, href in block.markers:
             numbers = _split_numbers(mark)
             pieces.append(block.text[prev:pos])
             prev = pos
-            if numbers and (
-                all(n in ref_numbers for n in numbers) or (_href and _href.startswith("#"))
-            ):
-                accepted.append((pos + shift, mark))
+            at = pos + shift
+            if numbers and (all(n in ref_numbers for n in numbers) or href.startswith("#")):
+                accepted.append((at, mark))
             else:
+                # Not a citation after all (a power, a stray number): put its text back.
                 pieces.append(mark)
-                code = [(s + len(mark) if s >= pos + shift else s,
-                         e + len(mark) if e > pos + shift else e) for s, e in code]
-                shift += len(mark)
+                size = len(mark)
+                code = [(a + size if a >= at else a, b + size if b > at else b) for a, b in code]
+                linked = [
+                    (a + size if a >= at else a, b + size if b > at else b) for a, b in linked
+                ]
+                shift += size
         pieces.append(block.text[prev:])
         text = "".join(pieces)
 
     def in_code(start: int, end: int) -> bool:
         return any(s < end and start < e for s, e in code)
 
+    def in_link_text(start: int, end: int) -> bool:
+        # Link texts are left alone, as link_citations cannot link inside them.
+        return any(s <= start and end <= e for s, e in linked)
+
     found: list[_Found] = []
     for m in _PAREN.finditer(text):
-        if in_code(m.start(), m.end()):
+        if in_code(m.start(), m.end()) or in_link_text(m.start(), m.end()):
             continue
         inner_start = m.start(1)
         offset = 0
