@@ -292,7 +292,14 @@ def _handle_fetch(
     outcome = result.outcome
     state = store.feed_state(location)
     redirect = result.permanent_redirect
-    if redirect and state and state.redirect_url == redirect:
+    if (
+        redirect
+        and state
+        and state.redirect_url == redirect
+        # A URL already cached as a feed of its own is left alone: moving onto it would
+        # break the one-feed-per-URL rule (and merge two feeds' articles).
+        and store.feed_state(redirect) is None
+    ):
         # The same permanent redirect twice: believe it and move the feed.
         store.move_feed(location, redirect)
         location, redirect = redirect, None
