@@ -327,7 +327,9 @@ def _handle_fetch(
             last_modified=result.last_modified,
             body_hash=result.body_hash,
         )
-        if redirect:
+        if redirect or (state and state.redirect_url):
+            # Record this fetch's redirect, or forget an earlier one that did not repeat:
+            # a feed moves only after the same permanent redirect on consecutive fetches.
             store.record_check(location, spec.location, redirect_url=redirect)
         return
     if outcome in ("not_modified", "unchanged"):
