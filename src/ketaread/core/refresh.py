@@ -202,6 +202,30 @@ def _record_error(store: Store, source: str, location: str, reason: str, report:
     report(FeedReport(location, Path(location).name or location, "error", message=reason))
 
 
+def _per_source(handle: Callable[..., None]) -> Callable[..., None]:
+    """Turn a cache error while handling one source's fetch into that source's error."""
+
+    def guarded(
+        store: Store,
+        spec: SourceSpec,
+        title: str,
+        result: FetchResult,
+        report: Reporter,
+        *rest: object,
+    ) -> None:
+        try:
+            handle(store, spec, title, result, report, *rest)
+        except sqlite3.Error as error:
+            # Raised into the fetcher's task group, it would cancel every other fetch
+            # and end the refresh with a traceback.
+            message = _write_error(error)
+            with contextlib.suppress(sqlite3.Error):
+                store.record_check(result.url, spec.location, title=title, error=message)
+            report(FeedReport(result.url, title, "error", message=message))
+
+    return guarded
+
+
 def refresh(
     store: Store,
     specs: list[SourceSpec],
@@ -284,6 +308,7 @@ async def _refresh_remote(
         await f.fetch_all(requests, on_result=handle)
 
 
+@_per_source
 def _handle_fetch(
     store: Store, spec: SourceSpec, title: str, result: FetchResult, report: Reporter
 ) -> None:
