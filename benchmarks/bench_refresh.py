@@ -1,0 +1,140 @@
+"""Refresh benchmark: N synthetic feeds × M articles served on loopback.
+
+Reports the first refresh (empty cache) and a second one (nothing changed) for ketaread,
+and for newsboat (`-x reload`, reload-threads 8) when it is installed, on the same feeds
+from the same server. Wall time, peak resident memory of the refreshing process, articles
+per second.
+
+    python benchmarks/bench_refresh.py --feeds 200 --articles 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from feedgen import generate  # noqa: E402
+
+
+def serve(folder: Path, validators: bool = True) -> tuple[ThreadingHTTPServer, int]:
+    """A loopback server for the feeds, honouring If-None-Match when `validators`."""
+    bodies = {f"/{p.name}": p.read_bytes() for p in folder.glob("*.xml")}
+    etags = {k: '"' + hashlib.sha1(v).hexdigest() + '"' for k, v in bodies.items()}
+    modified = formatdate(time.time() - 3600, usegmt=True)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            body = bodies.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            if validators and self.headers.get("If-None-Match") == etags[self.path]:
+                self.send_response(304)
+                self.send_header("ETag", etags[self.path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            if validators:
+                self.send_header("ETag", etags[self.path])
+                self.send_header("Last-Modified", modified)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]
+
+
+def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run a command; return (wall seconds, peak RSS in MB)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        raise RuntimeError(f"{command[0]} failed ({process.returncode}): {error[-500:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def bench_ketaread(urls: list[str], work: Path) -> list[tuple[str, float, float]]:
+    """First and second refresh with ketaread."""
+    config = work / "ketaread.toml"
+    config.write_text("".join(f'[[source]]\nlocation = "{u}"\n\n' for u in urls))
+    command = [sys.executable, "-m", "ketaread", "--db", str(work / "k.db"),
+               "--config", str(config), "refresh"]
+    env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
+    first = run_measured(command, env)
+    second = run_measured(command, env)
+    return [("ketaread first", *first), ("ketaread second", *second)]
+
+
+def bench_newsboat(urls: list[str], work: Path) -> list[tuple[str, float, float]]:
+    """First and second `newsboat -x reload` with 8 reload threads."""
+    newsboat = shutil.which("newsboat")
+    if newsboat is None:
+        return []
+    (work / "urls").write_text("\n".join(urls) + "\n")
+    (work / "newsboat.conf").write_text("reload-threads 8\n")
+    home = work / "home"
+    home.mkdir(exist_ok=True)
+    command = [newsboat, "-u", str(work / "urls"), "-c", str(work / "newsboat.db"),
+               "-C", str(work / "newsboat.conf"), "-x", "reload"]
+    env = dict(os.environ, HOME=str(home), NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
+    first = run_measured(command, env)
+    second = run_measured(command, env)
+    return [("newsboat first", *first), ("newsboat second", *second)]
+
+
+def main() -> None:
+    """Generate, serve, refresh, print."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--feeds", type=int, default=200)
+    parser.add_argument("--articles", type=int, default=20)
+    parser.add_argument("--no-validators", action="store_true",
+                        help="serve without ETag/Last-Modified (exercises the body-hash path)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        paths = generate(work / "feeds", args.feeds, args.articles)
+        size = sum(p.stat().st_size for p in paths) / 1e6
+        server, port = serve(work / "feeds", validators=not args.no_validators)
+        urls = [f"http://127.0.0.1:{port}/{p.name}" for p in paths]
+        total = args.feeds * args.articles
+        print(f"{args.feeds} feeds × {args.articles} articles = {total} articles, {size:.1f} MB,"
+              f" validators {'off' if args.no_validators else 'on'}; {os.cpu_count()} cores")
+        rows = bench_ketaread(urls, work) + bench_newsboat(urls, work)
+        server.shutdown()
+    print(f"{'run':<18}{'wall s':>8}{'peak MB':>9}{'articles/s':>12}")
+    for name, wall, rss in rows:
+        rate = total / wall if "first" in name else float("nan")
+        print(f"{name:<18}{wall:>8.2f}{rss:>9.0f}{rate:>12.0f}")
+    times = {name: wall for name, wall, _ in rows}
+    if "newsboat first" in times:
+        ratio = times["ketaread first"] / times["newsboat first"]
+        print(f"ketaread first / newsboat first = {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
