@@ -27,6 +27,7 @@ _CONTROL_CHARS = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
 )
 _WHITESPACE_RUN = re.compile(r"\s+")
+_ESCAPE_INTRODUCER = re.compile("[\x1b\x80-\x9f]")
 
 
 def clean_text(text: str | None) -> str:
@@ -38,7 +39,7 @@ def clean_text(text: str | None) -> str:
     if not text:
         return ""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\x1b" in text or any("\x80" <= ch <= "\x9f" for ch in text):
+    if _ESCAPE_INTRODUCER.search(text):
         text = _ESCAPE_SEQUENCE.sub("", text)
     return _CONTROL_CHARS.sub("", text)
 

@@ -251,7 +251,10 @@ def _entry_article(entry: dict, location: str, feed_base: str) -> ParsedArticle:
     uid = clean_line(entry.get("id"), limit=1000) or link
     if not uid:
         uid = "sha1:" + hashlib.sha1(f"{location}\0{title}\0{body}".encode()).hexdigest()
-    published = _epoch(entry.get("published_parsed")) or _epoch(entry.get("updated_parsed"))
+    # dict.get: feedparser's own lookup of updated_parsed warns about a legacy fallback.
+    published = _epoch(dict.get(entry, "published_parsed")) or _epoch(
+        dict.get(entry, "updated_parsed")
+    )
     return ParsedArticle(
         uid=uid,
         title=title,

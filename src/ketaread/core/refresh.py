@@ -7,15 +7,20 @@ never removes what the cache already holds.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import hashlib
+import multiprocessing
+import os
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ketaread.core.clean import clean_line
 from ketaread.core.models import ParsedFeed
 from ketaread.core.parse import NotAFeed, parse_feed, sniff
 from ketaread.core.sources import SourceError, scan_local
@@ -71,7 +76,9 @@ class FeedReport:
             text = f"{name}: {self.status.replace('_', ' ')}"
         if self.message:
             text += f" — {self.message}"
-        return text
+        # Names come from file names and feeds, messages from the OS: never trust them
+        # to be free of terminal escape sequences.
+        return clean_line(text, limit=1000)
 
 
 @dataclass(slots=True)
@@ -300,17 +307,80 @@ async def _refresh_remote(
         requests.append((location, validators))
         by_url[location] = (spec, title)
 
+    loop = asyncio.get_running_loop()
+    # Parsing is CPU-bound (feedparser is pure Python): with many feeds, parse in worker
+    # processes so that every core works while the network is awaited.
+    pool = _parse_pool() if len(requests) >= PARSE_POOL_MIN_FEEDS else None
+    parsing: list[asyncio.Future[None]] = []
+
+    async def parse_then_store(result: FetchResult, spec: SourceSpec, title: str) -> None:
+        try:
+            prepared = await loop.run_in_executor(
+                pool, prepare_body, result.body or b"", result.url, result.final_url
+            )
+        except Exception as error:  # a crashed worker is one feed's problem, not the refresh's
+            prepared = f"could not parse the feed ({error.__class__.__name__})"
+        _handle_fetch(store, spec, title, result, report, prepared)
+
     def handle(result: FetchResult) -> None:
         spec, title = by_url[result.url]
-        _handle_fetch(store, spec, title, result, report)
+        if pool is not None and result.outcome == "ok":
+            parsing.append(asyncio.ensure_future(parse_then_store(result, spec, title)))
+        else:
+            _handle_fetch(store, spec, title, result, report)
 
-    async with Fetcher(settings if isinstance(settings, FetchSettings) else FetchSettings()) as f:
-        await f.fetch_all(requests, on_result=handle)
+    try:
+        fetch_settings = settings if isinstance(settings, FetchSettings) else FetchSettings()
+        async with Fetcher(fetch_settings) as fetcher:
+            await fetcher.fetch_all(requests, on_result=handle)
+        await asyncio.gather(*parsing)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+PARSE_POOL_MIN_FEEDS = 8
+
+
+def _parse_pool() -> concurrent.futures.Executor | None:
+    """Worker processes for parsing, one per core; None where processes cannot start."""
+    workers = min(os.cpu_count() or 1, 4)
+    if workers < 2:
+        return None
+    try:
+        # Not "fork": the reading screen refreshes from a thread, and forking a threaded
+        # process can copy a held lock into the child.
+        method = "forkserver" if sys.platform == "linux" else "spawn"
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload(["ketaread.core.parse", "feedparser", "nh3"])
+        return concurrent.futures.ProcessPoolExecutor(workers, mp_context=context)
+    except (OSError, ValueError):
+        return None
+
+
+def prepare_body(body: bytes, location: str, base_url: str) -> ParsedFeed | str:
+    """Parse a fetched body into a feed, or say in one line why it is not one."""
+    kind = sniff(body).kind
+    if kind != "feed":
+        return {
+            "empty": "the server sent an empty response, not a feed",
+            "html": "the server sent an HTML page, not a feed",
+        }.get(kind, f"the server sent {kind} content, not a feed")
+    try:
+        return parse_feed(body, location, base_url=base_url)
+    except NotAFeed as error:
+        return str(error)
 
 
 @_per_source
 def _handle_fetch(
-    store: Store, spec: SourceSpec, title: str, result: FetchResult, report: Reporter
+    store: Store,
+    spec: SourceSpec,
+    title: str,
+    result: FetchResult,
+    report: Reporter,
+    prepared: ParsedFeed | str | None = None,
 ) -> None:
     """Store one fetch result; every outcome becomes one report."""
     location = result.url
@@ -329,20 +399,13 @@ def _handle_fetch(
         store.move_feed(location, redirect)
         location, redirect = redirect, None
     if outcome == "ok":
-        body = result.body or b""
-        kind = sniff(body).kind
-        if kind != "feed":
-            reason = {
-                "empty": "the server sent an empty response, not a feed",
-                "html": "the server sent an HTML page, not a feed",
-            }.get(kind, f"the server sent {kind} content, not a feed")
-            _record_remote_error(store, spec, location, title, reason, report, redirect)
+        if prepared is None:
+            prepared = prepare_body(result.body or b"", location, result.final_url)
+        if isinstance(prepared, str):
+            _record_remote_error(store, spec, location, title, prepared, report, redirect)
             return
-        try:
-            parsed = parse_feed(body, location, base_url=result.final_url)
-        except NotAFeed as error:
-            _record_remote_error(store, spec, location, title, str(error), report, redirect)
-            return
+        parsed = prepared
+        parsed.location = location
         _store(
             store,
             spec,

@@ -171,6 +171,11 @@ def article_key(feed_location: str, uid: str) -> str:
     return hashlib.sha1(f"{feed_location}\0{uid}".encode()).hexdigest()[:12]
 
 
+def hash_text(text: str) -> str:
+    """A short fingerprint of a string."""
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
 def content_hash(article: ParsedArticle) -> str:
     """A fingerprint of everything stored for an article, to skip unchanged rewrites."""
     digest = hashlib.sha1()
@@ -217,6 +222,8 @@ class Store:
         self.notice: str | None = None
         """Set when opening had to do something the user should hear about."""
         self._lock = threading.RLock()
+        self._tag_cache: dict[str, tuple[int, str]] = {}
+        """Tag key → (id, shown name) within one store_feed transaction."""
         self._conn = self._open()
 
     # -- opening and migrations -------------------------------------------------
@@ -375,6 +382,8 @@ class Store:
         now = time.time() if now is None else now
         user_tags = list(user_tags)
         with self._write() as conn:
+            # Valid for this transaction only: another process may change tags meanwhile.
+            self._tag_cache.clear()
             feed_id = self._upsert_feed(conn, source, parsed, user_title, now)
             conn.execute(
                 "UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?, checked_at = ?, "
@@ -436,10 +445,11 @@ class Store:
             link: uid for uid, (_, _, link) in existing.items() if link and uid not in incoming_uids
         }
         new = updated = unchanged = 0
-        touched_tags: set[int] = set()
-        tag_ids: dict[str, int] = {}
+        respell: set[int] = set()
+        user_part = "\x1d".join(user_tags)
         for position, article in enumerate(parsed.articles):
-            digest = content_hash(article)
+            # User tags from the config are part of what is stored for the article.
+            digest = content_hash(article) + (f":{hash_text(user_part)}" if user_tags else "")
             if article.uid not in existing and article.link in vanished_by_link:
                 old_uid = vanished_by_link.pop(article.link)
                 conn.execute(
@@ -449,31 +459,29 @@ class Store:
                 existing[article.uid] = existing.pop(old_uid)
             if article.uid in existing:
                 article_id, old_digest, _ = existing[article.uid]
-                if old_digest == digest and not user_tags:
+                if old_digest == digest:
                     unchanged += 1
                     continue
-                if old_digest != digest:
-                    conn.execute(
-                        "UPDATE articles SET title = ?, link = ?, author = ?, published = ?, "
-                        "sort_key = COALESCE(?, sort_key), content_hash = ? WHERE id = ?",
-                        (
-                            article.title,
-                            article.link,
-                            article.author,
-                            article.published,
-                            article.published,
-                            digest,
-                            article_id,
-                        ),
-                    )
-                    conn.execute(
-                        "UPDATE bodies SET html = ?, base_url = ?, markdown = NULL, "
-                        "analysis = NULL, render_version = 0 WHERE article_id = ?",
-                        (article.html, article.base_url, article_id),
-                    )
-                    updated += 1
-                else:
-                    unchanged += 1
+                conn.execute(
+                    "UPDATE articles SET title = ?, link = ?, author = ?, published = ?, "
+                    "sort_key = COALESCE(?, sort_key), content_hash = ? WHERE id = ?",
+                    (
+                        article.title,
+                        article.link,
+                        article.author,
+                        article.published,
+                        article.published,
+                        digest,
+                        article_id,
+                    ),
+                )
+                conn.execute(
+                    "UPDATE bodies SET html = ?, base_url = ?, markdown = NULL, "
+                    "analysis = NULL, render_version = 0 WHERE article_id = ?",
+                    (article.html, article.base_url, article_id),
+                )
+                updated += 1
+                is_new = False
             else:
                 # Undated articles sort by first sight; the position keeps feed order stable.
                 sort_key = article.published if article.published is not None else now - position
@@ -498,11 +506,24 @@ class Store:
                     (article_id, article.html, article.base_url),
                 )
                 new += 1
-            touched_tags |= self._set_article_tags(
-                conn, article_id, article.tags, user_tags, tag_ids
-            )
-        self._rename_tags(conn, touched_tags)
+                is_new = True
+            respell |= self._set_article_tags(conn, article_id, article.tags, user_tags, is_new)
+        self._rename_tags(conn, respell)
         return StoreResult(new=new, updated=updated, unchanged=unchanged)
+
+    def _tag_id(self, conn: sqlite3.Connection, name: str) -> tuple[int, bool]:
+        """The id of the tag `name` normalises to, and whether this spelling may rename it."""
+        key = tag_key(name)
+        cached = self._tag_cache.get(key)
+        if cached is None:
+            conn.execute(
+                "INSERT INTO tags (key, name) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+                (key, name),
+            )
+            row = conn.execute("SELECT id, name FROM tags WHERE key = ?", (key,)).fetchone()
+            cached = (row[0], row[1])
+            self._tag_cache[key] = cached
+        return cached[0], cached[1] != name
 
     def _set_article_tags(
         self,
@@ -510,37 +531,38 @@ class Store:
         article_id: int,
         feed_tags: list[str],
         user_tags: list[str],
-        tag_ids: dict[str, int],
+        is_new: bool,
     ) -> set[int]:
-        old = {
-            r[0]
-            for r in conn.execute(
-                "SELECT tag_id FROM article_tags WHERE article_id = ?", (article_id,)
-            )
-        }
-        read = conn.execute("SELECT read FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
-        conn.execute("DELETE FROM article_tags WHERE article_id = ?", (article_id,))
+        """Replace an article's tags; returns the tags whose shown spelling may change."""
+        respell: set[int] = set()
+        read = 0
+        if not is_new:
+            respell = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT tag_id FROM article_tags WHERE article_id = ?", (article_id,)
+                )
+            }
+            read = conn.execute("SELECT read FROM articles WHERE id = ?", (article_id,)).fetchone()[
+                0
+            ]
+            conn.execute("DELETE FROM article_tags WHERE article_id = ?", (article_id,))
         wanted: dict[int, tuple[str, str]] = {}
         for origin, names in (("user", user_tags), ("feed", feed_tags)):
             for name in names:
-                key = tag_key(name)
-                if not key:
+                if not tag_key(name):
                     continue
-                tag_id = tag_ids.get(key)
-                if tag_id is None:
-                    conn.execute(
-                        "INSERT INTO tags (key, name) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
-                        (key, name),
-                    )
-                    tag_id = conn.execute("SELECT id FROM tags WHERE key = ?", (key,)).fetchone()[0]
-                    tag_ids[key] = tag_id
-                wanted.setdefault(tag_id, (name, origin))
+                tag_id, other_spelling = self._tag_id(conn, name)
+                if tag_id not in wanted:
+                    wanted[tag_id] = (name, origin)
+                    if other_spelling:
+                        respell.add(tag_id)
         conn.executemany(
             "INSERT INTO article_tags (article_id, tag_id, spelling, origin, read) "
             "VALUES (?, ?, ?, ?, ?)",
             [(article_id, tag_id, name, origin, read) for tag_id, (name, origin) in wanted.items()],
         )
-        return old | set(wanted)
+        return respell
 
     def _rename_tags(self, conn: sqlite3.Connection, tag_ids: set[int]) -> None:
         """Show each tag with its most common spelling; drop tags nothing carries any more."""
@@ -554,6 +576,9 @@ class Store:
                 conn.execute("UPDATE tags SET name = ? WHERE id = ?", (row[0], tag_id))
             else:
                 conn.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
+        # Names or rows changed: forget cached names rather than track each one.
+        if tag_ids:
+            self._tag_cache.clear()
 
     def record_check(
         self,
@@ -824,8 +849,10 @@ class Store:
         if not words:
             return []
         where = " AND ".join(["a.title LIKE ? ESCAPE '\\'"] * len(words))
-        params = ["%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                  for w in words]
+        params = [
+            "%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            for w in words
+        ]
         rows = self._query(
             f"SELECT {_ROW_COLUMNS} FROM articles a JOIN feeds f ON f.id = a.feed_id "
             f"WHERE {where} ORDER BY a.sort_key DESC, a.id DESC LIMIT {int(limit)}",
