@@ -349,6 +349,10 @@ def cmd_import(ctx: Context) -> int:
     except SourceError as error:
         raise CommandError(f"{path}: {error}") from error
     report = read_subscriptions(document.data, name=path.name)
+    if not report.subscriptions and [entry for entry, _ in report.skipped] == [path.name]:
+        # The document as a whole was refused (entity declarations, XML that is not
+        # well-formed, not OPML): one line, a failing status and an untouched config.
+        raise CommandError(f"{path}: {report.skipped[0][1]}")
     config = ctx.config
     if not config.exists:
         config.sources = []
