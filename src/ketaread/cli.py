@@ -368,7 +368,9 @@ def cmd_import(ctx: Context) -> int:
         added += 1
     for entry, reason in report.skipped:
         ctx.print(f"skipped {entry}: {reason}")
-    save_config(config)
+    if report.subscriptions:
+        # Saving an empty list would replace the bundled sample feeds with nothing.
+        save_config(config)
     ctx.print(f"imported {added} new sources from {path} ({len(report.skipped)} skipped)")
     return 0
 
