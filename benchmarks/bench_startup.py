@@ -1,0 +1,196 @@
+"""Reading-screen benchmark with 4,000 and 40,000 cached articles.
+
+- first frame: a real `ketaread --offline` process in tmux at 120×40, from launch until
+  the first article title is on screen (median of several runs), next to newsboat's first
+  screen on the same feeds when newsboat is installed;
+- article open (Enter → article rendered), tag switch, article-list page down: the real app
+  driven by Textual's Pilot, median of several;
+- peak resident memory after opening 50 articles.
+
+    python benchmarks/bench_startup.py --sizes 4000 40000 --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from feedgen import generate  # noqa: E402
+
+ARTICLES_PER_FEED = 20
+SIZE = (120, 40)
+
+
+def build_cache(work: Path, articles: int) -> tuple[Path, Path, Path]:
+    """Synthetic feeds on disk and a cache holding all their articles."""
+    from ketaread.core.refresh import SourceSpec, refresh
+    from ketaread.core.store import Store
+
+    feeds = articles // ARTICLES_PER_FEED
+    folder = work / f"feeds-{articles}"
+    generate(folder, feeds, ARTICLES_PER_FEED, words=400)
+    database = work / f"cache-{articles}.db"
+    config = work / f"config-{articles}.toml"
+    config.write_text(f'[[source]]\nlocation = "{folder}"\n')
+    store = Store(database)
+    refresh(store, [SourceSpec(str(folder))])
+    store.close()
+    return folder, database, config
+
+
+def first_title_time(command: list[str], needle: str, env: dict[str, str]) -> float:
+    """Seconds from launching `command` in tmux until `needle` is on screen."""
+    session = f"bench{os.getpid()}"
+    subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    start = time.perf_counter()
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", str(SIZE[0]), "-y", str(SIZE[1]),
+         *command],
+        check=True, env=env,
+    )
+    try:
+        deadline = start + 30
+        while time.perf_counter() < deadline:
+            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
+                                    capture_output=True, text=True).stdout
+            if needle in screen:
+                return time.perf_counter() - start
+            time.sleep(0.005)
+        raise TimeoutError(f"{needle!r} never appeared")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def bench_first_frame(database: Path, config: Path, runs: int) -> float:
+    """Median first-frame time of ketaread."""
+    env = dict(os.environ, TERM="xterm-256color")
+    command = [sys.executable, "-m", "ketaread", "--offline", "--db", str(database),
+               "--config", str(config)]
+    times = [first_title_time(command, "explained, part", env) for _ in range(runs)]
+    return statistics.median(times)
+
+
+def bench_newsboat_first_frame(folder: Path, work: Path, runs: int) -> float | None:
+    """Median first-screen time of newsboat on the same feeds (loaded via a reload first)."""
+    newsboat = shutil.which("newsboat")
+    if newsboat is None:
+        return None
+    from bench_refresh import serve
+
+    server, port = serve(folder)
+    urls = work / f"urls-{folder.name}"
+    urls.write_text("".join(f"http://127.0.0.1:{port}/{p.name}\n"
+                            for p in sorted(folder.glob("*.xml"))))
+    cache = work / f"newsboat-{folder.name}.db"
+    conf = work / "newsboat.conf"
+    conf.write_text("reload-threads 8\n")
+    home = work / "home"
+    home.mkdir(exist_ok=True)
+    env = dict(os.environ, HOME=str(home), TERM="xterm-256color", NO_PROXY="127.0.0.1")
+    base = [newsboat, "-u", str(urls), "-c", str(cache), "-C", str(conf)]
+    subprocess.run([*base, "-x", "reload"], check=True, env=env, capture_output=True)
+    server.shutdown()
+    times = [first_title_time(base, "Synthetic clinic feed", env) for _ in range(runs)]
+    return statistics.median(times)
+
+
+async def bench_interaction(database: Path, config: Path, runs: int) -> dict[str, float]:
+    """Article open, tag switch and list paging in the real app, in milliseconds."""
+    from ketaread.cli import make_app
+    from ketaread.screens.main import MainScreen
+    from ketaread.widgets.article_list import ArticleList
+
+    app = make_app(db=database, config=config, offline=True)
+    results: dict[str, list[float]] = {"open": [], "tag": [], "page": []}
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        article_list = screen.query_one(ArticleList)
+
+        async def settle() -> None:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+        for index in range(runs):
+            article_list.cursor = index * 3
+            await pilot.pause()
+            start = time.perf_counter()
+            await pilot.press("enter")
+            await settle()
+            results["open"].append((time.perf_counter() - start) * 1000)
+            assert screen.article_view.article_id is not None
+        tags = screen.sidebar_data.tags
+        for index in range(runs):
+            tag = tags[index % len(tags)]
+            start = time.perf_counter()
+            screen.sidebar.choose(f"tag:{tag.id}")
+            await settle()
+            results["tag"].append((time.perf_counter() - start) * 1000)
+        screen.sidebar.choose("all")
+        await settle()
+        article_list.focus()
+        for _ in range(runs):
+            start = time.perf_counter()
+            await pilot.press("pagedown")
+            await pilot.pause()
+            results["page"].append((time.perf_counter() - start) * 1000)
+        for index in range(50):
+            article_list.cursor = index
+            await pilot.press("enter")
+            await settle()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {**{k: statistics.median(v) for k, v in results.items()}, "peak_mb": peak}
+
+
+def main() -> None:
+    """Build caches, measure, print."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[4000, 40000])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--work", type=Path, help="keep caches here (reused when present)")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="ketaread-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"{os.cpu_count()} cores; terminal {SIZE[0]}×{SIZE[1]}; runs {args.runs}")
+    print(f"{'articles':>9}{'ketaread 1st frame':>20}{'newsboat 1st':>14}{'open ms':>9}"
+          f"{'tag ms':>8}{'page ms':>9}{'peak MB':>9}")
+    for size in args.sizes:
+        database = work / f"cache-{size}.db"
+        folder = work / f"feeds-{size}"
+        config = work / f"config-{size}.toml"
+        if not database.exists():
+            folder, database, config = build_cache(work, size)
+        first = bench_first_frame(database, config, args.runs)
+        newsboat = bench_newsboat_first_frame(folder, work, args.runs)
+        # Each interaction run in its own process, so peak memory is this cache's alone.
+        code = (
+            "import asyncio, json, sys; sys.path.insert(0, 'benchmarks');"
+            "from bench_startup import bench_interaction; from pathlib import Path;"
+            f"print(json.dumps(asyncio.run(bench_interaction(Path({str(database)!r}),"
+            f" Path({str(config)!r}), {args.runs}))))"
+        )
+        output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True, cwd=Path(__file__).parent.parent).stdout
+        import json
+
+        figures = json.loads(output.strip().splitlines()[-1])
+        shown = f"{newsboat:.2f} s" if newsboat is not None else "n/a"
+        print(f"{size:>9}{first:>18.2f} s{shown:>14}{figures['open']:>9.1f}{figures['tag']:>8.1f}"
+              f"{figures['page']:>9.1f}{figures['peak_mb']:>9.0f}")
+
+
+if __name__ == "__main__":
+    asyncio.set_event_loop_policy(None)
+    main()
