@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown, Static
+from textual.widgets import Footer, Header, Static
 
 from ketaread.core.models import ArticleDetail, ArticleRow
 from ketaread.core.store import ArticleFilter
@@ -20,6 +20,8 @@ from ketaread.widgets.reference_panel import ReferencePanel
 from ketaread.widgets.tag_sidebar import SidebarData, TagSidebar
 
 if TYPE_CHECKING:
+    from textual.widgets import Markdown
+
     from ketaread.app import KetareadApp
     from ketaread.core.render import Rendering
 
@@ -377,8 +379,9 @@ class MainScreen(Screen[None]):
 
     # -- routing ----------------------------------------------------------------
 
-    @on(Markdown.LinkClicked)
-    def _link_clicked(self, event: Markdown.LinkClicked) -> None:
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        """Every link clicked in the article goes to the app's router."""
+        # Matched by name, so that the Markdown widget loads with the first article.
         event.stop()
         event.prevent_default()
         self.ketaread.route_link(event.href)

@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
 
 from ketaread.core.models import ArticleRow
 
-WELCOME = """\
-# Welcome to ketaread
-
-Pick an article in the list and press **Enter** to read it.
-
-- **n** / **p**: next / previous unread article
-- **r**: the reference panel (sources and links of the article)
-- **g**: the glossary of terms in the article; **G**: the whole glossary
-- **?**: every key
-"""
+WELCOME = Content.assemble(
+    ("Welcome to ketaread", "bold $accent"),
+    "\n\nPick an article in the list and press ",
+    ("Enter", "bold"),
+    " to read it.\n\n",
+    ("n / p", "bold"),
+    "  next / previous unread article\n",
+    ("r", "bold"),
+    "      the reference panel: sources and links\n",
+    ("g / G", "bold"),
+    "  the glossary: this article's terms / every term\n",
+    ("?", "bold"),
+    "      every key",
+)
 
 
 class ArticleHeader(Static):
@@ -45,15 +53,32 @@ class ArticleView(VerticalScroll, can_focus=True):
 
     def compose(self) -> ComposeResult:
         """A header and the Markdown body."""
-        yield ArticleHeader(id="article-header", markup=False)
-        # open_links=False: every link goes through the app's router (MarkdownViewer
-        # would swallow the clicks).
-        yield Markdown(WELCOME, id="article-body", open_links=False)
+        header = ArticleHeader(id="article-header", markup=False)
+        header.display = False  # until an article is open
+        yield header
+        # The Markdown widget (and markdown-it) load with the first article, not before
+        # the first frame.
+        yield Static(WELCOME, id="article-welcome")
 
     @property
     def markdown(self) -> Markdown:
-        """The Markdown widget."""
+        """The Markdown widget (exists once an article or message has been shown)."""
+        from textual.widgets import Markdown
+
         return self.query_one("#article-body", Markdown)
+
+    async def _ensure_markdown(self) -> Markdown:
+        from textual.widgets import Markdown
+
+        existing = self.query("#article-body")
+        if existing:
+            return self.query_one("#article-body", Markdown)
+        await self.query("#article-welcome").remove()
+        # open_links=False: every link goes through the app's router (MarkdownViewer
+        # would swallow the clicks).
+        body = Markdown(id="article-body", open_links=False)
+        await self.mount(body)
+        return body
 
     def remember_position(self) -> None:
         """Keep where the reader is in the current article, for when it is reopened."""
@@ -66,7 +91,9 @@ class ArticleView(VerticalScroll, can_focus=True):
         self.article_id = row.id
         header = self.query_one(ArticleHeader)
         header.update(self.header_content(row, tags))
-        await self.markdown.update(markdown)
+        header.display = True
+        body = await self._ensure_markdown()
+        await body.update(markdown)
         position = self._positions.get(row.id, 0.0)
         self.call_after_refresh(self.scroll_to, y=position, animate=False)
 
@@ -74,8 +101,11 @@ class ArticleView(VerticalScroll, can_focus=True):
         """Show a message in place of an article (nothing to show, an error)."""
         self.remember_position()
         self.article_id = None
-        self.query_one(ArticleHeader).update(Content.styled(title, "bold"))
-        await self.markdown.update(text)
+        header = self.query_one(ArticleHeader)
+        header.update(Content.styled(title, "bold"))
+        header.display = True
+        body = await self._ensure_markdown()
+        await body.update(text)
         self.scroll_home(animate=False)
 
     @staticmethod
@@ -97,6 +127,8 @@ class ArticleView(VerticalScroll, can_focus=True):
         """Scroll to the first Markdown block containing `needle`; True when found."""
         needle = " ".join(needle.split())[:80]
         if not needle:
+            return False
+        if not self.query("#article-body"):
             return False
         for block in self.markdown.query("MarkdownBlock"):
             source = getattr(block, "source", None) or ""
