@@ -150,7 +150,8 @@ def cmd_remove(ctx: Context) -> int:
 def cmd_sources(ctx: Context) -> int:
     """List configured sources with the state of their feeds."""
     feeds = ctx.store.feeds()
-    if not ctx.config.exists:
+    if not ctx.config.exists and not ctx.args.json:
+        # Only in text mode: `sources --json` must print nothing but JSON.
         ctx.print(f"(no config file at {ctx.config.path}: reading the bundled sample feeds)")
     rows = []
     for source in ctx.config.sources:
