@@ -87,11 +87,7 @@ def conditional(body: bytes, etag: str | None, last_modified: str | None) -> Res
     def handle(request: Request) -> Response:
         if etag and request.headers.get("If-None-Match") == etag:
             return Response(status=304, headers=headers)
-        if (
-            not etag
-            and last_modified
-            and request.headers.get("If-Modified-Since") == last_modified
-        ):
+        if not etag and last_modified and request.headers.get("If-Modified-Since") == last_modified:
             return Response(status=304, headers=headers)
         return feed_response(body, **headers)
 
@@ -299,8 +295,9 @@ FEED_TITLES = ["Glutamate notes: note g1", "Glutamate notes: note g2", "Glutamat
 # --- 200 and conditional requests ------------------------------------------------------
 
 
-def test_200_stores_articles_etag_and_last_modified(server: HTTPServer, tmp_db: Path, store: Store
-                                                    ) -> None:
+def test_200_stores_articles_etag_and_last_modified(
+    server: HTTPServer, tmp_db: Path, store: Store
+) -> None:
     url = script(server, "/feed", feed_response(ETag='"v1"', **{"Last-Modified": LAST_MODIFIED}))
     report = only(run_refresh(store, url))
     assert (report.status, report.new) == ("updated", 3)
