@@ -203,10 +203,12 @@ def _store(
 
 
 def _record_error(store: Store, source: str, location: str, reason: str, report: Reporter) -> None:
+    # File names are untrusted text like any feed title: cleaned before they are stored.
+    title = clean_line(Path(location).name or location)
     # Even if the cache cannot record it, the error is reported and the cache stays whole.
     with contextlib.suppress(sqlite3.Error):
-        store.record_check(location, source, title=Path(location).name or location, error=reason)
-    report(FeedReport(location, Path(location).name or location, "error", message=reason))
+        store.record_check(location, source, title=title, error=reason)
+    report(FeedReport(location, title, "error", message=reason))
 
 
 def _per_source(handle: Callable[..., None]) -> Callable[..., None]:
