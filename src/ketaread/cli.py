@@ -23,6 +23,7 @@ from ketaread.config import (
     normalise_location,
     save_config,
 )
+from ketaread.core.clean import clean_line
 from ketaread.core.store import ArticleFilter, Store, StoreError
 from ketaread.locations import config_path, database_path, user_glossary_path
 
@@ -180,20 +181,22 @@ def cmd_sources(ctx: Context) -> int:
     if ctx.args.json:
         ctx.print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
+    # Locations come from the config, imports and file names: shown cleaned, so that a
+    # path holding escape sequences cannot write to the terminal.
     for entry in rows:
         tags = f"  [{', '.join(entry['tags'])}]" if entry["tags"] else ""
-        ctx.print(f"{entry['location']}{tags}")
+        ctx.print(clean_line(f"{entry['location']}{tags}", limit=2000))
         if not entry["feeds"]:
             ctx.print("    never refreshed")
         for feed in entry["feeds"]:
             state = f"{feed['articles']} articles, {feed['unread']} unread"
             if feed["updated"]:
                 state += f", updated {feed['updated']}"
-            ctx.print(f"    {feed['title'] or feed['location']}: {state}")
+            ctx.print("    " + clean_line(f"{feed['title'] or feed['location']}: {state}", 2000))
             if feed["error"]:
-                ctx.print(f"      error at {feed['error_at']}: {feed['error']}")
+                ctx.print("      " + clean_line(f"error at {feed['error_at']}: {feed['error']}"))
             if feed["warning"]:
-                ctx.print(f"      warning: {feed['warning']}")
+                ctx.print("      " + clean_line(f"warning: {feed['warning']}"))
     return 0
 
 
