@@ -327,7 +327,22 @@ def test_too_many_items_are_capped_with_a_warning() -> None:
     feed = parse_feed(rss("".join(item(n) for n in range(count))).encode(), "many.xml")
     assert len(feed.articles) == MAX_ITEMS_PER_FEED
     assert feed.articles[0].uid == "id-0"
-    assert any(str(MAX_ITEMS_PER_FEED) in w for w in feed.warnings)
+    assert feed.articles[-1].uid == f"id-{MAX_ITEMS_PER_FEED - 1}"
+    assert feed.warnings == [f"{count} items; kept the first {MAX_ITEMS_PER_FEED}"]
+
+
+def test_capped_atom_feed_keeps_its_title_and_first_entries() -> None:
+    """Cutting an over-long Atom feed keeps it well formed: title, entries, no bozo."""
+    entries = "".join(
+        f"<entry><id>e{n}</id><title>Entry {n}</title></entry>"
+        for n in range(MAX_ITEMS_PER_FEED + 5)
+    )
+    atom = f'<feed xmlns="http://www.w3.org/2005/Atom"><title>Long atom</title>{entries}</feed>'
+    feed = parse_feed(atom.encode(), "long.atom")
+    assert feed.title == "Long atom"
+    assert [a.uid for a in feed.articles[:2]] == ["e0", "e1"]
+    assert len(feed.articles) == MAX_ITEMS_PER_FEED
+    assert not any("malformed" in w for w in feed.warnings)
 
 
 def test_recoverable_malformed_feed_keeps_what_parsed_and_says_so() -> None:

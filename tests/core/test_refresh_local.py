@@ -211,6 +211,14 @@ def test_report_lines_never_carry_control_characters(folder: Path, store: Store)
     assert any("evil" in line for line in lines)
 
 
+def test_a_failing_file_is_recorded_under_a_cleaned_name(folder: Path, store: Store) -> None:
+    """The feed row kept for an error never stores escape sequences from the file name."""
+    run(store, folder / "\x1b]0;pwned\x07gone\u202e.xml")
+    [info] = store.feeds()
+    assert info.title == "gone.xml"
+    assert info.error == "no such file or folder"
+
+
 def test_feed_report_line_shapes() -> None:
     """Each status reads as one plain line."""
     assert FeedReport("/x", "X", "error", message="empty file").line() == "X: error — empty file"
