@@ -110,17 +110,19 @@ class ArticleView(VerticalScroll, can_focus=True):
 
     @staticmethod
     def header_content(row: ArticleRow, tags: list[str]) -> Content:
-        """Title, then byline and tags: feed text kept literal."""
-        byline = [part for part in (row.author, row.feed_title) if part]
+        """Title, then a byline and the tags: feed text kept literal, kept short."""
+        feed = row.feed_title if len(row.feed_title) <= 40 else row.feed_title[:39] + "…"
+        byline = [part for part in (row.author, feed) if part]
         if row.published:
             byline.append(time.strftime("%Y-%m-%d", time.localtime(row.published)))
         parts: list[Content | str | tuple[str, str]] = [Content.styled(row.title, "bold $accent")]
         if byline:
             parts += ["\n", (" · ".join(byline), "$text-muted")]
         if tags:
-            parts += ["\n", ("Tags: " + ", ".join(tags), "italic $text-muted")]
-        if row.link:
-            parts += ["\n", (row.link, "underline $text-muted")]
+            shown = ", ".join(tags)
+            if len(shown) > 90:
+                shown = shown[:89] + "…"
+            parts += ["\n", ("Tags: " + shown, "italic $text-muted")]
         return Content.assemble(*parts)
 
     def scroll_to_text(self, needle: str) -> bool:

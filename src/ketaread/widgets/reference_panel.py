@@ -168,12 +168,15 @@ class ReferencePanel(OptionList):
         for number in uncited:
             reference = by_number.get(number)
             label = f"[{number}] {reference.source}" if reference else f"[{number}]"
+            uncited_id = f"uncited:{number}"
             options.append(
                 Option(
                     Content.assemble(("  Never cited: ", "$text-warning"), (label, "bold")),
-                    id=f"ref:{number}",
+                    id=uncited_id,
                 )
             )
+            if reference is not None and reference.urls:
+                self._urls[uncited_id] = reference.urls[0]
         self.set_options(options)
         self.highlighted = self._first_enabled()
 
