@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from textual.binding import Binding
@@ -96,7 +97,10 @@ class TagSidebar(OptionList):
                 label = feed.title or feed.location
                 note = None
                 if feed.error:
-                    note = ("cached — " if feed.total else "") + feed.error
+                    note = feed.error
+                    if feed.total and feed.updated_at:
+                        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(feed.updated_at))
+                        note = f"cached — last updated {when}: {feed.error}"
                 elif feed.gone:
                     note = "gone (410): no longer polled"
                 add(
