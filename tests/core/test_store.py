@@ -337,3 +337,17 @@ def test_garbage_database_is_moved_aside_and_a_fresh_cache_started(tmp_db: Path)
     [moved] = tmp_db.parent.glob(f"{tmp_db.name}.corrupt-*")
     assert moved.read_bytes() == garbage
     assert str(moved) in (opened.notice or "")
+
+
+def test_garbage_wal_file_loses_nothing_committed(tmp_db: Path) -> None:
+    """A garbage -wal beside a good cache is ignored: committed articles are all there."""
+    first = Store(tmp_db)
+    first.store_feed("/f", feed([article("1"), article("2")]))
+    first.close()
+    Path(f"{tmp_db}-wal").write_bytes(b"\xde\xad\xbe\xef not a write-ahead log " * 100)
+    second = Store(tmp_db)
+    try:
+        assert sorted(r.title for r, _ in second.list_articles()) == ["Title 1", "Title 2"]
+        assert second.integrity_ok()
+    finally:
+        second.close()
