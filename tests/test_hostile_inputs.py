@@ -231,14 +231,13 @@ def test_device_does_not_hang(env: Env, device: str) -> None:
 # -- documents that are not feeds ----------------------------------------------------------------
 
 
-def test_json_is_read_as_a_text_article(env: Env, hostile_dir: Path) -> None:
-    """JSON is readable text, so (content decides) it becomes one plain-text article."""
+def test_json_document_is_refused_with_one_line(env: Env, hostile_dir: Path) -> None:
+    """A JSON document is data, not an article: one clear line, nothing stored for it."""
     path = env.root / "data.json"
     shutil.copyfile(hostile_dir / "not-a-feed.json", path)
     out = env.refresh(path)
-    assert "1 new" in lines_naming(out, "sources")[0]
-    [article] = [a for a in env.articles() if a["title"] not in GOOD_TITLES]
-    assert article["title"] == "{"
+    assert_one_error_line(out, "data.json", "a JSON document, not a feed or an article")
+    assert [a for a in env.articles() if a["title"] not in GOOD_TITLES] == []
 
 
 def test_html_login_page_is_read_as_an_article(env: Env, hostile_dir: Path) -> None:

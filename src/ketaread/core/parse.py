@@ -36,7 +36,7 @@ class Sniffed:
     """What a document looks like: its kind and its text (for text kinds)."""
 
     kind: str
-    """'feed', 'html', 'markdown', 'text', 'empty' or 'binary'."""
+    """'feed', 'html', 'markdown', 'text', 'json', 'empty' or 'binary'."""
     text: str = ""
 
 
@@ -87,6 +87,20 @@ def decode_text(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+def _looks_like_json(text: str) -> bool:
+    """A JSON document (an API response, a config file) is data, not an article."""
+    stripped = text.strip()
+    if not stripped or stripped[0] not in "{[" or stripped[-1] not in "}]":
+        return False
+    import json
+
+    try:
+        json.loads(stripped)
+    except ValueError:
+        return False
+    return True
+
+
 def sniff(data: bytes, name: str = "") -> Sniffed:
     """Decide what a document is from its bytes (the name only separates Markdown from text)."""
     if not data.strip():
@@ -110,6 +124,8 @@ def sniff(data: bytes, name: str = "") -> Sniffed:
         return Sniffed("feed", text)
     if _HTML_START.match(sample):
         return Sniffed("html", text)
+    if _looks_like_json(text):
+        return Sniffed("json", text)
     if name.lower().endswith((".md", ".markdown")) or _MARKDOWN_SIGNS.match(
         sample.lstrip("\ufeff")
     ):

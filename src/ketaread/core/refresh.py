@@ -368,6 +368,7 @@ def prepare_body(body: bytes, location: str, base_url: str) -> ParsedFeed | str:
         return {
             "empty": "the server sent an empty response, not a feed",
             "html": "the server sent an HTML page, not a feed",
+            "json": "the server sent a JSON document, not a feed",
         }.get(kind, f"the server sent {kind} content, not a feed")
     try:
         return parse_feed(body, location, base_url=base_url)

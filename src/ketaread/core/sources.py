@@ -204,10 +204,12 @@ def _parse_document(
     """A feed document becomes a feed; any other text becomes a one-article feed."""
     path = document.path
     sniffed = sniff(document.data, path.name)
-    if sniffed.kind in ("empty", "binary"):
-        reason = (
-            "empty file" if sniffed.kind == "empty" else "binary file, not a feed or an article"
-        )
+    if sniffed.kind in ("empty", "binary", "json"):
+        reason = {
+            "empty": "empty file",
+            "binary": "binary file, not a feed or an article",
+            "json": "a JSON document, not a feed or an article",
+        }[sniffed.kind]
         if strict:
             raise SourceError(reason)
         problems.append(Problem(str(path), reason, skipped=True))
