@@ -283,6 +283,10 @@ class Store:
         """Move an unreadable cache aside (never delete it) and start an empty one."""
         stamp = time.strftime("%Y%m%d-%H%M%S")
         moved = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        attempt = 1
+        while moved.exists():  # two bad caches in one second must not overwrite each other
+            attempt += 1
+            moved = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{attempt}")
         for suffix in ("", "-wal", "-shm"):
             candidate = Path(f"{self.path}{suffix}")
             if candidate.exists():
