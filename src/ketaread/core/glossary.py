@@ -200,19 +200,23 @@ def _surface_forms(surface: str, exact: bool = False) -> list[str]:
 
 
 def _units(surface: str, exact: bool) -> list[str]:
-    """Regex pieces for one name, for a pattern compiled case-insensitively.
+    """Regex pieces for one name, one per character, for a pattern compiled case-insensitively.
 
-    An acronym word is one piece that turns case-sensitivity back on; other words are one
-    piece per character, so that names sharing a beginning share trie branches.
+    Letters of acronym words turn case-sensitivity back on, one by one: per-character pieces
+    let names that share a beginning share trie branches, which makes scanning faster.
     """
     units: list[str] = []
     for index, word in enumerate(_words(surface)):
         if index:
             units.append(_SEPARATOR)
-        if exact or _is_acronym(word):
-            units.append(f"(?-i:{re.escape(word)})")
-        else:
-            units.extend("['\u2019]" if ch == "'" else re.escape(ch.lower()) for ch in word)
+        word_exact = exact or _is_acronym(word)
+        for ch in word:
+            if ch == "'":
+                units.append("['\u2019]")
+            elif word_exact and ch.lower() != ch.upper():
+                units.append(f"(?-i:{re.escape(ch)})")
+            else:
+                units.append(re.escape(ch.lower()))
     return units
 
 
@@ -241,6 +245,7 @@ class _Matcher:
 
     def __init__(self, names: Iterable[tuple[str, object, bool]]) -> None:
         self.index: dict[str, list[tuple[tuple[str, ...], tuple[bool, ...], object]]] = {}
+        self._resolved: dict[str, object | None] = {}
         unit_lists = []
         for surface, payload, exact in names:
             for form in _surface_forms(surface, exact):
@@ -255,15 +260,28 @@ class _Matcher:
         if unit_lists:
             # Letters or digits may not touch either end; underscores (Markdown emphasis) may.
             trie = _trie_pattern(unit_lists)
-            self.pattern = re.compile(rf"(?<![^\W_])(?:{trie})(?![^\W_])", re.IGNORECASE)
+            # A few names (an article's own) start with few letters: test those first.
+            initials = {form[0].lower() for form in self.index}
+            check = ""
+            if len(initials) <= 12:
+                check = "(?=[" + "".join(re.escape(ch) for ch in sorted(initials)) + "])"
+            self.pattern = re.compile(rf"(?<![^\W_]){check}(?:{trie})(?![^\W_])", re.IGNORECASE)
 
     def resolve(self, text: str) -> object | None:
         """What a matched piece of text names (acronym words compared case-sensitively)."""
+        try:
+            return self._resolved[text]
+        except KeyError:
+            pass
+        found = None
         words = _words(text)
         for names, flags, payload in self.index.get(" ".join(words).lower(), ()):
             if all(a == b or not exact for a, b, exact in zip(words, names, flags, strict=True)):
-                return payload
-        return None
+                found = payload
+                break
+        if len(self._resolved) < 10_000:  # articles repeat the same few spellings
+            self._resolved[text] = found
+        return found
 
 
 # -- the glossary ------------------------------------------------------------------------------
@@ -285,6 +303,7 @@ class Glossary:
                         self._names.setdefault(_fold(name), t)
         self._matcher: _Matcher | None = None
         self._matcher_lock = threading.Lock()
+        self._articles: dict[tuple[Abbreviation, ...], _ArticleTerms] = {}
 
     @property
     def matcher(self) -> _Matcher:
@@ -296,6 +315,18 @@ class Glossary:
                     (name, term, False) for term in self._terms for name in term.names()
                 )
             return self._matcher
+
+    def _article_terms(self, abbreviations: Iterable[Abbreviation]) -> _ArticleTerms:
+        """An article's abbreviations resolved and compiled, kept for the next few calls."""
+        # find_terms and mark_terms are called on the same article one after the other.
+        key = tuple(abbreviations)
+        found = self._articles.get(key)
+        if found is None:
+            found = _ArticleTerms(self, key)
+            if len(self._articles) >= 8:
+                self._articles.pop(next(iter(self._articles)), None)
+            self._articles[key] = found
+        return found
 
     @property
     def terms(self) -> tuple[Term, ...]:
@@ -316,15 +347,12 @@ class Glossary:
         if found is not None:
             return found
         name = unquote(name_or_key)
-        found = self._by_key.get(term_key(name))
-        if found is not None:
-            return found
         folded = _fold(name)
         for candidate in (folded, *_singular_folds(folded)):
             found = self._names.get(candidate)
             if found is not None:
                 return found
-        return None
+        return self._by_key.get(term_key(name))
 
     def related(self, term: Term) -> list[Term]:
         """The entries a term's `related` names resolve to (unknown names are skipped)."""
@@ -726,8 +754,9 @@ _NOT_LONG_FORM_START = {
     "were",
 }
 _ARTICLES = {"a", "an", "the"}
+_YEAR = re.compile(r"\d{4}[a-z]?")
 _MAX_PAREN_SPAN = 400
-_LONG_FORM_REACH = 400
+_LONG_FORM_REACH = 250
 
 
 def _fold_char(ch: str) -> str:
@@ -740,22 +769,40 @@ def _fold_char(ch: str) -> str:
     return unicodedata.normalize("NFKD", lower)[:1] or lower
 
 
+def _fold_chars(text: str) -> str:
+    """`_fold_char` for each character; the result has the same length as the text."""
+    if text.isascii():
+        return text.lower()
+    return "".join(_fold_char(ch)[:1] for ch in text)
+
+
+def _singular_short(short: str) -> str:
+    """A plural short form without its "s" ("SSRIs" → "SSRI"); others unchanged."""
+    if len(short) >= 3 and short.endswith("s") and (short[-2].isupper() or short[-2].isdigit()):
+        return short[:-1]
+    return short
+
+
 def _looks_like_short_form(word: str) -> bool:
     """2–10 characters, no spaces, a letter, a capital or a digit; not a capitalised word."""
     if not 2 <= len(word) <= 10 or not word[0].isalnum():
         return False
-    if any(not (ch.isalnum() or ch in "-/&.'") for ch in word):
-        return False  # "n=24", "p<0.05", "25–50%"
-    letters = sum(ch.isalpha() for ch in word)
-    digits = sum(ch.isdigit() for ch in word)
-    capitals = sum(ch.isupper() for ch in word)
-    if letters == 0 or letters + digits < 2:
-        return False
+    capitals = digits = letters = 0
+    for ch in word:
+        if ch.isalpha():
+            letters += 1
+            capitals += ch.isupper()
+        elif ch.isdigit():
+            digits += 1
+        elif ch not in "-/&.'":
+            return False  # "n=24", "p<0.05", "25–50%"
     if capitals == 0 and digits == 0:
         return False  # an ordinary lower-case word: "see", "e.g."
+    if letters == 0 or letters + digits < 2:
+        return False
     if capitals == 1 and word[0].isupper() and digits == 0:
         return False  # a capitalised word: "Nature", "Lancet", "Mayo"
-    return not re.fullmatch(r"\d{4}[a-z]?", word)  # a year: "2019a"
+    return not (digits >= 4 and _YEAR.fullmatch(word))  # a year: "2019a"
 
 
 def _is_locant(word: str) -> bool:
@@ -765,31 +812,22 @@ def _is_locant(word: str) -> bool:
 
 def _clause_start(text: str, end: int, floor: int) -> int:
     """Where the clause holding `end` starts: the long form cannot reach further back."""
-    start = floor
-    for boundary in _CLAUSE_BOUNDARY.finditer(text, floor, end):
-        mark = boundary.group()
-        if mark in ".!?":
-            token_from = (
-                max(
-                    text.rfind(" ", floor, boundary.start()),
-                    text.rfind("\n", floor, boundary.start()),
-                )
-                + 1
-            )
-            token = text[token_from : boundary.end()]
+    # The latest boundary wins; look at them from the end (C builds the list, Python stops early).
+    for boundary in reversed(list(_CLAUSE_BOUNDARY.finditer(text, floor, end))):
+        if boundary.group() in ".!?":
+            words = text[max(floor, boundary.start() - 12) : boundary.end()].split()
+            token = words[-1] if words else ""
             if token.lower() in _NOT_SENTENCE_END or _INITIALS.fullmatch(token):
-                continue
-        start = boundary.end()
-    return start
+                continue  # "e.g.", "et al.", "U.S." do not end a sentence
+        return boundary.end()
+    return floor
 
 
 def _match_long_form(short: str, candidate: str) -> int | None:
     """Schwartz–Hearst matching, folded: where in `candidate` the long form of `short` starts."""
-    core = short
-    if len(short) >= 3 and short.endswith("s") and (short[-2].isupper() or short[-2].isdigit()):
-        core = short[:-1]  # plural short form: "SSRIs" for "... inhibitors"
-    wanted = [_fold_char(ch) for ch in core if ch.isalnum()]
-    folded = [_fold_char(ch) for ch in candidate]
+    # A plural short form matches without its "s": "SSRIs" for "... inhibitors".
+    wanted = _fold_chars("".join(ch for ch in _singular_short(short) if ch.isalnum()))
+    folded = _fold_chars(candidate)
     alnum = [ch.isalnum() for ch in candidate]
     at = len(candidate) - 1
     for index in range(len(wanted) - 1, -1, -1):
@@ -805,54 +843,82 @@ def _match_long_form(short: str, candidate: str) -> int | None:
     return first
 
 
-def _word_initials(short: str, long: str) -> int:
-    """How many of the short form's characters can fall on word starts of the long form."""
-    core = (
-        short[:-1] if short.endswith("s") and len(short) >= 3 and not short[-2].islower() else short
-    )
-    wanted = [_fold_char(ch) for ch in core if ch.isalnum()]
-    folded = [_fold_char(ch) for ch in long]
+def _word_initials(short: str, long: str, needed: int) -> bool:
+    """True when `needed` of the short form's characters can fall on word starts of the long
+    form, matched in order."""
+    wanted = _fold_chars("".join(ch for ch in _singular_short(short) if ch.isalnum()))
+    folded = _fold_chars(long)
     initial = [ch.isalnum() and (i == 0 or not long[i - 1].isalnum()) for i, ch in enumerate(long)]
-    size = len(long)
-    # best[k][i]: most word starts when wanted[k:] is matched in order within long[i:].
-    impossible = -1
-    below = [0] * (size + 1)
+    # Quick try: each character on the next word start that still leaves room for the rest.
+    latest = [0] * len(wanted)  # the last place each character can go, from the right
+    at = len(long)
     for k in range(len(wanted) - 1, -1, -1):
-        row = [impossible] * (size + 1)
-        for i in range(size - 1, -1, -1):
+        at = folded.rfind(wanted[k], 0, at)
+        if at < 0:
+            return False
+        latest[k] = at
+    count = at = 0
+    for k, ch in enumerate(wanted):
+        place = at
+        while True:
+            place = folded.find(ch, place, latest[k] + 1)
+            if place < 0 or initial[place]:
+                break
+            place += 1
+        if place < 0:
+            place = folded.find(ch, at, latest[k] + 1)
+        else:
+            count += 1
+        at = place + 1
+    if count >= needed:
+        return True
+    # Exact: best[i] = most word starts with wanted[k:] matched within long[i:].
+    impossible = -1
+    below = [0] * (len(long) + 1)
+    for k in range(len(wanted) - 1, -1, -1):
+        row = [impossible] * (len(long) + 1)
+        for i in range(len(long) - 1, -1, -1):
             row[i] = row[i + 1]
             if folded[i] == wanted[k] and below[i + 1] != impossible:
                 row[i] = max(row[i], below[i + 1] + initial[i])
         below = row
-    return max(below[0], 0)
+    return below[0] >= needed
 
 
 def _accept(short: str, long: str) -> bool:
     """The checks a long form must pass beyond matching characters."""
     if len(long) <= len(short):
         return False
-    core = short[:-1] if short.endswith("s") else short
+    core = _singular_short(short)
     if any(word in (short, core) for word in long.split()):
         return False  # the short form is one of the words: not a definition
     words = [w for w in _words(long) if not _is_locant(w)]
     if not words or words[0].lower().rstrip(".") in _NOT_LONG_FORM_START:
         return False
-    size = sum(ch.isalnum() for ch in (core if core != short and len(core) >= 2 else short))
+    size = sum(ch.isalnum() for ch in core)
     if len(words) > min(size + 5, size * 2):
         return False
     # Chance matches fall in the middle of words; real ones mostly on word starts.
-    return len(words) < 2 or _word_initials(short, long) * 2 >= size
+    return len(words) < 2 or _word_initials(short, long, (size + 1) // 2)
 
 
 def _tidy(text: str) -> str:
     return " ".join(text.split()).strip(_TRIM)
 
 
-def _definition_at(text: str, open_at: int, close_at: int, floor: int) -> Abbreviation | None:
+def _definition_at(
+    text: str, open_at: int, close_at: int, floor: int, seen: set[str]
+) -> Abbreviation | None:
     """The abbreviation a parenthesis defines, if any, in either order."""
     content = text[open_at + 1 : close_at]
     segment = _FIRST_SEGMENT.split(content, maxsplit=1)[0]
     inner = segment.strip(_TRIM)
+    if inner in seen:
+        return None  # "(TRD)" again: the first definition stands
+    # Cheap test first: most parentheses hold asides, citations or numbers, not definitions.
+    nearby = text[max(floor, open_at - 80) : open_at].split()[-3:] + inner.split()[:1]
+    if not any(_looks_like_short_form(word.strip(_TRIM)) for word in nearby):
+        return None
     clause_from = _clause_start(text, open_at, floor)
     before = text[clause_from:open_at].rstrip()
     before_end = clause_from + len(before)
@@ -936,8 +1002,10 @@ def find_abbreviations(text: str) -> list[Abbreviation]:
                 continue
             # A nested parenthesis cannot take its long form from outside its enclosing one.
             reach = stack[-1] + 1 if stack else floor
-            reach = max(reach, open_at - _LONG_FORM_REACH)
-            abbreviation = _definition_at(text, open_at, mark.start(), reach)
+            if open_at - reach > _LONG_FORM_REACH:
+                # Far enough back for any long form; start at a space, not inside a word.
+                reach = text.find(" ", open_at - _LONG_FORM_REACH, open_at) + 1 or open_at
+            abbreviation = _definition_at(text, open_at, mark.start(), reach, seen)
             if abbreviation is not None and abbreviation.short not in seen:
                 seen.add(abbreviation.short)
                 found.append(abbreviation)
@@ -949,10 +1017,6 @@ def find_abbreviations(text: str) -> list[Abbreviation]:
 
 
 # -- finding terms -----------------------------------------------------------------------------
-
-
-def _hit(term: Term) -> TermHit:
-    return TermHit(term.key, term.term, term.expansion, term.definition, term.origin)
 
 
 def _agrees(long: str, term: Term) -> bool:
@@ -984,7 +1048,9 @@ class _ArticleTerms:
     """An article's own abbreviations, resolved against the glossary, ready to match."""
 
     def __init__(self, glossary: Glossary, abbreviations: Iterable[Abbreviation]) -> None:
-        self.overrides: dict[str, TermHit] = {}
+        self.glossary = glossary
+        self.hits: dict[str, TermHit] = {}
+        """Hits by key: the article's own first, the glossary's added as they are met."""
         names: list[tuple[str, object, bool]] = []
         used_keys: set[str] = set()
         seen: set[str] = set()
@@ -996,11 +1062,11 @@ class _ArticleTerms:
             seen.add(short)
             term = _glossary_term_for(glossary, short, long)
             if term is not None:
-                hit = self.overrides.get(term.key)
+                hit = self.hits.get(term.key)
                 if hit is None:
                     expansion = term.expansion if _fold(long) == _fold(term.term) else long
                     hit = TermHit(term.key, term.term, expansion, term.definition, "article")
-                    self.overrides[term.key] = hit
+                    self.hits[term.key] = hit
             else:
                 key = term_key(short)
                 if glossary.lookup(key) is not None or key in used_keys:
@@ -1009,10 +1075,21 @@ class _ArticleTerms:
                     f"This article uses {short} as short for “{long}”. It is not in the glossary."
                 )
                 hit = TermHit(key, short, long, definition, "article")
+                self.hits[key] = hit
             used_keys.add(hit.key)
-            names.append((short, hit, True))
-            names.append((long, hit, False))
+            for name, exact in ((short, True), (long, False)):
+                known = glossary.matcher.resolve(name)
+                if not (isinstance(known, Term) and known.key == hit.key):
+                    names.append((name, hit, exact))  # the glossary's regex does not cover it
         self.matcher = _Matcher(names) if names else None
+
+    def hit_for(self, term: Term) -> TermHit:
+        """The hit a glossary term gives in this article (the article's own when it has one)."""
+        hit = self.hits.get(term.key)
+        if hit is None:
+            hit = TermHit(term.key, term.term, term.expansion, term.definition, term.origin)
+            self.hits[term.key] = hit
+        return hit
 
 
 def _scan(
@@ -1020,35 +1097,48 @@ def _scan(
 ) -> Iterator[tuple[int, int, TermHit]]:
     """Occurrences in text[start:end], leftmost first, longest at each place, article first."""
     end = len(text) if end is None else end
-    g_pattern = glossary.matcher.pattern
-    a_pattern = article.matcher.pattern if article.matcher is not None else None
-    g_match = g_pattern.search(text, start, end) if g_pattern is not None else None
-    a_match = a_pattern.search(text, start, end) if a_pattern is not None else None
+    names = glossary.matcher
+    if names.pattern is None:
+        return
+    if article.matcher is None or article.matcher.pattern is None:
+        for match in names.pattern.finditer(text, start, end):
+            term = names.resolve(match.group())
+            if isinstance(term, Term):
+                yield match.start(), match.end(), article.hit_for(term)
+        return
+    own = article.matcher
+    own_pattern = own.pattern
+    g_iter = names.pattern.finditer(text, start, end)
+    a_iter = own_pattern.finditer(text, start, end)
+    g_match = next(g_iter, None)
+    a_match = next(a_iter, None)
     while g_match is not None or a_match is not None:
-        use_article = a_match is not None and (
+        hit: TermHit | None = None
+        if a_match is not None and (
             g_match is None
             or a_match.start() < g_match.start()
             or (a_match.start() == g_match.start() and a_match.end() >= g_match.end())
-        )
-        hit: TermHit | None
-        if use_article:
-            assert a_match is not None and article.matcher is not None
+        ):
             match = a_match
-            hit = article.matcher.resolve(match.group())  # type: ignore[assignment]
+            found = own.resolve(match.group())
+            hit = found if isinstance(found, TermHit) else None
+            a_match = next(a_iter, None)
         else:
             assert g_match is not None
             match = g_match
-            term = glossary.matcher.resolve(match.group())
-            hit = None
-            if isinstance(term, Term):
-                hit = article.overrides.get(term.key) or _hit(term)
+            term = names.resolve(match.group())
+            hit = article.hit_for(term) if isinstance(term, Term) else None
+            g_match = next(g_iter, None)
         if hit is not None:
             yield match.start(), match.end(), hit
-        position = max(match.end(), match.start() + 1)
+        # The other regex may have matched across this one: look again after it (rare).
+        position = match.end()
         if g_match is not None and g_match.start() < position:
-            g_match = g_pattern.search(text, position, end) if g_pattern is not None else None
+            g_iter = names.pattern.finditer(text, position, end)
+            g_match = next(g_iter, None)
         if a_match is not None and a_match.start() < position:
-            a_match = a_pattern.search(text, position, end) if a_pattern is not None else None
+            a_iter = own_pattern.finditer(text, position, end)
+            a_match = next(a_iter, None)
 
 
 def find_terms(
@@ -1061,7 +1151,7 @@ def find_terms(
     definition the article gives wins for that article (origin "article", see the module
     docstring).
     """
-    article = _ArticleTerms(glossary, article_abbreviations)
+    article = glossary._article_terms(article_abbreviations)
     hits: dict[str, TermHit] = {}
     for _, _, hit in _scan(text, glossary, article):
         hits.setdefault(hit.key, hit)
@@ -1089,6 +1179,8 @@ _HTML_BLOCK_END = {
 # linear on hostile input such as thousands of unclosed brackets or backticks.
 _NEST = r"\[(?:[^\[\]\\\n]|\\.)*+\]"
 _INLINE_PROTECTED = re.compile(
+    # Each construct starts with one of these: a cheap test at every position first.
+    r"(?=[`<!\[hHfFwW])(?:"
     r"(?<!`)(`+)(?!`)[\s\S]{1,3000}?(?<!`)\1(?!`)"  # code span
     r"|<!--[\s\S]{0,5000}?-->"  # HTML comment
     r"|<((?i:code|kbd|samp|pre))\b[^>]{0,500}>[\s\S]{0,5000}?</\2\s*>"  # inline code in HTML
@@ -1100,8 +1192,9 @@ _INLINE_PROTECTED = re.compile(
     r"(?:\s+(?:\"[^\"\n]*+\"|'[^'\n]*+'|\([^()\n]*+\)))?\s*\)"  # … (url "title")
     r"|\[[^\[\]\n]*+\])"  # … [reference]
     r"|(?i:https?|ftp)://[^\s<>]*+|(?i:www)\.[^\s<>]++"  # bare URL
-    r"|(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)++"  # bare e-mail address
+    r")"
 )
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)++")
 _SHORTCUT_REFERENCE = re.compile(r"!?\[([^\[\]\n]{1,999})\](?![(\[])")
 
 
@@ -1207,14 +1300,14 @@ def _layout(markdown: str) -> _Layout:
 def _markable_segments(markdown: str, layout: _Layout) -> Iterator[tuple[int, int]]:
     """The stretches of paragraph text outside links, code spans, HTML and URLs."""
     for run_start, run_end in layout.runs:
-        protected: list[tuple[int, int]] = []
-        for match in _INLINE_PROTECTED.finditer(markdown, run_start, run_end):
-            protected.append(match.span())
+        protected = [m.span() for m in _INLINE_PROTECTED.finditer(markdown, run_start, run_end)]
+        if "@" in markdown[run_start:run_end]:
+            protected += [m.span() for m in _EMAIL.finditer(markdown, run_start, run_end)]
         if layout.labels:
             for match in _SHORTCUT_REFERENCE.finditer(markdown, run_start, run_end):
                 if " ".join(match.group(1).split()).lower() in layout.labels:
                     protected.append(match.span())
-            protected.sort()
+        protected.sort()
         cursor = run_start
         for start, end in protected:
             if start > cursor:
@@ -1238,7 +1331,7 @@ def mark_terms(
     there would clutter it). Every other byte stays as it was.
     """
     layout = _layout(markdown)
-    article = _ArticleTerms(glossary, article_abbreviations)
+    article = glossary._article_terms(article_abbreviations)
     parts: list[str] = []
     done = 0
     marked: set[tuple[int, str]] = set()
