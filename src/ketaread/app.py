@@ -15,6 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.worker import Worker, WorkerState
 
 from ketaread.commands import ArticleCommands, FilterCommands, GlossaryCommands
 from ketaread.core.clean import openable_url
@@ -355,6 +356,17 @@ class KetareadApp(App[None]):
             self.notify(line, severity="error", markup=False)
 
     # -- misc -------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that failed (the app's or a screen's) is reported; the reader keeps going."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.log.error(error)
+            self.notify(
+                f"Something went wrong ({event.worker.name}): {error}",
+                severity="error",
+                markup=False,
+            )
 
     def action_help(self) -> None:
         """Show every key."""

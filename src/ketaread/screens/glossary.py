@@ -111,7 +111,7 @@ class GlossaryModal(ModalScreen[tuple[str, int] | None]):
         else:
             self.entries = [GlossaryEntry.from_hit(h, glossary) for h in hits]
         self.entries.sort(key=lambda e: e.term.casefold())
-        self.visible: list[GlossaryEntry] = list(self.entries)
+        self.shown_entries: list[GlossaryEntry] = list(self.entries)
         self.current: GlossaryEntry | None = None
 
     def compose(self) -> ComposeResult:
@@ -134,10 +134,10 @@ class GlossaryModal(ModalScreen[tuple[str, int] | None]):
 
     def _fill(self) -> None:
         terms = self.query_one("#glossary-terms", OptionList)
-        terms.set_options(Option(Content(e.term), id=e.key) for e in self.visible)
-        if self.visible:
+        terms.set_options(Option(Content(e.term), id=e.key) for e in self.shown_entries)
+        if self.shown_entries:
             terms.highlighted = 0
-            self._show(self.visible[0])
+            self._show(self.shown_entries[0])
         else:
             self.current = None
             message = "No terms match." if self.entries else "No glossary terms in this article."
@@ -159,10 +159,10 @@ class GlossaryModal(ModalScreen[tuple[str, int] | None]):
                 entry = GlossaryEntry.from_term(term)
                 self.entries.append(entry)
         self.query_one("#glossary-filter", Input).value = ""
-        self.visible = list(self.entries)
+        self.shown_entries = list(self.entries)
         self._fill()
         terms = self.query_one("#glossary-terms", OptionList)
-        terms.highlighted = self.visible.index(entry)
+        terms.highlighted = self.shown_entries.index(entry)
         self._show(entry)
         return True
 
@@ -216,7 +216,7 @@ class GlossaryModal(ModalScreen[tuple[str, int] | None]):
 
     @on(Input.Changed, "#glossary-filter")
     def _filter(self, event: Input.Changed) -> None:
-        self.visible = [e for e in self.entries if e.matches(event.value)]
+        self.shown_entries = [e for e in self.entries if e.matches(event.value)]
         self._fill()
 
     @on(Input.Submitted, "#glossary-filter")
@@ -225,7 +225,7 @@ class GlossaryModal(ModalScreen[tuple[str, int] | None]):
 
     @on(OptionList.OptionHighlighted, "#glossary-terms")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        entry = next((e for e in self.visible if e.key == event.option_id), None)
+        entry = next((e for e in self.shown_entries if e.key == event.option_id), None)
         if entry is not None and entry is not self.current:
             self._show(entry)
 

@@ -11,7 +11,6 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
-from textual.worker import Worker, WorkerState
 
 from ketaread.core.models import ArticleDetail, ArticleRow
 from ketaread.core.store import ArticleFilter
@@ -170,17 +169,6 @@ class MainScreen(Screen[None]):
                 parts.append(f"{len(failing)} source(s) failing — see the sidebar")
         parts.append(f"{len(self.article_list.ids)} articles in {self.filter_label}")
         self.query_one(StatusLine).update(Content("  ·  ".join(parts)))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A worker that failed is reported in one line; the reader keeps going."""
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            self.log.error(error)
-            self.notify(
-                f"Something went wrong ({event.worker.name}): {error}",
-                severity="error",
-                markup=False,
-            )
 
     # -- filters ----------------------------------------------------------------
 
