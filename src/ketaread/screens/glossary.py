@@ -64,13 +64,16 @@ class GlossaryEntry:
             entry.source = term.source or ""
         return entry
 
-    def matches(self, query: str) -> bool:
-        """True when the filter text occurs in the term, an alias, the expansion or definition."""
+    def match_rank(self, query: str) -> int | None:
+        """How well the filter text matches: 0 the term starts with it, 1 a name contains
+        it, 2 only the definition does; None for no match."""
         query = query.casefold().strip()
-        if not query:
-            return True
-        haystack = " ".join([self.term, self.expansion, *self.aliases]).casefold()
-        return query in haystack or query in self.definition.casefold()
+        if not query or self.term.casefold().startswith(query):
+            return 0
+        names = " ".join([self.term, self.expansion, *self.aliases]).casefold()
+        if query in names:
+            return 1
+        return 2 if query in self.definition.casefold() else None
 
     def needles(self) -> list[str]:
         """Spellings to look for in other articles."""
@@ -216,7 +219,11 @@ class GlossaryModal(ModalScreen[tuple[str, int] | None]):
 
     @on(Input.Changed, "#glossary-filter")
     def _filter(self, event: Input.Changed) -> None:
-        self.shown_entries = [e for e in self.entries if e.matches(event.value)]
+        ranked = [
+            (rank, e) for e in self.entries if (rank := e.match_rank(event.value)) is not None
+        ]
+        ranked.sort(key=lambda pair: pair[0])  # stable: alphabetical within a rank
+        self.shown_entries = [e for _, e in ranked]
         self._fill()
 
     @on(Input.Submitted, "#glossary-filter")
