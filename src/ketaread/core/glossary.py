@@ -16,6 +16,10 @@ a term the glossary also has ("default mode network (DMN)"), the hit keeps the g
 and definition text, shows the article's long form as its expansion, and has origin "article";
 an abbreviation the glossary does not know becomes a hit of its own whose definition says what
 the article uses it for. Either way the popup can label it "defined in this article".
+
+Link keys: a glossary term's key is `term_key(term)` ("nmda%20receptor"); an abbreviation only
+the article defines has `term_key(short)` ("tau"), or "<that>-article" when the glossary means
+something else by the same name, so that a link never opens the wrong definition.
 """
 
 from __future__ import annotations
@@ -304,6 +308,7 @@ class Glossary:
         self._matcher: _Matcher | None = None
         self._matcher_lock = threading.Lock()
         self._articles: dict[tuple[Abbreviation, ...], _ArticleTerms] = {}
+        self._articles_lock = threading.Lock()
 
     @property
     def matcher(self) -> _Matcher:
@@ -320,12 +325,14 @@ class Glossary:
         """An article's abbreviations resolved and compiled, kept for the next few calls."""
         # find_terms and mark_terms are called on the same article one after the other.
         key = tuple(abbreviations)
-        found = self._articles.get(key)
+        with self._articles_lock:
+            found = self._articles.get(key)
         if found is None:
-            found = _ArticleTerms(self, key)
-            if len(self._articles) >= 8:
-                self._articles.pop(next(iter(self._articles)), None)
-            self._articles[key] = found
+            found = _ArticleTerms(self, key)  # outside the lock: it may build the matcher
+            with self._articles_lock:
+                if len(self._articles) >= 8:
+                    del self._articles[next(iter(self._articles))]
+                self._articles[key] = found
         return found
 
     @property
@@ -495,7 +502,7 @@ def _curated_glossary() -> Glossary:
 
 
 def _read_user_file(path: Path) -> bytes:
-    label = f"glossary {path}"
+    label = f"glossary {clean_line(str(path), 300)}"
     try:
         if not path.is_file():
             raise GlossaryError(f"{label}: not found or not a regular file")
@@ -559,7 +566,7 @@ def load_glossary(user_path: Path | None = None) -> Glossary:
     curated = _curated_glossary()
     if user_path is None:
         return curated
-    label = f"glossary {user_path}"
+    label = f"glossary {clean_line(str(user_path), 300)}"
     additions = _parse_terms(_read_user_file(user_path), label, "user")
     return _merge(curated, additions, label)
 
@@ -684,75 +691,20 @@ _CLAUSE_BOUNDARY = re.compile(
     r"[()\[\]{}]|[;:,](?=\s)|[.!?](?=[\s\"”’)\]]|$)|\s[–—]\s|—|\n[^\S\n]*\n"
     r"|\n[^\S\n]*(?:[-*+•]|\d{1,3}[.)])[^\S\n]"
 )
-_NOT_SENTENCE_END = {
-    "e.g.",
-    "i.e.",
-    "vs.",
-    "al.",
-    "dr.",
-    "fig.",
-    "figs.",
-    "cf.",
-    "approx.",
-    "no.",
-    "st.",
-    "mr.",
-    "ms.",
-    "mrs.",
-    "prof.",
-    "etc.",
-    "ca.",
-    "ref.",
-    "refs.",
-    "eq.",
-    "vol.",
-    "p.",
-    "pp.",
-}
+_ABBREVIATED_WORDS = (
+    "e.g. i.e. vs. al. dr. fig. figs. cf. approx. no. st. mr. ms. mrs. prof. etc. ca. ref. refs. "
+    "eq. vol. p. pp."
+)
+_NOT_SENTENCE_END = frozenset(_ABBREVIATED_WORDS.split())
 _INITIALS = re.compile(r"(?:[A-Za-z]\.)+")
 _FIRST_SEGMENT = re.compile(r"[;,]\s|\s[-–—]\s|\(")
 _TRIM = " \t\n*_\"'“”‘’"
 # Words a long form never starts with: asides ("see", "e.g."), relative clauses, articles.
-_NOT_LONG_FORM_START = {
-    "see",
-    "e.g",
-    "eg",
-    "i.e",
-    "ie",
-    "which",
-    "that",
-    "who",
-    "whose",
-    "where",
-    "when",
-    "also",
-    "or",
-    "and",
-    "for",
-    "including",
-    "like",
-    "such",
-    "as",
-    "not",
-    "but",
-    "with",
-    "from",
-    "via",
-    "in",
-    "on",
-    "at",
-    "of",
-    "by",
-    "to",
-    "if",
-    "the",
-    "a",
-    "an",
-    "is",
-    "are",
-    "was",
-    "were",
-}
+_ASIDE_WORDS = (
+    "see e.g eg i.e ie which that who whose where when also or and for including like such as "
+    "not but with from via in on at of by to if the a an is are was were"
+)
+_NOT_LONG_FORM_START = frozenset(_ASIDE_WORDS.split())
 _ARTICLES = {"a", "an", "the"}
 _YEAR = re.compile(r"\d{4}[a-z]?")
 _MAX_PAREN_SPAN = 400
@@ -1048,7 +1000,6 @@ class _ArticleTerms:
     """An article's own abbreviations, resolved against the glossary, ready to match."""
 
     def __init__(self, glossary: Glossary, abbreviations: Iterable[Abbreviation]) -> None:
-        self.glossary = glossary
         self.hits: dict[str, TermHit] = {}
         """Hits by key: the article's own first, the glossary's added as they are met."""
         names: list[tuple[str, object, bool]] = []
@@ -1069,8 +1020,9 @@ class _ArticleTerms:
                     self.hits[term.key] = hit
             else:
                 key = term_key(short)
-                if glossary.lookup(key) is not None or key in used_keys:
-                    key = term_key(long)  # the glossary uses this key for something else
+                if glossary.lookup(short) is not None or key in used_keys:
+                    # The glossary means something else by this name ("ACC"): a key of its own.
+                    key = f"{key}-article"
                 definition = (
                     f"This article uses {short} as short for “{long}”. It is not in the glossary."
                 )
