@@ -746,14 +746,16 @@ def test_mark_terms_does_not_turn_a_term_after_a_bang_into_an_image(glossary: Gl
 def test_format_definition_shows_term_expansion_definition_related_and_origin(
     glossary: Glossary,
 ) -> None:
-    term = glossary.lookup("BDNF")
+    term = glossary.lookup("NMDA receptor")
     assert term is not None
     text = format_definition(term)
     lines = text.splitlines()
-    assert lines[0] == "BDNF (brain-derived neurotrophic factor)"
-    assert " ".join(text.split()).count(" ".join(term.definition.split())) == 1
+    flat = " ".join(text.split())
+    assert lines[0] == "NMDA receptor (N-methyl-D-aspartate receptor)"
+    assert flat.count(" ".join(term.definition.split())) == 1
+    assert "Also: " + ", ".join(term.aliases) in flat
+    assert "Related: " + ", ".join(term.related) in flat
     assert all(len(line) <= 78 for line in lines)
-    assert "Related: " + ", ".join(term.related) in lines
     assert lines[-1] == "From: ketaread's glossary"
 
 

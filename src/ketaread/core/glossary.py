@@ -1314,17 +1314,21 @@ def format_definition(term: Term) -> str:
     heading = term.term
     if term.expansion and _fold(term.expansion) != _fold(term.term):
         heading = f"{term.term} ({term.expansion})"
+
+    def wrapped(text: str) -> list[str]:
+        return textwrap.wrap(text, width=78, subsequent_indent="  ", break_on_hyphens=False)
+
     lines = [heading]
     aliases = [a for a in term.aliases if _fold(a) != _fold(term.expansion)]
     if aliases:
-        lines.append("Also: " + ", ".join(aliases))
+        lines += wrapped("Also: " + ", ".join(aliases))
     lines.append("")
-    lines.extend(textwrap.wrap(term.definition, width=78) or [""])
+    lines += textwrap.wrap(term.definition, width=78) or [""]
     lines.append("")
     if term.related:
-        lines.append("Related: " + ", ".join(term.related))
+        lines += wrapped("Related: " + ", ".join(term.related))
     if term.source:
-        lines.append("Source: " + term.source)
+        lines += wrapped("Source: " + term.source)
     origin = {"curated": "ketaread's glossary", "user": "your glossary file"}.get(
         term.origin, term.origin
     )
