@@ -1441,12 +1441,26 @@ _MD_REF_HEADING = re.compile(
     re.MULTILINE | re.IGNORECASE,
 )
 _MD_LIST_ITEM = re.compile(r"[ \t]*(?:[*+\-]|\d+[.)])[ \t]")
-_MD_PAREN = re.compile(r"(?<!\\)\(((?:[^()]|\]\((?:\\.|[^()\\\s])*\))*)\)")
-_MD_BRACKET = re.compile(r"(\\?\[)(\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*)(\\?\])(?!\()")
-_MD_GLUED = re.compile(r"(?<=[A-Za-z.,;:)”’\"'*_])(\d{1,3}(?:[,–-]\d{1,3})*)(?![\w+%])")
+_MD_PAREN = re.compile(r"\(((?:[^()]|\]\((?:\\.|[^()\\\s])*\))*)\)")
+_MD_BRACKET = re.compile(r"\[(\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*)\]")
+# A superscript number as html2text leaves it: glued to the word or punctuation before it,
+# or after one space when a clause ends right after it ("effects 2.").
+_MD_GLUED = re.compile(
+    r"(?:(?<=[A-Za-z.,;:)”’\"'*_])|(?<=[A-Za-z.,;:)”’\"'*_] )(?=\d[\d,–-]*(?:[.,;:)]|$)))"
+    r"(\d{1,3}(?:[,–-]\d{1,3})*)(?![\w+%])",
+    re.MULTILINE,
+)
 _MD_UNESCAPE = re.compile(r"\\(.)")
 _MD_LINK_TEXT = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_NUMERIC = re.compile(r"\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*")
+
+
+def _escaped(text: str, pos: int) -> bool:
+    """Whether the character at pos is backslash-escaped (an odd run of backslashes before)."""
+    run = 0
+    while pos - run - 1 >= 0 and text[pos - run - 1] == "\\":
+        run += 1
+    return run % 2 == 1
 
 
 def _md_norm(text: str) -> str:
@@ -1540,6 +1554,8 @@ def _md_candidates(markdown: str) -> list[_MdCandidate]:
     protected = _Spans(spans)
 
     for m in _MD_PAREN.finditer(markdown):
+        if _escaped(markdown, m.start()):
+            continue
         inner = m.group(1)
         if "](" in inner:
             # A link inside the parentheses: the citation is there but cannot be linked.
@@ -1556,8 +1572,8 @@ def _md_candidates(markdown: str) -> list[_MdCandidate]:
             if text:
                 candidates.append(_MdCandidate(start, start + len(text), _md_norm(text), "name"))
     for m in _MD_BRACKET.finditer(markdown):
-        if not protected.overlaps(m.start(), m.end()):
-            candidates.append(_MdCandidate(m.start(), m.end(), _num_norm(m.group(2)), "number"))
+        if not protected.overlaps(m.start(), m.end()) and not _escaped(markdown, m.start()):
+            candidates.append(_MdCandidate(m.start(), m.end(), _num_norm(m.group(1)), "number"))
     for m in _MD_GLUED.finditer(markdown):
         if not protected.overlaps(m.start(), m.end()):
             candidates.append(_MdCandidate(m.start(), m.end(), _num_norm(m.group(1)), "glued"))
@@ -1571,6 +1587,25 @@ def _glued_fits(markdown: str, cand: _MdCandidate, sentence: str) -> bool:
     if not m:
         return True
     return re.search(r"(?<![\w])" + re.escape(m.group(1)) + r"(?![\w])", sentence) is not None
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+_MD_SENTENCE_END = re.compile(r"[.!?][\"”’')\]*_]*\s+")
+_MD_LINK_TARGET = re.compile(r"\]\((?:\\.|[^()\\\s]|\([^()\s]*\))*\)")
+
+
+def _context_fits(markdown: str, cand: _MdCandidate, sentence_words: set[str]) -> bool:
+    """Whether the last words before a place on its line all occur in the citing sentence.
+
+    This keeps a citation that html2text rendered differently from claiming the next
+    citation's place further down, which would shift every later link by one.
+    """
+    line_start = markdown.rfind("\n", max(0, cand.start - 200), cand.start) + 1
+    window = _MD_LINK_TARGET.sub("]", markdown[max(line_start, cand.start - 200) : cand.start])
+    # Only the words of the sentence the place is in (a citation after "." has none).
+    window = _MD_SENTENCE_END.split(window)[-1]
+    words = _LETTERS.findall(window.lower())[-3:]
+    return all(w in sentence_words for w in words)
 
 
 def link_citations(markdown: str, analysis: ReferenceAnalysis) -> str:
@@ -1590,6 +1625,7 @@ def link_citations(markdown: str, analysis: ReferenceAnalysis) -> str:
     for citation in sorted(analysis.citations, key=lambda c: c.index):
         numeric = _MD_NUMERIC.fullmatch(citation.marker.strip("[] ")) is not None
         key = _num_norm(citation.marker) if numeric else _md_norm(citation.marker)
+        sentence_words = set(_LETTERS.findall(citation.sentence.lower()))
         for k in range(j, len(candidates)):
             cand = candidates[k]
             if cand.key != key:
@@ -1597,6 +1633,8 @@ def link_citations(markdown: str, analysis: ReferenceAnalysis) -> str:
             if numeric != (cand.kind != "name") and cand.kind != "blocked":
                 continue
             if cand.kind == "glued" and not _glued_fits(markdown, cand, citation.sentence):
+                continue
+            if not _context_fits(markdown, cand, sentence_words):
                 continue
             if edits and cand.start < edits[-1][1]:
                 continue
