@@ -732,3 +732,29 @@ def test_link_citations_skips_a_citation_missing_from_the_markdown() -> None:
     )
     linked = link_citations("Spines regrow (Nature).\n", analysis)
     assert linked == "Spines regrow ([Nature](ketaread://cite/1)).\n"
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<p>Spines regrow after stress <sup>2</sup>.</p>", "stress [2](ketaread://cite/0)."),
+        ("<p>A literal backslash \\[2] stays literal.</p>", "\\\\[[2]](ketaread://cite/0)"),
+        ("<p>Spines regrow (<em>Nature</em>).</p>", "([_Nature_](ketaread://cite/0))"),
+    ],
+    ids=["spaced-superscript", "escaped-backslash", "emphasised-name"],
+)
+def test_link_citations_rendering_variants(html: str, expected: str) -> None:
+    """html2text renderings of superscripts, backslashes and emphasis are still linked."""
+    markdown, linked = _linked(html + NIH_REFS)
+    assert expected in linked
+    assert unlink(linked) == markdown
+
+
+def test_link_citations_unrenderable_citation_does_not_take_the_next_place() -> None:
+    """A citation missing from the Markdown does not shift later links by one."""
+    html = "<p>Ratios at 3:4&amp;<sup>2</sup> hold.</p><p>Spines regrow [2].</p>" + NIH_REFS
+    analysis = analyse(html)
+    assert [c.marker for c in analysis.citations] == ["2", "2"]
+    linked = link_citations(render(html), analysis)
+    assert "regrow [[2]](ketaread://cite/1)" in linked
+    assert "ketaread://cite/0" not in linked

@@ -11,7 +11,8 @@ Reference section
     A heading (h1-h6), or a paragraph whose first line stands alone, named References,
     Reference, Sources, Source, Citations, Bibliography, Works cited, Notes, Footnotes or
     Endnotes (any case, optional colon). The section runs to the next heading or the end.
-    Its entries are the list items of the section, else its paragraphs and `<br>` lines.
+    Its entries are the list items of the section (a paragraph after the list ends the
+    section), else its paragraphs and `<br>` lines.
     A line that starts with a number ("1." "1)" "[1]") starts a new entry; in a numbered
     list an unnumbered line of the same paragraph (a wrapped line or a URL alone) continues
     the previous entry, and a URL alone on a line continues an entry that has no URL yet.
@@ -39,7 +40,7 @@ Reference fields
     .com -> "clinic"; without a URL the source name decides the same way; else "other".
 
 Inline citations
-    Outside the reference sections and outside code: parentheticals, split on ";", each
+    Outside the reference sections, code and link texts: parentheticals, split on ";", each
     part a citation when (after dropping a trailing year, "et al." and a comma) it equals a
     reference's source or alias in this article (aliases: the source, its acronym, the name
     its domain gives, well-known short names such as NIH, an author surname), or partly
@@ -58,7 +59,8 @@ Ranking
     the TF-IDF-weighted overlap of lightly stemmed content words between its description
     and the citing sentence (IDF over this article's reference descriptions, normalised by
     the description's own weight), plus 0.3 x the same score against the previous sentence
-    and 0.15 x against the next one (context sentences often carry the claim). Ties go to a
+    and 0.15 x against the next one when those carry no citation of their own (context
+    sentences often carry the claim; a cited neighbour belongs to its own citation). Ties go to a
     reference not yet ranked first by an earlier citation, then to the lower number (lists
     are usually numbered in order of first citation).
 
@@ -66,6 +68,16 @@ Audit
     `unmatched()`: citations with no candidate reference. `uncited()`: reference numbers
     that are the first (best) candidate of no citation; lower-ranked candidates do not
     count, since every reference of a shared source is a candidate of each of its citations.
+
+Markdown linking
+    `link_citations` lists the places in the html2text Markdown that can hold a citation
+    (parenthetical parts, "[n]" markers, bare superscript numbers, numeric links), leaving out
+    code, links, URLs and reference sections, then walks the citations in order: each takes
+    the next place whose visible text equals its marker and whose preceding words on that
+    line belong to its sentence; a citation without such a place is skipped.
+
+JSON
+    `to_json` also stores the links (key "links") so that `from_json` restores everything.
 """
 
 from __future__ import annotations
@@ -540,6 +552,7 @@ class _BlockParser(HTMLParser):
 
     # -- block management ---------------------------------------------------------------
     def _flush(self) -> None:
+        """Close the current block; keep it when it holds text or markers."""
         block = self.cur
         self.cur = None
         if block is None:
@@ -553,11 +566,13 @@ class _BlockParser(HTMLParser):
             self.blocks.append(block)
 
     def _ensure(self) -> _Block:
+        """The current block, opening a paragraph for loose text."""
         if self.cur is None:
             self.cur = _Block("p", depth=len(self.lists))
         return self.cur
 
     def _append(self, text: str) -> None:
+        """Add text to the current block without doubled or leading spaces."""
         block = self._ensure()
         if not block.length or block.parts[-1][-1] in " \n":
             text = text.lstrip(" ")
@@ -568,6 +583,7 @@ class _BlockParser(HTMLParser):
 
     # -- parser callbacks ---------------------------------------------------------------
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Open blocks, lists, links, code and superscript captures."""
         attr = {k: v or "" for k, v in attrs}
         if tag in _HEADINGS:
             self._flush()
@@ -625,6 +641,7 @@ class _BlockParser(HTMLParser):
             self.capture_href = ""
 
     def handle_endtag(self, tag: str) -> None:
+        """Close what handle_starttag opened."""
         if tag == "a":
             if self.open_anchors:
                 href, buf = self.open_anchors.pop()
@@ -659,6 +676,7 @@ class _BlockParser(HTMLParser):
             self._flush()
 
     def handle_data(self, data: str) -> None:
+        """Add text (whitespace folded) to open anchors and to the capture or the block."""
         text = _WHITESPACE.sub(" ", data)
         for _href, buf in self.open_anchors:
             buf.append(text)
@@ -668,6 +686,7 @@ class _BlockParser(HTMLParser):
             self._append(text)
 
     def _end_capture(self) -> None:
+        """Finish a `<sup>` or `#` link: a numeric marker, else ordinary text."""
         assert self.capture is not None
         text = "".join(self.capture[1]).strip()
         href = self.capture_href
@@ -1065,6 +1084,7 @@ class _Matcher:
 
     @classmethod
     def build(cls, references: list[Reference]) -> _Matcher:
+        """Index every alias of every reference."""
         exact: dict[str, list[int]] = {}
         names: list[tuple[frozenset[str], int]] = []
         for ref in references:
