@@ -57,12 +57,13 @@ class TagSidebar(OptionList):
         super().__init__(id=id, markup=False)
         self._filters: dict[str, tuple[ArticleFilter, str]] = {}
         self._data: SidebarData | None = None
+        self._laid_out_width = 0
 
     def show(self, data: SidebarData) -> None:
         """Rebuild the entries with fresh counts, keeping the highlighted one."""
         self._data = data
         highlighted = self.highlighted_option.id if self.highlighted_option else "all"
-        width = max(self.scrollable_content_region.width - 1, 16) if self.size.width else 26
+        width = self._entry_width()
         options: list[Option | None] = []
         filters: dict[str, tuple[ArticleFilter, str]] = {}
 
@@ -117,10 +118,26 @@ class TagSidebar(OptionList):
             for tag in data.tags:
                 add(f"tag:{tag.id}", tag.name, tag.unread, tag.count, ArticleFilter("tag", tag.id))
         self._filters = filters
+        self._laid_out_width = width
         self.set_options(options)
         ids = [o.id for o in options if o is not None]
         target = highlighted if highlighted in filters else "all"
         self.highlighted = ids.index(target) if target in ids else 0
+
+    def _entry_width(self) -> int:
+        """Cells for one entry: the content width less the scrollbar's gutter and a margin.
+
+        The gutter is always reserved (scrollbar-gutter: stable), so a list that grows a
+        scrollbar after it is filled does not wrap every entry onto two lines.
+        """
+        if not self.size.width:
+            return 24  # hidden: filled again when it is shown (see on_resize)
+        return max(self.scrollable_content_region.width - 1, 12)
+
+    def on_resize(self) -> None:
+        """Lay the entries out again for the new width (e.g. shown with `t` at 80 columns)."""
+        if self._data is not None and self._entry_width() != self._laid_out_width:
+            self.show(self._data)
 
     def label_for(self, option_id: str) -> str:
         """The label of an entry (for the header)."""

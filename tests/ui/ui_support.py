@@ -1,0 +1,55 @@
+"""Helpers shared by the UI tests: waiting for workers, reading the screen as text."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from textual.app import App
+from textual.pilot import Pilot
+from textual.worker import WorkerState
+
+Settle = Callable[[Pilot], Awaitable[None]]
+
+
+async def settle_pilot(pilot: Pilot) -> None:
+    """Wait until the workers (and what they schedule on the UI thread) are done."""
+    app = pilot.app
+    for _ in range(6):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        busy = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        if not busy:
+            break
+    await pilot.pause()
+
+
+def screen_text(app: App) -> str:
+    """The plain text of the screen on top, as composited."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def messages(app: App) -> list[str]:
+    """The notifications the app has shown (and not yet expired), oldest first."""
+    return [notification.message for notification in app._notifications]
+
+
+def article_id_titled(app: App, start: str) -> int:
+    """The id of the cached article whose title starts with `start`."""
+    store = app.store  # type: ignore[attr-defined]
+    rows = store.rows(store.article_ids())
+    matches = [row.id for row in rows if row.title.startswith(start)]
+    assert len(matches) == 1, f"{start!r} names {len(matches)} articles"
+    return matches[0]
+
+
+async def open_titled(pilot: Pilot, start: str) -> int:
+    """Put the list cursor on the article titled `start…`, press Enter and wait; its id."""
+    app = pilot.app
+    screen = app.main_screen  # type: ignore[attr-defined]
+    article_id = article_id_titled(app, start)
+    screen.article_list.focus()
+    assert screen.article_list.move_to(article_id)
+    await pilot.press("enter")
+    await settle_pilot(pilot)
+    assert screen.detail is not None and screen.detail.row.id == article_id
+    return article_id
