@@ -770,6 +770,15 @@ class Store:
             for values in self._query(sql, params)
         ]
 
+    def article_tag_ids(self, article_id: int) -> list[int]:
+        """The ids of an article's tags."""
+        return [
+            r[0]
+            for r in self._query(
+                "SELECT tag_id FROM article_tags WHERE article_id = ?", (article_id,)
+            )
+        ]
+
     def resolve(self, given: str) -> int:
         """The article id for a public id or a unique prefix of one."""
         given = given.strip().lower()

@@ -40,6 +40,23 @@ def _entry(label: str, unread: int, total: int, width: int = 26) -> Content:
     return Content.assemble(name.stylize(style), padding, (counts, "dim"))
 
 
+@dataclass(slots=True)
+class _Counts:
+    """One entry's label and counts, kept so that a count can change in place."""
+
+    label: str
+    unread: int
+    total: int
+    note: str | None = None
+
+    def prompt(self, width: int) -> Content:
+        """The entry as shown: name and counts, and an error note under it."""
+        prompt = _entry(self.label, self.unread, self.total, width)
+        if self.note:
+            prompt = Content.assemble(prompt, "\n", (f"  {self.note}", "italic $text-error"))
+        return prompt
+
+
 class TagSidebar(OptionList):
     """Filters for the article list; choosing one posts `FilterChosen`."""
 
@@ -57,6 +74,7 @@ class TagSidebar(OptionList):
         super().__init__(id=id, markup=False)
         self._filters: dict[str, tuple[ArticleFilter, str]] = {}
         self._data: SidebarData | None = None
+        self._counts: dict[str, _Counts] = {}
         self._laid_out_width = 0
 
     def show(self, data: SidebarData) -> None:
@@ -67,6 +85,8 @@ class TagSidebar(OptionList):
         options: list[Option | None] = []
         filters: dict[str, tuple[ArticleFilter, str]] = {}
 
+        counts: dict[str, _Counts] = {}
+
         def add(
             option_id: str,
             label: str,
@@ -75,10 +95,8 @@ class TagSidebar(OptionList):
             flt: ArticleFilter,
             note: str | None = None,
         ) -> None:
-            prompt = _entry(label, unread, total, width)
-            if note:
-                prompt = Content.assemble(prompt, "\n", (f"  {note}", "italic $text-error"))
-            options.append(Option(prompt, id=option_id))
+            counts[option_id] = _Counts(label, unread, total, note)
+            options.append(Option(counts[option_id].prompt(width), id=option_id))
             filters[option_id] = (flt, label)
 
         totals = data.totals
@@ -118,11 +136,36 @@ class TagSidebar(OptionList):
             for tag in data.tags:
                 add(f"tag:{tag.id}", tag.name, tag.unread, tag.count, ArticleFilter("tag", tag.id))
         self._filters = filters
+        self._counts = counts
         self._laid_out_width = width
         self.set_options(options)
         ids = [o.id for o in options if o is not None]
         target = highlighted if highlighted in filters else "all"
         self.highlighted = ids.index(target) if target in ids else 0
+
+    def adjust(
+        self, feed_id: int, tag_ids: list[int], unread_delta: int, starred_delta: int
+    ) -> None:
+        """Update the counts one article's change touches, without rebuilding the list.
+
+        Rebuilding thousands of sources and tags after every article read would cost more
+        than the read itself on a large cache.
+        """
+        changes = {
+            "all": (unread_delta, 0),
+            "unread": (unread_delta, unread_delta),
+            "starred": (0, starred_delta),
+            f"feed:{feed_id}": (unread_delta, 0),
+            **{f"tag:{tag_id}": (unread_delta, 0) for tag_id in tag_ids},
+        }
+        width = self._laid_out_width or self._entry_width()
+        for option_id, (unread, total) in changes.items():
+            entry = self._counts.get(option_id)
+            if entry is None or (unread == 0 and total == 0):
+                continue
+            entry.unread = max(entry.unread + unread, 0)
+            entry.total = max(entry.total + total, 0)
+            self.replace_option_prompt(option_id, entry.prompt(width))
 
     def _entry_width(self) -> int:
         """Cells for one entry: the content width less the scrollbar's gutter and a margin.
