@@ -42,7 +42,11 @@ _FILLER_TEXT = (
 )
 _FILLER = _FILLER_TEXT.split()
 _SOURCES = ["National Institutes of Health"] * 10 + [
-    "Nature", "Mayo Clinic", "American Journal of Psychiatry", "Cleveland Clinic", "Reuters",
+    "Nature",
+    "Mayo Clinic",
+    "American Journal of Psychiatry",
+    "Cleveland Clinic",
+    "Reuters",
 ]
 _DOMAINS = {
     "National Institutes of Health": "https://pmc.ncbi.nlm.nih.gov/articles/PMC{n}000{n}/",

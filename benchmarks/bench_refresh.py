@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from feedgen import generate  # noqa: E402
+from feedgen import generate
 
 
 def serve(folder: Path, validators: bool = True) -> tuple[ThreadingHTTPServer, int]:
@@ -82,8 +82,16 @@ def bench_ketaread(urls: list[str], work: Path) -> list[tuple[str, float, float]
     """First and second refresh with ketaread."""
     config = work / "ketaread.toml"
     config.write_text("".join(f'[[source]]\nlocation = "{u}"\n\n' for u in urls))
-    command = [sys.executable, "-m", "ketaread", "--db", str(work / "k.db"),
-               "--config", str(config), "refresh"]
+    command = [
+        sys.executable,
+        "-m",
+        "ketaread",
+        "--db",
+        str(work / "k.db"),
+        "--config",
+        str(config),
+        "refresh",
+    ]
     env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
     first = run_measured(command, env)
     second = run_measured(command, env)
@@ -99,8 +107,17 @@ def bench_newsboat(urls: list[str], work: Path) -> list[tuple[str, float, float]
     (work / "newsboat.conf").write_text("reload-threads 8\n")
     home = work / "home"
     home.mkdir(exist_ok=True)
-    command = [newsboat, "-u", str(work / "urls"), "-c", str(work / "newsboat.db"),
-               "-C", str(work / "newsboat.conf"), "-x", "reload"]
+    command = [
+        newsboat,
+        "-u",
+        str(work / "urls"),
+        "-c",
+        str(work / "newsboat.db"),
+        "-C",
+        str(work / "newsboat.conf"),
+        "-x",
+        "reload",
+    ]
     env = dict(os.environ, HOME=str(home), NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
     first = run_measured(command, env)
     second = run_measured(command, env)
@@ -112,8 +129,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--feeds", type=int, default=200)
     parser.add_argument("--articles", type=int, default=20)
-    parser.add_argument("--no-validators", action="store_true",
-                        help="serve without ETag/Last-Modified (exercises the body-hash path)")
+    parser.add_argument(
+        "--no-validators",
+        action="store_true",
+        help="serve without ETag/Last-Modified (exercises the body-hash path)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -122,8 +142,10 @@ def main() -> None:
         server, port = serve(work / "feeds", validators=not args.no_validators)
         urls = [f"http://127.0.0.1:{port}/{p.name}" for p in paths]
         total = args.feeds * args.articles
-        print(f"{args.feeds} feeds × {args.articles} articles = {total} articles, {size:.1f} MB,"
-              f" validators {'off' if args.no_validators else 'on'}; {os.cpu_count()} cores")
+        print(
+            f"{args.feeds} feeds × {args.articles} articles = {total} articles, {size:.1f} MB,"
+            f" validators {'off' if args.no_validators else 'on'}; {os.cpu_count()} cores"
+        )
         rows = bench_ketaread(urls, work) + bench_newsboat(urls, work)
         server.shutdown()
     print(f"{'run':<18}{'wall s':>8}{'peak MB':>9}{'articles/s':>12}")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 import random
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -47,10 +47,15 @@ def article_html(rng: random.Random, topic: tuple[str, str, str], words: int) ->
     a, b, _ = topic
     paragraphs = []
     refs = []
-    for number in range(1, 6):
+    for _ in range(5):
         name, url = rng.choice(SOURCES)
-        refs.append((name, f"{name} discusses {rng.choice([a, b])} and its role in recovery.",
-                     url.format(n=rng.randint(1_000_000, 9_999_999))))
+        refs.append(
+            (
+                name,
+                f"{name} discusses {rng.choice([a, b])} and its role in recovery.",
+                url.format(n=rng.randint(1_000_000, 9_999_999)),
+            )
+        )
     count = 0
     section = 0
     while count < words:
@@ -77,7 +82,7 @@ def article_html(rng: random.Random, topic: tuple[str, str, str], words: int) ->
 def feed_xml(index: int, articles: int, words: int, seed: int = 7) -> str:
     """One WordPress-shaped RSS 2.0 feed."""
     rng = random.Random(seed * 100_003 + index)
-    base = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    base = datetime(2026, 6, 1, tzinfo=UTC)
     items = []
     for number in range(articles):
         topic = TOPICS[(index + number) % len(TOPICS)]
