@@ -51,6 +51,18 @@ def _copy_cache(template: Path, target: Path) -> Path:
     return target
 
 
+@pytest.fixture(autouse=True)
+def truecolor_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A truecolour terminal with colour allowed, whatever the shell running the tests says.
+
+    The app picks an ansi theme on 16-colour terminals (TERM=xterm): tests that want
+    that say so.
+    """
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLORTERM", "truecolor")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
 @pytest.fixture(scope="session")
 def sample_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the sample feeds whose undated articles carry a fixed file date."""

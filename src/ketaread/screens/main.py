@@ -9,8 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
+from textual.widgets._footer import FooterKey  # not re-exported; textual is pinned exactly
 
 from ketaread.core.models import ArticleDetail, ArticleRow
 from ketaread.core.store import ArticleFilter
@@ -33,6 +35,36 @@ WIDE_WIDTH = 150
 
 class StatusLine(Static):
     """One line above the footer: refresh progress and cache state."""
+
+
+FIRST_KEYS = ("quit", "help")
+"""Footer keys shown first, as newsboat does, so that a narrow footer never loses them."""
+NARROW_HIDDEN_ACTIONS = {"refresh_sources"}
+NARROW_HIDDEN_KEYS = {"enter"}
+"""Footer keys left to the help screen and the welcome text on narrow terminals."""
+NARROW_LABELS = {"Next unread": "Next", "Read/unread": "Read", "Copy URL": "Copy"}
+"""Shorter descriptions on narrow terminals."""
+
+
+class ReaderFooter(Footer):
+    """The footer, with quit and help first and, when narrow, fewer and shorter labels.
+
+    At 80 columns Textual's footer clipped the app's own keys (q, ?) at the right edge.
+    """
+
+    narrow: reactive[bool] = reactive(False, recompose=True)
+
+    def compose(self) -> ComposeResult:
+        """Textual's footer keys, reordered and, when narrow, trimmed."""
+        widgets = list(super().compose())
+        keys = [w for w in widgets if isinstance(w, FooterKey) and w.action in FIRST_KEYS]
+        keys.sort(key=lambda w: FIRST_KEYS.index(w.action))
+        for widget in keys + [w for w in widgets if w not in keys]:
+            if self.narrow and isinstance(widget, FooterKey):
+                if widget.action in NARROW_HIDDEN_ACTIONS or widget.key in NARROW_HIDDEN_KEYS:
+                    continue
+                widget.description = NARROW_LABELS.get(widget.description, widget.description)
+            yield widget
 
 
 class MainScreen(Screen[None]):
@@ -79,7 +111,7 @@ class MainScreen(Screen[None]):
                 yield ArticleView(id="article")
                 yield ReferencePanel(id="references")
         yield StatusLine(id="status", markup=False)
-        yield Footer()
+        yield ReaderFooter()
 
     def _load_rows(self, ids: list[int]) -> list[ArticleRow]:
         store = self.ketaread.store
@@ -111,8 +143,8 @@ class MainScreen(Screen[None]):
         self._apply_width(self.app.size.width, initial=True)
         self.reference_panel.display = False
         self.article_list.focus()
+        # The sidebar loads once the list is on screen: the first titles come first.
         self.load_articles(self.article_filter)
-        self.load_sidebar()
 
     def on_resize(self) -> None:
         """Re-arrange the panes for the new width."""
@@ -122,6 +154,9 @@ class MainScreen(Screen[None]):
         narrow = width < NARROW_WIDTH
         self.set_class(narrow, "-narrow")
         self.set_class(width >= WIDE_WIDTH, "-wide")
+        footer = self.query_one(ReaderFooter)
+        footer.narrow = narrow
+        footer.compact = narrow
         if initial and narrow:
             self.sidebar.display = False
 
@@ -140,6 +175,8 @@ class MainScreen(Screen[None]):
         self.article_filter = article_filter
         current = keep if keep is not None else (self.detail.row.id if self.detail else None)
         self.article_list.set_ids(ids, keep=current)
+        if getattr(self, "sidebar_data", None) is None:
+            self.load_sidebar()
         self._update_status()
 
     @work(thread=True, exclusive=True, group="sidebar", exit_on_error=False)
@@ -204,19 +241,36 @@ class MainScreen(Screen[None]):
                 app.notify, f"Could not open this article: {error}", severity="error", markup=False
             )
             return
-        if not detail.row.read:
+        before = detail.row
+        tag_ids: list[int] = []
+        if not before.read:
             store.set_read([article_id], True)
             detail.row = store.rows([article_id])[0]
-        app.call_from_thread(self._show_article, detail, rendering, marked)
+            tag_ids = store.article_tag_ids(article_id)
+        app.call_from_thread(self._show_article, detail, rendering, marked, before, tag_ids)
 
-    async def _show_article(self, detail: ArticleDetail, rendering: Rendering, marked: str) -> None:
+    async def _show_article(
+        self,
+        detail: ArticleDetail,
+        rendering: Rendering,
+        marked: str,
+        before: ArticleRow,
+        tag_ids: list[int],
+    ) -> None:
         self.detail = detail
         self.rendering = rendering
         await self.article_view.show_article(detail.row, marked, detail.tags)
         self.reference_panel.show(rendering.analysis)
         self.article_list.update_row(detail.row)
         self.article_list.move_to(detail.row.id)
-        self.load_sidebar()
+        self._counts_changed(before, detail.row, tag_ids)
+
+    def _counts_changed(self, before: ArticleRow, after: ArticleRow, tag_ids: list[int]) -> None:
+        """Adjust the sidebar counts one article's change touches."""
+        unread = 0 if before.read == after.read else (-1 if after.read else 1)
+        starred = 0 if before.starred == after.starred else (1 if after.starred else -1)
+        if unread or starred:
+            self.sidebar.adjust(after.feed_id, tag_ids, unread, starred)
 
     # -- article actions --------------------------------------------------------
 
@@ -252,13 +306,14 @@ class MainScreen(Screen[None]):
             store.set_starred(row.id, starred)
         updated = store.rows([row.id])
         if updated:
-            self.app.call_from_thread(self._state_changed, updated[0])
+            tag_ids = store.article_tag_ids(row.id)
+            self.app.call_from_thread(self._state_changed, row, updated[0], tag_ids)
 
-    def _state_changed(self, row: ArticleRow) -> None:
+    def _state_changed(self, before: ArticleRow, row: ArticleRow, tag_ids: list[int]) -> None:
         self.article_list.update_row(row)
         if self.detail and self.detail.row.id == row.id:
             self.detail.row = row
-        self.load_sidebar()
+        self._counts_changed(before, row, tag_ids)
 
     def _step_unread(self, step: int) -> None:
         ids = self.article_list.ids

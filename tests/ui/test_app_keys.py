@@ -1,0 +1,201 @@
+"""App-wide keys: help, the command palette, quitting, themes, background refresh, 80x24."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+from textual.command import CommandList, CommandPalette
+from textual.widgets import Footer
+from ui_support import Settle, article_id_titled, screen_text
+
+from ketaread.app import KetareadApp
+from ketaread.cli import make_app
+from ketaread.locations import settings_path
+from ketaread.screens.glossary import GlossaryModal
+from ketaread.screens.help import HelpScreen
+from ketaread.screens.main import MainScreen, StatusLine
+
+SIZE = (120, 40)
+
+
+async def _palette_choose(pilot, query: str, prefix: str) -> None:
+    """Open the palette, type `query`, wait for a hit starting with `prefix` and choose it."""
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    assert isinstance(app.screen, CommandPalette)
+    await pilot.press(*query)
+    results = app.screen.query_one(CommandList)
+    for _ in range(50):  # the providers search in the background
+        await pilot.pause(0.05)
+        prompts = [str(results.get_option_at_index(i).prompt) for i in range(results.option_count)]
+        if any(p.startswith(prefix) for p in prompts):
+            break
+    index = next(i for i, p in enumerate(prompts) if p.startswith(prefix))
+    while results.highlighted != index:
+        await pilot.press("down")
+    await pilot.press("enter")
+
+
+async def test_question_mark_shows_help_and_escape_closes_it(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        for line in ("ketaread keys", "toggle read", "copy the highlighted URL", "quit"):
+            assert line in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_palette_finds_an_article_by_title_words_and_opens_it(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        target = article_id_titled(app, "Ketamine and the Lateral Habenula")
+        await _palette_choose(pilot, "habenula circuit", "Article: Ketamine and the Lateral")
+        await settle(pilot)
+        screen = app.main_screen
+        assert app.screen is screen
+        assert screen.detail is not None and screen.detail.row.id == target
+
+
+async def test_palette_finds_a_glossary_term_and_opens_the_popup_at_it(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await _palette_choose(pilot, "habenula", "Glossary: lateral habenula")
+        await settle(pilot)
+        assert isinstance(app.screen, GlossaryModal)
+        assert app.screen.current is not None
+        assert app.screen.current.term == "lateral habenula"
+
+
+async def test_q_quits(app: KetareadApp, settle: Settle) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app._exit
+    assert not app.is_running
+    assert app.return_code == 0
+
+
+async def test_capital_t_cycles_the_theme_and_a_new_app_restores_it(
+    app: KetareadApp, sample_db: Path, tmp_config: Path, settle: Settle
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.theme == "ketaread-dark"
+        await pilot.press("T")
+        await settle(pilot)
+        assert app.theme == "ketaread-light"
+        await pilot.press("T")
+        await settle(pilot)
+        assert app.theme == "ansi-dark"
+    saved = tomllib.loads(settings_path(tmp_config).read_text(encoding="utf-8"))
+    assert saved == {"theme": "ansi-dark"}
+    again = make_app(db=sample_db, config=tmp_config, offline=True)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert again.theme == "ansi-dark"
+
+
+async def test_capital_r_refreshes_in_the_background_and_a_failing_source_shows_its_error(
+    app: KetareadApp,
+    sample_copy: Path,
+    tmp_path: Path,
+    tmp_config: Path,
+    settle: Settle,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    extra = tmp_path / "more-feeds" / "digest-copy.rss"
+    extra.parent.mkdir()
+    shutil.copyfile(sample_copy / "research-digest.rss", extra)
+    missing = tmp_path / "gone" / "missing-feed.xml"
+    tmp_config.parent.mkdir(parents=True, exist_ok=True)
+    tmp_config.write_text(
+        f'[[source]]\nlocation = "{missing}"\n\n[[source]]\nlocation = "{extra}"\n'
+        'title = "Digest copy"\n',
+        encoding="utf-8",
+    )
+    shown: list[str] = []
+    real_update = StatusLine.update
+
+    def recording_update(self: StatusLine, content: object = "", **kwargs: object) -> None:
+        shown.append(str(content))
+        real_update(self, content, **kwargs)
+
+    monkeypatch.setattr(StatusLine, "update", recording_update)  # records, then does the real thing
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        before = len(screen.article_list.ids)
+        await pilot.press("R")
+        await settle(pilot)
+        assert not app.refreshing
+        # The working source loaded despite the failing one …
+        assert len(screen.article_list.ids) == before + 4
+        feeds = {feed.title: feed for feed in screen.sidebar_data.feeds}
+        assert feeds["Digest copy"].total == 4 and not feeds["Digest copy"].error
+        # … and the failing one shows its error in the sidebar.
+        failing = [f for f in screen.sidebar_data.feeds if f.error]
+        assert len(failing) == 1 and "missing-feed.xml" in (failing[0].title or failing[0].location)
+        sidebar = screen.sidebar
+        prompt = next(
+            str(sidebar.get_option_at_index(i).prompt)
+            for i in range(sidebar.option_count)
+            if sidebar.get_option_at_index(i).id == f"feed:{failing[0].id}"
+        )
+        assert failing[0].error in prompt.replace("\n", " ") or failing[0].error[:20] in prompt
+        status = str(screen.query_one(StatusLine).render())
+        assert "1 source(s) failing" in status
+        assert app.refresh_message is not None and app.refresh_message in status
+        assert "2 feeds checked" in status
+        # While it ran, the status line showed its progress, source by source.
+        progress = [line for line in shown if line.startswith("Refreshing…")]
+        assert len(progress) >= 2
+        assert any("missing-feed.xml" in line for line in progress)
+
+
+async def test_at_80x24_the_footer_shows_the_main_keys(app: KetareadApp, settle: Settle) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        main_keys = ["q Quit", "? Help", "n Next", "m Read", "s Star", "r Refs", "g Glossary"]
+        main_keys += ["t Tags", "^p palette"]
+        footer_line = screen_text(app).splitlines()[screen.query_one(Footer).region.y]
+        assert all(key in footer_line for key in main_keys), footer_line
+        # With the reference panel focused, its own keys come in front: still nothing lost.
+        await pilot.press("enter", "r")
+        await settle(pilot)
+        assert screen.reference_panel.has_focus
+        footer_line = screen_text(app).splitlines()[screen.query_one(Footer).region.y]
+        assert all(key in footer_line for key in [*main_keys, "y Copy"]), footer_line
+
+
+async def test_a_16_colour_terminal_starts_in_the_ansi_theme_unless_one_was_chosen(
+    sample_db: Path, tmp_config: Path, monkeypatch: pytest.MonkeyPatch, settle: Settle
+) -> None:
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.delenv("COLORTERM", raising=False)
+    first = make_app(db=sample_db, config=tmp_config, offline=True)
+    async with first.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert first.theme == "ansi-dark"
+    settings_path(tmp_config).parent.mkdir(parents=True, exist_ok=True)
+    settings_path(tmp_config).write_text('theme = "ketaread-light"\n', encoding="utf-8")
+    second = make_app(db=sample_db, config=tmp_config, offline=True)
+    async with second.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert second.theme == "ketaread-light"
