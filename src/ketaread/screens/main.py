@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
@@ -269,8 +270,23 @@ class MainScreen(Screen[None]):
         """Adjust the sidebar counts one article's change touches."""
         unread = 0 if before.read == after.read else (-1 if after.read else 1)
         starred = 0 if before.starred == after.starred else (1 if after.starred else -1)
-        if unread or starred:
-            self.sidebar.adjust(after.feed_id, tag_ids, unread, starred)
+        if not (unread or starred):
+            return
+        self.sidebar.adjust(after.feed_id, tag_ids, unread, starred)
+        data = getattr(self, "sidebar_data", None)
+        if data is not None:
+            wanted = set(tag_ids)
+            totals = dict(data.totals)
+            totals["unread"] = totals.get("unread", 0) + unread
+            totals["starred"] = totals.get("starred", 0) + starred
+            self.sidebar_data = SidebarData(
+                totals,
+                [
+                    replace(f, unread=f.unread + unread) if f.id == after.feed_id else f
+                    for f in data.feeds
+                ],
+                [replace(t, unread=t.unread + unread) if t.id in wanted else t for t in data.tags],
+            )
 
     # -- article actions --------------------------------------------------------
 
