@@ -227,3 +227,19 @@ async def test_sidebar_entries_keep_name_and_counts_on_one_line(
         lines = screen_text(app).splitlines()
         assert any(re.search(r"[│┃] All +16/16 ", line) for line in lines)
         assert any(re.search(r"[│┃] Neuroscience Notes +4/4 ", line) for line in lines)
+
+
+async def test_clicking_a_row_opens_that_article(app: KetareadApp, settle: Settle) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = _main(app)
+        listing = screen.article_list
+        third = listing.row_at(2)
+        content = listing.content_region
+        await pilot.click(offset=(content.x + 5, content.y + 2))  # the third row's title
+        await settle(pilot)
+        assert screen.detail is not None and screen.detail.row.id == third.id
+        assert listing.cursor == 2
+        await pilot.click(offset=(content.x + 5, content.y - 1))  # the top border: nothing
+        await settle(pilot)
+        assert screen.detail.row.id == third.id

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -265,12 +266,13 @@ class ArticleList(ScrollView, can_focus=True):
         if self._ids:
             self.post_message(self.Opened(self._ids[self.cursor]))
 
-    def on_click(self, event: object) -> None:
-        """Clicking a row opens it."""
-        y = getattr(event, "y", None)
-        if y is None:
+    def on_click(self, event: events.Click) -> None:
+        """Clicking a row opens it (a click on the border does nothing)."""
+        # event.y counts from the border, not the first row: the row below used to open.
+        offset = event.get_content_offset(self)
+        if offset is None:
             return
-        index = self.scroll_offset.y + int(y)
+        index = self.scroll_offset.y + offset.y
         if 0 <= index < len(self._ids):
             self.cursor = index
             self.post_message(self.Opened(self._ids[index]))
