@@ -7,9 +7,35 @@ from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
 
 if TYPE_CHECKING:
     from ketaread.app import KetareadApp
+
+
+def literal_highlight(matcher: Matcher, text: str) -> Content:
+    """`text` exactly as typed, with the characters the query matched highlighted.
+
+    Matcher.highlight parses its argument as markup: a feed title such as
+    `[@click=app.quit]q[/]` became a link that quit, and `a [/] b` crashed the search.
+    """
+    content = Content(text)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    if score:
+        for offset in offsets:
+            if not text[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
+
+
+def literal_prompt(matcher: Matcher, text: str, note: str) -> Content:
+    """The highlighted `text` over a muted `note`, both literal.
+
+    The note is not passed as the hit's help: the palette parses help as markup, and
+    `x [/` in a feed title raised an error there.
+    """
+    return Content.assemble(literal_highlight(matcher, text), "\n", (note, "$text-muted"))
 
 
 class _KetareadProvider(Provider):
@@ -32,10 +58,9 @@ class ArticleCommands(_KetareadProvider):
             text = f"Article: {row.title}"
             yield Hit(
                 max(matcher.match(text), 0.1),
-                matcher.highlight(text),
+                literal_prompt(matcher, text, row.feed_title),
                 partial(self.ketaread.open_article_by_id, row.id),
                 text=text,
-                help=row.feed_title,
             )
 
 
@@ -48,7 +73,9 @@ class FilterCommands(_KetareadProvider):
     async def discover(self) -> Hits:
         """Every tag and source, for browsing."""
         for option_id, label in self._entries():
-            yield DiscoveryHit(label, partial(self.ketaread.choose_filter, option_id), text=label)
+            yield DiscoveryHit(
+                Content(label), partial(self.ketaread.choose_filter, option_id), text=label
+            )
 
     async def search(self, query: str) -> Hits:
         """Tags and sources matching the typed text."""
@@ -58,7 +85,7 @@ class FilterCommands(_KetareadProvider):
             if score > 0:
                 yield Hit(
                     score,
-                    matcher.highlight(label),
+                    literal_highlight(matcher, label),
                     partial(self.ketaread.choose_filter, option_id),
                     text=label,
                 )
@@ -80,8 +107,8 @@ class GlossaryCommands(_KetareadProvider):
             if score > 0:
                 yield Hit(
                     score,
-                    matcher.highlight(text),
+                    # A user's glossary may hold brackets: no markup anywhere.
+                    literal_prompt(matcher, text, term.definition[:80]),
                     partial(self.ketaread.show_glossary, term.key, True),
                     text=text,
-                    help=term.definition[:80],
                 )

@@ -28,6 +28,7 @@ FIXED_MTIME = 1767268800.0
 FIXED_NOW = 1780000000.0
 """2026-05-28 UTC: 'now' for the list's dates in snapshots, so they read the same every year."""
 HOSTILE = Path(__file__).parent.parent / "fixtures" / "hostile"
+UI_FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _build_cache(database: Path, locations: list[Path]) -> Path:
@@ -81,10 +82,15 @@ def sample_template(sample_copy: Path, tmp_path_factory: pytest.TempPathFactory)
 
 @pytest.fixture(scope="session")
 def hostile_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The hostile markup and escape-sequence feeds refreshed into a cache once per session."""
+    """The hostile markup and escape-sequence feeds, and markup where the glossary popup and
+    the reference panel show feed text, refreshed into a cache once per session."""
     return _build_cache(
         tmp_path_factory.mktemp("hostile-cache") / "cache.db",
-        [HOSTILE / "markup-titles.xml", HOSTILE / "escape-sequences.xml"],
+        [
+            HOSTILE / "markup-titles.xml",
+            HOSTILE / "escape-sequences.xml",
+            UI_FIXTURES / "markup-glossary.xml",
+        ],
     )
 
 

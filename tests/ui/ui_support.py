@@ -34,10 +34,11 @@ def messages(app: App) -> list[str]:
 
 
 def article_id_titled(app: App, start: str) -> int:
-    """The id of the cached article whose title starts with `start`."""
+    """The id of the cached article titled `start`, or else the one whose title starts so."""
     store = app.store  # type: ignore[attr-defined]
     rows = store.rows(store.article_ids())
-    matches = [row.id for row in rows if row.title.startswith(start)]
+    matches = [row.id for row in rows if row.title == start]
+    matches = matches or [row.id for row in rows if row.title.startswith(start)]
     assert len(matches) == 1, f"{start!r} names {len(matches)} articles"
     return matches[0]
 
@@ -53,3 +54,14 @@ async def open_titled(pilot: Pilot, start: str) -> int:
     await settle_pilot(pilot)
     assert screen.detail is not None and screen.detail.row.id == article_id
     return article_id
+
+
+def find_on_screen(app: App, needle: str) -> tuple[int, int]:
+    """Screen (x, y) of the middle of the first place `needle` is shown; fails if nowhere."""
+    from rich.cells import cell_len
+
+    for y, line in enumerate(screen_text(app).splitlines()):
+        column = line.find(needle)
+        if column >= 0:
+            return cell_len(line[:column]) + cell_len(needle) // 2, y
+    raise AssertionError(f"{needle!r} is not on screen")
