@@ -31,6 +31,21 @@ ARTICLES_PER_FEED = 20
 SIZE = (120, 40)
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory.
+
+    VmHWM, not getrusage: Linux carries ru_maxrss over from the parent across fork and
+    exec, so a child of a large benchmark process would report the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def build_cache(work: Path, articles: int) -> tuple[Path, Path, Path]:
     """Synthetic feeds on disk and a cache holding all their articles."""
     from ketaread.core.refresh import SourceSpec, refresh
@@ -178,7 +193,7 @@ async def bench_interaction(database: Path, config: Path, runs: int) -> dict[str
             article_list.cursor = index
             await pilot.press("enter")
             await settle()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     medians = {k: statistics.median(v) for k, v in results.items()}
     idle = medians.pop("idle")
     return {**{k: max(v - idle, 0.0) for k, v in medians.items()}, "idle": idle, "peak_mb": peak}
