@@ -65,17 +65,33 @@ def serve(folder: Path, validators: bool = True) -> tuple[ThreadingHTTPServer, i
     return server, server.server_address[1]
 
 
+def _vm_hwm_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run a command; return (wall seconds, peak RSS in MB)."""
+    """Run a command; return (wall seconds, peak RSS of its main process in MB).
+
+    Peak memory is sampled from /proc/PID/status (VmHWM) while it runs: getrusage's
+    ru_maxrss would carry over this benchmark process's own peak into the child.
+    """
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(process.pid, 0)
+    peak = 0.0
+    while process.poll() is None:
+        peak = max(peak, _vm_hwm_mb(process.pid) or 0.0)
+        time.sleep(0.01)
     elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         error = process.stderr.read().decode(errors="replace") if process.stderr else ""
         raise RuntimeError(f"{command[0]} failed ({process.returncode}): {error[-500:]}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, peak
 
 
 def bench_ketaread(urls: list[str], work: Path) -> list[tuple[str, float, float]]:
