@@ -243,3 +243,18 @@ async def test_clicking_a_row_opens_that_article(app: KetareadApp, settle: Settl
         await pilot.click(offset=(content.x + 5, content.y - 1))  # the top border: nothing
         await settle(pilot)
         assert screen.detail.row.id == third.id
+
+
+async def test_counts_changed_while_the_sidebar_was_hidden_show_when_it_opens(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert not _main(app).sidebar.display
+        await pilot.press("enter")  # read one article: 15 of 16 unread
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        lines = screen_text(app).splitlines()
+        assert any(re.search(r"┃ All +15/16 ", line) for line in lines)
+        assert any(re.search(r"┃ Unread +15/15 ", line) for line in lines)

@@ -179,8 +179,13 @@ class TagSidebar(OptionList):
 
     def on_resize(self) -> None:
         """Lay the entries out again for the new width (e.g. shown with `t` at 80 columns)."""
-        if self._data is not None and self._entry_width() != self._laid_out_width:
-            self.show(self._data)
+        width = self._entry_width()
+        if not self._counts or width == self._laid_out_width:
+            return
+        # From the current counts, not from the data last loaded: `adjust` has moved them on.
+        self._laid_out_width = width
+        for option_id, entry in self._counts.items():
+            self.replace_option_prompt(option_id, entry.prompt(width))
 
     def label_for(self, option_id: str) -> str:
         """The label of an entry (for the header)."""
