@@ -115,6 +115,15 @@ def bench_first_frame(database: Path, config: Path, runs: int) -> float:
     return statistics.median(times)
 
 
+def bench_bare_textual(runs: int) -> float:
+    """Median first frame of a bare Textual app: the floor any Textual app starts from."""
+    env = dict(os.environ, TERM="xterm-256color")
+    script = str(Path(__file__).parent / "bare_app.py")
+    return statistics.median(
+        first_title_time([sys.executable, script], "explained, part", env) for _ in range(runs)
+    )
+
+
 def bench_newsboat_first_frame(folder: Path, work: Path, runs: int) -> float | None:
     """Median first-screen time of newsboat on the same feeds (loaded via a reload first)."""
     newsboat = shutil.which("newsboat")
@@ -209,6 +218,7 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="ketaread-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"{os.cpu_count()} cores; terminal {SIZE[0]}×{SIZE[1]}; runs {args.runs}")
+    print(f"bare Textual app first frame: {bench_bare_textual(args.runs):.2f} s")
     print("open/tag/page: key press until rendered and settled, less Pilot's idle press (shown)")
     print(
         f"{'articles':>9}{'ketaread 1st frame':>20}{'newsboat 1st':>14}{'open ms':>9}"
