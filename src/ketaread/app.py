@@ -110,18 +110,28 @@ class KetareadApp(App[None]):
 
         return MainScreen()
 
-    def on_mount(self) -> None:
-        """Open the cache (no network, no parsing), then refresh in the background."""
-        if self._saved_theme() is None and self.console.color_system in ("standard", "windows"):
-            self.theme = "ansi-dark"  # a 16-colour terminal: use its own palette
+    def on_load(self) -> None:
+        """Open the cache before any screen mounts, so the first frame can list articles."""
+        self._store_error: str | None = None
         try:
             self.store = Store(self.database)
         except StoreError as error:
+            self._store_error = str(error)
+
+    def on_mount(self) -> None:
+        """Report the cache's state, then work in the background after the first frame."""
+        if self._saved_theme() is None and self.console.color_system in ("standard", "windows"):
+            self.theme = "ansi-dark"  # a 16-colour terminal: use its own palette
+        if self._store_error:
             self.notify(
-                str(error), title="Cache unavailable", severity="error", timeout=30, markup=False
+                self._store_error,
+                title="Cache unavailable",
+                severity="error",
+                timeout=30,
+                markup=False,
             )
             return
-        if self.store.notice:
+        if self.store is not None and self.store.notice:
             self.notify(self.store.notice, severity="warning", timeout=20, markup=False)
         self._load_config_settings()
         self.call_after_refresh(self._after_first_frame)

@@ -710,8 +710,11 @@ class Store:
 
     # -- articles ---------------------------------------------------------------
 
-    def article_ids(self, article_filter: ArticleFilter = ArticleFilter()) -> list[int]:
+    def article_ids(
+        self, article_filter: ArticleFilter = ArticleFilter(), limit: int | None = None
+    ) -> list[int]:
         """Ids of the matching articles, newest first (undated ones by first sight)."""
+        cap = f" LIMIT {int(limit)}" if limit is not None else ""
         if article_filter.kind == "tag" and not (
             article_filter.unread_only or article_filter.starred_only
         ):
@@ -720,7 +723,7 @@ class Store:
                 r[0]
                 for r in self._query(
                     "SELECT article_id FROM article_tags WHERE tag_id = ? "
-                    "ORDER BY sort_key DESC, article_id DESC",
+                    "ORDER BY sort_key DESC, article_id DESC" + cap,
                     (article_filter.value,),
                 )
             ]
@@ -728,7 +731,8 @@ class Store:
         return [
             r[0]
             for r in self._query(
-                f"SELECT a.id FROM articles a WHERE {where} ORDER BY a.sort_key DESC, a.id DESC",
+                f"SELECT a.id FROM articles a WHERE {where} ORDER BY a.sort_key DESC, a.id DESC"
+                + cap,
                 params,
             )
         ]

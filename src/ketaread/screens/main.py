@@ -34,6 +34,10 @@ WIDE_WIDTH = 150
 """From this width the reference panel sits beside the article."""
 
 
+FIRST_PAGE = 120
+"""Rows read before the first frame: more than any terminal shows at once."""
+
+
 class StatusLine(Static):
     """One line above the footer: refresh progress and cache state."""
 
@@ -144,7 +148,13 @@ class MainScreen(Screen[None]):
         self._apply_width(self.app.size.width, initial=True)
         self.reference_panel.display = False
         self.article_list.focus()
-        # The sidebar loads once the list is on screen: the first titles come first.
+        store = self.ketaread.store
+        if store is not None:
+            # The first screenful straight from the cache, so the first frame shows titles:
+            # an indexed LIMIT query of well under a millisecond, cheaper than a worker.
+            first = store.article_ids(self.article_filter, limit=FIRST_PAGE)
+            self.article_list.set_ids(first)
+        # Then every id in a worker, and the sidebar once the list is complete.
         self.load_articles(self.article_filter)
 
     def on_resize(self) -> None:
@@ -174,6 +184,10 @@ class MainScreen(Screen[None]):
 
     def _show_ids(self, article_filter: ArticleFilter, ids: list[int], keep: int | None) -> None:
         self.article_filter = article_filter
+        if keep is None and article_filter == self.article_filter and self.article_list.ids:
+            # The same list grown or refreshed: stay on the highlighted article.
+            highlighted = self.article_list.current
+            keep = highlighted.id if highlighted is not None else None
         current = keep if keep is not None else (self.detail.row.id if self.detail else None)
         self.article_list.set_ids(ids, keep=current)
         if getattr(self, "sidebar_data", None) is None:
