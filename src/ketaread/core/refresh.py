@@ -311,8 +311,15 @@ async def _refresh_remote(
 
     loop = asyncio.get_running_loop()
     # Parsing is CPU-bound (feedparser is pure Python): with many feeds, parse in worker
-    # processes so that every core works while the network is awaited.
-    pool = _parse_pool() if len(requests) >= PARSE_POOL_MIN_FEEDS else None
+    # processes so that every core works while the network is awaited. The pool starts
+    # early when many feeds are new, else with the first feed that needs parsing, so a
+    # refresh of unchanged feeds never pays for it.
+    want_pool = len(requests) >= PARSE_POOL_MIN_FEEDS
+    pool: concurrent.futures.Executor | None = None
+    never_fetched = sum(1 for _, v in requests if v == Validators())
+    if want_pool and never_fetched >= PARSE_POOL_MIN_FEEDS:
+        pool = _parse_pool()  # many new feeds: start the workers while connecting
+        want_pool = pool is not None
     parsing: list[asyncio.Future[None]] = []
 
     async def parse_then_store(result: FetchResult, spec: SourceSpec, title: str) -> None:
@@ -325,7 +332,11 @@ async def _refresh_remote(
         _handle_fetch(store, spec, title, result, report, prepared)
 
     def handle(result: FetchResult) -> None:
+        nonlocal pool, want_pool
         spec, title = by_url[result.url]
+        if want_pool and pool is None and result.outcome == "ok":
+            pool = _parse_pool()
+            want_pool = pool is not None
         if pool is not None and result.outcome == "ok":
             parsing.append(asyncio.ensure_future(parse_then_store(result, spec, title)))
         else:
