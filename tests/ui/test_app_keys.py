@@ -199,3 +199,48 @@ async def test_a_16_colour_terminal_starts_in_the_ansi_theme_unless_one_was_chos
     async with second.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert second.theme == "ketaread-light"
+
+
+async def test_help_wraps_a_long_description_beside_its_key(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        lines = screen_text(app).splitlines()
+        row = next(i for i, line in enumerate(lines) if "command palette: jump" in line)
+        column = lines[row].index("command palette")
+        # The description goes on in its own column on the next line; the key column is empty.
+        assert "glossary term" in lines[row + 1][column:]
+        assert lines[row + 1][:column].strip(" ▔▁▎▍▌▋▊▉█│┃●") == ""
+
+
+async def test_popups_show_their_own_keys_in_the_footer(app: KetareadApp, settle: Settle) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        bottom = screen_text(app).splitlines()[-1]
+        assert "esc Close" in " ".join(bottom.split()) and "Quit" not in bottom
+        await pilot.press("escape", "G")
+        await settle(pilot)
+        assert isinstance(app.screen, GlossaryModal)
+        bottom = " ".join(screen_text(app).splitlines()[-1].split())
+        assert "esc Close" in bottom and "tab Related" in bottom and "Quit" not in bottom
+
+
+async def test_in_an_ansi_theme_the_list_cursor_stays_marked_when_the_list_is_blurred(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        listing = app.main_screen.article_list
+        await pilot.press("l")  # the focus goes to the sidebar
+        await settle(pilot)
+        assert not listing.has_focus
+        assert listing.get_component_rich_style("article-list--cursor").bgcolor is not None
+        app.theme = "ansi-dark"
+        await settle(pilot)
+        # The ansi themes give the blurred cursor no colour of its own: a style marks it.
+        assert listing.get_component_rich_style("article-list--cursor").underline

@@ -115,6 +115,10 @@ async def test_clicking_feed_text_does_only_what_the_widget_does(
         assert app.is_running
         assert screen.sub_title == QUIT
         assert target in screen.article_list.ids
+        # The header now names the filter: literally, and clicking it does nothing.
+        await pilot.click(offset=find_on_screen(app, f"ketaread — {QUIT}"))
+        await settle(pilot)
+        assert app.is_running
         assert opened_urls == []
 
 

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
@@ -127,6 +127,9 @@ class GlossaryModal(ModalScreen[tuple[str, int] | None]):
                 with VerticalScroll(id="glossary-detail"):
                     yield Static(id="glossary-definition", markup=False)
                     yield OptionList(id="glossary-links", markup=False)
+        # Its own keys: without it, the reading screen's footer showed through, dimmed,
+        # offering keys that do not work here.
+        yield Footer()
 
     def on_mount(self) -> None:
         """Fill the list and open the requested term."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
     (
@@ -64,24 +64,10 @@ KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
 ]
 
 
-def help_content() -> Content:
-    """The help text, as Content (no markup parsing)."""
-    parts: list[Content | str | tuple[str, str]] = []
-    for title, keys in KEY_GROUPS:
-        if parts:
-            parts.append("\n")
-        parts += [(title, "bold $accent"), "\n"]
-        for key, description in keys:
-            parts += [(f"  {key:<24}", "bold"), description, "\n"]
-    parts += [
-        "\n",
-        (
-            "Links open only when they are http(s). Glossary terms and citations "
-            "in the article are links too: click them, or use g and r.",
-            "$text-muted",
-        ),
-    ]
-    return Content.assemble(*parts)
+NOTE = (
+    "Links open only when they are http(s). Glossary terms and citations "
+    "in the article are links too: click them, or use g and r."
+)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -90,7 +76,16 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
-        """The key table in a scrollable box."""
+        """One row per key in a scrollable box; a description wraps beside its key."""
+        # Rows of two Statics rather than one text: a wrapped description went back to
+        # the left edge, under the keys, at 80 columns.
         with VerticalScroll(id="help-dialog") as box:
             box.border_title = "ketaread keys"
-            yield Static(help_content(), markup=False)
+            for title, keys in KEY_GROUPS:
+                yield Static(Content.styled(title, "bold $accent"), classes="help-group")
+                for key, description in keys:
+                    with Horizontal(classes="help-row"):
+                        yield Static(Content.styled(key, "bold"), classes="help-key")
+                        yield Static(Content(description), classes="help-text")
+            yield Static(Content.styled(NOTE, "$text-muted"), classes="help-note")
+        yield Footer()
