@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Static
 
 if TYPE_CHECKING:
@@ -32,6 +34,30 @@ WELCOME = Content.assemble(
 )
 
 
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_PARAGRAPH_START = re.compile(r"^(?:#{1,6}\s|[A-Za-z(\"“‘'*_\[])")
+
+
+def split_first_screen(markdown: str, budget: int) -> tuple[str, str]:
+    """Split Markdown after about `budget` characters, at a blank line before a paragraph
+    or heading and outside code fences, so that the parts render as the whole would."""
+    if len(markdown) <= budget * 1.5:
+        return markdown, ""
+    lines = markdown.splitlines(keepends=True)
+    in_fence = False
+    position = 0
+    for index, line in enumerate(lines):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        position += len(line)
+        if position < budget or in_fence or line.strip():
+            continue
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        if _PARAGRAPH_START.match(following):
+            return "".join(lines[: index + 1]), "".join(lines[index + 1 :])
+    return markdown, ""
+
+
 class ArticleHeader(Static):
     """Title and byline of the open article, shown literally."""
 
@@ -46,10 +72,19 @@ class ArticleView(VerticalScroll, can_focus=True):
         Binding("b,shift+space", "page_up", "Page up", show=False),
     ]
 
+    class ArticleShown(Message):
+        """An article's first screen has been painted (the rest may still be coming)."""
+
+        def __init__(self, article_id: int) -> None:
+            super().__init__()
+            self.article_id = article_id
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.article_id: int | None = None
         self._positions: dict[int, float] = {}
+        self._generation = 0
+        """Counts articles shown, so that late work for an earlier one is dropped."""
 
     def compose(self) -> ComposeResult:
         """A header and the Markdown body."""
@@ -93,9 +128,31 @@ class ArticleView(VerticalScroll, can_focus=True):
         header.update(self.header_content(row, tags))
         header.display = True
         body = await self._ensure_markdown()
-        await body.update(markdown)
         position = self._positions.get(row.id, 0.0)
-        self.call_after_refresh(self.scroll_to, y=position, animate=False)
+        self._generation += 1
+        if position:
+            # Reopened: the whole article, then back to where the reader was.
+            await body.update(markdown)
+            self.call_after_refresh(self._shown, self._generation, "", position)
+            return
+        # Opened afresh: the first screenful now, the rest right after it is painted.
+        # The Markdown widget costs a widget per block; only the first screen is needed
+        # at once (about half the time to first paint for a typical article).
+        budget = max(int(self.size.width * self.size.height * 0.5), 600)
+        head, tail = split_first_screen(markdown, budget)
+        self.scroll_home(animate=False)
+        await body.update(head)
+        self.call_after_refresh(self._shown, self._generation, tail, 0.0)
+
+    async def _shown(self, generation: int, tail: str, position: float) -> None:
+        """The article's first screen is painted: announce it, then add the rest."""
+        if generation != self._generation or self.article_id is None:
+            return  # another article was opened meanwhile
+        self.post_message(self.ArticleShown(self.article_id))
+        if tail:
+            await self.markdown.append(tail)
+        if position:
+            self.scroll_to(y=position, animate=False)
 
     async def show_message(self, title: str, text: str) -> None:
         """Show a message in place of an article (nothing to show, an error)."""
