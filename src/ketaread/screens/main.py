@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from ketaread.core.render import Rendering
 
 NARROW_WIDTH = 100
+SHORT_FOOTER_WIDTH = 110
+"""Below this width the footer shortens its labels and leaves Enter and R to the help."""
+FULL_FOOTER_WIDTH = 130
+"""Below this width the footer packs its keys closer, so that none is clipped."""
 """Below this width the sidebar starts hidden and the reference panel sits under the article."""
 WIDE_WIDTH = 150
 """From this width the reference panel sits beside the article."""
@@ -166,8 +170,8 @@ class MainScreen(Screen[None]):
         self.set_class(narrow, "-narrow")
         self.set_class(width >= WIDE_WIDTH, "-wide")
         footer = self.query_one(ReaderFooter)
-        footer.narrow = narrow
-        footer.compact = narrow
+        footer.narrow = width < SHORT_FOOTER_WIDTH
+        footer.compact = width < FULL_FOOTER_WIDTH
         if initial and narrow:
             self.sidebar.display = False
 
