@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from textual.widgets.markdown import MarkdownBlock
 from ui_support import Settle, open_titled
 
 from ketaread.app import KetareadApp
@@ -60,3 +63,27 @@ async def test_new_article_starts_at_top_and_reopened_one_where_it_was_left(
         assert view.scroll_y > 0
         await open_titled(pilot, LONG)
         assert view.scroll_y == left_at
+
+
+async def test_every_paragraph_of_an_opened_article_is_shown(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for title in (OTHER, LONG):
+            await open_titled(pilot, title)
+            screen = app.main_screen
+            shown = " ".join(
+                " ".join(str(block.render()).split())
+                for block in screen.article_view.markdown.query(MarkdownBlock)
+            )
+            starts = [
+                " ".join(paragraph.split())[:40]
+                for paragraph in screen.rendering.markdown.split("\n\n")
+                if paragraph.strip()
+                and not re.search(r"[\[\]*_`#<>|\\]", paragraph[:40])
+                and not re.match(r"\s*(\d+[.)]|[-*+])\s", paragraph)  # list items
+            ]
+            assert len(starts) > 5
+            missing = [start for start in starts if start not in shown]
+            assert missing == [], title

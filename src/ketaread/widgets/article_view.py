@@ -141,7 +141,11 @@ class ArticleView(VerticalScroll, can_focus=True):
         budget = max(int(self.size.width * self.size.height * 0.5), 600)
         head, tail = split_first_screen(markdown, budget)
         self.scroll_home(animate=False)
-        await body.update(head)
+        # Through append, not update: Markdown.append re-parses from the start of the last
+        # block it parsed and merges the first new block into it. After update() it starts
+        # from the last line instead, and the tail's first paragraph was merged away (lost).
+        await body.update("")
+        await body.append(head)
         self.call_after_refresh(self._shown, self._generation, tail, 0.0)
 
     async def _shown(self, generation: int, tail: str, position: float) -> None:
