@@ -85,6 +85,7 @@ class KetareadApp(App[None]):
         self.offline = offline
         self.refresh_on_start = (not offline) if refresh_on_start is None else refresh_on_start
         self.store: Store | None = None
+        self._store_error: str | None = None
         self.glossary: Glossary | None = None
         self._glossary_lock = threading.Lock()
         self.mark_terms = "first"
@@ -112,7 +113,6 @@ class KetareadApp(App[None]):
 
     def on_load(self) -> None:
         """Open the cache before any screen mounts, so the first frame can list articles."""
-        self._store_error: str | None = None
         try:
             self.store = Store(self.database)
         except StoreError as error:
