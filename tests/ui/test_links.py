@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from ui_support import Settle, article_id_titled, messages, open_titled
 
 from ketaread.app import KetareadApp
@@ -21,7 +20,7 @@ REFUSED = [
 ]
 
 
-async def test_routing_refuses_every_link_that_is_not_plain_http(
+async def test_routing_hands_http_links_to_the_browser_and_refuses_the_rest(
     app: KetareadApp, settle: Settle, opened_urls: list[str]
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
@@ -35,13 +34,6 @@ async def test_routing_refuses_every_link_that_is_not_plain_http(
             assert len(refusals) == 1, href
         assert opened_urls == []
         assert app.is_running
-
-
-async def test_routing_an_http_link_hands_it_to_the_browser(
-    app: KetareadApp, settle: Settle, opened_urls: list[str]
-) -> None:
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
         app.route_link("https://www.nimh.nih.gov/health/topics/depression")
         await settle(pilot)
         assert opened_urls == ["https://www.nimh.nih.gov/health/topics/depression"]
@@ -87,13 +79,15 @@ async def test_a_term_link_opens_the_glossary_popup_at_that_term(
         assert popup.current is not None and popup.current.term == "NMDA receptor"
 
 
-@pytest.mark.parametrize("href", ["ketaread://article/zzz", "ketaread://article/0000000000"])
 async def test_a_link_to_an_article_not_in_the_cache_is_reported(
-    app: KetareadApp, settle: Settle, opened_urls: list[str], href: str
+    app: KetareadApp, settle: Settle, opened_urls: list[str]
 ) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.route_link(href)
-        await settle(pilot)
-        assert "That article is not in the cache." in messages(app)
+        for href in ("ketaread://article/zzz", "ketaread://article/0000000000"):
+            app.clear_notifications()
+            await pilot.pause()
+            app.route_link(href)
+            await settle(pilot)
+            assert messages(app) == ["That article is not in the cache."], href
         assert opened_urls == []

@@ -16,11 +16,10 @@ async def settle_pilot(pilot: Pilot) -> None:
     app = pilot.app
     for _ in range(6):
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await pilot.pause()  # what the workers handed to the UI thread runs, and is drawn
         busy = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
         if not busy:
-            break
-    await pilot.pause()
+            return
 
 
 def screen_text(app: App) -> str:
