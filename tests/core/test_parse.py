@@ -195,7 +195,7 @@ def test_sniffing_an_unterminated_prolog_takes_bounded_time(data: bytes) -> None
         (b"A title\n\nSome text.", "text"),
         (b"# A heading\n\nSome text.", "markdown"),
         (b"<!DOCTYPE html><html><head><title>T</title></head></html>", "html"),
-        (b'{"title": "json is text"}', "text"),
+        (b'{"title": "json is data"}', "json"),
     ],
     ids=["empty", "blank", "all-bytes", "png", "text", "markdown", "html", "json"],
 )
