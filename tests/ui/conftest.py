@@ -19,6 +19,7 @@ from ui_support import Settle, screen_text, settle_pilot
 from ketaread.app import KetareadApp
 from ketaread.cli import make_app
 from ketaread.core.refresh import SourceSpec, refresh
+from ketaread.core.render import rendering_for
 from ketaread.core.store import Store
 from ketaread.locations import sample_feeds_dir
 from ketaread.widgets import article_list
@@ -31,11 +32,19 @@ HOSTILE = Path(__file__).parent.parent / "fixtures" / "hostile"
 UI_FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def _build_cache(database: Path, locations: list[Path]) -> Path:
-    """Refresh local sources into a new cache and close it, ready to be copied."""
+def _build_cache(database: Path, locations: list[Path], rendered: bool = False) -> Path:
+    """Refresh local sources into a new cache and close it, ready to be copied.
+
+    With `rendered`, every article's rendering is cached too, as after a first reading:
+    the many tests that open sample articles skip the conversion (core's tests cover it,
+    and the hostile cache, not rendered, takes the first-time path in the app).
+    """
     store = Store(database)
     try:
         summary = refresh(store, [SourceSpec(str(location)) for location in locations])
+        if rendered:
+            for article_id in store.article_ids():
+                rendering_for(store, store.article(article_id))
     finally:
         store.close()
     assert not summary.all_failed, summary.line()
@@ -77,7 +86,9 @@ def sample_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def sample_template(sample_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample feeds refreshed into a cache once per session."""
-    return _build_cache(tmp_path_factory.mktemp("sample-cache") / "cache.db", [sample_copy])
+    return _build_cache(
+        tmp_path_factory.mktemp("sample-cache") / "cache.db", [sample_copy], rendered=True
+    )
 
 
 @pytest.fixture(scope="session")
