@@ -15,12 +15,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.worker import Worker, WorkerState
 
 from ketaread.commands import ArticleCommands, FilterCommands, GlossaryCommands
 from ketaread.core.clean import openable_url
 from ketaread.core.store import Store, StoreError
 from ketaread.locations import settings_path, user_glossary_path
+from ketaread.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -58,7 +58,7 @@ KETAREAD_LIGHT = Theme(
 THEME_CYCLE = ("ketaread-dark", "ketaread-light", "ansi-dark", "ansi-light")
 
 
-class KetareadApp(App[None]):
+class KetareadApp(ReportsWorkerErrors, App[None]):
     """The ketaread reader."""
 
     TITLE = "ketaread"
@@ -291,7 +291,7 @@ class KetareadApp(App[None]):
     def filter_entries(self) -> list[tuple[str, str]]:
         """(option id, label) of every sidebar entry: All, Unread, Starred, sources and tags."""
         screen = self.main_screen
-        data = getattr(screen, "sidebar_data", None) if screen else None
+        data = screen.sidebar_data if screen else None
         entries = [("all", "Show: All"), ("unread", "Show: Unread"), ("starred", "Show: Starred")]
         if data is not None:
             entries += [(f"feed:{f.id}", f"Source: {f.title or f.location}") for f in data.feeds]
@@ -316,9 +316,12 @@ class KetareadApp(App[None]):
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
     def _refresh(self) -> None:
+        import sqlite3
+
         from ketaread.config import ConfigError, load_config
         from ketaread.core.refresh import SourceSpec, refresh, refresh_lock
 
+        line, failed = "Refresh failed", True
         try:
             config = load_config(self.config_file)
             specs = [SourceSpec(s.location, s.title, tuple(s.tags)) for s in config.sources]
@@ -336,9 +339,13 @@ class KetareadApp(App[None]):
                     summary = refresh(store, specs, offline=self.offline, report=report)
             finally:
                 store.close()
-            self.call_from_thread(self._refresh_done, summary.line(), summary.all_failed)
-        except (ConfigError, StoreError, TimeoutError, OSError) as error:
-            self.call_from_thread(self._refresh_done, f"Refresh failed: {error}", True)
+            line, failed = summary.line(), summary.all_failed
+        except (ConfigError, StoreError, TimeoutError, OSError, sqlite3.Error) as error:
+            line = f"Refresh failed: {error}"
+        finally:
+            # Whatever happened, R works again (an unexpected error is also reported by
+            # the worker-error handler).
+            self.call_from_thread(self._refresh_done, line, failed)
 
     def _refresh_progress(self, feed_report: FeedReport, done: int) -> None:
         self.refresh_message = f"Refreshing… {done} checked: {feed_report.line()}"
@@ -366,17 +373,6 @@ class KetareadApp(App[None]):
             self.notify(line, severity="error", markup=False)
 
     # -- misc -------------------------------------------------------------------
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A worker that failed (the app's or a screen's) is reported; the reader keeps going."""
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            self.log.error(error)
-            self.notify(
-                f"Something went wrong ({event.worker.name}): {error}",
-                severity="error",
-                markup=False,
-            )
 
     def action_help(self) -> None:
         """Show every key."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -520,6 +521,10 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except CommandError as error:
         print(f"ketaread: {error}", file=sys.stderr)
         return error.status
+    except sqlite3.Error as error:
+        # A cache that is locked past the busy timeout, full or read-only: one line.
+        print(f"ketaread: the cache {ctx.database} cannot be used: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

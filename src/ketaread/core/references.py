@@ -206,6 +206,7 @@ class ReferenceAnalysis:
 # Knowledge about sources and domains
 # ---------------------------------------------------------------------------------------
 
+
 def _word_set(text: str) -> frozenset[str]:
     """The whitespace-separated words of a literal, as a set."""
     return frozenset(text.split())
@@ -274,30 +275,89 @@ _DOMAIN_SOURCES: dict[str, str] = {
 }
 
 _JOURNAL_DOMAINS = (
-    "nature.com", "science.org", "sciencemag.org", "thelancet.com", "jamanetwork.com",
-    "nejm.org", "bmj.com", "cell.com", "frontiersin.org", "springer.com", "wiley.com",
-    "tandfonline.com", "sagepub.com", "sciencedirect.com", "psychiatryonline.org",
-    "plos.org", "mdpi.com", "biorxiv.org", "medrxiv.org", "arxiv.org", "academic.oup.com",
-    "cochranelibrary.com", "doi.org", "europepmc.org", "karger.com", "elifesciences.org",
-    "pnas.org", "biologicalpsychiatryjournal.com", "journals.lww.com", "ahajournals.org",
+    "nature.com",
+    "science.org",
+    "sciencemag.org",
+    "thelancet.com",
+    "jamanetwork.com",
+    "nejm.org",
+    "bmj.com",
+    "cell.com",
+    "frontiersin.org",
+    "springer.com",
+    "wiley.com",
+    "tandfonline.com",
+    "sagepub.com",
+    "sciencedirect.com",
+    "psychiatryonline.org",
+    "plos.org",
+    "mdpi.com",
+    "biorxiv.org",
+    "medrxiv.org",
+    "arxiv.org",
+    "academic.oup.com",
+    "cochranelibrary.com",
+    "doi.org",
+    "europepmc.org",
+    "karger.com",
+    "elifesciences.org",
+    "pnas.org",
+    "biologicalpsychiatryjournal.com",
+    "journals.lww.com",
+    "ahajournals.org",
 )
 _GOVERNMENT_DOMAINS = ("nih.gov", "who.int", "nhs.uk", "europa.eu", "nice.org.uk", "gc.ca")
 _ENCYCLOPEDIA_DOMAINS = (
-    "wikipedia.org", "britannica.com", "scholarpedia.org", "encyclopedia.com",
+    "wikipedia.org",
+    "britannica.com",
+    "scholarpedia.org",
+    "encyclopedia.com",
     "plato.stanford.edu",
 )
 _NEWS_DOMAINS = (
-    "nytimes.com", "bbc.co.uk", "bbc.com", "reuters.com", "statnews.com", "theguardian.com",
-    "washingtonpost.com", "npr.org", "apnews.com", "cnn.com", "wsj.com", "theatlantic.com",
-    "scientificamerican.com", "newscientist.com", "time.com", "vox.com", "nbcnews.com",
-    "cbsnews.com", "abcnews.go.com", "axios.com", "bloomberg.com", "latimes.com",
-    "usatoday.com", "forbes.com", "sciencedaily.com", "medicalnewstoday.com",
+    "nytimes.com",
+    "bbc.co.uk",
+    "bbc.com",
+    "reuters.com",
+    "statnews.com",
+    "theguardian.com",
+    "washingtonpost.com",
+    "npr.org",
+    "apnews.com",
+    "cnn.com",
+    "wsj.com",
+    "theatlantic.com",
+    "scientificamerican.com",
+    "newscientist.com",
+    "time.com",
+    "vox.com",
+    "nbcnews.com",
+    "cbsnews.com",
+    "abcnews.go.com",
+    "axios.com",
+    "bloomberg.com",
+    "latimes.com",
+    "usatoday.com",
+    "forbes.com",
+    "sciencedaily.com",
+    "medicalnewstoday.com",
 )
 _CLINIC_DOMAINS = (
-    "mayoclinic.org", "clevelandclinic.org", "hopkinsmedicine.org", "mountsinai.org",
-    "health.harvard.edu", "massgeneral.org", "mgh.harvard.edu", "kp.org", "uclahealth.org",
-    "stanfordhealthcare.org", "nyulangone.org", "webmd.com", "healthline.com",
-    "verywellmind.com", "psychologytoday.com",
+    "mayoclinic.org",
+    "clevelandclinic.org",
+    "hopkinsmedicine.org",
+    "mountsinai.org",
+    "health.harvard.edu",
+    "massgeneral.org",
+    "mgh.harvard.edu",
+    "kp.org",
+    "uclahealth.org",
+    "stanfordhealthcare.org",
+    "nyulangone.org",
+    "webmd.com",
+    "healthline.com",
+    "verywellmind.com",
+    "psychologytoday.com",
 )
 _CLINIC_HOST_WORDS = re.compile(
     r"clinic|hospital|health|medical|medicine|wellness|ketamine|therap|psychiatr|infusion"
@@ -305,8 +365,17 @@ _CLINIC_HOST_WORDS = re.compile(
 
 # Known alternative names; every name in a group matches every other.
 _ALIAS_GROUPS: tuple[tuple[str, ...], ...] = (
-    (_NIH, "NIH", "National Institute of Health", "NCBI", "PubMed", "PubMed Central", "PMC",
-     "National Library of Medicine", "NLM"),
+    (
+        _NIH,
+        "NIH",
+        "National Institute of Health",
+        "NCBI",
+        "PubMed",
+        "PubMed Central",
+        "PMC",
+        "National Library of Medicine",
+        "NLM",
+    ),
     ("National Institute of Mental Health", "NIMH"),
     ("American Journal of Psychiatry", "AJP", "Am J Psychiatry"),
     ("JAMA", "Journal of the American Medical Association"),
@@ -463,10 +532,20 @@ def _find_ids(urls: list[str], text: str) -> dict[str, str | None]:
 _GOV_HOST = re.compile(r"(?:^|\.)(?:gov|mil)(?:\.[a-z]{2})?$")
 _NAME_KIND_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"wikipedia|britannica|encyclop"), "encyclopedia"),
-    (re.compile(r"\b(?:journal|nature|lancet|science|cell|review|proceedings|annals|archives|"
-                r"frontiers|jama|bmj|nejm|psychiatry|neuroscience)\b"), "journal"),
-    (re.compile(r"\b(?:national institutes?|nih|nimh|administration|department|centers for|"
-                r"world health organization|nhs|cdc|fda|samhsa|government)\b"), "government"),
+    (
+        re.compile(
+            r"\b(?:journal|nature|lancet|science|cell|review|proceedings|annals|archives|"
+            r"frontiers|jama|bmj|nejm|psychiatry|neuroscience)\b"
+        ),
+        "journal",
+    ),
+    (
+        re.compile(
+            r"\b(?:national institutes?|nih|nimh|administration|department|centers for|"
+            r"world health organization|nhs|cdc|fda|samhsa|government)\b"
+        ),
+        "government",
+    ),
     (re.compile(r"\b(?:times|post|news|reuters|stat|bbc|npr|guardian|associated press)\b"), "news"),
     (re.compile(r"\b(?:clinic|hospital|health system|medical center|medicine)\b"), "clinic"),
 )
@@ -502,6 +581,7 @@ def _kind(urls: list[str], ids: dict[str, str | None], source: str) -> str:
 # ---------------------------------------------------------------------------------------
 # HTML to blocks
 # ---------------------------------------------------------------------------------------
+
 
 @dataclass(slots=True)
 class _Block:
@@ -600,8 +680,13 @@ class _BlockParser(HTMLParser):
                     explicit = True
                 number = nxt if ordered or explicit else None
                 self.lists[-1][1] = nxt + 1
-            self.cur = _Block("li", number=number, explicit_number=explicit,
-                              elem_id=attr.get("id", ""), depth=len(self.lists))
+            self.cur = _Block(
+                "li",
+                number=number,
+                explicit_number=explicit,
+                elem_id=attr.get("id", ""),
+                depth=len(self.lists),
+            )
             self.li_open = True
         elif tag in ("ol", "ul"):
             self._flush()
@@ -778,7 +863,7 @@ def _looks_like_name(prefix: str) -> bool:
     """A short run of capitalised words with connectors: 'American Journal of Psychiatry'."""
     if not prefix or len(prefix) > 100 or not prefix[0].isupper():
         return False
-    if any(ch.isdigit() or ch in ",;:()[]\"“”?!" for ch in prefix):
+    if any(ch.isdigit() or ch in ',;:()[]"“”?!' for ch in prefix):
         return False
     words = prefix.split()
     if not 1 <= len(words) <= 10:
@@ -874,9 +959,7 @@ def _looks_like_entry(line: str, hrefs: list[str]) -> bool:
     return cut > 0 and _looks_like_name(line[:cut].strip())
 
 
-def _section_entries(blocks: list[_Block], start: int, end: int, first_lines: bool) -> list[
-    _Entry
-]:
+def _section_entries(blocks: list[_Block], start: int, end: int, first_lines: bool) -> list[_Entry]:
     """Collect the entries of the section whose heading is blocks[start]."""
     entries: list[_Entry] = []
     numbered = False
@@ -931,9 +1014,7 @@ def _section_entries(blocks: list[_Block], start: int, end: int, first_lines: bo
             elif _looks_like_entry(stripped, hrefs):
                 entries.append(_Entry(stripped, hrefs, None, i))
             elif (
-                last is not None
-                and last.block == i
-                and not (last.hrefs or _URL.search(last.text))
+                last is not None and last.block == i and not (last.hrefs or _URL.search(last.text))
             ):
                 last.text += " " + stripped
     return entries
@@ -961,9 +1042,7 @@ def _find_sections(blocks: list[_Block]) -> list[tuple[int, int, bool]]:
     return sections
 
 
-def _extract_references(
-    blocks: list[_Block], base_url: str
-) -> tuple[list[Reference], set[int]]:
+def _extract_references(blocks: list[_Block], base_url: str) -> tuple[list[Reference], set[int]]:
     """The article's references and the block indexes that belong to reference sections."""
     sections = _find_sections(blocks)
     excluded: set[int] = set()
@@ -974,8 +1053,11 @@ def _extract_references(
         if len(entries) >= len(best):
             best = entries
     footnotes = [
-        i for i, b in enumerate(blocks)
-        if b.kind in ("li", "p") and b.elem_id and _FOOTNOTE_ID.fullmatch(b.elem_id)
+        i
+        for i, b in enumerate(blocks)
+        if b.kind in ("li", "p")
+        and b.elem_id
+        and _FOOTNOTE_ID.fullmatch(b.elem_id)
         and not b.elem_id.lower().startswith(("fnref", "ref-"))
     ]
     excluded.update(footnotes)
@@ -1005,8 +1087,9 @@ _PAREN = re.compile(r"\(([^()]{1,300})\)")
 _BRACKET = re.compile(r"\[(\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*)\]")
 _YEAR_TAIL = re.compile(r"(?:,\s*|\s+)(?:(?:19|20)\d{2}[a-z]?|n\.d\.)(?:\s*,\s*p+\.\s*\d+)?$")
 _ET_AL = re.compile(r"\s+et\s+al\.?,?$", re.IGNORECASE)
-_ASIDE_START = re.compile(r"(?:e\.g|i\.e|see|cf|for example|for instance|also|compare)\b",
-                          re.IGNORECASE)
+_ASIDE_START = re.compile(
+    r"(?:e\.g|i\.e|see|cf|for example|for instance|also|compare)\b", re.IGNORECASE
+)
 _ACRONYM = re.compile(r"[A-Z][A-Za-z0-9&\-]{0,9}")
 _WORD_BEFORE = re.compile(r"([A-Za-z][\w\-]*)\s*$")
 
@@ -1154,8 +1237,9 @@ def _classify_part(part: str, before: str, matcher: _Matcher) -> tuple[bool, lis
         return True, candidates
     if _looks_like_institution(name):
         return True, []
-    if (et_al or had_year) and re.fullmatch(r"[A-Z][\w'’\-]+(?:\s+(?:&|and)\s+[A-Z][\w'’\-]+)?",
-                                            name):
+    if (et_al or had_year) and re.fullmatch(
+        r"[A-Z][\w'’\-]+(?:\s+(?:&|and)\s+[A-Z][\w'’\-]+)?", name
+    ):
         return True, []
     return False, []
 
@@ -1193,8 +1277,22 @@ def _stem(word: str) -> str:
         word = word[:-2]
     elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
         word = word[:-1]
-    for suffix in ("ational", "ation", "ition", "ments", "ment", "ness", "ity", "ive", "ing",
-                   "ion", "ate", "ed", "ly", "al"):
+    for suffix in (
+        "ational",
+        "ation",
+        "ition",
+        "ments",
+        "ment",
+        "ness",
+        "ity",
+        "ive",
+        "ing",
+        "ion",
+        "ate",
+        "ed",
+        "ly",
+        "al",
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             word = word[: -len(suffix)]
             break
@@ -1302,8 +1400,16 @@ def _block_citations(
                 stripped, text[max(0, m.start() - 120) : m.start()], matcher
             )
             if is_cite:
-                found.append(_Found(bi, p_start, p_start + len(stripped),
-                                    _WHITESPACE.sub(" ", stripped), candidates, False))
+                found.append(
+                    _Found(
+                        bi,
+                        p_start,
+                        p_start + len(stripped),
+                        _WHITESPACE.sub(" ", stripped),
+                        candidates,
+                        False,
+                    )
+                )
     for m in _BRACKET.finditer(text):
         if in_code(m.start(), m.end()):
             continue
@@ -1311,14 +1417,23 @@ def _block_citations(
         glued = m.start() > 0 and text[m.start() - 1].isalnum()
         if glued and not (numbers and all(n in ref_numbers for n in numbers)):
             continue
-        found.append(_Found(bi, m.start(), m.end(), _WHITESPACE.sub(" ", m.group(1)),
-                            [n for n in numbers if n in ref_numbers], True))
+        found.append(
+            _Found(
+                bi,
+                m.start(),
+                m.end(),
+                _WHITESPACE.sub(" ", m.group(1)),
+                [n for n in numbers if n in ref_numbers],
+                True,
+            )
+        )
     for pos, mark in accepted:
         if in_code(pos, pos):
             continue
         numbers = _split_numbers(mark)
-        found.append(_Found(bi, pos, pos, mark.strip("[] "),
-                            [n for n in numbers if n in ref_numbers], True))
+        found.append(
+            _Found(bi, pos, pos, mark.strip("[] "), [n for n in numbers if n in ref_numbers], True)
+        )
     found.sort(key=lambda f: (f.start, f.end))
     return text, found
 
@@ -1337,9 +1452,7 @@ def _rank(
             df[s] = df.get(s, 0) + 1
     n_refs = max(len(references), 1)
     idf = {s: math.log(1 + n_refs / d) for s, d in df.items()}
-    ref_norm = {
-        n: math.sqrt(sum(idf[s] for s in stems)) or 1.0 for n, stems in ref_stems.items()
-    }
+    ref_norm = {n: math.sqrt(sum(idf[s] for s in stems)) or 1.0 for n, stems in ref_stems.items()}
     stem_cache: dict[tuple[int, int], set[str]] = {}
 
     def sentence_stems(block: int, idx: int) -> set[str]:
@@ -1413,7 +1526,7 @@ def analyse(html: str, base_url: str = "") -> ReferenceAnalysis:
             idx = max(bisect_right(starts, f.start) - 1, 0)
             # A citation opening a sentence ("... connections. (NIH) Next") closes the
             # previous one.
-            if idx > 0 and not text[spans[idx][0] : f.start].strip(" ([\"“"):
+            if idx > 0 and not text[spans[idx][0] : f.start].strip(' (["“'):
                 idx -= 1
                 combined = _WHITESPACE.sub(" ", text[spans[idx][0] : f.end + 1]).strip()
                 sentence_text.append(combined)

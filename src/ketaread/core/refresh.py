@@ -173,7 +173,11 @@ def refresh_local(store: Store, spec: SourceSpec, report: Reporter) -> None:
         state = store.feed_state(parsed.location)
         title = spec.title or parsed.title
         if state and state.body_hash == digest:
-            store.record_check(parsed.location, spec.location)
+            try:
+                store.record_check(parsed.location, spec.location)
+            except sqlite3.Error as error:
+                report(FeedReport(parsed.location, title, "error", message=_write_error(error)))
+                continue
             report(FeedReport(parsed.location, title, "unchanged"))
             continue
         _store(store, spec, parsed, report, body_hash=digest)

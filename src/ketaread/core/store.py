@@ -201,6 +201,11 @@ _ROW_COLUMNS = (
 )
 
 
+_ROW_BY_ID = (
+    f"SELECT {_ROW_COLUMNS} FROM articles a JOIN feeds f ON f.id = a.feed_id WHERE a.id = ?"
+)
+
+
 def _row(values: tuple) -> ArticleRow:
     return ArticleRow(
         id=values[0],
@@ -227,6 +232,12 @@ class Store:
         self._tag_cache: dict[str, tuple[int, str]] = {}
         """Tag key → (id, shown name) within one store_feed transaction."""
         self._conn = self._open()
+        # Reads have their own connection: in WAL mode a reader never waits for a writer,
+        # so the screen stays responsive while another process (or thread) holds the write
+        # lock or waits for it.
+        self._reader = self._connect()
+        self._reader.execute("PRAGMA query_only = ON")
+        self._read_lock = threading.Lock()
 
     # -- opening and migrations -------------------------------------------------
 
@@ -313,13 +324,10 @@ class Store:
             raise
 
     def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
+        """Close both connections."""
+        with self._lock, self._read_lock:
+            self._reader.close()
             self._conn.close()
-
-    def set_trace(self, callback: object) -> None:
-        """Report every SQL statement to `callback` (used by the regression tests)."""
-        self._conn.set_trace_callback(callback)  # type: ignore[arg-type]
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -334,8 +342,8 @@ class Store:
             self._conn.execute("COMMIT")
 
     def _query(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
-        with self._lock:
-            return self._conn.execute(sql, tuple(params)).fetchall()
+        with self._read_lock:
+            return self._reader.execute(sql, tuple(params)).fetchall()
 
     # -- feeds ------------------------------------------------------------------
 
@@ -854,6 +862,39 @@ class Store:
         """Star or unstar an article."""
         with self._write() as conn:
             conn.execute("UPDATE articles SET starred = ? WHERE id = ?", (int(starred), article_id))
+
+    def toggle(self, article_id: int, state: str) -> tuple[ArticleRow, ArticleRow] | None:
+        """Flip an article's 'read' or 'starred' state; the rows before and after.
+
+        Flipped in SQL, in one transaction: two quick toggles always cancel out, whatever
+        the screen showed when each was asked for.
+        """
+        if state not in ("read", "starred"):
+            raise ValueError(f"not a state: {state}")
+        with self._write() as conn:
+            before = conn.execute(_ROW_BY_ID, (article_id,)).fetchone()
+            if before is None:
+                return None
+            conn.execute(f"UPDATE articles SET {state} = 1 - {state} WHERE id = ?", (article_id,))
+            if state == "read":
+                conn.execute(
+                    "UPDATE article_tags SET read = (SELECT read FROM articles WHERE id = ?) "
+                    "WHERE article_id = ?",
+                    (article_id, article_id),
+                )
+            after = conn.execute(_ROW_BY_ID, (article_id,)).fetchone()
+        return _row(before), _row(after)
+
+    def mark_read(self, article_id: int) -> tuple[ArticleRow, ArticleRow] | None:
+        """Mark one article read; the rows before and after (None if it is gone)."""
+        with self._write() as conn:
+            before = conn.execute(_ROW_BY_ID, (article_id,)).fetchone()
+            if before is None:
+                return None
+            conn.execute("UPDATE articles SET read = 1 WHERE id = ?", (article_id,))
+            conn.execute("UPDATE article_tags SET read = 1 WHERE article_id = ?", (article_id,))
+            after = conn.execute(_ROW_BY_ID, (article_id,)).fetchone()
+        return _row(before), _row(after)
 
     def find_by_link(self, url: str) -> int | None:
         """The cached article whose link is `url` (ignoring a trailing slash), if any."""

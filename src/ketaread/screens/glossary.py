@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ketaread.worker_errors import ReportsWorkerErrors
+
 if TYPE_CHECKING:
     from ketaread.core.glossary import Glossary, Term, TermHit
     from ketaread.core.models import ArticleRow
@@ -80,7 +82,7 @@ class GlossaryEntry:
         return list(dict.fromkeys([self.term, *self.aliases]))[:8]
 
 
-class GlossaryModal(ModalScreen[tuple[str, int] | None]):
+class GlossaryModal(ReportsWorkerErrors, ModalScreen[tuple[str, int] | None]):
     """Terms with definitions; typing filters; Esc closes and leaves the article as it was.
 
     Dismisses with ("article", id) when the reader chooses another article to open.

@@ -21,6 +21,7 @@ from ketaread.widgets.article_list import ArticleList
 from ketaread.widgets.article_view import ArticleView
 from ketaread.widgets.reference_panel import ReferencePanel
 from ketaread.widgets.tag_sidebar import SidebarData, TagSidebar
+from ketaread.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
@@ -76,7 +77,7 @@ class ReaderFooter(Footer):
             yield widget
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ReportsWorkerErrors, Screen[None]):
     """Tag sidebar | article list | article (with the reference panel)."""
 
     BINDINGS = [
@@ -103,6 +104,10 @@ class MainScreen(Screen[None]):
         self.filter_label = "All"
         self.detail: ArticleDetail | None = None
         self.rendering: Rendering | None = None
+        self.sidebar_data: SidebarData | None = None
+        """The sidebar's last full load, kept in step with count changes."""
+        self._ids_generation = 0
+        self._open_generation = 0
         self._sidebar_chosen = False
 
     @property
@@ -177,24 +182,34 @@ class MainScreen(Screen[None]):
 
     # -- loading ----------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="ids", exit_on_error=False)
     def load_articles(self, article_filter: ArticleFilter, keep: int | None = None) -> None:
+        """Show a filter's articles; only the latest request is shown."""
+        self._ids_generation += 1
+        self._load_ids(self._ids_generation, article_filter, keep)
+
+    @work(thread=True, exclusive=True, group="ids", exit_on_error=False)
+    def _load_ids(self, generation: int, article_filter: ArticleFilter, keep: int | None) -> None:
         """Fetch the ordered ids of a filter off the UI thread."""
         store = self.ketaread.store
         if store is None:
             return
         ids = store.article_ids(article_filter)
-        self.app.call_from_thread(self._show_ids, article_filter, ids, keep)
+        self.app.call_from_thread(self._show_ids, generation, article_filter, ids, keep)
 
-    def _show_ids(self, article_filter: ArticleFilter, ids: list[int], keep: int | None) -> None:
+    def _show_ids(
+        self, generation: int, article_filter: ArticleFilter, ids: list[int], keep: int | None
+    ) -> None:
+        if generation != self._ids_generation:
+            return  # a later filter was chosen while this one loaded
+        same_list = article_filter == self.article_filter
         self.article_filter = article_filter
-        if keep is None and article_filter == self.article_filter and self.article_list.ids:
+        if keep is None and same_list and self.article_list.ids:
             # The same list grown or refreshed: stay on the highlighted article.
             highlighted = self.article_list.current
             keep = highlighted.id if highlighted is not None else None
         current = keep if keep is not None else (self.detail.row.id if self.detail else None)
         self.article_list.set_ids(ids, keep=current)
-        if getattr(self, "sidebar_data", None) is None:
+        if self.sidebar_data is None:
             self.load_sidebar()
         self._update_status()
 
@@ -218,7 +233,7 @@ class MainScreen(Screen[None]):
             parts.append(extra)
         elif self.ketaread.refresh_message:
             parts.append(self.ketaread.refresh_message)
-        data = getattr(self, "sidebar_data", None)
+        data = self.sidebar_data
         if data is not None:
             failing = [f for f in data.feeds if f.error]
             if failing:
@@ -241,8 +256,13 @@ class MainScreen(Screen[None]):
     def _opened(self, event: ArticleList.Opened) -> None:
         self.open_article(event.article_id)
 
-    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
     def open_article(self, article_id: int) -> None:
+        """Open an article; only the latest request is shown."""
+        self._open_generation += 1
+        self._open(self._open_generation, article_id)
+
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def _open(self, generation: int, article_id: int) -> None:
         """Load, render (cached after the first time) and show an article; mark it read."""
         from ketaread.core.render import rendering_for
 
@@ -262,20 +282,27 @@ class MainScreen(Screen[None]):
             return
         before = detail.row
         tag_ids: list[int] = []
-        if not before.read:
-            store.set_read([article_id], True)
-            detail.row = store.rows([article_id])[0]
+        if not before.read and (changed := store.mark_read(article_id)) is not None:
+            before, detail.row = changed
             tag_ids = store.article_tag_ids(article_id)
-        app.call_from_thread(self._show_article, detail, rendering, marked, before, tag_ids)
+        app.call_from_thread(
+            self._show_article, generation, detail, rendering, marked, before, tag_ids
+        )
 
     async def _show_article(
         self,
+        generation: int,
         detail: ArticleDetail,
         rendering: Rendering,
         marked: str,
         before: ArticleRow,
         tag_ids: list[int],
     ) -> None:
+        if generation != self._open_generation:
+            # A later article was asked for: only its counts change here.
+            self.article_list.update_row(detail.row)
+            self._counts_changed(before, detail.row, tag_ids)
+            return
         self.detail = detail
         self.rendering = rendering
         await self.article_view.show_article(detail.row, marked, detail.tags)
@@ -291,7 +318,7 @@ class MainScreen(Screen[None]):
         if not (unread or starred):
             return
         self.sidebar.adjust(after.feed_id, tag_ids, unread, starred)
-        data = getattr(self, "sidebar_data", None)
+        data = self.sidebar_data
         if data is not None:
             wanted = set(tag_ids)
             totals = dict(data.totals)
@@ -316,32 +343,25 @@ class MainScreen(Screen[None]):
     def action_toggle_read(self) -> None:
         """Mark the highlighted (or open) article read or unread."""
         row = self._current_row()
-        if row is None:
-            return
-        self._set_state(row, read=not row.read)
+        if row is not None:
+            self._toggle(row.id, "read")
 
     def action_toggle_star(self) -> None:
         """Star or unstar the highlighted (or open) article."""
         row = self._current_row()
-        if row is None:
-            return
-        self._set_state(row, starred=not row.starred)
+        if row is not None:
+            self._toggle(row.id, "starred")
 
     @work(thread=True, group="state", exit_on_error=False)
-    def _set_state(
-        self, row: ArticleRow, read: bool | None = None, starred: bool | None = None
-    ) -> None:
+    def _toggle(self, article_id: int, state: str) -> None:
+        """Flip read or starred in the cache; counts follow what the cache says changed."""
         store = self.ketaread.store
         if store is None:
             return
-        if read is not None:
-            store.set_read([row.id], read)
-        if starred is not None:
-            store.set_starred(row.id, starred)
-        updated = store.rows([row.id])
-        if updated:
-            tag_ids = store.article_tag_ids(row.id)
-            self.app.call_from_thread(self._state_changed, row, updated[0], tag_ids)
+        changed = store.toggle(article_id, state)
+        if changed is not None:
+            tag_ids = store.article_tag_ids(article_id)
+            self.app.call_from_thread(self._state_changed, *changed, tag_ids)
 
     def _state_changed(self, before: ArticleRow, row: ArticleRow, tag_ids: list[int]) -> None:
         self.article_list.update_row(row)
