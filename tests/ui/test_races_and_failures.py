@@ -1,0 +1,140 @@
+"""Quick keys, slow queries, a busy cache and failing workers: the reader stays right."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from ui_support import Settle, messages
+
+from ketaread.app import KetareadApp
+from ketaread.core import refresh as refresh_module
+from ketaread.core.store import ArticleFilter, Store
+
+SIZE = (120, 40)
+
+
+async def test_two_quick_read_toggles_cancel_out_in_cache_list_and_counts(
+    app: KetareadApp, sample_db: Path, settle: Settle
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        row = screen.article_list.current
+        assert row is not None and not row.read
+        unread_before = screen.sidebar_data.totals["unread"]
+        await pilot.press("m", "m")  # the second before the first has come back
+        await settle(pilot)
+        store = Store(sample_db)
+        assert store.rows([row.id])[0].read is False
+        cached_unread = store.totals()["unread"]
+        store.close()
+        assert screen.article_list.current.read is False
+        assert cached_unread == unread_before
+        assert screen.sidebar_data.totals["unread"] == cached_unread
+
+
+async def test_a_slow_filter_never_replaces_the_one_chosen_after_it(
+    app: KetareadApp, settle: Settle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = Store.article_ids
+
+    def slow_for_starred(
+        self: Store, article_filter: ArticleFilter | None = None, limit: int | None = None
+    ) -> list[int]:
+        article_filter = article_filter or ArticleFilter()
+        if article_filter.kind == "starred":
+            time.sleep(0.5)
+        return original(self, article_filter, limit)
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        monkeypatch.setattr(Store, "article_ids", slow_for_starred)
+        screen.sidebar.choose("starred")
+        await pilot.pause()
+        screen.sidebar.choose("unread")
+        # Not settle(): waiting on the cancelled starred worker would raise.
+        await pilot.pause(0.9)  # the slow starred query has finished and reported by now
+        await pilot.pause()
+        assert screen.article_filter == ArticleFilter("unread")
+        assert screen.sub_title == "Unread"
+        assert len(screen.article_list.ids) == screen.sidebar_data.totals["unread"] > 0
+
+
+async def test_a_refresh_that_fails_unexpectedly_is_reported_and_r_works_again(
+    app: KetareadApp, settle: Settle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+
+    def broken_refresh(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(refresh_module, "refresh", broken_refresh)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        assert any("Refresh failed" in m for m in messages(app))
+        assert app.refreshing is False
+        await pilot.press("R")
+        await settle(pilot)
+        assert len(calls) == 2
+
+
+async def test_a_screen_worker_that_fails_is_reported(
+    app: KetareadApp, settle: Settle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_totals(self: Store) -> dict[str, int]:
+        raise RuntimeError("totals exploded")
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(Store, "totals", broken_totals)
+        app.main_screen.load_sidebar()
+        await pilot.pause(0.3)  # not settle(): waiting on a failed worker raises
+        await pilot.pause()
+        assert any("totals exploded" in m for m in messages(app))
+
+
+async def test_reads_do_not_wait_for_a_write_that_waits_for_another_process(
+    app: KetareadApp, sample_db: Path, settle: Settle
+) -> None:
+    release = threading.Event()
+    locked = threading.Event()
+
+    def other_process_holds_the_write_lock() -> None:
+        conn = sqlite3.connect(sample_db, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        locked.set()
+        release.wait(20)
+        conn.execute("ROLLBACK")
+        conn.close()
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        store = app.store
+        assert store is not None
+        first = store.article_ids()[0]
+        holder = threading.Thread(target=other_process_holds_the_write_lock)
+        holder.start()
+        assert locked.wait(5)
+        # This app's own write now waits (busy timeout) for the other process's lock.
+        writer = threading.Thread(target=store.toggle, args=(first, "starred"))
+        writer.start()
+        try:
+            time.sleep(0.2)
+            assert writer.is_alive()
+            rows = store.rows(store.article_ids()[:50])
+            # The read came back while our write was still waiting: it did not queue
+            # behind it (it used to, freezing the screen for the whole busy timeout).
+            assert rows and writer.is_alive()
+        finally:
+            release.set()
+            holder.join()
+            writer.join()
+        assert store.rows([first])[0].starred
