@@ -1498,6 +1498,12 @@ def _rank(
     return ranked
 
 
+MAX_REFERENCES = 300
+"""References kept per article; real reference lists are far shorter."""
+MAX_CITATIONS = 2_000
+"""Inline citations linked per article; a hostile body may repeat one millions of times."""
+
+
 def analyse(html: str, base_url: str = "") -> ReferenceAnalysis:
     """Find the references, inline citations and links of a sanitised HTML article body."""
     parser = _BlockParser()
@@ -1506,6 +1512,8 @@ def analyse(html: str, base_url: str = "") -> ReferenceAnalysis:
     blocks = parser.blocks
 
     references, excluded = _extract_references(blocks, base_url)
+    # Bounds for hostile bodies: ranking costs citations × same-source references.
+    references = references[:MAX_REFERENCES]
     matcher = _Matcher.build(references)
     ref_numbers = {r.number for r in references}
 
@@ -1522,7 +1530,7 @@ def analyse(html: str, base_url: str = "") -> ReferenceAnalysis:
         spans = _sentence_spans(text)
         starts = [s for s, _e in spans]
         sentences[bi] = [_WHITESPACE.sub(" ", text[s:e]).strip() for s, e in spans]
-        for f in in_block:
+        for f in in_block[: max(MAX_CITATIONS - len(found), 0)]:
             idx = max(bisect_right(starts, f.start) - 1, 0)
             # A citation opening a sentence ("... connections. (NIH) Next") closes the
             # previous one.

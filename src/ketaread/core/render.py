@@ -43,12 +43,19 @@ def html_to_markdown(html: str, base_url: str = "") -> str:
     return _EXCESS_BLANK_LINES.sub("\n\n", clean_text(markdown)).strip() + "\n"
 
 
+# Link text may not contain brackets and targets may not contain parentheses, so each
+# match attempt stops at the next bracket: linear time, even on thousands of unclosed '['.
+_MARKDOWN_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()]*\)")
+_HEADING_MARK = re.compile(r"^#{1,6}\s*", re.M)
+# Emphasis markers, but not a '*' or '_' inside a word ("STAR*D", "snake_case").
+_EMPHASIS = re.compile(r"(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)|`+")
+
+
 def plain_text(markdown: str) -> str:
     """Markdown reduced to its words, for sentence and abbreviation finding."""
-    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"^#{1,6}\s*", "", text, flags=re.M)
-    return re.sub(r"[*_`]{1,3}", "", text)
+    text = _MARKDOWN_LINK.sub(r"\1", markdown)
+    text = _HEADING_MARK.sub("", text)
+    return _EMPHASIS.sub("", text)
 
 
 @dataclass(slots=True)

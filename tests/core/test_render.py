@@ -1,0 +1,68 @@
+"""HTML to Markdown, plain text for analysis, and the rendering cache."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from ketaread.core.models import ParsedArticle, ParsedFeed
+from ketaread.core.references import MAX_CITATIONS, MAX_REFERENCES, analyse
+from ketaread.core.render import RENDER_VERSION, html_to_markdown, plain_text, rendering_for
+from ketaread.core.store import Store
+
+
+def test_markdown_keeps_links_and_does_not_wrap_long_lines() -> None:
+    words = " ".join(["glutamate"] * 60)
+    markdown = html_to_markdown(f'<p>{words} <a href="https://example.org/x">NIH</a></p>')
+    assert "[NIH](https://example.org/x)" in markdown
+    assert words in markdown  # one line: no hard wrapping
+
+
+def test_relative_links_resolve_against_the_base_url() -> None:
+    markdown = html_to_markdown('<p><a href="/notes/2">next</a></p>', "https://ex.org/a/b")
+    assert "(https://ex.org/notes/2)" in markdown
+
+
+def test_plain_text_drops_markup_but_keeps_asterisks_inside_words() -> None:
+    text = plain_text("The **STAR*D** trial, [NIH](https://x.org/a), `code`, _em_, snake_case")
+    assert text == "The STAR*D trial, NIH, code, em, snake_case"
+
+
+def test_plain_text_is_linear_on_unclosed_brackets() -> None:
+    # Quadratic matching took seconds on 25,000 '['; run it in a subprocess with a timeout
+    # so a regression fails instead of hanging the suite.
+    code = "from ketaread.core.render import plain_text; plain_text('[' * 200_000 + 'x')"
+    done = subprocess.run([sys.executable, "-c", code], timeout=20, capture_output=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_analysis_is_bounded_on_hostile_citation_counts() -> None:
+    references = "".join(
+        f'<li>National Institutes of Health. Study {i}. <a href="https://ex.org/{i}">x</a></li>'
+        for i in range(MAX_REFERENCES + 50)
+    )
+    body = " ".join(
+        f"Sentence {i} (National Institutes of Health)." for i in range(MAX_CITATIONS + 100)
+    )
+    analysis = analyse(f"<p>{body}</p><h2>References</h2><ol>{references}</ol>")
+    assert len(analysis.references) == MAX_REFERENCES
+    assert len(analysis.citations) == MAX_CITATIONS
+
+
+def test_a_rendering_is_made_once_and_then_read_from_the_cache(tmp_path: Path) -> None:
+    store = Store(tmp_path / "cache.db")
+    article = ParsedArticle(
+        uid="a", title="T", html="<p>Ketamine blocks NMDA receptors (Nature).</p>"
+        "<h2>References</h2><ol><li>Nature. NMDA study. https://doi.org/10.1/x</li></ol>",
+    )
+    store.store_feed("/s", ParsedFeed(location="/s/f.xml", title="F", articles=[article]))
+    article_id = store.article_ids()[0]
+    assert store.rendering(article_id, RENDER_VERSION) is None
+    first = rendering_for(store, store.article(article_id))
+    cached = store.rendering(article_id, RENDER_VERSION)
+    assert cached is not None and cached[0] == first.markdown
+    again = rendering_for(store, store.article(article_id))
+    assert again.markdown == first.markdown
+    assert again.analysis.to_json() == first.analysis.to_json()
+    store.close()
