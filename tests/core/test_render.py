@@ -66,3 +66,26 @@ def test_a_rendering_is_made_once_and_then_read_from_the_cache(tmp_path: Path) -
     assert again.markdown == first.markdown
     assert again.analysis.to_json() == first.analysis.to_json()
     store.close()
+
+
+def test_feed_text_that_looks_like_a_link_stays_text() -> None:
+    markdown = html_to_markdown(
+        "<p>Click [here](ketaread://article/abc) or &#91;x&#93;(https://e.org) — "
+        '<a href="https://real.example.org/">a real link</a>.</p>'
+    )
+    assert "\\[here\\](ketaread://article/abc)" in markdown
+    assert "\\[x\\](https://e.org)" in markdown
+    assert "[a real link](https://real.example.org/)" in markdown
+
+
+def test_numeric_markers_are_linked_through_the_real_renderer() -> None:
+    from ketaread.core.references import link_citations
+
+    html = (
+        "<p>Ketamine acts within hours [1]. BDNF rises too [2].</p><h2>References</h2><ol>"
+        "<li>Nature. Fast action. https://doi.org/10.1/a</li>"
+        "<li>Science. BDNF rises. https://doi.org/10.1/b</li></ol>"
+    )
+    linked = link_citations(html_to_markdown(html), analyse(html))
+    assert "[\\[1\\]](ketaread://cite/0)" in linked
+    assert "[\\[2\\]](ketaread://cite/1)" in linked

@@ -1583,7 +1583,9 @@ _MD_REF_HEADING = re.compile(
 )
 _MD_LIST_ITEM = re.compile(r"[ \t]*(?:[*+\-]|\d+[.)])[ \t]")
 _MD_PAREN = re.compile(r"\(((?:[^()]|\]\((?:\\.|[^()\\\s])*\))*)\)")
-_MD_BRACKET = re.compile(r"\[(\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*)\]")
+# The renderer escapes brackets in article text ("\[1\]"), so that feed text cannot make
+# links; a marker is found with or without those escapes.
+_MD_BRACKET = re.compile(r"\\?\[(\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*)\\?\]")
 # A superscript number as html2text leaves it: glued to the word or punctuation before it,
 # or after one space when a clause ends right after it ("effects 2.").
 _MD_GLUED = re.compile(
@@ -1713,8 +1715,13 @@ def _md_candidates(markdown: str) -> list[_MdCandidate]:
             if text:
                 candidates.append(_MdCandidate(start, start + len(text), _md_norm(text), "name"))
     for m in _MD_BRACKET.finditer(markdown):
-        if not protected.overlaps(m.start(), m.end()) and not _escaped(markdown, m.start()):
-            candidates.append(_MdCandidate(m.start(), m.end(), _num_norm(m.group(1)), "number"))
+        start = m.start()
+        if markdown[start] == "\\" and _escaped(markdown, start):
+            start += 1  # a literal backslash ("\\") before a plain bracket
+        elif _escaped(markdown, start):
+            continue
+        if not protected.overlaps(start, m.end()):
+            candidates.append(_MdCandidate(start, m.end(), _num_norm(m.group(1)), "number"))
     for m in _MD_GLUED.finditer(markdown):
         if not protected.overlaps(m.start(), m.end()):
             candidates.append(_MdCandidate(m.start(), m.end(), _num_norm(m.group(1)), "glued"))

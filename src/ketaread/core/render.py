@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
 from ketaread.core.clean import clean_text
@@ -20,17 +21,38 @@ if TYPE_CHECKING:
     from ketaread.core.references import ReferenceAnalysis
     from ketaread.core.store import Store
 
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 """Bump when conversion or analysis changes: cached renderings of older versions are redone."""
 
 _EXCESS_BLANK_LINES = re.compile(r"\n{3,}")
 
 
+@cache
+def _converter_class() -> type:
+    """html2text's converter, escaping '[' and ']' in the article's own text.
+
+    Text that merely looks like a Markdown link, "[x](ketaread://…)", would otherwise reach
+    the Markdown widget as a live link: only links the HTML made may be clickable.
+    """
+    import html2text
+    from html2text.utils import escape_md_section
+
+    class Converter(html2text.HTML2Text):
+        def handle_data(self, data: str, entity_char: bool = False) -> None:
+            if not self.code and not self.pre and ("[" in data or "]" in data):
+                if not entity_char:
+                    data = escape_md_section(data, snob=self.escape_snob)
+                data = data.replace("[", "\\[").replace("]", "\\]")
+                entity_char = True  # escaped here: html2text must not escape it again
+            super().handle_data(data, entity_char)
+
+    return Converter
+
+
 def html_to_markdown(html: str, base_url: str = "") -> str:
     """Convert sanitised HTML to Markdown: no hard wrapping, links kept inline."""
-    import html2text  # deferred: only opening an article needs it
 
-    converter = html2text.HTML2Text(baseurl=base_url or "")
+    converter = _converter_class()(baseurl=base_url or "")
     converter.body_width = 0
     converter.unicode_snob = True
     converter.images_to_alt = True
