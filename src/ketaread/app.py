@@ -241,6 +241,11 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
                 screen.show_reference_for_citation(int(value))
             elif kind == "ref" and value.isdigit() and screen is not None:
                 screen.show_reference(int(value))
+            elif kind == "link" and value.isdigit() and screen is not None:
+                targets = screen.link_targets
+                if int(value) < len(targets):
+                    self.route_link(targets[int(value)])  # the URL exactly as the article gave it
+                return
             elif kind == "article" and self.store is not None:
                 try:
                     self.open_article_by_id(self.store.resolve(value))

@@ -89,3 +89,21 @@ def test_numeric_markers_are_linked_through_the_real_renderer() -> None:
     linked = link_citations(html_to_markdown(html), analyse(html))
     assert "[\\[1\\]](ketaread://cite/0)" in linked
     assert "[\\[2\\]](ketaread://cite/1)" in linked
+
+
+def test_web_links_are_indexed_with_their_urls_exactly_as_written() -> None:
+    from ketaread.core.render import index_links
+
+    marked = index_links(
+        "[a](https://ex.org/a%20b?q=a%26b) [w](https://en.wikipedia.org/wiki/X_\\(y\\)) "
+        "<https://ex.org/z_q> [c](ketaread://cite/1) \\[t\\](https://evil.example/)"
+    )
+    assert marked.links == [
+        "https://ex.org/a%20b?q=a%26b",
+        "https://en.wikipedia.org/wiki/X_(y)",
+        "https://ex.org/z_q",
+    ]
+    assert marked.markdown == (
+        "[a](ketaread://link/0) [w](ketaread://link/1) [https://ex.org/z\\_q](ketaread://link/2) "
+        "[c](ketaread://cite/1) \\[t\\](https://evil.example/)"
+    )

@@ -80,6 +80,44 @@ def plain_text(markdown: str) -> str:
     return _EMPHASIS.sub("", text)
 
 
+# A link's "](url)"; an escaped "\]" is text that only looks like a link, and stays text.
+_LINK_TARGET = re.compile(r"(?<!\\)\]\((https?://(?:\\.|[^()\\\s])*)\)")
+_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
+_MD_ESCAPE = re.compile(r"\\(.)")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
+_ESCAPED = r"\\\1"
+
+
+@dataclass(slots=True)
+class MarkedArticle:
+    """Markdown for the reading screen, and the web links its `ketaread://link/N` stand for."""
+
+    markdown: str
+    links: list[str] = field(default_factory=list)
+
+
+def index_links(markdown: str) -> MarkedArticle:
+    """Point every web link at `ketaread://link/N`, N indexing the URLs as written.
+
+    Textual's Markdown widget percent-decodes a clicked link, which would turn
+    "a%20b" into "a b" (then refused) and "q=a%26b" into another query; routing by index
+    opens exactly the URL the article gave.
+    """
+    links: list[str] = []
+
+    def target(url: str) -> str:
+        links.append(_MD_ESCAPE.sub(r"\1", url))
+        return f"ketaread://link/{len(links) - 1}"
+
+    markdown = _LINK_TARGET.sub(lambda m: f"]({target(m.group(1))})", markdown)
+    def autolink(match: re.Match[str]) -> str:
+        url = match.group(1)
+        return f"[{_MD_SPECIAL.sub(_ESCAPED, url)}]({target(url)})"
+
+    markdown = _AUTOLINK.sub(autolink, markdown)
+    return MarkedArticle(markdown, links)
+
+
 @dataclass(slots=True)
 class Rendering:
     """An article's Markdown with everything worked out from it."""
@@ -94,8 +132,8 @@ class Rendering:
 
         return find_terms(plain_text(self.markdown), glossary, self.abbreviations)
 
-    def marked_markdown(self, glossary: Glossary | None, mode: str = "first") -> str:
-        """Markdown with citations and glossary terms as `ketaread://` links."""
+    def marked_markdown(self, glossary: Glossary | None, mode: str = "first") -> MarkedArticle:
+        """Markdown with citations, glossary terms and web links as `ketaread://` links."""
         from ketaread.core.references import link_citations
 
         markdown = link_citations(self.markdown, self.analysis)
@@ -103,7 +141,7 @@ class Rendering:
             from ketaread.core.glossary import mark_terms
 
             markdown = mark_terms(markdown, glossary, self.abbreviations, every=mode == "every")
-        return markdown
+        return index_links(markdown)
 
     def to_json(self) -> str:
         """The analysis part, for the cache."""

@@ -154,9 +154,13 @@ class GlossaryModal(ReportsWorkerErrors, ModalScreen[tuple[str, int] | None]):
 
     def select_term(self, key_or_name: str) -> bool:
         """Show one term: by key, by name, or through the glossary's aliases."""
+        from ketaread.core.glossary import term_key
+
         wanted = key_or_name.casefold()
+        # Links carry keys quoted ("lateral%20habenula") and arrive unquoted.
+        keys = {key_or_name, wanted, term_key(key_or_name)}
         entry = next(
-            (e for e in self.entries if e.key == wanted or e.term.casefold() == wanted), None
+            (e for e in self.entries if e.key in keys or e.term.casefold() == wanted), None
         )
         if entry is None:
             term = self.glossary.lookup(key_or_name)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from textual.widgets import Markdown
 
     from ketaread.app import KetareadApp
-    from ketaread.core.render import Rendering
+    from ketaread.core.render import MarkedArticle, Rendering
 
 NARROW_WIDTH = 100
 SHORT_FOOTER_WIDTH = 110
@@ -105,6 +105,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self.detail: ArticleDetail | None = None
         self.rendering: Rendering | None = None
         self.sidebar_data: SidebarData | None = None
+        self.link_targets: list[str] = []
+        """The web links the open article's `ketaread://link/N` stand for."""
         """The sidebar's last full load, kept in step with count changes."""
         self._ids_generation = 0
         self._open_generation = 0
@@ -294,7 +296,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         generation: int,
         detail: ArticleDetail,
         rendering: Rendering,
-        marked: str,
+        marked: MarkedArticle,
         before: ArticleRow,
         tag_ids: list[int],
     ) -> None:
@@ -305,7 +307,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             return
         self.detail = detail
         self.rendering = rendering
-        await self.article_view.show_article(detail.row, marked, detail.tags)
+        self.link_targets = marked.links
+        await self.article_view.show_article(detail.row, marked.markdown, detail.tags)
         self.reference_panel.show(rendering.analysis)
         self.article_list.update_row(detail.row)
         self.article_list.move_to(detail.row.id)
