@@ -207,7 +207,7 @@ def test_remove_an_unknown_source_is_one_clear_error(cli: Cli, feed_file: Path) 
     """Removing what is not configured: exit 1 and one line."""
     cli("add", str(feed_file))
     _code, _out, err = cli("remove", "/not/configured.xml", status=1)
-    assert "not a configured source" in one_error_line(err)
+    assert "not a configured or cached source" in one_error_line(err)
 
 
 # -- refresh ------------------------------------------------------------------------------
@@ -585,3 +585,19 @@ def test_done_when_feed_and_article_both_saved_as_txt(
         assert shown["markdown"].strip()
         assert "<p>" not in shown["markdown"]
         assert forbidden(shown["markdown"]) == []
+
+
+def test_sources_dropped_from_the_config_stay_listed_and_can_be_removed(
+    cli: Cli, feed_file: Path, sample_feeds: Path
+) -> None:
+    """The sample feeds, read before a first `add`, stay cached until removed."""
+    cli("refresh")  # no config yet: the bundled sample feeds
+    _, out, _ = cli("add", str(feed_file))
+    assert "sample feeds are no longer read" in out
+    sources = cli.json("sources")
+    cached_only = [s for s in sources if s.get("configured") is False]
+    assert [s["location"] for s in cached_only] == [str(sample_feeds)]
+    _, out, _ = cli("remove", str(sample_feeds))
+    assert "not in the config" in out
+    assert [s for s in cli.json("sources") if s.get("configured") is False] == []
+    assert "Neuroscience Notes" not in {a["feed"] for a in cli.json("list")}

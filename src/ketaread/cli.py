@@ -122,7 +122,8 @@ def cmd_add(ctx: Context) -> int:
     config = ctx.config
     normalised = normalise_location(location)
     if not config.exists:
-        config.sources = []
+        config.sources = []  # the first source of your own replaces the sample feeds
+        ctx.print(_SAMPLES_NOTE)
     existing = config.find(normalised)
     if existing:
         existing.tags = sorted({*existing.tags, *ctx.args.tag}, key=str.casefold)
@@ -136,14 +137,30 @@ def cmd_add(ctx: Context) -> int:
     return 0
 
 
+_SAMPLES_NOTE = (
+    "starting your own config: the bundled sample feeds are no longer read; their articles "
+    "stay cached until `ketaread remove` drops them (see `ketaread sources`)"
+)
+
+
 def cmd_remove(ctx: Context) -> int:
     """Remove a source from the config file and its articles from the cache."""
     config = ctx.config
     found = config.find(ctx.args.source)
     if found is None:
-        raise CommandError(f"{ctx.args.source}: not a configured source (see `ketaread sources`)")
-    config.sources.remove(found)
-    save_config(config)
+        # Not in the config, but still cached (dropped from the config by hand, or the
+        # sample feeds once the first source was added): forget its articles.
+        location = normalise_location(ctx.args.source)
+        if location not in {f.source for f in ctx.store.feeds()}:
+            raise CommandError(
+                f"{ctx.args.source}: not a configured or cached source (see `ketaread sources`)"
+            )
+        removed = ctx.store.remove_source(location)
+        ctx.print(f"removed {removed} cached articles of {location} (it was not in the config)")
+        return 0
+    if config.exists:
+        config.sources.remove(found)
+        save_config(config)
     removed = ctx.store.remove_source(found.location)
     ctx.print(f"removed {found.location} and {removed} cached articles")
     return 0
@@ -179,6 +196,26 @@ def cmd_sources(ctx: Context) -> int:
             ],
         }
         rows.append(entry)
+    configured = {source.location for source in ctx.config.sources}
+    for location in sorted({f.source for f in feeds} - configured):
+        rows.append(
+            {
+                "location": location,
+                "title": None,
+                "tags": [],
+                "configured": False,
+                "feeds": [
+                    {
+                        "location": f.location,
+                        "title": f.title,
+                        "articles": f.total,
+                        "unread": f.unread,
+                    }
+                    for f in feeds
+                    if f.source == location
+                ],
+            }
+        )
     if ctx.args.json:
         ctx.print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
@@ -187,16 +224,18 @@ def cmd_sources(ctx: Context) -> int:
     for entry in rows:
         tags = f"  [{', '.join(entry['tags'])}]" if entry["tags"] else ""
         ctx.print(clean_line(f"{entry['location']}{tags}", limit=2000))
+        if entry.get("configured") is False:
+            ctx.print("    cached only (not in the config): `ketaread remove` it to drop it")
         if not entry["feeds"]:
             ctx.print("    never refreshed")
         for feed in entry["feeds"]:
             state = f"{feed['articles']} articles, {feed['unread']} unread"
-            if feed["updated"]:
+            if feed.get("updated"):
                 state += f", updated {feed['updated']}"
             ctx.print("    " + clean_line(f"{feed['title'] or feed['location']}: {state}", 2000))
-            if feed["error"]:
+            if feed.get("error"):
                 ctx.print("      " + clean_line(f"error at {feed['error_at']}: {feed['error']}"))
-            if feed["warning"]:
+            if feed.get("warning"):
                 ctx.print("      " + clean_line(f"warning: {feed['warning']}"))
     return 0
 
