@@ -324,6 +324,25 @@ def test_second_refresh_sends_both_validators_and_304_only_updates_checked_at(
     assert feed_row(tmp_db, url)["checked_at"] > checked_before
 
 
+def test_a_304_with_a_new_etag_stores_it_and_the_next_request_sends_it(
+    server: HTTPServer, tmp_db: Path, store: Store
+) -> None:
+    url = script(
+        server,
+        "/feed",
+        feed_response(ETag='"v1"'),
+        Response(status=304, headers={"ETag": '"v2"'}),
+        Response(status=304, headers={"ETag": '"v2"'}),
+    )
+    run_refresh(store, url)
+    before = titles(tmp_db, url)
+    assert only(run_refresh(store, url)).status == "not_modified"
+    assert feed_row(tmp_db, url)["etag"] == '"v2"'
+    assert titles(tmp_db, url) == before
+    run_refresh(store, url)
+    assert requests_to(server, "/feed")[2].headers.get("If-None-Match") == '"v2"'
+
+
 def test_last_modified_only_is_sent_back_and_304_keeps_the_cache(
     server: HTTPServer, tmp_db: Path, store: Store
 ) -> None:

@@ -439,7 +439,13 @@ def _handle_fetch(
             store.record_check(location, spec.location, redirect_url=redirect)
         return
     if outcome in ("not_modified", "unchanged"):
-        store.record_check(location, spec.location, redirect_url=redirect)
+        store.record_check(
+            location,
+            spec.location,
+            redirect_url=redirect,
+            etag=result.etag,
+            last_modified=result.last_modified,
+        )
         report(FeedReport(location, title, outcome))
         return
     if outcome == "gone":

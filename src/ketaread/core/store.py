@@ -611,9 +611,14 @@ class Store:
         gone: bool | None = None,
         retry_at: float | None = None,
         redirect_url: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
         now: float | None = None,
     ) -> None:
-        """Record a check that stored no articles: an error, a 304, a 410, a postponement."""
+        """Record a check that stored no articles: an error, a 304, a 410, a postponement.
+
+        New validators (a 304 may carry a fresh ETag) replace the stored ones; None keeps them.
+        """
         now = time.time() if now is None else now
         with self._write() as conn:
             row = conn.execute("SELECT id FROM feeds WHERE location = ?", (location,)).fetchone()
@@ -625,7 +630,8 @@ class Store:
             conn.execute(
                 "UPDATE feeds SET checked_at = ?, error = ?, error_at = CASE WHEN ? IS NULL "
                 "THEN NULL ELSE ? END, gone = COALESCE(?, gone), retry_at = ?, "
-                "redirect_url = ? WHERE location = ?",
+                "redirect_url = ?, etag = COALESCE(?, etag), "
+                "last_modified = COALESCE(?, last_modified) WHERE location = ?",
                 (
                     now,
                     error,
@@ -634,6 +640,8 @@ class Store:
                     None if gone is None else int(gone),
                     retry_at,
                     redirect_url,
+                    etag,
+                    last_modified,
                     location,
                 ),
             )
