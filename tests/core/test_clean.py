@@ -141,3 +141,24 @@ def test_openable_url_refuses_unsafe_links_with_a_reason(url: str) -> None:
 def test_openable_url_accepts_plain_http_links(url: str) -> None:
     """Ordinary web links open."""
     assert openable_url(url) == (True, "")
+
+
+def test_bare_urls_in_text_become_links_but_not_inside_links_or_code() -> None:
+    from ketaread.core.clean import clean_html
+
+    html = clean_html(
+        "<p>Source: https://doi.org/10.1/x. Also <a href='https://a.org'>https://a.org</a>, "
+        "<code>https://c.org</code> and https://e.org/?a=1&amp;b=2</p>"
+    )
+    assert '<a href="https://doi.org/10.1/x">https://doi.org/10.1/x</a>.' in html
+    assert html.count("https://a.org") == 2  # the existing link untouched
+    assert "<code>https://c.org</code>" in html
+    assert '<a href="https://e.org/?a=1&amp;b=2">' in html
+
+
+def test_unparsable_link_targets_are_dropped_and_bare_urls_need_a_host() -> None:
+    from ketaread.core.clean import clean_html
+
+    html = clean_html('<p><a href="http://[x">bad</a> and text https://[bold] too</p>')
+    assert "href" not in html
+    assert "bad" in html and "https://[bold]" in html

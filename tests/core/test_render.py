@@ -107,3 +107,10 @@ def test_web_links_are_indexed_with_their_urls_exactly_as_written() -> None:
         "[a](ketaread://link/0) [w](ketaread://link/1) [https://ex.org/z\\_q](ketaread://link/2) "
         "[c](ketaread://cite/1) \\[t\\](https://evil.example/)"
     )
+
+
+def test_a_malformed_link_never_stops_an_article_from_rendering() -> None:
+    markdown = html_to_markdown(
+        '<p>Before <a href="http://[bold]x">bad link</a> after.</p>', "https://ex.org/a"
+    )
+    assert "Before" in markdown and "bad link" in markdown and "after." in markdown

@@ -5,6 +5,7 @@ Everything read from a feed or a file passes through here before it is stored.
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from urllib.parse import urlsplit
 
@@ -153,7 +154,42 @@ def clean_html(html: str | None) -> str:
         link_rel=None,
     )
     # Character references such as &#27; are decoded by the sanitiser: clean again.
-    return clean_text(cleaned)
+    return link_bare_urls(_drop_unparsable_links(clean_text(cleaned)))
+
+
+_TAG_SPLIT = re.compile(r"(<[^>]*>)")
+_NO_LINKS_INSIDE = re.compile(r"<(/?)(a|code|pre)\b", re.I)
+_BARE_URL = re.compile(r"https?://[A-Za-z0-9][^\s<>\"'\[\]]*[^\s<>\"'.,;:!?)\[\]]")
+_HREF = re.compile(r'\s(href|src)="([^"]*)"')
+
+
+def _drop_unparsable_links(html: str) -> str:
+    """Remove link targets Python cannot parse ("http://[x"): converters would raise on them."""
+
+    def check(match: re.Match[str]) -> str:
+        try:
+            urlsplit(html_lib.unescape(match.group(2)))
+        except ValueError:
+            return ""
+        return match.group(0)
+
+    return _HREF.sub(check, html) if "://[" in html or "//[" in html else html
+
+
+def link_bare_urls(html: str) -> str:
+    """Make bare http(s) URLs in sanitised HTML's text into links ("Source: https://doi…"),
+    so that the reference panel lists them and keyboard users can open or copy them."""
+    if "http" not in html:
+        return html
+    parts = _TAG_SPLIT.split(html)
+    inside = 0
+    for index, part in enumerate(parts):
+        if index % 2:
+            if match := _NO_LINKS_INSIDE.match(part):
+                inside = max(inside + (-1 if match.group(1) else 1), 0)
+        elif not inside and "http" in part:
+            parts[index] = _BARE_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', part)
+    return "".join(parts)
 
 
 _UNSAFE_URL_CHARS = re.compile(r"[\s\"'`<>\\^{}|]|\$\(")

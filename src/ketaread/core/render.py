@@ -61,7 +61,15 @@ def html_to_markdown(html: str, base_url: str = "") -> str:
     converter.wrap_list_items = False
     converter.pad_tables = False
     converter.mark_code = False
-    markdown = converter.handle(html)
+    try:
+        markdown = converter.handle(html)
+    except ValueError:
+        # A malformed URL that slipped past sanitising: show the text without its links
+        # rather than nothing at all.
+        converter = _converter_class()(baseurl="")
+        converter.body_width = 0
+        converter.ignore_links = True
+        markdown = converter.handle(html)
     return _EXCESS_BLANK_LINES.sub("\n\n", clean_text(markdown)).strip() + "\n"
 
 
@@ -110,6 +118,7 @@ def index_links(markdown: str) -> MarkedArticle:
         return f"ketaread://link/{len(links) - 1}"
 
     markdown = _LINK_TARGET.sub(lambda m: f"]({target(m.group(1))})", markdown)
+
     def autolink(match: re.Match[str]) -> str:
         url = match.group(1)
         return f"[{_MD_SPECIAL.sub(_ESCAPED, url)}]({target(url)})"
