@@ -30,15 +30,16 @@ MAX_CACHED_PAGES = 8
 RowLoader = Callable[[list[int]], list[ArticleRow]]
 
 
-def format_date(stamp: float | None, now: float | None = None) -> str:
-    """A short date: 'Apr 21' this year, '2024-04-21' before, blank when unknown."""
+def format_date(stamp: float | None, now: float | None = None, short: bool = False) -> str:
+    """A date for the list: 'Apr 21' this year; '2024-04-21' before ('2024' when `short`);
+    blank when unknown."""
     if stamp is None:
         return ""
     now = time.time() if now is None else now
     moment = time.localtime(stamp)
     if moment.tm_year == time.localtime(now).tm_year:
         return time.strftime("%b %d", moment)
-    return time.strftime("%Y-%m-%d", moment)
+    return time.strftime("%Y" if short else "%Y-%m-%d", moment)
 
 
 class ArticleList(ScrollView, can_focus=True):
@@ -189,8 +190,9 @@ class ArticleList(ScrollView, can_focus=True):
             self.get_component_rich_style("article-list--cursor") if cursor else base
         )
         markers = ("●" if not row.read else " ") + ("★" if row.starred else " ") + " "
-        date = format_date(row.published)
-        meta = f"  {date}" if width >= 40 and date else ""
+        # The date shows at every usable width (short at 80 columns), the source when wide.
+        date = format_date(row.published, short=width < 50)
+        meta = f" {date}" if width >= 22 and date else ""
         source = f"  {row.feed_title}" if width >= 70 and row.feed_title else ""
         if cell_len(source) > width // 3:
             source = set_cell_size(source, width // 3 - 1) + "…"

@@ -108,7 +108,7 @@ class ReferencePanel(OptionList):
             sentences = citing.get(reference.number, [])
             for position, (rank, sentence) in enumerate(sentences):
                 sentence_id = f"sent:{reference.number}:{position}"
-                label = "    ↳ “" if rank == 0 else "    ↳ (possible) “"
+                label = "  ↳ “" if rank == 0 else "  ↳ (possible) “"
                 options.append(
                     Option(
                         Content.assemble(
@@ -122,7 +122,7 @@ class ReferencePanel(OptionList):
                 url_id = f"url:{reference.number}:{position}"
                 options.append(
                     Option(
-                        Content.assemble(("    ↗ ", "$text-muted"), (url, "underline")), id=url_id
+                        Content.assemble(("  ↗ ", "$text-muted"), (url, "underline")), id=url_id
                     )
                 )
                 self._urls[url_id] = url
