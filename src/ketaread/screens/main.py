@@ -30,11 +30,11 @@ if TYPE_CHECKING:
     from ketaread.core.render import MarkedArticle, Rendering
 
 NARROW_WIDTH = 100
+"""Below this width the sidebar starts hidden and the reference panel sits under the article."""
 SHORT_FOOTER_WIDTH = 110
 """Below this width the footer shortens its labels and leaves Enter and R to the help."""
 FULL_FOOTER_WIDTH = 130
 """Below this width the footer packs its keys closer, so that none is clipped."""
-"""Below this width the sidebar starts hidden and the reference panel sits under the article."""
 WIDE_WIDTH = 150
 """From this width the reference panel sits beside the article."""
 

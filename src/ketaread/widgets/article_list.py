@@ -85,13 +85,6 @@ class ArticleList(ScrollView, can_focus=True):
     cursor: reactive[int] = reactive(0)
     """Index of the highlighted row."""
 
-    class Highlighted(Message):
-        """The cursor moved to another article."""
-
-        def __init__(self, article_id: int) -> None:
-            super().__init__()
-            self.article_id = article_id
-
     class Opened(Message):
         """The user opened an article (Enter or click)."""
 
@@ -217,7 +210,7 @@ class ArticleList(ScrollView, can_focus=True):
     # -- cursor -----------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
-        """Scroll the cursor into view and announce the highlighted article."""
+        """Scroll the cursor into view."""
         if not self._ids:
             return
         top = self.scroll_offset.y
@@ -227,8 +220,6 @@ class ArticleList(ScrollView, can_focus=True):
         elif new >= top + height:
             self.scroll_to(y=new - height + 1, animate=False)
         self.refresh()
-        if 0 <= new < len(self._ids):
-            self.post_message(self.Highlighted(self._ids[new]))
 
     def move_to(self, article_id: int) -> bool:
         """Put the cursor on an article if the current filter holds it."""

@@ -158,17 +158,6 @@ class ArticleView(VerticalScroll, can_focus=True):
         if position:
             self.scroll_to(y=position, animate=False)
 
-    async def show_message(self, title: str, text: str) -> None:
-        """Show a message in place of an article (nothing to show, an error)."""
-        self.remember_position()
-        self.article_id = None
-        header = self.query_one(ArticleHeader)
-        header.update(Content.styled(title, "bold"))
-        header.display = True
-        body = await self._ensure_markdown()
-        await body.update(text)
-        self.scroll_home(animate=False)
-
     @staticmethod
     def header_content(row: ArticleRow, tags: list[str]) -> Content:
         """Title, then a byline and the tags: feed text kept literal, kept short."""

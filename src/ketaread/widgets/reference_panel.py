@@ -10,8 +10,6 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ketaread.core.clean import openable_url
-
 if TYPE_CHECKING:
     from ketaread.core.references import ReferenceAnalysis
 
@@ -57,16 +55,9 @@ class ReferencePanel(OptionList):
         self.border_title = "References"
         self._urls: dict[str, str] = {}
         self._sentences: dict[str, str] = {}
-        self._analysis: ReferenceAnalysis | None = None
-
-    @property
-    def analysis(self) -> ReferenceAnalysis | None:
-        """What the panel shows."""
-        return self._analysis
 
     def show(self, analysis: ReferenceAnalysis | None) -> None:
         """List an article's references, links and audit."""
-        self._analysis = analysis
         self._urls.clear()
         self._sentences.clear()
         options: list[Option | None] = []
@@ -121,9 +112,7 @@ class ReferencePanel(OptionList):
             for position, url in enumerate(reference.urls):
                 url_id = f"url:{reference.number}:{position}"
                 options.append(
-                    Option(
-                        Content.assemble(("  ↗ ", "$text-muted"), (url, "underline")), id=url_id
-                    )
+                    Option(Content.assemble(("  ↗ ", "$text-muted"), (url, "underline")), id=url_id)
                 )
                 self._urls[url_id] = url
 
@@ -213,16 +202,11 @@ class ReferencePanel(OptionList):
             self.notify("This entry has no link.", severity="warning")
 
     def action_copy_url(self) -> None:
-        """Copy the highlighted URL after checking it is a plain http(s) link."""
+        """Copy the highlighted URL (the app checks it is a plain http(s) link)."""
         url = self.highlighted_url
         if not url:
             self.notify(
                 "Nothing to copy here: highlight a reference or a link.", severity="warning"
             )
             return
-        ok, reason = openable_url(url)
-        if not ok:
-            self.notify(f"Not copied: {reason}.", severity="error", markup=False)
-            return
-        self.app.copy_to_clipboard(url)
-        self.notify(f"Copied {url}", title="Clipboard", markup=False)
+        self.app.copy_url(url)  # type: ignore[attr-defined]
