@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from ketaread.locations import sample_feeds_dir
 
@@ -79,3 +80,29 @@ def run_cli(tmp_path: Path) -> RunCli:
         return done.returncode, done.stdout, done.stderr
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fetcher trusts the environment; a proxy set there must not divert loopback tests."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("all_proxy", raising=False)
+
+
+@pytest.fixture(scope="module")
+def loopback() -> Iterator[HTTPServer]:
+    """One threaded HTTP server on 127.0.0.1 for a test module (concurrent fetches need threads)."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture
+def server(loopback: HTTPServer) -> Iterator[HTTPServer]:
+    """The loopback server with no handlers and an empty request log."""
+    loopback.clear()
+    yield loopback
+    loopback.clear()

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,32 +35,6 @@ def rss(title: str, guids: list[str], category: str) -> bytes:
         '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
         f"<title>{title}</title><link>https://example.org/</link>{items}</channel></rss>"
     ).encode()
-
-
-@pytest.fixture(autouse=True)
-def no_proxy_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fetcher trusts the environment; a proxy set there must not divert loopback tests."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("all_proxy", raising=False)
-
-
-@pytest.fixture(scope="module")
-def loopback() -> Iterator[HTTPServer]:
-    """One threaded HTTP server on 127.0.0.1 for the module."""
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
-
-
-@pytest.fixture
-def server(loopback: HTTPServer) -> Iterator[HTTPServer]:
-    """The loopback server with no handlers and an empty request log."""
-    loopback.clear()
-    yield loopback
-    loopback.clear()
 
 
 def cli(db: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -97,32 +97,6 @@ def conditional(body: bytes, etag: str | None, last_modified: str | None) -> Res
 # --- servers ---------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def no_proxy_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fetcher trusts the environment; a proxy set there must not divert loopback tests."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("all_proxy", raising=False)
-
-
-@pytest.fixture(scope="module")
-def loopback() -> Iterator[HTTPServer]:
-    """One threaded HTTP server on 127.0.0.1 for the module (concurrent fetches need threads)."""
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
-
-
-@pytest.fixture
-def server(loopback: HTTPServer) -> Iterator[HTTPServer]:
-    """The loopback server with no handlers and an empty request log."""
-    loopback.clear()
-    yield loopback
-    loopback.clear()
-
-
 def script(server: HTTPServer, path: str, *responses: Responder) -> str:
     """Answer requests for `path` with `responses` in turn, repeating the last; returns its URL."""
     served = [0]

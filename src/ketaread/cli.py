@@ -30,6 +30,7 @@ from ketaread.locations import config_path, database_path, user_glossary_path
 
 if TYPE_CHECKING:
     from ketaread.app import KetareadApp
+    from ketaread.core.models import ArticleRow
     from ketaread.core.glossary import Glossary
     from ketaread.core.refresh import SourceSpec
 
@@ -275,26 +276,28 @@ def _filter_from(ctx: Context) -> ArticleFilter:
     return ArticleFilter("all", unread_only=unread, starred_only=starred)
 
 
+def _article_json(row: ArticleRow, tags: list[str]) -> dict[str, object]:
+    """The keys `list --json` and `show --json` share (a contract: add, never rename)."""
+    return {
+        "id": row.key,
+        "title": row.title,
+        "link": row.link,
+        "feed": row.feed_title,
+        "author": row.author,
+        "published": _iso(row.published),
+        "tags": tags,
+        "read": row.read,
+        "starred": row.starred,
+    }
+
+
 def cmd_list(ctx: Context) -> int:
     """List articles, newest first."""
     articles = ctx.store.list_articles(_filter_from(ctx), limit=ctx.args.limit)
     if ctx.args.json:
         ctx.print(
             json.dumps(
-                [
-                    {
-                        "id": row.key,
-                        "title": row.title,
-                        "link": row.link,
-                        "feed": row.feed_title,
-                        "author": row.author,
-                        "tags": tags,
-                        "published": _iso(row.published),
-                        "read": row.read,
-                        "starred": row.starred,
-                    }
-                    for row, tags in articles
-                ],
+                [_article_json(row, tags) for row, tags in articles],
                 indent=2,
                 ensure_ascii=False,
             )
@@ -325,15 +328,7 @@ def cmd_show(ctx: Context) -> int:
         ctx.print(
             json.dumps(
                 {
-                    "id": row.key,
-                    "title": row.title,
-                    "link": row.link,
-                    "feed": row.feed_title,
-                    "author": row.author,
-                    "published": _iso(row.published),
-                    "tags": detail.tags,
-                    "read": row.read,
-                    "starred": row.starred,
+                    **_article_json(row, detail.tags),
                     "markdown": rendering.markdown,
                     "references": analysis["references"],
                     "citations": analysis["citations"],

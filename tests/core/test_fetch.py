@@ -37,20 +37,6 @@ FEED = (
 )
 
 
-@pytest.fixture(autouse=True)
-def no_proxy_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fetcher trusts the environment; a proxy set there must not divert loopback tests."""
-    for name in (
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ):
-        monkeypatch.delenv(name, raising=False)
-
-
 def quick(**overrides: float | int) -> FetchSettings:
     """Settings with short timeouts so a failing test fails fast."""
     values: dict[str, float | int] = {"connect_timeout": 2.0, "read_timeout": 5.0, "deadline": 5.0}
