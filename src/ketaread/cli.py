@@ -30,8 +30,8 @@ from ketaread.locations import config_path, database_path, user_glossary_path
 
 if TYPE_CHECKING:
     from ketaread.app import KetareadApp
-    from ketaread.core.models import ArticleRow
     from ketaread.core.glossary import Glossary
+    from ketaread.core.models import ArticleRow
     from ketaread.core.refresh import SourceSpec
 
 
