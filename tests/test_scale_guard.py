@@ -42,8 +42,10 @@ def big_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
             for n in range(PER_FEED)
         ]
         store.store_feed(
-            "/synthetic", ParsedFeed(location=f"/synthetic/feed-{feed}.xml",
-                                     title=f"Feed {feed}", articles=articles)
+            "/synthetic",
+            ParsedFeed(
+                location=f"/synthetic/feed-{feed}.xml", title=f"Feed {feed}", articles=articles
+            ),
         )
     store.close()
     return database

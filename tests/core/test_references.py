@@ -22,6 +22,7 @@ from ketaread.core.references import (
 DATA = Path(__file__).resolve().parent.parent / "data" / "citations"
 GOLD_FILES = sorted(DATA.glob("*.json"))
 
+
 def _item(source: str, text: str, url: str) -> str:
     """One reference list item in the WordPress shape."""
     return f'<li>{source}. {text} <a href="{url}">{url}</a></li>'
@@ -103,11 +104,7 @@ def _score_article(gold: dict, analysis: ReferenceAnalysis) -> tuple[int, int, i
     for c in linked:
         if c.index not in used:
             problems.append(f"extra citation {c.marker!r} in {c.sentence!r}")
-    correct = sum(
-        1
-        for c in linked
-        if correct_of.get(c.index)
-    )
+    correct = sum(1 for c in linked if correct_of.get(c.index))
     with_ref = sum(1 for e in gold["citations"] if e["reference"] is not None)
     return correct, len(linked), with_ref, problems
 
@@ -340,22 +337,46 @@ def test_stop_line_ends_paragraph_references() -> None:
 @pytest.mark.parametrize(
     ("entry", "source", "text"),
     [
-        ("National Institutes of Health. Ketamine acts fast. https://www.nih.gov/a",
-         "National Institutes of Health", "Ketamine acts fast."),
-        ("American Journal of Psychiatry. Infusions help. https://psychiatryonline.org/x",
-         "American Journal of Psychiatry", "Infusions help."),
-        ("U.S. Food and Drug Administration. Spray approved. https://www.fda.gov/x",
-         "U.S. Food and Drug Administration", "Spray approved."),
-        ("Ketamine acts on glutamate. https://pmc.ncbi.nlm.nih.gov/articles/PMC1/",
-         "National Institutes of Health", "Ketamine acts on glutamate."),
-        ("Spines regrow after one dose. https://www.nature.com/articles/abc",
-         "Nature", "Spines regrow after one dose."),
-        ("What to expect during treatment. https://www.mayoclinic.org/tests/k",
-         "Mayo Clinic", "What to expect during treatment."),
-        ("Smith, J. (2020). A trial. Journal of Tests, 1, 2. https://doi.org/10.1000/xyz",
-         "Smith", "Smith, J. (2020). A trial. Journal of Tests, 1, 2."),
-        ("A page about dosing. https://unknown-site.org/dosing",
-         "unknown-site.org", "A page about dosing."),
+        (
+            "National Institutes of Health. Ketamine acts fast. https://www.nih.gov/a",
+            "National Institutes of Health",
+            "Ketamine acts fast.",
+        ),
+        (
+            "American Journal of Psychiatry. Infusions help. https://psychiatryonline.org/x",
+            "American Journal of Psychiatry",
+            "Infusions help.",
+        ),
+        (
+            "U.S. Food and Drug Administration. Spray approved. https://www.fda.gov/x",
+            "U.S. Food and Drug Administration",
+            "Spray approved.",
+        ),
+        (
+            "Ketamine acts on glutamate. https://pmc.ncbi.nlm.nih.gov/articles/PMC1/",
+            "National Institutes of Health",
+            "Ketamine acts on glutamate.",
+        ),
+        (
+            "Spines regrow after one dose. https://www.nature.com/articles/abc",
+            "Nature",
+            "Spines regrow after one dose.",
+        ),
+        (
+            "What to expect during treatment. https://www.mayoclinic.org/tests/k",
+            "Mayo Clinic",
+            "What to expect during treatment.",
+        ),
+        (
+            "Smith, J. (2020). A trial. Journal of Tests, 1, 2. https://doi.org/10.1000/xyz",
+            "Smith",
+            "Smith, J. (2020). A trial. Journal of Tests, 1, 2.",
+        ),
+        (
+            "A page about dosing. https://unknown-site.org/dosing",
+            "unknown-site.org",
+            "A page about dosing.",
+        ),
     ],
 )
 def test_reference_source_and_text(entry: str, source: str, text: str) -> None:
@@ -368,12 +389,21 @@ def test_reference_source_and_text(entry: str, source: str, text: str) -> None:
     ("entry", "key", "value"),
     [
         ("X. Y. https://doi.org/10.1038/s41586-020-1234-5", "doi", "10.1038/s41586-020-1234-5"),
-        ("X. Y. https://psychiatryonline.org/doi/10.1176/appi.ajp.2018.1", "doi",
-         "10.1176/appi.ajp.2018.1"),
-        ("X. Y. https://www.nature.com/articles/s41591-025-00001-w", "doi",
-         "10.1038/s41591-025-00001-w"),
-        ("X. Y. https://www.frontiersin.org/articles/10.3389/fpsyt.2021.1/full", "doi",
-         "10.3389/fpsyt.2021.1"),
+        (
+            "X. Y. https://psychiatryonline.org/doi/10.1176/appi.ajp.2018.1",
+            "doi",
+            "10.1176/appi.ajp.2018.1",
+        ),
+        (
+            "X. Y. https://www.nature.com/articles/s41591-025-00001-w",
+            "doi",
+            "10.1038/s41591-025-00001-w",
+        ),
+        (
+            "X. Y. https://www.frontiersin.org/articles/10.3389/fpsyt.2021.1/full",
+            "doi",
+            "10.3389/fpsyt.2021.1",
+        ),
         ("X. Y. doi:10.1016/j.neuron.2020.01.001.", "doi", "10.1016/j.neuron.2020.01.001"),
         ("X. Y. https://pubmed.ncbi.nlm.nih.gov/12345678/", "pmid", "12345678"),
         ("X. Y. PMID: 23456789", "pmid", "23456789"),
@@ -403,8 +433,10 @@ def test_identifiers_absent_are_none() -> None:
         ("National Institutes of Health. Y. https://pubmed.ncbi.nlm.nih.gov/1234/", "journal"),
         ("Nature. Y. https://www.nature.com/articles/s1", "journal"),
         ("Frontiers. Y. https://www.frontiersin.org/journals/psychiatry", "journal"),
-        ("National Institutes of Health. Y. https://www.ncbi.nlm.nih.gov/books/NBK1/",
-         "government"),
+        (
+            "National Institutes of Health. Y. https://www.ncbi.nlm.nih.gov/books/NBK1/",
+            "government",
+        ),
         ("NIMH. Y. https://www.nimh.nih.gov/health/topics/depression", "government"),
         ("World Health Organization. Y. https://www.who.int/news-room/x", "government"),
         ("NHS. Y. https://www.nhs.uk/mental-health/x", "government"),
@@ -447,19 +479,31 @@ def test_reference_urls_resolved_and_deduplicated() -> None:
 @pytest.mark.parametrize(
     ("sentence", "markers", "refs"),
     [
-        ("Ketamine quiets interneurons (National Institutes of Health).",
-         ["National Institutes of Health"], [[1]]),
+        (
+            "Ketamine quiets interneurons (National Institutes of Health).",
+            ["National Institutes of Health"],
+            [[1]],
+        ),
         ("Spines regrow (Nature).", ["Nature"], [[2]]),
         ("Nausea is common (Mayo Clinic).", ["Mayo Clinic"], [[3]]),
-        ("Relief came within a day (American Journal of Psychiatry).",
-         ["American Journal of Psychiatry"], [[4]]),
+        (
+            "Relief came within a day (American Journal of Psychiatry).",
+            ["American Journal of Psychiatry"],
+            [[4]],
+        ),
         ("Interneurons go quiet (NIH, 2021).", ["NIH, 2021"], [[1]]),
-        ("Spines regrow and nausea passes (Nature; Mayo Clinic).",
-         ["Nature", "Mayo Clinic"], [[2], [3]]),
+        (
+            "Spines regrow and nausea passes (Nature; Mayo Clinic).",
+            ["Nature", "Mayo Clinic"],
+            [[2], [3]],
+        ),
         ("Relief came fast (AJP).", ["AJP"], [[4]]),
         ("Spines regrow (Nature Neuroscience).", ["Nature Neuroscience"], [[2]]),
-        ("One study [1] and two [2, 3] and a range [1–3].", ["1", "2, 3", "1–3"],
-         [[1], [2, 3], [1, 2, 3]]),
+        (
+            "One study [1] and two [2, 3] and a range [1–3].",
+            ["1", "2, 3", "1–3"],
+            [[1], [2, 3], [1, 2, 3]],
+        ),
         ("Superscript marker<sup>2</sup> here.", ["2"], [[2]]),
         ('A footnote link<a href="#fn3">3</a> here.', ["3"], [[3]]),
         ('A bracketed footnote link<sup><a href="#fn4">[4]</a></sup>.', ["4"], [[4]]),
@@ -641,8 +685,9 @@ def test_json_round_trip() -> None:
 
 def test_dataclass_api() -> None:
     """The public dataclasses have the agreed fields."""
-    ref = Reference(1, "Nature", "Y.", [], {"doi": None, "pmid": None, "pmcid": None,
-                                              "arxiv": None}, "journal")
+    ref = Reference(
+        1, "Nature", "Y.", [], {"doi": None, "pmid": None, "pmcid": None, "arxiv": None}, "journal"
+    )
     cit = Citation(0, "Nature", "Spines regrow (Nature).", [1])
     assert ReferenceAnalysis([ref], [cit], []).uncited() == []
 

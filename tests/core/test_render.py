@@ -53,7 +53,9 @@ def test_analysis_is_bounded_on_hostile_citation_counts() -> None:
 def test_a_rendering_is_made_once_and_then_read_from_the_cache(tmp_path: Path) -> None:
     store = Store(tmp_path / "cache.db")
     article = ParsedArticle(
-        uid="a", title="T", html="<p>Ketamine blocks NMDA receptors (Nature).</p>"
+        uid="a",
+        title="T",
+        html="<p>Ketamine blocks NMDA receptors (Nature).</p>"
         "<h2>References</h2><ol><li>Nature. NMDA study. https://doi.org/10.1/x</li></ol>",
     )
     store.store_feed("/s", ParsedFeed(location="/s/f.xml", title="F", articles=[article]))
