@@ -25,7 +25,7 @@ from ketaread.worker_errors import ReportsWorkerErrors
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from ketaread.core.glossary import Glossary
+    from ketaread.core.glossary import Glossary, TermHit
     from ketaread.core.refresh import FeedReport
     from ketaread.screens.main import MainScreen
 
@@ -204,12 +204,18 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
     def _push_glossary(
         self,
         glossary: Glossary,
-        hits: list | None,
+        hits: list[TermHit] | None,
         article_id: int | None,
         term: str | None,
         title: str,
     ) -> None:
         from ketaread.screens.glossary import GlossaryModal
+
+        if isinstance(self.screen, GlossaryModal):
+            # Already open (a second g, or a term link followed from inside): go to the term.
+            if term:
+                self.screen.select_term(term)
+            return
 
         def chosen(result: tuple[str, int] | None) -> None:
             if result and result[0] == "article":

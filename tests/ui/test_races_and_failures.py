@@ -138,3 +138,19 @@ async def test_reads_do_not_wait_for_a_write_that_waits_for_another_process(
             holder.join()
             writer.join()
         assert store.rows([first])[0].starred
+
+
+async def test_pressing_g_twice_quickly_opens_one_glossary_popup(
+    app: KetareadApp, settle: Settle
+) -> None:
+    from ketaread.screens.glossary import GlossaryModal
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        app.show_glossary(None, False)
+        app.show_glossary(None, False)
+        await pilot.pause(0.5)  # not settle(): the first request's worker was cancelled
+        await pilot.pause()
+        assert sum(isinstance(s, GlossaryModal) for s in app.screen_stack) == 1
