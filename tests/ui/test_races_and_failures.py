@@ -154,3 +154,22 @@ async def test_pressing_g_twice_quickly_opens_one_glossary_popup(
         await pilot.pause(0.5)  # not settle(): the first request's worker was cancelled
         await pilot.pause()
         assert sum(isinstance(s, GlossaryModal) for s in app.screen_stack) == 1
+
+
+async def test_at_80_columns_the_sidebar_takes_the_articles_place_until_a_filter_is_chosen(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        reader = screen.query_one("#reader")
+        assert not screen.sidebar.display and reader.display
+        await pilot.press("t")
+        await pilot.pause()
+        assert screen.sidebar.display and screen.sidebar.has_focus
+        assert reader.region.width == 0  # hidden while picking
+        await pilot.press("down", "enter")  # Unread
+        await settle(pilot)
+        assert screen.sub_title == "Unread"
+        assert not screen.sidebar.display
+        assert reader.region.width > 0 and screen.article_list.has_focus

@@ -250,6 +250,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self.filter_label = event.label
         self.sub_title = event.label
         self.load_articles(event.article_filter)
+        if self.has_class("-picking"):
+            self.sidebar.display = False
+            self.remove_class("-picking")
         self.article_list.focus()
 
     # -- opening articles -------------------------------------------------------
@@ -425,6 +428,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         """Show or hide the tag sidebar."""
         sidebar = self.sidebar
         sidebar.display = not sidebar.display
+        # On a narrow terminal the sidebar takes the article's place while a filter is
+        # picked, as newsboat's feed list does; choosing one brings the article back.
+        self.set_class(sidebar.display and self.has_class("-narrow"), "-picking")
         if sidebar.display:
             sidebar.focus()
         elif self.focused is None or self.focused is sidebar:
