@@ -116,3 +116,19 @@ def test_a_malformed_link_never_stops_an_article_from_rendering() -> None:
         '<p>Before <a href="http://[bold]x">bad link</a> after.</p>', "https://ex.org/a"
     )
     assert "Before" in markdown and "bad link" in markdown and "after." in markdown
+
+
+def test_marking_escaped_brackets_stays_linear() -> None:
+    # The renderer escapes every bracket of article text; matching that used to be quadratic
+    # (33 s for this article), freezing the reader. Run in a subprocess with a timeout.
+    code = (
+        "from ketaread.core.render import html_to_markdown, Rendering\n"
+        "from ketaread.core.references import analyse\n"
+        "from ketaread.core.glossary import load_glossary\n"
+        "html = '<p>' + 'Ketamine works [1]. ' * 8000 + '</p><h2>References</h2><ol>"
+        "<li>Nature. Ketamine works. https://doi.org/10.1/a</li></ol>'\n"
+        "r = Rendering(html_to_markdown(html), analyse(html))\n"
+        "r.marked_markdown(load_glossary(None))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], timeout=20, capture_output=True)
+    assert done.returncode == 0, done.stderr

@@ -1139,7 +1139,9 @@ _INLINE_PROTECTED = re.compile(
     r"|<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*+>"  # autolink
     r"|<[^\s<>@]++@[^\s<>]++>"  # e-mail autolink
     r"|</?[A-Za-z][A-Za-z0-9-]{0,30}(?:\s[^<>]*+)?/?>"  # HTML tag
-    r"|!?\[(?:[^\[\]\\\n]|\\.|\n(?![^\S\n]*\n)|" + _NEST + r")*+\]"  # link text …
+    # (not at an escaped "\[": the renderer escapes every bracket of article text, and a
+    # match begun there would scan to the end of the text, quadratic in its length)
+    r"|(?<!\\)!?\[(?:[^\[\]\\\n]|\\.|\n(?![^\S\n]*\n)|" + _NEST + r")*+\]"  # link text …
     r"(?:\([^\S\n]*(?:<[^<>\n]*+>|(?:[^()\\\s]|\\.|\((?:[^()\\\s]|\\.)*+\))*+)"
     r"(?:\s+(?:\"[^\"\n]*+\"|'[^'\n]*+'|\([^()\n]*+\)))?\s*\)"  # … (url "title")
     r"|\[[^\[\]\n]*+\])"  # … [reference]

@@ -1568,8 +1568,10 @@ def analyse(html: str, base_url: str = "") -> ReferenceAnalysis:
 
 _MD_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,}).*?(?:^ {0,3}\1[^\n]*$|\Z)", re.MULTILINE | re.DOTALL)
 _MD_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+# Never from an escaped "\[" (article text, escaped by the renderer): a match begun there
+# would scan to the end of the text.
 _MD_LINK = re.compile(
-    r"!?\[((?:\\.|[^\[\]\\]|\[(?:\\.|[^\[\]\\])*\])*)\]"
+    r"(?<!\\)!?\[((?:\\.|[^\[\]\\]|\[(?:\\.|[^\[\]\\])*\])*)\]"
     r"\(((?:\\.|[^()\\\s]|\((?:\\.|[^()\\\s])*\))*)(?:\s+\"[^\"]*\")?\)"
 )
 _MD_AUTOLINK = re.compile(r"<[a-zA-Z][a-zA-Z0-9+.\-]*:[^\s<>]*>")
