@@ -18,9 +18,9 @@ HTML = (
 )
 
 
-def _one_article_cache(path: Path) -> Path:
+def _one_article_cache(path: Path, html: str = HTML) -> Path:
     store = Store(path)
-    article = ParsedArticle(uid="1", title="Links", html=HTML, published=1_700_000_000.0)
+    article = ParsedArticle(uid="1", title="Links", html=html, published=1_700_000_000.0)
     store.store_feed("/s", ParsedFeed(location="/s/f.xml", title="F", articles=[article]))
     store.close()
     return path
@@ -68,3 +68,34 @@ async def test_text_that_looks_like_a_link_is_not_clickable(
         sources = "\n".join(block.source or "" for block in markdown.query("MarkdownBlock"))
         assert "evil.example" not in "".join(app.main_screen.link_targets)
         assert "\\[trap\\]" in sources
+
+
+async def test_an_app_link_written_by_the_feed_is_not_followed(
+    tmp_path: Path, tmp_config: Path, opened_urls: list[str], settle: Settle
+) -> None:
+    from ui_support import messages
+
+    from ketaread.screens.glossary import GlossaryModal
+
+    html = (
+        "<p>Ketamine blocks NMDA receptors.</p>"
+        "<ul><li><pre>a\n[w](ketaread://term/ketamine)</pre></li></ul>"
+    )
+    db = _one_article_cache(tmp_path / "c.db", html)
+    app = make_app(db=db, config=tmp_config, offline=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        markdown = app.main_screen.article_view.markdown
+        block = next(
+            b
+            for b in markdown.query("MarkdownBlock")
+            if "(ketaread://term/ketamine)" in (b.source or "") and "[w]" in (b.source or "")
+        )
+        await block.action_link("ketaread://term/ketamine")
+        await settle(pilot)
+        assert not isinstance(app.screen, GlossaryModal)
+        assert any("not made by ketaread" in m for m in messages(app))
+        # The app made its own term links for this article, and those are allowed.
+        assert any(link.startswith("ketaread://term/") for link in app.main_screen.app_links)

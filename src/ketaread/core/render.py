@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from ketaread.core.clean import clean_text
 
@@ -102,6 +103,16 @@ class MarkedArticle:
 
     markdown: str
     links: list[str] = field(default_factory=list)
+    app_links: frozenset[str] = frozenset()
+    """The `ketaread://` targets ketaread made for this article (percent-decoded, as a click
+    delivers them). A `ketaread://` link written by the feed itself is not among them."""
+
+
+_APP_TARGET = re.compile(r"\]\((ketaread://[^)\s]*)\)")
+
+
+def _app_targets(markdown: str) -> set[str]:
+    return set(_APP_TARGET.findall(markdown))
 
 
 def index_links(markdown: str) -> MarkedArticle:
@@ -150,7 +161,12 @@ class Rendering:
             from ketaread.core.glossary import mark_terms
 
             markdown = mark_terms(markdown, glossary, self.abbreviations, every=mode == "every")
-        return index_links(markdown)
+        marked = index_links(markdown)
+        # Targets already in the plain rendering came from the feed (in code, say): only
+        # the ones marking added are the app's own.
+        made = _app_targets(marked.markdown) - _app_targets(self.markdown)
+        marked.app_links = frozenset(unquote(target) for target in made)
+        return marked
 
     def to_json(self) -> str:
         """The analysis part, for the cache."""

@@ -106,6 +106,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self.rendering: Rendering | None = None
         self.sidebar_data: SidebarData | None = None
         self.link_targets: list[str] = []
+        self.app_links: frozenset[str] = frozenset()
         """The web links the open article's `ketaread://link/N` stand for."""
         """The sidebar's last full load, kept in step with count changes."""
         self._ids_generation = 0
@@ -311,6 +312,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self.detail = detail
         self.rendering = rendering
         self.link_targets = marked.links
+        self.app_links = marked.app_links
         await self.article_view.show_article(detail.row, marked.markdown, detail.tags)
         self.reference_panel.show(rendering.analysis)
         self.article_list.update_row(detail.row)
@@ -502,7 +504,12 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         # Matched by name, so that the Markdown widget loads with the first article.
         event.stop()
         event.prevent_default()
-        self.ketaread.route_link(event.href)
+        href = event.href
+        if href.lower().startswith("ketaread:") and href not in self.app_links:
+            # Written by the feed (in code, or percent-encoded in a link): not the app's.
+            self.notify("Not followed: that link was not made by ketaread.", severity="warning")
+            return
+        self.ketaread.route_link(href)
 
     @on(ReferencePanel.LinkActivated)
     def _panel_link(self, event: ReferencePanel.LinkActivated) -> None:
