@@ -379,7 +379,7 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         screen = self.main_screen
         if screen is not None:
             screen.load_sidebar()
-            screen.load_articles(screen.article_filter)
+            screen.load_articles(screen.requested_filter)
         if failed:
             self.notify(line, severity="error", markup=False)
 

@@ -173,3 +173,24 @@ async def test_at_80_columns_the_sidebar_takes_the_articles_place_until_a_filter
         assert screen.sub_title == "Unread"
         assert not screen.sidebar.display
         assert reader.region.width > 0 and screen.article_list.has_focus
+
+
+async def test_at_80_columns_l_picks_like_t_and_opening_an_article_brings_it_back(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        reader = screen.query_one("#reader")
+        await pilot.press("l")
+        await pilot.pause()
+        assert screen.sidebar.display and reader.region.width == 0
+        await pilot.press("a", "enter")  # open from the list while picking
+        await settle(pilot)
+        assert screen.detail is not None
+        assert not screen.sidebar.display and reader.region.width > 0
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.resize_terminal(160, 40)
+        await pilot.pause()
+        assert reader.region.width > 0  # wide again: the article is back beside the sidebar

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING, cast
 
@@ -110,7 +111,10 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         """The web links the open article's `ketaread://link/N` stand for."""
         """The sidebar's last full load, kept in step with count changes."""
         self._ids_generation = 0
+        self.requested_filter = self.article_filter
+        """The filter last asked for (the list shows it once its ids have loaded)."""
         self._open_generation = 0
+        self._show_lock = asyncio.Lock()
         self._sidebar_chosen = False
 
     @property
@@ -182,12 +186,15 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         footer.compact = width < FULL_FOOTER_WIDTH
         if initial and narrow:
             self.sidebar.display = False
+        if not narrow:
+            self.remove_class("-picking")  # wide enough for every pane again
 
     # -- loading ----------------------------------------------------------------
 
     def load_articles(self, article_filter: ArticleFilter, keep: int | None = None) -> None:
         """Show a filter's articles; only the latest request is shown."""
         self._ids_generation += 1
+        self.requested_filter = article_filter
         self._load_ids(self._ids_generation, article_filter, keep)
 
     @work(thread=True, exclusive=True, group="ids", exit_on_error=False)
@@ -304,20 +311,21 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         before: ArticleRow,
         tag_ids: list[int],
     ) -> None:
-        if generation != self._open_generation:
-            # A later article was asked for: only its counts change here.
-            self.article_list.update_row(detail.row)
-            self._counts_changed(before, detail.row, tag_ids)
-            return
-        self.detail = detail
-        self.rendering = rendering
-        self.link_targets = marked.links
-        self.app_links = marked.app_links
-        await self.article_view.show_article(detail.row, marked.markdown, detail.tags)
-        self.reference_panel.show(rendering.analysis)
         self.article_list.update_row(detail.row)
-        self.article_list.move_to(detail.row.id)
         self._counts_changed(before, detail.row, tag_ids)
+        # One article at a time: showing awaits the Markdown widget, and two interleaved
+        # shows could leave one article's text under another's links and header.
+        async with self._show_lock:
+            if generation != self._open_generation:
+                return  # a later article was asked for: it alone is shown
+            self._end_picking()  # an article opened from the list must be seen
+            self.detail = detail
+            self.rendering = rendering
+            self.link_targets = marked.links
+            self.app_links = marked.app_links
+            await self.article_view.show_article(detail.row, marked.markdown, detail.tags)
+            self.reference_panel.show(rendering.analysis)
+            self.article_list.move_to(detail.row.id)
 
     def _counts_changed(self, before: ArticleRow, after: ArticleRow, tag_ids: list[int]) -> None:
         """Adjust the sidebar counts one article's change touches."""
@@ -372,10 +380,15 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             self.app.call_from_thread(self._state_changed, *changed, tag_ids)
 
     def _state_changed(self, before: ArticleRow, row: ArticleRow, tag_ids: list[int]) -> None:
+        # Counts change by what this toggle did; the row shows what the cache holds now,
+        # whichever of two quick toggles reports last.
+        self._counts_changed(before, row, tag_ids)
+        store = self.ketaread.store
+        current = store.rows([row.id]) if store is not None else []
+        row = current[0] if current else row
         self.article_list.update_row(row)
         if self.detail and self.detail.row.id == row.id:
             self.detail.row = row
-        self._counts_changed(before, row, tag_ids)
 
     def _step_unread(self, step: int) -> None:
         ids = self.article_list.ids
@@ -476,14 +489,26 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         panel.focus()
         panel.focus_reference(number)
 
+    def _end_picking(self) -> None:
+        """Leave the narrow sidebar-in-the-article's-place mode: the article comes back."""
+        if self.has_class("-picking"):
+            self.remove_class("-picking")
+            self.sidebar.display = False
+
     def action_focus_mode(self) -> None:
         """The article alone; press again to bring the panes back."""
+        self._end_picking()
         self.toggle_class("-focus-mode")
         if self.has_class("-focus-mode"):
             self.article_view.focus()
 
     def action_focus(self, target: str) -> None:
         """Move the focus to a pane (showing it if hidden)."""
+        if target == "sidebar" and not self.sidebar.display:
+            self.action_toggle_sidebar()  # the same layout as `t`
+            return
+        if target == "article":
+            self._end_picking()
         widget = self.query_one(f"#{target}")
         widget.display = True
         self.remove_class("-focus-mode")
