@@ -601,3 +601,11 @@ def test_sources_dropped_from_the_config_stay_listed_and_can_be_removed(
     assert "not in the config" in out
     assert [s for s in cli.json("sources") if s.get("configured") is False] == []
     assert "Neuroscience Notes" not in {a["feed"] for a in cli.json("list")}
+
+
+def test_removing_the_sample_feeds_with_no_config_sticks(cli: Cli, sample_feeds: Path) -> None:
+    cli("refresh")  # no config: the bundled sample feeds
+    assert cli.json("list")
+    cli("remove", str(sample_feeds))
+    cli("refresh")
+    assert cli.json("list") == []

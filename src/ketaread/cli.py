@@ -159,9 +159,10 @@ def cmd_remove(ctx: Context) -> int:
         removed = ctx.store.remove_source(location)
         ctx.print(f"removed {removed} cached articles of {location} (it was not in the config)")
         return 0
-    if config.exists:
-        config.sources.remove(found)
-        save_config(config)
+    # Written even when the sample feeds stood in for a missing config: otherwise the
+    # next refresh would read (and re-cache) what was just removed.
+    config.sources.remove(found)
+    save_config(config)
     removed = ctx.store.remove_source(found.location)
     ctx.print(f"removed {found.location} and {removed} cached articles")
     return 0

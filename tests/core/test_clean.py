@@ -162,3 +162,22 @@ def test_unparsable_link_targets_are_dropped_and_bare_urls_need_a_host() -> None
     html = clean_html('<p><a href="http://[x">bad</a> and text https://[bold] too</p>')
     assert "href" not in html
     assert "bad" in html and "https://[bold]" in html
+
+
+@pytest.mark.parametrize(
+    ("text", "url", "after"),
+    [
+        ("&lt;https://doi.org/10.1000/xyz&gt;", "https://doi.org/10.1000/xyz", "&gt;"),
+        (
+            "See https://en.wikipedia.org/wiki/Ketamine_(drug).",
+            "https://en.wikipedia.org/wiki/Ketamine_(drug)",
+            ".",
+        ),
+        ("(https://x.org/a)", "https://x.org/a", ")"),
+    ],
+    ids=["angle-brackets", "balanced-parenthesis", "enclosing-parentheses"],
+)
+def test_bare_url_links_stop_where_the_url_ends(text: str, url: str, after: str) -> None:
+    from ketaread.core.clean import clean_html
+
+    assert f'<a href="{url}">{url}</a>{after}' in clean_html(f"<p>{text}</p>")

@@ -132,3 +132,19 @@ def test_marking_escaped_brackets_stays_linear() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], timeout=20, capture_output=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_titled_links_are_indexed_and_code_is_left_alone() -> None:
+    from ketaread.core.render import index_links
+
+    marked = index_links(
+        html_to_markdown(
+            '<p><a href="https://a.org/x%20y" title="T">t</a> and '
+            "<code>[d](https://c.org/)</code></p><pre>see [docs](https://docs.example.org/)</pre>"
+            '<ul><li><a href="https://b.org">b</a></li></ul>'
+        )
+    )
+    assert marked.links == ["https://a.org/x%20y", "https://b.org"]
+    assert '[t](ketaread://link/0 "T")' in marked.markdown
+    assert "`[d](https://c.org/)`" in marked.markdown
+    assert "see [docs](https://docs.example.org/)" in marked.markdown

@@ -159,7 +159,24 @@ def clean_html(html: str | None) -> str:
 
 _TAG_SPLIT = re.compile(r"(<[^>]*>)")
 _NO_LINKS_INSIDE = re.compile(r"<(/?)(a|code|pre)\b", re.I)
-_BARE_URL = re.compile(r"https?://[A-Za-z0-9][^\s<>\"'\[\]]*[^\s<>\"'.,;:!?)\[\]]")
+# Stops before an escaped "<", ">" or quote: "&lt;https://…&gt;" is a URL in angle brackets.
+_BARE_URL = re.compile(r"https?://[A-Za-z0-9](?:(?!&(?:lt|gt|quot|#39|#x27);)[^\s<>\"'\[\]])*")
+_TRAILING_PUNCTUATION = ".,;:!?"
+
+
+def _bare_link(match: re.Match[str]) -> str:
+    """A link for a bare URL, leaving sentence punctuation and an unbalanced ')' outside."""
+    url = match.group(0)
+    tail = ""
+    while url and (
+        url[-1] in _TRAILING_PUNCTUATION or (url[-1] == ")" and url.count(")") > url.count("("))
+    ):
+        url, tail = url[:-1], url[-1] + tail
+    if url.endswith("&amp"):  # "…&amp;" cut at the ';': the entity belongs to the text
+        url, tail = url[: -len("&amp")], "&amp" + tail
+    return f'<a href="{url}">{url}</a>{tail}'
+
+
 _HREF = re.compile(r'\s(href|src)="([^"]*)"')
 
 
@@ -188,7 +205,7 @@ def link_bare_urls(html: str) -> str:
             if match := _NO_LINKS_INSIDE.match(part):
                 inside = max(inside + (-1 if match.group(1) else 1), 0)
         elif not inside and "http" in part:
-            parts[index] = _BARE_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', part)
+            parts[index] = _BARE_URL.sub(_bare_link, part)
     return "".join(parts)
 
 

@@ -90,7 +90,12 @@ def plain_text(markdown: str) -> str:
 
 
 # A link's "](url)"; an escaped "\]" is text that only looks like a link, and stays text.
-_LINK_TARGET = re.compile(r"(?<!\\)\]\((https?://(?:\\.|[^()\\\s])*)\)")
+_LINK_TARGET = re.compile(r"(?<!\\)\]\((https?://(?:\\.|[^()\\\s])*)(\s+\"[^\"\n]*\")?\)")
+# Code keeps its text: fenced blocks, inline spans, and html2text's indented <pre> lines.
+_CODE_REGION = re.compile(
+    r"^(`{3,}|~{3,})[^\n]*\n.*?^\1[ \t]*$|`+[^`\n]+`+|^(?: {4,}|\t)(?![-*+] |\d+[.)] )[^\n]*$",
+    re.S | re.M,
+)
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 _MD_ESCAPE = re.compile(r"\\(.)")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
@@ -128,13 +133,21 @@ def index_links(markdown: str) -> MarkedArticle:
         links.append(_MD_ESCAPE.sub(r"\1", url))
         return f"ketaread://link/{len(links) - 1}"
 
-    markdown = _LINK_TARGET.sub(lambda m: f"]({target(m.group(1))})", markdown)
-
     def autolink(match: re.Match[str]) -> str:
         url = match.group(1)
         return f"[{_MD_SPECIAL.sub(_ESCAPED, url)}]({target(url)})"
 
-    markdown = _AUTOLINK.sub(autolink, markdown)
+    def outside_code(text: str) -> str:
+        text = _LINK_TARGET.sub(lambda m: f"]({target(m.group(1))}{m.group(2) or ''})", text)
+        return _AUTOLINK.sub(autolink, text)
+
+    pieces: list[str] = []
+    position = 0
+    for code in _CODE_REGION.finditer(markdown):
+        pieces += [outside_code(markdown[position : code.start()]), code.group(0)]
+        position = code.end()
+    pieces.append(outside_code(markdown[position:]))
+    markdown = "".join(pieces)
     return MarkedArticle(markdown, links)
 
 
