@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ketaread.core.models import ParsedArticle, ParsedFeed
+from ketaread.core.render import RENDER_VERSION
 from ketaread.core.store import (
     SCHEMA_VERSION,
     AmbiguousArticle,
@@ -78,7 +79,8 @@ def test_round_trip_keeps_every_field(store: Store) -> None:
     assert detail.html == "<h2>References</h2><ol><li>x</li></ol>"
     assert detail.base_url == "https://example.org/"
     assert detail.tags == ["Glutamate", "NMDA"]
-    assert detail.markdown is None
+    # Converted on first open, never when stored.
+    assert store.rendering(detail.row.id, RENDER_VERSION) is None
 
 
 def test_data_survives_closing_and_reopening(tmp_db: Path) -> None:

@@ -63,8 +63,6 @@ class ArticleDetail:
     tags: list[str]
     html: str
     base_url: str
-    markdown: str | None
-    """Cached Markdown rendering, or None when never rendered."""
 
 
 @dataclass(slots=True, frozen=True)

@@ -817,7 +817,7 @@ class Store:
     def article(self, article_id: int) -> ArticleDetail:
         """One article with its body and tags."""
         rows = self._query(
-            f"SELECT {_ROW_COLUMNS}, b.html, b.base_url, b.markdown FROM articles a "
+            f"SELECT {_ROW_COLUMNS}, b.html, b.base_url FROM articles a "
             "JOIN feeds f ON f.id = a.feed_id JOIN bodies b ON b.article_id = a.id "
             "WHERE a.id = ?",
             (article_id,),
@@ -838,7 +838,6 @@ class Store:
             tags=tags,
             html=values[10],
             base_url=values[11],
-            markdown=values[12],
         )
 
     def rendering(self, article_id: int, version: int) -> tuple[str, str] | None:
