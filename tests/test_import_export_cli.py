@@ -7,16 +7,14 @@ feeds come from a threaded pytest-httpserver on 127.0.0.1.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-CLI_TIMEOUT = 60.0
+from cli_support import cli
 
 
 def rss(title: str, guids: list[str], category: str) -> bytes:
@@ -35,19 +33,6 @@ def rss(title: str, guids: list[str], category: str) -> bytes:
         '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
         f"<title>{title}</title><link>https://example.org/</link>{items}</channel></rss>"
     ).encode()
-
-
-def cli(db: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m ketaread --db DB --config CONFIG ARGS…` and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "ketaread", "--db", str(db), "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=CLI_TIMEOUT,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-    )
 
 
 def ok(done: subprocess.CompletedProcess[str]) -> str:

@@ -28,13 +28,13 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from cli_support import CLI_TIMEOUT, cli
 from ketaread.core.fetch import DEFAULT_BACKOFF, FetchSettings
 from ketaread.core.refresh import FeedReport, SourceSpec, refresh
 from ketaread.core.store import Store
 
 LAST_MODIFIED = "Mon, 02 Mar 2026 10:00:00 GMT"
 MAX_BYTES = 64 * 1024
-CLI_TIMEOUT = 60.0
 
 Responder = Response | Callable[[Request], Response]
 
@@ -722,19 +722,6 @@ def test_failed_update_keeps_the_old_etag_and_the_old_articles(
 
 
 # --- the real CLI ------------------------------------------------------------------------
-
-
-def cli(db: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m ketaread --db DB --config CONFIG ARGS…` and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "ketaread", "--db", str(db), "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=CLI_TIMEOUT,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-    )
 
 
 def write_config(config: Path, locations: list[str]) -> None:
