@@ -93,7 +93,8 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         self.refreshing = False
         self.register_theme(KETAREAD_DARK)
         self.register_theme(KETAREAD_LIGHT)
-        self.theme = self._saved_theme() or "ketaread-dark"
+        self._theme_was_saved = (saved := self._saved_theme()) is not None
+        self.theme = saved or "ketaread-dark"
 
     # -- start-up ---------------------------------------------------------------
 
@@ -120,7 +121,7 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
 
     def on_mount(self) -> None:
         """Report the cache's state, then work in the background after the first frame."""
-        if self._saved_theme() is None and self.console.color_system in ("standard", "windows"):
+        if not self._theme_was_saved and self.console.color_system in ("standard", "windows"):
             self.theme = "ansi-dark"  # a 16-colour terminal: use its own palette
         if self._store_error:
             self.notify(
