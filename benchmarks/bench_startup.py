@@ -64,6 +64,37 @@ def build_cache(work: Path, articles: int) -> tuple[Path, Path, Path]:
     return folder, database, config
 
 
+def launch_env(**extra: str) -> dict[str, str]:
+    """The environment a user's terminal gives: Python caches its compiled modules.
+
+    Some shells here set PYTHONDONTWRITEBYTECODE, which would make every launch of an
+    editable install compile ketaread's modules afresh (about 40 ms no user pays after their
+    first launch; pip compiles them at install time).
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return dict(env, TERM="xterm-256color", **extra)
+
+
+Launch = tuple[list[str], str, dict[str, str]]
+"""A command, the text that shows its first screen is drawn, and its environment."""
+
+
+def median_first_frames(launches: dict[str, Launch], runs: int) -> dict[str, float]:
+    """Median first-frame time of each launch over `runs`, taken in turn (one run of each,
+    then the next round), so the machine's changing load falls on all of them alike.
+
+    One discarded warm-up launch each first: compiled modules and the page cache as after
+    any earlier use.
+    """
+    for command, needle, env in launches.values():
+        first_title_time(command, needle, env)
+    times: dict[str, list[float]] = {name: [] for name in launches}
+    for _ in range(runs):
+        for name, (command, needle, env) in launches.items():
+            times[name].append(first_title_time(command, needle, env))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def first_title_time(command: list[str], needle: str, env: dict[str, str]) -> float:
     """Seconds from launching `command` in tmux until `needle` is on screen."""
     session = f"bench{os.getpid()}"
@@ -99,9 +130,8 @@ def first_title_time(command: list[str], needle: str, env: dict[str, str]) -> fl
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
 
 
-def bench_first_frame(database: Path, config: Path, runs: int) -> float:
-    """Median first-frame time of ketaread."""
-    env = dict(os.environ, TERM="xterm-256color")
+def ketaread_launch(database: Path, config: Path) -> Launch:
+    """ketaread reading the cache, offline."""
     command = [
         sys.executable,
         "-m",
@@ -112,21 +142,17 @@ def bench_first_frame(database: Path, config: Path, runs: int) -> float:
         "--config",
         str(config),
     ]
-    times = [first_title_time(command, "explained, part", env) for _ in range(runs)]
-    return statistics.median(times)
+    return command, "explained, part", launch_env()
 
 
-def bench_bare_textual(runs: int) -> float:
-    """Median first frame of a bare Textual app: the floor any Textual app starts from."""
-    env = dict(os.environ, TERM="xterm-256color")
+def bare_textual_launch() -> Launch:
+    """A bare Textual app: the floor any Textual app starts from."""
     script = str(Path(__file__).parent / "bare_app.py")
-    return statistics.median(
-        first_title_time([sys.executable, script], "explained, part", env) for _ in range(runs)
-    )
+    return [sys.executable, script], "explained, part", launch_env()
 
 
-def bench_newsboat_first_frame(folder: Path, work: Path, runs: int) -> float | None:
-    """Median first-screen time of newsboat on the same feeds (loaded via a reload first)."""
+def newsboat_launch(folder: Path, work: Path) -> Launch | None:
+    """newsboat on the same feeds, its cache filled by a reload from 127.0.0.1 first."""
     newsboat = shutil.which("newsboat")
     if newsboat is None:
         return None
@@ -142,12 +168,11 @@ def bench_newsboat_first_frame(folder: Path, work: Path, runs: int) -> float | N
     conf.write_text("reload-threads 8\n")
     home = work / "home"
     home.mkdir(exist_ok=True)
-    env = dict(os.environ, HOME=str(home), TERM="xterm-256color", NO_PROXY="127.0.0.1")
+    env = launch_env(HOME=str(home), NO_PROXY="127.0.0.1")
     base = [newsboat, "-u", str(urls), "-c", str(cache), "-C", str(conf)]
     subprocess.run([*base, "-x", "reload"], check=True, env=env, capture_output=True)
     server.shutdown()
-    times = [first_title_time(base, "Synthetic clinic feed", env) for _ in range(runs)]
-    return statistics.median(times)
+    return base, "Synthetic clinic feed", env
 
 
 async def bench_interaction(database: Path, config: Path, runs: int) -> dict[str, float]:
@@ -269,16 +294,21 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[4000, 40000])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work", type=Path, help="keep caches here (reused when present)")
+    parser.add_argument(
+        "--first-frame-only", action="store_true", help="skip the Pilot-driven interactions"
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="ketaread-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    # The default theme: a theme saved beside the configs by an earlier run is not measured.
+    (work / "settings.toml").unlink(missing_ok=True)
     print(f"{os.cpu_count()} cores; terminal {SIZE[0]}×{SIZE[1]}; runs {args.runs}")
-    print(f"bare Textual app first frame: {bench_bare_textual(args.runs):.2f} s")
+    print("first frames: median seconds, the three launched in turn")
     print("open: Enter until the article's first screen is painted (new: never converted;")
     print("again: reopened); tag, page: until settled, less Pilot's own cost of a bare key")
     print(
-        f"{'articles':>9}{'1st frame':>11}{'newsboat':>10}{'open new':>10}{'open again':>12}"
-        f"{'tag ms':>8}{'page ms':>9}{'peak MB':>9}"
+        f"{'articles':>9}{'1st frame':>11}{'newsboat':>10}{'bare':>7}{'open new':>10}"
+        f"{'open again':>12}{'tag ms':>8}{'page ms':>9}{'peak MB':>9}"
     )
     for size in args.sizes:
         database = work / f"cache-{size}.db"
@@ -286,8 +316,20 @@ def main() -> None:
         config = work / f"config-{size}.toml"
         if not database.exists():
             folder, database, config = build_cache(work, size)
-        first = bench_first_frame(database, config, args.runs)
-        newsboat = bench_newsboat_first_frame(folder, work, args.runs)
+        launches = {
+            "ketaread": ketaread_launch(database, config),
+            "bare": bare_textual_launch(),
+        }
+        if (newsboat := newsboat_launch(folder, work)) is not None:
+            launches["newsboat"] = newsboat
+        frames = median_first_frames(launches, args.runs)
+        newsboat_shown = f"{frames['newsboat']:.2f} s" if "newsboat" in frames else "n/a"
+        frame_columns = (
+            f"{size:>9}{frames['ketaread']:>9.2f} s{newsboat_shown:>10}{frames['bare']:>7.2f}"
+        )
+        if args.first_frame_only:
+            print(frame_columns)
+            continue
         # Each interaction run in its own process, so peak memory is this cache's alone.
         code = (
             "import asyncio, json, sys; sys.path.insert(0, 'benchmarks');"
@@ -303,9 +345,8 @@ def main() -> None:
             cwd=Path(__file__).parent.parent,
         ).stdout
         figures = json.loads(output.strip().splitlines()[-1])
-        shown = f"{newsboat:.2f} s" if newsboat is not None else "n/a"
         print(
-            f"{size:>9}{first:>9.2f} s{shown:>10}{figures['open_first']:>10.1f}"
+            f"{frame_columns}{figures['open_first']:>10.1f}"
             f"{figures['open_again']:>12.1f}{figures['tag']:>8.1f}{figures['page']:>9.1f}"
             f"{figures['peak_mb']:>9.0f}"
         )
