@@ -18,7 +18,7 @@ from textual.widgets._footer import FooterKey  # not re-exported; textual is pin
 
 from ketaread.core.models import ArticleDetail, ArticleRow
 from ketaread.core.store import ArticleFilter
-from ketaread.widgets.article_list import ArticleList
+from ketaread.widgets.article_list import PAGE_SIZE, ArticleList
 from ketaread.widgets.article_view import ArticleView
 from ketaread.widgets.reference_panel import ReferencePanel
 from ketaread.widgets.tag_sidebar import SidebarData, TagSidebar
@@ -38,10 +38,6 @@ FULL_FOOTER_WIDTH = 130
 """Below this width the footer packs its keys closer, so that none is clipped."""
 WIDE_WIDTH = 150
 """From this width the reference panel sits beside the article."""
-
-
-FIRST_PAGE = 120
-"""Rows read before the first frame: more than any terminal shows at once."""
 
 
 class StatusLine(Static):
@@ -166,12 +162,13 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self.article_list.focus()
         store = self.ketaread.store
         if store is not None:
-            # The first screenful straight from the cache, so the first frame shows titles:
-            # an indexed LIMIT query of well under a millisecond, cheaper than a worker.
-            first = store.article_ids(self.article_filter, limit=FIRST_PAGE)
-            self.article_list.set_ids(first)
-        # Then every id in a worker, and the sidebar once the list is complete.
-        self.load_articles(self.article_filter)
+            # The first page straight from the cache, so the first frame shows titles:
+            # two indexed queries of well under a millisecond, cheaper than a worker.
+            first = store.article_ids(self.article_filter, limit=PAGE_SIZE)
+            self.article_list.set_ids(first, first_page=store.rows(first))
+        # Every id and then the sidebar in workers, once the first frame is out: started
+        # earlier, they hold the cache's read connection and the GIL while it is drawn.
+        self.call_after_refresh(self.load_articles, self.article_filter)
 
     def on_resize(self) -> None:
         """Re-arrange the panes for the new width."""

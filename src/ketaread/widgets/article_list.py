@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import NamedTuple
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -28,6 +30,18 @@ MAX_CACHED_PAGES = 8
 """Pages of row details kept in memory: bounds the list's memory at any cache size."""
 
 RowLoader = Callable[[list[int]], list[ArticleRow]]
+
+
+class _RowStyles(NamedTuple):
+    """The styles of a row's parts, looked up once per paint rather than once per row."""
+
+    base: Style
+    cursor_line: Style
+    cursor: Style
+    read: Style
+    unread: Style
+    marker: Style
+    meta: Style
 
 
 def format_date(stamp: float | None, now: float | None = None, short: bool = False) -> str:
@@ -98,6 +112,7 @@ class ArticleList(ScrollView, can_focus=True):
         self._ids: list[int] = []
         self._pages: OrderedDict[int, dict[int, ArticleRow]] = OrderedDict()
         self._overrides: dict[int, ArticleRow] = {}
+        self._styles: _RowStyles | None = None
 
     # -- data -------------------------------------------------------------------
 
@@ -111,11 +126,19 @@ class ArticleList(ScrollView, can_focus=True):
         """How many row details are held in memory (bounded by the page cache)."""
         return sum(len(page) for page in self._pages.values())
 
-    def set_ids(self, ids: list[int], keep: int | None = None) -> None:
-        """Show a new list of ids; keep the cursor on article `keep` when it is there."""
+    def set_ids(
+        self, ids: list[int], keep: int | None = None, first_page: list[ArticleRow] = ()
+    ) -> None:
+        """Show a new list of ids; keep the cursor on article `keep` when it is there.
+
+        `first_page`: the details of the first PAGE_SIZE ids when the caller has them
+        already, so drawing the list needs no query.
+        """
         self._ids = ids
         self._pages.clear()
         self._overrides.clear()
+        if first_page:
+            self._pages[0] = {row.id: row for row in first_page}
         self.virtual_size = Size(self.size.width, len(ids))
         index = ids.index(keep) if keep is not None and keep in ids else 0
         self.set_reactive(ArticleList.cursor, 0)
@@ -160,28 +183,45 @@ class ArticleList(ScrollView, can_focus=True):
 
     # -- rendering --------------------------------------------------------------
 
+    def _row_styles(self) -> _RowStyles:
+        base = self.rich_style
+        cursor = self.get_component_rich_style("article-list--cursor")
+        return _RowStyles(
+            base=base,
+            cursor_line=base + cursor,
+            cursor=cursor,
+            read=self.get_component_rich_style("article-list--read"),
+            unread=self.get_component_rich_style("article-list--unread"),
+            marker=self.get_component_rich_style("article-list--marker"),
+            meta=self.get_component_rich_style("article-list--meta"),
+        )
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Draw the visible rows, working out their styles once for all of them."""
+        self._styles = self._row_styles()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._styles = None
+
     def render_line(self, y: int) -> Strip:
         """Draw one visible row."""
         index = self.scroll_offset.y + y
         width = self.size.width
-        base = self.rich_style
+        styles = self._styles or self._row_styles()
         row = self.row_at(index)
         if row is None:
-            return Strip.blank(width, base)
+            return Strip.blank(width, styles.base)
         cursor = index == self.cursor
-        title_style = self.get_component_rich_style(
-            "article-list--read" if row.read else "article-list--unread"
-        )
-        marker_style = self.get_component_rich_style("article-list--marker")
-        meta_style = self.get_component_rich_style("article-list--meta")
+        title_style = styles.read if row.read else styles.unread
+        marker_style = styles.marker
+        meta_style = styles.meta
+        line_style = styles.base
         if cursor:
-            cursor_style = self.get_component_rich_style("article-list--cursor")
-            title_style = title_style + cursor_style
-            marker_style = marker_style + cursor_style
-            meta_style = meta_style + cursor_style
-        line_style = base + (
-            self.get_component_rich_style("article-list--cursor") if cursor else base
-        )
+            title_style = title_style + styles.cursor
+            marker_style = marker_style + styles.cursor
+            meta_style = meta_style + styles.cursor
+            line_style = styles.cursor_line
         markers = ("●" if not row.read else " ") + ("★" if row.starred else " ") + " "
         # The date shows at every usable width (short at 80 columns), the source when wide.
         date = format_date(row.published, short=width < 50)
