@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import io
 import json
 import os
 import re
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from ketaread.cli import run
 from ketaread.core.parse import sniff
 from ketaread.core.store import Store
 
@@ -609,3 +612,15 @@ def test_removing_the_sample_feeds_with_no_config_sticks(cli: Cli, sample_feeds:
     cli("remove", str(sample_feeds))
     cli("refresh")
     assert cli.json("list") == []
+
+
+def test_commands_other_than_the_reader_run_with_the_collector_on(tmp_config: Path) -> None:
+    # The entry point pauses the cyclic collector for the reader's start-up (see __main__);
+    # a refresh or an import building many objects must not run without it.
+    gc.disable()
+    try:
+        status = run(["--config", str(tmp_config), "sources"], out=io.StringIO())
+        assert status == 0
+        assert gc.isenabled()
+    finally:
+        gc.enable()

@@ -6,6 +6,7 @@ Heavy imports (Textual, feedparser, httpx) are deferred to the commands that nee
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sqlite3
 import sys
@@ -550,6 +551,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    if args.handler is not cmd_read:
+        gc.enable()  # paused for the reader's start-up alone (see __main__)
     ctx = Context(args, out or sys.stdout)
     try:
         return args.handler(ctx)
