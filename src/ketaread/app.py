@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 import time
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import unquote
@@ -93,15 +93,35 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         self.refreshing = False
         self.register_theme(KETAREAD_DARK)
         self.register_theme(KETAREAD_LIGHT)
-        self._theme_was_saved = (saved := self._saved_theme()) is not None
-        self.theme = saved or "ketaread-dark"
+        saved = self._saved_theme()
+        if saved is None and self.console.color_system in ("standard", "windows"):
+            saved = "ansi-dark"  # a 16-colour terminal: use its own palette
+        self._set_first_theme(saved or "ketaread-dark")
+
+    def _set_first_theme(self, name: str) -> None:
+        """Start in theme `name` without App's theme watcher, which would parse the whole
+        stylesheet a second time once the app runs (about 10 ms of the first frame): nothing
+        has been parsed or styled yet, so the variables and the classes are all it needs."""
+        self.set_reactive(App.theme, name)
+        theme = self.current_theme
+        self.stylesheet.set_variables(self.get_css_variables())
+        self.set_class(True, f"-theme-{name}", update=False)
+        self.set_class(theme.dark, "-dark-mode", update=False)
+        self.set_class(not theme.dark, "-light-mode", update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
 
     # -- start-up ---------------------------------------------------------------
 
     def _saved_theme(self) -> str | None:
         try:
-            data = tomllib.loads(settings_path(self.config_file).read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            text = settings_path(self.config_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None  # none chosen yet
+        import tomllib  # only when there is a choice to read: not before every first frame
+
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
             return None
         theme = data.get("theme")
         return theme if isinstance(theme, str) and theme in self.available_themes else None
@@ -121,8 +141,7 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
 
     def on_mount(self) -> None:
         """Report the cache's state, then work in the background after the first frame."""
-        if not self._theme_was_saved and self.console.color_system in ("standard", "windows"):
-            self.theme = "ansi-dark"  # a 16-colour terminal: use its own palette
+        self.call_after_refresh(self._resume_collection)
         if self._store_error:
             self.notify(
                 self._store_error,
@@ -134,10 +153,19 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
             return
         if self.store is not None and self.store.notice:
             self.notify(self.store.notice, severity="warning", timeout=20, markup=False)
-        self._load_config_settings()
         self.call_after_refresh(self._after_first_frame)
 
+    @staticmethod
+    def _resume_collection() -> None:
+        """Turn the cyclic collector back on once the first frame is out, when the launcher
+        paused it for start-up (see __main__). What start-up built lives as long as the app:
+        frozen, later collections skip it, so none of them stalls reading for long."""
+        if not gc.isenabled():
+            gc.freeze()
+            gc.enable()
+
     def _after_first_frame(self) -> None:
+        self._load_config_settings()
         self.load_glossary()
         if self.refresh_on_start:
             self.action_refresh_sources()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +69,8 @@ def load_config(path: Path) -> Config:
     """Read the config file at `path`; with no file, the sample feeds stand in."""
     if not path.exists():
         return default_config(path)
+    import tomllib  # here, not at the top: its import is a tenth of ketaread's own
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:

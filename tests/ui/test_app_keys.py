@@ -192,6 +192,8 @@ async def test_a_16_colour_terminal_starts_in_the_ansi_theme_unless_one_was_chos
     async with first.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert first.theme == "ansi-dark"
+    # Picked for this terminal, not by the reader: not remembered for other terminals.
+    assert not settings_path(tmp_config).exists()
     settings_path(tmp_config).parent.mkdir(parents=True, exist_ok=True)
     settings_path(tmp_config).write_text('theme = "ketaread-light"\n', encoding="utf-8")
     second = make_app(db=sample_db, config=tmp_config, offline=True)
