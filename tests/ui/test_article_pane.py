@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownBlock
-from ui_support import Settle, open_titled
+from ui_support import Settle, article_id_titled, open_titled
 
 from ketaread.app import KetareadApp
+from ketaread.cli import make_app
+from ketaread.widgets.article_view import ArticleView
 
 SIZE = (120, 40)
 LONG = "A Short Glossary of Ketamine Neuroscience"
@@ -87,3 +91,74 @@ async def test_every_paragraph_of_an_opened_article_is_shown(
             assert len(starts) > 5
             missing = [start for start in starts if start not in shown]
             assert missing == [], title
+
+
+async def test_the_view_keeps_one_document_the_last_article_opened(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_titled(pilot, LONG)
+        await open_titled(pilot, OTHER)
+        await open_titled(pilot, LONG)
+        view = app.main_screen.article_view
+        documents = list(view.query(Markdown))
+        assert documents == [view.markdown]  # the earlier ones were removed, not hidden
+        text = " ".join(block._content.plain for block in view.markdown.query(MarkdownBlock))
+        assert "This glossary explains the ones you are most likely to meet" in text
+
+
+async def test_opening_an_article_lays_the_screen_out_once_before_it_is_shown(
+    sample_db: Path, tmp_config: Path, settle: Settle
+) -> None:
+    # Each layout pass repaints every pane: the header, the swap of documents and the
+    # first blocks are one batch (there were four passes, ~20 ms each, before the first).
+    shown: list[int] = []
+    passes: list[int] = []
+
+    def hook(message: object) -> None:
+        # Seen once per node it bubbles through: the first sighting is when it was posted.
+        if isinstance(message, ArticleView.ArticleShown) and not shown:
+            shown.append(len(passes))
+
+    app = make_app(db=sample_db, config=tmp_config, offline=True)
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        await open_titled(pilot, OTHER)  # the Markdown widget's first load is not measured
+        lay_out = screen._refresh_layout
+
+        def counting(*args: object, **kwargs: object) -> None:
+            passes.append(1)
+            lay_out(*args, **kwargs)
+
+        screen._refresh_layout = counting
+        for title in (LONG, "SSRIs and Ketamine"):
+            screen.article_list.focus()
+            screen.article_list.move_to(article_id_titled(app, title))
+            await settle(pilot)
+            shown.clear()
+            passes.clear()
+            await pilot.press("enter")
+            await settle(pilot)
+            assert shown == [1], title
+
+
+async def test_an_article_shown_before_the_last_one_was_painted_replaces_it_whole(
+    app: KetareadApp, settle: Settle
+) -> None:
+    first = "\n\n".join(f"Alpha paragraph {n}: " + "words " * 30 for n in range(80))
+    second = "\n\n".join(f"Beta paragraph {n}: " + "words " * 30 for n in range(80))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        view = app.main_screen.article_view
+        rows = app.main_screen.article_list
+        # Back to back: the first article's rest has not been added when the second comes.
+        await view.show_article(rows.row_at(0), first, [])
+        await view.show_article(rows.row_at(1), second, [])
+        await settle(pilot)
+        assert list(view.query(Markdown)) == [view.markdown]
+        text = " ".join(block._content.plain for block in view.markdown.query(MarkdownBlock))
+        assert "Alpha" not in text
+        assert all(f"Beta paragraph {n}:" in text for n in range(80))
+        assert view.article_id == rows.row_at(1).id

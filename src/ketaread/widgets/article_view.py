@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Static
 
@@ -82,12 +83,13 @@ class ArticleView(VerticalScroll, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.article_id: int | None = None
+        self._body: Markdown | None = None
         self._positions: dict[int, float] = {}
         self._generation = 0
         """Counts articles shown, so that late work for an earlier one is dropped."""
 
     def compose(self) -> ComposeResult:
-        """A header and the Markdown body."""
+        """A header and the welcome text (the Markdown body comes with the first article)."""
         header = ArticleHeader(id="article-header", markup=False)
         header.display = False  # until an article is open
         yield header
@@ -97,23 +99,10 @@ class ArticleView(VerticalScroll, can_focus=True):
 
     @property
     def markdown(self) -> Markdown:
-        """The Markdown widget (exists once an article or message has been shown)."""
-        from textual.widgets import Markdown
-
-        return self.query_one("#article-body", Markdown)
-
-    async def _ensure_markdown(self) -> Markdown:
-        from textual.widgets import Markdown
-
-        existing = self.query("#article-body")
-        if existing:
-            return self.query_one("#article-body", Markdown)
-        await self.query("#article-welcome").remove()
-        # open_links=False: every link goes through the app's router (MarkdownViewer
-        # would swallow the clicks).
-        body = Markdown(id="article-body", open_links=False)
-        await self.mount(body)
-        return body
+        """The open article's Markdown widget."""
+        if self._body is None:
+            raise NoMatches("no article has been shown yet")
+        return self._body
 
     def remember_position(self) -> None:
         """Keep where the reader is in the current article, for when it is reopened."""
@@ -122,39 +111,64 @@ class ArticleView(VerticalScroll, can_focus=True):
 
     async def show_article(self, row: ArticleRow, markdown: str, tags: list[str]) -> None:
         """Show an article: a new one from the top, a reopened one where it was left."""
+        from textual.widgets import Markdown
+
         self.remember_position()
         self.article_id = row.id
-        header = self.query_one(ArticleHeader)
-        header.update(self.header_content(row, tags))
-        header.display = True
-        body = await self._ensure_markdown()
-        position = self._positions.get(row.id, 0.0)
         self._generation += 1
+        position = self._positions.get(row.id, 0.0)
         if position:
-            # Reopened: the whole article, then back to where the reader was.
-            await body.update(markdown)
-            self.call_after_refresh(self._shown, self._generation, "", position)
-            return
-        # Opened afresh: the first screenful now, the rest right after it is painted.
-        # The Markdown widget costs a widget per block; only the first screen is needed
-        # at once (about half the time to first paint for a typical article).
-        budget = max(int(self.size.width * self.size.height * 0.5), 600)
-        head, tail = split_first_screen(markdown, budget)
-        self.scroll_home(animate=False)
-        # Through append, not update: Markdown.append re-parses from the start of the last
-        # block it parsed and merges the first new block into it. After update() it starts
-        # from the last line instead, and the tail's first paragraph was merged away (lost).
-        await body.update("")
-        await body.append(head)
-        self.call_after_refresh(self._shown, self._generation, tail, 0.0)
+            # Reopened: the whole article, to go back to where the reader was.
+            head, tail = markdown, ""
+        else:
+            # Opened afresh: the first screenful now, the rest once it is painted. The
+            # Markdown widget costs a widget per block, and only the first screen is needed
+            # at once.
+            budget = max(int(self.size.width * self.size.height * 0.5), 600)
+            head, tail = split_first_screen(markdown, budget)
+        previous = self._body
+        # A new document per article: removing the last one's blocks (a widget each) cost
+        # as much as drawing the new first screen, so it goes once that is painted.
+        # open_links=False: every link goes through the app's router.
+        body = Markdown(classes="article-body", open_links=False)
+        # One repaint for the header, the swap and the first blocks, not one per step.
+        with self.app.batch_update():
+            header = self.query_one(ArticleHeader)
+            header.update(self.header_content(row, tags))
+            header.display = True
+            if previous is None:
+                await self.query("#article-welcome").remove()
+            else:
+                previous.display = False
+            await self.mount(body)
+            # Through append: after update(), a later append would merge the tail's first
+            # paragraph into the head's last block (it re-parses from the end, not from
+            # the start of the last block).
+            await body.append(head)
+            self._body = body
+            if not position:
+                self.scroll_home(animate=False)
+        self.call_after_refresh(self._shown, self._generation, body, tail, position, previous)
 
-    async def _shown(self, generation: int, tail: str, position: float) -> None:
-        """The article's first screen is painted: announce it, then add the rest."""
-        if generation != self._generation or self.article_id is None:
-            return  # another article was opened meanwhile
-        self.post_message(self.ArticleShown(self.article_id))
+    async def _shown(
+        self,
+        generation: int,
+        body: Markdown,
+        tail: str,
+        position: float,
+        previous: Markdown | None,
+    ) -> None:
+        """The article's first screen is painted: announce it, drop the document it
+        replaced, then add the rest."""
+        if generation == self._generation and self.article_id is not None:
+            self.post_message(self.ArticleShown(self.article_id))
+        if previous is not None:
+            async with previous.lock:  # the rest of its article may still be going in
+                await previous.remove()
+        if generation != self._generation:
+            return  # another article was opened meanwhile: this one is hidden
         if tail:
-            await self.markdown.append(tail)
+            await body.append(tail)
         if position:
             self.scroll_to(y=position, animate=False)
 
@@ -180,7 +194,7 @@ class ArticleView(VerticalScroll, can_focus=True):
         needle = " ".join(needle.split())[:80]
         if not needle:
             return False
-        if not self.query("#article-body"):
+        if self._body is None:
             return False
         for block in self.markdown.query("MarkdownBlock"):
             source = getattr(block, "source", None) or ""
