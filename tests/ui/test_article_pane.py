@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from textual.strip import Strip
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownBlock
 from ui_support import Settle, article_id_titled, open_titled
@@ -111,15 +112,18 @@ async def test_the_view_keeps_one_document_the_last_article_opened(
 async def test_opening_an_article_lays_the_screen_out_once_before_it_is_shown(
     sample_db: Path, tmp_config: Path, settle: Settle
 ) -> None:
-    # Each layout pass repaints every pane: the header, the swap of documents and the
-    # first blocks are one batch (there were four passes, ~20 ms each, before the first).
+    # Each layout pass repaints every pane that changed: the header, the swap of documents
+    # and the first blocks are one batch (there were four passes, ~20 ms each, before).
     shown: list[int] = []
     passes: list[int] = []
+    rows_before_shown: list[int] = []
+    list_rows: list[int] = []
 
     def hook(message: object) -> None:
         # Seen once per node it bubbles through: the first sighting is when it was posted.
         if isinstance(message, ArticleView.ArticleShown) and not shown:
             shown.append(len(passes))
+            rows_before_shown.append(len(list_rows))
 
     app = make_app(db=sample_db, config=tmp_config, offline=True)
     async with app.run_test(size=SIZE, message_hook=hook) as pilot:
@@ -133,15 +137,28 @@ async def test_opening_an_article_lays_the_screen_out_once_before_it_is_shown(
             lay_out(*args, **kwargs)
 
         screen._refresh_layout = counting
+        draw_row = screen.article_list.render_line
+
+        def counting_rows(y: int) -> Strip:
+            list_rows.append(y)
+            return draw_row(y)
+
+        screen.article_list.render_line = counting_rows
         for title in (LONG, "SSRIs and Ketamine"):
             screen.article_list.focus()
             screen.article_list.move_to(article_id_titled(app, title))
             await settle(pilot)
             shown.clear()
             passes.clear()
+            list_rows.clear()
+            rows_before_shown.clear()
             await pilot.press("enter")
             await settle(pilot)
             assert shown == [1], title
+            # The list row turns read after the article is painted, in a frame of its own:
+            # in the same frame it widened the repaint from the article to the whole screen.
+            assert rows_before_shown == [0], title
+            assert list_rows, title
 
 
 async def test_an_article_shown_before_the_last_one_was_painted_replaces_it_whole(

@@ -194,3 +194,22 @@ async def test_at_80_columns_l_picks_like_t_and_opening_an_article_brings_it_bac
         await pilot.resize_terminal(160, 40)
         await pilot.pause()
         assert reader.region.width > 0  # wide again: the article is back beside the sidebar
+
+
+async def test_m_pressed_while_an_article_opens_leaves_list_counts_and_cache_agreeing(
+    app: KetareadApp, sample_db: Path, settle: Settle
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        row = screen.article_list.current
+        assert row is not None and not row.read
+        # Opening marks it read once its first screen is painted; m comes before that.
+        await pilot.press("enter", "m")
+        await settle(pilot)
+        store = Store(sample_db)
+        cached = store.rows([row.id])[0]
+        cached_unread = store.totals()["unread"]
+        store.close()
+        assert screen.article_list.row_at(screen.article_list.ids.index(row.id)) == cached
+        assert screen.sidebar_data.totals["unread"] == cached_unread

@@ -111,6 +111,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         """The filter last asked for (the list shows it once its ids have loaded)."""
         self._open_generation = 0
         self._show_lock = asyncio.Lock()
+        self._read_changes: list[tuple[ArticleRow, ArticleRow, list[int]]] = []
+        """Read state that opening changed, shown once the article is (ArticleShown)."""
         self._sidebar_chosen = False
 
     @property
@@ -308,13 +310,15 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         before: ArticleRow,
         tag_ids: list[int],
     ) -> None:
-        self.article_list.update_row(detail.row)
-        self._counts_changed(before, detail.row, tag_ids)
+        # The list row and the counts change once the article is painted (ArticleShown):
+        # changed in the same frame, they widened the repaint to the whole screen.
+        self._read_changes.append((before, detail.row, tag_ids))
         # One article at a time: showing awaits the Markdown widget, and two interleaved
         # shows could leave one article's text under another's links and header.
         async with self._show_lock:
             if generation != self._open_generation:
-                return  # a later article was asked for: it alone is shown
+                self._apply_read_changes()  # a later article was asked for: it alone is shown
+                return
             self._end_picking()  # an article opened from the list must be seen
             self.detail = detail
             self.rendering = rendering
@@ -323,6 +327,13 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             await self.article_view.show_article(detail.row, marked.markdown, detail.tags)
             self.reference_panel.show(rendering.analysis)
             self.article_list.move_to(detail.row.id)
+
+    @on(ArticleView.ArticleShown)
+    def _apply_read_changes(self) -> None:
+        """Show the read state and counts that opening articles changed in the cache."""
+        changes, self._read_changes = self._read_changes, []
+        for before, after, tag_ids in changes:
+            self._state_changed(before, after, tag_ids)
 
     def _counts_changed(self, before: ArticleRow, after: ArticleRow, tag_ids: list[int]) -> None:
         """Adjust the sidebar counts one article's change touches."""
@@ -379,6 +390,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
     def _state_changed(self, before: ArticleRow, row: ArticleRow, tag_ids: list[int]) -> None:
         # Counts change by what this toggle did; the row shows what the cache holds now,
         # whichever of two quick toggles reports last.
+        if self._read_changes:
+            self._apply_read_changes()  # an open's change, made in the cache before this one
         self._counts_changed(before, row, tag_ids)
         store = self.ketaread.store
         current = store.rows([row.id]) if store is not None else []
