@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from rich.cells import cell_len, set_cell_size
@@ -127,7 +127,7 @@ class ArticleList(ScrollView, can_focus=True):
         return sum(len(page) for page in self._pages.values())
 
     def set_ids(
-        self, ids: list[int], keep: int | None = None, first_page: list[ArticleRow] = ()
+        self, ids: list[int], keep: int | None = None, first_page: Sequence[ArticleRow] = ()
     ) -> None:
         """Show a new list of ids; keep the cursor on article `keep` when it is there.
 
