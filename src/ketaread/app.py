@@ -425,7 +425,7 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         names = list(THEME_CYCLE)
         index = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(index + 1) % len(names)]
-        self.notify(f"Theme: {self.theme}")
+        self.notify(f"Theme: {self.theme}", markup=False)
 
     def watch_theme(self, theme: str) -> None:
         """Persist the chosen theme beside the config file."""

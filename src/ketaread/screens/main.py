@@ -102,10 +102,10 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self.detail: ArticleDetail | None = None
         self.rendering: Rendering | None = None
         self.sidebar_data: SidebarData | None = None
+        """The sidebar's last full load, kept in step with count changes."""
         self.link_targets: list[str] = []
         self.app_links: frozenset[str] = frozenset()
         """The web links the open article's `ketaread://link/N` stand for."""
-        """The sidebar's last full load, kept in step with count changes."""
         self._ids_generation = 0
         self.requested_filter = self.article_filter
         """The filter last asked for (the list shows it once its ids have loaded)."""

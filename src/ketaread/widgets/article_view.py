@@ -192,11 +192,9 @@ class ArticleView(VerticalScroll, can_focus=True):
     def scroll_to_text(self, needle: str) -> bool:
         """Scroll to the first Markdown block containing `needle`; True when found."""
         needle = " ".join(needle.split())[:80]
-        if not needle:
+        if not needle or self._body is None:
             return False
-        if self._body is None:
-            return False
-        for block in self.markdown.query("MarkdownBlock"):
+        for block in self._body.query("MarkdownBlock"):
             source = getattr(block, "source", None) or ""
             text = " ".join(str(source).split())
             if needle in text or needle in " ".join(_plain(block).split()):
