@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from textual.command import CommandList, CommandPalette
-from textual.widgets import Footer
 from ui_support import Settle, article_id_titled, screen_text
 
 from ketaread.app import KetareadApp
@@ -17,6 +16,7 @@ from ketaread.locations import settings_path
 from ketaread.screens.glossary import GlossaryModal
 from ketaread.screens.help import HelpScreen
 from ketaread.screens.main import MainScreen, StatusLine
+from ketaread.widgets.key_bar import KeyBar
 
 SIZE = (120, 40)
 
@@ -173,13 +173,13 @@ async def test_at_80x24_the_footer_shows_the_main_keys(app: KetareadApp, settle:
         screen = app.main_screen
         main_keys = ["q Quit", "? Help", "n Next", "m Read", "s Star", "r Refs", "g Glossary"]
         main_keys += ["t Tags", "^p palette"]
-        footer_line = screen_text(app).splitlines()[screen.query_one(Footer).region.y]
+        footer_line = screen_text(app).splitlines()[screen.query_one(KeyBar).region.y]
         assert all(key in footer_line for key in main_keys), footer_line
         # With the reference panel focused, its own keys come in front: still nothing lost.
         await pilot.press("enter", "r")
         await settle(pilot)
         assert screen.reference_panel.has_focus
-        footer_line = screen_text(app).splitlines()[screen.query_one(Footer).region.y]
+        footer_line = screen_text(app).splitlines()[screen.query_one(KeyBar).region.y]
         assert all(key in footer_line for key in [*main_keys, "y Copy"]), footer_line
 
 

@@ -11,9 +11,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ketaread.widgets.key_bar import KeyBar
 from ketaread.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ class GlossaryModal(ReportsWorkerErrors, ModalScreen[tuple[str, int] | None]):
                     yield OptionList(id="glossary-links", markup=False)
         # Its own keys: without it, the reading screen's footer showed through, dimmed,
         # offering keys that do not work here.
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Fill the list and open the requested term."""

@@ -7,7 +7,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from ketaread.widgets.key_bar import KeyBar
 
 KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
     (
@@ -88,4 +90,4 @@ class HelpScreen(ModalScreen[None]):
                         yield Static(Content.styled(key, "bold"), classes="help-key")
                         yield Static(Content(description), classes="help-text")
             yield Static(Content.styled(NOTE, "$text-muted"), classes="help-note")
-        yield Footer()
+        yield KeyBar()

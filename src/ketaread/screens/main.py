@@ -11,15 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
-from textual.widgets._footer import FooterKey  # not re-exported; textual is pinned exactly
+from textual.widgets import Header, Static
 
 from ketaread.core.models import ArticleDetail, ArticleRow
 from ketaread.core.store import ArticleFilter
 from ketaread.widgets.article_list import PAGE_SIZE, ArticleList
 from ketaread.widgets.article_view import ArticleView
+from ketaread.widgets.key_bar import KeyBar
 from ketaread.widgets.reference_panel import ReferencePanel
 from ketaread.widgets.tag_sidebar import SidebarData, TagSidebar
 from ketaread.worker_errors import ReportsWorkerErrors
@@ -32,46 +31,12 @@ if TYPE_CHECKING:
 
 NARROW_WIDTH = 100
 """Below this width the sidebar starts hidden and the reference panel sits under the article."""
-SHORT_FOOTER_WIDTH = 110
-"""Below this width the footer shortens its labels and leaves Enter and R to the help."""
-FULL_FOOTER_WIDTH = 130
-"""Below this width the footer packs its keys closer, so that none is clipped."""
 WIDE_WIDTH = 150
 """From this width the reference panel sits beside the article."""
 
 
 class StatusLine(Static):
     """One line above the footer: refresh progress and cache state."""
-
-
-FIRST_KEYS = ("quit", "help")
-"""Footer keys shown first, as newsboat does, so that a narrow footer never loses them."""
-NARROW_HIDDEN_ACTIONS = {"refresh_sources"}
-NARROW_HIDDEN_KEYS = {"enter"}
-"""Footer keys left to the help screen and the welcome text on narrow terminals."""
-NARROW_LABELS = {"Next unread": "Next", "Read/unread": "Read", "Copy URL": "Copy"}
-"""Shorter descriptions on narrow terminals."""
-
-
-class ReaderFooter(Footer):
-    """The footer, with quit and help first and, when narrow, fewer and shorter labels.
-
-    At 80 columns Textual's footer clipped the app's own keys (q, ?) at the right edge.
-    """
-
-    narrow: reactive[bool] = reactive(False, recompose=True)
-
-    def compose(self) -> ComposeResult:
-        """Textual's footer keys, reordered and, when narrow, trimmed."""
-        widgets = list(super().compose())
-        keys = [w for w in widgets if isinstance(w, FooterKey) and w.action in FIRST_KEYS]
-        keys.sort(key=lambda w: FIRST_KEYS.index(w.action))
-        for widget in keys + [w for w in widgets if w not in keys]:
-            if self.narrow and isinstance(widget, FooterKey):
-                if widget.action in NARROW_HIDDEN_ACTIONS or widget.key in NARROW_HIDDEN_KEYS:
-                    continue
-                widget.description = NARROW_LABELS.get(widget.description, widget.description)
-            yield widget
 
 
 class MainScreen(ReportsWorkerErrors, Screen[None]):
@@ -130,7 +95,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
                 yield ArticleView(id="article")
                 yield ReferencePanel(id="references")
         yield StatusLine(id="status", markup=False)
-        yield ReaderFooter()
+        yield KeyBar()
 
     def _load_rows(self, ids: list[int]) -> list[ArticleRow]:
         store = self.ketaread.store
@@ -180,9 +145,6 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         narrow = width < NARROW_WIDTH
         self.set_class(narrow, "-narrow")
         self.set_class(width >= WIDE_WIDTH, "-wide")
-        footer = self.query_one(ReaderFooter)
-        footer.narrow = width < SHORT_FOOTER_WIDTH
-        footer.compact = width < FULL_FOOTER_WIDTH
         if initial and narrow:
             self.sidebar.display = False
         if not narrow:

@@ -1,0 +1,215 @@
+"""The footer: the keys that work here, drawn as one line by one widget.
+
+Textual's Footer builds a widget per key and rebuilds them all whenever focus moves; with
+the reader's eleven keys that was a fifth of the widgets composed before the first frame,
+and a recompose on every focus change. This bar repaints one line instead.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.reactive import reactive
+from textual.widget import Widget
+
+FIRST_ACTIONS = ("quit", "help")
+"""Keys shown first, as newsboat does, so that a narrow bar never loses them."""
+HIDDEN_WHEN_SHORT_ACTIONS = frozenset({"refresh_sources"})
+HIDDEN_WHEN_SHORT_KEYS = frozenset({"enter"})
+"""Keys left to the help screen and the welcome text when the bar is short of room."""
+SHORT_LABELS = {"Next unread": "Next", "Read/unread": "Read", "Copy URL": "Copy"}
+"""Shorter descriptions for when the bar is short of room."""
+PALETTE_SEPARATOR = "▏"
+
+
+class KeyItem(NamedTuple):
+    """One key as the bar shows it."""
+
+    key: str
+    display: str
+    description: str
+    action: str
+    enabled: bool
+    tooltip: str
+
+
+class KeyBar(Widget, can_focus=False):
+    """The keys of the focused widget, its screen and the app, quit and help first.
+
+    It picks the roomiest of three forms that fits its width: spaced out, packed, or packed
+    with short labels and without the keys the help screen explains. The command palette's
+    key sits at the right edge. A click or tap on a key presses it.
+    """
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {
+        "key-bar--key",
+        "key-bar--description",
+        "key-bar--hover",
+        "key-bar--separator",
+    }
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+    }
+    KeyBar > .key-bar--key {
+        color: $footer-key-foreground;
+        background: $footer-key-background;
+        text-style: bold;
+    }
+    KeyBar > .key-bar--description {
+        color: $footer-description-foreground;
+        background: $footer-description-background;
+    }
+    KeyBar > .key-bar--hover {
+        background: $block-hover-background;
+    }
+    KeyBar > .key-bar--separator {
+        color: $foreground 20%;
+    }
+    """
+
+    hovered: reactive[int | None] = reactive(None)
+    """Index of the key under the pointer."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._spans: list[tuple[int, int, KeyItem]] = []
+        """Where each drawn key starts and ends, for the pointer."""
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, _screen: object) -> None:
+        self.refresh()
+
+    def items(self) -> tuple[list[KeyItem], KeyItem | None]:
+        """The keys to show in order, and the command palette's key (or None)."""
+        app = self.app
+        active = self.screen.active_bindings
+        by_action: dict[str, KeyItem] = {}
+        for _node, binding, enabled, tooltip in active.values():
+            if binding.show and binding.action not in by_action:
+                by_action[binding.action] = KeyItem(
+                    binding.key,
+                    app.get_key_display(binding),
+                    binding.description,
+                    binding.action,
+                    enabled,
+                    tooltip or binding.tooltip,
+                )
+        first = [by_action.pop(action) for action in FIRST_ACTIONS if action in by_action]
+        palette = None
+        if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in active:
+            _node, binding, enabled, tooltip = active[app.COMMAND_PALETTE_BINDING]
+            palette = KeyItem(
+                binding.key,
+                app.get_key_display(binding),
+                binding.description,
+                binding.action,
+                enabled,
+                tooltip or binding.tooltip or binding.description,
+            )
+        return first + list(by_action.values()), palette
+
+    def render(self) -> Text:
+        items, palette = self.items()
+        width = self.size.width
+        palette_width = 0
+        if palette is not None:
+            palette_width = cell_len(PALETTE_SEPARATOR + "".join(_parts(palette, spaced=False)))
+        room = max(width - palette_width, 0)
+        for spaced, short in ((True, False), (False, False), (False, True)):
+            shown = _shorten(items) if short else items
+            if _line_width(shown, spaced) <= room:
+                break
+        text = Text(no_wrap=True, overflow="crop", end="")
+        self._spans = []
+        for index, item in enumerate(shown):
+            start = text.cell_len
+            if start >= room:
+                break
+            self._append(text, item, index, spaced)
+            self._spans.append((start, min(text.cell_len, room), item))
+            if not spaced:
+                text.append(" ")
+        text.truncate(room)
+        if palette is not None:
+            text.pad_right(room - text.cell_len)
+            text.append(PALETTE_SEPARATOR, self.get_component_rich_style("key-bar--separator"))
+            start = text.cell_len
+            self._append(text, palette, len(shown), spaced=False)
+            self._spans.append((start, text.cell_len, palette))
+        return text
+
+    def _append(self, text: Text, item: KeyItem, index: int, spaced: bool) -> None:
+        key_style = self.get_component_rich_style("key-bar--key")
+        description_style = self.get_component_rich_style("key-bar--description")
+        if index == self.hovered:
+            hover = self.get_component_rich_style("key-bar--hover")
+            key_style += Style(bgcolor=hover.bgcolor)
+            description_style += Style(bgcolor=hover.bgcolor)
+        if not item.enabled:
+            key_style += Style(dim=True)
+            description_style += Style(dim=True)
+        key, description = _parts(item, spaced)
+        text.append(key, key_style)
+        text.append(description, description_style)
+
+    def item_at(self, x: int) -> tuple[int, KeyItem] | None:
+        """The key drawn at column `x`, with its index, if any."""
+        for index, (start, end, item) in enumerate(self._spans):
+            if start <= x < end:
+                return index, item
+        return None
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        found = self.item_at(event.x)
+        self.hovered = found[0] if found else None
+        self.tooltip = (found[1].tooltip or found[1].description) if found else None
+
+    def on_leave(self, _event: events.Leave) -> None:
+        self.hovered = None
+
+    def on_click(self, event: events.Click) -> None:
+        found = self.item_at(event.x)
+        if found is None:
+            return
+        item = found[1]
+        if item.enabled:
+            self.app.simulate_key(item.key)
+        else:
+            self.app.bell()
+
+
+def _shorten(items: list[KeyItem]) -> list[KeyItem]:
+    return [
+        item._replace(description=SHORT_LABELS.get(item.description, item.description))
+        for item in items
+        if item.action not in HIDDEN_WHEN_SHORT_ACTIONS and item.key not in HIDDEN_WHEN_SHORT_KEYS
+    ]
+
+
+def _parts(item: KeyItem, spaced: bool) -> tuple[str, str]:
+    """The key and its label as drawn: ' k ', 'Label ' when spaced; 'k', ' Label' packed."""
+    if not item.description:
+        return (f" {item.display} " if spaced else item.display), ""
+    if spaced:
+        return f" {item.display} ", f"{item.description} "
+    return item.display, f" {item.description}"
+
+
+def _line_width(items: list[KeyItem], spaced: bool) -> int:
+    """Cells the keys take in one form, with the gap that follows each when packed."""
+    gap = 0 if spaced else 1
+    return sum(cell_len("".join(_parts(item, spaced))) + gap for item in items)

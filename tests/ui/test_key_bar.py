@@ -1,0 +1,88 @@
+"""The footer's key bar: one widget, the roomiest form that fits, pointer and focus changes."""
+
+from __future__ import annotations
+
+from ui_support import Settle, find_on_screen, screen_text
+
+from ketaread.app import KetareadApp
+from ketaread.screens.help import HelpScreen
+from ketaread.widgets.key_bar import KeyBar
+
+
+def bar_line(app: KetareadApp) -> str:
+    bar = app.screen.query_one(KeyBar)
+    return screen_text(app).splitlines()[bar.region.y]
+
+
+async def test_the_bar_is_one_widget_and_picks_the_roomiest_form_that_fits(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=(150, 40)) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(KeyBar)
+        assert not bar.children
+        line = bar_line(app)
+        # Spaced out, as Textual's footer draws it, quit and help first.
+        assert line.startswith(" q Quit  ? Help ")
+        assert " n Next unread  m Read/unread " in line
+        assert line.rstrip().endswith("▏^p palette")
+        await pilot.resize_terminal(110, 40)
+        await settle(pilot)
+        line = bar_line(app)
+        # Packed, every label whole.
+        assert line.startswith("q Quit ? Help ")
+        assert "n Next unread m Read/unread" in line
+        assert "R Refresh" in line
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        line = bar_line(app)
+        # Short labels; Enter and R are left to the help and the welcome text.
+        assert "n Next m Read s Star" in line
+        assert "R Refresh" not in line and "⏎" not in line
+        assert line.rstrip().endswith("▏^p palette")
+
+
+async def test_focus_moving_to_another_pane_changes_the_keys_shown(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=(150, 40)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        screen.article_list.focus()
+        await settle(pilot)
+        assert "⏎ Open" in bar_line(app)
+        screen.sidebar.focus()
+        await settle(pilot)
+        assert "⏎ Open" not in bar_line(app)
+
+
+async def test_clicking_a_key_presses_it(app: KetareadApp, settle: Settle) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(KeyBar)
+        x, y = find_on_screen(app, "? Help")
+        assert y == bar.region.y
+        await pilot.click(KeyBar, offset=(x - bar.region.x, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_pointing_at_a_key_highlights_it_and_shows_what_it_does(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(KeyBar)
+        x, _ = find_on_screen(app, "m Read/unread")
+        await pilot.hover(KeyBar, offset=(x - bar.region.x, 0))
+        await pilot.pause()
+        hovered = bar.hovered
+        assert hovered is not None
+        assert bar._spans[hovered][2].action == "toggle_read"
+        assert bar.tooltip == "Toggle read"
+        # Past the last key, in the blank before the palette's key, nothing is.
+        blank = bar._spans[-1][0] - 2
+        assert bar.item_at(blank) is None
+        await pilot.hover(KeyBar, offset=(blank, 0))
+        await pilot.pause()
+        assert bar.hovered is None
