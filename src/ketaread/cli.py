@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import sqlite3
 import sys
 import time
@@ -42,6 +41,12 @@ class CommandError(Exception):
     def __init__(self, message: str, status: int = 1) -> None:
         super().__init__(message)
         self.status = status
+
+
+def _to_json(value: object) -> str:
+    import json  # only the --json output needs it: kept off the reader's start-up
+
+    return json.dumps(value, indent=2, ensure_ascii=False)
 
 
 def _iso(stamp: float | None) -> str | None:
@@ -220,7 +225,7 @@ def cmd_sources(ctx: Context) -> int:
             }
         )
     if ctx.args.json:
-        ctx.print(json.dumps(rows, indent=2, ensure_ascii=False))
+        ctx.print(_to_json(rows))
         return 0
     # Locations come from the config, imports and file names: shown cleaned, so that a
     # path holding escape sequences cannot write to the terminal.
@@ -297,13 +302,7 @@ def cmd_list(ctx: Context) -> int:
     """List articles, newest first."""
     articles = ctx.store.list_articles(_filter_from(ctx), limit=ctx.args.limit)
     if ctx.args.json:
-        ctx.print(
-            json.dumps(
-                [_article_json(row, tags) for row, tags in articles],
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        ctx.print(_to_json([_article_json(row, tags) for row, tags in articles]))
         return 0
     for row, _tags in articles:
         flags = ("N" if not row.read else " ") + ("*" if row.starred else " ")
@@ -328,7 +327,7 @@ def cmd_show(ctx: Context) -> int:
     if ctx.args.json:
         analysis = rendering.analysis.to_json()
         ctx.print(
-            json.dumps(
+            _to_json(
                 {
                     **_article_json(row, detail.tags),
                     "markdown": rendering.markdown,
@@ -338,9 +337,7 @@ def cmd_show(ctx: Context) -> int:
                         {"text": link.text, "url": link.url} for link in rendering.analysis.links
                     ],
                     "terms": [hit.to_json() for hit in rendering.terms(ctx.glossary())],
-                },
-                indent=2,
-                ensure_ascii=False,
+                }
             )
         )
         return 0
@@ -366,13 +363,7 @@ def cmd_tags(ctx: Context) -> int:
     """List tags with article and unread counts."""
     tags = ctx.store.tags()
     if ctx.args.json:
-        ctx.print(
-            json.dumps(
-                [{"name": t.name, "count": t.count, "unread": t.unread} for t in tags],
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        ctx.print(_to_json([{"name": t.name, "count": t.count, "unread": t.unread} for t in tags]))
         return 0
     for tag in tags:
         ctx.print(f"{tag.count:6} {tag.unread:6} unread  {tag.name}")

@@ -5,7 +5,6 @@ Everything read from a feed or a file passes through here before it is stored.
 
 from __future__ import annotations
 
-import html as html_lib
 import re
 from urllib.parse import urlsplit
 
@@ -182,6 +181,7 @@ _HREF = re.compile(r'\s(href|src)="([^"]*)"')
 
 def _drop_unparsable_links(html: str) -> str:
     """Remove link targets Python cannot parse ("http://[x"): converters would raise on them."""
+    import html as html_lib  # here: html.entities is large, and only refreshes need it
 
     def check(match: re.Match[str]) -> str:
         try:

@@ -6,7 +6,6 @@ read them; only opening an article does.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import threading
 import time
@@ -170,17 +169,23 @@ def tag_key(name: str) -> str:
 
 def article_key(feed_location: str, uid: str) -> str:
     """The public id of an article: short, stable across refreshes."""
-    return hashlib.sha1(f"{feed_location}\0{uid}".encode()).hexdigest()[:12]
+    from hashlib import sha1  # here, not at the top: hashlib is not needed to start reading
+
+    return sha1(f"{feed_location}\0{uid}".encode()).hexdigest()[:12]
 
 
 def hash_text(text: str) -> str:
     """A short fingerprint of a string."""
-    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    from hashlib import sha1
+
+    return sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def content_hash(article: ParsedArticle) -> str:
     """A fingerprint of everything stored for an article, to skip unchanged rewrites."""
-    digest = hashlib.sha1()
+    from hashlib import sha1
+
+    digest = sha1()
     for part in (
         article.title,
         article.link,
