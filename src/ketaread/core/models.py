@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass(slots=True)
@@ -38,8 +39,7 @@ class ParsedFeed:
     """Recoverable problems (malformed XML that still parsed, items dropped)."""
 
 
-@dataclass(slots=True, frozen=True)
-class ArticleRow:
+class ArticleRow(NamedTuple):
     """A stored article as the article list shows it (no body)."""
 
     id: int
@@ -65,8 +65,7 @@ class ArticleDetail:
     base_url: str
 
 
-@dataclass(slots=True, frozen=True)
-class FeedInfo:
+class FeedInfo(NamedTuple):
     """A stored feed with its state and counts, for the sidebar and `sources`."""
 
     id: int
@@ -84,8 +83,7 @@ class FeedInfo:
     gone: bool
 
 
-@dataclass(slots=True, frozen=True)
-class TagInfo:
+class TagInfo(NamedTuple):
     """A tag (feed category or user tag) with its counts."""
 
     id: int

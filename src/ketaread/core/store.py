@@ -11,8 +11,8 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ketaread.core.models import (
     ArticleDetail,
@@ -111,8 +111,7 @@ class AmbiguousArticle(StoreError):
     """An id prefix matches more than one article."""
 
 
-@dataclass(frozen=True, slots=True)
-class ArticleFilter:
+class ArticleFilter(NamedTuple):
     """Which articles the list shows: all, unread, starred, one feed or one tag."""
 
     kind: str = "all"
@@ -139,8 +138,11 @@ class ArticleFilter:
         return (" AND ".join(clauses) or "1"), params
 
 
-@dataclass(frozen=True, slots=True)
-class StoreResult:
+ALL_ARTICLES = ArticleFilter()
+"""The filter that lets every article through."""
+
+
+class StoreResult(NamedTuple):
     """What storing one parsed feed changed."""
 
     new: int
@@ -148,8 +150,7 @@ class StoreResult:
     unchanged: int
 
 
-@dataclass(frozen=True, slots=True)
-class FeedState:
+class FeedState(NamedTuple):
     """What the refresher needs to know about a stored feed."""
 
     id: int
@@ -732,7 +733,7 @@ class Store:
     # -- articles ---------------------------------------------------------------
 
     def article_ids(
-        self, article_filter: ArticleFilter = ArticleFilter(), limit: int | None = None
+        self, article_filter: ArticleFilter = ALL_ARTICLES, limit: int | None = None
     ) -> list[int]:
         """Ids of the matching articles, newest first (undated ones by first sight)."""
         cap = f" LIMIT {int(limit)}" if limit is not None else ""
@@ -775,7 +776,7 @@ class Store:
         return [found[i] for i in ids if i in found]
 
     def list_articles(
-        self, article_filter: ArticleFilter = ArticleFilter(), limit: int | None = None
+        self, article_filter: ArticleFilter = ALL_ARTICLES, limit: int | None = None
     ) -> list[tuple[ArticleRow, list[str]]]:
         """Matching articles with their tag names, newest first."""
         where, params = article_filter.where()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
@@ -313,10 +312,10 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             self.sidebar_data = SidebarData(
                 totals,
                 [
-                    replace(f, unread=f.unread + unread) if f.id == after.feed_id else f
+                    f._replace(unread=f.unread + unread) if f.id == after.feed_id else f
                     for f in data.feeds
                 ],
-                [replace(t, unread=t.unread + unread) if t.id in wanted else t for t in data.tags],
+                [t._replace(unread=t.unread + unread) if t.id in wanted else t for t in data.tags],
             )
 
     # -- article actions --------------------------------------------------------

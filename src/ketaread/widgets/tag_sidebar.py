@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from textual.binding import Binding
 from textual.content import Content
@@ -15,8 +16,7 @@ from ketaread.core.models import FeedInfo, TagInfo
 from ketaread.core.store import ArticleFilter
 
 
-@dataclass(frozen=True, slots=True)
-class SidebarData:
+class SidebarData(NamedTuple):
     """Everything the sidebar shows, loaded in one go from the cache."""
 
     totals: dict[str, int]
