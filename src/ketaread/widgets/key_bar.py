@@ -37,6 +37,17 @@ class KeyItem(NamedTuple):
     tooltip: str
 
 
+class _Styles(NamedTuple):
+    key: Style
+    description: Style
+    hover: Style
+    separator: Style
+
+
+_DIM = Style(dim=True)
+"""Keys whose action cannot run here."""
+
+
 class KeyBar(Widget, can_focus=False):
     """The keys of the focused widget, its screen and the app, quit and help first.
 
@@ -133,35 +144,45 @@ class KeyBar(Widget, can_focus=False):
             shown = _shorten(items) if short else items
             if _line_width(shown, spaced) <= room:
                 break
+        styles = self._styles()
         text = Text(no_wrap=True, overflow="crop", end="")
         self._spans = []
         for index, item in enumerate(shown):
             start = text.cell_len
             if start >= room:
                 break
-            self._append(text, item, index, spaced)
+            self._append(text, item, styles, index == self.hovered, spaced)
             self._spans.append((start, min(text.cell_len, room), item))
             if not spaced:
                 text.append(" ")
         text.truncate(room)
         if palette is not None:
             text.pad_right(room - text.cell_len)
-            text.append(PALETTE_SEPARATOR, self.get_component_rich_style("key-bar--separator"))
+            text.append(PALETTE_SEPARATOR, styles.separator)
             start = text.cell_len
-            self._append(text, palette, len(shown), spaced=False)
+            self._append(text, palette, styles, len(shown) == self.hovered, spaced=False)
             self._spans.append((start, text.cell_len, palette))
         return text
 
-    def _append(self, text: Text, item: KeyItem, index: int, spaced: bool) -> None:
-        key_style = self.get_component_rich_style("key-bar--key")
-        description_style = self.get_component_rich_style("key-bar--description")
-        if index == self.hovered:
-            hover = self.get_component_rich_style("key-bar--hover")
-            key_style += Style(bgcolor=hover.bgcolor)
-            description_style += Style(bgcolor=hover.bgcolor)
+    def _styles(self) -> _Styles:
+        """The bar's component styles, looked up once per paint (each lookup styles a node)."""
+        hover = self.get_component_rich_style("key-bar--hover")
+        return _Styles(
+            self.get_component_rich_style("key-bar--key"),
+            self.get_component_rich_style("key-bar--description"),
+            Style(bgcolor=hover.bgcolor),
+            self.get_component_rich_style("key-bar--separator"),
+        )
+
+    @staticmethod
+    def _append(text: Text, item: KeyItem, styles: _Styles, hovered: bool, spaced: bool) -> None:
+        key_style, description_style = styles.key, styles.description
+        if hovered:
+            key_style += styles.hover
+            description_style += styles.hover
         if not item.enabled:
-            key_style += Style(dim=True)
-            description_style += Style(dim=True)
+            key_style += _DIM
+            description_style += _DIM
         key, description = _parts(item, spaced)
         text.append(key, key_style)
         text.append(description, description_style)
