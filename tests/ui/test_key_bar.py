@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
 from ui_support import Settle, find_on_screen, screen_text
 
 from ketaread.app import KetareadApp
@@ -9,7 +12,7 @@ from ketaread.screens.help import HelpScreen
 from ketaread.widgets.key_bar import KeyBar
 
 
-def bar_line(app: KetareadApp) -> str:
+def bar_line(app: App) -> str:
     bar = app.screen.query_one(KeyBar)
     return screen_text(app).splitlines()[bar.region.y]
 
@@ -53,7 +56,8 @@ async def test_focus_moving_to_another_pane_changes_the_keys_shown(
         assert "⏎ Open" in bar_line(app)
         screen.sidebar.focus()
         await settle(pilot)
-        assert "⏎ Open" not in bar_line(app)
+        line = bar_line(app)
+        assert "⏎ Filter" in line and "⏎ Open" not in line
 
 
 async def test_clicking_a_key_presses_it(app: KetareadApp, settle: Settle) -> None:
@@ -86,3 +90,76 @@ async def test_pointing_at_a_key_highlights_it_and_shows_what_it_does(
         await pilot.hover(KeyBar, offset=(blank, 0))
         await pilot.pause()
         assert bar.hovered is None
+
+
+def drawn_with(text: Text, start: int, check) -> bool:
+    """Whether a style span of `text` starting at `start` passes `check`."""
+    return any(span.start == start and check(span.style) for span in text.spans)
+
+
+async def test_when_keys_are_cut_off_the_palette_key_still_highlights_under_the_pointer(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=(50, 24)) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(KeyBar)
+        assert "Glossary" not in bar_line(app)  # no room for every key
+        start, _end, palette = bar._spans[-1]
+        assert palette.action == "command_palette"
+        await pilot.hover(KeyBar, offset=(start + 1, 0))
+        await pilot.pause()
+        assert bar.hovered == len(bar._spans) - 1
+        hover = bar._styles().hover.bgcolor
+        assert drawn_with(bar.render(), start, lambda style: style.bgcolor == hover)
+
+
+async def test_a_bar_too_narrow_for_the_palette_keeps_quit_and_help(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=(22, 24)) as pilot:
+        await settle(pilot)
+        line = bar_line(app)
+        assert line.startswith("q Quit ? Help")
+        assert "palette" not in line
+
+
+class KeysApp(App[None]):
+    """A bar with one key whose action cannot run now."""
+
+    BINDINGS = [Binding("x", "explode", "Explode"), Binding("y", "yawn", "Yawn")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.actions: list[str] = []
+        self.bells = 0
+
+    def compose(self) -> ComposeResult:
+        yield KeyBar()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if action == "explode" else True
+
+    def action_explode(self) -> None:
+        self.actions.append("explode")
+
+    def action_yawn(self) -> None:
+        self.actions.append("yawn")
+
+    def bell(self) -> None:  # the terminal's bell cannot be heard here: count it
+        self.bells += 1
+
+
+async def test_a_key_that_cannot_run_now_is_dimmed_and_a_click_on_it_rings_the_bell() -> None:
+    app = KeysApp()
+    async with app.run_test(size=(60, 5)) as pilot:
+        await pilot.pause()
+        bar = app.query_one(KeyBar)
+        spans = {item.action: (start, end) for start, end, item in bar._spans}
+        text = bar.render()
+        assert drawn_with(text, spans["explode"][0], lambda style: style.dim)
+        assert not drawn_with(text, spans["yawn"][0], lambda style: style.dim)
+        await pilot.click(KeyBar, offset=(spans["explode"][0], 0))
+        await pilot.click(KeyBar, offset=(spans["yawn"][0], 0))
+        await pilot.pause()
+        assert app.bells == 1
+        assert app.actions == ["yawn"]

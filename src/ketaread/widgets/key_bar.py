@@ -48,12 +48,12 @@ _DIM = Style(dim=True)
 """Keys whose action cannot run here."""
 
 
-class KeyBar(Widget, can_focus=False):
+class KeyBar(Widget):
     """The keys of the focused widget, its screen and the app, quit and help first.
 
     It picks the roomiest of three forms that fits its width: spaced out, packed, or packed
     with short labels and without the keys the help screen explains. The command palette's
-    key sits at the right edge. A click or tap on a key presses it.
+    key sits at the right edge when there is room for it. A click on a key presses it.
     """
 
     ALLOW_SELECT = False
@@ -67,6 +67,8 @@ class KeyBar(Widget, can_focus=False):
     KeyBar {
         dock: bottom;
         height: 1;
+        text-wrap: nowrap;
+        text-overflow: clip;
         color: $footer-foreground;
         background: $footer-background;
     }
@@ -88,10 +90,12 @@ class KeyBar(Widget, can_focus=False):
     """
 
     hovered: reactive[int | None] = reactive(None)
-    """Index of the key under the pointer."""
+    """Index (in drawing order) of the key under the pointer."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._items: tuple[list[KeyItem], KeyItem | None] | None = None
+        """The keys as last read from the screen's bindings."""
         self._spans: list[tuple[int, int, KeyItem]] = []
         """Where each drawn key starts and ends, for the pointer."""
 
@@ -102,7 +106,15 @@ class KeyBar(Widget, can_focus=False):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, _screen: object) -> None:
-        self.refresh()
+        # While the terminal itself is unfocused nothing has focus: keep the keys that
+        # work once the reader comes back, as Textual's footer does.
+        if self.app.app_focus or self._items is None:
+            self._items = None
+            self.hovered = None
+            self.refresh()
+
+    def on_resize(self) -> None:
+        self.hovered = None  # the keys move, or some are dropped
 
     def items(self) -> tuple[list[KeyItem], KeyItem | None]:
         """The keys to show in order, and the command palette's key (or None)."""
@@ -117,7 +129,7 @@ class KeyBar(Widget, can_focus=False):
                     binding.description,
                     binding.action,
                     enabled,
-                    tooltip or binding.tooltip,
+                    tooltip,
                 )
         first = [by_action.pop(action) for action in FIRST_ACTIONS if action in by_action]
         palette = None
@@ -129,29 +141,36 @@ class KeyBar(Widget, can_focus=False):
                 binding.description,
                 binding.action,
                 enabled,
-                tooltip or binding.tooltip or binding.description,
+                tooltip or binding.description,
             )
         return first + list(by_action.values()), palette
 
     def render(self) -> Text:
-        items, palette = self.items()
+        if self._items is None:
+            self._items = self.items()
+        items, palette = self._items
         width = self.size.width
-        palette_width = 0
+        room = width
         if palette is not None:
             palette_width = cell_len(PALETTE_SEPARATOR + "".join(_parts(palette, spaced=False)))
-        room = max(width - palette_width, 0)
+            first = [item for item in items if item.action in FIRST_ACTIONS]
+            if width - palette_width >= _line_width(first, spaced=False):
+                room = width - palette_width
+            else:
+                palette = None  # quit and help matter more than the palette's key
         for spaced, short in ((True, False), (False, False), (False, True)):
             shown = _shorten(items) if short else items
             if _line_width(shown, spaced) <= room:
                 break
         styles = self._styles()
-        text = Text(no_wrap=True, overflow="crop", end="")
+        text = Text()
         self._spans = []
-        for index, item in enumerate(shown):
+        for item in shown:
             start = text.cell_len
             if start >= room:
                 break
-            self._append(text, item, styles, index == self.hovered, spaced)
+            hovered = len(self._spans) == self.hovered
+            self._append(text, item, styles, hovered, spaced)
             self._spans.append((start, min(text.cell_len, room), item))
             if not spaced:
                 text.append(" ")
@@ -160,7 +179,8 @@ class KeyBar(Widget, can_focus=False):
             text.pad_right(room - text.cell_len)
             text.append(PALETTE_SEPARATOR, styles.separator)
             start = text.cell_len
-            self._append(text, palette, styles, len(shown) == self.hovered, spaced=False)
+            hovered = len(self._spans) == self.hovered
+            self._append(text, palette, styles, hovered, spaced=False)
             self._spans.append((start, text.cell_len, palette))
         return text
 
@@ -197,7 +217,7 @@ class KeyBar(Widget, can_focus=False):
     def on_mouse_move(self, event: events.MouseMove) -> None:
         found = self.item_at(event.x)
         self.hovered = found[0] if found else None
-        self.tooltip = (found[1].tooltip or found[1].description) if found else None
+        self.tooltip = (found[1].tooltip or None) if found else None
 
     def on_leave(self, _event: events.Leave) -> None:
         self.hovered = None
@@ -231,6 +251,6 @@ def _parts(item: KeyItem, spaced: bool) -> tuple[str, str]:
 
 
 def _line_width(items: list[KeyItem], spaced: bool) -> int:
-    """Cells the keys take in one form, with the gap that follows each when packed."""
-    gap = 0 if spaced else 1
-    return sum(cell_len("".join(_parts(item, spaced))) + gap for item in items)
+    """Cells the keys take in one form, with a gap between each two when packed."""
+    gaps = 0 if spaced or not items else len(items) - 1
+    return sum(cell_len("".join(_parts(item, spaced))) for item in items) + gaps
