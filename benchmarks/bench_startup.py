@@ -3,8 +3,8 @@
 - first frame: a real `ketaread --offline` process in tmux at 120×40, from launch until
   the first article title is on screen (median of several runs), next to newsboat's first
   screen on the same feeds when newsboat is installed;
-- article open (Enter → article rendered), tag switch, article-list page down: the real app
-  driven by Textual's Pilot, median of several;
+- article open (Enter → article rendered), tag switch, article-list page down, Tab to the
+  next pane: the real app driven by Textual's Pilot, median of several;
 - peak resident memory after opening 50 articles.
 
     python benchmarks/bench_startup.py --sizes 4000 40000 --runs 5
@@ -209,6 +209,7 @@ async def bench_interaction(database: Path, config: Path, runs: int) -> dict[str
         "open_again": [],
         "tag": [],
         "page": [],
+        "focus": [],
         "press": [],
         "idle": [],
     }
@@ -274,6 +275,11 @@ async def bench_interaction(database: Path, config: Path, runs: int) -> dict[str
             await pilot.press("pagedown")
             await settle()
             results["page"].append(elapsed(start))
+        for _ in range(runs):
+            start = time.perf_counter()
+            await pilot.press("tab")  # the next pane: borders and the footer's keys change
+            await settle()
+            results["focus"].append(elapsed(start))
         for index in range(50):
             article_list.cursor = index
             await pilot.press("enter")
@@ -286,6 +292,7 @@ async def bench_interaction(database: Path, config: Path, runs: int) -> dict[str
         "open_again": medians["open_again"],
         "tag": max(medians["tag"] - idle, 0.0),
         "page": max(medians["page"] - idle, 0.0),
+        "focus": max(medians["focus"] - idle, 0.0),
         "press": press,
         "idle": idle,
         "peak_mb": peak,
@@ -309,10 +316,11 @@ def main() -> None:
     print(f"{os.cpu_count()} cores; terminal {SIZE[0]}×{SIZE[1]}; runs {args.runs}")
     print("first frames: median seconds, the three launched in turn")
     print("open: Enter until the article's first screen is painted (new: never converted;")
-    print("again: reopened); tag, page: until settled, less Pilot's own cost of a bare key")
+    print("again: reopened); tag, page, focus (Tab to the next pane): until settled, less")
+    print("Pilot's own cost of a bare key")
     print(
         f"{'articles':>9}{'1st frame':>11}{'newsboat':>10}{'bare':>7}{'open new':>10}"
-        f"{'open again':>12}{'tag ms':>8}{'page ms':>9}{'peak MB':>9}"
+        f"{'open again':>12}{'tag ms':>8}{'page ms':>9}{'focus ms':>10}{'peak MB':>9}"
     )
     for size in args.sizes:
         database = work / f"cache-{size}.db"
@@ -352,6 +360,7 @@ def main() -> None:
         print(
             f"{frame_columns}{figures['open_first']:>10.1f}"
             f"{figures['open_again']:>12.1f}{figures['tag']:>8.1f}{figures['page']:>9.1f}"
+            f"{figures['focus']:>10.1f}"
             f"{figures['peak_mb']:>9.0f}"
         )
 
