@@ -14,6 +14,7 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -126,27 +127,17 @@ class KeyBar(Widget):
         by_action: dict[str, KeyItem] = {}
         for _node, binding, enabled, tooltip in active.values():
             if binding.show and binding.action not in by_action:
-                by_action[binding.action] = KeyItem(
-                    binding.key,
-                    app.get_key_display(binding),
-                    binding.description,
-                    binding.action,
-                    enabled,
-                    tooltip,
-                )
+                by_action[binding.action] = self._item(binding, enabled, tooltip)
         first = [by_action.pop(action) for action in FIRST_ACTIONS if action in by_action]
         palette = None
         if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in active:
             _node, binding, enabled, tooltip = active[app.COMMAND_PALETTE_BINDING]
-            palette = KeyItem(
-                binding.key,
-                app.get_key_display(binding),
-                binding.description,
-                binding.action,
-                enabled,
-                tooltip or binding.description,
-            )
+            palette = self._item(binding, enabled, tooltip or binding.description)
         return first + list(by_action.values()), palette
+
+    def _item(self, binding: Binding, enabled: bool, tooltip: str) -> KeyItem:
+        display = self.app.get_key_display(binding)
+        return KeyItem(binding.key, display, binding.description, binding.action, enabled, tooltip)
 
     def render(self) -> Text:
         if self._items is None:
