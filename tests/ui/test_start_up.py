@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.screen import Screen
 from ui_support import Settle
 
 from ketaread.app import KetareadApp
@@ -61,3 +62,30 @@ async def test_an_app_started_with_the_collector_on_leaves_it_alone(
         await settle(pilot)
         assert gc.isenabled()
         assert gc.get_freeze_count() == frozen
+
+
+def _styles_of(screen: Screen) -> dict[str, str]:
+    """The CSS every node of `screen` (and each of its component classes) now has."""
+    styles: dict[str, str] = {}
+    for index, node in enumerate(screen.walk_children(with_self=True)):
+        name = f"{index} {node!r}"
+        styles[name] = node.styles.css
+        for cls in type(node).__mro__:
+            for component in sorted(getattr(cls, "COMPONENT_CLASSES", ())):
+                styles[f"{name} > .{component}"] = node.get_component_styles(component).css
+    return styles
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24), (160, 40)], ids=str)
+async def test_the_first_frame_is_styled_as_a_full_restyle_would_style_it(
+    app: KetareadApp, size: tuple[int, int]
+) -> None:
+    """The reading screen skips the restyle of its first resume (every node was just
+    styled as it mounted): no node may be left with styles a restyle would change."""
+    first_frame: dict[str, str] = {}
+    app.call_after_refresh(lambda: first_frame.update(_styles_of(app.screen)))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert first_frame
+        app.update_styles(app.screen)
+        assert _styles_of(app.screen) == first_frame

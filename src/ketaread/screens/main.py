@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, cast
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -78,6 +78,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self._read_changes: list[tuple[ArticleRow, ArticleRow, list[int]]] = []
         """Read state that opening changed, shown once the article is (ArticleShown)."""
         self._sidebar_chosen = False
+        self._resumed = False
 
     @property
     def ketaread(self) -> KetareadApp:
@@ -135,6 +136,14 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         # Every id and then the sidebar in workers, once the first frame is out: started
         # earlier, they hold the cache's read connection and the GIL while it is drawn.
         self.call_after_refresh(self.load_articles, self.article_filter)
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Skip the restyle of the first resume: every node was styled as it mounted, just
+        before. This handler runs before Screen's, which would style all of them again:
+        5-10 ms of the ~60 from `App.run` to the first frame. Later resumes restyle."""
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_resize(self) -> None:
         """Re-arrange the panes for the new width."""
