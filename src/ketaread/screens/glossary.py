@@ -89,6 +89,58 @@ class GlossaryModal(ReportsWorkerErrors, ModalScreen[tuple[str, int] | None]):
     Dismisses with ("article", id) when the reader chooses another article to open.
     """
 
+    # Here rather than in the app's stylesheet: parsed when the glossary first opens, not
+    # before every first frame.
+    DEFAULT_CSS = """
+    GlossaryModal {
+        align: center middle;
+        background: $background 60%;
+    }
+
+    #glossary-dialog {
+        width: 90%;
+        max-width: 120;
+        height: 85%;
+        border: heavy $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+
+    #glossary-filter {
+        margin-bottom: 1;
+    }
+
+    #glossary-body {
+        height: 1fr;
+    }
+
+    #glossary-terms {
+        width: 30%;
+        min-width: 18;
+        height: 1fr;
+        border: round $panel-lighten-2;
+    }
+
+    #glossary-terms:focus, #glossary-links:focus {
+        border: heavy $accent;
+    }
+
+    #glossary-detail {
+        width: 1fr;
+        padding: 0 1;
+    }
+
+    #glossary-definition {
+        margin-bottom: 1;
+    }
+
+    #glossary-links {
+        height: auto;
+        max-height: 20;
+        border: round $panel-lighten-2;
+    }
+    """
+
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("down", "move(1)", "Next term", show=False),

@@ -75,6 +75,49 @@ NOTE = (
 class HelpScreen(ModalScreen[None]):
     """Every key in one place."""
 
+    # Here rather than in the app's stylesheet: parsed when help first opens, not before
+    # every first frame.
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+        background: $background 60%;
+    }
+
+    .help-group {
+        margin-top: 1;
+    }
+
+    .help-group:first-child {
+        margin-top: 0;
+    }
+
+    .help-row {
+        height: auto;
+    }
+
+    .help-key {
+        width: 26;
+        padding-left: 2;
+    }
+
+    .help-text {
+        width: 1fr;
+    }
+
+    .help-note {
+        margin-top: 1;
+    }
+
+    #help-dialog {
+        width: 90%;
+        max-width: 100;
+        height: 85%;
+        border: heavy $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
