@@ -139,6 +139,13 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         except StoreError as error:
             self._store_error = str(error)
 
+    def on_unmount(self) -> None:
+        """Close the cache on the way out. Closing its last connection folds the write-ahead
+        log into the database, so the next start has no log to replay (about 1 ms per MB,
+        and a session of reading leaves up to 4 MB)."""
+        if self.store is not None:
+            self.store.close()
+
     def on_mount(self) -> None:
         """Report the cache's state, then work in the background after the first frame."""
         self.call_after_refresh(self._resume_collection)

@@ -1,4 +1,5 @@
-"""Start-up: what the launcher pauses for the first frame comes back once it is out."""
+"""Start-up and quitting: what the launcher pauses comes back after the first frame, the first
+frame is styled in full, and quitting leaves the cache whole."""
 
 from __future__ import annotations
 
@@ -89,3 +90,22 @@ async def test_the_first_frame_is_styled_as_a_full_restyle_would_style_it(
         assert first_frame
         app.update_styles(app.screen)
         assert _styles_of(app.screen) == first_frame
+
+
+async def test_quitting_closes_the_cache_and_folds_in_its_write_ahead_log(
+    app: KetareadApp, sample_db: Path, settle: Settle
+) -> None:
+    """What a session wrote is in the database itself when the reader quits: the next
+    start has no log to replay."""
+    log = Path(f"{sample_db}-wal")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        article_id = app.main_screen.article_list.current.id
+        await pilot.press("s")
+        await settle(pilot)
+        assert log.stat().st_size > 0  # the star is in the log, not yet in the database
+        await pilot.press("q")
+    assert not log.exists()
+    with sqlite3.connect(f"file:{sample_db}?mode=ro", uri=True) as conn:
+        starred = conn.execute("SELECT starred FROM articles WHERE id = ?", (article_id,))
+        assert starred.fetchone() == (1,)
