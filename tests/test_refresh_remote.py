@@ -9,6 +9,7 @@ read through a separate connection, the way a second process would see it.
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import json
 import os
@@ -30,7 +31,7 @@ from werkzeug import Request, Response
 
 from cli_support import CLI_TIMEOUT, cli
 from ketaread.core.fetch import DEFAULT_BACKOFF, FetchSettings
-from ketaread.core.refresh import FeedReport, SourceSpec, refresh
+from ketaread.core.refresh import FeedReport, RefreshStopped, SourceSpec, refresh, refresh_lock
 from ketaread.core.store import Store
 
 LAST_MODIFIED = "Mon, 02 Mar 2026 10:00:00 GMT"
@@ -897,3 +898,63 @@ def test_done_when_imported_newsboat_urls_refresh_offline_and_faults(
     after = snapshot(tmp_db)
     assert after["articles"] == before["articles"] and after["bodies"] == before["bodies"]
     assert len(json.loads(cli(tmp_db, tmp_config, "list", "--json").stdout)) == 5
+
+
+# --- stopping ------------------------------------------------------------------------------
+
+
+def test_stop_ends_a_refresh_held_up_by_a_slow_server_and_keeps_what_was_stored(
+    server: HTTPServer, tmp_db: Path, store: Store
+) -> None:
+    fast = script(server, "/fast", feed_response(FEED))
+    # 0.5 s per byte: the feed would take minutes; only the 60 s deadline would end it.
+    drip = DripServer(OTHER_FEED, interval=0.5)
+    stop = threading.Event()
+    reports: list[FeedReport] = []
+
+    def report(feed_report: FeedReport) -> None:
+        reports.append(feed_report)
+        stop.set()  # the reader quits as soon as the first feed is in
+
+    try:
+        started = time.monotonic()
+        summary = refresh(
+            store,
+            [SourceSpec(fast), SourceSpec(drip.url())],
+            report=report,
+            fetch_settings=quick(read_timeout=60.0, deadline=60.0),
+            stop=stop,
+        )
+        spent = time.monotonic() - started
+    finally:
+        drip.close()
+    assert summary.stopped
+    assert [(r.location, r.status) for r in reports] == [(fast, "updated")]
+    assert spent < 10, f"the refresh ran {spent:.1f} s after it was stopped"
+    assert titles(tmp_db, fast) == FEED_TITLES
+    # The slow feed was never checked: nothing stored, no error recorded against it.
+    assert query(tmp_db, "SELECT COUNT(*) FROM feeds WHERE source = ?", (drip.url(),)) == [(0,)]
+
+
+def test_stop_ends_a_refresh_waiting_for_another_one(tmp_db: Path) -> None:
+    lock_path = Path(f"{tmp_db}.refresh-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    outcome: list[str] = []
+
+    def wait_for_the_lock() -> None:
+        try:
+            with refresh_lock(tmp_db, wait=60.0, on_wait=stop.set, stop=stop):
+                outcome.append("acquired")
+        except RefreshStopped:
+            outcome.append("stopped")
+
+    with open(lock_path, "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another refresh is running
+        waiter = threading.Thread(target=wait_for_the_lock)
+        waiter.start()
+        waiter.join(timeout=10)
+        finished = not waiter.is_alive()
+    waiter.join()
+    assert finished, "the waiting refresh ignored its stop signal"
+    assert outcome == ["stopped"]

@@ -91,6 +91,8 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         self.mark_terms = "first"
         self.refresh_message: str | None = None
         self.refreshing = False
+        self._stop_refresh = threading.Event()
+        """Set on the way out: a running refresh stops instead of holding up the exit."""
         self.register_theme(KETAREAD_DARK)
         self.register_theme(KETAREAD_LIGHT)
         saved = self._saved_theme()
@@ -140,9 +142,11 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
             self._store_error = str(error)
 
     def on_unmount(self) -> None:
-        """Close the cache on the way out. Closing its last connection folds the write-ahead
-        log into the database, so the next start has no log to replay (about 1 ms per MB,
-        and a session of reading leaves up to 4 MB)."""
+        """On the way out, stop a running refresh (it keeps what it stored; Python would
+        otherwise wait for its thread, for as long as a slow server takes), then close the
+        cache. Closing its last connection folds the write-ahead log into the database, so
+        the next start has no log to replay (about 1 ms per MB; a session leaves up to 4)."""
+        self._stop_refresh.set()
         if self.store is not None:
             self.store.close()
 
@@ -366,8 +370,9 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         import sqlite3
 
         from ketaread.config import ConfigError, load_config
-        from ketaread.core.refresh import SourceSpec, refresh, refresh_lock
+        from ketaread.core.refresh import RefreshStopped, SourceSpec, refresh, refresh_lock
 
+        stop = self._stop_refresh
         line, failed = "Refresh failed", True
         try:
             config = load_config(self.config_file)
@@ -377,22 +382,26 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
             def report(feed_report: FeedReport) -> None:
                 nonlocal done
                 done += 1
-                self.call_from_thread(self._refresh_progress, feed_report, done)
+                if not stop.is_set():
+                    self.call_from_thread(self._refresh_progress, feed_report, done)
 
             # Its own connection: the reading screen's queries never wait on this thread.
             store = Store(self.database)
             try:
-                with refresh_lock(self.database, wait=600):
-                    summary = refresh(store, specs, offline=self.offline, report=report)
+                with refresh_lock(self.database, wait=600, stop=stop):
+                    summary = refresh(store, specs, offline=self.offline, report=report, stop=stop)
             finally:
                 store.close()
             line, failed = summary.line(), summary.all_failed
+        except RefreshStopped:
+            pass  # the reader is quitting
         except (ConfigError, StoreError, TimeoutError, OSError, sqlite3.Error) as error:
             line = f"Refresh failed: {error}"
         finally:
             # Whatever happened, R works again (an unexpected error is also reported by
-            # the worker-error handler).
-            self.call_from_thread(self._refresh_done, line, failed)
+            # the worker-error handler); unless the reader is quitting.
+            if not stop.is_set():
+                self.call_from_thread(self._refresh_done, line, failed)
 
     def _refresh_progress(self, feed_report: FeedReport, done: int) -> None:
         self.refresh_message = f"Refreshing… {done} checked: {feed_report.line()}"

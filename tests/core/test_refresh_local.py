@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
 from ketaread.core.refresh import FeedReport, RefreshSummary, SourceSpec, refresh
+from ketaread.core.sources import ScanStopped, scan_local
 from ketaread.core.store import Store
 
 
@@ -223,3 +225,37 @@ def test_feed_report_line_shapes() -> None:
     """Each status reads as one plain line."""
     assert FeedReport("/x", "X", "error", message="empty file").line() == "X: error — empty file"
     assert FeedReport("/x", "", "skipped", message="why").line() == "/x: skipped — why"
+
+
+def test_stop_after_the_first_feed_keeps_it_and_leaves_the_rest_for_next_time(
+    folder: Path, store: Store
+) -> None:
+    for name in ("a", "b", "c"):
+        (folder / f"{name}.xml").write_text(rss(f"Feed {name}", [(f"{name}1", name, "")]))
+    stop = threading.Event()
+    reports: list[FeedReport] = []
+
+    def report(feed_report: FeedReport) -> None:
+        reports.append(feed_report)
+        stop.set()  # the reader quits once the first feed is stored
+
+    summary = refresh(store, [SourceSpec(str(folder))], report=report, stop=stop)
+    assert summary.stopped
+    assert [r.status for r in reports] == ["updated"]
+    assert len(store.article_ids()) == 1
+    # The next refresh stores the rest and leaves the first as it was.
+    again = run(store, folder)
+    assert sorted(r.status for r in again.reports) == ["unchanged", "updated", "updated"]
+    assert len(store.article_ids()) == 3
+
+
+def test_a_folder_scan_stops_when_asked_and_stores_nothing(folder: Path, store: Store) -> None:
+    (folder / "a.xml").write_text(rss("Feed a", GOOD_ITEMS))
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(ScanStopped):
+        scan_local(str(folder), stop)
+    summary = refresh(store, [SourceSpec(str(folder))], stop=stop)
+    assert summary.stopped
+    assert summary.reports == []
+    assert store.article_ids() == []

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 from ui_support import Settle, messages
+from werkzeug import Request, Response
 
 from ketaread.app import KetareadApp
+from ketaread.cli import make_app
 from ketaread.core import refresh as refresh_module
 from ketaread.core.store import ArticleFilter, Store
 
@@ -210,3 +215,45 @@ async def test_at_80_columns_l_picks_like_t_and_opening_an_article_brings_it_bac
         await pilot.resize_terminal(160, 40)
         await pilot.pause()
         assert reader.region.width > 0  # wide again: the article is back beside the sidebar
+
+
+def _refresh_lock_frees_up(database: Path, within: float) -> bool:
+    """Whether the cache's refresh lock can be taken before `within` seconds pass."""
+    deadline = time.monotonic() + within
+    with open(f"{database}.refresh-lock", "a+") as handle:
+        while time.monotonic() < deadline:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                time.sleep(0.05)
+                continue
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return True
+    return False
+
+
+async def test_quitting_during_a_refresh_stops_it_instead_of_waiting_for_a_slow_server(
+    sample_db: Path, tmp_config: Path, server: HTTPServer
+) -> None:
+    asked = threading.Event()
+    answer = threading.Event()
+
+    def slow(request: Request) -> Response:
+        asked.set()
+        answer.wait(30)  # a server that takes its time: the fetch would wait for it
+        return Response("<rss/>", content_type="application/rss+xml")
+
+    server.expect_request("/slow").respond_with_handler(slow)
+    tmp_config.parent.mkdir(parents=True, exist_ok=True)
+    tmp_config.write_text(f'[[source]]\nlocation = "{server.url_for("/slow")}"\n')
+    app = make_app(db=sample_db, config=tmp_config)  # online: it refreshes after start-up
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            assert await asyncio.to_thread(asked.wait, 10)
+            assert app.refreshing
+            await pilot.press("q")
+        # The refresh has let go of the cache while the server still holds its answer.
+        assert await asyncio.to_thread(_refresh_lock_frees_up, sample_db, 10)
+        assert not answer.is_set()
+    finally:
+        answer.set()

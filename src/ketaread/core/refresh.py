@@ -14,8 +14,9 @@ import multiprocessing
 import os
 import sqlite3
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 from ketaread.core.clean import clean_line
 from ketaread.core.models import ParsedFeed
 from ketaread.core.parse import NotAFeed, parse_feed, sniff
-from ketaread.core.sources import SourceError, scan_local
+from ketaread.core.sources import ScanStopped, SourceError, scan_local
 from ketaread.core.store import Store
 
 if TYPE_CHECKING:
@@ -86,6 +87,8 @@ class RefreshSummary:
     """Every report of one refresh."""
 
     reports: list[FeedReport] = field(default_factory=list)
+    stopped: bool = False
+    """True when the refresh was asked to stop before it checked every source."""
 
     @property
     def all_failed(self) -> bool:
@@ -104,12 +107,27 @@ class RefreshSummary:
 
 Reporter = Callable[[FeedReport], None]
 
+STOP_POLL_SECONDS = 0.1
+"""How often a refresh waiting on the network or on another refresh looks at its stop signal."""
+
+
+class RefreshStopped(Exception):
+    """The refresh was asked to stop (the reader is quitting) before it could start."""
+
+
+def _stopped(stop: threading.Event | None) -> bool:
+    return stop is not None and stop.is_set()
+
 
 @contextlib.contextmanager
 def refresh_lock(
-    database: Path, wait: float = REFRESH_LOCK_WAIT, on_wait: Callable[[], None] | None = None
+    database: Path,
+    wait: float = REFRESH_LOCK_WAIT,
+    on_wait: Callable[[], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Iterator[None]:
-    """Let one refresh at a time work on a cache; a second one waits its turn."""
+    """Let one refresh at a time work on a cache; a second one waits its turn, unless
+    `stop` is set meanwhile (RefreshStopped)."""
     try:
         import fcntl
     except ImportError:  # not POSIX: SQLite's own locking still keeps the data whole
@@ -130,7 +148,10 @@ def refresh_lock(
                     told = True
                 if time.monotonic() > deadline:
                     raise TimeoutError("another ketaread refresh is still running") from None
-                time.sleep(0.1)
+                if stop is None:
+                    time.sleep(STOP_POLL_SECONDS)
+                elif stop.wait(STOP_POLL_SECONDS):
+                    raise RefreshStopped from None
         try:
             yield
         finally:
@@ -152,10 +173,15 @@ def _write_error(error: sqlite3.Error) -> str:
     return f"cannot write the cache: {text}"
 
 
-def refresh_local(store: Store, spec: SourceSpec, report: Reporter) -> None:
-    """Read one local source (file or folder) into the cache."""
+def refresh_local(
+    store: Store, spec: SourceSpec, report: Reporter, stop: threading.Event | None = None
+) -> None:
+    """Read one local source (file or folder) into the cache; with `stop` set, the files
+    not stored yet are left for the next refresh."""
     try:
-        scan = scan_local(spec.location)
+        scan = scan_local(spec.location, stop)
+    except ScanStopped:
+        return
     except SourceError as error:
         _record_error(store, spec.location, spec.location, str(error), report)
         return
@@ -169,6 +195,8 @@ def refresh_local(store: Store, spec: SourceSpec, report: Reporter) -> None:
         else:
             _record_error(store, spec.location, problem.location, problem.reason, report)
     for parsed, digest in scan.documents:
+        if _stopped(stop):
+            return
         digest = _tagged_digest(digest, spec)
         state = store.feed_state(parsed.location)
         title = spec.title or parsed.title
@@ -246,8 +274,14 @@ def refresh(
     offline: bool = False,
     report: Reporter | None = None,
     fetch_settings: object | None = None,
+    stop: threading.Event | None = None,
 ) -> RefreshSummary:
-    """Refresh every source; local ones first, then remote ones concurrently."""
+    """Refresh every source; local ones first, then remote ones concurrently.
+
+    Setting `stop` (from another thread) ends the refresh within about a tenth of a second
+    plus the feed being stored: every feed stored so far stays, the rest wait for the
+    next refresh. A stopped refresh has `summary.stopped` set.
+    """
     summary = RefreshSummary()
 
     def collect(feed_report: FeedReport) -> None:
@@ -257,9 +291,9 @@ def refresh(
 
     remote = [s for s in specs if s.is_remote]
     for spec in specs:
-        if not spec.is_remote:
-            refresh_local(store, spec, collect)
-    if remote:
+        if not spec.is_remote and not _stopped(stop):
+            refresh_local(store, spec, collect, stop)
+    if remote and not _stopped(stop):
         if offline:
             for spec in remote:
                 collect(
@@ -271,12 +305,17 @@ def refresh(
                     )
                 )
         else:
-            asyncio.run(_refresh_remote(store, remote, collect, fetch_settings))
+            asyncio.run(_refresh_remote(store, remote, collect, fetch_settings, stop))
+    summary.stopped = _stopped(stop)
     return summary
 
 
 async def _refresh_remote(
-    store: Store, specs: list[SourceSpec], report: Reporter, settings: object | None
+    store: Store,
+    specs: list[SourceSpec],
+    report: Reporter,
+    settings: object | None,
+    stop: threading.Event | None,
 ) -> None:
     from ketaread.core.fetch import Fetcher, FetchSettings, Validators
 
@@ -349,11 +388,28 @@ async def _refresh_remote(
     try:
         fetch_settings = settings if isinstance(settings, FetchSettings) else FetchSettings()
         async with Fetcher(fetch_settings) as fetcher:
-            await fetcher.fetch_all(requests, on_result=handle)
-        await asyncio.gather(*parsing)
+            await _unless_stopped(fetcher.fetch_all(requests, on_result=handle), stop)
+        await _unless_stopped(asyncio.gather(*parsing), stop)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+
+
+async def _unless_stopped(work: Awaitable[object], stop: threading.Event | None) -> None:
+    """Await `work`, or cancel it once `stop` is set. Feeds are stored between awaits, so
+    cancelling never leaves one half-written."""
+    task = asyncio.ensure_future(work)
+    if stop is None:
+        await task
+        return
+    while not task.done():
+        await asyncio.wait({task}, timeout=STOP_POLL_SECONDS)
+        if stop.is_set() and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return
+    task.result()
 
 
 PARSE_POOL_MIN_FEEDS = 8

@@ -13,10 +13,14 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ketaread.core.clean import clean_line
 from ketaread.core.models import ParsedArticle, ParsedFeed
 from ketaread.core.parse import NotAFeed, parse_article, parse_feed, sniff
+
+if TYPE_CHECKING:
+    import threading
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILES_PER_FOLDER = 10_000
@@ -149,10 +153,15 @@ def walk_folder(folder: Path, problems: list[Problem]) -> Iterator[Path]:
         stack.extend(reversed(subfolders))
 
 
-def scan_local(location: str) -> ScanResult:
+class ScanStopped(Exception):
+    """A folder's scan was stopped part-way; what it read is incomplete and was dropped."""
+
+
+def scan_local(location: str, stop: threading.Event | None = None) -> ScanResult:
     """Read a local source (file or folder) into feeds; problems are reported, not raised.
 
-    Raises SourceError only when the source itself cannot be read at all.
+    Raises SourceError only when the source itself cannot be read at all, and ScanStopped
+    when `stop` is set while a folder is read.
     """
     import hashlib
 
@@ -173,6 +182,8 @@ def scan_local(location: str) -> ScanResult:
     loose: dict[Path, list[ParsedArticle]] = {}
     loose_digests: dict[Path, hashlib._Hash] = {}
     for path in walk_folder(root, result.problems):
+        if stop is not None and stop.is_set():
+            raise ScanStopped
         try:
             document = read_file(path)
         except SourceError as error:
