@@ -71,13 +71,27 @@ def count(which: str, stop: str, database: Path, config: Path, work: Path) -> in
     width, height = SIZE
     # A warm-up launch without valgrind first: compiled modules written, files cached.
     warm = command.replace("valgrind --tool=callgrind --callgrind-out-file=/dev/null ", "")
-    for line in (warm, command):
-        subprocess.run(
-            ["tmux", "new-session", "-d", "-s", session, "-x", str(width), "-y", str(height), line],
-            check=True,
-            env=dict(env, TERM="xterm-256color"),
-        )
-        subprocess.run(["tmux", "wait-for", done], check=True, timeout=600)
+    try:
+        for line in (warm, command):
+            subprocess.run(
+                [
+                    "tmux",
+                    "new-session",
+                    "-d",
+                    "-s",
+                    session,
+                    "-x",
+                    str(width),
+                    "-y",
+                    str(height),
+                    line,
+                ],
+                check=True,
+                env=dict(env, TERM="xterm-256color"),
+            )
+            subprocess.run(["tmux", "wait-for", done], check=True, timeout=600)
+            subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
     found = re.search(r"Collected : (\d+)", log.read_text())
     if not found:

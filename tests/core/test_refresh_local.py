@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from ketaread.core.refresh import FeedReport, RefreshSummary, SourceSpec, refresh
+from ketaread.core.refresh import (
+    FeedReport,
+    RefreshSummary,
+    SourceSpec,
+    refresh,
+    refresh_local,
+)
 from ketaread.core.sources import ScanStopped, scan_local
 from ketaread.core.store import Store
 
@@ -255,7 +261,8 @@ def test_a_folder_scan_stops_when_asked_and_stores_nothing(folder: Path, store: 
     stop.set()
     with pytest.raises(ScanStopped):
         scan_local(str(folder), stop)
-    summary = refresh(store, [SourceSpec(str(folder))], stop=stop)
-    assert summary.stopped
-    assert summary.reports == []
+    reports: list[FeedReport] = []
+    refresh_local(store, SourceSpec(str(folder)), reports.append, stop)
+    assert reports == []
     assert store.article_ids() == []
+    assert store.feeds() == []  # and no error recorded against the folder

@@ -237,10 +237,12 @@ async def test_quitting_during_a_refresh_stops_it_instead_of_waiting_for_a_slow_
 ) -> None:
     asked = threading.Event()
     answer = threading.Event()
+    answered = threading.Event()
 
     def slow(request: Request) -> Response:
         asked.set()
         answer.wait(30)  # a server that takes its time: the fetch would wait for it
+        answered.set()
         return Response("<rss/>", content_type="application/rss+xml")
 
     server.expect_request("/slow").respond_with_handler(slow)
@@ -254,6 +256,6 @@ async def test_quitting_during_a_refresh_stops_it_instead_of_waiting_for_a_slow_
             await pilot.press("q")
         # The refresh has let go of the cache while the server still holds its answer.
         assert await asyncio.to_thread(_refresh_lock_frees_up, sample_db, 10)
-        assert not answer.is_set()
+        assert not answered.is_set()
     finally:
         answer.set()

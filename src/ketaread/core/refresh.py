@@ -88,7 +88,7 @@ class RefreshSummary:
 
     reports: list[FeedReport] = field(default_factory=list)
     stopped: bool = False
-    """True when the refresh was asked to stop before it checked every source."""
+    """True when the refresh was asked to stop (some sources may not have been checked)."""
 
     @property
     def all_failed(self) -> bool:
@@ -278,9 +278,10 @@ def refresh(
 ) -> RefreshSummary:
     """Refresh every source; local ones first, then remote ones concurrently.
 
-    Setting `stop` (from another thread) ends the refresh within about a tenth of a second
-    plus the feed being stored: every feed stored so far stays, the rest wait for the
-    next refresh. A stopped refresh has `summary.stopped` set.
+    Setting `stop` (from another thread) ends the refresh at its next check: between files
+    and feeds, and every tenth of a second while it waits on the network or on another
+    refresh. A feed being stored or parsed is finished first, and a host name being looked
+    up is waited for. Every feed stored stays; the rest wait for the next refresh.
     """
     summary = RefreshSummary()
 
@@ -403,12 +404,12 @@ async def _unless_stopped(work: Awaitable[object], stop: threading.Event | None)
         await task
         return
     while not task.done():
-        await asyncio.wait({task}, timeout=STOP_POLL_SECONDS)
-        if stop.is_set() and not task.done():
+        if stop.is_set():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             return
+        await asyncio.wait({task}, timeout=STOP_POLL_SECONDS)
     task.result()
 
 

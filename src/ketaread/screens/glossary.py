@@ -95,6 +95,10 @@ class GlossaryModal(ReportsWorkerErrors, ModalScreen[tuple[str, int] | None]):
     GlossaryModal {
         align: center middle;
         background: $background 60%;
+        /* ModalScreen's own rule makes the backdrop transparent in the ansi themes. */
+        &:ansi {
+            background: $background 60%;
+        }
     }
 
     #glossary-dialog {
@@ -121,7 +125,11 @@ class GlossaryModal(ReportsWorkerErrors, ModalScreen[tuple[str, int] | None]):
         border: round $panel-lighten-2;
     }
 
-    #glossary-terms:focus, #glossary-links:focus {
+    #glossary-terms:focus {
+        border: heavy $accent;
+    }
+
+    #glossary-links:focus {
         border: heavy $accent;
     }
 

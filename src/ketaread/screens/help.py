@@ -81,6 +81,10 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen {
         align: center middle;
         background: $background 60%;
+        /* ModalScreen's own rule makes the backdrop transparent in the ansi themes. */
+        &:ansi {
+            background: $background 60%;
+        }
     }
 
     .help-group {

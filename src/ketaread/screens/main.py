@@ -78,7 +78,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self._read_changes: list[tuple[ArticleRow, ArticleRow, list[int]]] = []
         """Read state that opening changed, shown once the article is (ArticleShown)."""
         self._sidebar_chosen = False
-        self._resumed = False
+        self._first_resume_seen = False
+        """Whether the screen has been shown once (see on_screen_resume)."""
 
     @property
     def ketaread(self) -> KetareadApp:
@@ -140,9 +141,10 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         """Skip the restyle of the first resume: every node was styled as it mounted, just
         before. This handler runs before Screen's, which would style all of them again:
-        5-10 ms of the ~60 from `App.run` to the first frame. Later resumes restyle."""
-        if not self._resumed:
-            self._resumed = True
+        5-10 ms of the ~60 from `App.run` to the first frame. Later resumes are Textual's
+        to decide (closing a dialog skips the restyle too; switching screens does not)."""
+        if not self._first_resume_seen:
+            self._first_resume_seen = True
             event.refresh_styles = False
 
     def on_resize(self) -> None:
