@@ -23,7 +23,8 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SIZE = (120, 40)
+sys.path.insert(0, str(HERE))
+from bench_startup import SIZE, launch_env  # noqa: E402  (the same terminal and environment)
 
 PROBE = """
 import gc, os, sys
@@ -66,29 +67,14 @@ def count(which: str, stop: str, database: Path, config: Path, work: Path) -> in
         f"valgrind --tool=callgrind --callgrind-out-file=/dev/null {sys.executable} {probe} "
         f"{which} {database} {config} {stop} 2>{log}; tmux wait-for -S {done}"
     )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     session = f"instructions{os.getpid()}"
     width, height = SIZE
+    tmux = ["tmux", "new-session", "-d", "-s", session, "-x", str(width), "-y", str(height)]
     # A warm-up launch without valgrind first: compiled modules written, files cached.
     warm = command.replace("valgrind --tool=callgrind --callgrind-out-file=/dev/null ", "")
     try:
         for line in (warm, command):
-            subprocess.run(
-                [
-                    "tmux",
-                    "new-session",
-                    "-d",
-                    "-s",
-                    session,
-                    "-x",
-                    str(width),
-                    "-y",
-                    str(height),
-                    line,
-                ],
-                check=True,
-                env=dict(env, TERM="xterm-256color"),
-            )
+            subprocess.run([*tmux, line], check=True, env=launch_env())
             subprocess.run(["tmux", "wait-for", done], check=True, timeout=600)
             subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
     finally:
