@@ -7,8 +7,8 @@ has been written; the count repeats to within about 0.1 %.
 
     python benchmarks/bench_instructions.py --work /tmp/kbench   (caches from bench_startup)
 
-Each launch runs in tmux at 120×40, like bench_startup's first-frame launches. Printed per
-app: instructions after imports, and to the first frame.
+Each launch runs in tmux at 120×40 (or --terminal 80x24), like bench_startup's first-frame
+launches. Printed per app: instructions after imports, and to the first frame.
 """
 
 from __future__ import annotations
@@ -57,7 +57,14 @@ app.run()
 """
 
 
-def count(which: str, stop: str, database: Path, config: Path, work: Path) -> int:
+def count(
+    which: str,
+    stop: str,
+    database: Path,
+    config: Path,
+    work: Path,
+    size: tuple[int, int] = SIZE,
+) -> int:
     """Instructions executed by one launch of `which` until `stop` ('imports' or 'frame')."""
     probe = work / "first_frame_probe.py"
     probe.write_text(PROBE.format(here=str(HERE)))
@@ -68,7 +75,7 @@ def count(which: str, stop: str, database: Path, config: Path, work: Path) -> in
         f"{which} {database} {config} {stop} 2>{log}; tmux wait-for -S {done}"
     )
     session = f"instructions{os.getpid()}"
-    width, height = SIZE
+    width, height = size
     tmux = ["tmux", "new-session", "-d", "-s", session, "-x", str(width), "-y", str(height)]
     # A warm-up launch without valgrind first: compiled modules written, files cached.
     warm = command.replace("valgrind --tool=callgrind --callgrind-out-file=/dev/null ", "")
@@ -90,6 +97,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, required=True, help="bench_startup's --work folder")
     parser.add_argument("--size", type=int, default=4000, help="which cache: 4000 or 40000")
+    parser.add_argument(
+        "--terminal", default="{}x{}".format(*SIZE), help="columns x lines (default: %(default)s)"
+    )
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed")
@@ -97,13 +107,18 @@ def main() -> None:
     config = args.work / f"config-{args.size}.toml"
     if not database.exists():
         sys.exit(f"no cache at {database}: run bench_startup.py --work {args.work} first")
+    columns, lines = (int(part) for part in args.terminal.split("x"))
+    size = (columns, lines)
     work = Path(tempfile.mkdtemp(prefix="ketaread-instructions-"))
-    print(f"instructions (millions) to the first frame, {args.size} cached articles, 120×40")
+    print(
+        f"instructions (millions) to the first frame, {args.size} cached articles,"
+        f" {columns}×{lines}"
+    )
     print(f"{'app':>10}{'imports':>10}{'frame':>10}{'after imports':>15}")
     figures = {}
     for which in ("bare", "ketaread"):
-        imports = count(which, "imports", database, config, work)
-        frame = count(which, "frame", database, config, work)
+        imports = count(which, "imports", database, config, work, size)
+        frame = count(which, "frame", database, config, work, size)
         figures[which] = frame
         print(
             f"{which:>10}{imports / 1e6:>10.0f}{frame / 1e6:>10.0f}{(frame - imports) / 1e6:>15.0f}"

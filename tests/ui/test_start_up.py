@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import gc
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.css.stylesheet import Stylesheet
+from textual.dom import DOMNode
 from textual.pilot import Pilot
 from textual.screen import Screen
 from ui_support import Settle, settle_pilot
 
 from ketaread.app import KetareadApp
 from ketaread.cli import make_app
+from ketaread.widgets.article_list import ArticleList
 
 SIZE = (120, 40)
 
@@ -98,6 +103,38 @@ async def test_the_first_frame_is_styled_as_a_full_restyle_would_style_it(
         await pilot.pause()
     assert first_frame
     assert restyled == first_frame
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24), (160, 40)], ids=str)
+async def test_start_up_styles_each_node_once_but_the_focused_pane(
+    app: KetareadApp, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Up to the first frame, every node is styled once, as it mounts: the width classes
+    are in place before the panes mount and the list is the first pane focused. Only the
+    focused pane is styled again, for its focus."""
+    styled: Counter[int] = Counter()
+    first_frame_out = False
+    apply = Stylesheet.apply
+
+    def counting_apply(stylesheet: Stylesheet, node: DOMNode, **options: Any) -> None:
+        if not first_frame_out:
+            styled[id(node)] += 1
+        apply(stylesheet, node, **options)
+
+    def first_frame() -> None:
+        nonlocal first_frame_out
+        first_frame_out = True
+
+    monkeypatch.setattr(Stylesheet, "apply", counting_apply)
+    app.call_after_refresh(first_frame)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        nodes = list(app.screen.walk_children(with_self=True))
+        restyled = [node for node in nodes if styled[id(node)] > 1]
+        focused = app.focused
+    assert all(styled[id(node)] >= 1 for node in nodes)
+    assert isinstance(focused, ArticleList)
+    assert restyled == [focused]
 
 
 def test_quitting_closes_the_cache_and_folds_in_its_write_ahead_log(

@@ -41,6 +41,10 @@ class StatusLine(Static):
 class MainScreen(ReportsWorkerErrors, Screen[None]):
     """Tag sidebar | article list | article (with the reference panel)."""
 
+    AUTO_FOCUS = "#articles"
+    """Focused as the panes mount: focusing it later would first focus the sidebar (the
+    first focusable pane) and restyle both panes twice before the first frame."""
+
     BINDINGS = [
         Binding("n", "next_unread", "Next unread", tooltip="Open the next unread article"),
         Binding("p", "previous_unread", "Prev unread", show=False),
@@ -88,9 +92,15 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Header, the three panes, a status line and the footer."""
+        # The width classes before the panes mount, so each pane is styled once, as it
+        # mounts, for this width; set later, they would restyle the whole screen.
+        width = self.app.size.width
+        self._set_width_classes(width, update=False)
+        sidebar = TagSidebar(id="sidebar")
+        sidebar.display = width >= NARROW_WIDTH
         yield Header()
         with Horizontal(id="panes"):
-            yield TagSidebar(id="sidebar")
+            yield sidebar
             yield ArticleList(self._load_rows, id="articles")
             with Vertical(id="reader"):
                 yield ArticleView(id="article")
@@ -123,11 +133,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         return self.query_one(TagSidebar)
 
     def on_mount(self) -> None:
-        """Lay out for the terminal's size and load the list and counts from the cache."""
+        """Load the list and counts from the cache."""
         self.sub_title = self.filter_label
-        self._apply_width(self.app.size.width, initial=True)
         self.reference_panel.display = False
-        self.article_list.focus()
         store = self.ketaread.store
         if store is not None:
             # The first page straight from the cache, so the first frame shows titles:
@@ -151,14 +159,14 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         """Re-arrange the panes for the new width."""
         self._apply_width(self.app.size.width)
 
-    def _apply_width(self, width: int, initial: bool = False) -> None:
-        narrow = width < NARROW_WIDTH
-        self.set_class(narrow, "-narrow")
-        self.set_class(width >= WIDE_WIDTH, "-wide")
-        if initial and narrow:
-            self.sidebar.display = False
-        if not narrow:
+    def _apply_width(self, width: int) -> None:
+        self._set_width_classes(width)
+        if width >= NARROW_WIDTH:
             self.remove_class("-picking")  # wide enough for every pane again
+
+    def _set_width_classes(self, width: int, update: bool = True) -> None:
+        self.set_class(width < NARROW_WIDTH, "-narrow", update=update)
+        self.set_class(width >= WIDE_WIDTH, "-wide", update=update)
 
     # -- loading ----------------------------------------------------------------
 
