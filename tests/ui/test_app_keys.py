@@ -245,3 +245,31 @@ async def test_in_an_ansi_theme_the_list_cursor_stays_marked_when_the_list_is_bl
         await settle(pilot)
         # The ansi themes give the blurred cursor no colour of its own: a style marks it.
         assert listing.get_component_rich_style("article-list--cursor").underline
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "ansi-dark"])
+async def test_dialogs_set_their_box_apart_from_the_reader_in_every_theme(
+    app: KetareadApp, settle: Settle, theme: str
+) -> None:
+    """Help and the glossary dim the reader behind their box, or in an ansi theme (which
+    cannot dim) hide it; ModalScreen alone would leave it showing through unchanged."""
+    async with app.run_test(size=SIZE) as pilot:
+        app.theme = theme
+        await settle(pilot)
+        for key, dialog_type in (("question_mark", HelpScreen), ("G", GlossaryModal)):
+            await pilot.press(key)
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, dialog_type)
+            backdrop = dialog.styles.background
+            box = dialog.query_one(".dialog-box")
+            if theme.startswith("ansi"):
+                assert backdrop.a == 1 and backdrop.ansi == -1  # the terminal's own
+            else:
+                assert 0 < backdrop.a < 1
+                assert box.styles.background.a == 1
+            assert box.region.width < SIZE[0] and box.region.height < SIZE[1]
+            (box_x, box_y), (screen_x, screen_y) = box.region.center, dialog.region.center
+            assert abs(box_x - screen_x) <= 1 and abs(box_y - screen_y) <= 1
+            await pilot.press("escape")
+            await settle(pilot)

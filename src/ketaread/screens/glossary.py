@@ -10,10 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ketaread.screens.dialog import Dialog
 from ketaread.widgets.key_bar import KeyBar
 from ketaread.worker_errors import ReportsWorkerErrors
 
@@ -83,31 +83,15 @@ class GlossaryEntry:
         return list(dict.fromkeys([self.term, *self.aliases]))[:8]
 
 
-class GlossaryModal(ReportsWorkerErrors, ModalScreen[tuple[str, int] | None]):
+class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
     """Terms with definitions; typing filters; Esc closes and leaves the article as it was.
 
     Dismisses with ("article", id) when the reader chooses another article to open.
     """
 
-    # Here rather than in the app's stylesheet: parsed when the glossary first opens, not
-    # before every first frame.
     DEFAULT_CSS = """
-    GlossaryModal {
-        align: center middle;
-        background: $background 60%;
-        /* ModalScreen's own rule makes the backdrop transparent in the ansi themes. */
-        &:ansi {
-            background: $background 60%;
-        }
-    }
-
     #glossary-dialog {
-        width: 90%;
         max-width: 120;
-        height: 85%;
-        border: heavy $accent;
-        background: $surface;
-        padding: 0 1;
     }
 
     #glossary-filter {
@@ -182,7 +166,7 @@ class GlossaryModal(ReportsWorkerErrors, ModalScreen[tuple[str, int] | None]):
 
     def compose(self) -> ComposeResult:
         """Filter box, term list and the definition pane."""
-        with Vertical(id="glossary-dialog") as dialog:
+        with Vertical(id="glossary-dialog", classes="dialog-box") as dialog:
             dialog.border_title = self.dialog_title
             yield Input(placeholder="Type to filter terms…", id="glossary-filter")
             with Horizontal(id="glossary-body"):

@@ -6,9 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ketaread.screens.dialog import Dialog
 from ketaread.widgets.key_bar import KeyBar
 
 KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
@@ -72,21 +72,10 @@ NOTE = (
 )
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     """Every key in one place."""
 
-    # Here rather than in the app's stylesheet: parsed when help first opens, not before
-    # every first frame.
     DEFAULT_CSS = """
-    HelpScreen {
-        align: center middle;
-        background: $background 60%;
-        /* ModalScreen's own rule makes the backdrop transparent in the ansi themes. */
-        &:ansi {
-            background: $background 60%;
-        }
-    }
-
     .help-group {
         margin-top: 1;
     }
@@ -113,12 +102,7 @@ class HelpScreen(ModalScreen[None]):
     }
 
     #help-dialog {
-        width: 90%;
         max-width: 100;
-        height: 85%;
-        border: heavy $accent;
-        background: $surface;
-        padding: 0 1;
     }
     """
 
@@ -128,7 +112,7 @@ class HelpScreen(ModalScreen[None]):
         """One row per key in a scrollable box; a description wraps beside its key."""
         # Rows of two Statics rather than one text: a wrapped description went back to
         # the left edge, under the keys, at 80 columns.
-        with VerticalScroll(id="help-dialog") as box:
+        with VerticalScroll(id="help-dialog", classes="dialog-box") as box:
             box.border_title = "ketaread keys"
             for title, keys in KEY_GROUPS:
                 yield Static(Content.styled(title, "bold $accent"), classes="help-group")
