@@ -48,16 +48,24 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def build_cache(work: Path, articles: int) -> tuple[Path, Path, Path]:
-    """Synthetic feeds on disk and a cache holding all their articles."""
+def cache_name(articles: int, per_feed: int = ARTICLES_PER_FEED) -> str:
+    """`4000` at the usual 20 articles a feed, the shape otherwise (`20x200`)."""
+    return str(articles) if per_feed == ARTICLES_PER_FEED else f"{articles // per_feed}x{per_feed}"
+
+
+def build_cache(
+    work: Path, articles: int, per_feed: int = ARTICLES_PER_FEED
+) -> tuple[Path, Path, Path]:
+    """Synthetic feeds on disk (feeds-NAME) and a cache holding all their articles."""
     from ketaread.core.refresh import SourceSpec, refresh
     from ketaread.core.store import Store
 
-    feeds = articles // ARTICLES_PER_FEED
-    folder = work / f"feeds-{articles}"
-    generate(folder, feeds, ARTICLES_PER_FEED, words=400)
-    database = work / f"cache-{articles}.db"
-    config = work / f"config-{articles}.toml"
+    feeds = articles // per_feed
+    name = cache_name(articles, per_feed)
+    folder = work / f"feeds-{name}"
+    generate(folder, feeds, per_feed, words=400)
+    database = work / f"cache-{name}.db"
+    config = work / f"config-{name}.toml"
     config.write_text(f'[[source]]\nlocation = "{folder}"\n')
     store = Store(database)
     refresh(store, [SourceSpec(str(folder))])
