@@ -112,7 +112,7 @@ STOP_POLL_SECONDS = 0.1
 
 
 class RefreshStopped(Exception):
-    """The refresh was asked to stop (the reader is quitting) before it could start."""
+    """The refresh was asked to stop (the reader does so when it quits) before it could start."""
 
 
 def _stopped(stop: threading.Event | None) -> bool:
