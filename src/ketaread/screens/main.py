@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from ketaread.core.models import ArticleDetail, ArticleRow
 from ketaread.core.store import ArticleFilter
@@ -20,6 +20,7 @@ from ketaread.widgets.article_view import ArticleView
 from ketaread.widgets.key_bar import KeyBar
 from ketaread.widgets.reference_panel import ReferencePanel
 from ketaread.widgets.tag_sidebar import SidebarData, TagSidebar
+from ketaread.widgets.title_bar import TitleBar
 from ketaread.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self._set_width_classes(width, update=False)
         sidebar = TagSidebar(id="sidebar")
         sidebar.display = width >= NARROW_WIDTH
-        yield Header()
+        yield TitleBar()
         with Horizontal(id="panes"):
             yield sidebar
             yield ArticleList(self._load_rows, id="articles")
