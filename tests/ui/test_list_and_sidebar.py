@@ -258,3 +258,69 @@ async def test_counts_changed_while_the_sidebar_was_hidden_show_when_it_opens(
         lines = screen_text(app).splitlines()
         assert any(re.search(r"┃ All +15/16 ", line) for line in lines)
         assert any(re.search(r"┃ Unread +15/15 ", line) for line in lines)
+
+
+def _shown(screen: MainScreen) -> tuple[bool, bool, bool]:
+    """Whether the sidebar, the list and the article are on screen (laid out, not hidden)."""
+    return tuple(
+        widget.display and widget.region.width > 0
+        for widget in (screen.sidebar, screen.article_list, screen.article_view)
+    )
+
+
+async def test_focus_mode_shows_the_article_alone_even_after_t_and_f_brings_the_panes_back(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = _main(app)
+        assert _shown(screen) == (True, True, True)
+        await pilot.press("t", "t")  # hidden, then shown again (by an inline style)
+        await settle(pilot)
+        assert _shown(screen) == (True, True, True)
+        await pilot.press("f")
+        await settle(pilot)
+        assert _shown(screen) == (False, False, True)
+        assert screen.article_view.has_focus
+        assert screen.article_view.region.width == SIZE[0]
+        await pilot.press("f")
+        await settle(pilot)
+        assert _shown(screen) == (True, True, True)
+
+
+async def test_focus_mode_brings_back_only_the_panes_that_were_shown(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = _main(app)
+        await pilot.press("t", "f", "f")  # the sidebar hidden before focus mode stays hidden
+        await settle(pilot)
+        assert _shown(screen) == (False, True, True)
+        await pilot.press("f", "a")  # a pane's key leaves focus mode and focuses the pane
+        await settle(pilot)
+        assert _shown(screen) == (False, True, True)
+        assert screen.article_list.has_focus
+        await pilot.press("f", "t")  # t leaves focus mode with the sidebar shown
+        await settle(pilot)
+        assert _shown(screen) == (True, True, True)
+        assert screen.sidebar.has_focus
+
+
+async def test_focus_mode_at_80_columns_leaves_the_hidden_sidebar_hidden(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = _main(app)
+        assert _shown(screen) == (False, True, True)
+        await pilot.press("f")
+        await settle(pilot)
+        assert _shown(screen) == (False, False, True)
+        await pilot.press("f")
+        await settle(pilot)
+        assert _shown(screen) == (False, True, True)
+        await pilot.press("f", "l")  # the sidebar's key: out of focus mode, picking a filter
+        await settle(pilot)
+        assert _shown(screen) == (True, True, False)
+        assert screen.sidebar.has_focus

@@ -109,30 +109,32 @@ async def test_the_first_frame_is_styled_as_a_full_restyle_would_style_it(
 async def test_start_up_styles_each_node_once_but_the_focused_pane(
     app: KetareadApp, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Up to the first frame, every node is styled once, as it mounts: the width classes
-    are in place before the panes mount and the list is the first pane focused. Only the
-    focused pane is styled again, for its focus."""
-    styled: Counter[int] = Counter()
-    first_frame_out = False
+    """Until the screen is up (the first after-refresh callback: the first frames are
+    out), every node is styled once, as it mounts: the width classes are in place before
+    the panes mount and the list is the first pane focused. Only the focused pane is
+    styled again, for its focus."""
+    styled: Counter[DOMNode] = Counter()
+    counting = True
     apply = Stylesheet.apply
 
     def counting_apply(stylesheet: Stylesheet, node: DOMNode, **options: Any) -> None:
-        if not first_frame_out:
-            styled[id(node)] += 1
+        if counting:
+            styled[node] += 1
         apply(stylesheet, node, **options)
 
-    def first_frame() -> None:
-        nonlocal first_frame_out
-        first_frame_out = True
+    def screen_is_up() -> None:
+        nonlocal counting
+        counting = False
 
     monkeypatch.setattr(Stylesheet, "apply", counting_apply)
-    app.call_after_refresh(first_frame)
+    app.call_after_refresh(screen_is_up)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
+        assert not counting
         nodes = list(app.screen.walk_children(with_self=True))
-        restyled = [node for node in nodes if styled[id(node)] > 1]
+        restyled = [node for node in nodes if styled[node] > 1]
         focused = app.focused
-    assert all(styled[id(node)] >= 1 for node in nodes)
+    assert all(styled[node] >= 1 for node in nodes)
     assert isinstance(focused, ArticleList)
     assert restyled == [focused]
 
@@ -159,3 +161,13 @@ def test_quitting_closes_the_cache_and_folds_in_its_write_ahead_log(
     with closing(sqlite3.connect(f"file:{sample_db}?mode=ro", uri=True)) as conn:
         starred = conn.execute("SELECT starred FROM articles WHERE id = ?", (seen["article_id"],))
         assert starred.fetchone() == (1,)
+
+
+async def test_the_list_has_the_focus_even_when_the_terminal_starts_without_it(
+    app: KetareadApp,
+) -> None:
+    """Textual's AUTO_FOCUS waits while the terminal has no focus; the list must not."""
+    app.set_reactive(KetareadApp.app_focus, False)  # as after an AppBlur
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.focused, ArticleList)

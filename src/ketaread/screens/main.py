@@ -85,6 +85,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self._sidebar_chosen = False
         self._first_resume_seen = False
         """Whether the screen has been shown once (see on_screen_resume)."""
+        self._before_focus_mode: tuple[bool, bool] | None = None
+        """Whether the sidebar and the list were shown before focus mode hid them (None
+        outside focus mode)."""
 
     @property
     def ketaread(self) -> KetareadApp:
@@ -92,13 +95,14 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         return cast("KetareadApp", self.app)
 
     def compose(self) -> ComposeResult:
-        """Header, the three panes, a status line and the footer."""
+        """Title bar, the three panes, a status line and the footer."""
         # The width classes before the panes mount, so each pane is styled once, as it
         # mounts, for this width; set later, they would restyle the whole screen.
         width = self.app.size.width
         self._set_width_classes(width, update=False)
         sidebar = TagSidebar(id="sidebar")
-        sidebar.display = width >= NARROW_WIDTH
+        if width < NARROW_WIDTH:
+            sidebar.display = False
         yield TitleBar()
         with Horizontal(id="panes"):
             yield sidebar
@@ -134,9 +138,11 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         return self.query_one(TagSidebar)
 
     def on_mount(self) -> None:
-        """Load the list and counts from the cache."""
+        """Name the filter, hide the reference panel, load the list and counts."""
         self.sub_title = self.filter_label
         self.reference_panel.display = False
+        if self.focused is None:  # AUTO_FOCUS waits for a terminal that has the focus
+            self.article_list.focus()
         store = self.ketaread.store
         if store is not None:
             # The first page straight from the cache, so the first frame shows titles:
@@ -431,9 +437,11 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
     # -- panes ------------------------------------------------------------------
 
     def action_toggle_sidebar(self) -> None:
-        """Show or hide the tag sidebar."""
+        """Show or hide the tag sidebar (in focus mode: leave it, with the sidebar shown)."""
         sidebar = self.sidebar
-        sidebar.display = not sidebar.display
+        in_focus_mode = self._before_focus_mode is not None
+        self._leave_focus_mode()
+        sidebar.display = in_focus_mode or not sidebar.display
         # On a narrow terminal the sidebar takes the article's place while a filter is
         # picked, as newsboat's feed list does; choosing one brings the article back.
         self.set_class(sidebar.display and self.has_class("-narrow"), "-picking")
@@ -487,11 +495,22 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             self.sidebar.display = False
 
     def action_focus_mode(self) -> None:
-        """The article alone; press again to bring the panes back."""
+        """The article alone; press again to bring the panes back as they were."""
         self._end_picking()
-        self.toggle_class("-focus-mode")
-        if self.has_class("-focus-mode"):
-            self.article_view.focus()
+        if self._before_focus_mode is not None:
+            self._leave_focus_mode()
+            return
+        # Inline styles, as `t` uses for the sidebar: a stylesheet rule could not hide a
+        # pane that an inline style shows.
+        self._before_focus_mode = (self.sidebar.display, self.article_list.display)
+        self.sidebar.display = False
+        self.article_list.display = False
+        self.article_view.focus()
+
+    def _leave_focus_mode(self) -> None:
+        if self._before_focus_mode is not None:
+            self.sidebar.display, self.article_list.display = self._before_focus_mode
+            self._before_focus_mode = None
 
     def action_focus(self, target: str) -> None:
         """Move the focus to a pane (showing it if hidden)."""
@@ -500,9 +519,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             return
         if target == "article":
             self._end_picking()
+        self._leave_focus_mode()
         widget = self.query_one(f"#{target}")
         widget.display = True
-        self.remove_class("-focus-mode")
         widget.focus()
 
     def action_glossary(self) -> None:
