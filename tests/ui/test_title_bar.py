@@ -14,6 +14,12 @@ def _top_line(app: KetareadApp) -> str:
     return screen_text(app).splitlines()[0]
 
 
+def _icon_background(bar: TitleBar) -> object:
+    """The background the icon is drawn on."""
+    segment = next(s for s in bar.render_line(0) if ICON in s.text)
+    return segment.style.bgcolor if segment.style else None
+
+
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=str)
 async def test_the_title_names_the_filter_centred_between_icon_and_clock_space(
     app: KetareadApp, settle: Settle, size: tuple[int, int]
@@ -59,3 +65,24 @@ async def test_clicking_the_icon_opens_the_command_palette_and_the_title_does_no
         await pilot.click(TitleBar, offset=(1, 0))
         await settle(pilot)
         assert isinstance(app.screen, CommandPalette)
+
+
+async def test_the_icon_lights_up_with_a_tooltip_under_the_mouse_and_the_title_does_not(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        bar = app.main_screen.query_one(TitleBar)
+        plain = _icon_background(bar)
+        await pilot.hover(TitleBar, offset=(1, 0))
+        await settle(pilot)
+        assert bar.tooltip == TitleBar.ICON_TOOLTIP
+        assert _icon_background(bar) != plain
+        await pilot.hover(TitleBar, offset=(60, 0))
+        await settle(pilot)
+        assert bar.tooltip is None
+        assert _icon_background(bar) == plain
+        await pilot.hover(TitleBar, offset=(1, 0))
+        await pilot.hover("#articles")
+        await settle(pilot)
+        assert bar.tooltip is None and not bar.icon_hovered

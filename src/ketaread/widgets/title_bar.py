@@ -20,7 +20,8 @@ class TitleBar(Widget):
     million fewer instructions before the first frame, 2 % of the reader's start
     (benchmarks/README.md).
     The title follows the screen's `title` and `sub_title` (the app's when the screen has
-    none); clicking the icon opens the command palette, as the Header's does.
+    none); the icon lights up under the mouse, with a tooltip, and a click on it opens the
+    command palette, as the Header's does.
     """
 
     DEFAULT_CSS = """
@@ -32,6 +33,12 @@ class TitleBar(Widget):
         color: $foreground;
     }
     """
+
+    ICON_TOOLTIP = "Open the command palette"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.icon_hovered = False
 
     def on_mount(self) -> None:
         """Redraw when the title changes."""
@@ -57,9 +64,25 @@ class TitleBar(Widget):
         title = self.title_content.truncate(space, ellipsis=True)
         left = (space - title.cell_length) // 2
         icon = Content(f" {ICON}").pad_right(ICON_WIDTH - 2)
+        if self.icon_hovered:
+            icon = icon.stylize("on $foreground 10%")
         return Content.assemble(
             icon, title.pad(left, space - left - title.cell_length), " " * RIGHT_SPACE
         ).truncate(width)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """Light the icon up while the mouse is on it."""
+        self._hover_icon(event.x < ICON_WIDTH)
+
+    def on_leave(self) -> None:
+        """The mouse left the bar."""
+        self._hover_icon(False)
+
+    def _hover_icon(self, hovered: bool) -> None:
+        if hovered != self.icon_hovered:
+            self.icon_hovered = hovered
+            self.tooltip = self.ICON_TOOLTIP if hovered else None
+            self.refresh()
 
     async def on_click(self, event: events.Click) -> None:
         """The icon opens the command palette."""
