@@ -5,7 +5,10 @@ by feed at start-up, so its first screen grows with the number of feeds as well 
 articles; ketaread's first frame queries one page of the list and does not. This shows where
 the two cross, on the synthetic feeds of the refresh benchmark.
 
-    python benchmarks/bench_feed_count.py --work /tmp/kbench --feeds 20 200 1000 2000
+    python benchmarks/bench_feed_count.py --work /tmp/kfeeds --feeds 20 200 1000 2000
+
+Give it a folder of its own: bench_startup's interaction run marks articles read and
+clears renderings in the caches it uses, and `cache-4000` is the name both would use.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work", type=Path, help="keep caches here (reused when present)")
     args = parser.parse_args()
+    for feeds in args.feeds:
+        if not 0 < feeds <= args.articles or args.articles % feeds:
+            parser.error(f"{feeds} feeds cannot share {args.articles} articles evenly")
     work = args.work or Path(tempfile.mkdtemp(prefix="ketaread-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     (work / "settings.toml").unlink(missing_ok=True)  # the default theme, as bench_startup

@@ -92,13 +92,25 @@ def count(
     return int(found.group(1))
 
 
+def terminal_size(text: str) -> tuple[int, int]:
+    """`80x24` (or `80×24`) as columns and lines."""
+    try:
+        columns, lines = (int(part) for part in text.lower().replace("×", "x").split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not COLUMNSxLINES: {text!r}") from None
+    return columns, lines
+
+
 def main() -> None:
     """Count and print."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, required=True, help="bench_startup's --work folder")
     parser.add_argument("--size", type=int, default=4000, help="which cache: 4000 or 40000")
     parser.add_argument(
-        "--terminal", default="{}x{}".format(*SIZE), help="columns x lines (default: %(default)s)"
+        "--terminal",
+        type=terminal_size,
+        default=SIZE,
+        help="COLUMNSxLINES (default: {}x{})".format(*SIZE),
     )
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
@@ -107,8 +119,8 @@ def main() -> None:
     config = args.work / f"config-{args.size}.toml"
     if not database.exists():
         sys.exit(f"no cache at {database}: run bench_startup.py --work {args.work} first")
-    columns, lines = (int(part) for part in args.terminal.split("x"))
-    size = (columns, lines)
+    size = args.terminal
+    columns, lines = size
     work = Path(tempfile.mkdtemp(prefix="ketaread-instructions-"))
     print(
         f"instructions (millions) to the first frame, {args.size} cached articles,"

@@ -173,6 +173,10 @@ def newsboat_launch(folder: Path, work: Path) -> Launch | None:
         "".join(f"http://127.0.0.1:{port}/{p.name}\n" for p in sorted(folder.glob("*.xml")))
     )
     cache = work / f"newsboat-{folder.name}.db"
+    # A fresh cache each time: the server's port changes between runs, and newsboat would
+    # otherwise keep every earlier run's feeds beside the new ones.
+    for stale in (cache, cache.with_name(cache.name + ".lock")):
+        stale.unlink(missing_ok=True)
     conf = work / "newsboat.conf"
     conf.write_text("reload-threads 8\n")
     home = work / "home"
