@@ -41,7 +41,7 @@ KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
             ("t", "show or hide the tag sidebar"),
             ("r", "show or hide the reference panel"),
             ("a / l / v", "focus the article list / tag sidebar / article"),
-            ("f", "focus mode: the article alone"),
+            ("f", "focus mode: the article alone; f again brings the panes back"),
             ("T", "next theme (saved for next time)"),
         ],
     ),
