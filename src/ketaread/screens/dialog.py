@@ -1,4 +1,5 @@
-"""The frame the reader's dialogs share: a box centred over a tinted view of the reader."""
+"""The frame the reader's dialogs share: a box centred over the reader, dimmed behind it
+(hidden in the ansi themes, which cannot dim)."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ class TitleBar(Widget):
     The Header draws it with four widgets and four stylesheets: one widget executes 25
     million fewer instructions before the first frame, 2 % of the reader's start
     (benchmarks/README.md).
+
     The title follows the screen's `title` and `sub_title` (the app's when the screen has
     none); the icon lights up under the mouse, with a tooltip, and a click on it opens the
     command palette, as the Header's does.
