@@ -22,12 +22,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_startup import (  # the same caches, launches and timing
     SIZE,
-    bare_textual_launch,
     build_cache,
     cache_name,
-    ketaread_launch,
     median_first_frames,
-    newsboat_launch,
+    three_launches,
 )
 
 
@@ -55,13 +53,7 @@ def main() -> None:
         folder = work / f"feeds-{name}"
         if not database.exists():
             folder, database, config = build_cache(work, feeds * per_feed, per_feed)
-        launches = {
-            "ketaread": ketaread_launch(database, config),
-            "bare": bare_textual_launch(),
-        }
-        if (newsboat := newsboat_launch(folder, work)) is not None:
-            launches["newsboat"] = newsboat
-        frames = median_first_frames(launches, args.runs)
+        frames = median_first_frames(three_launches(database, config, folder, work), args.runs)
         newsboat_shown = f"{frames['newsboat']:.2f}" if "newsboat" in frames else "n/a"
         print(
             f"{feeds:>6}{per_feed:>10}{frames['ketaread']:>10.2f}{newsboat_shown:>10}"

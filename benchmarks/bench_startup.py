@@ -188,6 +188,17 @@ def newsboat_launch(folder: Path, work: Path) -> Launch | None:
     return base, "Synthetic clinic feed", env
 
 
+def three_launches(database: Path, config: Path, folder: Path, work: Path) -> dict[str, Launch]:
+    """ketaread on the cache, the bare app, and newsboat on the feeds when it is installed."""
+    launches = {
+        "ketaread": ketaread_launch(database, config),
+        "bare": bare_textual_launch(),
+    }
+    if (newsboat := newsboat_launch(folder, work)) is not None:
+        launches["newsboat"] = newsboat
+    return launches
+
+
 async def bench_interaction(database: Path, config: Path, runs: int) -> dict[str, float]:
     """Article open, tag switch and list paging in the real app, in milliseconds.
 
@@ -340,13 +351,7 @@ def main() -> None:
         config = work / f"config-{size}.toml"
         if not database.exists():
             folder, database, config = build_cache(work, size)
-        launches = {
-            "ketaread": ketaread_launch(database, config),
-            "bare": bare_textual_launch(),
-        }
-        if (newsboat := newsboat_launch(folder, work)) is not None:
-            launches["newsboat"] = newsboat
-        frames = median_first_frames(launches, args.runs)
+        frames = median_first_frames(three_launches(database, config, folder, work), args.runs)
         newsboat_shown = f"{frames['newsboat']:.2f} s" if "newsboat" in frames else "n/a"
         frame_columns = (
             f"{size:>9}{frames['ketaread']:>9.2f} s{newsboat_shown:>10}{frames['bare']:>7.2f}"
