@@ -103,13 +103,15 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         sidebar = TagSidebar(id="sidebar")
         if width < NARROW_WIDTH:
             sidebar.display = False
+        references = ReferencePanel(id="references")
+        references.display = False  # until `r` or a citation asks for it
         yield TitleBar()
         with Horizontal(id="panes"):
             yield sidebar
             yield ArticleList(self._load_rows, id="articles")
             with Vertical(id="reader"):
                 yield ArticleView(id="article")
-                yield ReferencePanel(id="references")
+                yield references
         yield StatusLine(id="status", markup=False)
         yield KeyBar()
 
@@ -138,9 +140,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         return self.query_one(TagSidebar)
 
     def on_mount(self) -> None:
-        """Name the filter, hide the reference panel, load the list and counts."""
+        """Name the filter, load the list and counts."""
         self.sub_title = self.filter_label
-        self.reference_panel.display = False
         if self.focused is None:  # AUTO_FOCUS waits for a terminal that has the focus
             self.article_list.focus()
         store = self.ketaread.store
