@@ -337,6 +337,12 @@ def cmd_show(ctx: Context) -> int:
                         {"text": link.text, "url": link.url} for link in rendering.analysis.links
                     ],
                     "terms": [hit.to_json() for hit in rendering.terms(ctx.glossary())],
+                    "enclosures": [
+                        {"url": e.url, "type": e.type, "length": e.length}
+                        for e in detail.enclosures
+                    ],
+                    "full_text": detail.full_text,
+                    "full_text_error": detail.full_text_error,
                 }
             )
         )
@@ -354,6 +360,12 @@ def cmd_show(ctx: Context) -> int:
     ctx.print(byline)
     if row.link:
         ctx.print(row.link)
+    from ketaread.core.enclosures import describe_enclosure
+
+    for enclosure in detail.enclosures:
+        ctx.print(describe_enclosure(enclosure))
+    if detail.full_text_error:
+        ctx.print(clean_line(f"(the feed's excerpt: full text failed: {detail.full_text_error})"))
     ctx.print()
     ctx.print(rendering.markdown.rstrip())
     return 0
