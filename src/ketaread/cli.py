@@ -30,6 +30,7 @@ from ketaread.locations import config_path, database_path, user_glossary_path
 
 if TYPE_CHECKING:
     from ketaread.app import KetareadApp
+    from ketaread.core.discover import Discovery
     from ketaread.core.glossary import Glossary
     from ketaread.core.models import ArticleRow
     from ketaread.core.refresh import SourceSpec
@@ -118,14 +119,22 @@ class Context:
 
 
 def cmd_add(ctx: Context) -> int:
-    """Add a source to the config file."""
-    location = ctx.args.source
+    """Add a source to the config file; a web page's URL adds the feed the page links."""
+    location = ctx.args.source.strip()
+    if location[:5].lower() == "feed:":
+        from ketaread.core.subscriptions import feed_scheme_to_http
+
+        location = feed_scheme_to_http(location)
     if not is_url(location):
         path = Path(normalise_location(location))
         if not path.exists():
             raise CommandError(f"{location}: no such file or folder")
-    elif location.lower().startswith("http") and " " in location:
+    elif " " in location:
         raise CommandError(f"{location}: a URL cannot contain spaces")
+    elif not ctx.args.offline:
+        location = _feed_for(ctx, location)
+    elif ctx.args.pick:
+        raise CommandError("--pick needs the network to look at the page (drop --offline)")
     config = ctx.config
     normalised = normalise_location(location)
     if not config.exists:
@@ -135,13 +144,63 @@ def cmd_add(ctx: Context) -> int:
     if existing:
         existing.tags = sorted({*existing.tags, *ctx.args.tag}, key=str.casefold)
         existing.title = ctx.args.title or existing.title
+        existing.full_text = existing.full_text or ctx.args.full_text
         action = "updated"
     else:
-        config.sources.append(SourceConfig(normalised, ctx.args.title, list(ctx.args.tag)))
+        config.sources.append(
+            SourceConfig(
+                normalised, ctx.args.title, list(ctx.args.tag), full_text=ctx.args.full_text
+            )
+        )
         action = "added"
     save_config(config)
-    ctx.print(f"{action} {normalised} (config: {config.path}); run `ketaread refresh` to read it")
+    extra = " with full text" if ctx.args.full_text else ""
+    ctx.print(
+        f"{action} {normalised}{extra} (config: {config.path}); run `ketaread refresh` to read it"
+    )
     return 0
+
+
+def _feed_for(ctx: Context, url: str) -> str:
+    """The feed to subscribe to for `url`: itself if a feed, else one its page offers."""
+    import asyncio
+
+    from ketaread.core.discover import COMMON_PATHS, discover
+    from ketaread.core.fetch import Fetcher, FetchSettings
+
+    async def look() -> Discovery:
+        settings = FetchSettings(deadline=20.0, max_bytes=5 * 1024 * 1024)
+        async with Fetcher(settings) as fetcher:
+            return await discover(url, fetcher)
+
+    found = asyncio.run(look())
+    pick = ctx.args.pick
+    if found.kind == "error":
+        # Offline, or the server is down: the URL is kept as given, as before.
+        ctx.print(clean_line(f"could not check {url} ({found.error}); adding it as given", 1000))
+        return url
+    if found.kind == "feed":
+        ctx.print(clean_line(f"found a feed at {url}: {found.title}", 1000))
+        return url
+    if found.kind == "other":
+        raise CommandError(f"{url}: {found.error}, not a feed or a web page that links one")
+    if not found.feeds:
+        raise CommandError(
+            f'{url}: a web page with no feed (no <link rel="alternate"> feed, and nothing '
+            f"at {', '.join(COMMON_PATHS)})"
+        )
+    if len(found.feeds) == 1 and pick in (None, 1):
+        ctx.print(f"the page {url} offers one feed: {found.feeds[0].describe()}")
+        return found.feeds[0].url
+    ctx.print(f"the page {url} offers {len(found.feeds)} feeds:")
+    for number, feed in enumerate(found.feeds, start=1):
+        ctx.print(f"  {number}. {feed.describe()}")
+    if pick is None:
+        raise CommandError("several feeds found; add one with --pick N")
+    if not 1 <= pick <= len(found.feeds):
+        raise CommandError(f"--pick {pick}: choose a number from 1 to {len(found.feeds)}")
+    ctx.print(f"picked {pick}: {found.feeds[pick - 1].url}")
+    return found.feeds[pick - 1].url
 
 
 _SAMPLES_NOTE = (
@@ -400,22 +459,51 @@ def cmd_import(ctx: Context) -> int:
     config = ctx.config
     if not config.exists:
         config.sources = []
-    added = 0
+    added: list[str] = []
+    changed: list[str] = []
     for subscription in report.subscriptions:
         location = normalise_location(subscription.location)
         existing = config.find(location)
-        if existing:
-            existing.tags = sorted({*existing.tags, *subscription.tags}, key=str.casefold)
-            existing.title = existing.title or subscription.title
+        if existing is None:
+            config.sources.append(
+                SourceConfig(
+                    location,
+                    subscription.title,
+                    list(subscription.tags),
+                    hidden=subscription.hidden,
+                )
+            )
+            added.append(location)
             continue
-        config.sources.append(SourceConfig(location, subscription.title, list(subscription.tags)))
-        added += 1
+        tags = sorted({*existing.tags, *subscription.tags}, key=str.casefold)
+        title = existing.title or subscription.title
+        hidden = existing.hidden or subscription.hidden
+        what = [
+            change
+            for change, differs in (
+                (f"title {title!r}", title != existing.title),
+                (
+                    "tags +" + ", +".join(t for t in tags if t not in existing.tags),
+                    tags != sorted(existing.tags, key=str.casefold),
+                ),
+                ("hidden", hidden != existing.hidden),
+            )
+            if differs
+        ]
+        if what:
+            existing.tags, existing.title, existing.hidden = tags, title, hidden
+            changed.append(clean_line(f"{location}: {'; '.join(what)}", limit=1000))
     for entry, reason in report.skipped:
         ctx.print(f"skipped {entry}: {reason}")
-    if report.subscriptions:
+    for line in changed:
+        ctx.print(f"changed {line}")
+    if added or changed:
         # Saving an empty list would replace the bundled sample feeds with nothing.
         save_config(config)
-    ctx.print(f"imported {added} new sources from {path} ({len(report.skipped)} skipped)")
+    ctx.print(
+        f"imported {len(added)} new sources from {path} "
+        f"({len(changed)} changed, {len(report.skipped)} skipped)"
+    )
     return 0
 
 
@@ -423,7 +511,14 @@ def cmd_export(ctx: Context) -> int:
     """Write the subscriptions as OPML or a newsboat `urls` file."""
     from ketaread.core.subscriptions import Subscription, to_newsboat_urls, to_opml
 
-    subs = [Subscription(s.location, s.title, list(s.tags)) for s in ctx.config.sources]
+    # The sites' web pages, when the cache knows them (an export never creates a cache).
+    pages = ctx.store.site_links() if ctx.database.exists() else {}
+    subs = [
+        Subscription(
+            s.location, s.title, list(s.tags), hidden=s.hidden, html_url=pages.get(s.location)
+        )
+        for s in ctx.config.sources
+    ]
     text = to_opml(subs) if ctx.args.format == "opml" else to_newsboat_urls(subs)
     ctx.out.write(text if text.endswith("\n") else text + "\n")
     return 0
@@ -522,6 +617,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--tag", action="append", default=[], help="a tag for its articles (repeatable)"
     )
     add.add_argument("--title", help="show the source under this title")
+    add.add_argument(
+        "--full-text",
+        action="store_true",
+        help="fetch each article's web page for its full text (for excerpt-only feeds)",
+    )
+    add.add_argument(
+        "--pick",
+        type=int,
+        metavar="N",
+        help="when the page offers several feeds, add the Nth one listed",
+    )
     remove = command("remove", cmd_remove, "remove a source and its cached articles")
     remove.add_argument("source")
     sources = command("sources", cmd_sources, "list sources with their state and errors")

@@ -968,6 +968,15 @@ class Store:
             (source, limit),
         )
 
+    def site_links(self) -> dict[str, str]:
+        """Each source's web page (the feed's own link), for OPML `htmlUrl`."""
+        return dict(
+            self._query(
+                # Newest first, so that the oldest feed of a source wins in the dict.
+                "SELECT source, link FROM feeds WHERE link LIKE 'http%' ORDER BY id DESC"
+            )
+        )
+
     def feed_body_samples(self, feed_id: int, limit: int = 20) -> list[str]:
         """The feed's own bodies (not full texts) of its newest articles, for excerpt checks."""
         return [
