@@ -379,7 +379,10 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         line, failed = "Refresh failed", True
         try:
             config = load_config(self.config_file)
-            specs = [SourceSpec(s.location, s.title, tuple(s.tags)) for s in config.sources]
+            specs = [
+                SourceSpec(s.location, s.title, tuple(s.tags), full_text=s.full_text)
+                for s in config.sources
+            ]
             done = 0
 
             def report(feed_report: FeedReport) -> None:

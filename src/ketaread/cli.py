@@ -93,7 +93,10 @@ class Context:
         """The configured sources as the refresher wants them."""
         from ketaread.core.refresh import SourceSpec
 
-        return [SourceSpec(s.location, s.title, tuple(s.tags)) for s in self.config.sources]
+        return [
+            SourceSpec(s.location, s.title, tuple(s.tags), full_text=s.full_text)
+            for s in self.config.sources
+        ]
 
     def glossary(self) -> Glossary:
         """The curated glossary with the user's own entries on top."""
@@ -239,6 +242,8 @@ def cmd_sources(ctx: Context) -> int:
     if not ctx.config.exists and not ctx.args.json:
         # Only in text mode: `sources --json` must print nothing but JSON.
         ctx.print(f"(no config file at {ctx.config.path}: reading the bundled sample feeds)")
+    from ketaread.core.fulltext import excerpt_hint
+
     rows = []
     for source in ctx.config.sources:
         mine = [f for f in feeds if f.source == source.location]
@@ -246,6 +251,8 @@ def cmd_sources(ctx: Context) -> int:
             "location": source.location,
             "title": source.title,
             "tags": source.tags,
+            "full_text": source.full_text,
+            "hidden": source.hidden,
             "feeds": [
                 {
                     "location": f.location,
@@ -258,6 +265,9 @@ def cmd_sources(ctx: Context) -> int:
                     "error_at": _iso(f.error_at),
                     "warning": f.warning,
                     "gone": f.gone,
+                    "suggestion": None
+                    if source.full_text or not f.total
+                    else excerpt_hint(ctx.store, f.id, source.location),
                 }
                 for f in mine
             ],
@@ -304,6 +314,8 @@ def cmd_sources(ctx: Context) -> int:
                 ctx.print("      " + clean_line(f"error at {feed['error_at']}: {feed['error']}"))
             if feed.get("warning"):
                 ctx.print("      " + clean_line(f"warning: {feed['warning']}"))
+            if feed.get("suggestion"):
+                ctx.print("      " + clean_line(feed["suggestion"], limit=1000))
     return 0
 
 
