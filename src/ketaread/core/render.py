@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ketaread.core.references import ReferenceAnalysis
     from ketaread.core.store import Store
 
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 """Bump when conversion or analysis changes: cached renderings of older versions are redone."""
 
 _EXCESS_BLANK_LINES = re.compile(r"\n{3,}")
@@ -193,11 +193,13 @@ class Rendering:
 
 def render(detail: ArticleDetail) -> Rendering:
     """Convert and analyse an article (5–20 ms): callers cache the result."""
+    from ketaread.core.figures import figures_as_lines
     from ketaread.core.glossary import find_abbreviations
     from ketaread.core.references import analyse
 
-    markdown = html_to_markdown(detail.html, detail.base_url)
-    analysis = analyse(detail.html, detail.base_url)
+    html = figures_as_lines(detail.html)
+    markdown = html_to_markdown(html, detail.base_url)
+    analysis = analyse(html, detail.base_url)
     abbreviations = find_abbreviations(plain_text(markdown))
     return Rendering(markdown=markdown, analysis=analysis, abbreviations=abbreviations)
 
