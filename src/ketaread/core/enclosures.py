@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import unquote, urlsplit
 
 from ketaread.core.clean import clean_line
-from ketaread.core.models import Enclosure
+from ketaread.core.models import ArticleDetail, Enclosure
 
 
 def format_duration(seconds: int) -> str:
@@ -44,3 +44,19 @@ def describe_enclosure(enclosure: Enclosure) -> str:
     name = enclosure.title or file_name(enclosure.url) or enclosure.url
     suffix = f" ({', '.join(details)})" if details else ""
     return clean_line(f"Attachment: {name}{suffix}", limit=300)
+
+
+def header_notes(detail: ArticleDetail) -> list[str]:
+    """Extra lines for an article's header: its attachments and where its text came from."""
+    notes: list[str] = []
+    count = len(detail.enclosures)
+    for number, enclosure in enumerate(detail.enclosures[:5], start=1):
+        keys = " — e opens, E copies" if number == 1 else ""
+        numbered = f" {number}/{count}" if count > 1 else ""
+        line = describe_enclosure(enclosure).replace("Attachment:", f"Attachment{numbered}:", 1)
+        notes.append(line + keys)
+    if detail.full_text:
+        notes.append("Full text fetched from the article's web page")
+    elif detail.full_text_error:
+        notes.append(clean_line(f"The feed's excerpt: full text failed ({detail.full_text_error})"))
+    return notes

@@ -183,3 +183,16 @@ def excerpt_hint(store: Store, feed_id: int, source: str = "URL") -> str | None:
         f"looks excerpt-only ({reason}); for full articles: `ketaread add {source} --full-text` "
         "(or full_text = true in the config)"
     )
+
+
+def excerpt_only_feeds(store: Store, full_text_sources: set[str]) -> dict[int, str]:
+    """Feed id → why it looks excerpt-only, for feeds whose source has no full text on."""
+    skip = store.full_text_feed_ids()
+    sources = {feed.id: feed.source for feed in store.feeds()}
+    found: dict[int, str] = {}
+    for feed_id, bodies in store.recent_bodies().items():
+        if feed_id in skip or sources.get(feed_id) in full_text_sources:
+            continue
+        if reason := excerpt_reason(bodies):
+            found[feed_id] = reason
+    return found

@@ -312,7 +312,9 @@ def refresh(
                 )
         else:
             asyncio.run(_refresh_remote(store, remote, collect, fetch_settings, stop))
-            _fill_full_texts(store, [s for s in remote if s.full_text], collect, stop)
+    if not offline:
+        # Local feed files link to web pages too: full text works for any source.
+        _fill_full_texts(store, [s for s in specs if s.full_text], collect, stop)
     summary.stopped = _stopped(stop)
     return summary
 

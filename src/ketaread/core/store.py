@@ -988,6 +988,30 @@ class Store:
             )
         ]
 
+    def recent_bodies(self, per_feed: int = 10) -> dict[int, list[str]]:
+        """The feed's own bodies of each feed's newest articles, for excerpt checks (only
+        those bodies are read, not every article's)."""
+        found: dict[int, list[str]] = {}
+        for feed_id, html in self._query(
+            "WITH recent AS (SELECT id, feed_id FROM (SELECT id, feed_id, ROW_NUMBER() OVER "
+            "(PARTITION BY feed_id ORDER BY sort_key DESC, id DESC) AS n FROM articles) "
+            "WHERE n <= ?) SELECT r.feed_id, b.html FROM recent r "
+            "JOIN bodies b ON b.article_id = r.id",
+            (per_feed,),
+        ):
+            found.setdefault(feed_id, []).append(html)
+        return found
+
+    def full_text_feed_ids(self) -> set[int]:
+        """Feeds with at least one fetched full text."""
+        return {
+            r[0]
+            for r in self._extra_query(
+                "SELECT DISTINCT a.feed_id FROM full_texts t JOIN articles a "
+                "ON a.id = t.article_id WHERE t.html IS NOT NULL"
+            )
+        }
+
     def full_text_count(self, feed_id: int) -> int:
         """How many of a feed's articles have a fetched full text."""
         rows = self._extra_query(
