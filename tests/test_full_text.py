@@ -75,6 +75,20 @@ def test_extract_main_keeps_the_article_and_its_references_and_drops_the_chrome(
         assert chrome not in html
 
 
+def test_extract_main_drops_chrome_that_readability_alone_lets_through() -> None:
+    """Div soup (no <article>, no <p>): readability kept the cookie banner and newsletter."""
+    body = "".join(f"<div>{s} More words to make a paragraph of it.</div>" for s in SENTENCES)
+    page = (
+        "<html><body><div class='cookie-banner'>We use cookies to improve your experience."
+        f"</div><div><div><div class='c1'><h1>Title</h1>{body}</div></div>"
+        "<div class='c2'><div class='newsletter'><h4>Subscribe to our newsletter</h4></div>"
+        "</div></div></body></html>"
+    )
+    html, _ = extract_main(page, "https://clinic.example/x")
+    assert html is not None and SENTENCES[0] in html
+    assert "We use cookies" not in html and "Subscribe to our newsletter" not in html
+
+
 @pytest.mark.parametrize(
     ("page", "reason"),
     [
