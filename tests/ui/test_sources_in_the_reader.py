@@ -137,3 +137,27 @@ async def test_code_blocks_wrap_instead_of_running_past_the_pane(
         fence.scroll_visible(animate=False)
         await settle(pilot)
         assert "END" in screen_text(app)
+
+
+async def test_a_hidden_source_stays_out_of_the_sidebar_but_its_articles_are_read(
+    server: HTTPServer, tmp_db: Path, tmp_config: Path, settle: Settle
+) -> None:
+    base = server.url_for("/").rstrip("/")
+    server.expect_request("/feed").respond_with_data(feed(base), content_type="application/xml")
+    server.expect_request("/other").respond_with_data(
+        feed(base).replace("Clinic podcast", "Visible notes").replace("ep1", "v1"),
+        content_type="application/xml",
+    )
+    tmp_config.parent.mkdir(parents=True, exist_ok=True)
+    tmp_config.write_text(
+        f'[[source]]\nlocation = "{base}/feed"\nhidden = true\n'
+        f'[[source]]\nlocation = "{base}/other"\n'
+    )
+    app = make_app(db=tmp_db, config=tmp_config, offline=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        data = app.main_screen.sidebar_data
+        assert [f.title for f in data.feeds] == ["Visible notes"]
+        labels = [label for _, label in app.main_screen.filter_entries()]
+        assert "Source: Visible notes" in labels and "Source: Clinic podcast" not in labels
+        assert len(app.main_screen.article_list.ids) == 4  # All still has the hidden source's

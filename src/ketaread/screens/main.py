@@ -320,7 +320,14 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         store = self.store
         if store is None:
             return
-        data = SidebarData(store.totals(), store.feeds(), store.tags())
+        try:
+            hidden = {s.location for s in self.context.config.sources if s.hidden}
+        except ContextError:
+            hidden = set()
+        # Hidden sources (newsboat's "!") stay out of the list of sources; their articles
+        # are still under All, Unread, Starred and their tags.
+        feeds = [feed for feed in store.feeds() if feed.source not in hidden]
+        data = SidebarData(store.totals(), feeds, store.tags())
         self.app.call_from_thread(self._show_sidebar, data)
         from ketaread.core.fulltext import excerpt_only_feeds
 
