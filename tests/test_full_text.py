@@ -107,7 +107,7 @@ def test_excerpt_reason_from_markers_and_from_short_bodies() -> None:
     marked = ["<p>Intro […]</p><p>The post X appeared first on Y.</p>"] * 3
     assert "3 of 3 items end like excerpts" in (excerpt_reason(marked) or "")
     short = ["<p>" + "word " * 20 + "</p>"] * 5
-    assert "short (typically 99 characters)" in (excerpt_reason(short) or "")
+    assert "short (typically 100 characters)" in (excerpt_reason(short) or "")
     full = ["<p>" + "word " * 400 + "</p>"] * 5
     assert excerpt_reason(full) is None
     assert excerpt_reason([]) is None
