@@ -127,7 +127,12 @@ def test_wrong_types_and_huge_strings_are_missing_fields_not_crashes() -> None:
                 "title": "x" * 5_000_000,
                 "tags": "not a list",
                 "authors": "nobody",
-                "attachments": [{"url": 5}, "junk", {"url": "https://cdn.example/a.mp4"}],
+                "attachments": [
+                    {"url": 5},
+                    "junk",
+                    {"url": "javascript:alert(1)"},
+                    {"url": "https://cdn.example/a.mp4"},
+                ],
                 "date_published": 12345,
                 "content_html": None,
             },

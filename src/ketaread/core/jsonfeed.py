@@ -99,8 +99,8 @@ def _enclosures(item: dict, base: str) -> list[Enclosure]:
         if not isinstance(attachment, dict):
             continue
         url = _url(attachment.get("url"), base)
-        if not url:
-            continue
+        if not url.lower().startswith(("http://", "https://")):
+            continue  # only what could be opened or copied
         found.append(
             Enclosure(
                 url=url,

@@ -346,7 +346,8 @@ def _entry_enclosures(entry: dict, base: str) -> list[Enclosure]:
     duration = parse_duration(dict.get(entry, "itunes_duration"))
     for link in links[:MAX_ENCLOSURES]:
         url = _safe_link(link.get("href") or "", base)
-        if not url or any(e.url == url for e in found):
+        # Only what could be opened or copied is kept (never javascript:, data: or file:).
+        if not url.lower().startswith(("http://", "https://")) or any(e.url == url for e in found):
             continue
         length_text = str(link.get("length") or "").strip()
         length = (
