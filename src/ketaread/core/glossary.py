@@ -1059,6 +1059,7 @@ def _scan(
         return
     own = article.matcher
     own_pattern = own.pattern
+    assert own_pattern is not None  # an article with no names of its own returned above
     g_iter = names.pattern.finditer(text, start, end)
     a_iter = own_pattern.finditer(text, start, end)
     g_match = next(g_iter, None)
