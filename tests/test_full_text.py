@@ -199,3 +199,28 @@ def test_a_later_failure_never_replaces_a_full_text(server: HTTPServer, tmp_path
     detail = store.article(article_id)
     assert detail.full_text and "new dendritic spines" in detail.html
     store.close()
+
+
+def test_stop_ends_full_text_fetches_at_once_and_stores_nothing(
+    server: HTTPServer, tmp_path: Path
+) -> None:
+    import threading
+    import time
+
+    def slow(_request: object) -> Response:
+        time.sleep(3)
+        return html_response(clinic_page(1))
+
+    server.expect_request("/slow").respond_with_handler(slow)
+    store = Store(tmp_path / "c.db")
+    link = server.url_for("/slow")
+    feed = ParsedFeed("f", "F", articles=[ParsedArticle("a", "A", link=link, html="<p>x</p>")])
+    store.store_feed("f", feed)
+    wanted = store.articles_without_full_text("f")
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    started = time.monotonic()
+    assert fetch_full_texts(store, wanted, stop=stop) == []
+    assert time.monotonic() - started < 1.5
+    assert store.articles_without_full_text("f") == wanted  # nothing stored: tried again later
+    store.close()

@@ -345,7 +345,9 @@ def _fill_full_texts(
         if not wanted:
             continue
         try:
-            results = fetch_full_texts(store, wanted)
+            results = fetch_full_texts(store, wanted, stop=stop)
+            if _stopped(stop):
+                return
         except sqlite3.Error as error:
             report(
                 FeedReport(spec.location, spec.title or "", "error", message=_write_error(error))
