@@ -433,7 +433,7 @@ def cmd_define(ctx: Context) -> int:
 
 def cmd_abbreviations(ctx: Context) -> int:
     """Print SHORT<TAB>LONG FORM for every abbreviation a text defines."""
-    from ketaread.core.glossary import find_abbreviations
+    from ketaread.core.abbreviations import find_abbreviations
     from ketaread.core.sources import SourceError, read_file
 
     if ctx.args.file in (None, "-"):

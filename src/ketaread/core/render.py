@@ -193,7 +193,7 @@ class Rendering:
 
 def render(detail: ArticleDetail) -> Rendering:
     """Convert and analyse an article (5–20 ms): callers cache the result."""
-    from ketaread.core.glossary import find_abbreviations
+    from ketaread.core.abbreviations import find_abbreviations
     from ketaread.core.references import analyse
 
     markdown = html_to_markdown(detail.html, detail.base_url)
