@@ -144,33 +144,52 @@ def _baseline_best_long_form(short: str, long: str) -> str | None:
 
 
 # -- abbreviations: ketaread's finder ------------------------------------------------------------
+#
+# After Schwartz & Hearst (2003) and Ab3P (Sohn et al. 2008). Every bracket that follows a space
+# is a candidate, in both orders ("long form (SF)", "SF (long form)"). A short form candidate is
+# classed by its shape; the long form is chosen among the word starts before the bracket by an
+# alignment of the short form's characters that favours word initials and leaves no content word
+# unexplained; and a pair is kept only when the alignment is strong enough for the short form's
+# shape — Ab3P's idea that each strategy has its own precision, with thresholds set so that every
+# kept strategy is precise (the development half of MED1250 measured it; see benchmarks/README).
 
 _GREEK_AS_LATIN = dict(zip("αβγδεζηθικλμνξοπρσςτυφχψω", "abgdezetiklmnxoprsstupcpo", strict=True))
-_PAREN_OR_GAP = re.compile(r"[()]|\n[^\S\n]*\n")
-# Where a long form cannot reach back past: brackets, clause punctuation, sentence ends,
-# spaced dashes, blank lines and list items.
+_GREEK_NAMES = frozenset(
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
+    "sigma tau upsilon phi chi psi omega".split()
+)
+_BRACKETS = re.compile(r"[()\[\]]|\n[^\S\n]*\n")
+_CLOSING = {")": "(", "]": "["}
+# Where a long form cannot reach back past: clause punctuation, sentence ends, spaced dashes,
+# blank lines and list items. Brackets are handled by the scan (an enclosing one is a floor).
 _CLAUSE_BOUNDARY = re.compile(
-    r"[()\[\]{}]|[;:,](?=\s)|[.!?](?=[\s\"”’)\]]|$)|\s[–—]\s|—|\n[^\S\n]*\n"
+    r"[;:,](?=\s)|[.!?](?=[\s\"”’)\]]|$)|\s[–—]\s|—|\n[^\S\n]*\n"
     r"|\n[^\S\n]*(?:[-*+•]|\d{1,3}[.)])[^\S\n]"
 )
 _ABBREVIATED_WORDS = (
     "e.g. i.e. vs. al. dr. fig. figs. cf. approx. no. st. mr. ms. mrs. prof. etc. ca. ref. refs. "
-    "eq. vol. p. pp."
+    "eq. vol. p. pp. sp. spp. var. subsp."
 )
 _NOT_SENTENCE_END = frozenset(_ABBREVIATED_WORDS.split())
 _INITIALS = re.compile(r"(?:[A-Za-z]\.)+")
-_FIRST_SEGMENT = re.compile(r"[;,]\s|\s[-–—]\s|\(")
+_FIRST_SEGMENT = re.compile(r";\s|,\s|\s[-–—]\s|\s=\s")
 _TRIM = " \t\n*_\"'“”‘’"
-# Words a long form never starts with: asides ("see", "e.g."), relative clauses, articles.
-_ASIDE_WORDS = (
+# Words a long form never starts with, and parentheses that start with them are asides.
+_STOP_WORDS = frozenset(
     "see e.g eg i.e ie which that who whose where when also or and for including like such as "
-    "not but with from via in on at of by to if the a an is are was were"
+    "not but with from via in on at of by to if the a an is are was were vs versus".split()
 )
-_NOT_LONG_FORM_START = frozenset(_ASIDE_WORDS.split())
 _ARTICLES = {"a", "an", "the"}
-_YEAR = re.compile(r"\d{4}[a-z]?")
-_MAX_PAREN_SPAN = 400
+# Content words that need not carry a letter of the short form.
+_MINOR_WORDS = frozenset("of the and in for to with on by at a an from or as its their".split())
+_NOT_SHORT_FORM = re.compile(
+    r"[=<>%±≤≥]|\b(?:19|20)\d\d[a-z]?\b|^(?:see|e\.g|i\.e|cf|fig|figure|table|ref)\b"
+    r"|^(?:et al|and|or|the|a|an|in|on|at|to|of|for|with|from|by|but|not|all|are|is|was)$",
+    re.IGNORECASE,
+)
+_MAX_BRACKET_SPAN = 400
 _LONG_FORM_REACH = 250
+_MAX_SHORT = 20
 
 
 def _fold_char(ch: str) -> str:
@@ -197,36 +216,51 @@ def _singular_short(short: str) -> str:
     return short
 
 
-def _looks_like_short_form(word: str) -> bool:
-    """2–10 characters, no spaces, a letter, a capital or a digit; not a capitalised word."""
-    if not 2 <= len(word) <= 10 or not word[0].isalnum():
-        return False
-    capitals = digits = letters = 0
-    for ch in word:
-        if ch.isalpha():
-            letters += 1
-            capitals += ch.isupper()
-        elif ch.isdigit():
-            digits += 1
-        elif ch not in "-/&.'":
-            return False  # "n=24", "p<0.05", "25–50%"
-    if capitals == 0 and digits == 0:
-        return False  # an ordinary lower-case word: "see", "e.g."
-    if letters == 0 or letters + digits < 2:
-        return False
-    if capitals == 1 and word[0].isupper() and digits == 0:
-        return False  # a capitalised word: "Nature", "Lancet", "Mayo"
-    return not (digits >= 4 and _YEAR.fullmatch(word))  # a year: "2019a"
+def _shape(short: str) -> str:
+    """How a short form candidate looks: "acronym", "capitalised", "lower", "letter" or ""."""
+    core = _singular_short(short)
+    letters = [ch for ch in core if ch.isalpha()]
+    alnum = sum(ch.isalnum() for ch in core)
+    if not letters or not core[0].isalnum() and core[0] not in "αβγδκ":
+        return ""
+    if alnum == 1:
+        return "letter" if len(core) <= 2 else ""
+    capitals = sum(ch.isupper() for ch in letters)
+    digits = alnum - len(letters)
+    if capitals >= 2 or (capitals and digits) or (capitals == 1 and not core[0].isupper()):
+        return "acronym"
+    if digits and len(letters) <= 3:
+        return "acronym"  # "5ht", "p53"
+    if capitals == 1:
+        return "capitalised"  # "Glu", "Smo", and also "Nature", "Lancet"
+    return "lower"  # "bpm", "aa", and also "see", "which"
 
 
-def _is_locant(word: str) -> bool:
-    """Chemical-name pieces that do not count as words: "3", "D", "α"."""
-    return len(word) == 1 or word.isdigit()
+def _short_form_tokens(candidate: str) -> list[str] | None:
+    """The tokens of a short form candidate, or None when it cannot be one."""
+    if not candidate or len(candidate) > _MAX_SHORT or _NOT_SHORT_FORM.search(candidate):
+        return None
+    tokens = candidate.split()
+    if len(tokens) > 3 or not _shape(tokens[0]):
+        return None
+    for token in tokens[1:]:
+        if token.lower() in _STOP_WORDS or re.fullmatch(r"\d*[.,]\d+", token):
+            return None  # "n = 24", "CI 1.2": not a name
+    return tokens
+
+
+def _is_name_part(word: str) -> bool:
+    """A trailing word that belongs to a name: a Greek letter, a number, a numeral, a letter."""
+    return (
+        word.lower() in _GREEK_NAMES
+        or word.isdigit()
+        or len(word) == 1
+        or re.fullmatch(r"[IVX]+", word) is not None
+    )
 
 
 def _clause_start(text: str, end: int, floor: int) -> int:
     """Where the clause holding `end` starts: the long form cannot reach further back."""
-    # The latest boundary wins; look at them from the end (C builds the list, Python stops early).
     for boundary in reversed(list(_CLAUSE_BOUNDARY.finditer(text, floor, end))):
         if boundary.group() in ".!?":
             words = text[max(floor, boundary.start() - 12) : boundary.end()].split()
@@ -237,150 +271,139 @@ def _clause_start(text: str, end: int, floor: int) -> int:
     return floor
 
 
-def _match_long_form(short: str, candidate: str) -> int | None:
-    """Schwartz–Hearst matching, folded: where in `candidate` the long form of `short` starts."""
-    # A plural short form matches without its "s": "SSRIs" for "... inhibitors".
-    wanted = _fold_chars("".join(ch for ch in _singular_short(short) if ch.isalnum()))
-    folded = _fold_chars(candidate)
-    alnum = [ch.isalnum() for ch in candidate]
-    at = len(candidate) - 1
-    for index in range(len(wanted) - 1, -1, -1):
-        ch = wanted[index]
-        while at >= 0 and (folded[at] != ch or (index == 0 and at > 0 and alnum[at - 1])):
-            at -= 1
-        if at < 0:
-            return None
-        at -= 1
-    first = at + 1
-    while first > 0 and not candidate[first - 1].isspace():
-        first -= 1
-    return first
+@dataclass(slots=True)
+class _Alignment:
+    """The best placing of a short form's characters in a long form starting at `start`."""
+
+    start: int
+    initials: int
+    """Characters that fall on a word or sub-word start ("N-methyl-D-aspartate" has four)."""
+    uncovered: int
+    """Content words of the long form holding none of the characters."""
+    words: int
 
 
-def _word_initials(short: str, long: str, needed: int) -> bool:
-    """True when `needed` of the short form's characters can fall on word starts of the long
-    form, matched in order."""
-    wanted = _fold_chars("".join(ch for ch in _singular_short(short) if ch.isalnum()))
-    folded = _fold_chars(long)
-    initial = [ch.isalnum() and (i == 0 or not long[i - 1].isalnum()) for i, ch in enumerate(long)]
-    # Quick try: each character on the next word start that still leaves room for the rest.
-    latest = [0] * len(wanted)  # the last place each character can go, from the right
-    at = len(long)
-    for k in range(len(wanted) - 1, -1, -1):
-        at = folded.rfind(wanted[k], 0, at)
-        if at < 0:
-            return False
-        latest[k] = at
-    count = at = 0
-    for k, ch in enumerate(wanted):
-        place = at
-        while True:
-            place = folded.find(ch, place, latest[k] + 1)
-            if place < 0 or initial[place]:
-                break
-            place += 1
-        if place < 0:
-            place = folded.find(ch, at, latest[k] + 1)
+def _align(short: str, window: str) -> _Alignment | None:
+    """The best long form of `short` that ends where `window` ends, or None.
+
+    Right to left like Schwartz–Hearst, but exhaustive: the characters are placed to maximise
+    word initials and content words covered; every word start where the first character can
+    go is a candidate start, scored by initials minus uncovered content words, the shorter
+    winning ties.
+    """
+    wanted = _fold_chars("".join(ch for ch in short if ch.isalnum()))
+    if not wanted:
+        return None
+    folded = _fold_chars(window)
+    size = len(window)
+    word_of = [0] * size
+    initial = [False] * size
+    next_word = [size] * size  # where the next whitespace token starts
+    word = 0
+    for i, ch in enumerate(window):
+        if ch.isspace():
+            if i and not window[i - 1].isspace():
+                word += 1
         else:
-            count += 1
-        at = place + 1
-    if count >= needed:
-        return True
-    # Exact: best[i] = most word starts with wanted[k:] matched within long[i:].
-    impossible = -1
-    below = [0] * (len(long) + 1)
-    for k in range(len(wanted) - 1, -1, -1):
-        row = [impossible] * (len(long) + 1)
-        for i in range(len(long) - 1, -1, -1):
-            row[i] = row[i + 1]
-            if folded[i] == wanted[k] and below[i + 1] != impossible:
-                row[i] = max(row[i], below[i + 1] + initial[i])
-        below = row
-    return below[0] >= needed
+            initial[i] = ch.isalnum() and (i == 0 or not window[i - 1].isalnum())
+        word_of[i] = word
+    following = size
+    for i in range(size - 1, -1, -1):
+        next_word[i] = following
+        if not window[i].isspace() and (i == 0 or window[i - 1].isspace()):
+            following = i
+    words = window.split()
+    is_content = [
+        w.strip(_TRIM + ".,").lower() not in _MINOR_WORDS and any(ch.isalpha() for ch in w)
+        for w in words
+    ]
+    # best[p] for the current k: (2 * initials + covered content words, initials, covered)
+    # placing wanted[k:] with wanted[k] at p.
+    Value = tuple[int, int, int]
+    best: dict[int, Value] = {}
+    for p in range(size):
+        if folded[p] == wanted[-1]:
+            bonus = is_content[word_of[p]] if word_of[p] < len(words) else 0
+            best[p] = (2 * initial[p] + bonus, int(initial[p]), bonus)
+    for k in range(len(wanted) - 2, -1, -1):
+        if not best:
+            return None
+        suffix: list[Value | None] = [None] * (size + 1)
+        for i in range(size - 1, -1, -1):
+            here = best.get(i)
+            after = suffix[i + 1]
+            suffix[i] = here if after is None or (here is not None and here > after) else after
+        row: dict[int, Value] = {}
+        for p in range(size):
+            if folded[p] != wanted[k]:
+                continue
+            same = suffix[p + 1]
+            later = suffix[next_word[p]]
+            bonus = is_content[word_of[p]]
+            options = []
+            if same is not None:
+                options.append(same)
+            if later is not None:
+                options.append((later[0] + bonus, later[1], later[2] + bonus))
+            if not options:
+                continue
+            top = max(options)
+            row[p] = (top[0] + 2 * initial[p], top[1] + initial[p], top[2])
+        best = row
+    content_from = [0] * (len(words) + 1)
+    for w in range(len(words) - 1, -1, -1):
+        content_from[w] = content_from[w + 1] + is_content[w]
+    choice: _Alignment | None = None
+    choice_key: tuple[int, int] | None = None
+    for p, (_score, initials, covered) in best.items():
+        if not initial[p]:
+            continue
+        w = word_of[p]
+        uncovered = content_from[w] - covered
+        key = (initials - uncovered, w)
+        if choice_key is None or key > choice_key:
+            choice_key = key
+            choice = _Alignment(p, initials, uncovered, len(words) - w)
+    return choice
 
 
-def _accept(short: str, long: str) -> bool:
-    """The checks a long form must pass beyond matching characters."""
-    if len(long) <= len(short):
-        return False
+def _accept(shape: str, short: str, long: str, alignment: _Alignment) -> bool:
+    """Whether an alignment is strong enough for a short form of this shape."""
     core = _singular_short(short)
-    if any(word in (short, core) for word in long.split()):
-        return False  # the short form is one of the words: not a definition
-    words = [w for w in _words(long) if not _is_locant(w)]
-    if not words or words[0].lower().rstrip(".") in _NOT_LONG_FORM_START:
-        return False
     size = sum(ch.isalnum() for ch in core)
-    if len(words) > min(size + 5, size * 2):
+    if len(long) <= len(short) or any(w in (short, core) for w in long.split()):
         return False
-    # Chance matches fall in the middle of words; real ones mostly on word starts.
-    return len(words) < 2 or _word_initials(short, long, (size + 1) // 2)
+    first = long.split()[0].strip(_TRIM).lower()
+    if first in _STOP_WORDS:
+        return False
+    words = alignment.words
+    if words > min(size + 5, size * 2) and not (size == 1 and words == 1):
+        return False
+    initials, uncovered = alignment.initials, alignment.uncovered
+    if shape == "letter":
+        # One-letter short forms: only a single word starting with the letter.
+        return words == 1 and len(long) >= 4 and long[0].lower() == core[0].lower()
+    if words == 1:
+        if shape == "acronym":
+            return True
+        # "Glu" glutamate, "Ub" ubiquitin: the short form starts the word.
+        prefix = 0
+        while (
+            prefix < len(core)
+            and prefix < len(long)
+            and core[prefix].lower() == long[prefix].lower()
+        ):
+            prefix += 1
+        return prefix >= 2 or initials >= 2
+    if uncovered == 0 and initials >= 2:
+        return shape == "acronym" or initials == size
+    if uncovered <= 1 and initials >= 3 and initials >= size - 1:
+        return shape == "acronym"
+    return False
 
 
 def _tidy(text: str) -> str:
     return " ".join(text.split()).strip(_TRIM)
-
-
-def _definition_at(
-    text: str, open_at: int, close_at: int, floor: int, seen: set[str]
-) -> Abbreviation | None:
-    """The abbreviation a parenthesis defines, if any, in either order."""
-    content = text[open_at + 1 : close_at]
-    segment = _FIRST_SEGMENT.split(content, maxsplit=1)[0]
-    inner = segment.strip(_TRIM)
-    if inner in seen:
-        return None  # "(TRD)" again: the first definition stands
-    # Cheap test first: most parentheses hold asides, citations or numbers, not definitions.
-    nearby = text[max(floor, open_at - 80) : open_at].split()[-3:] + inner.split()[:1]
-    if not any(_looks_like_short_form(word.strip(_TRIM)) for word in nearby):
-        return None
-    clause_from = _clause_start(text, open_at, floor)
-    before = text[clause_from:open_at].rstrip()
-    before_end = clause_from + len(before)
-    # Shared last words: "NMDA receptors (N-methyl-D-aspartate receptors)".
-    inner_words = list(re.finditer(r"\S+", inner))
-    before_words = list(re.finditer(r"\S+", before))
-    shared = 0
-    while (
-        shared < len(inner_words) - 1
-        and shared < len(before_words) - 1
-        and _same_word(inner_words[-1 - shared].group(), before_words[-1 - shared].group())
-    ):
-        shared += 1
-    if shared:
-        inner = inner[: inner_words[-shared].start()].rstrip()
-        before_end = clause_from + before_words[-shared].start()
-        before = text[clause_from:before_end].rstrip()
-        before_end = clause_from + len(before)
-    if not inner:
-        return None
-    if _looks_like_short_form(inner):
-        # long form (SHORT)
-        start = _match_long_form(inner, before)
-        if start is None:
-            return None
-        long = _tidy(before[start:])
-        if not _accept(inner, long):
-            return None
-        lead = len(before[start:]) - len(before[start:].lstrip(_TRIM))
-        return Abbreviation(inner, long, clause_from + start + lead)
-    # SHORT (long form)
-    last = re.search(r"(\S+)$", before)
-    if last is None:
-        return None
-    short = last.group(1).strip("*_\"'“”‘’")
-    if not _looks_like_short_form(short):
-        return None
-    start = _match_long_form(short, inner)
-    if start is None:
-        return None
-    skipped = inner[:start].split()
-    if any(word.lower() not in _ARTICLES for word in skipped):
-        return None  # the long form must be the whole parenthesis, bar "a" or "the"
-    long = _tidy(inner[start:])
-    if not _accept(short, long):
-        return None
-    short_at = clause_from + last.start(1) + last.group(1).find(short)
-    return Abbreviation(short, long, short_at)
 
 
 def _same_word(a: str, b: str) -> bool:
@@ -388,43 +411,129 @@ def _same_word(a: str, b: str) -> bool:
     return a.rstrip("s") == b.rstrip("s") and bool(a)
 
 
+def _long_before(
+    short: str, shape: str, text: str, open_at: int, floor: int, tokens: list[str]
+) -> Abbreviation | None:
+    """ "long form (SHORT)": the long form ends at the bracket."""
+    clause_from = _clause_start(text, open_at, floor)
+    before = text[clause_from:open_at].rstrip()
+    # Shared last words: "N-methyl-D-aspartate receptors (NMDA receptors)", "TNF alpha".
+    keep_tail = ""
+    if len(tokens) > 1:
+        before_words = before.split()
+        tail = tokens[1:]
+        if len(before_words) > len(tail) and all(
+            _same_word(a, b) for a, b in zip(before_words[-len(tail) :], tail, strict=True)
+        ):
+            cut = before
+            for _ in tail:
+                cut = cut[: cut.rstrip().rfind(" ") + 1] if " " in cut.rstrip() else ""
+            if all(_is_name_part(t) for t in tail):
+                keep_tail = before[len(cut.rstrip()) :]
+            else:
+                short = tokens[0]
+                shape = _shape(short)
+            before = cut.rstrip()
+        elif not all(_is_name_part(t) or _shape(t) == "acronym" for t in tail):
+            return None
+    if not before:
+        return None
+    alignment = _align(
+        _singular_short(short.replace(keep_tail.strip(), "").strip())
+        if keep_tail
+        else _singular_short(short),
+        before,
+    )
+    if alignment is None:
+        return None
+    long = _tidy(before[alignment.start :] + keep_tail)
+    if not _accept(shape, short, long, alignment):
+        return None
+    lead = len(before[alignment.start :]) - len(before[alignment.start :].lstrip(_TRIM))
+    return Abbreviation(short, long, clause_from + alignment.start + lead)
+
+
+def _long_inside(text: str, open_at: int, content: str, floor: int) -> Abbreviation | None:
+    """ "SHORT (long form)": the short form is the word before the bracket."""
+    last = re.search(r"(\S+)\s*$", text[max(floor, open_at - 40) : open_at])
+    if last is None:
+        return None
+    short = last.group(1).strip(_TRIM)
+    shape = _shape(short)
+    if shape != "acronym" and shape != "lower" or _NOT_SHORT_FORM.search(short):
+        return None
+    inner = _tidy(content.split("; ")[0])
+    words = inner.split()
+    while words and words[0].lower() in _ARTICLES:
+        words = words[1:]
+    if not words:
+        return None
+    for long in (" ".join(words), " ".join(words).split(", ")[0]):
+        alignment = _align(_singular_short(short), long)
+        if alignment is None or alignment.start != 0:
+            continue
+        if _accept(shape, short, long, alignment) and (
+            shape == "acronym"
+            or alignment.initials == sum(ch.isalnum() for ch in _singular_short(short))
+        ):
+            short_at = open_at - len(text[:open_at]) + text[:open_at].rfind(short)
+            return Abbreviation(short, long, short_at)
+    return None
+
+
+def _definition_at(text: str, open_at: int, close_at: int, floor: int) -> Abbreviation | None:
+    """The abbreviation a bracket defines, if any, in either order."""
+    content = text[open_at + 1 : close_at]
+    segment = _FIRST_SEGMENT.split(content, maxsplit=1)[0].strip(_TRIM)
+    tokens = _short_form_tokens(segment)
+    if tokens is not None:
+        found = _long_before(segment, _shape(tokens[0]), text, open_at, floor, tokens)
+        if found is not None:
+            return found
+    if len(content.split()) >= 1 and len(content) > 2:
+        return _long_inside(text, open_at, content, floor)
+    return None
+
+
 def find_abbreviations(text: str) -> list[Abbreviation]:
     """The abbreviations a text defines, first definition of each short form, in text order.
 
-    Schwartz–Hearst at heart (right-to-left character matching, the first character on a word
-    start, at most min(|A| + 5, |A| * 2) words), plus: both "long form (SHORT)" and "SHORT
-    (long form)" however long the sentence; short forms must look like abbreviations (2–10
-    characters, no spaces, a capital or a digit, not a capitalised word or a year); plural
-    short forms ("SSRIs"); accents and Greek letters folded ("Åsberg", "3β"); long forms kept
-    within their clause and free of Markdown emphasis; shared trailing words ("NMDA receptors
-    (N-methyl-D-aspartate receptors)"); asides ("see", "e.g.", "which …") refused; and most
-    characters must fall on word starts when the long form has several words.
+    After Schwartz–Hearst and Ab3P: "long form (SHORT)" and "SHORT (long form)", round or
+    square brackets after a space; short forms of one to three tokens ("TNF alpha", "FEV(1)",
+    one letter); the long form chosen by an alignment that favours word initials and leaves
+    no content word unexplained, kept when strong enough for the short form's shape.
     """
     found: list[Abbreviation] = []
     seen: set[str] = set()
-    stack: list[int] = []
+    stack: list[tuple[str, int]] = []
     floor = 0
-    for mark in _PAREN_OR_GAP.finditer(text):
+    for mark in _BRACKETS.finditer(text):
         symbol = mark.group()
-        if symbol == "(":
-            stack.append(mark.start())
-        elif symbol == ")":
-            if not stack:
-                continue
-            open_at = stack.pop()
-            if mark.start() - open_at > _MAX_PAREN_SPAN:
-                continue
-            # A nested parenthesis cannot take its long form from outside its enclosing one.
-            reach = stack[-1] + 1 if stack else floor
-            if open_at - reach > _LONG_FORM_REACH:
-                # Far enough back for any long form; start at a space, not inside a word.
-                reach = text.find(" ", open_at - _LONG_FORM_REACH, open_at) + 1 or open_at
-            abbreviation = _definition_at(text, open_at, mark.start(), reach, seen)
-            if abbreviation is not None and abbreviation.short not in seen:
-                seen.add(abbreviation.short)
-                found.append(abbreviation)
-        else:
+        if symbol in "([":
+            stack.append((symbol, mark.start()))
+            continue
+        if symbol not in _CLOSING:
             stack.clear()  # a blank line: a new paragraph
             floor = mark.end()
+            continue
+        opening = _CLOSING[symbol]
+        depth = len(stack) - 1
+        while depth >= 0 and stack[depth][0] != opening:
+            depth -= 1
+        if depth < 0:
+            continue
+        open_at = stack[depth][1]
+        del stack[depth:]
+        if mark.start() - open_at > _MAX_BRACKET_SPAN:
+            continue
+        if open_at > 0 and not text[open_at - 1].isspace():
+            continue  # "Pt(II)", "FEV(1)", "E(2)": part of a name, not a definition
+        reach = stack[-1][1] + 1 if stack else floor
+        if open_at - reach > _LONG_FORM_REACH:
+            reach = text.find(" ", open_at - _LONG_FORM_REACH, open_at) + 1 or open_at
+        abbreviation = _definition_at(text, open_at, mark.start(), reach)
+        if abbreviation is not None and abbreviation.short not in seen:
+            seen.add(abbreviation.short)
+            found.append(abbreviation)
     found.sort(key=lambda a: a.start)
     return found
