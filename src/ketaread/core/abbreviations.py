@@ -182,10 +182,12 @@ _STOP_WORDS = frozenset(
 _ARTICLES = {"a", "an", "the"}
 # Content words that need not carry a letter of the short form.
 _MINOR_WORDS = frozenset("of the and in for to with on by at a an from or as its their".split())
+# Not short forms: statistics, comparisons, years; asides and citations by their first word.
+# Case-sensitive on purpose: "cf." is an aside, "CF" cystic fibrosis; "or" a word, "OR" a ratio.
 _NOT_SHORT_FORM = re.compile(
-    r"[=<>%±≤≥]|\b(?:19|20)\d\d[a-z]?\b|^(?:see|e\.g|i\.e|cf|fig|figure|table|ref)\b"
-    r"|^(?:et al|and|or|the|a|an|in|on|at|to|of|for|with|from|by|but|not|all|are|is|was)$",
-    re.IGNORECASE,
+    r"[=<>%±≤≥]|\b(?:1[5-9]|20)\d\d[a-z]?\b|^(?:see|e\.g|i\.e|cf|fig|figs|figure|table|ref|refs)\b"
+    r"|^(?:et al|and|or|the|a|an|in|on|at|to|of|for|with|from|by|but|not|all|are|is|was|Fig|Figure"
+    r"|Table|See)$"
 )
 _MAX_BRACKET_SPAN = 400
 _LONG_FORM_REACH = 250
@@ -224,7 +226,8 @@ def _shape(short: str) -> str:
     if not letters or not core[0].isalnum() and core[0] not in "αβγδκ":
         return ""
     if alnum == 1:
-        return "letter" if len(core) <= 2 else ""
+        # Lower-case single letters are mostly variables or list markers: "(p)", "(n)", "(a)".
+        return "letter" if len(core) == 1 and core.isupper() else ""
     capitals = sum(ch.isupper() for ch in letters)
     digits = alnum - len(letters)
     if capitals >= 2 or (capitals and digits) or (capitals == 1 and not core[0].isupper()):
@@ -354,13 +357,13 @@ def _align(short: str, window: str) -> _Alignment | None:
     for w in range(len(words) - 1, -1, -1):
         content_from[w] = content_from[w + 1] + is_content[w]
     choice: _Alignment | None = None
-    choice_key: tuple[int, int] | None = None
+    choice_key: tuple[int, int, int] | None = None
     for p, (_score, initials, covered) in best.items():
         if not initial[p]:
             continue
         w = word_of[p]
         uncovered = content_from[w] - covered
-        key = (initials - uncovered, w)
+        key = (initials - uncovered, w, p)
         if choice_key is None or key > choice_key:
             choice_key = key
             choice = _Alignment(p, initials, uncovered, len(words) - w)
@@ -402,6 +405,46 @@ def _accept(shape: str, short: str, long: str, alignment: _Alignment) -> bool:
     return False
 
 
+# What may come before a sub-word start inside a chemical name: locants, primes, stereo marks.
+_LOCANTS = re.compile(
+    r"(?:[\d,'′″()\[\]+/±-]|(?<![A-Za-z])[A-Za-z](?![A-Za-z])|alpha|beta|gamma|delta|[αβγδ])+"
+)
+
+
+def _word_start(text: str, at: int) -> int:
+    """`at`, or the start of its token when only locants come before ("2,4-dinitrophenyl")."""
+    start = at
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    if start < at and _LOCANTS.fullmatch(text, start, at) and text[at - 1] in "-)]([":
+        return start
+    return at
+
+
+def _aside_floor(text: str, start: int, end: int) -> int:
+    """After the last bracketed aside " (…) " or stray closing bracket in text[start:end].
+
+    A long form does not reach back over them; brackets inside a name ("E(2)", "2-(4-…)")
+    do not stop it.
+    """
+    floor = start
+    opened: list[int] = []
+    for at in range(start, end):
+        ch = text[at]
+        if ch in "([":
+            opened.append(at)
+        elif ch in ")]":
+            if not opened:
+                floor = at + 1
+                continue
+            open_at = opened.pop()
+            spaced_before = open_at == start or text[open_at - 1].isspace()
+            spaced_after = at + 1 >= end or text[at + 1].isspace() or text[at + 1] in ",.;:"
+            if spaced_before and spaced_after:
+                floor = at + 1
+    return floor
+
+
 def _tidy(text: str) -> str:
     return " ".join(text.split()).strip(_TRIM)
 
@@ -416,6 +459,7 @@ def _long_before(
 ) -> Abbreviation | None:
     """ "long form (SHORT)": the long form ends at the bracket."""
     clause_from = _clause_start(text, open_at, floor)
+    clause_from = _aside_floor(text, clause_from, open_at)
     before = text[clause_from:open_at].rstrip()
     # Shared last words: "N-methyl-D-aspartate receptors (NMDA receptors)", "TNF alpha".
     keep_tail = ""
@@ -446,6 +490,7 @@ def _long_before(
     )
     if alignment is None:
         return None
+    alignment.start = _word_start(before, alignment.start)
     long = _tidy(before[alignment.start :] + keep_tail)
     if not _accept(shape, short, long, alignment):
         return None
