@@ -370,8 +370,13 @@ def _align(short: str, window: str) -> _Alignment | None:
     return choice
 
 
-def _accept(shape: str, short: str, long: str, alignment: _Alignment) -> bool:
-    """Whether an alignment is strong enough for a short form of this shape."""
+def _accept(
+    shape: str, short: str, long: str, alignment: _Alignment, before_word: str = ""
+) -> bool:
+    """Whether an alignment is strong enough for a short form of this shape.
+
+    `before_word` is the word before the long form, lower-cased ("" when none).
+    """
     core = _singular_short(short)
     size = sum(ch.isalnum() for ch in core)
     if len(long) <= len(short) or any(w in (short, core) for w in long.split()):
@@ -397,10 +402,14 @@ def _accept(shape: str, short: str, long: str, alignment: _Alignment) -> bool:
             and core[prefix].lower() == long[prefix].lower()
         ):
             prefix += 1
-        return prefix >= 2 or initials >= 2
+        if prefix >= 2 or initials >= 2:
+            return True
+        # Two characters in one word ("Hh" Hedgehog), unless the word before starts with the
+        # second: "transepithelial resistance (Rt)" is two words in the other order.
+        return size == 2 and not before_word.startswith(core[1].lower())
     if uncovered == 0 and initials >= 2:
         return shape == "acronym" or initials == size
-    if uncovered <= 1 and initials >= 3 and initials >= size - 1:
+    if uncovered <= 1 and initials >= 2 and initials >= size - 1:
         return shape == "acronym"
     return False
 
@@ -445,6 +454,14 @@ def _aside_floor(text: str, start: int, end: int) -> int:
     return floor
 
 
+def _enumerated(text: str, open_at: int, letter: str) -> bool:
+    """True when "(A)" is one of a list of labels: "(B)" or "(C)" nearby."""
+    nearby = text[max(0, open_at - 300) : open_at + 300]
+    code = ord(letter.upper())
+    neighbours = [chr(c) for c in (code - 1, code + 1) if 65 <= c <= 90]
+    return any(f"({n})" in nearby or f"[{n}]" in nearby for n in neighbours)
+
+
 def _tidy(text: str) -> str:
     return " ".join(text.split()).strip(_TRIM)
 
@@ -477,6 +494,8 @@ def _long_before(
             else:
                 short = tokens[0]
                 shape = _shape(short)
+                if shape != "acronym":
+                    return None  # "E site (exit site)": not "E" for "exit"
             before = cut.rstrip()
         elif not all(_is_name_part(t) or _shape(t) == "acronym" for t in tail):
             return None
@@ -492,7 +511,11 @@ def _long_before(
         return None
     alignment.start = _word_start(before, alignment.start)
     long = _tidy(before[alignment.start :] + keep_tail)
-    if not _accept(shape, short, long, alignment):
+    previous = before[: alignment.start].split()
+    before_word = previous[-1].strip(_TRIM).lower() if previous else ""
+    if not _accept(shape, short, long, alignment, before_word):
+        return None
+    if shape == "letter" and _enumerated(text, open_at, short):
         return None
     lead = len(before[alignment.start :]) - len(before[alignment.start :].lstrip(_TRIM))
     return Abbreviation(short, long, clause_from + alignment.start + lead)
