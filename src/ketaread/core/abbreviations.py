@@ -244,6 +244,8 @@ def _short_form_tokens(candidate: str) -> list[str] | None:
     if not candidate or len(candidate) > _MAX_SHORT or _NOT_SHORT_FORM.search(candidate):
         return None
     tokens = candidate.split()
+    if len(tokens) == 2 and re.fullmatch(r"[A-Z]\.", tokens[0]) and tokens[1].isalpha():
+        return tokens  # a species: "H. pylori"
     if len(tokens) > 3 or not _shape(tokens[0]):
         return None
     for token in tokens[1:]:
@@ -406,7 +408,11 @@ def _accept(
             return True
         # Two characters in one word ("Hh" Hedgehog), unless the word before starts with the
         # second: "transepithelial resistance (Rt)" is two words in the other order.
-        return size == 2 and not before_word.startswith(core[1].lower())
+        second = [ch for ch in core if ch.isalnum()][-1].lower()
+        if size == 2 and not before_word.startswith(second):
+            return True
+        # "Epo" erythropoietin, "cod" cyclooctadiene: a long word holding every character.
+        return 3 <= size <= 4 and len(long) >= 3 * size
     if uncovered == 0 and initials >= 2:
         return shape == "acronym" or initials == size
     if uncovered <= 1 and initials >= 2 and initials >= size - 1:
@@ -483,6 +489,8 @@ def _long_before(
     if len(tokens) > 1:
         before_words = before.split()
         tail = tokens[1:]
+        if re.fullmatch(r"[A-Z]\.", tokens[0]) and len(tokens) == 2:
+            return _species(tokens, before, clause_from)
         if len(before_words) > len(tail) and all(
             _same_word(a, b) for a, b in zip(before_words[-len(tail) :], tail, strict=True)
         ):
@@ -501,6 +509,8 @@ def _long_before(
             return None
     if not before:
         return None
+    if keep_tail == "" and shape == "" and len(tokens) == 2:
+        return _species(tokens, before, clause_from)
     alignment = _align(
         _singular_short(short.replace(keep_tail.strip(), "").strip())
         if keep_tail
@@ -519,6 +529,18 @@ def _long_before(
         return None
     lead = len(before[alignment.start :]) - len(before[alignment.start :].lstrip(_TRIM))
     return Abbreviation(short, long, clause_from + alignment.start + lead)
+
+
+def _species(tokens: list[str], before: str, clause_from: int) -> Abbreviation | None:
+    """ "Helicobacter pylori (H. pylori)": a genus shortened to its capital."""
+    genus, _, name = tokens[0], None, tokens[1]
+    words = before.split()
+    if len(words) < 2 or words[-1].lower() != name.lower():
+        return None
+    if not (words[-2][:1] == genus[0] and words[-2][1:].isalpha() and words[-2][1:].islower()):
+        return None
+    long = f"{words[-2]} {words[-1]}"
+    return Abbreviation(f"{genus} {name}", long, clause_from + before.rfind(long))
 
 
 def _long_inside(text: str, open_at: int, content: str, floor: int) -> Abbreviation | None:
@@ -558,9 +580,38 @@ def _definition_at(text: str, open_at: int, close_at: int, floor: int) -> Abbrev
         found = _long_before(segment, _shape(tokens[0]), text, open_at, floor, tokens)
         if found is not None:
             return found
-    if len(content.split()) >= 1 and len(content) > 2:
-        return _long_inside(text, open_at, content, floor)
+    if len(content) > 2:
+        found = _long_inside(text, open_at, content, floor)
+        if found is not None:
+            return found
+        return _both_inside(content, open_at + 1)
     return None
+
+
+def _both_inside(content: str, base: int) -> Abbreviation | None:
+    """ "(long form, SHORT)": both in the bracket, the short form last."""
+    long, comma, short = content.rpartition(", ")
+    short = short.strip(_TRIM)
+    if not comma or ", " in long or _shape(short) != "acronym" or " " in short:
+        return None
+    long = _tidy(long)
+    alignment = _align(_singular_short(short), long)
+    if alignment is None or alignment.start != 0:
+        return None
+    if not _accept("acronym", short, long, alignment):
+        return None
+    return Abbreviation(short, long, base + len(content) - len(content.lstrip(_TRIM)))
+
+
+_GLUED_WORD = re.compile(r"[a-z]{4,}")
+
+
+def _glued(text: str, open_at: int) -> bool:
+    """ "clozapine(CLP)": a bracket right after a plain lower-case word still defines."""
+    start = open_at
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    return _GLUED_WORD.fullmatch(text, start, open_at) is not None
 
 
 def find_abbreviations(text: str) -> list[Abbreviation]:
@@ -594,7 +645,7 @@ def find_abbreviations(text: str) -> list[Abbreviation]:
         del stack[depth:]
         if mark.start() - open_at > _MAX_BRACKET_SPAN:
             continue
-        if open_at > 0 and not text[open_at - 1].isspace():
+        if open_at > 0 and not text[open_at - 1].isspace() and not _glued(text, open_at):
             continue  # "Pt(II)", "FEV(1)", "E(2)": part of a name, not a definition
         reach = stack[-1][1] + 1 if stack else floor
         if open_at - reach > _LONG_FORM_REACH:
