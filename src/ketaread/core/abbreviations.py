@@ -545,10 +545,16 @@ def _species(tokens: list[str], before: str, clause_from: int) -> Abbreviation |
 
 def _long_inside(text: str, open_at: int, content: str, floor: int) -> Abbreviation | None:
     """ "SHORT (long form)": the short form is the word before the bracket."""
-    last = re.search(r"(\S+)\s*$", text[max(floor, open_at - 40) : open_at])
-    if last is None:
+    before = text[max(floor, open_at - 80) : open_at].split()
+    inner_words = content.split()
+    # Shared last words: "NMDA receptors (N-methyl-D-aspartate receptors)".
+    while len(before) > 1 and len(inner_words) > 1 and _same_word(before[-1], inner_words[-1]):
+        before.pop()
+        inner_words.pop()
+    if not before:
         return None
-    short = last.group(1).strip(_TRIM)
+    content = " ".join(inner_words)
+    short = before[-1].strip(_TRIM)
     shape = _shape(short)
     if shape != "acronym" and shape != "lower" or _NOT_SHORT_FORM.search(short):
         return None
@@ -566,8 +572,7 @@ def _long_inside(text: str, open_at: int, content: str, floor: int) -> Abbreviat
             shape == "acronym"
             or alignment.initials == sum(ch.isalnum() for ch in _singular_short(short))
         ):
-            short_at = open_at - len(text[:open_at]) + text[:open_at].rfind(short)
-            return Abbreviation(short, long, short_at)
+            return Abbreviation(short, long, text.rfind(short, floor, open_at))
     return None
 
 
