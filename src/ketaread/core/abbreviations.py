@@ -155,8 +155,32 @@ def _baseline_best_long_form(short: str, long: str) -> str | None:
 
 _GREEK_AS_LATIN = dict(zip("αβγδεζηθικλμνξοπρσςτυφχψω", "abgdezetiklmnxoprsstupcpo", strict=True))
 _GREEK_NAMES = frozenset(
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
-    "sigma tau upsilon phi chi psi omega".split()
+    [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "epsilon",
+        "zeta",
+        "eta",
+        "theta",
+        "iota",
+        "kappa",
+        "lambda",
+        "mu",
+        "nu",
+        "xi",
+        "omicron",
+        "pi",
+        "rho",
+        "sigma",
+        "tau",
+        "upsilon",
+        "phi",
+        "chi",
+        "psi",
+        "omega",
+    ]
 )
 _BRACKETS = re.compile(r"[()\[\]]|\n[^\S\n]*\n")
 _CLOSING = {")": "(", "]": "["}
@@ -176,12 +200,72 @@ _FIRST_SEGMENT = re.compile(r";\s|,\s|\s[-–—]\s|\s=\s")
 _TRIM = " \t\n*_\"'“”‘’"
 # Words a long form never starts with, and parentheses that start with them are asides.
 _STOP_WORDS = frozenset(
-    "see e.g eg i.e ie which that who whose where when also or and for including like such as "
-    "not but with from via in on at of by to if the a an is are was were vs versus".split()
+    [
+        "see",
+        "e.g",
+        "eg",
+        "i.e",
+        "ie",
+        "which",
+        "that",
+        "who",
+        "whose",
+        "where",
+        "when",
+        "also",
+        "or",
+        "and",
+        "for",
+        "including",
+        "like",
+        "such",
+        "as",
+        "not",
+        "but",
+        "with",
+        "from",
+        "via",
+        "in",
+        "on",
+        "at",
+        "of",
+        "by",
+        "to",
+        "if",
+        "the",
+        "a",
+        "an",
+        "is",
+        "are",
+        "was",
+        "were",
+        "vs",
+        "versus",
+    ]
 )
 _ARTICLES = {"a", "an", "the"}
 # Content words that need not carry a letter of the short form.
-_MINOR_WORDS = frozenset("of the and in for to with on by at a an from or as its their".split())
+_MINOR_WORDS = frozenset(
+    [
+        "of",
+        "the",
+        "and",
+        "in",
+        "for",
+        "to",
+        "with",
+        "on",
+        "by",
+        "at",
+        "a",
+        "an",
+        "from",
+        "or",
+        "as",
+        "its",
+        "their",
+    ]
+)
 # Not short forms: statistics, comparisons, years; asides and citations by their first word.
 # Case-sensitive on purpose: "cf." is an aside, "CF" cystic fibrosis; "or" a word, "OR" a ratio.
 _NOT_SHORT_FORM = re.compile(
@@ -223,7 +307,7 @@ def _shape(short: str) -> str:
     core = _singular_short(short)
     letters = [ch for ch in core if ch.isalpha()]
     alnum = sum(ch.isalnum() for ch in core)
-    if not letters or not core[0].isalnum() and core[0] not in "αβγδκ":
+    if not letters or (not core[0].isalnum() and core[0] not in "αβγδκ"):
         return ""
     if alnum == 1:
         # Lower-case single letters are mostly variables or list markers: "(p)", "(n)", "(a)".
@@ -556,7 +640,7 @@ def _long_inside(text: str, open_at: int, content: str, floor: int) -> Abbreviat
     content = " ".join(inner_words)
     short = before[-1].strip(_TRIM)
     shape = _shape(short)
-    if shape != "acronym" and shape != "lower" or _NOT_SHORT_FORM.search(short):
+    if (shape != "acronym" and shape != "lower") or _NOT_SHORT_FORM.search(short):
         return None
     inner = _tidy(content.split("; ")[0])
     words = inner.split()
