@@ -29,7 +29,7 @@ class Record:
 
     @property
     def half(self) -> str:
-        """"dev" for even PMIDs, "held-out" for odd ones: the split tuning never looks past."""
+        """ "dev" for even PMIDs, "held-out" for odd ones: the split tuning never looks past."""
         return "dev" if int(self.pmid) % 2 == 0 else "held-out"
 
 

@@ -383,7 +383,20 @@ def _align(short: str, window: str) -> _Alignment | None:
     wanted = _fold_chars("".join(ch for ch in short if ch.isalnum()))
     if not wanted:
         return None
+    # Only the last min(|A| + 5, |A| * 2) words can hold an acceptable long form.
+    limit = max(2, min(len(wanted) + 5, len(wanted) * 2))
+    offset = 0
+    parts = window.rsplit(maxsplit=limit)
+    if len(parts) > limit:
+        offset = window.find(parts[1], len(parts[0]))
+        window = window[offset:]
     folded = _fold_chars(window)
+    # Cheap test first: Schwartz–Hearst's greedy right-to-left match exists or nothing does.
+    at = len(folded)
+    for ch in reversed(wanted):
+        at = folded.rfind(ch, 0, at)
+        if at < 0:
+            return None
     size = len(window)
     word_of = [0] * size
     initial = [False] * size
@@ -453,6 +466,8 @@ def _align(short: str, window: str) -> _Alignment | None:
         if choice_key is None or key > choice_key:
             choice_key = key
             choice = _Alignment(p, initials, uncovered, len(words) - w)
+    if choice is not None:
+        choice.start += offset
     return choice
 
 
