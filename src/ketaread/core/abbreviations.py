@@ -478,23 +478,31 @@ def _accept(
 
     `before_word` is the word before the long form, lower-cased ("" when none).
     """
+    return _rule(shape, short, long, alignment, before_word) is not None
+
+
+def _rule(
+    shape: str, short: str, long: str, alignment: _Alignment, before_word: str = ""
+) -> str | None:
+    """The name of the acceptance rule a pair passes (each has its own precision), or None."""
     core = _singular_short(short)
     size = sum(ch.isalnum() for ch in core)
     if len(long) <= len(short) or any(w in (short, core) for w in long.split()):
-        return False
+        return None
     first = long.split()[0].strip(_TRIM).lower()
     if first in _STOP_WORDS:
-        return False
+        return None
     words = alignment.words
     if words > min(size + 5, size * 2) and not (size == 1 and words == 1):
-        return False
+        return None
     initials, uncovered = alignment.initials, alignment.uncovered
     if shape == "letter":
         # One-letter short forms: only a single word starting with the letter.
-        return words == 1 and len(long) >= 4 and long[0].lower() == core[0].lower()
+        ok = words == 1 and len(long) >= 4 and long[0].lower() == core[0].lower()
+        return "letter" if ok else None
     if words == 1:
         if shape == "acronym":
-            return True
+            return "one word, acronym"
         # "Glu" glutamate, "Ub" ubiquitin: the short form starts the word.
         prefix = 0
         while (
@@ -504,19 +512,23 @@ def _accept(
         ):
             prefix += 1
         if prefix >= 2 or initials >= 2:
-            return True
+            return "one word, prefix"
         # Two characters in one word ("Hh" Hedgehog), unless the word before starts with the
         # second: "transepithelial resistance (Rt)" is two words in the other order.
         second = [ch for ch in core if ch.isalnum()][-1].lower()
         if size == 2 and not before_word.startswith(second):
-            return True
+            return "one word, two characters"
         # "Epo" erythropoietin, "cod" cyclooctadiene: a long word holding every character.
-        return 3 <= size <= 4 and len(long) >= 3 * size
+        if 3 <= size <= 4 and len(long) >= 3 * size:
+            return "one long word"
+        return None
     if uncovered == 0 and initials >= 2:
-        return shape == "acronym" or initials == size
-    if uncovered <= 1 and initials >= 2 and initials >= size - 1:
-        return shape == "acronym"
-    return False
+        if shape == "acronym":
+            return "words covered, acronym"
+        return "all initials" if initials == size else None
+    if uncovered <= 1 and initials >= 2 and initials >= size - 1 and shape == "acronym":
+        return "one word uncovered"
+    return None
 
 
 # What may come before a sub-word start inside a chemical name: locants, primes, stereo marks.
