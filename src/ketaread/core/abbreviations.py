@@ -273,6 +273,7 @@ _NOT_SHORT_FORM = re.compile(
     r"|^(?:et al|and|or|the|a|an|in|on|at|to|of|for|with|from|by|but|not|all|are|is|was|Fig|Figure"
     r"|Table|See)$"
 )
+_NUMBER = re.compile(r"[\d.,]*\d")
 _MAX_BRACKET_SPAN = 400
 _LONG_FORM_REACH = 250
 _MAX_SHORT = 20
@@ -522,11 +523,13 @@ def _rule(
         if 3 <= size <= 4 and len(long) >= 3 * size:
             return "one long word"
         return None
+    if not any(ch.isdigit() for ch in core) and any(_NUMBER.fullmatch(w) for w in long.split()):
+        return None  # "verapamil + 30 microM of nitroglycerin (VP-NTG)": a measurement
     if uncovered == 0 and initials >= 2:
         if shape == "acronym":
             return "words covered, acronym"
-        return "all initials" if initials == size else None
-    if uncovered <= 1 and initials >= 2 and initials >= size - 1 and shape == "acronym":
+        return "words covered, all initials" if initials == size else "words covered"
+    if uncovered <= 1 and initials >= 2 and shape == "acronym":
         return "one word uncovered"
     return None
 
