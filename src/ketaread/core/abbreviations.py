@@ -617,7 +617,7 @@ def _long_before(
                 short = tokens[0]
                 shape = _shape(short)
                 if shape != "acronym":
-                    return None  # "E site (exit site)": not "E" for "exit"
+                    return _letter_and_noun(tokens, cut.rstrip(), before, clause_from)
             before = cut.rstrip()
         elif not all(_is_name_part(t) or _shape(t) == "acronym" for t in tail):
             return None
@@ -643,6 +643,20 @@ def _long_before(
         return None
     lead = len(before[alignment.start :]) - len(before[alignment.start :].lstrip(_TRIM))
     return Abbreviation(short, long, clause_from + alignment.start + lead)
+
+
+def _letter_and_noun(
+    tokens: list[str], head: str, before: str, clause_from: int
+) -> Abbreviation | None:
+    """ "tRNA exit site (E site)": a letter and a shared noun; never "E" for "exit" alone."""
+    words = head.split()
+    if len(tokens) != 2 or _shape(tokens[0]) != "letter" or not words:
+        return None
+    word = words[-1].strip(_TRIM)
+    if len(word) < 3 or not word.isalpha() or word[0].lower() != tokens[0].lower():
+        return None
+    start = len(head) - len(words[-1])
+    return Abbreviation(" ".join(tokens), _tidy(before[start:]), clause_from + start)
 
 
 def _species(tokens: list[str], before: str, clause_from: int) -> Abbreviation | None:
