@@ -69,6 +69,9 @@ def test_med1250_finder_beats_the_schwartz_hearst_baseline(records) -> None:  # 
         ("the tonic muscle masseter (M) was", ("M", "masseter")),
         ("heart rate in beats per minute (bpm) fell", ("bpm", "beats per minute")),
         ("the secreted Drosophila Hedgehog (Hh) protein", ("Hh", "Hedgehog")),
+        # an acronym with one content word uncovered; a letter with a shared noun
+        ("in the Hamilton Anxiety Scale (HAMA) scores", ("HAMA", "Hamilton Anxiety Scale")),
+        ("a tRNA exit site (E site) for release", ("E site", "exit site")),
         # (long form, SF) inside one bracket
         (
             "organs (posttransplant lymphoproliferative disorder, PTLD) were",
@@ -87,6 +90,7 @@ def test_finder_handles_the_med1250_miss_categories(text: str, expected: tuple[s
         "the complex Pt(II) binds",
         "ambient temperature (T(a)) fell",
         "resistance was measured (p) in transepithelial resistance (Rt) studies",
+        "with verapamil + 30 microM of nitroglycerin (VP-NTG) added",
         "Ketamine may ease depression quickly (National Institutes of Health).",
         "Fear responses start in a small almond-shaped region (the amygdala).",
     ],
