@@ -160,3 +160,17 @@ def test_jsonl_refuses_a_folder_with_one_line(tmp_path: Path) -> None:
     result = run_jsonl(b"", str(tmp_path))
     assert result.returncode == 1
     assert result.stderr.decode().strip() == f"ketaread: {tmp_path}: not a regular file"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "word(ABC)" * 30_000,  # one 270,000-character token: look-backs must be bounded
+        "(" * 50_000 + ")" * 50_000,
+        "ab (cd (ef (GH) ij) kl) " * 5_000,
+        "[a](b)[c](d) " * 10_000,
+    ],
+    ids=["no-spaces", "deep-nesting", "nested-asides", "markdown-links"],
+)
+def test_finder_returns_on_pathological_text(text: str) -> None:
+    assert find_abbreviations(text) == []

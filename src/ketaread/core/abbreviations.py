@@ -736,15 +736,19 @@ def _both_inside(content: str, base: int) -> Abbreviation | None:
     return Abbreviation(short, long, base + len(content) - len(content.lstrip(_TRIM)))
 
 
-_GLUED_WORD = re.compile(r"[a-z]{4,}")
+_GLUED_WORD = re.compile(r"[a-z]{4,}$")
 
 
 def _glued(text: str, open_at: int) -> bool:
     """ "clozapine(CLP)": a bracket right after a plain lower-case word still defines."""
-    start = open_at
-    while start > 0 and not text[start - 1].isspace():
-        start -= 1
-    return _GLUED_WORD.fullmatch(text, start, open_at) is not None
+    # Bounded look-back: a text with no spaces must not cost the square of its length.
+    start = max(0, open_at - 40)
+    word = _GLUED_WORD.search(text, start, open_at)
+    return (
+        word is not None
+        and word.end() == open_at
+        and (word.start() == 0 or text[word.start() - 1].isspace())
+    )
 
 
 def find_abbreviations(text: str) -> list[Abbreviation]:
