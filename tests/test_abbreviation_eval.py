@@ -72,6 +72,7 @@ def test_med1250_finder_beats_the_schwartz_hearst_baseline(records) -> None:  # 
         # an acronym with one content word uncovered; a letter with a shared noun
         ("in the Hamilton Anxiety Scale (HAMA) scores", ("HAMA", "Hamilton Anxiety Scale")),
         ("a tRNA exit site (E site) for release", ("E site", "exit site")),
+        ("infused into the arcuate nucleus (ARC) of", ("ARC", "arcuate nucleus")),
         # (long form, SF) inside one bracket
         (
             "organs (posttransplant lymphoproliferative disorder, PTLD) were",
@@ -91,6 +92,7 @@ def test_finder_handles_the_med1250_miss_categories(text: str, expected: tuple[s
         "ambient temperature (T(a)) fell",
         "resistance was measured (p) in transepithelial resistance (Rt) studies",
         "with verapamil + 30 microM of nitroglycerin (VP-NTG) added",
+        "levels of GM1-ganglioside (GM1) rose",
         "Ketamine may ease depression quickly (National Institutes of Health).",
         "Fear responses start in a small almond-shaped region (the amygdala).",
     ],

@@ -531,6 +531,17 @@ def _rule(
         return "words covered, all initials" if initials == size else "words covered"
     if uncovered <= 1 and initials >= 2 and shape == "acronym":
         return "one word uncovered"
+    # "arcuate nucleus (ARC)", "bispectral index (BIS)": the first word's start and a head noun.
+    lowered = long.lower()
+    if (
+        shape == "acronym"
+        and words == 2
+        and uncovered <= 1
+        and size >= 3
+        and lowered.startswith(core.lower())
+        and lowered[len(core) : len(core) + 1].isalpha()
+    ):
+        return "first word's prefix, head noun"
     return None
 
 
