@@ -488,7 +488,7 @@ def _rule(
     """The name of the acceptance rule a pair passes (each has its own precision), or None."""
     core = _singular_short(short)
     size = sum(ch.isalnum() for ch in core)
-    if len(long) <= len(short) or any(w in (short, core) for w in long.split()):
+    if len(long) <= len(short) or any(w in (short, core) for w in _words(long)):
         return None
     first = long.split()[0].strip(_TRIM).lower()
     if first in _STOP_WORDS:
