@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import ketaread.context
 from ketaread import __version__
@@ -508,8 +508,10 @@ def cmd_define(ctx: Context) -> int:
 
 
 def cmd_abbreviations(ctx: Context) -> int:
-    """Print SHORT<TAB>LONG FORM for every abbreviation a text defines."""
-    from ketaread.core.glossary import find_abbreviations
+    """Print SHORT<TAB>LONG FORM for every abbreviation a text defines (or JSON lines)."""
+    if ctx.args.jsonl:
+        return _abbreviations_jsonl(ctx)
+    from ketaread.core.abbreviations import find_abbreviations
     from ketaread.core.sources import SourceError, read_file
 
     if ctx.args.file in (None, "-"):
@@ -527,6 +529,81 @@ def cmd_abbreviations(ctx: Context) -> int:
     for abbreviation in find_abbreviations(clean_text(text)):
         ctx.print(f"{abbreviation.short}\t{abbreviation.long}")
     return 0
+
+
+MAX_JSONL_LINE = 8 * 1024 * 1024
+"""Longest input line `abbreviations --jsonl` reads (bytes); a longer one is an error line."""
+
+
+def _jsonl_source(name: str) -> BinaryIO:
+    """stdin, or a regular file opened for reading (never a FIFO or a device that may block)."""
+    import stat
+
+    if name in (None, "-"):
+        return sys.stdin.buffer
+    path = Path(name).expanduser()
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise CommandError(f"{name}: not a regular file")
+        return path.open("rb")
+    except OSError as error:
+        raise CommandError(f"{name}: {error.strerror or error}") from error
+
+
+def _abbreviations_jsonl(ctx: Context) -> int:
+    """`{"id", "text"}` per line in, `{"id", "pairs"}` per line out, in order.
+
+    A bad line (not UTF-8, not JSON, no string "text", too long) gets one error line on
+    stderr naming its line number and produces no output; the others are still processed,
+    and the exit status is 1 when any line was bad. Blank lines are skipped.
+    """
+    import json
+
+    from ketaread.core.abbreviations import find_abbreviations
+    from ketaread.core.clean import clean_line, clean_text
+
+    source = _jsonl_source(ctx.args.file)
+    bad = 0
+    number = 0
+    try:
+        while True:
+            raw = source.readline(MAX_JSONL_LINE + 1)
+            if not raw:
+                break
+            number += 1
+            if len(raw) > MAX_JSONL_LINE and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):  # skip the rest of the long line
+                    raw = source.readline(MAX_JSONL_LINE)
+                reason = f"longer than {MAX_JSONL_LINE // (1024 * 1024)} MiB"
+            elif not raw.strip():
+                continue
+            else:
+                reason = ""
+                try:
+                    record = json.loads(raw.decode("utf-8"))
+                except UnicodeDecodeError:
+                    reason = "not UTF-8"
+                except ValueError as error:
+                    reason = f"not JSON ({error.args[0] if error.args else error})"
+                else:
+                    if not isinstance(record, dict):
+                        reason = "not a JSON object"
+                    elif not isinstance(record.get("text"), str):
+                        reason = 'no string "text"'
+                    elif "id" not in record:
+                        reason = 'no "id"'
+            if reason:
+                bad += 1
+                where = "stdin" if ctx.args.file in (None, "-") else clean_line(ctx.args.file)
+                print(f"ketaread: {where} line {number}: {clean_line(reason)}", file=sys.stderr)
+                continue
+            pairs = [[a.short, a.long] for a in find_abbreviations(clean_text(record["text"]))]
+            ctx.print(json.dumps({"id": record["id"], "pairs": pairs}, ensure_ascii=False))
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+    return 1 if bad else 0
 
 
 # -- the reading screen ---------------------------------------------------------------
@@ -623,7 +700,14 @@ def build_parser() -> argparse.ArgumentParser:
     abbreviations = command(
         "abbreviations", cmd_abbreviations, "print SHORT<TAB>LONG for abbreviations a text defines"
     )
-    abbreviations.add_argument("file", nargs="?", default="-", help="a text file, or - for stdin")
+    abbreviations.add_argument(
+        "file", nargs="?", default="-", help="a text file (or JSON lines), or - for stdin"
+    )
+    abbreviations.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='read {"id", "text"} JSON lines, write {"id", "pairs"} lines in order',
+    )
     return parser
 
 

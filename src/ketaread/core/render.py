@@ -188,8 +188,8 @@ class Rendering:
 
 def render(detail: ArticleDetail) -> Rendering:
     """Convert and analyse an article (5–20 ms): callers cache the result."""
+    from ketaread.core.abbreviations import find_abbreviations
     from ketaread.core.figures import figures_as_lines
-    from ketaread.core.glossary import find_abbreviations
     from ketaread.core.references import analyse
 
     html = figures_as_lines(detail.html)
