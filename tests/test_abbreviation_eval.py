@@ -73,6 +73,16 @@ def test_med1250_finder_beats_the_schwartz_hearst_baseline(records) -> None:  # 
         ("in the Hamilton Anxiety Scale (HAMA) scores", ("HAMA", "Hamilton Anxiety Scale")),
         ("a tRNA exit site (E site) for release", ("E site", "exit site")),
         ("infused into the arcuate nucleus (ARC) of", ("ARC", "arcuate nucleus")),
+        # a quantity and its subscript: the qualifier first, then the quantity's word
+        ("at low ambient temperature (T(a)) they", ("T(a)", "ambient temperature")),
+        ("Ventilation and tidal volume (V(T)) fell", ("V(T)", "tidal volume")),
+        ("current and transepithelial resistance (Rt) in", ("Rt", "transepithelial resistance")),
+        # a concentration: ion in brackets, subscript for where
+        (
+            "a rise in intracellular free Ca2+ concentrations ([Ca2+]i) as",
+            ("[Ca2+]i", "intracellular free Ca2+ concentrations"),
+        ),
+        ("the cytosolic calcium level ([Ca2+]c) fell", ("[Ca2+]c", "cytosolic calcium level")),
         # (long form, SF) inside one bracket
         (
             "organs (posttransplant lymphoproliferative disorder, PTLD) were",
@@ -89,8 +99,10 @@ def test_finder_handles_the_med1250_miss_categories(text: str, expected: tuple[s
     [
         "thrombosis of the internal carotid artery (A), of the cerebral artery (B) and more",
         "the complex Pt(II) binds",
-        "ambient temperature (T(a)) fell",
-        "resistance was measured (p) in transepithelial resistance (Rt) studies",
+        # a subscript needs a qualifier word starting with it: not "Rt" after "the"
+        "by the resistance (Rt) of",
+        # a concentration needs the ion and a concentration word
+        "the intracellular pool ([Ca2+]i) rose",
         "with verapamil + 30 microM of nitroglycerin (VP-NTG) added",
         "levels of GM1-ganglioside (GM1) rose",
         "Ketamine may ease depression quickly (National Institutes of Health).",

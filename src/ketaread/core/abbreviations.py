@@ -715,15 +715,102 @@ def _long_inside(text: str, open_at: int, content: str, floor: int) -> Abbreviat
     return None
 
 
+# A quantity and its subscript: "V(T)" tidal volume, "T(a)" ambient temperature, "Rt"
+# transepithelial resistance. The subscript names the qualifier, which comes first in English.
+_SUBSCRIPTED = re.compile(r"([A-Z])(?:\(([A-Za-z]{1,3})\)|([a-z]{1,3}))")
+# A concentration: "[Ca2+]i" intracellular Ca2+ concentration, "[Na+]o", "[Ca2+]c".
+_CONCENTRATION = re.compile(r"\[([A-Za-z][A-Za-z0-9+\-]{0,9})\]([a-z]{1,3})")
+_CONCENTRATION_WORDS = frozenset(["concentration", "concentrations", "level", "levels"])
+
+
+def _clause_words(text: str, open_at: int, floor: int) -> tuple[str, int]:
+    """The clause before a bracket (asides excluded) and where it starts in the text."""
+    clause_from = _clause_start(text, open_at, floor)
+    clause_from = _aside_floor(text, clause_from, open_at)
+    return text[clause_from:open_at].rstrip(), clause_from
+
+
+def _subscripted(short: str, text: str, open_at: int, floor: int) -> Abbreviation | None:
+    """ "tidal volume (V(T))": a quantity's letter on the last word, its subscript on the one
+    before; Schwartz–Hearst's order test refuses these, the letters being in reverse order."""
+    match = _SUBSCRIPTED.fullmatch(short)
+    if match is None:
+        return None
+    quantity = match.group(1).lower()
+    subscript = _fold_chars(match.group(2) or match.group(3))
+    before, clause_from = _clause_words(text, open_at, floor)
+    words = before.split()
+    if len(words) < 2:
+        return None
+    modifier, head = (w.strip(_TRIM) for w in words[-2:])
+    folded = _fold_chars(modifier)
+    if (
+        not head[:1].lower() == quantity
+        or not head.isalpha()
+        or not modifier.replace("-", "").isalpha()
+        or modifier.lower() in _STOP_WORDS
+        or not folded.startswith(subscript[0])
+        or len(modifier) < 3
+        or len(head) < 3
+    ):
+        return None
+    at = 0
+    for ch in subscript:  # every subscript letter, in order, in the qualifier
+        at = folded.find(ch, at) + 1
+        if not at:
+            return None
+    start = before.rfind(words[-2])
+    return Abbreviation(short, _tidy(before[start:]), clause_from + start)
+
+
+def _concentration(short: str, text: str, open_at: int, floor: int) -> Abbreviation | None:
+    """ "intracellular Ca2+ concentration ([Ca2+]i)": the bracketed ion, a concentration word
+    and a first word starting with the subscript (i intracellular, o outside, c cytosolic)."""
+    match = _CONCENTRATION.fullmatch(short)
+    if match is None:
+        return None
+    ion, subscript = match.group(1), match.group(2)
+    ion_letters = re.match(r"[A-Za-z]+", ion)
+    before, clause_from = _clause_words(text, open_at, floor)
+    words = [w.strip(_TRIM) for w in before.split()[-5:]]
+    if not words or words[-1].lower() not in _CONCENTRATION_WORDS and words[-1] != ion:
+        return None
+    for first in range(len(words) - 2, -1, -1):
+        if not words[first].lower().startswith(subscript[0]):
+            continue
+        rest = words[first:]
+        has_ion = any(
+            w == ion
+            or (ion_letters is not None and w.lower().startswith(ion_letters.group().lower()))
+            for w in rest[1:]
+        )
+        if has_ion and any(w.lower() in _CONCENTRATION_WORDS for w in rest[1:]):
+            long = " ".join(rest)
+            start = before.rfind(long)
+            if start < 0:
+                return None
+            return Abbreviation(short, long, clause_from + start)
+    return None
+
+
 def _definition_at(text: str, open_at: int, close_at: int, floor: int) -> Abbreviation | None:
     """The abbreviation a bracket defines, if any, in either order."""
     content = text[open_at + 1 : close_at]
     segment = _FIRST_SEGMENT.split(content, maxsplit=1)[0].strip(_TRIM)
+    if "(" in segment:  # "V(T)": a bracketed subscript is read as one before anything else
+        found = _subscripted(segment, text, open_at, floor)
+        if found is not None:
+            return found
     tokens = _short_form_tokens(segment)
     if tokens is not None:
         found = _long_before(segment, _shape(tokens[0]), text, open_at, floor, tokens)
         if found is not None:
             return found
+    found = _subscripted(segment, text, open_at, floor) or _concentration(
+        segment, text, open_at, floor
+    )
+    if found is not None:
+        return found
     if len(content) > 2:
         found = _long_inside(text, open_at, content, floor)
         if found is not None:
