@@ -717,7 +717,8 @@ def _long_inside(text: str, open_at: int, content: str, floor: int) -> Abbreviat
 
 # A quantity and its subscript: "V(T)" tidal volume, "T(a)" ambient temperature, "Rt"
 # transepithelial resistance. The subscript names the qualifier, which comes first in English.
-_SUBSCRIPTED = re.compile(r"([A-Z])(?:\(([A-Za-z]{1,3})\)|([a-z]{1,3}))")
+# Glued, only one lower-case letter: "Met", "Prl" are names far more often than quantities.
+_SUBSCRIPTED = re.compile(r"([A-Z])(?:\(([A-Za-z]{1,3})\)|([a-z]))")
 # A concentration: "[Ca2+]i" intracellular Ca2+ concentration, "[Na+]o", "[Ca2+]c".
 _CONCENTRATION = re.compile(r"\[([A-Za-z][A-Za-z0-9+\-]{0,9})\]([a-z]{1,3})")
 _CONCENTRATION_WORDS = frozenset(["concentration", "concentrations", "level", "levels"])
@@ -745,7 +746,7 @@ def _subscripted(short: str, text: str, open_at: int, floor: int) -> Abbreviatio
     modifier, head = (w.strip(_TRIM) for w in words[-2:])
     folded = _fold_chars(modifier)
     if (
-        not head[:1].lower() == quantity
+        head[:1].lower() != quantity
         or not head.isalpha()
         or not modifier.replace("-", "").isalpha()
         or modifier.lower() in _STOP_WORDS
@@ -773,7 +774,7 @@ def _concentration(short: str, text: str, open_at: int, floor: int) -> Abbreviat
     ion_letters = re.match(r"[A-Za-z]+", ion)
     before, clause_from = _clause_words(text, open_at, floor)
     words = [w.strip(_TRIM) for w in before.split()[-5:]]
-    if not words or words[-1].lower() not in _CONCENTRATION_WORDS and words[-1] != ion:
+    if not words or (words[-1].lower() not in _CONCENTRATION_WORDS and words[-1] != ion):
         return None
     for first in range(len(words) - 2, -1, -1):
         if not words[first].lower().startswith(subscript[0]):
