@@ -83,6 +83,12 @@ def test_med1250_finder_beats_the_schwartz_hearst_baseline(records) -> None:  # 
             ("[Ca2+]i", "intracellular free Ca2+ concentrations"),
         ),
         ("the cytosolic calcium level ([Ca2+]c) fell", ("[Ca2+]c", "cytosolic calcium level")),
+        # a number ending the long form is a grade, not a measurement
+        (
+            "by inclusion of distearoylphosphatidyl-ethanolamine-N-poly(ethyleneglycol) 2000"
+            " (DSPE-PEG) in",
+            ("DSPE-PEG", "distearoylphosphatidyl-ethanolamine-N-poly(ethyleneglycol) 2000"),
+        ),
         # (long form, SF) inside one bracket
         (
             "organs (posttransplant lymphoproliferative disorder, PTLD) were",
@@ -92,6 +98,28 @@ def test_med1250_finder_beats_the_schwartz_hearst_baseline(records) -> None:  # 
 )
 def test_finder_handles_the_med1250_miss_categories(text: str, expected: tuple[str, str]) -> None:
     assert [(a.short, a.long) for a in find_abbreviations(text)] == [expected]
+
+
+def test_finder_reads_coordinated_modifiers_sharing_a_head_noun() -> None:
+    """ "scanning (SEM) and transmission (TEM) electron microscopy": one head, two long forms."""
+    found = find_abbreviations(
+        "examined by scanning (SEM) and transmission (TEM) electron microscopy and by"
+    )
+    assert [(a.short, a.long) for a in found] == [
+        ("SEM", "scanning electron microscopy"),
+        ("TEM", "transmission electron microscopy"),
+    ]
+    found = find_abbreviations(
+        "esters (dimethyl-[DMP], diethyl-[DEP] and di-n-octyl [DnOP] phthalate) in oils"
+    )
+    assert [(a.short, a.long) for a in found] == [
+        ("DMP", "dimethyl-phthalate"),
+        ("DEP", "diethyl-phthalate"),
+        ("DnOP", "di-n-octyl phthalate"),
+    ]
+    # No list, no sharing: a lone modifier is not completed by the words after its bracket.
+    assert find_abbreviations("by scanning (SEM) electron microscopy") == []
+    assert find_abbreviations("the N-[ME] group and the methyl-[ME] ester") == []
 
 
 @pytest.mark.parametrize(

@@ -523,8 +523,12 @@ def _rule(
         if 3 <= size <= 4 and len(long) >= 3 * size:
             return "one long word"
         return None
-    if not any(ch.isdigit() for ch in core) and any(_NUMBER.fullmatch(w) for w in long.split()):
-        return None  # "verapamil + 30 microM of nitroglycerin (VP-NTG)": a measurement
+    # "verapamil + 30 microM of nitroglycerin (VP-NTG)": a measurement; but a number that ends
+    # the long form names a grade, as in "poly(ethyleneglycol) 2000 (DSPE-PEG)".
+    if not any(ch.isdigit() for ch in core) and any(
+        _NUMBER.fullmatch(w) for w in long.split()[:-1]
+    ):
+        return None
     if uncovered == 0 and initials >= 2:
         if shape == "acronym":
             return "words covered, acronym"
@@ -794,6 +798,57 @@ def _concentration(short: str, text: str, open_at: int, floor: int) -> Abbreviat
     return None
 
 
+# Coordinated modifiers sharing a head noun: "scanning (SEM) and transmission (TEM) electron
+# microscopy", "dimethyl-[DMP], diethyl-[DEP] and di-n-octyl [DnOP] phthalate".
+_COORDINATION = re.compile(r",?\s+(?:and|or)\s+|,\s+")
+_COORDINATED_ITEM = re.compile(
+    r"(?:,?\s+(?:and|or)\s+|,\s+)[^\s()\[\]]{2,40}\s?[(\[][^()\[\]]{1,20}[)\]]"
+)
+_HEAD_WORDS = re.compile(r"\s+([A-Za-z][\w\-]*(?:\s+[A-Za-z][\w\-]*){0,3})")
+
+
+def _coordinated(short: str, text: str, open_at: int, close_at: int) -> Abbreviation | None:
+    """ "scanning (SEM) and transmission (TEM) electron microscopy": the modifier before the
+    bracket and the head noun after the last bracket of the list, written as one long form."""
+    shape = _shape(short)
+    if shape != "acronym" or " " in short:
+        return None
+    glued = text[open_at - 1] == "-"
+    modifier_from = text.rfind(" ", max(0, open_at - 41), open_at - 1) + 1
+    modifier = text[modifier_from:open_at].strip().lstrip("([")
+    if not modifier or not re.fullmatch(r"[A-Za-z0-9][\w,'\-]*", modifier):
+        return None
+    # The list: an earlier item just before the modifier, or a later one just after the bracket.
+    earlier = re.search(
+        r"[)\]](?:,?\s+(?:and|or)\s+|,\s+)$", text[max(0, modifier_from - 8) : modifier_from]
+    )
+    at = close_at + 1
+    later = 0
+    while later < 10:
+        item = _COORDINATED_ITEM.match(text, at)
+        if item is None:
+            break
+        at = item.end()
+        later += 1
+    if not earlier and not later:
+        return None
+    head = _HEAD_WORDS.match(text, at)
+    if head is None:
+        return None
+    words = head.group(1).split()
+    for count in range(1, len(words) + 1):
+        if words[count - 1].lower() in _STOP_WORDS:
+            break
+        joiner = "" if glued or modifier.endswith("-") else " "
+        long = modifier + joiner + " ".join(words[:count])
+        alignment = _align(_singular_short(short), long)
+        if alignment is None or alignment.start != 0 or alignment.uncovered:
+            continue
+        if _accept(shape, short, long, alignment):
+            return Abbreviation(short, long, modifier_from)
+    return None
+
+
 def _definition_at(text: str, open_at: int, close_at: int, floor: int) -> Abbreviation | None:
     """The abbreviation a bracket defines, if any, in either order."""
     content = text[open_at + 1 : close_at]
@@ -805,6 +860,8 @@ def _definition_at(text: str, open_at: int, close_at: int, floor: int) -> Abbrev
     tokens = _short_form_tokens(segment)
     if tokens is not None:
         found = _long_before(segment, _shape(tokens[0]), text, open_at, floor, tokens)
+        if found is None and len(tokens) == 1:
+            found = _coordinated(segment, text, open_at, close_at)
         if found is not None:
             return found
     found = _subscripted(segment, text, open_at, floor) or _concentration(
@@ -880,6 +937,14 @@ def find_abbreviations(text: str) -> list[Abbreviation]:
         open_at = stack[depth][1]
         del stack[depth:]
         if mark.start() - open_at > _MAX_BRACKET_SPAN:
+            continue
+        if open_at > 1 and text[open_at - 1] == "-" and text[open_at - 2].isalpha():
+            # "dimethyl-[DMP], diethyl-[DEP] … phthalate": only as one of a list.
+            short = text[open_at + 1 : mark.start()].strip()
+            abbreviation = _coordinated(short, text, open_at, mark.start())
+            if abbreviation is not None and abbreviation.short not in seen:
+                seen.add(abbreviation.short)
+                found.append(abbreviation)
             continue
         if open_at > 0 and not text[open_at - 1].isspace() and not _glued(text, open_at):
             continue  # "Pt(II)", "FEV(1)", "E(2)": part of a name, not a definition
