@@ -1549,7 +1549,11 @@ def _run_kinds(markdown: str, layout: _Layout) -> list[str]:
                 else "text"
             )
             section += 1
-        flat = " ".join(_plain_markdown(markdown[start:end]).split())
+        raw = markdown[start:end]
+        if raw.lstrip(" >").startswith("|"):
+            kinds.append(current)  # a table: its pipes are not a navigation row
+            continue
+        flat = " ".join(_plain_markdown(raw).split())
         title = flat.strip(" :")
         if len(title) <= 60 and _REFERENCE_TITLE.fullmatch(title):
             current = "references"  # a bold line standing in for a heading
