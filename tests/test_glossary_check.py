@@ -9,8 +9,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from cli_support import cli
 
+from cli_support import cli
 from ketaread.core.glossary import CERTAINTIES, load_glossary
 from ketaread.core.glossary_check import (
     MAX_DEFINITION,
