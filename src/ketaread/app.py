@@ -90,6 +90,8 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         self.glossary: Glossary | None = None
         self._glossary_lock = threading.Lock()
         self.mark_terms = "first"
+        self.crisis_text = ""
+        """config.toml's reader.crisis_text: the popup's line for suicide-related terms."""
         self.refresh_message: str | None = None
         self.refreshing = False
         self.register_theme(KETAREAD_DARK)
@@ -187,7 +189,9 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
 
         # A broken config is reported when a refresh reads it.
         with contextlib.suppress(ConfigError):
-            self.mark_terms = load_config(self.config_file).mark_terms
+            config = load_config(self.config_file)
+            self.mark_terms = config.mark_terms
+            self.crisis_text = config.crisis_text
 
     @property
     def main_screen(self) -> MainScreen | None:
@@ -270,6 +274,7 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
                 article_id=article_id,
                 initial=term,
                 title=title,
+                safety_text=self.crisis_text,
             ),
             chosen,
         )

@@ -21,7 +21,8 @@ def _popup(app: KetareadApp) -> GlossaryModal:
 
 def _listed_terms(popup: GlossaryModal) -> list[str]:
     terms = popup.query_one("#glossary-terms", OptionList)
-    return [str(terms.get_option_at_index(i).prompt) for i in range(terms.option_count)]
+    options = [terms.get_option_at_index(i) for i in range(terms.option_count)]
+    return [str(o.prompt) for o in options if o.id]  # not the "Only in the references" heading
 
 
 def _definition_text(popup: GlossaryModal) -> str:

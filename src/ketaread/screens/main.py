@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from ketaread.app import KetareadApp
     from ketaread.core.render import MarkedArticle, Rendering
+    from ketaread.screens.glossary import GlossaryModal
 
 NARROW_WIDTH = 100
 """Below this width the sidebar starts hidden and the reference panel sits under the article."""
@@ -551,9 +552,17 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
     def _panel_link(self, event: ReferencePanel.LinkActivated) -> None:
         self.ketaread.route_link(event.url)
 
+    def on_glossary_modal_sentence_chosen(self, event: GlossaryModal.SentenceChosen) -> None:
+        """A sentence chosen under "In this article" in the glossary popup: go there."""
+        # By name, not @on(GlossaryModal…): the popup's module loads when it first opens.
+        self._go_to_sentence(event.sentence)
+
     @on(ReferencePanel.SentenceChosen)
     def _panel_sentence(self, event: ReferencePanel.SentenceChosen) -> None:
-        if self.article_view.scroll_to_text(event.sentence):
+        self._go_to_sentence(event.sentence)
+
+    def _go_to_sentence(self, sentence: str) -> None:
+        if self.article_view.scroll_to_text(sentence):
             self.article_view.focus()
         else:
             self.notify("That sentence could not be found in the article.", severity="warning")
