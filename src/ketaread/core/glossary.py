@@ -1258,8 +1258,10 @@ def _sentence_around(text: str, start: int, end: int) -> str:
     """The sentence of `text` that holds text[start:end], whitespace folded, bounded."""
     floor = max(0, start - 2000)
     begin = floor
-    for boundary in _SENTENCE_BREAK.finditer(text, floor, start):
-        begin = boundary.end()
+    # Past `start` by a few characters: the break's lookahead must see the sentence's start.
+    for boundary in _SENTENCE_BREAK.finditer(text, floor, min(len(text), start + 4)):
+        if boundary.end() <= start:
+            begin = boundary.end()
     stop = _SENTENCE_BREAK.search(text, end, min(len(text), end + 2000))
     finish = stop.start() if stop else min(len(text), end + 2000)
     sentence = " ".join(text[begin:finish].split())
@@ -1657,9 +1659,8 @@ def article_terms(
 
 
 DEFAULT_SAFETY_TEXT = (
-    "If you are thinking about suicide or self-harm, or worried about someone who is, "
-    "contact your local emergency number or a crisis line now. Find A Helpline "
-    "(findahelpline.com) lists free, confidential crisis lines by country."
+    "Thinking about suicide or self-harm, or worried about someone? Contact local emergency "
+    "services or a crisis line now. findahelpline.com lists free crisis lines by country."
 )
 """The crisis line shown with suicide-related terms when config.toml sets none."""
 

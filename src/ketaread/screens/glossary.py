@@ -162,7 +162,7 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         border: round $warning;
         padding: 0 1;
         height: auto;
-        max-height: 6;
+        max-height: 8;
         text-style: bold;
     }
 
@@ -334,12 +334,14 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
             label = CERTAINTY_LABELS.get(entry.certainty, entry.certainty)
             parts += ["\n", ("Certainty: ", "bold"), (label, "italic")]
         parts += ["\n\n", entry.definition]
-        for label, definition in entry.senses:
+        # The sense the article's context chose first: in view without scrolling.
+        senses = sorted(entry.senses, key=lambda sense: sense[0] != entry.sense)
+        for label, definition in senses:
             chosen = label == entry.sense
             marker = "▶ " if chosen else "· "
             parts += ["\n\n", (marker + label, "bold" if chosen else "bold $text-muted")]
             if chosen:
-                parts.append((" (the sense in this article)", "italic $text-muted"))
+                parts.append(("  (the sense in this article)", "italic $text-muted"))
             parts += ["\n", definition]
         if entry.sources:
             parts += ["\n\n", ("Sources", "bold $text-muted")]
