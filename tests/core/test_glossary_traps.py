@@ -187,3 +187,8 @@ def test_term_keys_in_this_file_are_real_entries(glossary: Glossary) -> None:
     known = {t.key for t in glossary}
     assert named <= known, named - known
     assert term_key("medial habenula") == "medial%20habenula"
+
+
+def test_a_star_inside_a_name_matches_and_marks_safely(glossary: Glossary) -> None:
+    assert "star%2Ad" in keys("In the STAR*D study, remission fell with each step.", glossary)
+    assert marked("STAR*D had four steps.", glossary) == [("STAR*D", "star%2Ad")]

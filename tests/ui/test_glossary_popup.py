@@ -217,6 +217,7 @@ async def test_the_crisis_line_text_comes_from_the_config_file(
         app.show_glossary("self-harm", True)
         await settle(pilot)
         safety = _popup(app).query_one("#glossary-safety", Static)
+        assert safety.display
         # Shown literally: the config's text is never markup.
         assert str(safety.render()) == "Call [b]000[/b] or Lifeline 13 11 14 (Australia)."
 

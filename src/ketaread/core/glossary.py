@@ -467,6 +467,7 @@ _ENTRY_KEYS = {
 _SENSE_KEYS = {"label", "definition", "cues"}
 # Characters that would break Markdown links or tables if a name contained them.
 _BAD_NAME_CHARS = re.compile(r"[\[\]\\`*_<>|#{}]")
+_INNER_STAR = re.compile(r"(?<=[^\W_])\*(?=[^\W_])")
 _MAX_USER_FILE = 2_000_000
 _MAX_DEFINITION = 2000
 _MAX_NAME = 120
@@ -553,7 +554,10 @@ def _parse_entry(entry: object, where: str, origin: str) -> Term:
             continue
         if len(name) > _MAX_NAME:
             raise GlossaryError(f"{where}: name {name[:40]!r}… is too long")
-        if _BAD_NAME_CHARS.search(name) or not any(ch.isalnum() for ch in name):
+        # A star inside a word ("STAR*D") cannot start or end emphasis: allowed there only.
+        if _BAD_NAME_CHARS.search(_INNER_STAR.sub("", name)) or not any(
+            ch.isalnum() for ch in name
+        ):
             raise GlossaryError(f"{where}: {name!r} is not usable as a name")
     folded_term = _fold(term)
     aliases = list(dict.fromkeys(a for a in aliases if _fold(a) != folded_term))
