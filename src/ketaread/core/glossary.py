@@ -1517,8 +1517,12 @@ _HEADING_MARKS = re.compile(r"^[ ]{0,3}#{1,6}[ \t]*|[ \t]+#+[ \t]*$")
 
 def _plain_markdown(text: str) -> str:
     """Markdown inline text as the reader sees it: link texts, no emphasis, no escapes."""
-    text = _MD_LINK_TEXT.sub(r"\1", text)
-    return _MD_ESCAPED.sub(r"\1", _MD_EMPHASIS.sub("", text))
+    # Each substitution only where its character occurs: most paragraphs need one or none.
+    if "[" in text:
+        text = _MD_LINK_TEXT.sub(r"\1", text)
+    if "*" in text or "_" in text or "`" in text:
+        text = _MD_EMPHASIS.sub("", text)
+    return _MD_ESCAPED.sub(r"\1", text) if "\\" in text else text
 
 
 def _heading_title(markdown: str, offset: int) -> str:
@@ -1558,6 +1562,10 @@ def _run_kinds(markdown: str, layout: _Layout) -> list[str]:
         raw = markdown[start:end]
         if raw.lstrip(" >").startswith("|"):
             kinds.append(current)  # a table: its pipes are not a navigation row
+            continue
+        if len(raw) > 2000:
+            # Every test below is for short lines; a long paragraph is prose.
+            kinds.append(current)
             continue
         flat = " ".join(_plain_markdown(raw).split())
         title = flat.strip(" :")
