@@ -136,7 +136,7 @@ async def test_capital_g_lists_every_glossary_term(app: KetareadApp, settle: Set
 async def test_a_related_term_can_be_followed(app: KetareadApp, settle: Settle) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.show_glossary("NMDA receptor", True)
+        app.main_screen.show_glossary("NMDA receptor", True)
         await settle(pilot)
         popup = _popup(app)
         assert popup.current is not None and popup.current.term == "NMDA receptor"
@@ -161,7 +161,7 @@ async def test_another_article_mentioning_a_term_can_be_opened(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         here = await open_titled(pilot, DEFINING)
-        app.route_link("ketaread://term/bdnf")
+        app.main_screen.route_link("ketaread://term/bdnf")
         await settle(pilot)
         popup = _popup(app)
         assert popup.current is not None and popup.current.term == "BDNF"
@@ -186,7 +186,7 @@ async def test_a_suicide_related_term_shows_the_crisis_line_apart_and_others_do_
 
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.show_glossary("suicidal ideation", True)
+        app.main_screen.show_glossary("suicidal ideation", True)
         await settle(pilot)
         popup = _popup(app)
         safety = popup.query_one("#glossary-safety", Static)
@@ -214,7 +214,7 @@ async def test_the_crisis_line_text_comes_from_the_config_file(
     app = make_app(db=sample_db, config=tmp_config, offline=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.show_glossary("self-harm", True)
+        app.main_screen.show_glossary("self-harm", True)
         await settle(pilot)
         safety = _popup(app).query_one("#glossary-safety", Static)
         assert safety.display

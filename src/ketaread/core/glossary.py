@@ -37,9 +37,11 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from ketaread.core.clean import clean_line
+from ketaread.core.links import TERM_LINK_PREFIX, term_link
 
 __all__ = [
     "CERTAINTIES",
+    "TERM_LINK_PREFIX",
     "Abbreviation",
     "Glossary",
     "GlossaryError",
@@ -55,9 +57,6 @@ __all__ = [
     "mark_terms",
     "term_key",
 ]
-
-TERM_LINK_PREFIX = "ketaread://term/"
-"""Scheme and host of the links `mark_terms` writes; the key follows."""
 
 
 # -- data types --------------------------------------------------------------------------------
@@ -1624,7 +1623,7 @@ def mark_terms(
                     continue
                 marked.add((section, hit.key))
             parts.append(markdown[done:start])
-            parts.append(f"[{markdown[start:end]}]({TERM_LINK_PREFIX}{hit.key})")
+            parts.append(f"[{markdown[start:end]}]({term_link(hit.key)})")
             done = end
     parts.append(markdown[done:])
     return "".join(parts)
