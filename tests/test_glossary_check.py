@@ -170,3 +170,30 @@ def test_csv_cells_never_start_a_spreadsheet_formula() -> None:
     hostile = replace(term, definition='=HYPERLINK("http://x")', aliases=("@x", "-y"))
     row = list(csv.reader(io.StringIO(export_terms([hostile], "csv"))))[1]
     assert row[4].startswith("'=") and row[2] == "'@x\n-y"
+
+
+def test_a_user_entry_replacing_a_suicide_term_keeps_the_crisis_line(tmp_path: Path) -> None:
+    path = tmp_path / "glossary.toml"
+    path.write_text(
+        '[[term]]\nterm = "self-harm"\ndefinition = "My own words."\n'
+        'sources = ["Book: my notes, 2026"]\n',
+        encoding="utf-8",
+    )
+    term = load_glossary(path).lookup("self-harm")
+    assert term is not None and term.origin == "user" and term.safety
+
+
+def test_glossary_check_file_option_checks_that_file_on_top_of_the_built_in_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(
+        '[[term]]\nterm = "my term"\ndefinition = "A note."\nrelated = ["ketamine"]\n'
+        'sources = ["MeSH 2025: Ketamine (scope note)"]\n',
+        encoding="utf-8",
+    )
+    result = cli(
+        tmp_path / "c.db", tmp_path / "config.toml", "glossary", "check", "--file", str(path)
+    )
+    assert result.returncode == 0, result.stdout
+    assert f"{path}: 1 entries checked, no problems" in result.stdout

@@ -235,6 +235,13 @@ async def test_certainty_senses_and_sources_are_shown(app: KetareadApp, settle: 
         assert "▶ circuit  (the sense in this article)" in text
         assert "· clinical" in text
         assert "Homayoun H, Moghaddam B, J Neurosci 2007" in text
+        # Terms met only in the reference list come last, under a heading of their own.
+        terms = popup.query_one("#glossary-terms", OptionList)
+        prompts = [str(terms.get_option_at_index(i).prompt) for i in range(terms.option_count)]
+        only = [e.term for e in popup.entries if e.in_references_only]
+        assert only and prompts.index("Only in the references") < prompts.index(only[0])
+        assert prompts[-len(only) :] == only
+        assert prompts.count("Only in the references") == 1
 
 
 async def test_a_sentence_under_in_this_article_scrolls_the_article_to_it(

@@ -255,8 +255,10 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
     def _fill(self) -> None:
         terms = self.query_one("#glossary-terms", OptionList)
         options: list[Option | None] = []
+        apart = False
         for entry in self.shown_entries:
-            if entry.in_references_only and (not options or options[-1] is not None):
+            if entry.in_references_only and not apart:
+                apart = True
                 if options:
                     options.append(None)
                 heading = Content.styled("Only in the references", "italic $text-muted")
@@ -384,7 +386,8 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         ranked = [
             (rank, e) for e in self.entries if (rank := e.match_rank(event.value)) is not None
         ]
-        ranked.sort(key=lambda pair: pair[0])  # stable: alphabetical within a rank
+        # Stable: alphabetical within a rank; terms only in the references stay apart, last.
+        ranked.sort(key=lambda pair: (pair[1].in_references_only, pair[0]))
         self.shown_entries = [e for _, e in ranked]
         self._fill()
 
