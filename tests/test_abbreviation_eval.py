@@ -211,8 +211,9 @@ def test_jsonl_refuses_a_folder_with_one_line(tmp_path: Path) -> None:
         "(" * 50_000 + ")" * 50_000,
         "ab (cd (ef (GH) ij) kl) " * 5_000,
         "[a](b)[c](d) " * 10_000,
+        "methyl-[MX], ethyl-[EX] and " * 10_000,  # one endless list of coordinated modifiers
     ],
-    ids=["no-spaces", "deep-nesting", "nested-asides", "markdown-links"],
+    ids=["no-spaces", "deep-nesting", "nested-asides", "markdown-links", "endless-list"],
 )
 def test_finder_returns_on_pathological_text(text: str) -> None:
     assert find_abbreviations(text) == []

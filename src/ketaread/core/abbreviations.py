@@ -811,7 +811,7 @@ def _coordinated(short: str, text: str, open_at: int, close_at: int) -> Abbrevia
     """ "scanning (SEM) and transmission (TEM) electron microscopy": the modifier before the
     bracket and the head noun after the last bracket of the list, written as one long form."""
     shape = _shape(short)
-    if shape != "acronym" or " " in short:
+    if shape != "acronym" or " " in short or open_at == 0:
         return None
     glued = text[open_at - 1] == "-"
     modifier_from = text.rfind(" ", max(0, open_at - 41), open_at - 1) + 1
