@@ -678,7 +678,18 @@ def test_json_round_trip() -> None:
     path = DATA / "wp_integration.html"
     analysis = analyse(clean_html(path.read_text(encoding="utf-8")), "https://ex.com/")
     data = json.loads(json.dumps(analysis.to_json()))
-    assert set(data["references"][0]) == {"number", "source", "text", "urls", "ids", "kind"}
+    assert set(data["references"][0]) == {
+        "number",
+        "source",
+        "text",
+        "urls",
+        "ids",
+        "kind",
+        "label",
+        "author",
+        "year",
+        "venue",
+    }
     assert set(data["citations"][0]) == {"marker", "sentence", "references"}
     assert ReferenceAnalysis.from_json(data) == analysis
 

@@ -116,6 +116,14 @@ class Reference:
     urls: list[str] = field(default_factory=list)
     ids: dict[str, str | None] = field(default_factory=lambda: dict.fromkeys(_ID_KEYS))
     kind: str = "other"
+    label: str = ""
+    """"First author Year · Journal" (or organisation, or site): what the entry is, short."""
+    author: str = ""
+    """First author's surname, or the organisation that wrote it; '' when unknown."""
+    year: str = ""
+    """Year of publication as written, with any letter ("2020a"); '' when unknown."""
+    venue: str = ""
+    """Journal, publisher or site the entry names; '' when unknown."""
 
 
 @dataclass(slots=True)
@@ -149,8 +157,19 @@ class ReferenceAnalysis:
         """Citations that point to no reference."""
         return [c for c in self.citations if not c.references]
 
+    def style_recognised(self) -> bool:
+        """Whether the article's way of citing was read: some citation points into the list.
+
+        Without that, a reference list whose citations could not be read would be
+        reported as never cited from top to bottom.
+        """
+        return any(c.references for c in self.citations)
+
     def uncited(self) -> list[int]:
-        """Reference numbers that are no citation's best candidate."""
+        """Reference numbers that are no citation's best candidate ([] when the style was not
+        recognised)."""
+        if not self.style_recognised():
+            return []
         best = {c.references[0] for c in self.citations if c.references}
         return [r.number for r in self.references if r.number not in best]
 
@@ -165,6 +184,10 @@ class ReferenceAnalysis:
                     "urls": list(r.urls),
                     "ids": {k: r.ids.get(k) for k in _ID_KEYS},
                     "kind": r.kind,
+                    "label": r.label,
+                    "author": r.author,
+                    "year": r.year,
+                    "venue": r.venue,
                 }
                 for r in self.references
             ],
@@ -186,6 +209,10 @@ class ReferenceAnalysis:
                 urls=[str(u) for u in r.get("urls", [])],
                 ids={k: (r.get("ids") or {}).get(k) for k in _ID_KEYS},
                 kind=str(r.get("kind", "other")),
+                label=str(r.get("label", "")),
+                author=str(r.get("author", "")),
+                year=str(r.get("year", "")),
+                venue=str(r.get("venue", "")),
             )
             for r in data.get("references", [])
         ]
@@ -551,8 +578,31 @@ _NAME_KIND_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-def _kind(urls: list[str], ids: dict[str, str | None], source: str) -> str:
+def _kind(
+    urls: list[str],
+    ids: dict[str, str | None],
+    source: str,
+    fields: _Fields | None = None,
+    description: str = "",
+) -> str:
     """Classify a reference; see the module docstring for the order of the rules."""
+    base = _site_kind(urls, ids, source)
+    if fields is None:
+        return base
+    words = fields.title or description
+    has_journal = any(ids.values()) or base == "journal" or bool(_VOLUME.search(description))
+    found = _text_kind(words, urls, fields.venue, has_journal)
+    if found in ("label", "guideline"):
+        return found
+    if base == "other" and has_journal:
+        base = "journal"
+    if base in ("news", "clinic") and not (fields.venue and found):
+        return base
+    return found or base
+
+
+def _site_kind(urls: list[str], ids: dict[str, str | None], source: str) -> str:
+    """The kind identifiers, domains and the source name give."""
     if any(ids.values()):
         return "journal"
     for url in urls:
@@ -576,6 +626,271 @@ def _kind(urls: list[str], ids: dict[str, str | None], source: str) -> str:
         if name and pattern.search(name):
             return kind
     return "other"
+
+
+# ---------------------------------------------------------------------------------------
+# Entry fields: first author, year, venue; label and kind
+# ---------------------------------------------------------------------------------------
+
+_YEAR_RE = r"(?:19|20)\d{2}"
+# APA and Harvard: "Authors (2020a)." or "Authors. (2023, March 31)." then the rest.
+_AUTHOR_DATE_HEAD = re.compile(
+    r"(?P<who>[^()]{1,400}?)[.,]?\s*\((?P<year>" + _YEAR_RE + r")(?P<letter>[a-z])?"
+    r"(?:,[^()]{0,40})?\)[.,:]?\s*"
+)
+# A segment of a Vancouver/AMA entry that starts with the year: "2021;279:410-8".
+_YEAR_SEGMENT = re.compile(
+    r"(?P<year>" + _YEAR_RE + r")(?P<letter>[a-z])?(?=\s*[;:(]|\s+[A-Z][a-z]{2}\b[^.]{0,20}[;:])"
+)
+# A segment that is only a date: "2019.", "Updated 2023.", "14 March 2024.", "June 29, 2022."
+_DATE_SEGMENT = re.compile(
+    r"(?:(?:published|posted|updated|last\s+(?:updated|reviewed)|revised)\s*:?\s*)?"
+    r"(?:(?:\d{1,2}\s+)?[A-Z][a-z]+\.?\s+(?:\d{1,2},?\s+)?)?"
+    r"(?P<year>" + _YEAR_RE + r")(?P<letter>[a-z])?\.?",
+    re.IGNORECASE,
+)
+_PUBLISHER_YEAR = re.compile(r"^(?P<venue>[^;]{2,120});\s*(?P<year>" + _YEAR_RE + r")\b")
+_ANY_YEAR = re.compile(r"(?<![\d/.\-])(?P<year>" + _YEAR_RE + r")(?P<letter>[a-z])?(?![\d/])")
+# Not after an initial ("U.S. Food", "J. H."), which is no end of a field.
+_SEGMENT_BREAK = re.compile(r"(?<=[.?!])(?<!\b[A-Z]\.)\s+(?=[A-Z0-9‘'\"“(\[])")
+# A Vancouver name: surname words then 1-3 capital initials ("Zarate CA Jr").
+_VANCOUVER_NAME = re.compile(
+    r"(?P<surname>[A-Z][\w'’\-]+(?:\s+(?:[a-z]{1,3}\s+)?[A-Z][\w'’\-]+)*?)\s+[A-Z]{1,3}"
+    r"(?:\s+(?:Jr|Sr|II|III|IV))?\.?$"
+)
+_APA_NAME = re.compile(r"(?P<surname>[A-Z][\w'’\-]+(?:[\s\-][A-Z][\w'’\-]+)*),\s*[A-Z]\.")
+_QUOTED_TITLE = re.compile(r"^[‘'\"“](?P<title>.+?)[’'\"”],?\s+(?P<rest>.*)$")
+_VENUE_AFTER_TITLE = re.compile(
+    r"^(?:In:?\s+)?(?P<venue>[A-Z][^,;()]{1,120}?)(?:,|\.)?\s*(?:\d|pp?\.|vol\b|e\d|\[|$)"
+)
+_PLACE_PUBLISHER = re.compile(r"^(?:[A-Z][\w .]{1,40}:\s*)(?P<venue>[A-Z][^.;]{1,80}?)\.?$")
+_IDENTIFIER_TEXT = re.compile(
+    r"\b(?:doi:?\s*10\.\S+|10\.\d{4,9}/\S+|PMID:?\s*\d+|PMCID:?\s*PMC\d+|PMC\d+|"
+    r"arXiv:\s*\S+|ISBN[:\s][\d\-Xx ]+)",
+    re.IGNORECASE,
+)
+_TRAILING_NOTE = re.compile(
+    r"(?:\s*(?:\[[^\]]{1,40}\]|(?:published|accessed|retrieved|updated|available)\b.*))$",
+    re.IGNORECASE,
+)
+# Journals known by a DOI prefix, for entries that are a bare DOI.
+_DOI_PUBLISHERS = {
+    "10.1038": "Nature",
+    "10.1126": "Science",
+    "10.1016": "Elsevier",
+    "10.1001": "JAMA",
+    "10.1176": "American Journal of Psychiatry",
+    "10.1056": "New England Journal of Medicine",
+    "10.1136": "The BMJ",
+    "10.3389": "Frontiers",
+    "10.1371": "PLOS",
+    "10.1007": "Springer",
+    "10.1002": "Wiley",
+    "10.1111": "Wiley",
+    "10.1093": "Oxford Academic",
+    "10.1017": "Cambridge University Press",
+    "10.1177": "SAGE",
+    "10.1080": "Taylor & Francis",
+    "10.3390": "MDPI",
+    "10.1101": "bioRxiv",
+    "10.1073": "PNAS",
+    "10.7554": "eLife",
+}
+
+
+@dataclass(slots=True)
+class _Fields:
+    """What an entry's text says about itself."""
+
+    author: str = ""
+    year: str = ""
+    venue: str = ""
+    title: str = ""
+
+
+def _first_author(who: str) -> str:
+    """A surname from an author list ('Harlow DM, Osei K' / 'Berman, R. M., ...'), or the
+    organisation's name when the list is one."""
+    who = who.strip(" .,;")
+    if not who or len(who) > 400 or not who[0].isupper():
+        return ""
+    if m := _APA_NAME.match(who):
+        return m.group("surname")
+    first = re.split(r",|\s+(?:and|&)\s+|\s+et\s+al\b", who, maxsplit=1)[0].strip(" .")
+    if m := _VANCOUVER_NAME.fullmatch(first):
+        return m.group("surname")
+    if "," not in who and _looks_like_name(who.replace(".", "")):
+        return who  # an organisation: "US Food and Drug Administration"
+    if _looks_like_name(first.replace(".", "")) and len(first.split()) <= 2:
+        return first
+    return ""
+
+
+def _clean_venue(venue: str) -> str:
+    """A journal or publisher name without trailing punctuation, place or note."""
+    venue = _TRAILING_NOTE.sub("", venue).strip(" .,;:")
+    if m := _PLACE_PUBLISHER.match(venue + "."):
+        venue = m.group("venue")
+    if not venue or len(venue) > 100 or not venue[0].isupper() or _ANY_YEAR.search(venue):
+        return ""
+    return venue
+
+
+def _entry_fields(body: str) -> _Fields:
+    """Author, year, venue and title of an APA, Harvard, Vancouver, AMA or web entry."""
+    text = _IDENTIFIER_TEXT.sub(" ", body)
+    text = _WHITESPACE.sub(" ", text).strip(" .;,")
+    if not text:
+        return _Fields()
+    # APA / Harvard: "Author, A. (2020). Title. Journal, 4(1), 1-9." or "Org. (2023, May)."
+    m = _AUTHOR_DATE_HEAD.match(text)
+    if m and "(" not in m.group("who"):
+        fields = _Fields(
+            author=_first_author(m.group("who")),
+            year=m.group("year") + (m.group("letter") or ""),
+        )
+        rest = text[m.end() :].strip()
+        quoted = _QUOTED_TITLE.match(rest)
+        if quoted:
+            fields.title, after = quoted.group("title"), quoted.group("rest")
+        else:
+            pieces = _SEGMENT_BREAK.split(rest, maxsplit=1)
+            fields.title = pieces[0].rstrip(".")
+            after = pieces[1] if len(pieces) > 1 else ""
+        if after and (v := _VENUE_AFTER_TITLE.match(after)):
+            fields.venue = _clean_venue(v.group("venue"))
+        elif after:
+            fields.venue = _clean_venue(after.split(". ")[0])
+        return fields
+    # Vancouver / AMA: "Authors. Title. Journal. 2021;279:410-8." and books "Publisher; 2022."
+    segments = [s.strip() for s in _SEGMENT_BREAK.split(text) if s.strip()]
+    fields = _Fields(author=_first_author(segments[0]))
+    for i, segment in enumerate(segments[1:], start=1):
+        if (y := _YEAR_SEGMENT.match(segment)) and i >= 2:
+            fields.year = y.group("year") + (y.group("letter") or "")
+            fields.venue = _clean_venue(segments[i - 1])
+            fields.title = " ".join(segments[1 : i - 1]).rstrip(".")
+            break
+        if (p := _PUBLISHER_YEAR.match(segment)) and i >= 2:
+            fields.year = p.group("year")
+            fields.venue = _clean_venue(p.group("venue"))
+            fields.title = " ".join(segments[1:i]).rstrip(".")
+            break
+    else:
+        fields.title = " ".join(segments[1:2]).rstrip(".") if len(segments) > 1 else ""
+        for segment in segments[1:]:
+            if d := _DATE_SEGMENT.fullmatch(segment):
+                fields.year = d.group("year") + (d.group("letter") or "")
+                break
+    return fields
+
+
+def _is_host(name: str) -> bool:
+    """Whether a source name is only a host name ('doi.org', 'example.com')."""
+    return bool(re.fullmatch(r"[\w\-]+(?:\.[\w\-]+)+", name))
+
+
+def _label(ref: Reference) -> str:
+    """"First author Year · Journal" (or organisation, or site), from what the entry gave."""
+    who = ref.author or ("" if _is_host(ref.source) else ref.source)
+    venue = ref.venue
+    site = _host(ref.urls[0]) if ref.urls else ""
+    if not venue and ref.ids.get("doi"):
+        venue = _DOI_PUBLISHERS.get(str(ref.ids["doi"]).split("/", 1)[0], "")
+    if not venue and site and site not in ("doi.org", "dx.doi.org"):
+        if _norm_name(_domain_source(ref.urls[:1])) != _norm_name(who) or not who:
+            venue = site
+    if venue and who and _norm_name(venue).startswith(_norm_name(who)):
+        venue = ""  # "American Psychiatric Association 2022 · American Psychiatric Association…"
+    head = " ".join(p for p in (who, ref.year) if p)
+    label = " · ".join(p for p in (head, venue) if p)
+    if label:
+        return label
+    for key, name in (("doi", "DOI"), ("pmid", "PMID"), ("pmcid", "PMCID"), ("arxiv", "arXiv")):
+        if ref.ids.get(key):
+            return f"{name} {ref.ids[key]}"
+    return site or "Unknown source"
+
+
+# What the title or description says the work is, in the order the rules are tried.
+_TEXT_KIND_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"prescribing information|product characteristics|medication guide|package insert|"
+            r"\bREMS\b|risk evaluation and mitigation|drug label|product monograph|"
+            r"patient information leaflet",
+            re.IGNORECASE,
+        ),
+        "label",
+    ),
+    (
+        re.compile(
+            r"\bguidelines?\b|\bguidance\b|consensus statement|position statement|"
+            r"practice parameter|clinical practice recommendation",
+            re.IGNORECASE,
+        ),
+        "guideline",
+    ),
+    (
+        re.compile(
+            r"meta-?analys[ie]s|systematic review|\breview\b|pooled analysis|umbrella review|"
+            r"scoping review",
+            re.IGNORECASE,
+        ),
+        "review",
+    ),
+    (
+        re.compile(
+            r"randomi[sz]ed|controlled trial|clinical trial|double-blind|placebo-controlled|"
+            r"crossover trial|withdrawal trial|\btrial\b",
+            re.IGNORECASE,
+        ),
+        "trial",
+    ),
+    (
+        re.compile(
+            r"\b(?:mice|mouse|rats?|rodents?|murine|primates|monkeys|zebrafish|in vitro|"
+            r"animal models?)\b",
+            re.IGNORECASE,
+        ),
+        "animal",
+    ),
+    (
+        re.compile(
+            r"\bcohort\b|case-control|cross-sectional|\bregistry\b|retrospective|observational|"
+            r"\bsurvey\b|case series|population-based|longitudinal study|pharmacovigilance",
+            re.IGNORECASE,
+        ),
+        "observational",
+    ),
+)
+_BOOK_SIGNS = re.compile(
+    r"\b\d+(?:st|nd|rd|th) ed\b|\bedition\b|\bhandbook\b|\bmanual\b|\btextbook\b|\bISBN\b|"
+    r"\b(?:University )?Press\b|\bPublishing\b|\bPublishers?\b",
+    re.IGNORECASE,
+)
+# A journal's volume and pages: "2021;279:410-8", "47(4), 351", "pp. 12".
+_VOLUME = re.compile(
+    r"(?:19|20)\d{2}\s*;\s*\d|,\s*\d+\s*(?:\(\d+\))?,\s*(?:pp?\.\s*)?\d+[–\-]\d+|"
+    r",\s*\d+\s*\(\d+\)|\bpp\.\s*\d",
+    re.IGNORECASE,
+)
+_LABEL_URL = re.compile(r"/drugsatfda_docs/label/|dailymed\.nlm\.nih\.gov|/EPAR/|medicines\.org\.uk")
+_GUIDELINE_URL = re.compile(r"nice\.org\.uk/guidance|/guidelines?/|/guidance/")
+
+
+def _text_kind(text: str, urls: list[str], venue: str, has_journal: bool) -> str:
+    """The kind the entry's own words or link give (label, guideline, book, review...)."""
+    if any(_LABEL_URL.search(u) for u in urls) or _TEXT_KIND_RULES[0][0].search(text):
+        return "label"
+    if any(_GUIDELINE_URL.search(u) for u in urls) or _TEXT_KIND_RULES[1][0].search(text):
+        return "guideline"
+    if not has_journal and _BOOK_SIGNS.search(text + " " + venue):
+        return "book"
+    for pattern, kind in _TEXT_KIND_RULES[2:]:
+        if pattern.search(text):
+            return kind
+    return ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -799,7 +1114,7 @@ class _BlockParser(HTMLParser):
 # ---------------------------------------------------------------------------------------
 
 _REF_HEADING = re.compile(
-    r"(?:references?|sources?|citations?|bibliography|works\s+cited|notes|footnotes|endnotes)"
+    r"(?:references?(?:\s+list)?|literature\s+cited|sources?|citations?|bibliography|works\s+cited|notes|footnotes|endnotes)"
     r"\s*:?",
     re.IGNORECASE,
 )
@@ -927,14 +1242,22 @@ def _make_reference(entry: _Entry, number: int, base_url: str) -> Reference | No
         return None
     source, description = _split_source(body, urls)
     ids = _find_ids(urls, text)
-    return Reference(
+    fields = _entry_fields(body)
+    if not source or (_is_host(source) and fields.author):
+        source = fields.author or source
+    ref = Reference(
         number=number,
         source=source,
         text=description,
         urls=urls,
         ids=ids,
-        kind=_kind(urls, ids, source),
+        kind=_kind(urls, ids, source, fields, body),
+        author=fields.author,
+        year=fields.year,
+        venue=fields.venue,
     )
+    ref.label = _label(ref)
+    return ref
 
 
 def _block_lines(block: _Block) -> list[tuple[str, list[str]]]:
@@ -956,7 +1279,13 @@ def _looks_like_entry(line: str, hrefs: list[str]) -> bool:
     if _DOI_IN_TEXT.search(line) or _PMID_IN_TEXT.search(line) or _PMCID.search(line):
         return True
     cut = _first_period(line)
-    return cut > 0 and _looks_like_name(line[:cut].strip())
+    if cut > 0 and _looks_like_name(line[:cut].strip()):
+        return True
+    # "Author, A. (2020). Title..." or "Author AB, ... Journal. 2020;4:1-9."
+    head = _AUTHOR_DATE_HEAD.match(line)
+    if head and "(" not in head.group("who") and _first_author(head.group("who")):
+        return True
+    return bool(_VOLUME.search(line)) and bool(_first_author(line.split(". ", 1)[0]))
 
 
 def _section_entries(blocks: list[_Block], start: int, end: int, first_lines: bool) -> list[_Entry]:
@@ -1578,7 +1907,8 @@ _MD_AUTOLINK = re.compile(r"<[a-zA-Z][a-zA-Z0-9+.\-]*:[^\s<>]*>")
 _MD_BARE_URL = re.compile(r"https?://[^\s<>()\[\]]+")
 _MD_HEADING = re.compile(r"^#{1,6}\s", re.MULTILINE)
 _MD_REF_HEADING = re.compile(
-    r"^[ \t]*(?:#{1,6}[ \t]+)?(?:\*\*|__)?[ \t]*(?:references?|sources?|citations?|"
+    r"^[ \t]*(?:#{1,6}[ \t]+)?(?:\*\*|__)?[ \t]*(?:references?(?:[ \t]+list)?|"
+    r"literature[ \t]+cited|sources?|citations?|"
     r"bibliography|works[ \t]+cited|notes|footnotes|endnotes)[ \t]*:?[ \t]*(?:\*\*|__)?"
     r"[ \t]*:?[ \t]*$",
     re.MULTILINE | re.IGNORECASE,
