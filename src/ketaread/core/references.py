@@ -909,8 +909,9 @@ class _Block:
     text: str = ""
     links: list[tuple[int, int, str]] = field(default_factory=list)
     """(start, end, href) of external links, offsets into `text`."""
-    markers: list[tuple[int, str, str]] = field(default_factory=list)
-    """(offset, text, href) of superscript or footnote-link markers kept out of `text`."""
+    markers: list[tuple[int, str, str, str]] = field(default_factory=list)
+    """(offset, marker, href, original text) of superscript or footnote-link markers kept out
+    of `text`."""
     code: list[tuple[int, int]] = field(default_factory=list)
     number: int | None = None
     explicit_number: bool = False
@@ -926,6 +927,22 @@ _BOUNDARY_TAGS = _word_set(
 _NUMERIC_MARK = re.compile(r"\[?\s*(\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*)\s*\]?")
 # A superscript right after a digit or a one- or two-letter token is a power ("10<sup>4</sup>",
 # "cm<sup>2</sup>", "x<sup>2</sup>"), not a citation.
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_SUPER_DIGIT = re.compile(f"[{_SUPERSCRIPTS}]")
+# A run of superscript numbers: "¹", "¹⁰", "²,³", "⁴⁻⁶", "³–⁵"; not a charge ("²⁺", "²⁻")
+# or part of a superscript formula.
+_SUPER_RUN = re.compile(
+    f"(?<![⁺⁻⁼⁽⁾ⁿⁱ{_SUPERSCRIPTS}])[{_SUPERSCRIPTS}]+"
+    f"(?:(?:, ?|[⁻–—\\-])[{_SUPERSCRIPTS}]+)*(?![⁺⁻⁼⁽⁾ⁿⁱ{_SUPERSCRIPTS}])"
+)
+_FROM_SUPER = str.maketrans(_SUPERSCRIPTS + "⁻", "0123456789-")
+
+
+def _from_superscript(text: str) -> str:
+    """'⁴⁻⁶' -> '4-6', '²,³' -> '2,3': a superscript marker as plain digits."""
+    return text.translate(_FROM_SUPER)
+
+
 _UNIT_BEFORE = re.compile(r"(?:\d|\d\s*[A-Za-zµ°]{1,3}|(?<![\w.])[A-Za-zµ°]{1,2})$")
 
 
@@ -1082,8 +1099,26 @@ class _BlockParser(HTMLParser):
             buf.append(text)
         if self.capture is not None:
             self.capture[1].append(text)
-        else:
+        elif self.code_starts or not _SUPER_DIGIT.search(text):
             self._append(text)
+        else:
+            self._append_superscripts(text)
+
+    def _append_superscripts(self, text: str) -> None:
+        """Add text whose Unicode superscript numbers ("¹", "²,³", "⁴⁻⁶") become markers."""
+        prev = 0
+        for m in _SUPER_RUN.finditer(text):
+            if m.start() > prev:
+                self._append(text[prev : m.start()])
+            prev = m.end()
+            block = self._ensure()
+            before = "".join(block.parts[-3:]).rstrip()
+            if before and not _UNIT_BEFORE.search(before):
+                block.markers.append((block.length, _from_superscript(m.group(0)), "", m.group(0)))
+            else:
+                self._append(m.group(0))  # a power ("m²", "10⁵") stays text
+        if prev < len(text):
+            self._append(text[prev:])
 
     def _end_capture(self) -> None:
         """Finish a `<sup>` or `#` link: a numeric marker, else ordinary text."""
@@ -1097,7 +1132,7 @@ class _BlockParser(HTMLParser):
         block = self._ensure()
         before = "".join(block.parts[-3:]).rstrip()
         if _NUMERIC_MARK.fullmatch(text) and not _UNIT_BEFORE.search(before):
-            block.markers.append((block.length, text, href))
+            block.markers.append((block.length, text, href, text))
         else:
             self._append(text)
 
@@ -1371,8 +1406,11 @@ def _find_sections(blocks: list[_Block]) -> list[tuple[int, int, bool]]:
     return sections
 
 
-def _extract_references(blocks: list[_Block], base_url: str) -> tuple[list[Reference], set[int]]:
-    """The article's references and the block indexes that belong to reference sections."""
+def _extract_references(
+    blocks: list[_Block], base_url: str
+) -> tuple[list[Reference], set[int], bool]:
+    """The article's references, the block indexes of reference sections, and whether the
+    list is numbered (an ordered list, numbered lines or footnotes)."""
     sections = _find_sections(blocks)
     excluded: set[int] = set()
     best: list[_Entry] = []
@@ -1398,6 +1436,7 @@ def _extract_references(blocks: list[_Block], base_url: str) -> tuple[list[Refer
             hrefs = [h for _s, _e, h in block.links]
             best.append(_Entry(block.text, hrefs, int(fid.group(1)), i))
     references: list[Reference] = []
+    numbered = any(entry.number is not None for entry in best)
     previous = 0
     for entry in best:
         number = entry.number if entry.number is not None else previous + 1
@@ -1405,7 +1444,7 @@ def _extract_references(blocks: list[_Block], base_url: str) -> tuple[list[Refer
         if ref is not None:
             references.append(ref)
             previous = number
-    return references, excluded
+    return references, excluded, numbered
 
 
 # ---------------------------------------------------------------------------------------
@@ -1414,7 +1453,27 @@ def _extract_references(blocks: list[_Block], base_url: str) -> tuple[list[Refer
 
 _PAREN = re.compile(r"\(([^()]{1,300})\)")
 _BRACKET = re.compile(r"\[(\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*)\]")
-_YEAR_TAIL = re.compile(r"(?:,\s*|\s+)(?:(?:19|20)\d{2}[a-z]?|n\.d\.)(?:\s*,\s*p+\.\s*\d+)?$")
+_YEAR_TAIL = re.compile(
+    r"(?:,\s*|\s+)(?:(?P<year>(?:19|20)\d{2}[a-z]?)|n\.d\.)(?:\s*,\s*p+\.\s*\d+(?:[–\-]\d+)?)?$"
+)
+# The parenthesis of a narrative citation: "Zarate et al. (2006)", "Smith (2019, p. 14)".
+_NARRATIVE_YEAR = re.compile(
+    r"\s*(?P<year>(?:19|20)\d{2}[a-z]?)(?:\s*,\s*p+\.\s*\d+(?:[–\-]\d+)?)?\s*"
+)
+# The capitalised words before it, with connectors, and an author tail ("et al.", "and
+# colleagues", "and Jones").
+_NARRATIVE_NAME = re.compile(
+    r"(?P<name>(?:[A-Z][\w'’\-]*\.?\s+(?:(?:of|and|for|the|on|in|&|de|van|von|der|la)\s+)*)"
+    r"{0,7}[A-Z][\w'’\-]*)(?P<tail>\s+et\s+al\.?|\s+and\s+(?:colleagues|co-?workers|others)|"
+    r"\s+(?:and|&)\s+[A-Z][\w'’\-]+)?\s*$"
+)
+# Author forms inside a citation: "Okafor & Lindqvist", "Smith and Jones", "Li, Lee and Duman".
+_AUTHOR_FORM = re.compile(
+    r"(?P<first>[A-Z][\w'’\-]+)(?:\s*,\s*[A-Z][\w'’\-]+)*(?:,?\s+(?:&|and)\s+"
+    r"(?:[A-Z][\w'’\-]+|colleagues|co-?workers|others))?"
+)
+# Numbers in parentheses, Vancouver style: "(1)", "(2, 3)", "(8–10)".
+_NUMERIC_PAREN = re.compile(r"\s*\d{1,3}(?:\s*[,–—\-]\s*\d{1,3})*\s*")
 _ET_AL = re.compile(r"\s+et\s+al\.?,?$", re.IGNORECASE)
 _ASIDE_START = re.compile(
     r"(?:e\.g|i\.e|see|cf|for example|for instance|also|compare)\b", re.IGNORECASE
@@ -1493,14 +1552,29 @@ class _Matcher:
 
     exact: dict[str, list[int]]
     names: list[tuple[frozenset[str], int]]
+    years: dict[int, str] = field(default_factory=dict)
+    venues: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
+    """Significant words of each reference's venue, for abbreviated journal names."""
 
     @classmethod
     def build(cls, references: list[Reference]) -> _Matcher:
         """Index every alias of every reference."""
         exact: dict[str, list[int]] = {}
         names: list[tuple[frozenset[str], int]] = []
+        years: dict[int, str] = {}
+        venues: list[tuple[tuple[str, ...], int]] = []
         for ref in references:
+            if ref.year:
+                years[ref.number] = ref.year
             aliases: set[str] = set()
+            if ref.venue:
+                aliases.add(_norm_name(ref.venue))
+                aliases |= _ALIAS_INDEX.get(_norm_name(ref.venue), frozenset())
+                words = tuple(w for w in _norm_name(ref.venue).split() if w not in _CONNECTORS)
+                if words:
+                    venues.append((words, ref.number))
+            if ref.author:
+                aliases.add(_norm_name(ref.author))
             for name in (ref.source, _domain_source(ref.urls)):
                 norm = _norm_name(name)
                 if not norm:
@@ -1521,7 +1595,7 @@ class _Matcher:
                 tokens = frozenset(alias.split()) - _CONNECTORS
                 if tokens:
                     names.append((tokens, ref.number))
-        return cls(exact, names)
+        return cls(exact, names, years, venues)
 
     def match(self, name: str) -> list[int]:
         """Reference numbers whose source is this name, else that share a distinctive word."""
@@ -1540,17 +1614,51 @@ class _Matcher:
                 and number not in found
             ):
                 found.append(number)
+        if not found:
+            words = tuple(w for w in norm.split() if w not in _CONNECTORS)
+            for venue, number in self.venues:
+                if number not in found and (
+                    _abbreviates(words, venue) or _abbreviates(venue, words)
+                ):
+                    found.append(number)
         return found
+
+    def match_author_form(self, name: str) -> list[int]:
+        """Like `match`, and for 'A & B', 'A and colleagues', 'A, B and C' by the first name."""
+        found = self.match(name)
+        if not found and (form := _AUTHOR_FORM.fullmatch(name)) and form.group("first") != name:
+            found = self.match(form.group("first"))
+        return found
+
+    def by_year(self, candidates: list[int], year: str) -> list[int]:
+        """The candidates of that year ('2020' also takes 2020a/b); else those of no known
+        year; else none, since every candidate is a different work."""
+        if not year or not candidates:
+            return candidates
+        same = [n for n in candidates if self.years.get(n, "").startswith(year)]
+        if same:
+            return same
+        return [n for n in candidates if n not in self.years]
+
+
+def _abbreviates(short: tuple[str, ...], full: tuple[str, ...]) -> bool:
+    """Whether each word of `short` begins the matching word of `full` ('n engl j med' for
+    'new england journal medicine'), with at least one word actually shortened."""
+    if len(short) != len(full) or len(short) < 2 or short == full:
+        return False
+    return all(f.startswith(w) for w, f in zip(short, full, strict=True))
 
 
 def _classify_part(part: str, before: str, matcher: _Matcher) -> tuple[bool, list[int]]:
     """Whether a parenthetical part is a citation, and its candidate references."""
     name = part.strip()
     had_year = False
+    year = ""
     m = _YEAR_TAIL.search(name)
     if m:
         name = name[: m.start()].strip()
         had_year = True
+        year = m.group("year") or ""
     et_al = _ET_AL.search(name)
     if et_al:
         name = name[: et_al.start()].strip()
@@ -1561,9 +1669,9 @@ def _classify_part(part: str, before: str, matcher: _Matcher) -> tuple[bool, lis
         return False, []
     if _is_definition(name, before):
         return False, []
-    candidates = matcher.match(name)
+    candidates = matcher.match_author_form(name) if had_year or et_al else matcher.match(name)
     if candidates:
-        return True, candidates
+        return True, matcher.by_year(candidates, year)
     if _looks_like_institution(name):
         return True, []
     if (et_al or had_year) and re.fullmatch(
@@ -1673,10 +1781,72 @@ class _Found:
     candidates: list[int]
     numeric: bool
     sentence: int = 0
+    narrative: bool = False
+
+
+# An enumeration, not a citation: "(1)" after a colon, a comma or "and", before a word.
+_ENUMERATION_BEFORE = re.compile(r"(?:^|[:;,(]|\b(?:and|or|then))\s*$")
+# Arithmetic around the parenthesis: "x = (2)", "(3) - (1)".
+_MATHS_AROUND = re.compile(r"[=+\-−×*/<>^]\s*\(\)|\(\)\s*[=+\-−×*/<>^]")
+# A number that names a part of something: "step (2)", "Table (3)", "group (1)".
+_PART_BEFORE = re.compile(
+    r"\b(?:steps?|stages?|phases?|parts?|items?|points?|options?|types?|grades?|levels?|"
+    r"class(?:es)?|groups?|arms?|figures?|fig|tables?|equations?|eq|sections?|chapters?|"
+    r"questions?|rows?|columns?|lines?|no|number|version|visit|day|week|dose)\.?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _numeric_paren(
+    text: str, m: re.Match[str], ref_numbers: set[int], bi: int
+) -> _Found | None:
+    """A Vancouver citation in parentheses, "(2, 3)", when every number is a reference."""
+    numbers = _split_numbers(m.group(1))
+    if not numbers or not all(n in ref_numbers for n in numbers):
+        return None
+    after = text[m.end() : m.end() + 2].lstrip()
+    before = text[max(0, m.start() - 20) : m.start()]
+    if _PART_BEFORE.search(before) or _MATHS_AROUND.search(before + "()" + after):
+        return None
+    if after[:1].isalpha() and _ENUMERATION_BEFORE.search(before):
+        return None
+    inner = m.group(1)
+    start = m.start(1) + len(inner) - len(inner.lstrip())
+    marker = _WHITESPACE.sub(" ", inner.strip())
+    return _Found(bi, start, start + len(inner.strip()), marker, numbers, True)
+
+
+def _narrative(
+    text: str, m: re.Match[str], year: str, matcher: _Matcher, bi: int
+) -> _Found | None:
+    """A narrative citation: a name or author form right before "(Year)"."""
+    window_start = max(0, m.start() - 160)
+    named = _NARRATIVE_NAME.search(text, window_start, m.start())
+    if named is None:
+        return None
+    tail = named.group("tail") or ""
+    words = list(re.finditer(r"\S+", named.group("name")))
+    base = named.start("name")
+    for word in words:
+        if word.group(0).lower() in _CONNECTORS or not word.group(0)[0].isupper():
+            continue
+        start = base + word.start()
+        name = text[start : named.end("name")] + tail
+        name = _WHITESPACE.sub(" ", name).strip()
+        candidates = matcher.match_author_form(_ET_AL.sub("", name).strip())
+        if candidates:
+            marker = _WHITESPACE.sub(" ", text[start : m.end()])
+            candidates = matcher.by_year(candidates, year)
+            return _Found(bi, start, m.end(), marker, candidates, False, narrative=True)
+    if re.search(r"et\s+al|colleagues|co-?workers|others", tail):
+        start = base + words[-1].start()
+        marker = _WHITESPACE.sub(" ", text[start : m.end()])
+        return _Found(bi, start, m.end(), marker, [], False, narrative=True)
+    return None
 
 
 def _block_citations(
-    block: _Block, matcher: _Matcher, ref_numbers: set[int], bi: int
+    block: _Block, matcher: _Matcher, ref_numbers: set[int], bi: int, numbered: bool = True
 ) -> tuple[str, list[_Found]]:
     """The block's text (rejected markers put back) and the citations in it."""
     accepted: list[tuple[int, str]] = []
@@ -1687,7 +1857,7 @@ def _block_citations(
         pieces = []
         prev = 0
         shift = 0
-        for pos, mark, href in block.markers:
+        for pos, mark, href, original in block.markers:
             numbers = _split_numbers(mark)
             pieces.append(block.text[prev:pos])
             prev = pos
@@ -1696,8 +1866,8 @@ def _block_citations(
                 accepted.append((at, mark))
             else:
                 # Not a citation after all (a power, a stray number): put its text back.
-                pieces.append(mark)
-                size = len(mark)
+                pieces.append(original)
+                size = len(original)
                 code = [(a + size if a >= at else a, b + size if b > at else b) for a, b in code]
                 linked = [
                     (a + size if a >= at else a, b + size if b > at else b) for a, b in linked
@@ -1716,6 +1886,14 @@ def _block_citations(
     found: list[_Found] = []
     for m in _PAREN.finditer(text):
         if in_code(m.start(), m.end()) or in_link_text(m.start(), m.end()):
+            continue
+        if _NUMERIC_PAREN.fullmatch(m.group(1)):
+            if numbered and (cite := _numeric_paren(text, m, ref_numbers, bi)):
+                found.append(cite)
+            continue
+        if year := _NARRATIVE_YEAR.fullmatch(m.group(1)):
+            if cite := _narrative(text, m, year.group("year"), matcher, bi):
+                found.append(cite)
             continue
         inner_start = m.start(1)
         offset = 0
@@ -1840,7 +2018,7 @@ def analyse(html: str, base_url: str = "") -> ReferenceAnalysis:
     parser.close()
     blocks = parser.blocks
 
-    references, excluded = _extract_references(blocks, base_url)
+    references, excluded, numbered = _extract_references(blocks, base_url)
     # Bounds for hostile bodies: ranking costs citations × same-source references.
     references = references[:MAX_REFERENCES]
     matcher = _Matcher.build(references)
@@ -1853,7 +2031,7 @@ def analyse(html: str, base_url: str = "") -> ReferenceAnalysis:
     for bi, block in enumerate(blocks):
         if bi in excluded or block.kind == "hr":
             continue
-        text, in_block = _block_citations(block, matcher, ref_numbers, bi)
+        text, in_block = _block_citations(block, matcher, ref_numbers, bi, numbered)
         if not in_block:
             continue
         spans = _sentence_spans(text)
@@ -1863,7 +2041,7 @@ def analyse(html: str, base_url: str = "") -> ReferenceAnalysis:
             idx = max(bisect_right(starts, f.start) - 1, 0)
             # A citation opening a sentence ("... connections. (NIH) Next") closes the
             # previous one.
-            if idx > 0 and not text[spans[idx][0] : f.start].strip(' (["“'):
+            if idx > 0 and not f.narrative and not text[spans[idx][0] : f.start].strip(' (["“'):
                 idx -= 1
                 combined = _WHITESPACE.sub(" ", text[spans[idx][0] : f.end + 1]).strip()
                 sentence_text.append(combined)
