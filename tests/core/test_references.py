@@ -10,6 +10,7 @@ import html2text
 import pytest
 
 from ketaread.core.clean import clean_html
+from ketaread.core.render import html_to_markdown
 from ketaread.core.references import (
     Citation,
     Link,
@@ -55,7 +56,7 @@ NIH_REFS = (
 
 
 def render(html: str) -> str:
-    """Markdown the way the app renders article bodies."""
+    """Markdown from plain html2text (superscripts glued: "effects.2")."""
     converter = html2text.HTML2Text()
     converter.body_width = 0
     return converter.handle(html)
@@ -136,10 +137,11 @@ def test_evaluation_set_precision_and_top1_accuracy() -> None:
 
 @pytest.mark.parametrize("path", GOLD_FILES, ids=lambda p: p.stem)
 def test_link_citations_links_every_evaluation_citation_in_order(path: Path) -> None:
-    """Each citation gets exactly one link, in index order, and nothing else changes."""
+    """Each citation gets exactly one link, in index order, and nothing else changes, in the
+    Markdown the app renders (superscripts raised: "effects.²")."""
     html = clean_html(path.with_suffix(".html").read_text(encoding="utf-8"))
     analysis = analyse(html)
-    markdown = render(html)
+    markdown = html_to_markdown(html)
     linked = link_citations(markdown, analysis)
     indexes = [int(n) for n in re.findall(r"ketaread://cite/(\d+)", linked)]
     assert indexes == list(range(len(analysis.citations)))

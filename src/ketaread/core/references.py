@@ -2222,8 +2222,16 @@ def _md_candidates(markdown: str) -> list[_MdCandidate]:
             start = offset + len(part) - len(part.lstrip())
             offset += len(part) + 1
             text = part.strip()
-            if text:
-                candidates.append(_MdCandidate(start, start + len(text), _md_norm(text), "name"))
+            if not text:
+                continue
+            key = _md_norm(text)
+            if _MD_NUMERIC.fullmatch(key):
+                # Vancouver numbers in parentheses: "(2, 3)".
+                candidates.append(
+                    _MdCandidate(start, start + len(text), _num_norm(key), "number")
+                )
+            else:
+                candidates.append(_MdCandidate(start, start + len(text), key, "name"))
     for m in _MD_BRACKET.finditer(markdown):
         start = m.start()
         if markdown[start] == "\\" and _escaped(markdown, start):
@@ -2235,6 +2243,10 @@ def _md_candidates(markdown: str) -> list[_MdCandidate]:
     for m in _MD_GLUED.finditer(markdown):
         if not protected.overlaps(m.start(), m.end()):
             candidates.append(_MdCandidate(m.start(), m.end(), _num_norm(m.group(1)), "glued"))
+    for m in _SUPER_RUN.finditer(markdown):
+        if not protected.overlaps(m.start(), m.end()):
+            key = _num_norm(_from_superscript(m.group(0)))
+            candidates.append(_MdCandidate(m.start(), m.end(), key, "glued"))
     candidates.sort(key=lambda c: (c.start, c.end))
     return candidates
 
@@ -2266,6 +2278,25 @@ def _context_fits(markdown: str, cand: _MdCandidate, sentence_words: set[str]) -
     return all(w in sentence_words for w in words)
 
 
+_MD_NARRATIVE = re.compile(r"(?P<name>[^()]+?)\s*\((?P<inner>[^()]+)\)")
+
+
+def _narrative_start(markdown: str, cand: _MdCandidate, name: str) -> int | None:
+    """Where the name of a narrative citation starts, right before its "(", if written plainly."""
+    paren = cand.start - 1
+    while paren >= 0 and markdown[paren] != "(":
+        paren -= 1
+    if paren < 0 or cand.start - paren > 3:
+        return None
+    before = markdown[max(0, paren - len(name) - 4) : paren].rstrip(" ")
+    if not before.endswith(name) or "\n" in before[len(before) - len(name) :]:
+        return None
+    start = paren - (len(markdown[:paren]) - len(markdown[:paren].rstrip(" "))) - len(name)
+    if start > 0 and (markdown[start - 1].isalnum() or markdown[start - 1] in "[\\"):
+        return None
+    return start
+
+
 def link_citations(markdown: str, analysis: ReferenceAnalysis) -> str:
     """Link each citation in html2text Markdown to `ketaread://cite/<index>`.
 
@@ -2283,6 +2314,9 @@ def link_citations(markdown: str, analysis: ReferenceAnalysis) -> str:
     for citation in sorted(analysis.citations, key=lambda c: c.index):
         numeric = _MD_NUMERIC.fullmatch(citation.marker.strip("[] ")) is not None
         key = _num_norm(citation.marker) if numeric else _md_norm(citation.marker)
+        narrative = None if numeric else _MD_NARRATIVE.fullmatch(citation.marker)
+        if narrative:
+            key = _md_norm(narrative.group("inner"))
         sentence_words = set(_LETTERS.findall(citation.sentence.lower()))
         for k in range(j, len(candidates)):
             cand = candidates[k]
@@ -2299,6 +2333,13 @@ def link_citations(markdown: str, analysis: ReferenceAnalysis) -> str:
             j = k + 1
             target = f"{CITE_SCHEME}{citation.index}"
             original = markdown[cand.start : cand.end]
+            if narrative and cand.kind == "name":
+                start = _narrative_start(markdown, cand, narrative.group("name"))
+                if start is not None and (not edits or start >= edits[-1][1]):
+                    # The whole "Zarate et al. (2006)" becomes the link.
+                    whole = markdown[start : cand.end + 1]
+                    edits.append((start, cand.end + 1, f"[{whole}]({target})"))
+                    break
             if cand.kind == "fnlink":
                 edits.append((cand.start, cand.end, f"{cand.replacement}({target})"))
             elif cand.kind != "blocked":
