@@ -10,7 +10,6 @@ import html2text
 import pytest
 
 from ketaread.core.clean import clean_html
-from ketaread.core.render import html_to_markdown
 from ketaread.core.references import (
     Citation,
     Link,
@@ -19,6 +18,7 @@ from ketaread.core.references import (
     analyse,
     link_citations,
 )
+from ketaread.core.render import html_to_markdown
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "citations"
 GOLD_FILES = sorted(DATA.glob("*.json"))

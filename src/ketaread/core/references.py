@@ -89,7 +89,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 __all__ = [
     "Citation",
@@ -98,6 +98,7 @@ __all__ = [
     "ReferenceAnalysis",
     "analyse",
     "link_citations",
+    "reference_links",
 ]
 
 CITE_SCHEME = "ketaread://cite/"
@@ -117,7 +118,7 @@ class Reference:
     ids: dict[str, str | None] = field(default_factory=lambda: dict.fromkeys(_ID_KEYS))
     kind: str = "other"
     label: str = ""
-    """"First author Year · Journal" (or organisation, or site): what the entry is, short."""
+    """'First author Year · Journal' (or organisation, or site): what the entry is, short."""
     author: str = ""
     """First author's surname, or the organisation that wrote it; '' when unknown."""
     year: str = ""
@@ -791,15 +792,19 @@ def _is_host(name: str) -> bool:
 
 
 def _label(ref: Reference) -> str:
-    """"First author Year · Journal" (or organisation, or site), from what the entry gave."""
+    """The label 'First author Year · Journal' (or organisation, or site) of an entry."""
     who = ref.author or ("" if _is_host(ref.source) else ref.source)
     venue = ref.venue
     site = _host(ref.urls[0]) if ref.urls else ""
     if not venue and ref.ids.get("doi"):
         venue = _DOI_PUBLISHERS.get(str(ref.ids["doi"]).split("/", 1)[0], "")
-    if not venue and site and site not in ("doi.org", "dx.doi.org"):
-        if _norm_name(_domain_source(ref.urls[:1])) != _norm_name(who) or not who:
-            venue = site
+    if (
+        not venue
+        and site
+        and site not in ("doi.org", "dx.doi.org")
+        and (not who or _norm_name(_domain_source(ref.urls[:1])) != _norm_name(who))
+    ):
+        venue = site
     if venue and who and _norm_name(venue).startswith(_norm_name(who)):
         venue = ""  # "American Psychiatric Association 2022 · American Psychiatric Association…"
     head = " ".join(p for p in (who, ref.year) if p)
@@ -875,7 +880,9 @@ _VOLUME = re.compile(
     r",\s*\d+\s*\(\d+\)|\bpp\.\s*\d",
     re.IGNORECASE,
 )
-_LABEL_URL = re.compile(r"/drugsatfda_docs/label/|dailymed\.nlm\.nih\.gov|/EPAR/|medicines\.org\.uk")
+_LABEL_URL = re.compile(
+    r"/drugsatfda_docs/label/|dailymed\.nlm\.nih\.gov|/EPAR/|medicines\.org\.uk"
+)
 _GUIDELINE_URL = re.compile(r"nice\.org\.uk/guidance|/guidelines?/|/guidance/")
 
 
@@ -891,6 +898,29 @@ def _text_kind(text: str, urls: list[str], venue: str, has_journal: bool) -> str
         if pattern.search(text):
             return kind
     return ""
+
+
+_SAFE_DOI = re.compile(r"10\.\d{4,9}/[\x21-\x7e]{1,200}")
+_SAFE_NUMBER = re.compile(r"\d{1,9}")
+_SAFE_PMCID = re.compile(r"PMC\d{3,9}")
+
+
+def reference_links(reference: Reference) -> list[str]:
+    """The entry's own URLs, then doi.org, PubMed and PMC links built from its identifiers
+    (each only when no URL of the entry already leads there)."""
+    links = list(reference.urls)
+    ids = reference.ids
+    have = " ".join(links).lower()
+    doi = ids.get("doi") or ""
+    if _SAFE_DOI.fullmatch(doi) and doi.lower() not in have:
+        links.append("https://doi.org/" + quote(doi, safe="/:;()._-"))
+    pmid = ids.get("pmid") or ""
+    if _SAFE_NUMBER.fullmatch(pmid) and f"pubmed.ncbi.nlm.nih.gov/{pmid}" not in have:
+        links.append(f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/")
+    pmcid = ids.get("pmcid") or ""
+    if _SAFE_PMCID.fullmatch(pmcid) and pmcid.lower() not in have:
+        links.append(f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/")
+    return links
 
 
 # ---------------------------------------------------------------------------------------
@@ -1797,9 +1827,7 @@ _PART_BEFORE = re.compile(
 )
 
 
-def _numeric_paren(
-    text: str, m: re.Match[str], ref_numbers: set[int], bi: int
-) -> _Found | None:
+def _numeric_paren(text: str, m: re.Match[str], ref_numbers: set[int], bi: int) -> _Found | None:
     """A Vancouver citation in parentheses, "(2, 3)", when every number is a reference."""
     numbers = _split_numbers(m.group(1))
     if not numbers or not all(n in ref_numbers for n in numbers):
@@ -1816,9 +1844,7 @@ def _numeric_paren(
     return _Found(bi, start, start + len(inner.strip()), marker, numbers, True)
 
 
-def _narrative(
-    text: str, m: re.Match[str], year: str, matcher: _Matcher, bi: int
-) -> _Found | None:
+def _narrative(text: str, m: re.Match[str], year: str, matcher: _Matcher, bi: int) -> _Found | None:
     """A narrative citation: a name or author form right before "(Year)"."""
     window_start = max(0, m.start() - 160)
     named = _NARRATIVE_NAME.search(text, window_start, m.start())
@@ -2227,9 +2253,7 @@ def _md_candidates(markdown: str) -> list[_MdCandidate]:
             key = _md_norm(text)
             if _MD_NUMERIC.fullmatch(key):
                 # Vancouver numbers in parentheses: "(2, 3)".
-                candidates.append(
-                    _MdCandidate(start, start + len(text), _num_norm(key), "number")
-                )
+                candidates.append(_MdCandidate(start, start + len(text), _num_norm(key), "number"))
             else:
                 candidates.append(_MdCandidate(start, start + len(text), key, "name"))
     for m in _MD_BRACKET.finditer(markdown):

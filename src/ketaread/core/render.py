@@ -11,8 +11,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING
 from html import unescape
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from ketaread.core.clean import clean_text
