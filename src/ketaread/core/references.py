@@ -1231,7 +1231,8 @@ def _bare_urls(text: str) -> list[str]:
 def _first_period(text: str) -> int:
     """Offset of the first '.' that ends a phrase (not an abbreviation), or -1."""
     for m in re.finditer(r"\.(?=\s|$)", text):
-        word = re.search(r"([\w.]+)$", text[: m.start()])
+        # A bounded look back: an entry of thousands of initials must stay linear.
+        word = re.search(r"([\w.]+)$", text[max(0, m.start() - 40) : m.start()])
         token = word.group(1).replace(".", "").lower() if word else ""
         if token and (len(token) == 1 or token in _ABBREVIATIONS):
             continue
@@ -2033,6 +2034,8 @@ def _rank(
 
 MAX_REFERENCES = 300
 """References kept per article; real reference lists are far shorter."""
+MAX_SENTENCE = 1_000
+"""Characters of a citing sentence kept; a real sentence is far shorter."""
 MAX_CITATIONS = 2_000
 """Inline citations linked per article; a hostile body may repeat one millions of times."""
 
@@ -2071,6 +2074,11 @@ def analyse(html: str, base_url: str = "") -> ReferenceAnalysis:
                 idx -= 1
                 combined = _WHITESPACE.sub(" ", text[spans[idx][0] : f.end + 1]).strip()
                 sentence_text.append(combined)
+            elif spans[idx][1] - spans[idx][0] > MAX_SENTENCE:
+                # A "sentence" without breaks (a hostile or broken body): the words that
+                # lead up to the citation.
+                lo = max(spans[idx][0], f.end - MAX_SENTENCE)
+                sentence_text.append(_WHITESPACE.sub(" ", text[lo : f.end]).strip())
             else:
                 sentence_text.append(sentences[bi][idx])
             sentence_of.append(idx)
@@ -2283,8 +2291,12 @@ def _glued_fits(markdown: str, cand: _MdCandidate, sentence: str) -> bool:
     return re.search(r"(?<![\w])" + re.escape(m.group(1)) + r"(?![\w])", sentence) is not None
 
 
-_LETTERS = re.compile(r"[^\W\d_]+")
-_MD_SENTENCE_END = re.compile(r"[.!?][\"”’')\]*_]*\s+")
+# Words, not superscript digits ("¹" is a word character that is not a decimal digit).
+_LETTERS = re.compile(r"[^\W\d_⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_MD_SENTENCE_END = re.compile(r"[.!?][\"”’')\]*_⁰¹²³⁴⁵⁶⁷⁸⁹,⁻]*\s+")
+_MAX_TRIES = 64
+"""Places with a citation's marker tried before giving it up: hostile bodies repeat one
+marker thousands of times, and each try costs a look at the words before it."""
 _MD_LINK_TARGET = re.compile(r"\]\((?:\\.|[^()\\\s]|\([^()\s]*\))*\)")
 
 
@@ -2334,6 +2346,7 @@ def link_citations(markdown: str, analysis: ReferenceAnalysis) -> str:
         return markdown
     candidates = _md_candidates(markdown)
     edits: list[tuple[int, int, str]] = []
+    words_of: dict[str, set[str]] = {}
     j = 0
     for citation in sorted(analysis.citations, key=lambda c: c.index):
         numeric = _MD_NUMERIC.fullmatch(citation.marker.strip("[] ")) is not None
@@ -2341,11 +2354,18 @@ def link_citations(markdown: str, analysis: ReferenceAnalysis) -> str:
         narrative = None if numeric else _MD_NARRATIVE.fullmatch(citation.marker)
         if narrative:
             key = _md_norm(narrative.group("inner"))
-        sentence_words = set(_LETTERS.findall(citation.sentence.lower()))
+        sentence_words = words_of.get(citation.sentence)
+        if sentence_words is None:
+            sentence_words = set(_LETTERS.findall(citation.sentence.lower()))
+            words_of[citation.sentence] = sentence_words
+        tries = 0
         for k in range(j, len(candidates)):
             cand = candidates[k]
             if cand.key != key:
                 continue
+            tries += 1
+            if tries > _MAX_TRIES:
+                break
             if numeric != (cand.kind != "name") and cand.kind != "blocked":
                 continue
             if cand.kind == "glued" and not _glued_fits(markdown, cand, citation.sentence):
