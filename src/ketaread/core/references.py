@@ -1628,13 +1628,15 @@ class _Matcher:
                     names.append((tokens, ref.number))
         return cls(exact, names, years, venues)
 
-    def match(self, name: str) -> list[int]:
+    def match(self, name: str, partial: bool = True) -> list[int]:
         """Reference numbers whose source is this name, else that share a distinctive word."""
         norm = _norm_name(name)
         if not norm:
             return []
         if norm in self.exact:
             return list(self.exact[norm])
+        if not partial:
+            return []
         tokens = frozenset(norm.split()) - _CONNECTORS
         found: list[int] = []
         for alias_tokens, number in self.names:
@@ -1654,11 +1656,11 @@ class _Matcher:
                     found.append(number)
         return found
 
-    def match_author_form(self, name: str) -> list[int]:
+    def match_author_form(self, name: str, partial: bool = True) -> list[int]:
         """Like `match`, and for 'A & B', 'A and colleagues', 'A, B and C' by the first name."""
-        found = self.match(name)
+        found = self.match(name, partial)
         if not found and (form := _AUTHOR_FORM.fullmatch(name)) and form.group("first") != name:
-            found = self.match(form.group("first"))
+            found = self.match(form.group("first"), partial)
         return found
 
     def by_year(self, candidates: list[int], year: str) -> list[int]:
@@ -1854,17 +1856,20 @@ def _narrative(text: str, m: re.Match[str], year: str, matcher: _Matcher, bi: in
     tail = named.group("tail") or ""
     words = list(re.finditer(r"\S+", named.group("name")))
     base = named.start("name")
-    for word in words:
-        if word.group(0).lower() in _CONNECTORS or not word.group(0)[0].isupper():
-            continue
-        start = base + word.start()
-        name = text[start : named.end("name")] + tail
-        name = _WHITESPACE.sub(" ", name).strip()
-        candidates = matcher.match_author_form(_ET_AL.sub("", name).strip())
-        if candidates:
-            marker = _WHITESPACE.sub(" ", text[start : m.end()])
-            candidates = matcher.by_year(candidates, year)
-            return _Found(bi, start, m.end(), marker, candidates, False, narrative=True)
+    # Longest name first, an exact name before a partial one: "As Harlow (2021)" is Harlow's,
+    # "The Lancet (2019)" may be The Lancet Psychiatry's.
+    for partial in (False, True):
+        for word in words:
+            if word.group(0).lower() in _CONNECTORS or not word.group(0)[0].isupper():
+                continue
+            start = base + word.start()
+            name = text[start : named.end("name")] + tail
+            name = _WHITESPACE.sub(" ", name).strip()
+            candidates = matcher.match_author_form(_ET_AL.sub("", name).strip(), partial)
+            if candidates:
+                marker = _WHITESPACE.sub(" ", text[start : m.end()])
+                candidates = matcher.by_year(candidates, year)
+                return _Found(bi, start, m.end(), marker, candidates, False, narrative=True)
     if re.search(r"et\s+al|colleagues|co-?workers|others", tail):
         start = base + words[-1].start()
         marker = _WHITESPACE.sub(" ", text[start : m.end()])
