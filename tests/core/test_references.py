@@ -111,12 +111,11 @@ def _score_article(gold: dict, analysis: ReferenceAnalysis) -> tuple[int, int, i
     return correct, len(linked), with_ref, problems
 
 
-def test_evaluation_set_precision_and_top1_accuracy() -> None:
-    """Precision >= 0.95 and top-1 accuracy >= 0.90 over the annotated articles."""
-    assert len(GOLD_FILES) >= 8
+def _score(paths: list[Path]) -> tuple[float, float, str]:
+    """(precision, top-1, report) over some annotated articles."""
     correct = linked = gold_total = 0
     problems: list[str] = []
-    for path in GOLD_FILES:
+    for path in paths:
         gold = json.loads(path.read_text(encoding="utf-8"))
         html = clean_html(path.with_suffix(".html").read_text(encoding="utf-8"))
         analysis = analyse(html, gold["base_url"])
@@ -132,8 +131,18 @@ def test_evaluation_set_precision_and_top1_accuracy() -> None:
         f"precision {precision:.3f} ({correct}/{linked} linked), "
         f"top-1 {top1:.3f} ({correct}/{gold_total} gold); problems: {problems}"
     )
-    print("\n" + report)
-    assert precision >= 0.95 and top1 >= 0.90, report
+    return precision, top1, report
+
+
+def test_evaluation_set_precision_and_top1_accuracy() -> None:
+    """Precision >= 0.97 and top-1 accuracy >= 0.95 over all annotated articles; the
+    held-out ones (never looked at while the code was written) are reported apart."""
+    held_out = [p for p in GOLD_FILES if json.loads(p.read_text(encoding="utf-8")).get("held_out")]
+    assert len(GOLD_FILES) >= 17 and len(held_out) >= 3
+    precision, top1, report = _score(GOLD_FILES)
+    print("\nall: " + report)
+    print("held out: " + _score(held_out)[2])
+    assert precision >= 0.97 and top1 >= 0.95, report
 
 
 @pytest.mark.parametrize("path", GOLD_FILES, ids=lambda p: p.stem)
