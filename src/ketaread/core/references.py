@@ -9,7 +9,7 @@ Rules
 
 Reference section
     A heading (h1-h6), or a paragraph whose first line stands alone, named References,
-    Reference, Sources, Source, Citations, Bibliography, Works cited, Notes, Footnotes or
+    Reference, Reference list, Literature cited, Sources, Source, Citations, Bibliography, Works cited, Notes, Footnotes or
     Endnotes (any case, optional colon). The section runs to the next heading or the end.
     Its entries are the list items of the section (a paragraph after the list ends the
     section), else its paragraphs and `<br>` lines.
@@ -33,7 +33,17 @@ Reference fields
     `ids` holds doi, pmid, pmcid ("PMC..."), arxiv (without version) found in URLs
     (doi.org/..., .../doi/10...., nature.com/articles/X -> 10.1038/X, pubmed.ncbi.nlm.nih.gov/N,
     .../articles/PMCN, arxiv.org/abs/...) or in the text ("doi:10....", "PMID: N", "PMCN",
-    "arXiv:..."). `kind` is decided in this order: any identifier or a journal domain ->
+    "arXiv:..."). `author` (first author's surname or the organisation), `year` and `venue`
+    (journal, publisher) come from the entry's shape: APA/Harvard "Author, A. (2020[a]).
+    Title. Journal, 4(1)" or "'Title', Journal, 4(1), pp.", Vancouver/AMA "Author AB, ...
+    Title. Journal. 2020;4:1-9", books "Publisher; 2022", web entries with a date alone
+    ("2019.", "Published June 29, 2022."; never an "Accessed" date). `label` is "author
+    year · venue", the venue falling back to a DOI prefix's publisher, then the site.
+    `kind` is first what the title (or description) says: a regulatory label (prescribing
+    information, REMS, medication guide...), a guideline, then for a news site "news" and
+    for a clinic "clinic", then a book (edition, Press, Publishing, no journal volume), a
+    review or meta-analysis, a trial, an animal study, an observational study; else the
+    site decides, in this order: any identifier or a journal domain ->
     "journal"; .gov, .gov.xx, nih, who.int, nhs.uk, europa.eu -> "government"; wikipedia,
     britannica -> "encyclopedia"; known news domains -> "news"; known clinics and
     health systems, domains naming a clinic/hospital/health/wellness/ketamine, and any other
@@ -50,8 +60,20 @@ Inline citations
     source name) or like "Author et al., 2020". Never a citation: a part that defines or
     expands the adjacent word ("National Institutes of Health (NIH)", "BDNF (brain-derived
     neurotrophic factor)"), a year alone, numbers, lowercase asides, "e.g."/"see" asides.
+    A trailing year keeps only the candidates of that year (2020 takes 2020a/b), else those
+    without a year, else none; "A & B", "A and colleagues" match by the first surname; an
+    abbreviated journal ("N Engl J Med") matches the full name word by word.
+    Narrative citations: "(Year)" right after a name that matches a reference (the longest
+    exact name, else the longest partial one: "The Lancet (2019)"), or after "X et al." /
+    "X and colleagues" (then a citation even without a match); the marker is the whole
+    "Zarate et al. (2006)".
+    Numbers in parentheses ("(1)", "(2, 3)", "(8–10)") when the list is numbered and every
+    number is a reference, unless an enumeration ("steps: (1) check"), a named part
+    ("step (2)", "Table (3)") or arithmetic.
     Numeric markers: "[1]", "[2, 3]", "[1-3]" (not glued to a word unless every number is a
-    reference), `<sup>1</sup>` (only when every number is a reference and it is no unit
+    reference), Unicode superscripts ("¹", "²,³", "⁴⁻⁶", marker "4-6"; not after a unit or
+    a number, "m²", "10⁵", nor charges "²⁺") kept out of the sentence text so "adherence.⁸
+    An" still ends a sentence, `<sup>1</sup>` (only when every number is a reference and it is no unit
     power such as "cm<sup>2</sup>"), and footnote links `<a href="#fn1">1</a>`.
 
 Ranking
@@ -65,7 +87,8 @@ Ranking
     are usually numbered in order of first citation).
 
 Audit
-    `unmatched()`: citations with no candidate reference. `uncited()`: reference numbers
+    `unmatched()`: citations with no candidate reference. `style_recognised()`: some
+    citation points to a reference; without that `uncited()` is empty. `uncited()`: reference numbers
     that are the first (best) candidate of no citation; lower-ranked candidates do not
     count, since every reference of a shared source is a candidate of each of its citations.
 
