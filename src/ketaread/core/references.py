@@ -9,8 +9,8 @@ Rules
 
 Reference section
     A heading (h1-h6), or a paragraph whose first line stands alone, named References,
-    Reference, Reference list, Literature cited, Sources, Source, Citations, Bibliography, Works cited, Notes, Footnotes or
-    Endnotes (any case, optional colon). The section runs to the next heading or the end.
+    Reference, Reference list, Literature cited, Sources, Source, Citations, Bibliography,
+    Works cited, Notes, Footnotes or Endnotes (any case, optional colon). The section runs to the next heading or the end.
     Its entries are the list items of the section (a paragraph after the list ends the
     section), else its paragraphs and `<br>` lines.
     A line that starts with a number ("1." "1)" "[1]") starts a new entry; in a numbered
@@ -73,8 +73,8 @@ Inline citations
     Numeric markers: "[1]", "[2, 3]", "[1-3]" (not glued to a word unless every number is a
     reference), Unicode superscripts ("¹", "²,³", "⁴⁻⁶", marker "4-6"; not after a unit or
     a number, "m²", "10⁵", nor charges "²⁺") kept out of the sentence text so "adherence.⁸
-    An" still ends a sentence, `<sup>1</sup>` (only when every number is a reference and it is no unit
-    power such as "cm<sup>2</sup>"), and footnote links `<a href="#fn1">1</a>`.
+    An" still ends a sentence, `<sup>1</sup>` (only when every number is a reference and
+    it is no unit power such as "cm<sup>2</sup>"), and footnote links `<a href="#fn1">1</a>`.
 
 Ranking
     Candidates of a name citation are all references of that source. Each is scored by
@@ -88,8 +88,8 @@ Ranking
 
 Audit
     `unmatched()`: citations with no candidate reference. `style_recognised()`: some
-    citation points to a reference; without that `uncited()` is empty. `uncited()`: reference numbers
-    that are the first (best) candidate of no citation; lower-ranked candidates do not
+    citation points to a reference; without that `uncited()` is empty. `uncited()`:
+    reference numbers that are the first (best) candidate of no citation; lower-ranked candidates do not
     count, since every reference of a shared source is a candidate of each of its citations.
 
 Markdown linking
