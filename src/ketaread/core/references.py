@@ -10,8 +10,8 @@ Rules
 Reference section
     A heading (h1-h6), or a paragraph whose first line stands alone, named References,
     Reference, Reference list, Literature cited, Sources, Source, Citations, Bibliography,
-    Works cited, Notes, Footnotes or Endnotes (any case, optional colon). The section runs to the next heading or the end.
-    Its entries are the list items of the section (a paragraph after the list ends the
+    Works cited, Notes, Footnotes or Endnotes (any case, optional colon). The section runs
+    to the next heading or the end. Its entries are the list items of the section (a paragraph after the list ends the
     section), else its paragraphs and `<br>` lines.
     A line that starts with a number ("1." "1)" "[1]") starts a new entry; in a numbered
     list an unnumbered line of the same paragraph (a wrapped line or a URL alone) continues
@@ -89,8 +89,8 @@ Ranking
 Audit
     `unmatched()`: citations with no candidate reference. `style_recognised()`: some
     citation points to a reference; without that `uncited()` is empty. `uncited()`:
-    reference numbers that are the first (best) candidate of no citation; lower-ranked candidates do not
-    count, since every reference of a shared source is a candidate of each of its citations.
+    reference numbers that are the first (best) candidate of no citation; lower-ranked
+    candidates do not count, since every reference of a shared source is a candidate of each of its citations.
 
 Markdown linking
     `link_citations` lists the places in the html2text Markdown that can hold a citation
