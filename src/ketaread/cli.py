@@ -12,27 +12,23 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
+import ketaread.context
 from ketaread import __version__
 from ketaread.config import (
-    Config,
-    ConfigError,
     SourceConfig,
     is_url,
-    load_config,
     normalise_location,
     save_config,
 )
 from ketaread.core.clean import clean_line
 from ketaread.core.store import ArticleFilter, Store, StoreError
-from ketaread.locations import config_path, database_path, user_glossary_path
 
 if TYPE_CHECKING:
     from ketaread.app import KetareadApp
-    from ketaread.core.glossary import Glossary
+    from ketaread.core.discover import Discovery
     from ketaread.core.models import ArticleRow
-    from ketaread.core.refresh import SourceSpec
 
 
 class CommandError(Exception):
@@ -55,77 +51,50 @@ def _iso(stamp: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
 
 
-class Context:
-    """What every command works with: the options, the config and the cache."""
+class Context(ketaread.context.Context):
+    """What every command works with: the options, the output, and the shared context's
+    cache, config and glossary."""
 
     def __init__(self, args: argparse.Namespace, out: TextIO) -> None:
+        super().__init__(db=args.db, config=args.config, offline=args.offline)
         self.args = args
         self.out = out
-        self.config_file = config_path(args.config)
-        self.database = database_path(args.db)
-        self._store: Store | None = None
-        self._config: Config | None = None
-
-    @property
-    def config(self) -> Config:
-        """The config file (or the sample-feeds stand-in)."""
-        if self._config is None:
-            try:
-                self._config = load_config(self.config_file)
-            except ConfigError as error:
-                raise CommandError(str(error)) from error
-        return self._config
+        self._notice_shown = False
 
     @property
     def store(self) -> Store:
-        """The cache, opened on first use."""
-        if self._store is None:
-            try:
-                self._store = Store(self.database)
-            except StoreError as error:
-                raise CommandError(str(error)) from error
-            if self._store.notice:
-                print(f"ketaread: {self._store.notice}", file=sys.stderr)
-        return self._store
-
-    def specs(self) -> list[SourceSpec]:
-        """The configured sources as the refresher wants them."""
-        from ketaread.core.refresh import SourceSpec
-
-        return [SourceSpec(s.location, s.title, tuple(s.tags)) for s in self.config.sources]
-
-    def glossary(self) -> Glossary:
-        """The curated glossary with the user's own entries on top."""
-        from ketaread.core.glossary import GlossaryError, load_glossary
-
-        user_file = user_glossary_path(self.config_file)
-        try:
-            return load_glossary(user_file if user_file.exists() else None)
-        except GlossaryError as error:
-            raise CommandError(str(error)) from error
+        """The cache, opened on first use; a note about its state goes to stderr once."""
+        store = super().store
+        if store.notice and not self._notice_shown:
+            self._notice_shown = True
+            print(f"ketaread: {store.notice}", file=sys.stderr)
+        return store
 
     def print(self, text: str = "") -> None:
         """Write a line to the command's output."""
         print(text, file=self.out)
-
-    def close(self) -> None:
-        """Close the cache if it was opened."""
-        if self._store is not None:
-            self._store.close()
 
 
 # -- commands ------------------------------------------------------------------------
 
 
 def cmd_add(ctx: Context) -> int:
-    """Add a source to the config file."""
-    location = ctx.args.source
+    """Add a source to the config file; a web page's URL adds the feed the page links."""
+    location = ctx.args.source.strip()
+    if location[:5].lower() == "feed:":
+        from ketaread.core.subscriptions import feed_scheme_to_http
+
+        location = feed_scheme_to_http(location)
     if not is_url(location):
         path = Path(normalise_location(location))
         if not path.exists():
             raise CommandError(f"{location}: no such file or folder")
-    elif location.lower().startswith("http") and " " in location:
+    elif " " in location:
         raise CommandError(f"{location}: a URL cannot contain spaces")
+    elif not ctx.args.offline:
+        location = _feed_for(ctx, location)
+    elif ctx.args.pick:
+        raise CommandError("--pick needs the network to look at the page (drop --offline)")
     config = ctx.config
     normalised = normalise_location(location)
     if not config.exists:
@@ -135,13 +104,63 @@ def cmd_add(ctx: Context) -> int:
     if existing:
         existing.tags = sorted({*existing.tags, *ctx.args.tag}, key=str.casefold)
         existing.title = ctx.args.title or existing.title
+        existing.full_text = existing.full_text or ctx.args.full_text
         action = "updated"
     else:
-        config.sources.append(SourceConfig(normalised, ctx.args.title, list(ctx.args.tag)))
+        config.sources.append(
+            SourceConfig(
+                normalised, ctx.args.title, list(ctx.args.tag), full_text=ctx.args.full_text
+            )
+        )
         action = "added"
     save_config(config)
-    ctx.print(f"{action} {normalised} (config: {config.path}); run `ketaread refresh` to read it")
+    extra = " with full text" if ctx.args.full_text else ""
+    ctx.print(
+        f"{action} {normalised}{extra} (config: {config.path}); run `ketaread refresh` to read it"
+    )
     return 0
+
+
+def _feed_for(ctx: Context, url: str) -> str:
+    """The feed to subscribe to for `url`: itself if a feed, else one its page offers."""
+    import asyncio
+
+    from ketaread.core.discover import COMMON_PATHS, discover
+    from ketaread.core.fetch import Fetcher, FetchSettings
+
+    async def look() -> Discovery:
+        settings = FetchSettings(deadline=20.0, max_bytes=5 * 1024 * 1024)
+        async with Fetcher(settings) as fetcher:
+            return await discover(url, fetcher)
+
+    found = asyncio.run(look())
+    pick = ctx.args.pick
+    if found.kind == "error":
+        # Offline, or the server is down: the URL is kept as given, as before.
+        ctx.print(clean_line(f"could not check {url} ({found.error}); adding it as given", 1000))
+        return url
+    if found.kind == "feed":
+        ctx.print(clean_line(f"found a feed at {url}: {found.title}", 1000))
+        return url
+    if found.kind == "other":
+        raise CommandError(f"{url}: {found.error}, not a feed or a web page that links one")
+    if not found.feeds:
+        raise CommandError(
+            f'{url}: a web page with no feed (no <link rel="alternate"> feed, and nothing '
+            f"at {', '.join(COMMON_PATHS)})"
+        )
+    if len(found.feeds) == 1 and pick in (None, 1):
+        ctx.print(f"the page {url} offers one feed: {found.feeds[0].describe()}")
+        return found.feeds[0].url
+    ctx.print(f"the page {url} offers {len(found.feeds)} feeds:")
+    for number, feed in enumerate(found.feeds, start=1):
+        ctx.print(f"  {number}. {feed.describe()}")
+    if pick is None:
+        raise CommandError("several feeds found; add one with --pick N")
+    if not 1 <= pick <= len(found.feeds):
+        raise CommandError(f"--pick {pick}: choose a number from 1 to {len(found.feeds)}")
+    ctx.print(f"picked {pick}: {found.feeds[pick - 1].url}")
+    return found.feeds[pick - 1].url
 
 
 _SAMPLES_NOTE = (
@@ -180,13 +199,17 @@ def cmd_sources(ctx: Context) -> int:
     if not ctx.config.exists and not ctx.args.json:
         # Only in text mode: `sources --json` must print nothing but JSON.
         ctx.print(f"(no config file at {ctx.config.path}: reading the bundled sample feeds)")
-    rows = []
+    from ketaread.core.fulltext import excerpt_hint
+
+    rows: list[dict[str, Any]] = []
     for source in ctx.config.sources:
         mine = [f for f in feeds if f.source == source.location]
-        entry = {
+        entry: dict[str, Any] = {
             "location": source.location,
             "title": source.title,
             "tags": source.tags,
+            "full_text": source.full_text,
+            "hidden": source.hidden,
             "feeds": [
                 {
                     "location": f.location,
@@ -199,6 +222,9 @@ def cmd_sources(ctx: Context) -> int:
                     "error_at": _iso(f.error_at),
                     "warning": f.warning,
                     "gone": f.gone,
+                    "suggestion": None
+                    if source.full_text or not f.total
+                    else excerpt_hint(ctx.store, f.id, source.location),
                 }
                 for f in mine
             ],
@@ -245,12 +271,15 @@ def cmd_sources(ctx: Context) -> int:
                 ctx.print("      " + clean_line(f"error at {feed['error_at']}: {feed['error']}"))
             if feed.get("warning"):
                 ctx.print("      " + clean_line(f"warning: {feed['warning']}"))
+            if feed.get("suggestion"):
+                ctx.print("      " + clean_line(feed["suggestion"], limit=1000))
     return 0
 
 
 def cmd_refresh(ctx: Context) -> int:
     """Update every source, one progress line each, then a summary."""
-    from ketaread.core.refresh import FeedReport, refresh, refresh_lock
+    from ketaread.context import RefreshFailed
+    from ketaread.core.refresh import FeedReport
 
     def report(feed_report: FeedReport) -> None:
         marker = {"error": "!", "skipped": "-", "updated": "+"}.get(feed_report.status, " ")
@@ -259,11 +288,10 @@ def cmd_refresh(ctx: Context) -> int:
     def waiting() -> None:
         print("ketaread: another refresh of this cache is running; waiting for it", file=sys.stderr)
 
-    store = ctx.store
+    ctx.store  # noqa: B018 -- opened first: a note about its state comes before progress
     try:
-        with refresh_lock(ctx.database, on_wait=waiting):
-            summary = refresh(store, ctx.specs(), offline=ctx.args.offline, report=report)
-    except TimeoutError as error:
+        summary = ctx.refresh(report=report, on_wait=waiting, own_connection=False)
+    except RefreshFailed as error:
         raise CommandError(str(error)) from error
     ctx.print(summary.line())
     return 1 if summary.all_failed else 0
@@ -336,7 +364,13 @@ def cmd_show(ctx: Context) -> int:
                     "links": [
                         {"text": link.text, "url": link.url} for link in rendering.analysis.links
                     ],
-                    "terms": [hit.to_json() for hit in rendering.terms(ctx.glossary())],
+                    "terms": [hit.to_json() for hit in rendering.terms(ctx.glossary(strict=True))],
+                    "enclosures": [
+                        {"url": e.url, "type": e.type, "length": e.length}
+                        for e in detail.enclosures
+                    ],
+                    "full_text": detail.full_text,
+                    "full_text_error": detail.full_text_error,
                 }
             )
         )
@@ -354,6 +388,12 @@ def cmd_show(ctx: Context) -> int:
     ctx.print(byline)
     if row.link:
         ctx.print(row.link)
+    from ketaread.core.enclosures import describe_enclosure
+
+    for enclosure in detail.enclosures:
+        ctx.print(describe_enclosure(enclosure))
+    if detail.full_text_error:
+        ctx.print(clean_line(f"(the feed's excerpt: full text failed: {detail.full_text_error})"))
     ctx.print()
     ctx.print(rendering.markdown.rstrip())
     return 0
@@ -363,10 +403,10 @@ def cmd_tags(ctx: Context) -> int:
     """List tags with article and unread counts."""
     tags = ctx.store.tags()
     if ctx.args.json:
-        ctx.print(_to_json([{"name": t.name, "count": t.count, "unread": t.unread} for t in tags]))
+        ctx.print(_to_json([{"name": t.name, "count": t.total, "unread": t.unread} for t in tags]))
         return 0
     for tag in tags:
-        ctx.print(f"{tag.count:6} {tag.unread:6} unread  {tag.name}")
+        ctx.print(f"{tag.total:6} {tag.unread:6} unread  {tag.name}")
     return 0
 
 
@@ -388,22 +428,51 @@ def cmd_import(ctx: Context) -> int:
     config = ctx.config
     if not config.exists:
         config.sources = []
-    added = 0
+    added: list[str] = []
+    changed: list[str] = []
     for subscription in report.subscriptions:
         location = normalise_location(subscription.location)
         existing = config.find(location)
-        if existing:
-            existing.tags = sorted({*existing.tags, *subscription.tags}, key=str.casefold)
-            existing.title = existing.title or subscription.title
+        if existing is None:
+            config.sources.append(
+                SourceConfig(
+                    location,
+                    subscription.title,
+                    list(subscription.tags),
+                    hidden=subscription.hidden,
+                )
+            )
+            added.append(location)
             continue
-        config.sources.append(SourceConfig(location, subscription.title, list(subscription.tags)))
-        added += 1
+        tags = sorted({*existing.tags, *subscription.tags}, key=str.casefold)
+        title = existing.title or subscription.title
+        hidden = existing.hidden or subscription.hidden
+        what = [
+            change
+            for change, differs in (
+                (f"title {title!r}", title != existing.title),
+                (
+                    "tags +" + ", +".join(t for t in tags if t not in existing.tags),
+                    tags != sorted(existing.tags, key=str.casefold),
+                ),
+                ("hidden", hidden != existing.hidden),
+            )
+            if differs
+        ]
+        if what:
+            existing.tags, existing.title, existing.hidden = tags, title, hidden
+            changed.append(clean_line(f"{location}: {'; '.join(what)}", limit=1000))
     for entry, reason in report.skipped:
         ctx.print(f"skipped {entry}: {reason}")
-    if report.subscriptions:
+    for line in changed:
+        ctx.print(f"changed {line}")
+    if added or changed:
         # Saving an empty list would replace the bundled sample feeds with nothing.
         save_config(config)
-    ctx.print(f"imported {added} new sources from {path} ({len(report.skipped)} skipped)")
+    ctx.print(
+        f"imported {len(added)} new sources from {path} "
+        f"({len(changed)} changed, {len(report.skipped)} skipped)"
+    )
     return 0
 
 
@@ -411,7 +480,14 @@ def cmd_export(ctx: Context) -> int:
     """Write the subscriptions as OPML or a newsboat `urls` file."""
     from ketaread.core.subscriptions import Subscription, to_newsboat_urls, to_opml
 
-    subs = [Subscription(s.location, s.title, list(s.tags)) for s in ctx.config.sources]
+    # The sites' web pages, when the cache knows them (an export never creates a cache).
+    pages = ctx.store.site_links() if ctx.database.exists() else {}
+    subs = [
+        Subscription(
+            s.location, s.title, list(s.tags), hidden=s.hidden, html_url=pages.get(s.location)
+        )
+        for s in ctx.config.sources
+    ]
     text = to_opml(subs) if ctx.args.format == "opml" else to_newsboat_urls(subs)
     ctx.out.write(text if text.endswith("\n") else text + "\n")
     return 0
@@ -421,7 +497,7 @@ def cmd_define(ctx: Context) -> int:
     """Print a glossary definition."""
     from ketaread.core.glossary import format_definition
 
-    glossary = ctx.glossary()
+    glossary = ctx.glossary(strict=True)
     term = glossary.lookup(ctx.args.term)
     if term is None:
         suggestions = [t.term for t in glossary.search(ctx.args.term)[:5]]
@@ -432,8 +508,10 @@ def cmd_define(ctx: Context) -> int:
 
 
 def cmd_abbreviations(ctx: Context) -> int:
-    """Print SHORT<TAB>LONG FORM for every abbreviation a text defines."""
-    from ketaread.core.glossary import find_abbreviations
+    """Print SHORT<TAB>LONG FORM for every abbreviation a text defines (or JSON lines)."""
+    if ctx.args.jsonl:
+        return _abbreviations_jsonl(ctx)
+    from ketaread.core.abbreviations import find_abbreviations
     from ketaread.core.sources import SourceError, read_file
 
     if ctx.args.file in (None, "-"):
@@ -453,27 +531,103 @@ def cmd_abbreviations(ctx: Context) -> int:
     return 0
 
 
+MAX_JSONL_LINE = 8 * 1024 * 1024
+"""Longest input line `abbreviations --jsonl` reads (bytes); a longer one is an error line."""
+
+
+def _jsonl_source(name: str) -> BinaryIO:
+    """stdin, or a regular file opened for reading (never a FIFO or a device that may block)."""
+    import stat
+
+    if name in (None, "-"):
+        return sys.stdin.buffer
+    path = Path(name).expanduser()
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise CommandError(f"{name}: not a regular file")
+        return path.open("rb")
+    except OSError as error:
+        raise CommandError(f"{name}: {error.strerror or error}") from error
+
+
+def _abbreviations_jsonl(ctx: Context) -> int:
+    """`{"id", "text"}` per line in, `{"id", "pairs"}` per line out, in order.
+
+    A bad line (not UTF-8, not JSON, no string "text", too long) gets one error line on
+    stderr naming its line number and produces no output; the others are still processed,
+    and the exit status is 1 when any line was bad. Blank lines are skipped.
+    """
+    import json
+
+    from ketaread.core.abbreviations import find_abbreviations
+    from ketaread.core.clean import clean_line, clean_text
+
+    source = _jsonl_source(ctx.args.file)
+    bad = 0
+    number = 0
+    try:
+        while True:
+            raw = source.readline(MAX_JSONL_LINE + 1)
+            if not raw:
+                break
+            number += 1
+            if len(raw) > MAX_JSONL_LINE and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):  # skip the rest of the long line
+                    raw = source.readline(MAX_JSONL_LINE)
+                reason = f"longer than {MAX_JSONL_LINE // (1024 * 1024)} MiB"
+            elif not raw.strip():
+                continue
+            else:
+                reason = ""
+                try:
+                    record = json.loads(raw.decode("utf-8"))
+                except UnicodeDecodeError:
+                    reason = "not UTF-8"
+                except ValueError as error:
+                    reason = f"not JSON ({error.args[0] if error.args else error})"
+                else:
+                    if not isinstance(record, dict):
+                        reason = "not a JSON object"
+                    elif not isinstance(record.get("text"), str):
+                        reason = 'no string "text"'
+                    elif "id" not in record:
+                        reason = 'no "id"'
+            if reason:
+                bad += 1
+                where = "stdin" if ctx.args.file in (None, "-") else clean_line(ctx.args.file)
+                print(f"ketaread: {where} line {number}: {clean_line(reason)}", file=sys.stderr)
+                continue
+            pairs = [[a.short, a.long] for a in find_abbreviations(clean_text(record["text"]))]
+            ctx.print(json.dumps({"id": record["id"], "pairs": pairs}, ensure_ascii=False))
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+    return 1 if bad else 0
+
+
 # -- the reading screen ---------------------------------------------------------------
 
 
 def make_app(
+    context: ketaread.context.Context | None = None,
     *,
     db: str | Path | None = None,
     config: str | Path | None = None,
     offline: bool = False,
 ) -> KetareadApp:
-    """Build the reading app; the CLI and the tests share this factory."""
+    """Build the reading app on `context` (or on one made from the options); the CLI and
+    the tests share this factory."""
     from ketaread.app import KetareadApp
 
-    return KetareadApp(
-        database=database_path(db),
-        config_file=config_path(config),
-        offline=offline,
-    )
+    if context is None:
+        context = ketaread.context.Context(db=db, config=config, offline=offline)
+    return KetareadApp(context)
 
 
 def cmd_read(ctx: Context) -> int:
     """Launch the reading screen."""
+    # A context of its own: the reader shows notes about the cache on screen, not on stderr.
     app = make_app(db=ctx.args.db, config=ctx.args.config, offline=ctx.args.offline)
     app.run()
     return app.return_code or 0
@@ -510,6 +664,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--tag", action="append", default=[], help="a tag for its articles (repeatable)"
     )
     add.add_argument("--title", help="show the source under this title")
+    add.add_argument(
+        "--full-text",
+        action="store_true",
+        help="fetch each article's web page for its full text (for excerpt-only feeds)",
+    )
+    add.add_argument(
+        "--pick",
+        type=int,
+        metavar="N",
+        help="when the page offers several feeds, add the Nth one listed",
+    )
     remove = command("remove", cmd_remove, "remove a source and its cached articles")
     remove.add_argument("source")
     sources = command("sources", cmd_sources, "list sources with their state and errors")
@@ -535,7 +700,14 @@ def build_parser() -> argparse.ArgumentParser:
     abbreviations = command(
         "abbreviations", cmd_abbreviations, "print SHORT<TAB>LONG for abbreviations a text defines"
     )
-    abbreviations.add_argument("file", nargs="?", default="-", help="a text file, or - for stdin")
+    abbreviations.add_argument(
+        "file", nargs="?", default="-", help="a text file (or JSON lines), or - for stdin"
+    )
+    abbreviations.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='read {"id", "text"} JSON lines, write {"id", "pairs"} lines in order',
+    )
     return parser
 
 
@@ -550,6 +722,9 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except CommandError as error:
         print(f"ketaread: {error}", file=sys.stderr)
         return error.status
+    except ketaread.context.ContextError as error:
+        print(f"ketaread: {error}", file=sys.stderr)
+        return 1
     except sqlite3.Error as error:
         # A cache that is locked past the busy timeout, full or read-only: one line.
         print(f"ketaread: the cache {ctx.database} cannot be used: {error}", file=sys.stderr)
