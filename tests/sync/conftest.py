@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from sync_support import FeedServer, FreshRSS, find_kit, php_missing_reason
 
 

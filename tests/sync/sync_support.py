@@ -6,6 +6,7 @@ clones the repo into a folder with `shared/` beside it), or KETAREAD_FRESHRSS_KI
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -261,10 +262,8 @@ def _pipe(source: socket.socket, sink: socket.socket) -> None:
         pass
     finally:
         for end in (source, sink):
-            try:
+            with contextlib.suppress(OSError):
                 end.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def wait_for(condition: object, timeout: float = 10.0) -> None:

@@ -13,11 +13,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sync_support import FeedServer, FreshRSS
 
 from cli_support import cli
 from ketaread.core.store import Store
 from ketaread.core.sync import state
-from sync_support import FeedServer, FreshRSS
 
 APIS = ("greader", "fever")
 
