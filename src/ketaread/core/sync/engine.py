@@ -102,9 +102,12 @@ def sync_account(
     report = AccountReport(account.name, "synced")
     try:
         state.ensure_tables(store)
-        reset = state.register(store, account.name, account.api, account.url, account.user)
-        if reset:
-            report.message = "the account's server or user changed: synced afresh"
+        dropped = state.register(store, account.name, account.api, account.url, account.user)
+        if dropped is not None:
+            report.message = (
+                f"the account's API or user changed: synced afresh ({dropped} unpushed "
+                "changes for the old one dropped)"
+            )
         password = resolve_password(account)
         with ApiClient(settings) as client:
             session = open_session(account, client, password)

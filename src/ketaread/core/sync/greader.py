@@ -45,20 +45,11 @@ class GoogleReader:
 
     def login(self) -> None:
         """ClientLogin: trade the user name and password for an auth string."""
-        try:
-            reply = self.client.request(
-                "POST",
-                f"{self.base}/accounts/ClientLogin",
-                data={"Email": self.user, "Passwd": self.password},
-            )
-        except ApiError as error:
-            if error.status in (401, 403):
-                raise ApiError(
-                    f"HTTP {error.status}: the server refused the user name or password",
-                    error.status,
-                    auth=True,
-                ) from error
-            raise
+        reply = self.client.request(
+            "POST",
+            f"{self.base}/accounts/ClientLogin",
+            data={"Email": self.user, "Passwd": self.password},
+        )
         for line in reply.decode("utf-8", "replace").splitlines():
             if line.startswith("Auth="):
                 auth = line[len("Auth=") :].strip()

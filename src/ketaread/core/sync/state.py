@@ -119,28 +119,32 @@ def ensure_tables(store: Store) -> None:
             conn.execute(statement + (";" if statement.endswith("END") else ""))
 
 
-def register(store: Store, name: str, api: str, url: str, user: str) -> bool:
-    """Record the account; returns True when its server identity changed (cursor reset)."""
+def register(store: Store, name: str, api: str, url: str, user: str) -> int | None:
+    """Record the account. When its API or user changed, its item ids mean other articles:
+    the cursor, the id links and the queue are reset; returns how many queued changes
+    were dropped then (None when nothing was reset). A new URL alone keeps everything:
+    a server that moved (a new port, https) is the same server."""
     with store.transaction() as conn:
-        row = conn.execute(
-            "SELECT api, url, user FROM sync_accounts WHERE name = ?", (name,)
-        ).fetchone()
+        row = conn.execute("SELECT api, user FROM sync_accounts WHERE name = ?", (name,)).fetchone()
         if row is None:
             conn.execute(
                 "INSERT INTO sync_accounts (name, api, url, user) VALUES (?, ?, ?, ?)",
                 (name, api, url, user),
             )
-            return False
-        if tuple(row) == (api, url, user):
-            return False
-        # Another server or user under the same name: its item ids mean other articles.
+            return None
+        conn.execute("UPDATE sync_accounts SET url = ? WHERE name = ?", (url, name))
+        if tuple(row) == (api, user):
+            return None
+        dropped = conn.execute(
+            "SELECT COUNT(*) FROM sync_queue WHERE account = ?", (name,)
+        ).fetchone()[0]
         conn.execute(
-            "UPDATE sync_accounts SET api = ?, url = ?, user = ?, cursor = NULL WHERE name = ?",
-            (api, url, user, name),
+            "UPDATE sync_accounts SET api = ?, user = ?, cursor = NULL WHERE name = ?",
+            (api, user, name),
         )
         conn.execute("DELETE FROM sync_items WHERE account = ?", (name,))
         conn.execute("DELETE FROM sync_queue WHERE account = ?", (name,))
-        return True
+        return int(dropped)
 
 
 def account_state(store: Store, name: str) -> AccountState | None:
