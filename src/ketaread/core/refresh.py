@@ -29,6 +29,7 @@ from ketaread.core.store import Store
 
 if TYPE_CHECKING:
     from ketaread.core.fetch import FetchResult
+    from ketaread.core.sync.engine import AccountReport
 
 REFRESH_LOCK_WAIT = 300.0
 
@@ -89,12 +90,15 @@ class RefreshSummary:
     reports: list[FeedReport] = field(default_factory=list)
     stopped: bool = False
     """True when the refresh was asked to stop (some sources may not have been checked)."""
+    accounts: list[AccountReport] = field(default_factory=list)
+    """One report per feed-server account synced after the sources (core/sync)."""
 
     @property
     def all_failed(self) -> bool:
         """True when there was something to read and every one of them failed."""
-        relevant = [r for r in self.reports if r.status != "skipped"]
-        return bool(relevant) and all(r.failed for r in relevant)
+        relevant = [r.failed for r in self.reports if r.status != "skipped"]
+        relevant += [a.failed for a in self.accounts]
+        return bool(relevant) and all(relevant)
 
     def line(self) -> str:
         """The closing summary line."""
@@ -102,7 +106,11 @@ class RefreshSummary:
         updated = sum(r.updated for r in self.reports)
         failed = sum(r.failed for r in self.reports)
         feeds = sum(r.status != "skipped" for r in self.reports)
-        return f"{feeds} feeds checked: {new} new, {updated} updated articles, {failed} failed"
+        text = f"{feeds} feeds checked: {new} new, {updated} updated articles, {failed} failed"
+        if self.accounts:
+            synced = sum(a.status == "synced" for a in self.accounts)
+            text += f"; {synced} of {len(self.accounts)} server accounts synced"
+        return text
 
 
 Reporter = Callable[[FeedReport], None]
