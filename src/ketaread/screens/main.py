@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ketaread.core.glossary import Glossary, TermHit
     from ketaread.core.refresh import FeedReport
     from ketaread.core.render import MarkedArticle, Rendering
+    from ketaread.core.sync.state import AccountSummary
 
 NARROW_WIDTH = 100
 """Below this width the sidebar starts hidden and the reference panel sits under the article."""
@@ -297,8 +298,18 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         store = self.store
         if store is None:
             return
-        data = SidebarData(store.totals(), store.feeds(), store.tags())
+        data = SidebarData(store.totals(), store.feeds(), store.tags(), self._accounts(store))
         self.app.call_from_thread(self._show_sidebar, data)
+
+    def _accounts(self, store: Store) -> list[AccountSummary]:
+        """The server accounts' sidebar entries (none when the config cannot be read)."""
+        from ketaread.core.sync.state import account_summaries
+
+        try:
+            servers = self.context.config.servers
+        except ContextError:
+            return []  # the refresh reports a broken config
+        return account_summaries(store, [(s.name, s.source) for s in servers])
 
     def _show_sidebar(self, data: SidebarData) -> None:
         self.sidebar.show(data)
@@ -316,6 +327,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             failing = [f for f in data.feeds if f.error]
             if failing:
                 parts.append(f"{len(failing)} source(s) failing — see the sidebar")
+            accounts = [a for a in data.accounts if a.error]
+            if accounts:
+                parts.append(f"{len(accounts)} server account(s) failing — see the sidebar")
         parts.append(f"{len(self.article_list.ids)} articles in {self.filter_label}")
         self.query_one(StatusLine).update(Content("  ·  ".join(parts)))
 

@@ -18,6 +18,7 @@ import sqlite3
 import time
 from typing import NamedTuple
 
+from ketaread.core.models import TagInfo
 from ketaread.core.store import Store
 
 _NOW = "((julianday('now') - 2440587.5) * 86400.0)"
@@ -330,3 +331,45 @@ def forget_account(store: Store, name: str) -> None:
         conn.execute("DELETE FROM sync_queue WHERE account = ?", (name,))
         conn.execute("DELETE FROM sync_items WHERE account = ?", (name,))
         conn.execute("DELETE FROM sync_accounts WHERE name = ?", (name,))
+
+
+class AccountSummary(NamedTuple):
+    """An account as the sidebar shows it: its state and its folders with counts."""
+
+    name: str
+    source: str
+    """The `source` of its feeds in the cache (`server:NAME`)."""
+    synced_at: float | None
+    error: str | None
+    pending: int
+    folders: list[TagInfo]
+    """Tags carried by the account's articles (its server folders and labels)."""
+
+
+def account_summaries(store: Store, accounts: list[tuple[str, str]]) -> list[AccountSummary]:
+    """One summary per (name, source) pair, in the order given; never-synced ones too."""
+    summaries: list[AccountSummary] = []
+    synced = has_tables(store)
+    for name, source in accounts:
+        recorded = account_state(store, name) if synced else None
+        folders = [
+            TagInfo(r[0], r[1], r[2], r[3], r[4] or 0)
+            for r in store.query(
+                "SELECT t.id, t.key, t.name, COUNT(*), SUM(at.read = 0) FROM article_tags at "
+                "JOIN tags t ON t.id = at.tag_id JOIN articles a ON a.id = at.article_id "
+                "JOIN feeds f ON f.id = a.feed_id WHERE f.source = ? GROUP BY t.id "
+                "ORDER BY t.name COLLATE NOCASE",
+                (source,),
+            )
+        ]
+        summaries.append(
+            AccountSummary(
+                name,
+                source,
+                recorded.synced_at if recorded else None,
+                recorded.error if recorded else None,
+                recorded.pending if recorded else 0,
+                folders,
+            )
+        )
+    return summaries
