@@ -41,7 +41,12 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", tooltip="Quit ketaread"),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="Every key"),
-        Binding("R", "refresh_sources", "Refresh", tooltip="Update every source in the background"),
+        Binding(
+            "R",
+            "refresh_sources",
+            "Refresh",
+            tooltip="Update every source and sync server accounts in the background",
+        ),
         Binding("T", "next_theme", "Theme", show=False, tooltip="Next theme (saved for next time)"),
     ]
 
