@@ -75,6 +75,20 @@ class FreshRSS:
         )
         assert done.returncode in (0, 1), done.stderr
 
+    def requests_since(self, mark: int) -> list[str]:
+        """Request lines (method and path with query) logged after byte `mark` of the log."""
+        log = self.folder / "server.log"
+        with log.open("rb") as handle:
+            handle.seek(mark)
+            text = handle.read().decode("utf-8", "replace")
+        return [
+            line.split("]: ", 1)[1] for line in text.splitlines() if "]: " in line and " [" in line
+        ]
+
+    def log_mark(self) -> int:
+        """The current end of the server's access log, for `requests_since`."""
+        return (self.folder / "server.log").stat().st_size
+
     @property
     def port(self) -> int:
         """The port it listens on."""

@@ -133,9 +133,17 @@ def test_incremental_sync_fetches_only_what_is_new(
     assert len(articles(tmp_db, name)) == 5
     feeds.add(name, 3, start=5)
     freshrss.refresh()
+    mark = freshrss.log_mark()
     done = cli(tmp_db, account_config, "sync", api)
     assert done.returncode == 0, done.stderr
     assert ", 3 new, 0 updated articles" in done.stdout, done.stdout
+    # Only what is new was asked for: `ot` (Google Reader) or a since_id past 0 (Fever).
+    asked = [r for r in freshrss.requests_since(mark) if "contents" in r or "&items" in r]
+    assert asked, freshrss.requests_since(mark)
+    if api == "greader":
+        assert all("ot=" in r for r in asked), asked
+    else:
+        assert all("since_id=" in r and "since_id=0" not in r for r in asked), asked
     assert len(articles(tmp_db, name)) == 8
     again = cli(tmp_db, account_config, "sync", api)
     assert ", 0 new, 0 updated articles" in again.stdout, again.stdout
