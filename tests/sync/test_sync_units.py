@@ -1,4 +1,4 @@
-"""Item ids in both forms, and the password sources' bounds."""
+"""Item ids in both forms, the password sources' bounds, the push queue and its conflict rule."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ketaread.core.sync import accounts
+from ketaread.core.models import ParsedArticle, ParsedFeed
+from ketaread.core.store import Store
+from ketaread.core.sync import accounts, state
 from ketaread.core.sync.accounts import CredentialError, ServerAccount, resolve_password
 from ketaread.core.sync.items import decimal_id, hex_id
 
@@ -91,3 +93,62 @@ def test_a_password_file_must_be_private(tmp_path: Path) -> None:
         resolve_password(private)
     secret.chmod(0o600)
     assert resolve_password(private) == "hunter2"
+
+
+def stored_server_articles(db: Path) -> tuple[Store, list[int]]:
+    """A cache holding three articles of a server account, linked to item ids 1-3."""
+    store = Store(db)
+    state.ensure_tables(store)
+    state.register(store, "acct", "greader", "http://127.0.0.1/", "u")
+    feed = ParsedFeed(location="server:acct/feed/1", title="Feed")
+    feed.articles = [ParsedArticle(uid=str(i), title=f"item {i}") for i in (1, 2, 3)]
+    store.store_feed("server:acct", feed)
+    state.link_items(
+        store, "acct", "server:acct/feed/1", [(str(i), False, False) for i in (1, 2, 3)]
+    )
+    return store, sorted(store.article_ids())
+
+
+def test_a_queued_local_change_wins_over_the_servers_state(tmp_db: Path) -> None:
+    """Starred here (queued), the server still says unstarred and read: the star stays and
+    waits; the read state, with nothing queued, comes from the server."""
+    store, ids = stored_server_articles(tmp_db)
+    try:
+        store.toggle(ids[0], "starred")
+        assert [c.kind for c in state.pending(store, "acct")] == ["starred"]
+        changed = state.apply_states(store, "acct", unread={"2", "3"}, starred=set())
+        assert changed == 1  # item 1 read on the server; its star did not change there
+        row = store.rows([ids[0]])[0]
+        assert row.starred and row.read
+        assert [(c.item_id, c.kind, c.value) for c in state.pending(store, "acct")] == [
+            ("1", "starred", True)
+        ]
+        # The server agrees later (another client starred it too): nothing left to push.
+        state.apply_states(store, "acct", unread={"2", "3"}, starred={"1"})
+        assert state.pending(store, "acct") == []
+        assert store.rows([ids[0]])[0].starred
+    finally:
+        store.close()
+
+
+def test_the_queue_holds_the_net_change_in_order(tmp_db: Path) -> None:
+    """Changes queue in the order made; undoing one before a sync removes it; marks of
+    articles that are not a server's queue nothing."""
+    store, ids = stored_server_articles(tmp_db)
+    try:
+        store.toggle(ids[2], "read")
+        store.set_starred(ids[0], True)
+        store.set_read([ids[1]], True)
+        store.toggle(ids[2], "read")  # undone
+        assert [(c.item_id, c.kind, c.value) for c in state.pending(store, "acct")] == [
+            ("1", "starred", True),
+            ("2", "read", True),
+        ]
+        local = ParsedFeed(location="/tmp/local.xml", title="Local")
+        local.articles = [ParsedArticle(uid="x", title="local")]
+        store.store_feed("/tmp/local.xml", local)
+        local_id = max(store.article_ids())
+        store.toggle(local_id, "read")
+        assert len(state.pending(store, "acct")) == 2
+    finally:
+        store.close()
