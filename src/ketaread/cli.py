@@ -377,12 +377,12 @@ def cmd_server_add(ctx: Context) -> int:
 def _check_login(account: ServerAccount) -> None:
     """Log in once, so that a wrong URL or password is found now rather than at sync."""
     from ketaread.core.sync.accounts import CredentialError, resolve_password
-    from ketaread.core.sync.engine import open_session
+    from ketaread.core.sync.engine import open_session, uses_tls
     from ketaread.core.sync.http import ApiClient, ApiError
 
     try:
         password = resolve_password(account)
-        with ApiClient() as client:
+        with ApiClient(tls=uses_tls(account.url)) as client:
             open_session(account, client, password).login()
     except (ApiError, CredentialError) as error:
         raise CommandError(

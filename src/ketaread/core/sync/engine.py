@@ -82,6 +82,11 @@ def open_session(account: ServerAccount, client: ApiClient, password: str) -> Go
     return GoogleReader(client, account.url, account.user, password)
 
 
+def uses_tls(url: str) -> bool:
+    """False for plain http:// endpoints (which never reach a TLS one: no redirects)."""
+    return not url.lower().startswith("http://")
+
+
 def _stopped(stop: threading.Event | None) -> bool:
     return stop is not None and stop.is_set()
 
@@ -109,7 +114,7 @@ def sync_account(
                 "changes for the old one dropped)"
             )
         password = resolve_password(account)
-        with ApiClient(settings) as client:
+        with ApiClient(settings, tls=uses_tls(account.url)) as client:
             session = open_session(account, client, password)
             session.login()
             _push(store, account, session, report, stop)
