@@ -80,7 +80,9 @@ class Context(ketaread.context.Context):
 
 
 def cmd_add(ctx: Context) -> int:
-    """Add a source to the config file."""
+    """Add a source to the config file (or, with --server, subscribe a server account)."""
+    if getattr(ctx.args, "server", None):
+        return _change_subscription(ctx, subscribe=True)
     location = ctx.args.source
     if not is_url(location):
         path = Path(normalise_location(location))
@@ -114,6 +116,8 @@ _SAMPLES_NOTE = (
 
 def cmd_remove(ctx: Context) -> int:
     """Remove a source from the config file and its articles from the cache."""
+    if getattr(ctx.args, "server", None):
+        return _change_subscription(ctx, subscribe=False)
     config = ctx.config
     found = config.find(ctx.args.source)
     if found is None:
@@ -133,6 +137,38 @@ def cmd_remove(ctx: Context) -> int:
     save_config(config)
     removed = ctx.store.remove_source(found.location)
     ctx.print(f"removed {found.location} and {removed} cached articles")
+    return 0
+
+
+def _change_subscription(ctx: Context, *, subscribe: bool) -> int:
+    """`add/remove URL --server NAME`: change the account's subscriptions on the server."""
+    from ketaread.core.sync.accounts import CredentialError
+    from ketaread.core.sync.engine import ReadOnlySubscriptions, change_subscription
+    from ketaread.core.sync.http import ApiError
+
+    account = ctx.config.server(ctx.args.server)
+    if account is None:
+        raise CommandError(f"no server account named {ctx.args.server!r} (see `server list`)")
+    url = ctx.args.source.strip()
+    if not is_url(url):
+        raise CommandError(f"{url}: a server can only subscribe to http(s) URLs")
+    tags = getattr(ctx.args, "tag", None) or []
+    try:
+        dropped = change_subscription(
+            ctx.store,
+            account,
+            url,
+            subscribe=subscribe,
+            folder=tags[0] if tags else None,
+            title=getattr(ctx.args, "title", None),
+        )
+    except (ApiError, CredentialError, ReadOnlySubscriptions, LookupError) as error:
+        raise CommandError(clean_line(f"server {account.name}: {error}")) from error
+    if subscribe:
+        folder = f" in folder {tags[0]}" if tags else ""
+        ctx.print(f"subscribed {account.name} to {url}{folder}; run `ketaread sync` to read it")
+    else:
+        ctx.print(f"unsubscribed {account.name} from {url} and removed {dropped} cached articles")
     return 0
 
 
@@ -222,6 +258,8 @@ def _server_json(ctx: Context, account: ServerAccount, feeds: list[FeedInfo]) ->
     mine = [f for f in feeds if f.source == account.source]
     return {
         "location": account.source,
+        "title": account.name,
+        "tags": [],
         "server": account.name,
         "api": account.api,
         "url": account.url,
@@ -676,8 +714,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--tag", action="append", default=[], help="a tag for its articles (repeatable)"
     )
     add.add_argument("--title", help="show the source under this title")
+    add.add_argument(
+        "--server",
+        metavar="ACCOUNT",
+        help="subscribe this server account instead (the first --tag is its folder)",
+    )
     remove = command("remove", cmd_remove, "remove a source and its cached articles")
     remove.add_argument("source")
+    remove.add_argument(
+        "--server", metavar="ACCOUNT", help="unsubscribe this server account instead"
+    )
     sources = command("sources", cmd_sources, "list sources with their state and errors")
     sources.add_argument("--json", action="store_true")
     command("refresh", cmd_refresh, "update every source and sync every server account")

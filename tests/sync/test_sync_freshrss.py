@@ -417,3 +417,41 @@ def test_shell_syntax_in_a_password_command_is_not_run_by_a_shell(
     assert not marker.exists()
     assert done.returncode == 1  # the server at port 9 refuses: not added
     assert os.path.exists(account_config) is False or "[[server]]" not in account_config.read_text()
+
+
+def test_add_and_remove_a_feed_on_a_google_reader_account(
+    freshrss: FreshRSS,
+    feeds: FeedServer,
+    tmp_db: Path,
+    account_config: Path,
+    tmp_path: Path,
+) -> None:
+    """`add URL --server` subscribes on the server (in the folder given), the next sync
+    reads it; `remove URL --server` unsubscribes there and drops its cached articles; a
+    Fever account refuses, saying why."""
+    name = "added-from-ketaread"
+    url = feeds.add(name, 2)
+    add_account(tmp_db, account_config, freshrss, "greader", tmp_path, name="g")
+    add_account(tmp_db, account_config, freshrss, "fever", tmp_path, name="f")
+    done = cli(tmp_db, account_config, "add", url, "--server", "g", "--tag", "From ketaread")
+    assert done.returncode == 0, done.stderr
+    listing = json.loads(
+        freshrss._open(f"{freshrss.greader_url}/reader/api/0/subscription/list?output=json")
+    )
+    mine = [s for s in listing["subscriptions"] if s["url"] == url]
+    assert [c["label"] for c in mine[0]["categories"]] == ["From ketaread"]
+    assert cli(tmp_db, account_config, "sync", "g").returncode == 0
+    assert len(articles(tmp_db, name)) == 2
+    refused = cli(tmp_db, account_config, "remove", url, "--server", "f")
+    assert refused.returncode == 1
+    assert "Fever API, which cannot change subscriptions" in refused.stderr
+    done = cli(tmp_db, account_config, "remove", url, "--server", "g")
+    assert done.returncode == 0, done.stderr
+    assert "removed 2 cached articles" in done.stdout
+    listing = json.loads(
+        freshrss._open(f"{freshrss.greader_url}/reader/api/0/subscription/list?output=json")
+    )
+    assert not [s for s in listing["subscriptions"] if s["url"] == url]
+    assert articles(tmp_db, name) == {}
+    again = cli(tmp_db, account_config, "remove", url, "--server", "g")
+    assert again.returncode == 1 and "is not subscribed to" in again.stderr

@@ -285,3 +285,46 @@ def sync_accounts(
         if report:
             report(outcome)
     return reports
+
+
+class ReadOnlySubscriptions(Exception):
+    """The account's API cannot change subscriptions (Fever)."""
+
+
+def change_subscription(
+    store: Store,
+    account: ServerAccount,
+    url: str,
+    *,
+    subscribe: bool,
+    folder: str | None = None,
+    title: str | None = None,
+    settings: FetchSettings | None = None,
+) -> int:
+    """Subscribe the account to `url`, or unsubscribe it (dropping that feed's cached
+    articles); returns how many articles were dropped. Raises ApiError, CredentialError,
+    ReadOnlySubscriptions or LookupError (not subscribed) with one line."""
+    if account.api == "fever":
+        raise ReadOnlySubscriptions(
+            f"{account.name} uses the Fever API, which cannot change subscriptions: "
+            "change them on the server"
+        )
+    password = resolve_password(account)
+    with ApiClient(settings, tls=uses_tls(account.url)) as client:
+        session = GoogleReader(client, account.url, account.user, password)
+        if subscribe:
+            session.subscribe(url, folder, title)
+            return 0
+        found = next((f for f in session.subscriptions() if f.url == url), None)
+        if found is None:
+            raise LookupError(f"{account.name} is not subscribed to {clean_line(url, 200)}")
+        session.unsubscribe(found.id)
+    location = feed_location(account, found.id)
+    with store.transaction() as conn:
+        row = conn.execute(
+            "SELECT COUNT(*) FROM articles WHERE feed_id = (SELECT id FROM feeds WHERE "
+            "location = ?)",
+            (location,),
+        ).fetchone()
+        conn.execute("DELETE FROM feeds WHERE location = ?", (location,))
+    return int(row[0]) if row else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ketaread.core.clean import clean_line
 from ketaread.core.sync.http import ApiClient, ApiError, decode_json
 from ketaread.core.sync.items import (
     MAX_TAGS,
@@ -216,3 +217,29 @@ class GoogleReader:
             )
             if reply.strip() != b"OK":
                 raise ApiError("the server did not accept the change (its reply was not OK)")
+
+    def subscribe(self, url: str, folder: str | None = None, title: str | None = None) -> None:
+        """Subscribe the account to a feed (subscription/edit, ac=subscribe)."""
+        form = [("T", self.token()), ("ac", "subscribe"), ("s", f"feed/{url}")]
+        if folder:
+            form.append(("a", LABEL + folder))
+        if title:
+            form.append(("t", title))
+        self._edit_subscription(form)
+
+    def unsubscribe(self, feed_id: str) -> None:
+        """Unsubscribe the account from a feed by the server's id for it."""
+        self._edit_subscription(
+            [("T", self.token()), ("ac", "unsubscribe"), ("s", f"feed/{feed_id}")]
+        )
+
+    def _edit_subscription(self, form: list[tuple[str, str]]) -> None:
+        reply = self.client.request(
+            "POST",
+            f"{self.base}/reader/api/0/subscription/edit",
+            data=form,
+            headers=self._headers(),
+        )
+        if reply.strip() != b"OK":
+            shown = clean_line(reply.decode("utf-8", "replace"), limit=120)
+            raise ApiError(f"the server did not change the subscription ({shown or 'no reply'})")
