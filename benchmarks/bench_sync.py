@@ -31,10 +31,33 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_refresh import run_measured, serve
+from bench_refresh import _vm_hwm_mb, serve
 from feedgen import generate
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Run a command; (wall seconds, CPU seconds user+sys, peak RSS MB of its process).
+
+    CPU time is given beside wall time: on a shared machine the wall time also counts
+    the time spent waiting for a core.
+    """
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    peak = 0.0
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        peak = max(peak, _vm_hwm_mb(process.pid) or 0.0)
+        time.sleep(0.01)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        raise RuntimeError(f"{command[0]} failed ({process.returncode}): {error[-500:]}")
+    return elapsed, usage.ru_utime + usage.ru_stime, peak
 
 
 def find_kit(given: str | None) -> Path:
@@ -51,7 +74,10 @@ def count(db: Path, sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
 
 
-def ketaread_sync(work: Path, info: dict, api: str) -> list[tuple[str, float, float, int]]:
+Row = tuple[str, float, float, float, int]
+
+
+def ketaread_sync(work: Path, info: dict, api: str) -> list[Row]:
     """First and unchanged `ketaread sync` of one account."""
     config = work / f"ketaread-{api}.toml"
     url = info["greader_url"] if api == "greader" else info["fever_url"]
@@ -77,9 +103,7 @@ def ketaread_sync(work: Path, info: dict, api: str) -> list[tuple[str, float, fl
     ]
 
 
-def newsboat_runs(
-    work: Path, name: str, conf: str, urls: list[str]
-) -> list[tuple[str, float, float, int]]:
+def newsboat_runs(work: Path, name: str, conf: str, urls: list[str]) -> list[Row]:
     """First and second `newsboat -x reload` with a config; articles stored after each."""
     newsboat = shutil.which("newsboat")
     if newsboat is None:
@@ -94,8 +118,8 @@ def newsboat_runs(
     env = dict(os.environ, HOME=str(folder / "home"), NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
     rows = []
     for run in ("first", "second"):
-        wall, peak = run_measured(command, env)
-        rows.append((f"{name} {run}", wall, peak, count(db, "SELECT COUNT(*) FROM rss_item")))
+        measured = run_measured(command, env)
+        rows.append((f"{name} {run}", *measured, count(db, "SELECT COUNT(*) FROM rss_item")))
     return rows
 
 
@@ -131,6 +155,7 @@ def main() -> None:
             started = time.perf_counter()
             subprocess.run(["bash", info["refresh"]], capture_output=True, check=False)
             freshrss_fetch = time.perf_counter() - started
+            load = Path("/proc/loadavg").read_text().split()[0]
             rows = ketaread_sync(work, info, "greader") + ketaread_sync(work, info, "fever")
             feedhq = (
                 'urls-source "feedhq"\n'
@@ -148,9 +173,10 @@ def main() -> None:
         f"{args.feeds} feeds × {args.articles} articles = {total} in FreshRSS "
         f"(its own fetch of them: {freshrss_fetch:.1f} s); {os.cpu_count()} cores"
     )
-    print(f"{'run':<26}{'wall s':>8}{'peak MB':>9}{'articles':>10}")
-    for name, wall, peak, stored in rows:
-        print(f"{name:<26}{wall:>8.2f}{peak:>9.0f}{stored:>10}")
+    print(f"load average before: {load}")
+    print(f"{'run':<26}{'wall s':>8}{'CPU s':>8}{'peak MB':>9}{'articles':>10}")
+    for name, wall, cpu, peak, stored in rows:
+        print(f"{name:<26}{wall:>8.2f}{cpu:>8.2f}{peak:>9.0f}{stored:>10}")
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ def test_server_gone_mid_sync_keeps_what_was_stored_and_the_cursor(
     freshrss.subscribe(url, "Cut")
     freshrss.refresh()
     monkeypatch.setattr(greader, "PAGE_ITEMS", 10)
+    monkeypatch.setattr(greader, "FIRST_PAGE_ITEMS", 10)
     store = Store(tmp_db)
     try:
         first = sync_account(store, account(freshrss.greader_url))

@@ -145,8 +145,14 @@ def test_incremental_sync_fetches_only_what_is_new(
     else:
         assert all("since_id=" in r and "since_id=0" not in r for r in asked), asked
     assert len(articles(tmp_db, name)) == 8
+    mark = freshrss.log_mark()
     again = cli(tmp_db, account_config, "sync", api)
     assert ", 0 new, 0 updated articles" in again.stdout, again.stdout
+    # Nothing new: one small page of items is asked for, not the whole reading list again.
+    asked = [r for r in freshrss.requests_since(mark) if "contents" in r or "&items" in r]
+    assert len(asked) == 1, asked
+    if api == "greader":
+        assert "n=50&" in asked[0] + "&", asked
 
 
 @pytest.mark.parametrize("api", APIS)

@@ -26,7 +26,7 @@ from ketaread.core.sync.accounts import CredentialError, ServerAccount, resolve_
 from ketaread.core.sync.fever import Fever
 from ketaread.core.sync.greader import GoogleReader
 from ketaread.core.sync.http import ApiClient, ApiError
-from ketaread.core.sync.items import RemoteFeed, RemoteItem
+from ketaread.core.sync.items import RemoteFeed, RemoteItem, body
 
 MAX_ITEMS_PER_SYNC = 10_000
 """Items one sync stores at most; a first sync of a big account keeps the newest (Google
@@ -194,28 +194,30 @@ def _pull(
     feeds = {f.id: f for f in session.subscriptions()}
     report.feeds = len(feeds)
     recorded = state.account_state(store, account.name)
-    since = (
-        int(recorded.cursor) if recorded and recorded.cursor and recorded.cursor.isdigit() else None
-    )
+    cursor = int(recorded.cursor) if recorded and (recorded.cursor or "").isdigit() else 0
     known = state.known_items(store, account.name)
-    highest = since or 0
+    highest = cursor
     seen_feeds: set[str] = set()
-    for page in session.items(since, max_items):
+    if isinstance(session, Fever):
+        pages = session.items(cursor or None, max_items)
+    else:
+        # The cursor is the newest item id (its insertion time in µs); `ot` is in seconds,
+        # so the page that reaches the cursor's second repeats a few known items.
+        pages = session.items(cursor // 1_000_000 or None, max_items)
+    for page in pages:
         if _stopped(stop):
             raise SyncStopped
         by_feed: dict[str, list[RemoteItem]] = defaultdict(list)
         for item in page:
-            by_feed[item.feed_id].append(item)
+            if item.id not in known:
+                by_feed[item.feed_id].append(item)
         for feed_id, items in by_feed.items():
             feed = feeds.get(feed_id) or RemoteFeed(id=feed_id, title=f"feed {feed_id}")
             _store_items(store, account, feed, items, report, known)
             seen_feeds.add(feed_id)
-        for item in page:
-            if isinstance(session, Fever):
-                highest = max(highest, int(item.id))
-            else:
-                # Google Reader's `ot` is in seconds; ids are insertion times in µs.
-                highest = max(highest, int(item.id) // 1_000_000)
+        highest = max([highest, *(int(item.id) for item in page)])
+        if cursor and any(int(item.id) <= cursor for item in page):
+            break  # newest first: the rest of the stream is already cached
     # Feeds with nothing new still get their row (title, folders) for the sidebar.
     for feed_id, feed in feeds.items():
         if feed_id not in seen_feeds and store.feed_state(feed_location(account, feed_id)) is None:
@@ -247,7 +249,7 @@ def _store_items(
                 author=item.author,
                 published=item.published,
                 tags=list(dict.fromkeys([*feed.folders, *item.labels])),
-                html=item.html,
+                html=body(item.html),
                 base_url=item.link or feed.site,
             )
         )

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ketaread.core.sync.http import ApiClient, ApiError, decode_json
-from ketaread.core.sync.items import RemoteFeed, RemoteItem, body, decimal_id, epoch, link, text
+from ketaread.core.sync.items import RemoteFeed, RemoteItem, decimal_id, epoch, link, text
 
 PAGE_ITEMS = 50
 """Fever's fixed page size."""
@@ -119,7 +119,7 @@ class Fever:
             link=link(raw.get("url")),
             author=text(raw.get("author"), 200),
             published=epoch(raw.get("created_on_time")),
-            html=body(raw.get("html")),
+            html=raw["html"] if isinstance(raw.get("html"), str) else "",
             read=raw.get("is_read") in (1, "1", True),
             starred=raw.get("is_saved") in (1, "1", True),
         )

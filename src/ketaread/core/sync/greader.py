@@ -11,7 +11,6 @@ from ketaread.core.sync.items import (
     MAX_TAGS,
     RemoteFeed,
     RemoteItem,
-    body,
     decimal_id,
     epoch,
     hex_id,
@@ -25,6 +24,8 @@ READING_LIST = "user/-/state/com.google/reading-list"
 LABEL = "user/-/label/"
 PAGE_ITEMS = 1000
 """Items asked for per page of stream contents."""
+FIRST_PAGE_ITEMS = 50
+"""Items asked for on the first page of an incremental sync."""
 PAGE_IDS = 10000
 """Ids asked for per page of an id list."""
 MAX_PAGES = 200
@@ -117,11 +118,15 @@ class GoogleReader:
         return feeds
 
     def items(self, since: int | None, limit: int) -> Iterator[list[RemoteItem]]:
-        """Pages of the reading list, newest first; only items newer than `since` (seconds)."""
+        """Pages of the reading list, newest first; only items newer than `since` (seconds).
+
+        With `since`, the first page is small: an unchanged account answers with a few items.
+        """
         continuation: str | None = None
         fetched = 0
-        for _ in range(MAX_PAGES):
-            params = [("n", str(min(PAGE_ITEMS, limit - fetched)))]
+        for number in range(MAX_PAGES):
+            size = FIRST_PAGE_ITEMS if since and number == 0 else PAGE_ITEMS
+            params = [("n", str(min(size, limit - fetched)))]
             if since:
                 params.append(("ot", str(since)))
             if continuation:
@@ -161,7 +166,7 @@ class GoogleReader:
             link=link(href),
             author=text(raw.get("author"), 200),
             published=epoch(raw.get("published")),
-            html=body(html),
+            html=html if isinstance(html, str) else "",
             labels=[text(c[len(LABEL) :], 80) for c in categories if c.startswith(LABEL)][
                 :MAX_TAGS
             ],

@@ -23,7 +23,7 @@ class RemoteFeed:
 
 @dataclass(slots=True)
 class RemoteItem:
-    """An article on the server, cleaned like any feed's article."""
+    """An article on the server; its text is cleaned, its HTML when it is stored."""
 
     id: str
     """The decimal item id (both APIs' common form)."""
@@ -33,6 +33,7 @@ class RemoteItem:
     author: str = ""
     published: float | None = None
     html: str = ""
+    """The server's HTML as sent; cleaned (`body`) only when the item is stored."""
     labels: list[str] = field(default_factory=list)
     read: bool = False
     starred: bool = False
