@@ -194,7 +194,8 @@ def _pull(
     feeds = {f.id: f for f in session.subscriptions()}
     report.feeds = len(feeds)
     recorded = state.account_state(store, account.name)
-    cursor = int(recorded.cursor) if recorded and (recorded.cursor or "").isdigit() else 0
+    saved = recorded.cursor if recorded else None
+    cursor = int(saved) if saved and saved.isdigit() else 0
     known = state.known_items(store, account.name)
     highest = cursor
     seen_feeds: set[str] = set()

@@ -86,7 +86,7 @@ class ApiClient:
         method: str,
         url: str,
         *,
-        params: list[tuple[str, str]] | dict[str, str] | None = None,
+        params: list[tuple[str, str]] | None = None,
         data: list[tuple[str, str]] | dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> bytes:
@@ -105,7 +105,11 @@ class ApiClient:
             headers = {**(headers or {}), "Content-Type": "application/x-www-form-urlencoded"}
         try:
             with self._client.stream(
-                method, url, params=params, content=content, headers=headers
+                method,
+                url,
+                params=tuple(params) if params else None,
+                content=content,
+                headers=headers,
             ) as response:
                 status = response.status_code
                 if status in (401, 403):
