@@ -248,20 +248,59 @@ def link_items(
         feed = conn.execute("SELECT id FROM feeds WHERE location = ?", (feed_location,)).fetchone()
         if feed is None:
             return
+        wanted = {item_id for item_id, _, _ in items}
+        article_ids = {
+            uid: article_id
+            for uid, article_id in conn.execute(
+                "SELECT uid, id FROM articles WHERE feed_id = ?", (feed[0],)
+            )
+            if uid in wanted
+        }
+        found = list(article_ids.values())
+        linked: set[int] = set()
+        for chunk in range(0, len(found), 500):
+            part = found[chunk : chunk + 500]
+            linked.update(
+                r[0]
+                for r in conn.execute(
+                    f"SELECT article_id FROM sync_items WHERE article_id IN "
+                    f"({','.join('?' * len(part))})",
+                    part,
+                )
+            )
+        fresh: list[int] = []
         for item_id, read, starred in items:
-            row = conn.execute(
-                "SELECT id FROM articles WHERE feed_id = ? AND uid = ?", (feed[0], item_id)
-            ).fetchone()
-            if row is None:
+            article_id = article_ids.get(item_id)
+            if article_id is None:
                 continue
             conn.execute(
                 "INSERT INTO sync_items (account, item_id, article_id, server_read, "
                 "server_starred) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, item_id) DO "
                 "UPDATE SET article_id = excluded.article_id",
-                (name, item_id, row[0], int(read), int(starred)),
+                (name, item_id, article_id, int(read), int(starred)),
             )
-            _apply(conn, row[0], "read", read)
-            _apply(conn, row[0], "starred", starred)
+            if article_id in linked:
+                _apply(conn, article_id, "read", read)
+                _apply(conn, article_id, "starred", starred)
+            else:
+                fresh.append(article_id)
+        # Articles linked for the first time take the server's state in three statements
+        # (a first sync links thousands); the triggers queue nothing, as each now matches.
+        for chunk in range(0, len(fresh), 500):
+            part = fresh[chunk : chunk + 500]
+            marks = ",".join("?" * len(part))
+            for column, server in (("read", "server_read"), ("starred", "server_starred")):
+                conn.execute(
+                    f"UPDATE articles SET {column} = (SELECT s.{server} FROM sync_items s "
+                    f"WHERE s.article_id = articles.id) WHERE id IN ({marks}) AND {column} IS "
+                    f"NOT (SELECT s.{server} FROM sync_items s WHERE s.article_id = articles.id)",
+                    part,
+                )
+            conn.execute(
+                "UPDATE article_tags SET read = (SELECT a.read FROM articles a WHERE a.id = "
+                f"article_tags.article_id) WHERE article_id IN ({marks})",
+                part,
+            )
 
 
 def _apply(conn: sqlite3.Connection, article_id: int, kind: str, value: bool) -> None:
