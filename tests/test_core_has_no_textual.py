@@ -19,10 +19,7 @@ TEXTUAL_FREE_OUTSIDE_CORE = ["ketaread.config", "ketaread.context", "ketaread.lo
 # walk_packages: modules inside core's packages (core/sync/…) are checked one by one too.
 NAMES = sorted(
     [
-        *(
-            info.name
-            for info in pkgutil.walk_packages(ketaread.core.__path__, "ketaread.core.")
-        ),
+        *(info.name for info in pkgutil.walk_packages(ketaread.core.__path__, "ketaread.core.")),
         *TEXTUAL_FREE_OUTSIDE_CORE,
     ]
 )

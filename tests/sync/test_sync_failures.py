@@ -112,6 +112,11 @@ def slow(request: Request) -> Response:
         ("fever", Response("[" * 30_000 + "]" * 30_000), "not JSON"),
         ("fever", Response("x" * 70_000), "larger than 64 KiB"),
         (
+            "fever",
+            Response('{"api_version": 3, "auth": 1, "groups": 5, "feeds": []}'),
+            "the server's reply could not be read (TypeError",
+        ),
+        (
             "greader",
             Response("", status=302, headers={"Location": "https://elsewhere.example/"}),
             "redirects to https://elsewhere.example/",

@@ -127,6 +127,11 @@ def sync_account(
         report.message = "stopped; what was stored stays, the rest at the next sync"
     except sqlite3.Error as error:
         return _failed(store, account, report, f"cannot write the cache: {error}")
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        # A reply shaped in a way no check above foresaw: this account's problem, reported
+        # on its line, not a traceback that would also stop the other accounts.
+        reason = f"the server's reply could not be read ({type(error).__name__}: {error})"
+        return _failed(store, account, report, reason)
     return report
 
 
