@@ -286,6 +286,8 @@ def _server_json(ctx: Context, account: ServerAccount, feeds: list[FeedInfo]) ->
 
 def _server_line(entry: dict[str, Any]) -> str:
     """One line: how an account's last sync went."""
+    from ketaread.core.sync.state import waiting_line
+
     if entry["error"]:
         text = f"error at {entry['error_at']}: {entry['error']}"
         if entry["synced"]:
@@ -295,7 +297,7 @@ def _server_line(entry: dict[str, Any]) -> str:
     else:
         text = "never synced (run `ketaread sync`)"
     if entry["pending_changes"]:
-        text += f"; {entry['pending_changes']} local changes wait to be pushed"
+        text += f"; {waiting_line(entry['pending_changes'])}"
     return text
 
 

@@ -264,7 +264,7 @@ def test_wrong_password_is_one_line_per_account_and_keeps_the_cache(
     assert queued(tmp_db) == 1
     sources = cli(tmp_db, account_config, "sources").stdout
     assert sources.count("refused the user name or password") == 2
-    assert "1 local changes wait to be pushed" in sources
+    assert "1 local change waits to be pushed" in sources
 
 
 def test_server_down_then_restarted_loses_nothing_and_pushes_the_queue(

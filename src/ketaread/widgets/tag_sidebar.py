@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 
 from ketaread.core.models import FeedInfo, TagInfo
 from ketaread.core.store import ArticleFilter
-from ketaread.core.sync.state import AccountSummary
+from ketaread.core.sync.state import AccountSummary, waiting_line
 
 
 class SidebarData(NamedTuple):
@@ -77,7 +77,7 @@ def _account_heading(account: AccountSummary, width: int) -> Content:
     elif account.synced_at is None:
         note = "never synced: R syncs it"
     if account.pending:
-        pending = f"{account.pending} changes wait to be pushed"
+        pending = waiting_line(account.pending)
         note = f"{note}; {pending}" if note else pending
     if note:
         heading = Content.assemble(heading, "\n", (f"  {note}", "italic $text-error"))

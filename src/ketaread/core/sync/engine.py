@@ -151,7 +151,7 @@ def _failed(
                 + time.strftime("%Y-%m-%d %H:%M", time.localtime(recorded.synced_at))
             )
         if recorded and recorded.pending:
-            extra.append(f"{recorded.pending} local changes wait to be pushed")
+            extra.append(state.waiting_line(recorded.pending))
     if report.new or report.pushed:
         extra.append(f"{report.new} new articles and {report.pushed} pushed changes kept")
     report.message = "; ".join([reason, *extra])

@@ -97,6 +97,13 @@ class AccountState(NamedTuple):
     """Local changes waiting to be pushed."""
 
 
+def waiting_line(count: int) -> str:
+    """'1 local change waits to be pushed', 'N local changes wait to be pushed'."""
+    if count == 1:
+        return "1 local change waits to be pushed"
+    return f"{count} local changes wait to be pushed"
+
+
 def has_tables(store: Store) -> bool:
     """True when this cache has ever synced (the sync tables exist)."""
     return bool(
