@@ -339,6 +339,11 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         if not config.exists:
             return  # the bundled samples: nothing of the reader's own to suggest full text for
         excerpts = excerpt_only_feeds(store, {s.location for s in config.sources if s.full_text})
+        # A server account's feeds are not sources of the config: F cannot turn full text
+        # on for them, so the status line does not suggest it.
+        servers = {account.source for account in config.servers}
+        by_id = {feed.id: feed.source for feed in data.feeds}
+        excerpts = {i: why for i, why in excerpts.items() if by_id.get(i) not in servers}
         if excerpts != self.excerpt_feeds:
             self.excerpt_feeds = excerpts
             self.app.call_from_thread(self._update_status)
