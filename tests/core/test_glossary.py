@@ -16,7 +16,6 @@ from ketaread.core.glossary import (
     Glossary,
     GlossaryError,
     Term,
-    _surface_forms,  # the plurals the matcher generates
     find_abbreviations,
     find_abbreviations_baseline,
     find_terms,
@@ -25,6 +24,7 @@ from ketaread.core.glossary import (
     mark_terms,
     term_key,
 )
+from ketaread.core.glossary.names import surface_forms  # the plurals the matcher generates
 
 EVALUATION = Path(__file__).parent.parent / "data" / "abbreviations"
 REQUIRED = {"term": str, "definition": str}
@@ -135,7 +135,7 @@ def test_no_two_entries_share_a_matched_spelling(glossary: Glossary) -> None:
     owners: dict[str, set[str]] = {}
     for term in glossary.terms:
         for name in term.names():
-            for form in _surface_forms(name):
+            for form in surface_forms(name):
                 owners.setdefault(fold(form), set()).add(term.key)
     assert {form: keys for form, keys in owners.items() if len(keys) > 1} == {}
 

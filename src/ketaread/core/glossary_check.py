@@ -15,14 +15,9 @@ import re
 from dataclasses import dataclass
 from importlib.resources import files
 
-from ketaread.core.glossary import (
-    Glossary,
-    GlossaryError,
-    Term,
-    _fold,
-    _parse_terms,
-    _surface_forms,
-)
+from ketaread.core.glossary import Glossary, GlossaryError, Term
+from ketaread.core.glossary.loading import parse_terms
+from ketaread.core.glossary.names import fold, surface_forms
 
 __all__ = [
     "MAX_DEFINITION",
@@ -151,10 +146,10 @@ def _entry_problems(term: Term, glossary: Glossary, require_sources: bool) -> li
             problems.append(f"related name {name!r} is not in the glossary")
         elif other.key == term.key:
             problems.append(f"related name {name!r} names the entry itself")
-    own = {_fold(n) for n in term.names()}
+    own = {fold(n) for n in term.names()}
     for phrase in term.not_in:
-        words = f" {_fold(phrase)} "
-        if _fold(phrase) in own or not any(f" {n} " in words for n in own):
+        words = f" {fold(phrase)} "
+        if fold(phrase) in own or not any(f" {n} " in words for n in own):
             problems.append(f"not_in {phrase!r} must be longer than one of the entry's names")
     return problems
 
@@ -167,7 +162,7 @@ def check_glossary_data(
     `base` is the glossary a user file sits on: related names may point into it.
     """
     try:
-        terms = _parse_terms(data, label, "curated" if base is None else "user")
+        terms = parse_terms(data, label, "curated" if base is None else "user")
     except GlossaryError as error:
         return CheckReport(label, [], [str(error)])
     problems: list[str] = []
@@ -183,8 +178,8 @@ def check_glossary_data(
     owners: dict[str, set[str]] = {}
     for term in terms:
         for name in term.names():
-            for form in _surface_forms(name):
-                owners.setdefault(_fold(form), set()).add(term.term)
+            for form in surface_forms(name):
+                owners.setdefault(fold(form), set()).add(term.term)
     for form, names in sorted(owners.items()):
         if len(names) > 1:
             problems.append(f"{label}: {form!r} is matched by {', '.join(sorted(names))}")
