@@ -25,6 +25,14 @@ class SourceConfig:
 
 
 @dataclass(slots=True)
+class SavedSearch:
+    """A search the user named: shown in the sidebar with its count."""
+
+    name: str
+    query: str
+
+
+@dataclass(slots=True)
 class Config:
     """The whole config file."""
 
@@ -34,6 +42,8 @@ class Config:
     """False when no file exists and the bundled sample feeds stand in."""
     mark_terms: str = "first"
     """Mark glossary terms at their first occurrence per section, every occurrence, or off."""
+    searches: list[SavedSearch] = field(default_factory=list)
+    """Saved searches, in the order they were saved."""
 
     def find(self, location: str) -> SourceConfig | None:
         """The configured source at `location` (normalised), if any."""
@@ -98,7 +108,19 @@ def load_config(path: Path) -> Config:
         raise ConfigError(
             f"{path}: reader.mark_terms must be one of {', '.join(TERM_MARKING_MODES)}"
         )
-    return Config(path=path, sources=sources, exists=True, mark_terms=mark_terms)
+    searches: list[SavedSearch] = []
+    for index, entry in enumerate(data.get("search", []), start=1):
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("name"), str)
+            or not isinstance(entry.get("query"), str)
+            or not clean_line(entry["name"])
+        ):
+            raise ConfigError(f"{path}: [[search]] number {index} needs a name and a query string")
+        searches.append(SavedSearch(clean_line(entry["name"]), clean_line(entry["query"], 500)))
+    return Config(
+        path=path, sources=sources, exists=True, mark_terms=mark_terms, searches=searches
+    )
 
 
 def save_config(config: Config) -> None:
@@ -116,6 +138,8 @@ def save_config(config: Config) -> None:
             for s in config.sources
         ],
     }
+    if config.searches:
+        document["search"] = [{"name": s.name, "query": s.query} for s in config.searches]
     config.path.parent.mkdir(parents=True, exist_ok=True)
     temporary = config.path.with_suffix(".toml.tmp")
     temporary.write_text(

@@ -1023,8 +1023,9 @@ def search(
     count: bool = True,
 ) -> Results:
     """Parse, expand and run a query in one call."""
-    if expander is None and glossary is not None:
-        expander = expander_for(glossary)
+    if expander is None:
+        # Without a glossary, the articles' own definitions still expand.
+        expander = expander_for(glossary) if glossary is not None else Expander(None)
     try:
         query = prepare(text, expander, store)
     except sqlite3.DatabaseError as error:
