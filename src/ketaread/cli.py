@@ -525,7 +525,7 @@ def cmd_search(ctx: Context) -> int:
                 count: object = count_matches(ctx.store, saved.query, expander)
             except (QueryError, SearchIndexError) as error:
                 count = f"error: {error}"
-            ctx.print(clean_line(f"{saved.name}\t{count}\t{saved.query}", limit=2000))
+            ctx.print(f"{clean_line(saved.name)}\t{count}\t{clean_line(saved.query, 2000)}")
         return 0
     if not text:
         raise CommandError("search: give a query, as in `ketaread search BDNF exercise`")

@@ -92,6 +92,7 @@ def test_deleting_an_article_removes_its_index_row(store: Store) -> None:
     with store._write() as conn:  # whatever deletes articles (a future `delete`) is covered
         conn.execute("DELETE FROM articles WHERE title = 'A'")
     assert _ids(store, "zz") == [_id_of(store, "B")]
+    assert store.select("SELECT rowid FROM search")== [(_id_of(store, "B"),)]
 
 
 def test_a_renamed_feed_is_searchable_under_its_new_title(store: Store) -> None:
