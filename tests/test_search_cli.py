@@ -13,11 +13,17 @@ KEYS = {"id", "title", "feed", "published", "snippet", "highlights", "score", "m
 def test_search_json_finds_articles_that_only_say_the_abbreviation(run_cli: RunCli) -> None:
     """The issue's "done when": the long form finds the sample articles that say only BDNF."""
     assert run_cli("refresh")[0] == 0
-    code, out, err = run_cli("search", "--json", "--limit", "50", "brain-derived neurotrophic factor")
+    code, out, err = run_cli(
+        "search", "--json", "--limit", "50", "brain-derived neurotrophic factor"
+    )
     assert code == 0, err
     results = json.loads(out)
     assert all(set(r) == KEYS for r in results)
-    via = [r for r in results if {"term": "brain-derived neurotrophic factor", "via": "BDNF"} in r["matched"]]
+    via = [
+        r
+        for r in results
+        if {"term": "brain-derived neurotrophic factor", "via": "BDNF"} in r["matched"]
+    ]
     assert {r["title"] for r in via} == {
         "What “Integration” Means in Ketamine-Assisted Therapy",
         "The Default Mode Network: The Brain at Rest Is Not Idle",

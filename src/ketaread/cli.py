@@ -663,14 +663,12 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_search,
         "search the cached articles (a query starting with '-' goes after --)",
     )
-    searching.add_argument("query", nargs="*", help="words, \"phrases\", title:, +tag, is:unread …")
+    searching.add_argument("query", nargs="*", help='words, "phrases", title:, +tag, is:unread …')
     searching.add_argument("--limit", type=int, default=20, help="at most this many (20)")
     searching.add_argument("--json", action="store_true")
     searching.add_argument("--save", metavar="NAME", help="save the query under NAME in the config")
     searching.add_argument("--saved", action="store_true", help="list saved searches with counts")
-    searching.add_argument(
-        "--check", action="store_true", help="check the search index for damage"
-    )
+    searching.add_argument("--check", action="store_true", help="check the search index for damage")
     searching.add_argument(
         "--rebuild", action="store_true", help="rebuild the search index from the cache"
     )

@@ -118,9 +118,7 @@ def load_config(path: Path) -> Config:
         ):
             raise ConfigError(f"{path}: [[search]] number {index} needs a name and a query string")
         searches.append(SavedSearch(clean_line(entry["name"]), clean_line(entry["query"], 500)))
-    return Config(
-        path=path, sources=sources, exists=True, mark_terms=mark_terms, searches=searches
-    )
+    return Config(path=path, sources=sources, exists=True, mark_terms=mark_terms, searches=searches)
 
 
 def save_config(config: Config) -> None:

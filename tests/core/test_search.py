@@ -50,9 +50,7 @@ def _id_of(store: Store, title: str) -> int:
 
 
 def test_a_stored_article_is_searchable_at_once(store: Store) -> None:
-    store.store_feed(
-        "/f", _feed("/f", _article("a", "Exercise", "<p>Citalopram and running.</p>"))
-    )
+    store.store_feed("/f", _feed("/f", _article("a", "Exercise", "<p>Citalopram and running.</p>")))
     assert _ids(store, "citalopram") == [_id_of(store, "Exercise")]
     assert search.index_status(store).complete
 
@@ -71,7 +69,9 @@ def test_a_failed_write_leaves_no_index_rows(store: Store) -> None:
             "CREATE TEMP TRIGGER boom BEFORE INSERT ON articles WHEN new.title = 'Bad' "
             "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
         )
-    broken = _feed("/f", _article("a", "Fine", "<p>fluoxetine</p>"), _article("b", "Bad", "<p>x</p>"))
+    broken = _feed(
+        "/f", _article("a", "Fine", "<p>fluoxetine</p>"), _article("b", "Bad", "<p>x</p>")
+    )
     with pytest.raises(sqlite3.IntegrityError):
         store.store_feed("/f", broken)
     assert store.select("SELECT COUNT(*) FROM search")[0][0] == 0
@@ -88,11 +88,13 @@ def test_removing_a_source_removes_its_index_rows(store: Store) -> None:
 
 
 def test_deleting_an_article_removes_its_index_row(store: Store) -> None:
-    store.store_feed("/f", _feed("/f", _article("a", "A", "<p>zz</p>"), _article("b", "B", "<p>zz</p>")))
+    store.store_feed(
+        "/f", _feed("/f", _article("a", "A", "<p>zz</p>"), _article("b", "B", "<p>zz</p>"))
+    )
     with store._write() as conn:  # whatever deletes articles (a future `delete`) is covered
         conn.execute("DELETE FROM articles WHERE title = 'A'")
     assert _ids(store, "zz") == [_id_of(store, "B")]
-    assert store.select("SELECT rowid FROM search")== [(_id_of(store, "B"),)]
+    assert store.select("SELECT rowid FROM search") == [(_id_of(store, "B"),)]
 
 
 def test_a_renamed_feed_is_searchable_under_its_new_title(store: Store) -> None:
@@ -157,7 +159,9 @@ def test_an_old_cache_gets_an_empty_index_then_builds_it_with_progress(tmp_path:
 
 
 def test_building_stops_between_batches_and_resumes(store: Store) -> None:
-    store.store_feed("/f", _feed("/f", *[_article(f"u{i}", f"T{i}", "<p>w</p>") for i in range(30)]))
+    store.store_feed(
+        "/f", _feed("/f", *[_article(f"u{i}", f"T{i}", "<p>w</p>") for i in range(30)])
+    )
     store.clear_search_index()
     stop = threading.Event()
 
@@ -263,9 +267,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-def test_hostile_queries_run_or_give_one_clear_message(
-    store: Store, glossary, text: str
-) -> None:
+def test_hostile_queries_run_or_give_one_clear_message(store: Store, glossary, text: str) -> None:
     store.store_feed("/f", _feed("/f", _article("1", "K", "<p>ketamine blocks NMDA receptors</p>")))
     try:
         search.search(store, text, glossary)
@@ -302,7 +304,7 @@ def test_random_strings_never_raise_anything_but_query_error(store: Store, gloss
         "/f", _feed("/f", _article("1", "K", "<p>ketamine NMDA spines (BDNF) 5-HT</p>"))
     )
     rng = random.Random(19)
-    alphabet = list('"*()-+:^@,.[]/\\\'{}') + [" ", " ", "\x00", "é", "\u202e", "ß"]
+    alphabet = list("\"*()-+:^@,.[]/\\'{}") + [" ", " ", "\x00", "é", "\u202e", "ß"]
     words = ["AND", "OR", "NOT", "NEAR", "title:", "is:", "sort:", "ketamine", "NMDA", "@7d", "x"]
     expander = search.expander_for(glossary)
     for _ in range(3000):
@@ -362,14 +364,14 @@ def test_abbreviation_finds_long_form_and_hyphenated_long_form_finds_short(
 
 
 def test_aliases_and_plurals_expand(store: Store, glossary) -> None:
-    store.store_feed(
-        "/f", _feed("/f", _article("1", "Brand", "<p>Spravato is a nasal spray.</p>"))
-    )
+    store.store_feed("/f", _feed("/f", _article("1", "Brand", "<p>Spravato is a nasal spray.</p>")))
     assert _ids(store, "esketamine", glossary) == [_id_of(store, "Brand")]
     store.store_feed(
         "/g", _feed("/g", _article("1", "Pills", "<p>An SSRI such as sertraline.</p>"))
     )
-    assert _id_of(store, "Pills") in _ids(store, "selective serotonin reuptake inhibitors", glossary)
+    assert _id_of(store, "Pills") in _ids(
+        store, "selective serotonin reuptake inhibitors", glossary
+    )
 
 
 def test_an_articles_own_definition_expands_queries_for_other_articles(store: Store) -> None:
@@ -399,7 +401,10 @@ def test_a_title_hit_ranks_above_a_single_body_mention(store: Store) -> None:
             _article("2", "Esketamine explained", filler),
         ),
     )
-    assert _ids(store, "esketamine") == [_id_of(store, "Esketamine explained"), _id_of(store, "Session notes")]
+    assert _ids(store, "esketamine") == [
+        _id_of(store, "Esketamine explained"),
+        _id_of(store, "Session notes"),
+    ]
 
 
 def test_snippets_mark_hits_with_control_characters_only(store: Store) -> None:

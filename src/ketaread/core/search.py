@@ -67,7 +67,6 @@ SCHEMA_STATEMENTS = (
     # Any deletion (remove_source's cascade included) takes the article out of the index.
     "CREATE TRIGGER search_forget AFTER DELETE ON articles BEGIN "
     "DELETE FROM search WHERE rowid = old.id; END",
-    f"INSERT INTO search(search, rank) VALUES ('rank', 'bm25({', '.join(map(str, WEIGHTS))})')",
 )
 """What schema version 2 adds to the cache (see store.py)."""
 
@@ -471,8 +470,7 @@ def _date_range(text: str) -> tuple[float, float]:
 def _parse_date(value: str, now: float) -> tuple[float | None, float | None]:
     """`@7d`, `@2025-01-01`, `@2025-01-01--2025-06-30`, `@--2025-06-30` → (since, until)."""
     problem = QueryError(
-        f"'@{value}' is not a date: use @7d, @2w, @6m, @1y, @2025-01-01 or "
-        "@2025-01-01--2025-06-30"
+        f"'@{value}' is not a date: use @7d, @2w, @6m, @1y, @2025-01-01 or @2025-01-01--2025-06-30"
     )
     relative = _RELATIVE.match(value.lower())
     if relative is not None:
@@ -671,9 +669,7 @@ class Expander:
             for long in names:
                 long_words = fold(long).split()
                 tail = fold(" ".join(short_words[1:]))
-                if len(long_words) > len(short_words) and " ".join(long_words).endswith(
-                    " " + tail
-                ):
+                if len(long_words) > len(short_words) and " ".join(long_words).endswith(" " + tail):
                     stripped = " ".join(long_words[: len(long_words) - len(tail.split())])
                     self._add(short_words[0], [stripped])
                     self._add(stripped, [short_words[0]])
@@ -890,8 +886,7 @@ def _filters(query: Query) -> tuple[list[str], list[object]]:
 
 def _damaged(error: sqlite3.DatabaseError) -> SearchIndexError:
     return SearchIndexError(
-        f"the search index cannot be read ({error}); run `ketaread search --rebuild` to "
-        "rebuild it"
+        f"the search index cannot be read ({error}); run `ketaread search --rebuild` to rebuild it"
     )
 
 
@@ -906,7 +901,7 @@ def prepare(text: str, expander: Expander | None, store: Store | None = None) ->
         or query.since is not None
         or query.until is not None
     ):
-        raise QueryError("nothing to search for: type a word, a \"phrase\", +tag or is:unread")
+        raise QueryError('nothing to search for: type a word, a "phrase", +tag or is:unread')
     if expander is not None:
         expander.expand(query, store)
     return query
@@ -936,9 +931,12 @@ def run_query(store: Store, query: Query, limit: int = 50, count: bool = True) -
             )
             hits = [Hit(r[0], 0.0, "") for r in rows]
             return Results(query, hits, int(total), _partial(store))
-        order = "s.rank" if query.sort == "relevance" else "a.sort_key DESC, a.id DESC"
+        # The weights in the SQL, not in FTS5's 'rank' setting: a setting stored in the file
+        # would outlive an upgrade that changes them, and confuses open connections.
+        bm25 = f"bm25(search, {', '.join(str(float(w)) for w in WEIGHTS)})"
+        order = "2" if query.sort == "relevance" else "a.sort_key DESC, a.id DESC"
         rows = store.select(
-            f"SELECT s.rowid, s.rank FROM search s JOIN articles a ON a.id = s.rowid "
+            f"SELECT s.rowid, {bm25} FROM search s JOIN articles a ON a.id = s.rowid "
             f"WHERE search MATCH ? AND {where} ORDER BY {order} LIMIT {limit}",
             [match, *params],
         )

@@ -564,9 +564,7 @@ class Store:
             respell |= self._set_article_tags(conn, article_id, article.tags, user_tags, sort_key)
             # Indexed in the transaction that stores the article: the index never lags.
             tags = list(dict.fromkeys([*user_tags, *article.tags]))
-            document = document_for(
-                article.title, article.author, feed_title, tags, article.html
-            )
+            document = document_for(article.title, article.author, feed_title, tags, article.html)
             write_document(conn, article_id, document, replace=sort_key is None)
         self._rename_tags(conn, respell)
         return StoreResult(new=new, updated=updated, unchanged=unchanged)
@@ -1017,7 +1015,6 @@ class Store:
             conn.execute("DELETE FROM search_abbrevs")
             conn.execute("DROP TABLE IF EXISTS search")
             conn.execute(SCHEMA_STATEMENTS[0])
-            conn.execute(SCHEMA_STATEMENTS[-1])
 
     def check_search_index(self) -> None:
         """FTS5's integrity check; raises sqlite3.DatabaseError when the index is damaged."""
