@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sqlite3
 import threading
@@ -304,7 +305,7 @@ def test_random_strings_never_raise_anything_but_query_error(store: Store, gloss
         "/f", _feed("/f", _article("1", "K", "<p>ketamine NMDA spines (BDNF) 5-HT</p>"))
     )
     rng = random.Random(19)
-    alphabet = list("\"*()-+:^@,.[]/\\'{}") + [" ", " ", "\x00", "é", "\u202e", "ß"]
+    alphabet = [*"\"*()-+:^@,.[]/\\'{}", " ", " ", "\x00", "é", "\u202e", "ß"]
     words = ["AND", "OR", "NOT", "NEAR", "title:", "is:", "sort:", "ketamine", "NMDA", "@7d", "x"]
     expander = search.expander_for(glossary)
     for _ in range(3000):
@@ -313,10 +314,8 @@ def test_random_strings_never_raise_anything_but_query_error(store: Store, gloss
             for _ in range(rng.randint(0, 12))
         ]
         text = "".join(p if rng.random() < 0.5 else p + " " for p in pieces)
-        try:
+        with contextlib.suppress(QueryError):
             search.search(store, text, limit=5, expander=expander)
-        except QueryError:
-            pass
 
 
 def test_user_text_reaches_fts5_only_as_quoted_words() -> None:

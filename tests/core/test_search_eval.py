@@ -23,7 +23,7 @@ from ketaread.core.store import Store
 from ketaread.locations import sample_feeds_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from feedgen import generate  # noqa: E402
+from feedgen import generate
 
 FILLER = "<p>" + "Integration sessions help people make sense of what they noticed. " * 12 + "</p>"
 

@@ -480,10 +480,7 @@ def _parse_date(value: str, now: float) -> tuple[float | None, float | None]:
     first, separator, last = value.partition("--")
     try:
         since = _date_range(first)[0] if first else None
-        if separator:
-            until = _date_range(last)[1] if last else None
-        else:
-            until = None
+        until = _date_range(last)[1] if separator and last else None
     except (ValueError, OverflowError):
         raise problem from None
     if since is None and until is None:
