@@ -1,0 +1,144 @@
+"""Search benchmark: query times on a large cache, index size, and what indexing adds to a refresh.
+
+    python benchmarks/bench_search.py --work /tmp/bench-search --articles 40000
+
+Builds a cache from feedgen.py feeds (20 articles of 400 words each per feed) with
+`refresh_local`, then: 20 typical queries (each run 5 times; the median per query), the
+index's share of the file, the time to index the whole cache from scratch (the migration
+of an existing cache), and the first refresh of `--refresh-articles` articles with and
+without indexing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+sys.path.insert(0, str(Path(__file__).parent))
+from feedgen import generate
+
+from ketaread.core import search
+from ketaread.core.glossary import load_glossary
+from ketaread.core.refresh import SourceSpec, refresh_local
+from ketaread.core.store import Store
+
+QUERIES = [
+    "ketamine",
+    "BDNF",
+    "brain-derived neurotrophic factor",
+    "N-methyl-D-aspartate",
+    "NMDA receptors",
+    '"lateral habenula"',
+    "habenula burst firing",
+    "treatment-resistant depression",
+    "TRD",
+    "SSRIs serotonin",
+    "synap*",
+    "dissociation -therapy",
+    "title:mTOR",
+    "ref:nature",
+    "esketamine OR spravato",
+    "default mode network rumination",
+    "integration KAP +therapy",
+    "depression is:unread",
+    "glutamate @2026-01-01--2026-06-30",
+    "neurons sort:newest",
+]
+
+
+def build(folder: Path, db: Path, articles: int) -> float:
+    """Generate feeds and refresh them into `db`; seconds spent refreshing."""
+    feeds = folder / f"feeds-{articles}"
+    if not feeds.exists():
+        generate(feeds, feeds=articles // 20, articles=20, words=400)
+    store = Store(db)
+    start = time.perf_counter()
+    refresh_local(store, SourceSpec(str(feeds)), lambda report: None)
+    took = time.perf_counter() - start
+    store.close()
+    return took
+
+
+def refresh_overhead(work: Path, articles: int, rounds: int) -> tuple[list[float], list[float]]:
+    """First refresh of `articles` articles, with and without indexing, interleaved."""
+    import ketaread.core.search as module
+
+    real = module.write_document
+    with_index, without = [], []
+    for _ in range(rounds):
+        for indexed in (True, False):
+            db = work / "refresh.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            module.write_document = real if indexed else (lambda *a, **k: None)
+            (with_index if indexed else without).append(build(work, db, articles))
+    module.write_document = real
+    return with_index, without
+
+
+def main() -> None:
+    """Print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--articles", type=int, default=40_000)
+    parser.add_argument("--refresh-articles", type=int, default=4_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    db = args.work / f"cache-{args.articles}.db"
+    if not db.exists():
+        took = build(args.work, db, args.articles)
+        print(f"built a cache of {args.articles:,} articles in {took:.1f} s (indexing included)")
+    store = Store(db)
+    glossary = load_glossary()
+    expander = search.expander_for(glossary)
+    print(f"index: {search.index_status(store)}")
+    rows = []
+    for query in QUERIES:
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            results = search.search(store, query, limit=50, expander=expander)
+            times.append((time.perf_counter() - start) * 1000)
+        rows.append((statistics.median(times), query, results.total))
+    for took, query, total in rows:
+        print(f"{took:8.1f} ms  {total:6} hits  {query}")
+    medians = [r[0] for r in rows]
+    print(f"median of 20 queries: {statistics.median(medians):.1f} ms; worst {max(medians):.1f} ms")
+    size = db.stat().st_size
+    store.close()
+    bare = args.work / "without-index.db"
+    bare.unlink(missing_ok=True)
+    shutil.copy(db, bare)
+    import sqlite3
+
+    conn = sqlite3.connect(bare)
+    conn.execute("DROP TABLE search")
+    conn.execute("DROP TABLE search_abbrevs")
+    conn.execute("DROP TABLE search_state")
+    conn.execute("VACUUM")
+    conn.close()
+    print(
+        f"cache {size / 1e6:.0f} MB, without the index {bare.stat().st_size / 1e6:.0f} MB "
+        f"(index {(size - bare.stat().st_size) / 1e6:.0f} MB)"
+    )
+    store = Store(db)
+    start = time.perf_counter()
+    search.build_index(store, rebuild=True)
+    print(f"indexing the whole cache from scratch: {time.perf_counter() - start:.1f} s")
+    store.close()
+    with_index, without = refresh_overhead(args.work, args.refresh_articles, args.rounds)
+    a, b = statistics.median(with_index), statistics.median(without)
+    print(
+        f"first refresh of {args.refresh_articles:,} local articles: with indexing "
+        f"{a:.2f} s {with_index}, without {b:.2f} s {without}: +{(a / b - 1) * 100:.0f} %"
+    )
+
+
+if __name__ == "__main__":
+    main()
