@@ -414,3 +414,30 @@ def test_snippets_mark_hits_with_control_characters_only(store: Store) -> None:
     text, spans = search.snippet_spans(hit.snippet)
     assert "[bold]markup[/]" in text
     assert [text[s:e] for s, e in spans] == ["ketamine"]
+
+
+def test_text_prepared_in_a_parse_worker_is_indexed_as_if_made_in_the_store(
+    tmp_path: Path,
+) -> None:
+    """prepare_index (run where feeds are parsed) changes the cost, never the index."""
+    html = (
+        "<h2>Lead</h2><p>Ketamine blocks N-methyl-D-aspartate (NMDA) receptors.</p>"
+        "<p>Body text.</p><h2>References</h2><ol><li>Duman RS. 2012.</li></ol>"
+    )
+    contents = []
+    for prepared in (False, True):
+        feed = _feed("/f", _article("a", "Title", html, tags=["Neuro"]))
+        if prepared:
+            search.prepare_index(feed)
+            assert feed.articles[0].index is not None
+        store = Store(tmp_path / f"{prepared}.db")
+        store.store_feed("/f", feed)
+        contents.append(
+            (
+                store.select("SELECT title, summary, body, refs, author, feed, tags FROM search"),
+                store.select("SELECT short, long FROM search_abbrevs"),
+            )
+        )
+        store.close()
+    assert contents[0] == contents[1]
+    assert contents[0][1] == [("NMDA", "N-methyl-D-aspartate")]

@@ -22,6 +22,9 @@ class ParsedArticle:
     """Sanitised HTML body (or summary when the feed has no full content)."""
     base_url: str = ""
     """Base for resolving relative links in `html` (xml:base, feed URL or file URL)."""
+    index: tuple[str, str, str, tuple[tuple[str, str], ...]] | None = None
+    """The search index's (summary, body, references, defined abbreviations), worked out
+    where the article was parsed (a worker process) so storing it costs less; None: later."""
 
 
 @dataclass(slots=True)

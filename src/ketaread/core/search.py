@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ketaread.core.glossary import Glossary
+    from ketaread.core.models import ParsedArticle, ParsedFeed
     from ketaread.core.store import Store
 
 INDEX_VERSION = 1
@@ -217,6 +218,25 @@ def document_for(title: str, author: str, feed: str, tags: Iterable[str], html: 
     return Document(title, summary, body, refs, author, feed, "\n".join(tags))
 
 
+def prepare_index(parsed: ParsedFeed) -> None:
+    """Work out each article's index text and definitions ahead of storing (in a worker)."""
+    for article in parsed.articles:
+        summary, body, refs = split_html(article.html)
+        document = Document("", summary, body, refs, "", "", "")
+        article.index = (summary, body, refs, tuple(defined_abbreviations(document)))
+
+
+def document_from(
+    article: ParsedArticle, feed: str, tags: Iterable[str]
+) -> tuple[Document, list[tuple[str, str]] | None]:
+    """A parsed article's index columns, and its definitions when already worked out."""
+    if article.index is None:
+        return document_for(article.title, article.author, feed, tags, article.html), None
+    summary, body, refs, pairs = article.index
+    document = Document(article.title, summary, body, refs, article.author, feed, "\n".join(tags))
+    return document, list(pairs)
+
+
 _INSIDE = re.compile(r"\s*([^\s();,]{2,12})\s*[);,]")
 _BEFORE = re.compile(r"([^\s()]{2,12})\s+$")
 
@@ -263,7 +283,12 @@ def defined_abbreviations(document: Document) -> list[tuple[str, str]]:
 
 
 def write_document(
-    conn: sqlite3.Connection, article_id: int, document: Document, *, replace: bool
+    conn: sqlite3.Connection,
+    article_id: int,
+    document: Document,
+    *,
+    replace: bool,
+    pairs: list[tuple[str, str]] | None = None,
 ) -> None:
     """Index one article on `conn`, inside the caller's transaction."""
     if replace:
@@ -274,7 +299,8 @@ def write_document(
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (article_id, *document.values()),
     )
-    pairs = defined_abbreviations(document)
+    if pairs is None:
+        pairs = defined_abbreviations(document)
     if pairs:
         conn.executemany(
             "INSERT INTO search_abbrevs (article_id, short, long, long_key) VALUES (?, ?, ?, ?)",
@@ -965,14 +991,16 @@ def run_query(store: Store, query: Query, limit: int = 50, count: bool = True) -
         bm25 = f"bm25(search, {', '.join(str(float(w)) for w in WEIGHTS)})"
         order = "2" if query.sort == "relevance" else "a.sort_key DESC, a.id DESC"
         rows = store.select(
-            f"SELECT s.rowid, {bm25} FROM search s JOIN articles a ON a.id = s.rowid "
+            # CROSS JOIN: the index drives; a filter on articles must not make SQLite run
+            # the MATCH once per unread (or dated) article.
+            f"SELECT s.rowid, {bm25} FROM search s CROSS JOIN articles a ON a.id = s.rowid "
             f"WHERE search MATCH ? AND {where} ORDER BY {order} LIMIT {limit}",
             [match, *params],
         )
         total = len(rows)
         if count and len(rows) >= limit:
             total = store.select(
-                f"SELECT COUNT(*) FROM search s JOIN articles a ON a.id = s.rowid "
+                f"SELECT COUNT(*) FROM search s CROSS JOIN articles a ON a.id = s.rowid "
                 f"WHERE search MATCH ? AND {where}",
                 [match, *params],
             )[0][0]
@@ -994,13 +1022,11 @@ def _add_snippets(store: Store, match: str, hits: list[Hit]) -> None:
     ids = [h.article_id for h in hits]
     marks = ",".join("?" * len(ids))
     found: dict[int, str] = {}
-    for rowid, body, best in store.select(
-        f"SELECT rowid, snippet(search, 2, char(2), char(3), '…', 14), "
-        f"snippet(search, -1, char(2), char(3), '…', 14) FROM search "
+    for rowid, chosen in store.select(
+        f"SELECT rowid, snippet(search, -1, char(2), char(3), '…', 14) FROM search "
         f"WHERE search MATCH ? AND rowid IN ({marks})",
         [match, *ids],
     ):
-        chosen = body if HIT_START in (body or "") else best
         found[rowid] = _SNIPPET_SPACE.sub(" ", chosen or "").strip()
     for hit in hits:
         hit.snippet = found.get(hit.article_id, "")

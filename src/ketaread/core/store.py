@@ -497,7 +497,7 @@ class Store:
         new = updated = unchanged = 0
         respell: set[int] = set()
         user_part = "\x1d".join(user_tags)
-        from ketaread.core.search import document_for, write_document
+        from ketaread.core.search import document_from, write_document
 
         feed_title = conn.execute(
             "SELECT COALESCE(user_title, title) FROM feeds WHERE id = ?", (feed_id,)
@@ -564,8 +564,8 @@ class Store:
             respell |= self._set_article_tags(conn, article_id, article.tags, user_tags, sort_key)
             # Indexed in the transaction that stores the article: the index never lags.
             tags = list(dict.fromkeys([*user_tags, *article.tags]))
-            document = document_for(article.title, article.author, feed_title, tags, article.html)
-            write_document(conn, article_id, document, replace=sort_key is None)
+            document, pairs = document_from(article, feed_title, tags)
+            write_document(conn, article_id, document, replace=sort_key is None, pairs=pairs)
         self._rename_tags(conn, respell)
         return StoreResult(new=new, updated=updated, unchanged=unchanged)
 
