@@ -64,21 +64,67 @@ def build(folder: Path, db: Path, articles: int) -> float:
     return took
 
 
-def refresh_overhead(work: Path, articles: int, rounds: int) -> tuple[list[float], list[float]]:
-    """First refresh of `articles` articles, with and without indexing, interleaved."""
-    import ketaread.core.search as module
+def refresh_overhead(
+    work: Path, feeds: int, rounds: int, baseline: Path
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """First remote refresh (bench_refresh's server and feeds) with this code and with
+    `baseline` (a checkout without search), interleaved: (wall, CPU seconds) each.
 
-    real = module.write_document
-    with_index, without = [], []
-    for _ in range(rounds):
-        for indexed in (True, False):
-            db = work / "refresh.db"
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{db}{suffix}").unlink(missing_ok=True)
-            module.write_document = real if indexed else (lambda *a, **k: None)
-            (with_index if indexed else without).append(build(work, db, articles))
-    module.write_document = real
-    return with_index, without
+    CPU time (the refresh, its parse workers included) is the steadier figure on a shared
+    machine, where wall time swings with the neighbours' load.
+    """
+    import os
+    import resource
+    import subprocess
+
+    from bench_refresh import serve
+
+    folder = work / f"remote-{feeds}"
+    if not folder.exists():
+        generate(folder, feeds=feeds, articles=20)
+    server, port = serve(folder)
+    config = work / "remote.toml"
+    config.write_text(
+        "".join(
+            f'[[source]]\nlocation = "http://127.0.0.1:{port}/{p.name}"\n\n'
+            for p in sorted(folder.glob("*.xml"))
+        )
+    )
+    ours, theirs = [], []
+    try:
+        for _ in range(rounds):
+            for source, results in (
+                (Path(__file__).parent.parent / "src", ours),
+                (baseline, theirs),
+            ):
+                db = work / "remote.db"
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+                env = dict(os.environ, PYTHONPATH=str(source), NO_PROXY="127.0.0.1")
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                start = time.perf_counter()
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "ketaread",
+                        "--db",
+                        str(db),
+                        "--config",
+                        str(config),
+                        "refresh",
+                    ],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                )
+                wall = time.perf_counter() - start
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                results.append((wall, cpu))
+    finally:
+        server.shutdown()
+    return ours, theirs
 
 
 def main() -> None:
@@ -86,8 +132,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--articles", type=int, default=40_000)
-    parser.add_argument("--refresh-articles", type=int, default=4_000)
+    parser.add_argument("--refresh-feeds", type=int, default=200, help="× 20 articles")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a `src` folder without search (`git archive 9227bcb src | tar -x -C DIR`) for "
+        "the refresh comparison; skipped without it",
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     db = args.work / f"cache-{args.articles}.db"
@@ -132,12 +184,18 @@ def main() -> None:
     search.build_index(store, rebuild=True)
     print(f"indexing the whole cache from scratch: {time.perf_counter() - start:.1f} s")
     store.close()
-    with_index, without = refresh_overhead(args.work, args.refresh_articles, args.rounds)
-    a, b = statistics.median(with_index), statistics.median(without)
-    print(
-        f"first refresh of {args.refresh_articles:,} local articles: with indexing "
-        f"{a:.2f} s {with_index}, without {b:.2f} s {without}: +{(a / b - 1) * 100:.0f} %"
-    )
+    if args.baseline is None:
+        return
+    ours, theirs = refresh_overhead(args.work, args.refresh_feeds, args.rounds, args.baseline)
+    for label, runs in (("with search", ours), ("without", theirs)):
+        print(
+            f"first remote refresh, {args.refresh_feeds * 20:,} articles, {label}: wall "
+            f"{statistics.median(r[0] for r in runs):.2f} s, CPU "
+            f"{statistics.median(r[1] for r in runs):.2f} s  {runs}"
+        )
+    wall = statistics.median(r[0] for r in ours) / statistics.median(r[0] for r in theirs)
+    cpu = statistics.median(r[1] for r in ours) / statistics.median(r[1] for r in theirs)
+    print(f"indexing adds {(wall - 1) * 100:+.0f} % wall, {(cpu - 1) * 100:+.0f} % CPU")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -244,7 +245,7 @@ _BEFORE = re.compile(r"([^\s()]{2,12})\s+$")
 def _short_like(word: str) -> bool:
     """Two capitals or digits (TRD, 5-HT), or a capital after a small letter (mTOR)."""
     return sum(ch.isupper() or ch.isdigit() for ch in word) >= 2 or any(
-        a.islower() and b.isupper() for a, b in zip(word, word[1:], strict=False)
+        a.islower() and b.isupper() for a, b in pairwise(word)
     )
 
 
