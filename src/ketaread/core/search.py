@@ -26,6 +26,7 @@ import sqlite3
 import threading
 import time
 import unicodedata
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -352,6 +353,16 @@ class IndexStatus:
         return self.indexed >= self.total
 
 
+_complete: weakref.WeakSet[Store] = weakref.WeakSet()
+"""Stores whose index was found complete: every later write indexes in its own transaction,
+so it stays complete and need not be counted again (two counts over 40,000 rows a query)."""
+
+
+def is_complete(store: Store) -> bool:
+    """True when every article is indexed (remembered once found)."""
+    return store in _complete or index_status(store).complete
+
+
 def index_status(store: Store) -> IndexStatus:
     """Indexed and total article counts."""
     row = store.select(
@@ -359,7 +370,10 @@ def index_status(store: Store) -> IndexStatus:
         "(SELECT COUNT(*) FROM articles)",
         (INDEX_VERSION,),
     )[0]
-    return IndexStatus(int(row[0]), int(row[1]))
+    status = IndexStatus(int(row[0]), int(row[1]))
+    if status.complete:
+        _complete.add(store)
+    return status
 
 
 Progress = Callable[[int, int], None]
@@ -380,6 +394,7 @@ def build_index(
     damaged index. Stops between batches when `stop` is set; what was indexed stays.
     """
     if rebuild:
+        _complete.discard(store)
         store.clear_search_index()
     status = index_status(store)
     done = status.indexed
@@ -848,6 +863,41 @@ def article_names(store: Store, key: str) -> list[str]:
     return found
 
 
+# -- finding the hits again in an article -------------------------------------------------------
+
+_SUFFIXES = ("ational", "ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s")
+
+
+def _root(word: str) -> str:
+    """A crude stem of a query word, so that "receptors" finds "receptor" as the index does."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def hit_pattern(query: Query) -> re.Pattern[str] | None:
+    """A regex for the query's words, phrases and their other names in an article's text:
+    what the reader highlights and jumps between. None for a query without words."""
+    pieces: list[str] = []
+    for term in query.terms():
+        for words, prefix in (
+            (term.words, term.prefix),
+            *((tuple(tokens(a)), False) for a in term.alternatives),
+        ):
+            if not words:
+                continue
+            parts = [re.escape(w) for w in words[:-1]]
+            last = words[-1]
+            parts.append(re.escape(last if prefix else _root(last)) + r"[^\W_]*")
+            pieces.append(r"[\W_]+".join(parts))
+    if not pieces:
+        return None
+    # Longest first: "NMDA receptor" before "NMDA".
+    pieces.sort(key=len, reverse=True)
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(pieces) + ")", re.IGNORECASE)
+
+
 # -- running a query -----------------------------------------------------------------------------
 
 
@@ -1015,6 +1065,8 @@ def run_query(store: Store, query: Query, limit: int = 50, count: bool = True) -
 
 
 def _partial(store: Store) -> IndexStatus | None:
+    if store in _complete:
+        return None
     status = index_status(store)
     return None if status.complete else status
 
