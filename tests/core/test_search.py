@@ -441,3 +441,33 @@ def test_text_prepared_in_a_parse_worker_is_indexed_as_if_made_in_the_store(
         store.close()
     assert contents[0] == contents[1]
     assert contents[0][1] == [("NMDA", "N-methyl-D-aspartate")]
+
+
+def test_a_very_common_word_ranks_title_hits_then_the_newest(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past RANK_ALL_LIMIT matches, title hits are ranked and body-only ones follow by date."""
+    monkeypatch.setattr(search, "RANK_ALL_LIMIT", 5)
+    articles = [_article(f"u{i:02}", f"Note {i}", "<p>ketamine once</p>") for i in range(12)]
+    articles.append(_article("zz-title", "Ketamine in the title", "<p>ketamine</p>"))
+    store.store_feed("/f", _feed("/f", *articles))
+    results = search.search(store, "ketamine", limit=4)
+    assert results.total == 13
+    ids = [h.article_id for h in results.hits]
+    assert ids[0] == _id_of(store, "Ketamine in the title")
+    newest = store.select(
+        "SELECT id FROM articles WHERE title LIKE 'Note%' ORDER BY sort_key DESC LIMIT 3"
+    )
+    assert ids[1:] == [r[0] for r in newest]
+
+
+def test_or_groups_say_which_side_matched(store: Store) -> None:
+    store.store_feed(
+        "/f",
+        _feed(
+            "/f", _article("1", "A", "<p>arketamine</p>"), _article("2", "B", "<p>norketamine</p>")
+        ),
+    )
+    results = search.search(store, "arketamine OR norketamine")
+    matched = {h.article_id: [m.term for m in h.matched] for h in results.hits}
+    assert matched == {_id_of(store, "A"): ["arketamine"], _id_of(store, "B"): ["norketamine"]}
