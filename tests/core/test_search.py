@@ -448,7 +448,8 @@ def test_a_very_common_word_ranks_title_hits_then_the_newest(
 ) -> None:
     """Past RANK_ALL_LIMIT matches, title hits are ranked and body-only ones follow by date."""
     monkeypatch.setattr(search, "RANK_ALL_LIMIT", 5)
-    articles = [_article(f"u{i:02}", f"Note {i}", "<p>ketamine once</p>") for i in range(12)]
+    body = "<p>A lead paragraph.</p><p>ketamine once</p>"
+    articles = [_article(f"u{i:02}", f"Note {i}", body) for i in range(12)]
     articles.append(_article("zz-title", "Ketamine in the title", "<p>ketamine</p>"))
     store.store_feed("/f", _feed("/f", *articles))
     results = search.search(store, "ketamine", limit=4)
@@ -456,7 +457,7 @@ def test_a_very_common_word_ranks_title_hits_then_the_newest(
     ids = [h.article_id for h in results.hits]
     assert ids[0] == _id_of(store, "Ketamine in the title")
     newest = store.select(
-        "SELECT id FROM articles WHERE title LIKE 'Note%' ORDER BY sort_key DESC LIMIT 3"
+        "SELECT id FROM articles WHERE title LIKE 'Note%' ORDER BY sort_key DESC, id DESC LIMIT 3"
     )
     assert ids[1:] == [r[0] for r in newest]
 
