@@ -479,6 +479,8 @@ def cmd_search(ctx: Context) -> int:
         ctx.print("search index rebuilt")
         return 0
     expander = expander_for(ctx.glossary())
+    if ctx.glossary_warning:
+        print(f"ketaread: {ctx.glossary_warning}", file=sys.stderr)
     if args.saved:
         for saved in ctx.config.searches:
             try:
