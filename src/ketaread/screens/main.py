@@ -19,6 +19,7 @@ from ketaread.core import links
 from ketaread.core.models import ArticleDetail, ArticleRow
 from ketaread.core.store import ArticleFilter, Store, StoreError
 from ketaread.screens.commands import ArticleCommands, FilterCommands, GlossaryCommands
+from ketaread.screens.search import SearchScreen
 from ketaread.widgets.article_list import PAGE_SIZE, ArticleList
 from ketaread.widgets.article_view import ArticleView
 from ketaread.widgets.key_bar import KeyBar
@@ -54,7 +55,7 @@ class RefreshingHost(Protocol):
     refresh_finished: Signal[bool]
 
 
-class MainScreen(ReportsWorkerErrors, Screen[None]):
+class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
     """Tag sidebar | article list | article (with the reference panel)."""
 
     COMMANDS = {ArticleCommands, FilterCommands, GlossaryCommands}
@@ -64,7 +65,25 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
 
     UNREAD_STEP = Binding.Group("Next / previous unread article")
     FOCUS_PANE = Binding.Group("Focus the article list / tag sidebar / article")
+    HIT_STEP = Binding.Group("Next / previous search hit in the article")
     BINDINGS = [
+        Binding("slash", "search", "Search", show=False, tooltip="Search every cached article"),
+        Binding(
+            "right_square_bracket",
+            "next_hit",
+            "Next hit",
+            show=False,
+            tooltip="Scroll to the next search hit in the article",
+            group=HIT_STEP,
+        ),
+        Binding(
+            "left_square_bracket",
+            "previous_hit",
+            "Previous hit",
+            show=False,
+            tooltip="Scroll to the previous search hit in the article",
+            group=HIT_STEP,
+        ),
         Binding(
             "n",
             "next_unread",
@@ -161,6 +180,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         """Whether the sidebar and the list were shown before focus mode hid them (None
         outside focus mode)."""
         self._glossary_warned = threading.Event()
+        self._init_search()
 
     @property
     def store(self) -> Store | None:
@@ -289,6 +309,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self.article_list.set_ids(ids, keep=current)
         if self.sidebar_data is None:
             self.load_sidebar()
+            self._ensure_index()  # a cache from before search: indexed after the first frame
         self._update_status()
 
     @work(thread=True, exclusive=True, group="sidebar", exit_on_error=False)
@@ -297,7 +318,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         store = self.store
         if store is None:
             return
-        data = SidebarData(store.totals(), store.feeds(), store.tags())
+        data = SidebarData(
+            store.totals(), store.feeds(), store.tags(), tuple(self.saved_search_counts(store))
+        )
         self.app.call_from_thread(self._show_sidebar, data)
 
     def _show_sidebar(self, data: SidebarData) -> None:
@@ -309,6 +332,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         parts = []
         if extra:
             parts.append(extra)
+        elif self._index_note:
+            parts.append(self._index_note)
         elif self.host.refresh_message:
             parts.append(self.host.refresh_message)
         data = self.sidebar_data
@@ -415,7 +440,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             self.rendering = rendering
             self.link_targets = marked.links
             self.app_links = marked.app_links
-            await self.article_view.show_article(detail.row, marked.markdown, detail.tags)
+            await self.article_view.show_article(
+                detail.row, marked.markdown, detail.tags, self.hits_for(detail.row.id)
+            )
             self.reference_panel.show(rendering.analysis)
             self.article_list.move_to(detail.row.id)
 
@@ -446,6 +473,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
                     for f in data.feeds
                 ],
                 [t._replace(unread=t.unread + unread) if t.id in wanted else t for t in data.tags],
+                data.searches,
             )
 
     # -- article actions --------------------------------------------------------

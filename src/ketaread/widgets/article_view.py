@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from textual.widgets import Markdown
 
 from ketaread.core.models import ArticleRow
+from ketaread.widgets.search_hits import SearchHits
 
 WELCOME = Content.assemble(
     ("Welcome to ketaread", "bold $accent"),
@@ -89,6 +90,8 @@ class ArticleView(VerticalScroll, can_focus=True):
         self._positions: dict[int, float] = {}
         self._generation = 0
         """Counts articles shown, so that late work for an earlier one is dropped."""
+        self.hits = SearchHits(self)
+        """A search's hits in the open article: highlighted, stepped through with ] and [."""
 
     def compose(self) -> ComposeResult:
         """A header and the welcome text (the Markdown body comes with the first article)."""
@@ -111,11 +114,19 @@ class ArticleView(VerticalScroll, can_focus=True):
         if self.article_id is not None:
             self._positions[self.article_id] = self.scroll_y
 
-    async def show_article(self, row: ArticleRow, markdown: str, tags: list[str]) -> None:
-        """Show an article: a new one from the top, a reopened one where it was left."""
+    async def show_article(
+        self,
+        row: ArticleRow,
+        markdown: str,
+        tags: list[str],
+        hits: re.Pattern[str] | None = None,
+    ) -> None:
+        """Show an article: a new one from the top, a reopened one where it was left; with
+        `hits` (a search's words), at the first of them, each highlighted."""
         from textual.widgets import Markdown
 
         self.remember_position()
+        self.hits.start(hits)
         self.article_id = row.id
         self._generation += 1
         position = self._positions.get(row.id, 0.0)
@@ -148,7 +159,9 @@ class ArticleView(VerticalScroll, can_focus=True):
             # the start of the last block).
             await body.append(head)
             self._body = body
-            if not position:
+            if self.hits.mark(body):
+                position = 0.0  # a search's hits matter more than where reading stopped
+            elif not position:
                 self.scroll_home(animate=False)
         self.call_after_refresh(self._shown, self._generation, body, tail, position, previous)
 
@@ -171,7 +184,8 @@ class ArticleView(VerticalScroll, can_focus=True):
             return  # another article was opened meanwhile: this one is hidden
         if tail:
             await body.append(tail)
-        if position:
+            self.hits.mark(body)
+        if position and not self.hits.blocks:
             self.scroll_to(y=position, animate=False)
 
     @staticmethod

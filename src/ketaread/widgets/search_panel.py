@@ -24,16 +24,13 @@ from textual.widgets.option_list import Option
 from ketaread.core.models import ArticleRow
 from ketaread.core.search import Hit, snippet_spans
 from ketaread.widgets.article_list import format_date
+from ketaread.widgets.search_hits import HIT_STYLE
 
 DEBOUNCE_SECONDS = 0.12
 """Typing pauses shorter than this do not start a search."""
 
 RESULT_LIMIT = 100
 """Results shown for one query (the status line says how many match in all)."""
-
-HIT_STYLE = "bold reverse"
-"""How a hit looks in a snippet and in the article: reverse video reads in 16 colours and
-with NO_COLOR too."""
 
 
 @dataclass(slots=True)
@@ -55,29 +52,23 @@ Searcher = Callable[[str, int], SearchOutcome]
 """Runs a query (in a worker thread): text and limit in, an outcome out."""
 
 
-def result_prompt(row: ArticleRow, hit: Hit, width: int = 200) -> Content:
-    """A result's two lines: markers, title, source and date; then the snippet, hits styled."""
+def result_prompt(row: ArticleRow, hit: Hit) -> Content:
+    """A result: markers and title; source, date and any expansion; the snippet, hits styled."""
     markers = ("●" if not row.read else " ") + ("★" if row.starred else " ") + " "
-    date = format_date(row.published, short=True)
-    meta = "  ".join(part for part in (row.feed_title, date) if part)
     title = Content.assemble(
-        (markers, "$accent"),
-        (row.title, "bold" if not row.read else "$text-muted"),
-        ("  " + meta if meta else "", "$text-muted"),
+        (markers, "$accent"), (row.title, "bold" if not row.read else "$text-muted")
     )
+    meta = [part for part in (row.feed_title, format_date(row.published, short=True)) if part]
+    meta += [f"{m.term}: matched as {m.via}" for m in hit.matched if m.via]
+    lines = [title]
+    if meta:
+        lines.append(Content.styled("   " + " · ".join(meta), "$text-muted"))
     snippet, spans = snippet_spans(hit.snippet)
-    body = Content("   " + snippet)
-    for start, end in spans:
-        body = body.stylize(HIT_STYLE, start + 3, end + 3)
-    expanded = [m for m in hit.matched if m.via]
-    lines = [title, body] if snippet else [title]
-    if expanded:
-        lines.append(
-            Content.styled(
-                "   " + "; ".join(f"{m.term}: matched as {m.via}" for m in expanded),
-                "italic $text-muted",
-            )
-        )
+    if snippet:
+        body = Content("   " + snippet)
+        for start, end in spans:
+            body = body.stylize(HIT_STYLE, start + 3, end + 3)
+        lines.append(body)
     return Content("\n").join(lines)
 
 
@@ -86,15 +77,28 @@ class SearchPanel(Vertical):
 
     DEFAULT_CSS = """
     SearchPanel {
+        width: 3fr;
+        min-width: 36;
         height: 1fr;
         background: $surface;
+        border: round $panel-lighten-2;
+    }
+    SearchPanel:focus-within {
+        border: heavy $accent;
+    }
+    MainScreen.-narrow SearchPanel {
+        width: 1fr;
+        min-width: 30;
     }
     SearchPanel > Input {
-        height: 3;
-        border: tall $border;
+        height: 1;
+        border: none;
+        padding: 0 1;
+        background: $boost;
     }
     SearchPanel > Input:focus {
-        border: tall $primary;
+        border: none;
+        background: $boost;
     }
     SearchPanel > #search-status {
         height: 1;
@@ -104,7 +108,7 @@ class SearchPanel(Vertical):
     SearchPanel > #search-status.-error {
         color: $text-error;
     }
-    SearchPanel > OptionList {
+    SearchPanel > OptionList, SearchPanel > OptionList:focus {
         height: 1fr;
         border: none;
         background: $surface;
