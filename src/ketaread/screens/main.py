@@ -67,12 +67,20 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
     FOCUS_PANE = Binding.Group("Focus the article list / tag sidebar / article")
     HIT_STEP = Binding.Group("Next / previous search hit in the article")
     BINDINGS = [
-        Binding("slash", "search", "Search", show=False, tooltip="Search every cached article"),
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            show=False,
+            key_display="/",
+            tooltip="Search every cached article",
+        ),
         Binding(
             "right_square_bracket",
             "next_hit",
             "Next hit",
             show=False,
+            key_display="]",
             tooltip="Scroll to the next search hit in the article",
             group=HIT_STEP,
         ),
@@ -81,6 +89,7 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
             "previous_hit",
             "Previous hit",
             show=False,
+            key_display="[",
             tooltip="Scroll to the previous search hit in the article",
             group=HIT_STEP,
         ),
