@@ -533,7 +533,10 @@ def cmd_search(ctx: Context) -> int:
                 + clean_line("; ".join(f"{m.term}: matched as {m.via}" for m in expanded), 2000)
             )
     if results.total > len(found):
-        ctx.print(f"({results.total} articles match; --limit shows more)")
+        from ketaread.core.search import COUNT_CAP
+
+        many = f"more than {COUNT_CAP:,}" if results.total > COUNT_CAP else f"{results.total:,}"
+        ctx.print(f"({many} articles match; --limit shows more)")
     return 0
 
 

@@ -212,8 +212,11 @@ class SearchPanel(Vertical):
         elif outcome.total == 0:
             message = "No articles match."
         else:
+            from ketaread.core.search import COUNT_CAP
+
             shown = len(outcome.rows)
-            message = f"{outcome.total} articles match" + (
+            many = f"More than {COUNT_CAP:,}" if outcome.total > COUNT_CAP else f"{outcome.total:,}"
+            message = f"{many} articles match" + (
                 f" (the best {shown} shown)" if outcome.total > shown else ""
             )
         if outcome.note:
