@@ -237,3 +237,30 @@ async def test_a_cache_from_before_search_is_indexed_after_the_first_frame(
         found = _result_ids(app)
         assert article_id_titled(app, "Ketamine and the Lateral Habenula") in found
         assert article_id_titled(app, "The Lateral Habenula and the Biology") in found
+
+
+def _searching(query: str, *, open_first: bool = False):
+    async def run_before(pilot) -> None:
+        from ui_support import settle_pilot
+
+        await settle_pilot(pilot)
+        await _type_query(pilot, query, settle_pilot)
+        if open_first:
+            await pilot.press("enter", "enter")
+            await settle_pilot(pilot)
+            await pilot.pause(0.2)
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False  # a blinking cursor would differ from run to run
+        await pilot.pause()
+
+    return run_before
+
+
+def test_snapshot_results_80x24(app: KetareadApp, snap_compare, stable_clock) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_searching("N-methyl-D-aspartate"))
+
+
+def test_snapshot_opened_at_a_hit_120x40(app: KetareadApp, snap_compare, stable_clock) -> None:
+    assert snap_compare(
+        app, terminal_size=(120, 40), run_before=_searching("habenula", open_first=True)
+    )
