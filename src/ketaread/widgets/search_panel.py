@@ -26,7 +26,7 @@ from ketaread.core.search import Hit, snippet_spans
 from ketaread.widgets.article_list import format_date
 from ketaread.widgets.search_hits import HIT_STYLE
 
-DEBOUNCE_SECONDS = 0.12
+DEBOUNCE_SECONDS = 0.05
 """Typing pauses shorter than this do not start a search."""
 
 RESULT_LIMIT = 100
