@@ -92,5 +92,5 @@ class TagInfo(NamedTuple):
     id: int
     key: str
     name: str
-    count: int
+    total: int
     unread: int

@@ -3,12 +3,12 @@ through `App.open_url` (the terminal's browser hand-off, never a shell) or OSC 5
 
 from __future__ import annotations
 
-from textual.dom import DOMNode
+from textual.widget import Widget
 
 from ketaread.core.clean import openable_url
 
 
-def open_web_link(node: DOMNode, url: str) -> None:
+def open_web_link(node: Widget, url: str) -> None:
     """Open an http(s) link in the browser; refuse anything else, saying why."""
     ok, reason = openable_url(url)
     if not ok:
@@ -18,7 +18,7 @@ def open_web_link(node: DOMNode, url: str) -> None:
     node.notify(f"Opening {url}", markup=False)
 
 
-def copy_web_link(node: DOMNode, url: str) -> None:
+def copy_web_link(node: Widget, url: str) -> None:
     """Copy a validated http(s) URL to the clipboard with OSC 52 (works over SSH)."""
     ok, reason = openable_url(url)
     if not ok:
