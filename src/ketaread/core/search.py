@@ -1058,7 +1058,7 @@ def run_query(store: Store, query: Query, limit: int = 50, count: bool = True) -
         joined = "FROM search s CROSS JOIN articles a ON a.id = s.rowid WHERE search MATCH ?"
         total = _count(store, joined, where, match, params)
         ranked = f"SELECT s.rowid, {bm25} {joined} AND {where} "
-        rows: list[tuple] = []
+        rows = []
         if query.sort == "relevance" and total > RANK_ALL_LIMIT:
             # A word in thousands of articles: bm25 costs 5-10 µs a match (hundreds of ms
             # for every article of a 40,000-article cache) and its IDF is near zero anyway.

@@ -71,5 +71,5 @@ class SearchHits:
             return False
         self.index = (self.index + direction) % len(self.blocks)
         block = self.blocks[self.index]
-        self._view.scroll_to_widget(block, top=True, animate=False)  # type: ignore[attr-defined]
+        self._view.scroll_to_widget(block, top=True, animate=False)
         return True
