@@ -161,9 +161,11 @@ class SearchPanel(Vertical):
 
     def start(self, text: str = "") -> None:
         """Focus the search line (with `text` in it, searching at once when given)."""
-        self.input.value = text
+        # No Changed event: the query runs once, now, not again after the debounce.
+        with self.input.prevent(Input.Changed):
+            self.input.value = text
         self.input.focus()
-        if text:
+        if text and (self.outcome is None or self.outcome.text != text):
             self.search_now(text)
 
     # -- searching -----------------------------------------------------------------
