@@ -472,21 +472,3 @@ def test_or_groups_say_which_side_matched(store: Store) -> None:
     results = search.search(store, "arketamine OR norketamine")
     matched = {h.article_id: [m.term for m in h.matched] for h in results.hits}
     assert matched == {_id_of(store, "A"): ["arketamine"], _id_of(store, "B"): ["norketamine"]}
-
-
-def test_words_typed_apart_that_name_a_term_are_still_words_apart(store: Store, glossary) -> None:
-    """Joining "brain-derived neurotrophic factor" for the glossary must not make it a
-    phrase: an article with the words apart still matches, and "BDNF" is added."""
-    store.store_feed(
-        "/f",
-        _feed(
-            "/f",
-            _article("1", "Apart", "<p>A brain-derived signal; a neurotrophic factor.</p>"),
-            _article("2", "Short", "<p>BDNF levels.</p>"),
-        ),
-    )
-    results = search.search(store, "brain-derived neurotrophic factor", glossary)
-    assert {h.article_id for h in results.hits} == {_id_of(store, "Apart"), _id_of(store, "Short")}
-    by_id = {h.article_id: h.matched for h in results.hits}
-    assert by_id[_id_of(store, "Apart")][0].via is None
-    assert by_id[_id_of(store, "Short")][0].via == "BDNF"

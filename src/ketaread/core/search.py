@@ -462,15 +462,6 @@ class Term:
     prefix: bool = False
     alternatives: list[str] = field(default_factory=list)
     """Other names it also matches (from the glossary or the articles' definitions)."""
-    parts: tuple[tuple[str, ...], ...] = ()
-    """For words typed apart that together name something ("brain-derived neurotrophic
-    factor" without quotes): each word or phrase as typed, all required, anywhere."""
-
-    def primary(self) -> str:
-        """The term as typed, as FTS5 syntax (without its alternatives)."""
-        if self.parts:
-            return "(" + " AND ".join(self.phrase(part) for part in self.parts) + ")"
-        return self.phrase()
 
     def phrase(self, words: Sequence[str] | None = None, prefix: bool | None = None) -> str:
         """This term (or other words in its place) as an FTS5 phrase, column included."""
@@ -483,9 +474,9 @@ class Term:
     def expression(self) -> str:
         """The term with its alternatives, as FTS5 syntax."""
         if not self.alternatives:
-            return self.primary()
-        names = [self.primary()] + [self.phrase(tokens(a), False) for a in self.alternatives]
-        return "(" + " OR ".join(names) + ")"
+            return self.phrase()
+        parts = [self.phrase()] + [self.phrase(tokens(a), False) for a in self.alternatives]
+        return "(" + " OR ".join(parts) + ")"
 
 
 @dataclass(slots=True)
@@ -815,11 +806,7 @@ class Expander:
                 alternatives = self._alternatives(words, store)
                 if alternatives:
                     text = " ".join(g[0].text for g in groups[index:stop])
-                    parts = tuple(g[0].words for g in groups[index:stop])
-                    term = Term(text, words, alternatives=alternatives)
-                    if len(parts) > 1:
-                        term.parts = parts
-                    joined = (term, stop)
+                    joined = (Term(text, words, alternatives=alternatives), stop)
                     break
             if joined is not None:
                 result.append([joined[0]])
@@ -905,9 +892,7 @@ def hit_pattern(query: Query) -> re.Pattern[str] | None:
     what the reader highlights and jumps between. None for a query without words."""
     pieces: list[str] = []
     for term in query.terms():
-        separate = [(part, False) for part in term.parts]
         for words, prefix in (
-            *separate,
             (term.words, term.prefix),
             *((tuple(tokens(a)), False) for a in term.alternatives),
         ):
@@ -1163,11 +1148,8 @@ def _add_matches(store: Store, query: Query, hits: list[Hit]) -> None:
     for group in query.groups:
         for term in group:
             checked = len(group) > 1 or term.alternatives
-            direct = [_term_regex(part, False) for part in term.parts] or [
-                _term_regex(term.words, term.prefix)
-            ]
-            names = [(None, direct)] + [
-                (alternative, [_term_regex(tokens(alternative), False)])
+            names = [(None, _term_regex(term.words, term.prefix))] + [
+                (alternative, _term_regex(tokens(alternative), False))
                 for alternative in term.alternatives
             ]
             for hit in hits:
@@ -1176,11 +1158,8 @@ def _add_matches(store: Store, query: Query, hits: list[Hit]) -> None:
                     continue
                 columns = texts.get(hit.article_id, {})
                 wanted = [columns.get(term.column, "")] if term.column else list(columns.values())
-                for via, patterns in names:
-                    if all(
-                        pattern is not None and any(pattern.search(text) for text in wanted)
-                        for pattern in patterns
-                    ):
+                for via, pattern in names:
+                    if pattern is not None and any(pattern.search(text) for text in wanted):
                         hit.matched.append(Match(term.text, via))
                         break
 
