@@ -270,7 +270,7 @@ def _may_define(paragraph: str) -> bool:
 
 def defined_abbreviations(document: Document) -> list[tuple[str, str]]:
     """(short, long) pairs the article's own text defines."""
-    from ketaread.core.glossary import find_abbreviations
+    from ketaread.core.abbreviations import find_abbreviations
 
     # Only paragraphs where a definition could be: the finder costs ~0.3 ms an article,
     # most of it on parentheses that hold citations ("(Nature)"), not short forms.
