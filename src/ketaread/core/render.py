@@ -156,9 +156,9 @@ class Rendering:
 
     def terms(self, glossary: Glossary) -> list[TermHit]:
         """The glossary terms and article-defined abbreviations found in the text."""
-        from ketaread.core.glossary import find_terms
+        from ketaread.core.glossary import article_terms
 
-        return find_terms(plain_text(self.markdown), glossary, self.abbreviations)
+        return article_terms(self.markdown, glossary, self.abbreviations)
 
     def marked_markdown(self, glossary: Glossary | None, mode: str = "first") -> MarkedArticle:
         """Markdown with citations, glossary terms and web links as `ketaread://` links."""
