@@ -25,7 +25,7 @@ from ketaread.config import (
     save_config,
 )
 from ketaread.core.clean import clean_line
-from ketaread.core.store import ArticleFilter, Store, StoreError
+from ketaread.core.store import ArticleFilter, CacheDamaged, Store, StoreError
 from ketaread.locations import config_path, database_path, user_glossary_path
 
 if TYPE_CHECKING:
@@ -112,6 +112,10 @@ class Context:
         """Close the cache if it was opened."""
         if self._store is not None:
             self._store.close()
+
+    def reset_store(self) -> None:
+        """Forget the (closed) cache so that the next use opens it again."""
+        self._store = None
 
 
 # -- commands ------------------------------------------------------------------------
@@ -260,11 +264,15 @@ def cmd_refresh(ctx: Context) -> int:
         print("ketaread: another refresh of this cache is running; waiting for it", file=sys.stderr)
 
     store = ctx.store
+    if store.read_only:
+        raise CommandError(f"cannot refresh: {store.notice}")
     try:
         with refresh_lock(ctx.database, on_wait=waiting):
             summary = refresh(store, ctx.specs(), offline=ctx.args.offline, report=report)
     except TimeoutError as error:
         raise CommandError(str(error)) from error
+    except OSError as error:  # the lock file beside the cache cannot be made
+        raise CommandError(f"cannot refresh {ctx.database}: {error.strerror or error}") from error
     ctx.print(summary.line())
     return 1 if summary.all_failed else 0
 
@@ -546,7 +554,14 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         gc.enable()  # paused for the reader's start-up alone (see __main__)
     ctx = Context(args, out or sys.stdout)
     try:
-        return args.handler(ctx)
+        try:
+            return args.handler(ctx)
+        except CacheDamaged as error:
+            # Found while reading: recover now (the reopen does it) and run the command again.
+            print(f"ketaread: {error}", file=sys.stderr)
+            ctx.close()
+            ctx.reset_store()
+            return args.handler(ctx)
     except CommandError as error:
         print(f"ketaread: {error}", file=sys.stderr)
         return error.status
