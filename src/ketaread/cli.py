@@ -24,7 +24,7 @@ from ketaread.config import (
     normalise_location,
     save_config,
 )
-from ketaread.core.clean import clean_line
+from ketaread.core.clean import clean_line, clean_text
 from ketaread.core.store import ArticleFilter, CacheDamaged, Store, StoreError
 from ketaread.locations import config_path, database_path, user_glossary_path
 
@@ -85,7 +85,7 @@ class Context:
             except StoreError as error:
                 raise CommandError(str(error)) from error
             if self._store.notice:
-                print(f"ketaread: {self._store.notice}", file=sys.stderr)
+                print(f"ketaread: {clean_text(self._store.notice)}", file=sys.stderr)
         return self._store
 
     def specs(self) -> list[SourceSpec]:
@@ -105,8 +105,9 @@ class Context:
             raise CommandError(str(error)) from error
 
     def print(self, text: str = "") -> None:
-        """Write a line to the command's output."""
-        print(text, file=self.out)
+        """Write a line to the command's output, without any terminal control sequence
+        (every echo of user input or feed text goes through here)."""
+        print(clean_text(text), file=self.out)
 
     def close(self) -> None:
         """Close the cache if it was opened."""
@@ -124,24 +125,30 @@ class Context:
 def cmd_add(ctx: Context) -> int:
     """Add a source to the config file."""
     location = ctx.args.source
+    shown = clean_line(location, limit=200)
+    if clean_text(location) != location:
+        # An escape sequence in the argument is neither echoed nor saved.
+        raise CommandError(f"{shown}: the location contains control characters")
     if not is_url(location):
         path = Path(normalise_location(location))
         if not path.exists():
-            raise CommandError(f"{location}: no such file or folder")
+            raise CommandError(f"{shown}: no such file or folder")
     elif location.lower().startswith("http") and " " in location:
-        raise CommandError(f"{location}: a URL cannot contain spaces")
+        raise CommandError(f"{shown}: a URL cannot contain spaces")
     config = ctx.config
     normalised = normalise_location(location)
     if not config.exists:
         config.sources = []  # the first source of your own replaces the sample feeds
         ctx.print(_SAMPLES_NOTE)
     existing = config.find(normalised)
+    title = clean_line(ctx.args.title) or None
+    tags = [t for t in (clean_line(t) for t in ctx.args.tag) if t]
     if existing:
-        existing.tags = sorted({*existing.tags, *ctx.args.tag}, key=str.casefold)
-        existing.title = ctx.args.title or existing.title
+        existing.tags = sorted({*existing.tags, *tags}, key=str.casefold)
+        existing.title = title or existing.title
         action = "updated"
     else:
-        config.sources.append(SourceConfig(normalised, ctx.args.title, list(ctx.args.tag)))
+        config.sources.append(SourceConfig(normalised, title, tags))
         action = "added"
     save_config(config)
     ctx.print(f"{action} {normalised} (config: {config.path}); run `ketaread refresh` to read it")
@@ -397,7 +404,14 @@ def cmd_import(ctx: Context) -> int:
     if not config.exists:
         config.sources = []
     added = 0
+    skipped = list(report.skipped)
     for subscription in report.subscriptions:
+        if not is_url(subscription.location) and not ctx.args.allow_local:
+            # A list from the web must not make ketaread read (and show) local files.
+            skipped.append(
+                (clean_line(subscription.location, limit=120), "a local file (see --allow-local)")
+            )
+            continue
         location = normalise_location(subscription.location)
         existing = config.find(location)
         if existing:
@@ -406,12 +420,12 @@ def cmd_import(ctx: Context) -> int:
             continue
         config.sources.append(SourceConfig(location, subscription.title, list(subscription.tags)))
         added += 1
-    for entry, reason in report.skipped:
-        ctx.print(f"skipped {entry}: {reason}")
-    if report.subscriptions:
+    for entry, reason in skipped:
+        ctx.print(clean_line(f"skipped {entry}: {reason}"))
+    if len(skipped) < len(report.skipped) + len(report.subscriptions):
         # Saving an empty list would replace the bundled sample feeds with nothing.
         save_config(config)
-    ctx.print(f"imported {added} new sources from {path} ({len(report.skipped)} skipped)")
+    ctx.print(clean_line(f"imported {added} new sources from {path} ({len(skipped)} skipped)"))
     return 0
 
 
@@ -536,6 +550,11 @@ def build_parser() -> argparse.ArgumentParser:
     tags.add_argument("--json", action="store_true")
     importing = command("import", cmd_import, "import subscriptions (OPML or newsboat urls)")
     importing.add_argument("file")
+    importing.add_argument(
+        "--allow-local",
+        action="store_true",
+        help="also subscribe to local files and folders the list names (off: only http(s))",
+    )
     export = command("export", cmd_export, "print subscriptions as OPML or newsboat urls")
     export.add_argument("--format", choices=("opml", "urls"), default="opml")
     define = command("define", cmd_define, "print the glossary definition of a term")
@@ -558,16 +577,19 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return args.handler(ctx)
         except CacheDamaged as error:
             # Found while reading: recover now (the reopen does it) and run the command again.
-            print(f"ketaread: {error}", file=sys.stderr)
+            print(f"ketaread: {clean_text(str(error))}", file=sys.stderr)
             ctx.close()
             ctx.reset_store()
             return args.handler(ctx)
     except CommandError as error:
-        print(f"ketaread: {error}", file=sys.stderr)
+        print(f"ketaread: {clean_text(str(error))}", file=sys.stderr)
         return error.status
     except sqlite3.Error as error:
         # A cache that is locked past the busy timeout, full or read-only: one line.
-        print(f"ketaread: the cache {ctx.database} cannot be used: {error}", file=sys.stderr)
+        print(
+            clean_text(f"ketaread: the cache {ctx.database} cannot be used: {error}"),
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 130
