@@ -20,7 +20,12 @@ from textual.worker import get_current_worker
 from ketaread.commands import ArticleCommands, FilterCommands, GlossaryCommands
 from ketaread.core.clean import openable_url
 from ketaread.core.store import Store, StoreError
-from ketaread.locations import settings_path, user_glossary_path
+from ketaread.locations import (
+    check_regular,
+    read_regular_file,
+    settings_path,
+    user_glossary_path,
+)
 from ketaread.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -115,14 +120,18 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
 
     def _saved_theme(self) -> str | None:
         try:
-            text = settings_path(self.config_file).read_text(encoding="utf-8")
+            # A FIFO or a device there is not waited on; nor is a huge file read.
+            raw = read_regular_file(settings_path(self.config_file), 64 * 1024)
+            if raw is None:
+                return None  # none chosen yet
+            text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError):
-            return None  # none chosen yet
+            return None
         import tomllib  # only when there is a choice to read: not before every first frame
 
         try:
             data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
+        except (tomllib.TOMLDecodeError, RecursionError):
             return None
         theme = data.get("theme")
         return theme if isinstance(theme, str) and theme in self.available_themes else None
@@ -453,6 +462,7 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         path = settings_path(self.config_file)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            check_regular(path)  # opening a FIFO to write would wait for a reader
             path.write_text(f'theme = "{theme}"\n', encoding="utf-8")
         except OSError:
             pass  # not being able to save a theme is not worth an error

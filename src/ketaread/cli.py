@@ -6,7 +6,10 @@ Heavy imports (Textual, feedparser, httpx) are deferred to the commands that nee
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import gc
+import os
 import sqlite3
 import sys
 import time
@@ -46,7 +49,10 @@ class CommandError(Exception):
 def _to_json(value: object) -> str:
     import json  # only the --json output needs it: kept off the reader's start-up
 
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    # Where the output cannot carry every character (PYTHONIOENCODING=ascii), JSON's own
+    # \u escapes keep the data whole.
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("-", "")
+    return json.dumps(value, indent=2, ensure_ascii=encoding not in ("utf8", "utf16", "utf32"))
 
 
 def _iso(stamp: float | None) -> str | None:
@@ -444,11 +450,13 @@ def cmd_define(ctx: Context) -> int:
     from ketaread.core.glossary import format_definition
 
     glossary = ctx.glossary()
-    term = glossary.lookup(ctx.args.term)
+    # Bytes that are not UTF-8 in the argument arrive as surrogates: shown as U+FFFD.
+    wanted = ctx.args.term.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    term = glossary.lookup(wanted)
     if term is None:
-        suggestions = [t.term for t in glossary.search(ctx.args.term)[:5]]
+        suggestions = [t.term for t in glossary.search(wanted)[:5]]
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
-        raise CommandError(f"{ctx.args.term!r} is not in the glossary{hint}")
+        raise CommandError(f"{wanted!r} is not in the glossary{hint}")
     ctx.print(format_definition(term).rstrip())
     return 0
 
@@ -541,7 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--tag", help="only articles with this tag")
     listing.add_argument("--unread", action="store_true", help="only unread articles")
     listing.add_argument("--starred", action="store_true", help="only starred articles")
-    listing.add_argument("--limit", type=int, help="at most this many")
+    listing.add_argument("--limit", type=_limit, help="at most this many")
     listing.add_argument("--json", action="store_true")
     show = command("show", cmd_show, "print an article (id from `list`; a unique prefix will do)")
     show.add_argument("article")
@@ -566,24 +574,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: the interpreter's last flush must not fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+MAX_LIMIT = 2**62
+"""`--limit` above this means no limit (SQLite's LIMIT takes a 64-bit integer)."""
+
+
+def _limit(text: str) -> int:
+    """`--limit`: a whole number of 0 or more; a huge one means every article."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return min(value, MAX_LIMIT)
+
+
 def run(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; returns the exit status."""
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal or pipe that cannot show a character (PYTHONIOENCODING=ascii, or a
+        # byte that is not UTF-8 in an argument) gets a stand-in, not a traceback.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="replace")
     args = build_parser().parse_args(argv)
     if args.handler is not cmd_read:
         gc.enable()  # paused for the reader's start-up alone (see __main__)
     ctx = Context(args, out or sys.stdout)
     try:
         try:
-            return args.handler(ctx)
+            status = args.handler(ctx)
         except CacheDamaged as error:
             # Found while reading: recover now (the reopen does it) and run the command again.
             print(f"ketaread: {clean_text(str(error))}", file=sys.stderr)
             ctx.close()
             ctx.reset_store()
-            return args.handler(ctx)
-    except CommandError as error:
+            status = args.handler(ctx)
+        ctx.out.flush()  # a full disk or a closed pipe shows here, while it can be told
+        return status
+    except (CommandError, ConfigError) as error:
         print(f"ketaread: {clean_text(str(error))}", file=sys.stderr)
-        return error.status
+        return getattr(error, "status", 1)
     except sqlite3.Error as error:
         # A cache that is locked past the busy timeout, full or read-only: one line.
         print(
@@ -594,6 +634,13 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        _silence_stdout()
         return 0
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
+            raise
+        _silence_stdout()
+        print(f"ketaread: cannot write the output: {error.strerror or error}", file=sys.stderr)
+        return 1
     finally:
         ctx.close()

@@ -134,6 +134,14 @@ def walk_folder(folder: Path, problems: list[Problem]) -> Iterator[Path]:
             if entry.name.startswith("."):
                 continue
             try:
+                entry.name.encode("utf-8")
+            except UnicodeEncodeError:
+                # Bytes that are not UTF-8 (surrogate escapes): such a name cannot be stored
+                # or shown as it is. One line names it; the other files are still read.
+                shown = str(entry).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                problems.append(Problem(shown, "file name is not valid UTF-8", skipped=True))
+                continue
+            try:
                 is_dir = entry.is_dir()
             except OSError as error:
                 problems.append(Problem(str(entry), _os_reason(error)))
