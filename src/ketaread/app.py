@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import sys
 import threading
 import time
 from pathlib import Path
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from ketaread.core.glossary import Glossary, TermHit
+    from ketaread.core.pending import Change, PendingChanges
     from ketaread.core.refresh import FeedReport
     from ketaread.screens.main import MainScreen
 
@@ -91,6 +93,8 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         self.offline = offline
         self.refresh_on_start = (not offline) if refresh_on_start is None else refresh_on_start
         self.store: Store | None = None
+        self.pending: PendingChanges | None = None
+        """Read/star changes waiting for another program's write lock."""
         self._store_error: str | None = None
         self.glossary: Glossary | None = None
         self._glossary_lock = threading.Lock()
@@ -148,6 +152,26 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
             self.store = Store(self.database)
         except StoreError as error:
             self._store_error = str(error)
+        else:
+            from ketaread.core.pending import PendingChanges
+
+            self.pending = PendingChanges(self.store, self._change_landed, self._change_stuck)
+
+    def _change_landed(self, article_id: int, change: Change) -> None:
+        """A read/star change queued while the cache was busy has landed (pending thread)."""
+        screen, store = self.main_screen, self.store
+        if change is None or screen is None or store is None:
+            return
+        tag_ids = store.article_tag_ids(article_id)
+        with contextlib.suppress(RuntimeError):  # the app has closed meanwhile
+            self.call_from_thread(screen._state_changed, *change, tag_ids)
+
+    def _change_stuck(self, message: str) -> None:
+        """Tell the user their changes are still waiting (pending thread)."""
+        with contextlib.suppress(RuntimeError):
+            self.call_from_thread(
+                self.notify, message, severity="warning", timeout=20, markup=False
+            )
 
     def run(self, *args: Any, **kwargs: Any) -> None:
         """Run the reader, then close the cache. By then every worker thread has finished
@@ -157,6 +181,13 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         try:
             return super().run(*args, **kwargs)
         finally:
+            unsaved = self.pending.close(wait=3.0) if self.pending is not None else 0
+            if unsaved:
+                print(
+                    f"ketaread: {unsaved} read/star change(s) were not saved: another program "
+                    "held the cache's write lock until the reader closed",
+                    file=sys.stderr,
+                )
             if self.store is not None:
                 self.store.close()
 

@@ -114,6 +114,10 @@ def _reason(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
+class CacheBusy(StoreError):
+    """Another program held the write lock for longer than the caller would wait."""
+
+
 class ReadOnlyCache(StoreError, sqlite3.OperationalError):
     """A write to a cache opened for reading only (the message says why)."""
 
@@ -422,12 +426,32 @@ class Store:
             self._conn.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction that takes the write lock up front (no upgrade deadlocks)."""
+    def _write(self, wait: float | None = None) -> Iterator[sqlite3.Connection]:
+        """One write transaction that takes the write lock up front (no upgrade deadlocks).
+
+        With `wait`, the lock is waited for that many seconds at most (instead of the
+        busy timeout) and CacheBusy says it stayed taken: nothing was changed."""
         if self.read_only:
             raise ReadOnlyCache(self.notice or f"the cache {self.path} is read-only")
+        if wait is not None:
+            # Our own writer (another thread) is not waited on for longer either.
+            if not self._lock.acquire(timeout=max(wait, 0.001)):
+                raise CacheBusy(f"the cache {self.path} is busy")
+            self._lock.release()
         with self._lock, self._damage_reported():
-            self._conn.execute("BEGIN IMMEDIATE")
+            if wait is not None:
+                self._conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                if cache_file.error_code(error) in (5, 6):  # SQLITE_BUSY, SQLITE_LOCKED
+                    raise CacheBusy(
+                        f"the cache {self.path} is busy (another program is writing it)"
+                    ) from error
+                raise
+            finally:
+                if wait is not None:
+                    self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             try:
                 yield self._conn
             except BaseException:
@@ -961,14 +985,24 @@ class Store:
         )
         return (rows[0][0], rows[0][1]) if rows else None
 
-    def save_rendering(self, article_id: int, version: int, markdown: str, analysis: str) -> None:
-        """Cache an article's rendering so that it is converted once."""
-        with self._write() as conn:
-            conn.execute(
-                "UPDATE bodies SET markdown = ?, analysis = ?, render_version = ? "
-                "WHERE article_id = ?",
-                (markdown, analysis, version, article_id),
-            )
+    def save_rendering(self, article_id: int, version: int, markdown: str, analysis: str) -> bool:
+        """Cache an article's rendering so that it is converted once: best effort, never
+        waiting. While another program writes (or the cache is read-only, or the disk
+        full) it is skipped, and made again next time. True when it was saved."""
+        if self.read_only:
+            return False
+        try:
+            with self._write(wait=0) as conn:
+                conn.execute(
+                    "UPDATE bodies SET markdown = ?, analysis = ?, render_version = ? "
+                    "WHERE article_id = ?",
+                    (markdown, analysis, version, article_id),
+                )
+        except CacheDamaged:
+            raise
+        except (StoreError, sqlite3.OperationalError):
+            return False
+        return True
 
     def set_read(self, article_ids: Iterable[int], read: bool) -> None:
         """Mark articles read or unread."""
@@ -982,15 +1016,17 @@ class Store:
         with self._write() as conn:
             conn.execute("UPDATE articles SET starred = ? WHERE id = ?", (int(starred), article_id))
 
-    def toggle(self, article_id: int, state: str) -> tuple[ArticleRow, ArticleRow] | None:
+    def toggle(
+        self, article_id: int, state: str, wait: float | None = None
+    ) -> tuple[ArticleRow, ArticleRow] | None:
         """Flip an article's 'read' or 'starred' state; the rows before and after.
 
         Flipped in SQL, in one transaction: two quick toggles always cancel out, whatever
-        the screen showed when each was asked for.
+        the screen showed when each was asked for. With `wait`, CacheBusy after that long.
         """
         if state not in ("read", "starred"):
             raise ValueError(f"not a state: {state}")
-        with self._write() as conn:
+        with self._write(wait) as conn:
             before = conn.execute(_ROW_BY_ID, (article_id,)).fetchone()
             if before is None:
                 return None
@@ -1004,9 +1040,12 @@ class Store:
             after = conn.execute(_ROW_BY_ID, (article_id,)).fetchone()
         return _row(before), _row(after)
 
-    def mark_read(self, article_id: int) -> tuple[ArticleRow, ArticleRow] | None:
-        """Mark one article read; the rows before and after (None if it is gone)."""
-        with self._write() as conn:
+    def mark_read(
+        self, article_id: int, wait: float | None = None
+    ) -> tuple[ArticleRow, ArticleRow] | None:
+        """Mark one article read; the rows before and after (None if it is gone).
+        With `wait`, CacheBusy after that long."""
+        with self._write(wait) as conn:
             before = conn.execute(_ROW_BY_ID, (article_id,)).fetchone()
             if before is None:
                 return None

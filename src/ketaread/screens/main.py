@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TYPE_CHECKING, cast
 
 from textual import events, on, work
@@ -14,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ketaread.core.models import ArticleDetail, ArticleRow
-from ketaread.core.store import ArticleFilter
+from ketaread.core.store import ArticleFilter, CacheBusy
 from ketaread.widgets.article_list import PAGE_SIZE, ArticleList
 from ketaread.widgets.article_view import ArticleView
 from ketaread.widgets.key_bar import KeyBar
@@ -282,7 +283,12 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             return
         before = detail.row
         tag_ids: list[int] = []
-        if not before.read and (changed := store.mark_read(article_id)) is not None:
+        changed = None
+        if not before.read and app.pending is not None:
+            # Never waits on another program's write lock: queued, and lands later.
+            with contextlib.suppress(CacheBusy):
+                changed = app.pending.submit(article_id, "read")
+        if changed is not None:
             before, detail.row = changed
             tag_ids = store.article_tag_ids(article_id)
         app.call_from_thread(
@@ -367,10 +373,21 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
     @work(thread=True, group="state", exit_on_error=False)
     def _toggle(self, article_id: int, state: str) -> None:
         """Flip read or starred in the cache; counts follow what the cache says changed."""
-        store = self.ketaread.store
-        if store is None:
+        app = self.ketaread
+        store = app.store
+        if store is None or app.pending is None:
             return
-        changed = store.toggle(article_id, state)
+        try:
+            changed = app.pending.submit(article_id, f"toggle-{state}")
+        except CacheBusy:
+            app.call_from_thread(
+                app.notify,
+                "The cache is busy (another program is writing it): the change is kept "
+                "and saved as soon as it is free.",
+                severity="warning",
+                markup=False,
+            )
+            return
         if changed is not None:
             tag_ids = store.article_tag_ids(article_id)
             self.app.call_from_thread(self._state_changed, *changed, tag_ids)
