@@ -10,8 +10,10 @@ import contextlib
 import errno
 import gc
 import os
+import signal
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -267,7 +269,7 @@ def cmd_sources(ctx: Context) -> int:
 
 def cmd_refresh(ctx: Context) -> int:
     """Update every source, one progress line each, then a summary."""
-    from ketaread.core.refresh import FeedReport, refresh, refresh_lock
+    from ketaread.core.refresh import FeedReport, RefreshStopped, refresh, refresh_lock
 
     def report(feed_report: FeedReport) -> None:
         marker = {"error": "!", "skipped": "-", "updated": "+"}.get(feed_report.status, " ")
@@ -279,13 +281,39 @@ def cmd_refresh(ctx: Context) -> int:
     store = ctx.store
     if store.read_only:
         raise CommandError(f"cannot refresh: {store.notice}")
+    received: list[int] = []
+    stop = threading.Event()
+
+    def interrupted(signum: int, _frame: object) -> None:
+        # Ctrl-C, `kill` (SIGTERM) or closing the terminal (SIGHUP): stop at the next
+        # check, so that the parse workers are killed and the cache closed, not left
+        # behind. A second signal does not wait.
+        if received:
+            raise KeyboardInterrupt
+        received.append(signum)
+        stop.set()
+
+    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), interrupted)
+    summary = None
     try:
-        with refresh_lock(ctx.database, on_wait=waiting):
-            summary = refresh(store, ctx.specs(), offline=ctx.args.offline, report=report)
+        with refresh_lock(ctx.database, on_wait=waiting, stop=stop):
+            summary = refresh(
+                store, ctx.specs(), offline=ctx.args.offline, report=report, stop=stop
+            )
+    except (KeyboardInterrupt, RefreshStopped):
+        pass
     except TimeoutError as error:
         raise CommandError(str(error)) from error
     except OSError as error:  # the lock file beside the cache cannot be made
         raise CommandError(f"cannot refresh {ctx.database}: {error.strerror or error}") from error
+    if received or summary is None:
+        from ketaread.core.parse_workers import kill_all
+
+        kill_all()
+        print("ketaread: refresh stopped; what was stored is kept", file=sys.stderr)
+        return 128 + (received[0] if received else signal.SIGINT)
     ctx.print(summary.line())
     return 1 if summary.all_failed else 0
 

@@ -14,12 +14,13 @@ to keep.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import socket
 import ssl
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -108,6 +109,11 @@ class FetchSettings:
     """Limits and identity for a `Fetcher`."""
 
     concurrency: int = 8
+    """Fetches starting at once. A fetch still waiting after `slot_hold` seconds gives its
+    slot to the next one, so slow servers cannot make a quick feed wait behind them."""
+    slot_hold: float = 2.0
+    max_open: int = 64
+    """Fetches in flight at once, counting those that gave up their slot."""
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
     """Longest silence allowed between two reads."""
@@ -383,6 +389,7 @@ class Fetcher:
         self.settings = settings or FetchSettings()
         self._client: httpx.AsyncClient | None = None
         self._slots = asyncio.Semaphore(max(1, self.settings.concurrency))
+        self._open = asyncio.Semaphore(max(1, self.settings.max_open, self.settings.concurrency))
 
     async def __aenter__(self) -> Fetcher:
         s = self.settings
@@ -421,7 +428,7 @@ class Fetcher:
         refused = _check_url(url)
         if refused:
             return FetchResult(url=url, final_url=url, outcome=_ERROR, error=refused)
-        async with self._slots:
+        async with self._open, self._slot():
             started = time.monotonic()
             result = FetchResult(url=url, final_url=url, outcome=_ERROR)
             try:
@@ -437,6 +444,26 @@ class Fetcher:
                 self._fail(result, describe_network_error(exc, result.final_url, self.settings))
             result.elapsed = time.monotonic() - started
             return result
+
+    @contextlib.asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """A start slot, held until the fetch ends or `slot_hold` seconds pass: a server
+        that is slow to answer then waits without keeping the next feed from starting."""
+        await self._slots.acquire()
+        held = True
+
+        def give_back() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self._slots.release()
+
+        timer = asyncio.get_running_loop().call_later(self.settings.slot_hold, give_back)
+        try:
+            yield
+        finally:
+            timer.cancel()
+            give_back()
 
     async def fetch_all(
         self,

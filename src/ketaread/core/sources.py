@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ketaread.core.clean import clean_line
 from ketaread.core.models import ParsedArticle, ParsedFeed
 from ketaread.core.parse import NotAFeed, parse_article, parse_feed, sniff
+from ketaread.core.shapes import hostile_shape
 
 if TYPE_CHECKING:
     import threading
@@ -234,6 +235,12 @@ def _parse_document(
         problems.append(Problem(str(path), reason, skipped=True))
         return None
     if sniffed.kind == "feed":
+        refused = hostile_shape(document.data)
+        if refused:
+            if strict:
+                raise SourceError(refused)
+            problems.append(Problem(str(path), refused))
+            return None
         try:
             return parse_feed(document.data, str(path), base_url=path.absolute().as_uri())
         except NotAFeed as error:
