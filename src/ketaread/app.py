@@ -181,6 +181,9 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         try:
             return super().run(*args, **kwargs)
         finally:
+            workers = sys.modules.get("ketaread.core.parse_workers")
+            if workers is not None:
+                workers.kill_all()  # a refresh cut short must not leave parse workers behind
             unsaved = self.pending.close(wait=3.0) if self.pending is not None else 0
             if unsaved:
                 print(
