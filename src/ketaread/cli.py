@@ -17,27 +17,23 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+import ketaread.context
 from ketaread import __version__
 from ketaread.config import (
-    Config,
     ConfigError,
     SourceConfig,
     is_url,
-    load_config,
     normalise_location,
     save_config,
 )
 from ketaread.core.clean import clean_line, clean_text
 from ketaread.core.store import ArticleFilter, CacheDamaged, Store, StoreError
-from ketaread.locations import config_path, database_path, user_glossary_path
 
 if TYPE_CHECKING:
     from ketaread.app import KetareadApp
-    from ketaread.core.glossary import Glossary
     from ketaread.core.models import ArticleRow
-    from ketaread.core.refresh import SourceSpec
 
 
 class CommandError(Exception):
@@ -63,68 +59,29 @@ def _iso(stamp: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
 
 
-class Context:
-    """What every command works with: the options, the config and the cache."""
+class Context(ketaread.context.Context):
+    """What every command works with: the options, the output, and the shared context's
+    cache, config and glossary."""
 
     def __init__(self, args: argparse.Namespace, out: TextIO) -> None:
+        super().__init__(db=args.db, config=args.config, offline=args.offline)
         self.args = args
         self.out = out
-        self.config_file = config_path(args.config)
-        self.database = database_path(args.db)
-        self._store: Store | None = None
-        self._config: Config | None = None
-
-    @property
-    def config(self) -> Config:
-        """The config file (or the sample-feeds stand-in)."""
-        if self._config is None:
-            try:
-                self._config = load_config(self.config_file)
-            except ConfigError as error:
-                raise CommandError(str(error)) from error
-        return self._config
+        self._notice_shown = False
 
     @property
     def store(self) -> Store:
-        """The cache, opened on first use."""
-        if self._store is None:
-            try:
-                self._store = Store(self.database)
-            except StoreError as error:
-                raise CommandError(str(error)) from error
-            if self._store.notice:
-                print(f"ketaread: {clean_text(self._store.notice)}", file=sys.stderr)
-        return self._store
-
-    def specs(self) -> list[SourceSpec]:
-        """The configured sources as the refresher wants them."""
-        from ketaread.core.refresh import SourceSpec
-
-        return [SourceSpec(s.location, s.title, tuple(s.tags)) for s in self.config.sources]
-
-    def glossary(self) -> Glossary:
-        """The curated glossary with the user's own entries on top."""
-        from ketaread.core.glossary import GlossaryError, load_glossary
-
-        user_file = user_glossary_path(self.config_file)
-        try:
-            return load_glossary(user_file if user_file.exists() else None)
-        except GlossaryError as error:
-            raise CommandError(str(error)) from error
+        """The cache, opened on first use; a note about its state goes to stderr once."""
+        store = super().store
+        if store.notice and not self._notice_shown:
+            self._notice_shown = True
+            print(f"ketaread: {clean_text(store.notice)}", file=sys.stderr)
+        return store
 
     def print(self, text: str = "") -> None:
         """Write a line to the command's output, without any terminal control sequence
         (every echo of user input or feed text goes through here)."""
         print(clean_text(text), file=self.out)
-
-    def close(self) -> None:
-        """Close the cache if it was opened."""
-        if self._store is not None:
-            self._store.close()
-
-    def reset_store(self) -> None:
-        """Forget the (closed) cache so that the next use opens it again."""
-        self._store = None
 
 
 # -- commands ------------------------------------------------------------------------
@@ -199,10 +156,10 @@ def cmd_sources(ctx: Context) -> int:
     if not ctx.config.exists and not ctx.args.json:
         # Only in text mode: `sources --json` must print nothing but JSON.
         ctx.print(f"(no config file at {ctx.config.path}: reading the bundled sample feeds)")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for source in ctx.config.sources:
         mine = [f for f in feeds if f.source == source.location]
-        entry = {
+        entry: dict[str, Any] = {
             "location": source.location,
             "title": source.title,
             "tags": source.tags,
@@ -269,7 +226,8 @@ def cmd_sources(ctx: Context) -> int:
 
 def cmd_refresh(ctx: Context) -> int:
     """Update every source, one progress line each, then a summary."""
-    from ketaread.core.refresh import FeedReport, RefreshStopped, refresh, refresh_lock
+    from ketaread.context import RefreshFailed
+    from ketaread.core.refresh import FeedReport, RefreshStopped
 
     def report(feed_report: FeedReport) -> None:
         marker = {"error": "!", "skipped": "-", "updated": "+"}.get(feed_report.status, " ")
@@ -278,7 +236,7 @@ def cmd_refresh(ctx: Context) -> int:
     def waiting() -> None:
         print("ketaread: another refresh of this cache is running; waiting for it", file=sys.stderr)
 
-    store = ctx.store
+    store = ctx.store  # opened first: a note about its state comes before progress
     if store.read_only:
         raise CommandError(f"cannot refresh: {store.notice}")
     received: list[int] = []
@@ -298,16 +256,11 @@ def cmd_refresh(ctx: Context) -> int:
             signal.signal(getattr(signal, name), interrupted)
     summary = None
     try:
-        with refresh_lock(ctx.database, on_wait=waiting, stop=stop):
-            summary = refresh(
-                store, ctx.specs(), offline=ctx.args.offline, report=report, stop=stop
-            )
+        summary = ctx.refresh(report=report, on_wait=waiting, stop=stop, own_connection=False)
     except (KeyboardInterrupt, RefreshStopped):
         pass
-    except TimeoutError as error:
+    except RefreshFailed as error:
         raise CommandError(str(error)) from error
-    except OSError as error:  # the lock file beside the cache cannot be made
-        raise CommandError(f"cannot refresh {ctx.database}: {error.strerror or error}") from error
     if received or summary is None:
         from ketaread.core.parse_workers import kill_all
 
@@ -385,7 +338,7 @@ def cmd_show(ctx: Context) -> int:
                     "links": [
                         {"text": link.text, "url": link.url} for link in rendering.analysis.links
                     ],
-                    "terms": [hit.to_json() for hit in rendering.terms(ctx.glossary())],
+                    "terms": [hit.to_json() for hit in rendering.terms(ctx.glossary(strict=True))],
                 }
             )
         )
@@ -412,10 +365,10 @@ def cmd_tags(ctx: Context) -> int:
     """List tags with article and unread counts."""
     tags = ctx.store.tags()
     if ctx.args.json:
-        ctx.print(_to_json([{"name": t.name, "count": t.count, "unread": t.unread} for t in tags]))
+        ctx.print(_to_json([{"name": t.name, "count": t.total, "unread": t.unread} for t in tags]))
         return 0
     for tag in tags:
-        ctx.print(f"{tag.count:6} {tag.unread:6} unread  {tag.name}")
+        ctx.print(f"{tag.total:6} {tag.unread:6} unread  {tag.name}")
     return 0
 
 
@@ -477,7 +430,7 @@ def cmd_define(ctx: Context) -> int:
     """Print a glossary definition."""
     from ketaread.core.glossary import format_definition
 
-    glossary = ctx.glossary()
+    glossary = ctx.glossary(strict=True)
     # Bytes that are not UTF-8 in the argument arrive as surrogates: shown as U+FFFD.
     wanted = ctx.args.term.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     term = glossary.lookup(wanted)
@@ -515,23 +468,24 @@ def cmd_abbreviations(ctx: Context) -> int:
 
 
 def make_app(
+    context: ketaread.context.Context | None = None,
     *,
     db: str | Path | None = None,
     config: str | Path | None = None,
     offline: bool = False,
 ) -> KetareadApp:
-    """Build the reading app; the CLI and the tests share this factory."""
+    """Build the reading app on `context` (or on one made from the options); the CLI and
+    the tests share this factory."""
     from ketaread.app import KetareadApp
 
-    return KetareadApp(
-        database=database_path(db),
-        config_file=config_path(config),
-        offline=offline,
-    )
+    if context is None:
+        context = ketaread.context.Context(db=db, config=config, offline=offline)
+    return KetareadApp(context)
 
 
 def cmd_read(ctx: Context) -> int:
     """Launch the reading screen."""
+    # A context of its own: the reader shows notes about the cache on screen, not on stderr.
     app = make_app(db=ctx.args.db, config=ctx.args.config, offline=ctx.args.offline)
     app.run()
     return app.return_code or 0
@@ -645,13 +599,16 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             # Found while reading: recover now (the reopen does it) and run the command again.
             print(f"ketaread: {clean_text(str(error))}", file=sys.stderr)
             ctx.close()
-            ctx.reset_store()
+            ctx._notice_shown = False  # the recovery's notice is news
             status = args.handler(ctx)
         ctx.out.flush()  # a full disk or a closed pipe shows here, while it can be told
         return status
-    except (CommandError, ConfigError) as error:
+    except CommandError as error:
         print(f"ketaread: {clean_text(str(error))}", file=sys.stderr)
-        return getattr(error, "status", 1)
+        return error.status
+    except (ketaread.context.ContextError, ConfigError) as error:
+        print(f"ketaread: {clean_text(str(error))}", file=sys.stderr)
+        return 1
     except sqlite3.Error as error:
         # A cache that is locked past the busy timeout, full or read-only: one line.
         print(

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from ketaread.core.clean import clean_text
+from ketaread.core.links import web_link
+from ketaread.core.markdown_regions import outside_code as markdown_pieces
 
 if TYPE_CHECKING:
     from ketaread.core.glossary import Abbreviation, Glossary, TermHit
@@ -98,11 +100,6 @@ def plain_text(markdown: str) -> str:
 
 # A link's "](url)"; an escaped "\]" is text that only looks like a link, and stays text.
 _LINK_TARGET = re.compile(r"(?<!\\)\]\((https?://(?:\\.|[^()\\\s])*)(\s+\"[^\"\n]*\")?\)")
-# Code keeps its text: fenced blocks, inline spans, and html2text's indented <pre> lines.
-_CODE_REGION = re.compile(
-    r"^(`{3,}|~{3,})[^\n]*\n.*?^\1[ \t]*$|`+[^`\n]+`+|^(?: {4,}|\t)(?![-*+] |\d+[.)] )[^\n]*$",
-    re.S | re.M,
-)
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 _MD_ESCAPE = re.compile(r"\\(.)")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
@@ -138,7 +135,7 @@ def index_links(markdown: str) -> MarkedArticle:
 
     def target(url: str) -> str:
         links.append(_MD_ESCAPE.sub(r"\1", url))
-        return f"ketaread://link/{len(links) - 1}"
+        return web_link(len(links) - 1)
 
     def autolink(match: re.Match[str]) -> str:
         url = match.group(1)
@@ -148,13 +145,11 @@ def index_links(markdown: str) -> MarkedArticle:
         text = _LINK_TARGET.sub(lambda m: f"]({target(m.group(1))}{m.group(2) or ''})", text)
         return _AUTOLINK.sub(autolink, text)
 
-    pieces: list[str] = []
-    position = 0
-    for code in _CODE_REGION.finditer(markdown):
-        pieces += [outside_code(markdown[position : code.start()]), code.group(0)]
-        position = code.end()
-    pieces.append(outside_code(markdown[position:]))
-    markdown = "".join(pieces)
+    # Code keeps its text (markdown_regions says where code is, for every reader of it).
+    markdown = "".join(
+        markdown[start:end] if is_code else outside_code(markdown[start:end])
+        for start, end, is_code in markdown_pieces(markdown)
+    )
     return MarkedArticle(markdown, links)
 
 

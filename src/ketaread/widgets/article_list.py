@@ -59,13 +59,16 @@ def format_date(stamp: float | None, now: float | None = None, short: bool = Fal
 class ArticleList(ScrollView, can_focus=True):
     """Virtual list of articles for the current filter."""
 
+    MOVE = Binding.Group("Move in the list")
+    PAGE = Binding.Group("Page through the list")
+    ENDS = Binding.Group("First / last article")
     BINDINGS = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False, group=MOVE),
+        Binding("down,j", "cursor_down", "Down", show=False, group=MOVE),
+        Binding("pageup", "page_up", "Page up", show=False, group=PAGE),
+        Binding("pagedown", "page_down", "Page down", show=False, group=PAGE),
+        Binding("home", "first", "First", show=False, group=ENDS),
+        Binding("end", "last", "Last", show=False, group=ENDS),
         Binding("enter", "open", "Open", tooltip="Open the highlighted article"),
     ]
 

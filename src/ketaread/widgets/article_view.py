@@ -93,11 +93,13 @@ class ArticleHeader(Static):
 class ArticleView(VerticalScroll, can_focus=True):
     """Scrollable article: header plus Markdown whose links the app routes itself."""
 
+    SCROLL = Binding.Group("Scroll the article (↑ ↓ pgup pgdn too)")
+    PAGE = Binding.Group("Scroll the article by a page")
     BINDINGS = [
-        Binding("j", "scroll_down", "Down", show=False),
-        Binding("k", "scroll_up", "Up", show=False),
-        Binding("space", "page_down", "Page down", show=False),
-        Binding("b,shift+space", "page_up", "Page up", show=False),
+        Binding("j", "scroll_down", "Down", show=False, group=SCROLL),
+        Binding("k", "scroll_up", "Up", show=False, group=SCROLL),
+        Binding("space", "page_down", "Page down", show=False, group=PAGE),
+        Binding("b,shift+space", "page_up", "Page up", show=False, group=PAGE),
     ]
 
     class ArticleShown(Message):

@@ -10,6 +10,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from ketaread.widgets.web_links import copy_web_link
+
 if TYPE_CHECKING:
     from ketaread.core.references import ReferenceAnalysis
 
@@ -33,7 +35,9 @@ class ReferencePanel(OptionList):
 
     BINDINGS = [
         Binding("enter", "select", "Open/jump", tooltip="Open the link, or jump to the sentence"),
-        Binding("y", "copy_url", "Copy URL", tooltip="Copy the URL with OSC 52 (works over SSH)"),
+        Binding(
+            "y", "copy_url", "Copy URL", tooltip="Copy the highlighted URL (OSC 52: works over SSH)"
+        ),
     ]
 
     class LinkActivated(Message):
@@ -155,8 +159,8 @@ class ReferencePanel(OptionList):
             self._sentences[audit_id] = citation.sentence
         by_number = {r.number: r for r in analysis.references}
         for number in uncited:
-            reference = by_number.get(number)
-            label = f"[{number}] {reference.source}" if reference else f"[{number}]"
+            listed = by_number.get(number)
+            label = f"[{number}] {listed.source}" if listed else f"[{number}]"
             uncited_id = f"uncited:{number}"
             options.append(
                 Option(
@@ -202,11 +206,11 @@ class ReferencePanel(OptionList):
             self.notify("This entry has no link.", severity="warning")
 
     def action_copy_url(self) -> None:
-        """Copy the highlighted URL (the app checks it is a plain http(s) link)."""
+        """Copy the highlighted URL (only a plain http(s) link is copied)."""
         url = self.highlighted_url
         if not url:
             self.notify(
                 "Nothing to copy here: highlight a reference or a link.", severity="warning"
             )
             return
-        self.app.copy_url(url)  # type: ignore[attr-defined]
+        copy_web_link(self, url)
