@@ -110,7 +110,9 @@ def test_add_with_a_read_only_config_folder_says_so(run_cli: RunCli, tmp_path: P
     before = config.read_text()
     make_read_only(folder)
     try:
-        code, _out, err = run_cli("--config", str(config), "add", "https://example.org/b.xml")
+        code, _out, err = run_cli(
+            "--config", str(config), "--offline", "add", "https://example.org/b.xml"
+        )
         no_traceback(err)
         assert code == 1
         assert "cannot save the config file" in err
@@ -129,7 +131,7 @@ def test_add_on_a_full_disk_leaves_the_config_and_no_temporary_file(
     before = config.read_text()
     filler = fill(small_disk)
     code, _out, err = run_cli(
-        "--config", str(config), "add", "https://example.org/" + "b" * 5000 + ".xml"
+        "--config", str(config), "--offline", "add", "https://example.org/" + "b" * 5000 + ".xml"
     )
     no_traceback(err)
     assert code == 1

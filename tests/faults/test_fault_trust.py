@@ -69,12 +69,14 @@ def test_a_urls_file_with_local_paths_needs_allow_local(
 def test_add_never_echoes_or_saves_an_escape_sequence(run_cli: RunCli, tmp_config: Path) -> None:
     """`add` of a URL containing ESC]0;…BEL echoed the raw sequence and saved it."""
     hostile = "https://example.org/feed.xml\x1b]0;pwned\x07"
-    code, out, err = run_cli("add", hostile)
+    code, out, err = run_cli("--offline", "add", hostile)
     assert code == 1
     assert "\x1b" not in out + err and "\x07" not in out + err
     assert "control characters" in err
     assert not tmp_config.exists() or "\x1b" not in tmp_config.read_text()
-    code, out, err = run_cli("add", "https://example.org/a.xml", "--title", "T\x1b[2Jx")
+    code, out, err = run_cli(
+        "--offline", "add", "https://example.org/a.xml", "--title", "T\x1b[2Jx"
+    )
     assert code == 0, err
     assert "\x1b" not in out + err
     assert "\x1b" not in tmp_config.read_text()
@@ -107,15 +109,15 @@ def test_tag_characters_in_a_feed_never_reach_the_listing(run_cli: RunCli, tmp_p
 
 
 def test_a_deeply_nested_opml_is_read_in_linear_memory() -> None:
-    """A 546 KB OPML nested 20,000 folders deep used 2.35 GB: each level copied the tags
-    it inherited. 5,000 levels here (about 100 MB before); a feed at the bottom keeps its
-    innermost folders as tags."""
+    """A 546 KB OPML nested 20,000 folders deep used 2.35 GB: each level copied the folder
+    path it inherited. 5,000 levels here (about 100 MB before); a feed at the bottom is
+    tagged with its innermost folders."""
     import tracemalloc
 
     from ketaread.core import subscriptions
     from ketaread.core.subscriptions import read_subscriptions
 
-    folder_tags = getattr(subscriptions, "MAX_FOLDER_TAGS", 16)
+    folder_tags = getattr(subscriptions, "MAX_FOLDER_DEPTH", 16)
 
     depth = 5_000
     data = (
@@ -133,4 +135,5 @@ def test_a_deeply_nested_opml_is_read_in_linear_memory() -> None:
         tracemalloc.stop()
     assert peak < 20 * 1024 * 1024, f"peak {peak / 1e6:.0f} MB"
     [subscription] = report.subscriptions
-    assert subscription.tags == [f"f{i}" for i in range(depth - folder_tags, depth)]
+    # One tag naming the innermost folders, the way newsboat names nested folders.
+    assert subscription.tags == ["/".join(f"f{i}" for i in range(depth - folder_tags, depth))]
