@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
+from functools import cache
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from textual.widgets import Markdown
 
 from ketaread.core.models import ArticleRow
+from ketaread.widgets.search_hits import SearchHits
 
 WELCOME = Content.assemble(
     ("Welcome to ketaread", "bold $accent"),
@@ -34,6 +36,32 @@ WELCOME = Content.assemble(
     ("?", "bold"),
     "      every key",
 )
+
+
+MAX_CODE_CHARS = 100_000
+"""Longest code block highlighted; longer ones are cut, with a line saying so."""
+
+
+@cache
+def article_markdown_class() -> type[Markdown]:
+    """Textual's Markdown, except that a code block without a language is shown as plain
+    text: Textual would ask Pygments to guess its language, which, on the UI thread, took
+    minutes on one 4 MB line. Very long code blocks are cut."""
+    from textual.widgets import Markdown
+    from textual.widgets._markdown import MarkdownFence
+
+    class PlainFence(MarkdownFence):
+        def __init__(self, markdown: Markdown, token: object, code: str) -> None:
+            if not getattr(token, "info", ""):
+                token.info = "text"  # type: ignore[attr-defined]
+            if len(code) > MAX_CODE_CHARS:
+                code = code[:MAX_CODE_CHARS] + f"\n… (cut at {MAX_CODE_CHARS:,} characters)"
+            super().__init__(markdown, token, code)  # type: ignore[arg-type]
+
+    class ArticleMarkdown(Markdown):
+        BLOCKS = {**Markdown.BLOCKS, "fence": PlainFence, "code_block": PlainFence}
+
+    return ArticleMarkdown
 
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
@@ -90,6 +118,8 @@ class ArticleView(VerticalScroll, can_focus=True):
         self._positions: dict[int, float] = {}
         self._generation = 0
         """Counts articles shown, so that late work for an earlier one is dropped."""
+        self.hits = SearchHits(self)
+        """A search's hits in the open article: highlighted, stepped through with ] and [."""
 
     def compose(self) -> ComposeResult:
         """A header and the welcome text (the Markdown body comes with the first article)."""
@@ -113,14 +143,20 @@ class ArticleView(VerticalScroll, can_focus=True):
             self._positions[self.article_id] = self.scroll_y
 
     async def show_article(
-        self, row: ArticleRow, markdown: str, tags: list[str], notes: Sequence[str] = ()
+        self,
+        row: ArticleRow,
+        markdown: str,
+        tags: list[str],
+        notes: Sequence[str] = (),
+        hits: re.Pattern[str] | None = None,
     ) -> None:
-        """Show an article: a new one from the top, a reopened one where it was left.
+        """Show an article: a new one from the top, a reopened one where it was left; with
+        `hits` (a search's words), at the first of them, each highlighted.
 
         `notes` are extra header lines (attachments, where the text came from)."""
-        from textual.widgets import Markdown
 
         self.remember_position()
+        self.hits.start(hits)
         self.article_id = row.id
         self._generation += 1
         position = self._positions.get(row.id, 0.0)
@@ -137,7 +173,7 @@ class ArticleView(VerticalScroll, can_focus=True):
         # A new document per article: removing the last one's blocks (a widget each) cost
         # as much as drawing the new first screen, so it goes once that is painted.
         # open_links=False: every link goes through the app's router.
-        body = Markdown(classes="article-body", open_links=False)
+        body = article_markdown_class()(classes="article-body", open_links=False)
         # One repaint for the header, the swap and the first blocks, not one per step.
         with self.app.batch_update():
             header = self.query_one(ArticleHeader)
@@ -153,7 +189,9 @@ class ArticleView(VerticalScroll, can_focus=True):
             # the start of the last block).
             await body.append(head)
             self._body = body
-            if not position:
+            if self.hits.mark(body):
+                position = 0.0  # a search's hits matter more than where reading stopped
+            elif not position:
                 self.scroll_home(animate=False)
         self.call_after_refresh(self._shown, self._generation, body, tail, position, previous)
 
@@ -176,7 +214,8 @@ class ArticleView(VerticalScroll, can_focus=True):
             return  # another article was opened meanwhile: this one is hidden
         if tail:
             await body.append(tail)
-        if position:
+            self.hits.mark(body)
+        if position and not self.hits.blocks:
             self.scroll_to(y=position, animate=False)
 
     @staticmethod
