@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import NamedTuple
 
@@ -494,7 +494,9 @@ class Store:
             self._conn.close()
 
     @contextmanager
-    def _write(self, wait: float | None = None) -> Iterator[sqlite3.Connection]:
+    def _write(
+        self, wait: float | None = None, *, report_damage: bool = True
+    ) -> Iterator[sqlite3.Connection]:
         """One write transaction that takes the write lock up front (no upgrade deadlocks).
 
         With `wait`, the lock is waited for that many seconds at most (instead of the
@@ -506,7 +508,7 @@ class Store:
             if not self._lock.acquire(timeout=max(wait, 0.001)):
                 raise CacheBusy(f"the cache {self.path} is busy")
             self._lock.release()
-        with self._lock, self._damage_reported():
+        with self._lock, self._damage_reported() if report_damage else nullcontext():
             if wait is not None:
                 self._conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
             try:
@@ -1351,8 +1353,9 @@ class Store:
             conn.execute(SCHEMA_STATEMENTS[0])
 
     def check_search_index(self) -> None:
-        """FTS5's integrity check; raises sqlite3.DatabaseError when the index is damaged."""
-        with self._write() as conn:
+        """FTS5's integrity check; raises sqlite3.DatabaseError when the index is damaged.
+        A damaged index is rebuilt (search.build_index), not a reason to recover the cache."""
+        with self._write(report_damage=False) as conn:
             conn.execute("INSERT INTO search(search) VALUES ('integrity-check')")
 
     def integrity_ok(self) -> bool:
