@@ -6,8 +6,8 @@ are written as RSS files and refreshed through the real refresher, as a user's w
 
 from __future__ import annotations
 
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 

@@ -123,7 +123,9 @@ async def test_a_resize_keeps_the_cursor_on_screen(
         await _enter_opens_the_highlighted_row(pilot, settle)
 
 
-async def test_scrolling_with_the_mouse_brings_the_cursor_along(big_app: KetareadApp, settle: Settle) -> None:
+async def test_scrolling_with_the_mouse_brings_the_cursor_along(
+    big_app: KetareadApp, settle: Settle
+) -> None:
     async with big_app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         listing = big_app.main_screen.article_list
@@ -190,9 +192,7 @@ async def test_a_refresh_adding_articles_above_keeps_the_cursor_row_in_place(
         await _enter_opens_the_highlighted_row(pilot, settle)
 
 
-def _keys(
-    *keys: str, resize: tuple[int, int] | None = None
-) -> Callable[[Pilot], Awaitable[None]]:
+def _keys(*keys: str, resize: tuple[int, int] | None = None) -> Callable[[Pilot], Awaitable[None]]:
     """Press `keys` once the list has loaded, then resize the terminal to `resize`."""
 
     async def run_before(pilot: Pilot) -> None:
