@@ -163,6 +163,9 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         self.entries.sort(key=lambda e: e.term.casefold())
         self.shown_entries: list[GlossaryEntry] = list(self.entries)
         self.current: GlossaryEntry | None = None
+        self._shown_generation = 0
+        """Counts the terms shown: a mentions lookup for an earlier showing is dropped, even
+        for the same term shown again (two lookups for it added its articles twice)."""
 
     def compose(self) -> ComposeResult:
         """Filter box, term list and the definition pane."""
@@ -246,17 +249,18 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
             )
             options += [Option(Content("→ " + t.term), id=f"term:{t.key}") for t in related]
         links.set_options(options)
-        self._load_mentions(entry)
+        self._shown_generation += 1
+        self._load_mentions(entry, self._shown_generation)
 
     @work(thread=True, exclusive=True, group="glossary-mentions", exit_on_error=False)
-    def _load_mentions(self, entry: GlossaryEntry) -> None:
+    def _load_mentions(self, entry: GlossaryEntry, generation: int) -> None:
         if self.store is None:
             return
         rows = self.store.articles_mentioning(entry.needles(), exclude=self.article_id, limit=20)
-        self.app.call_from_thread(self._show_mentions, entry, rows)
+        self.app.call_from_thread(self._show_mentions, entry, rows, generation)
 
-    def _show_mentions(self, entry: GlossaryEntry, rows: list[ArticleRow]) -> None:
-        if entry is not self.current:
+    def _show_mentions(self, entry: GlossaryEntry, rows: list[ArticleRow], generation: int) -> None:
+        if entry is not self.current or generation != self._shown_generation:
             return
         links = self.query_one("#glossary-links", OptionList)
         heading = "Other articles mentioning it" if rows else "No other cached article mentions it"
