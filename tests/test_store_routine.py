@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "ui"))
-from big_cache import FEEDS, feed_xml, write_feeds  # noqa: E402
+from big_cache import FEEDS, feed_xml, write_feeds
 
-from ketaread.core.refresh import SourceSpec, refresh  # noqa: E402
-from ketaread.core.store import ArticleFilter, Store  # noqa: E402
+from ketaread.core.refresh import SourceSpec, refresh
+from ketaread.core.store import ArticleFilter, Store
 
 
 @pytest.fixture
