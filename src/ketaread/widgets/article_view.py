@@ -17,6 +17,7 @@ from textual.widgets import Static
 if TYPE_CHECKING:
     from textual.widgets import Markdown
 
+from ketaread.core.clean import author_name
 from ketaread.core.models import ArticleRow
 
 WELCOME = Content.assemble(
@@ -176,7 +177,7 @@ class ArticleView(VerticalScroll, can_focus=True):
     def header_content(row: ArticleRow, tags: list[str]) -> Content:
         """Title, then a byline and the tags: feed text kept literal, kept short."""
         feed = row.feed_title if len(row.feed_title) <= 40 else row.feed_title[:39] + "…"
-        byline = [part for part in (row.author, feed) if part]
+        byline = [part for part in (author_name(row.author), feed) if part]
         if row.published:
             byline.append(time.strftime("%Y-%m-%d", time.localtime(row.published)))
         parts: list[Content | str | tuple[str, str]] = [Content.styled(row.title, "bold $accent")]
