@@ -25,6 +25,8 @@ SPELLING = {
     "pageup": "pgup",
     "escape": "esc",
     "shift+space": "b",
+    "less_than_sign": "<",
+    "greater_than_sign": ">",
 }
 # Keys every list or scroll view has: the help describes them once as movement.
 GENERIC = {"home", "end"}

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from ketaread.screens.dialog import Dialog
 from ketaread.widgets.key_bar import KeyBar
+from ketaread.widgets.list_keys import KeyedOptionList
 from ketaread.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -173,10 +174,10 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
             dialog.border_title = self.dialog_title
             yield Input(placeholder="Type to filter terms…", id="glossary-filter")
             with Horizontal(id="glossary-body"):
-                yield OptionList(id="glossary-terms", markup=False)
+                yield KeyedOptionList(id="glossary-terms", markup=False)
                 with VerticalScroll(id="glossary-detail"):
                     yield Static(id="glossary-definition", markup=False)
-                    yield OptionList(id="glossary-links", markup=False)
+                    yield KeyedOptionList(id="glossary-links", markup=False)
         # Its own keys: without it, the reading screen's footer showed through, dimmed,
         # offering keys that do not work here.
         yield KeyBar()

@@ -64,8 +64,10 @@ class ArticleList(ScrollView, can_focus=True):
         Binding("down,j", "cursor_down", "Down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
+        Binding("ctrl+d", "half_page_down", "Half page down", show=False),
+        Binding("ctrl+u", "half_page_up", "Half page up", show=False),
+        Binding("home,less_than_sign", "first", "First", show=False),
+        Binding("end,greater_than_sign", "last", "Last", show=False),
         Binding("enter", "open", "Open", tooltip="Open the highlighted article"),
     ]
 
@@ -325,6 +327,15 @@ class ArticleList(ScrollView, can_focus=True):
         """Move down one screen."""
         step = max(self.rows_shown - 1, 1)
         self.cursor = min(self.cursor + step, max(len(self._ids) - 1, 0))
+
+    def action_half_page_down(self) -> None:
+        """Move down half a screen."""
+        step = max(self.rows_shown // 2, 1)
+        self.cursor = min(self.cursor + step, max(len(self._ids) - 1, 0))
+
+    def action_half_page_up(self) -> None:
+        """Move up half a screen."""
+        self.cursor = max(self.cursor - max(self.rows_shown // 2, 1), 0)
 
     def action_first(self) -> None:
         """Go to the first row."""

@@ -72,6 +72,10 @@ class ArticleView(VerticalScroll, can_focus=True):
         Binding("k", "scroll_up", "Up", show=False),
         Binding("space", "page_down", "Page down", show=False),
         Binding("b,shift+space", "page_up", "Page up", show=False),
+        Binding("ctrl+d", "half_page_down", "Half page down", show=False),
+        Binding("ctrl+u", "half_page_up", "Half page up", show=False),
+        Binding("less_than_sign", "scroll_home", "Top", show=False),
+        Binding("greater_than_sign", "scroll_end", "Bottom", show=False),
     ]
 
     class ArticleShown(Message):
@@ -104,6 +108,14 @@ class ArticleView(VerticalScroll, can_focus=True):
         if self._body is None:
             raise NoMatches("no article has been shown yet")
         return self._body
+
+    def action_half_page_down(self) -> None:
+        """Scroll down half a screen."""
+        self.scroll_relative(y=max(self.scrollable_content_region.height // 2, 1), animate=False)
+
+    def action_half_page_up(self) -> None:
+        """Scroll up half a screen."""
+        self.scroll_relative(y=-max(self.scrollable_content_region.height // 2, 1), animate=False)
 
     def remember_position(self) -> None:
         """Keep where the reader is in the current article, for when it is reopened."""

@@ -10,6 +10,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from ketaread.widgets.list_keys import LIST_KEYS, KeyedOptionList
+
 if TYPE_CHECKING:
     from ketaread.core.references import ReferenceAnalysis
 
@@ -28,12 +30,13 @@ def _shorten(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-class ReferencePanel(OptionList):
+class ReferencePanel(KeyedOptionList):
     """References with their citing sentences and URLs, the article's links, and an audit."""
 
     BINDINGS = [
         Binding("enter", "select", "Open/jump", tooltip="Open the link, or jump to the sentence"),
         Binding("y", "copy_url", "Copy URL", tooltip="Copy the URL with OSC 52 (works over SSH)"),
+        *LIST_KEYS,
     ]
 
     class LinkActivated(Message):

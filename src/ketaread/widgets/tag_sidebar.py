@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from ketaread.core.models import FeedInfo, TagInfo
 from ketaread.core.store import ArticleFilter
+from ketaread.widgets.list_keys import LIST_KEYS, KeyedOptionList
 
 
 class SidebarData(NamedTuple):
@@ -57,10 +58,13 @@ class _Counts:
         return prompt
 
 
-class TagSidebar(OptionList):
+class TagSidebar(KeyedOptionList):
     """Filters for the article list; choosing one posts `FilterChosen`."""
 
-    BINDINGS = [Binding("enter", "select", "Filter", tooltip="Show these articles")]
+    BINDINGS = [
+        Binding("enter", "select", "Filter", tooltip="Show these articles"),
+        *LIST_KEYS,
+    ]
 
     class FilterChosen(Message):
         """The user chose a filter."""
