@@ -1,62 +1,35 @@
-"""KetareadApp: themes, global keys, link routing, background refresh."""
+"""KetareadApp: the stylesheet, themes, app-wide keys and the background refresh.
+
+The reading screen owns everything about articles (links, filters, the glossary popup);
+the app tells it about refreshes through two signals it subscribes to.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import unquote
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.theme import Theme
+from textual.signal import Signal
 from textual.worker import get_current_worker
 
-from ketaread.commands import ArticleCommands, FilterCommands, GlossaryCommands
-from ketaread.core.clean import openable_url
-from ketaread.core.store import Store, StoreError
-from ketaread.locations import settings_path, user_glossary_path
+from ketaread.context import Context, ContextError
+from ketaread.locations import settings_path
+from ketaread.themes import DEFAULT_THEME, SIXTEEN_COLOUR_THEME, THEME_CYCLE, THEMES
+from ketaread.widgets.web_links import copy_web_link, open_web_link
 from ketaread.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from ketaread.core.glossary import Glossary, TermHit
+    from ketaread.core.glossary import Glossary
     from ketaread.core.refresh import FeedReport
+    from ketaread.core.store import Store
     from ketaread.screens.main import MainScreen
-
-KETAREAD_DARK = Theme(
-    name="ketaread-dark",
-    primary="#5fafd7",
-    secondary="#87afaf",
-    accent="#ffaf5f",
-    warning="#ffd75f",
-    error="#ff5f5f",
-    success="#87d787",
-    background="#14181c",
-    surface="#1b2127",
-    panel="#232b33",
-    dark=True,
-)
-KETAREAD_LIGHT = Theme(
-    name="ketaread-light",
-    primary="#005f87",
-    secondary="#5f8787",
-    accent="#af5f00",
-    warning="#875f00",
-    error="#af0000",
-    success="#005f00",
-    background="#fafaf7",
-    surface="#f0f0ea",
-    panel="#e4e4dc",
-    dark=False,
-)
-THEME_CYCLE = ("ketaread-dark", "ketaread-light", "ansi-dark", "ansi-light")
 
 
 class KetareadApp(ReportsWorkerErrors, App[None]):
@@ -64,40 +37,33 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
 
     TITLE = "ketaread"
     CSS_PATH = "ketaread.tcss"
-    COMMANDS: ClassVar = App.COMMANDS | {ArticleCommands, FilterCommands, GlossaryCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", tooltip="Leave ketaread"),
+        Binding("q", "quit", "Quit", tooltip="Quit ketaread"),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="Every key"),
         Binding("R", "refresh_sources", "Refresh", tooltip="Update every source in the background"),
-        Binding("T", "next_theme", "Theme", show=False),
+        Binding("T", "next_theme", "Theme", show=False, tooltip="Next theme (saved for next time)"),
     ]
 
-    def __init__(
-        self,
-        *,
-        database: Path,
-        config_file: Path,
-        offline: bool = False,
-        refresh_on_start: bool | None = None,
-    ) -> None:
+    def __init__(self, context: Context, *, refresh_on_start: bool | None = None) -> None:
         super().__init__()
-        self.database = database
-        self.config_file = config_file
-        self.offline = offline
-        self.refresh_on_start = (not offline) if refresh_on_start is None else refresh_on_start
-        self.store: Store | None = None
+        self.context = context
+        self.refresh_on_start = (
+            (not context.offline) if refresh_on_start is None else refresh_on_start
+        )
         self._store_error: str | None = None
-        self.glossary: Glossary | None = None
-        self._glossary_lock = threading.Lock()
-        self.mark_terms = "first"
         self.refresh_message: str | None = None
+        """The last refresh's progress or result, for the status line."""
         self.refreshing = False
-        self.register_theme(KETAREAD_DARK)
-        self.register_theme(KETAREAD_LIGHT)
+        self.refresh_progressed: Signal[FeedReport] = Signal(self, "refresh-progressed")
+        """Published on the UI thread after each feed of a refresh."""
+        self.refresh_finished: Signal[bool] = Signal(self, "refresh-finished")
+        """Published on the UI thread when a refresh ends (True when everything failed)."""
+        for theme in THEMES:
+            self.register_theme(theme)
         saved = self._saved_theme()
         if saved is None and self.console.color_system in ("standard", "windows"):
-            saved = "ansi-dark"  # a 16-colour terminal: use its own palette
-        self._set_first_theme(saved or "ketaread-dark")
+            saved = SIXTEEN_COLOUR_THEME  # a 16-colour terminal: use its own palette
+        self._set_first_theme(saved or DEFAULT_THEME)
 
     def _set_first_theme(self, name: str) -> None:
         """Start in theme `name` without App's theme watcher, which would parse the whole
@@ -111,11 +77,38 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         self.set_class(not theme.dark, "-light-mode", update=False)
         self._refresh_truecolor_filter(self.ansi_theme)
 
+    # -- what the screens share -------------------------------------------------
+
+    @property
+    def store(self) -> Store | None:
+        """The cache, or None when it could not be opened (the reason was shown)."""
+        return self.context.store_if_open
+
+    @property
+    def glossary(self) -> Glossary | None:
+        """The glossary once it has loaded (it loads after the first frame)."""
+        return self.context.glossary_if_loaded
+
+    @property
+    def main_screen(self) -> MainScreen | None:
+        """The reading screen, wherever it sits in the screen stack."""
+        from ketaread.screens.main import MainScreen
+
+        return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+
+    def open_external(self, url: str) -> None:
+        """Open an http(s) link in the browser; refuse anything else, saying why."""
+        open_web_link(self, url)
+
+    def copy_url(self, url: str) -> None:
+        """Copy a validated http(s) URL with OSC 52."""
+        copy_web_link(self, url)
+
     # -- start-up ---------------------------------------------------------------
 
     def _saved_theme(self) -> str | None:
         try:
-            text = settings_path(self.config_file).read_text(encoding="utf-8")
+            text = settings_path(self.context.config_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None  # none chosen yet
         import tomllib  # only when there is a choice to read: not before every first frame
@@ -131,13 +124,13 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         """The reading screen, opened straight from the cache."""
         from ketaread.screens.main import MainScreen
 
-        return MainScreen()
+        return MainScreen(self.context)
 
     def on_load(self) -> None:
         """Open the cache before any screen mounts, so the first frame can list articles."""
         try:
-            self.store = Store(self.database)
-        except StoreError as error:
+            self.context.store  # noqa: B018 -- opened now, on this thread, for the first frame
+        except ContextError as error:
             self._store_error = str(error)
 
     def run(self, *args: Any, **kwargs: Any) -> None:
@@ -148,11 +141,10 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         try:
             return super().run(*args, **kwargs)
         finally:
-            if self.store is not None:
-                self.store.close()
+            self.context.close()
 
     def on_mount(self) -> None:
-        """Report the cache's state, then work in the background after the first frame."""
+        """Report the cache's state, then refresh in the background after the first frame."""
         self.call_after_refresh(self._resume_collection)
         if self._store_error:
             self.notify(
@@ -163,9 +155,11 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
                 markup=False,
             )
             return
-        if self.store is not None and self.store.notice:
-            self.notify(self.store.notice, severity="warning", timeout=20, markup=False)
-        self.call_after_refresh(self._after_first_frame)
+        store = self.store
+        if store is not None and store.notice:
+            self.notify(store.notice, severity="warning", timeout=20, markup=False)
+        if self.refresh_on_start:
+            self.call_after_refresh(self.action_refresh_sources)
 
     @staticmethod
     def _resume_collection() -> None:
@@ -175,186 +169,6 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         if not gc.isenabled():
             gc.freeze()
             gc.enable()
-
-    def _after_first_frame(self) -> None:
-        self._load_config_settings()
-        self.load_glossary()
-        if self.refresh_on_start:
-            self.action_refresh_sources()
-
-    def _load_config_settings(self) -> None:
-        from ketaread.config import ConfigError, load_config
-
-        # A broken config is reported when a refresh reads it.
-        with contextlib.suppress(ConfigError):
-            self.mark_terms = load_config(self.config_file).mark_terms
-
-    @property
-    def main_screen(self) -> MainScreen | None:
-        """The reading screen, wherever it sits in the screen stack."""
-        from ketaread.screens.main import MainScreen
-
-        return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
-
-    # -- glossary ---------------------------------------------------------------
-
-    def ensure_glossary(self) -> Glossary:
-        """The glossary, loaded on first use (call from a worker thread)."""
-        with self._glossary_lock:
-            if self.glossary is None:
-                from ketaread.core.glossary import GlossaryError, load_glossary
-
-                user_file = user_glossary_path(self.config_file)
-                try:
-                    self.glossary = load_glossary(user_file if user_file.exists() else None)
-                except GlossaryError as error:
-                    self.call_from_thread(
-                        self.notify,
-                        f"Your glossary was not loaded: {error}",
-                        severity="error",
-                        markup=False,
-                    )
-                    self.glossary = load_glossary(None)
-            return self.glossary
-
-    @work(thread=True, group="glossary", exit_on_error=False)
-    def load_glossary(self) -> None:
-        """Load the glossary in the background after the first frame."""
-        self.ensure_glossary()
-
-    def show_glossary(self, term: str | None, everything: bool) -> None:
-        """Open the glossary popup: this article's terms, or every term."""
-        self._open_glossary(term, everything)
-
-    @work(thread=True, exclusive=True, group="glossary-open", exit_on_error=False)
-    def _open_glossary(self, term: str | None, everything: bool) -> None:
-        glossary = self.ensure_glossary()
-        screen = self.main_screen
-        hits = None
-        article_id = None
-        title = "Glossary: every term"
-        if screen is not None and screen.rendering is not None and screen.detail is not None:
-            article_id = screen.detail.row.id
-            if not everything:
-                hits = screen.rendering.terms(glossary)
-                title = "Glossary: terms in this article"
-        elif not everything:
-            title = "Glossary: every term (no article open)"
-        self.call_from_thread(self._push_glossary, glossary, hits, article_id, term, title)
-
-    def _push_glossary(
-        self,
-        glossary: Glossary,
-        hits: list[TermHit] | None,
-        article_id: int | None,
-        term: str | None,
-        title: str,
-    ) -> None:
-        from ketaread.screens.glossary import GlossaryModal
-
-        if isinstance(self.screen, GlossaryModal):
-            # Already open (a second g, or a term link followed from inside): go to the term.
-            if term:
-                self.screen.select_term(term)
-            return
-
-        def chosen(result: tuple[str, int] | None) -> None:
-            if result and result[0] == "article":
-                self.open_article_by_id(result[1])
-
-        self.push_screen(
-            GlossaryModal(
-                glossary,
-                hits=hits,
-                store=self.store,
-                article_id=article_id,
-                initial=term,
-                title=title,
-            ),
-            chosen,
-        )
-
-    # -- links ------------------------------------------------------------------
-
-    def route_link(self, href: str) -> None:
-        """Every link the reader follows comes here: app links, cached articles, the web."""
-        screen = self.main_screen
-        if href.startswith("ketaread://"):
-            kind, _, value = href[len("ketaread://") :].partition("/")
-            value = unquote(value)
-            if kind == "term":
-                self.show_glossary(value, False)
-            elif kind == "cite" and value.isdigit() and screen is not None:
-                screen.show_reference_for_citation(int(value))
-            elif kind == "ref" and value.isdigit() and screen is not None:
-                screen.show_reference(int(value))
-            elif kind == "link" and value.isdigit() and screen is not None:
-                targets = screen.link_targets
-                if int(value) < len(targets):
-                    self.route_link(targets[int(value)])  # the URL exactly as the article gave it
-                return
-            elif kind == "article" and self.store is not None:
-                try:
-                    self.open_article_by_id(self.store.resolve(value))
-                except StoreError:
-                    self.notify("That article is not in the cache.", severity="warning")
-            return
-        if href.startswith("#"):
-            if screen is not None and not screen.article_view.markdown.goto_anchor(href[1:]):
-                self.notify("That note is not in this article.", severity="warning")
-            return
-        if self.store is not None:
-            article_id = self.store.find_by_link(href)
-            if article_id is not None:
-                self.open_article_by_id(article_id)
-                return
-        self.open_external(href)
-
-    def open_external(self, url: str) -> None:
-        """Open an http(s) link in the browser; refuse anything else, saying why."""
-        ok, reason = openable_url(url)
-        if not ok:
-            self.notify(f"Not opened: {reason}.", severity="error", markup=False)
-            return
-        self.open_url(url)
-        self.notify(f"Opening {url}", markup=False)
-
-    def copy_url(self, url: str) -> None:
-        """Copy a validated http(s) URL with OSC 52."""
-        ok, reason = openable_url(url)
-        if not ok:
-            self.notify(f"Not copied: {reason}.", severity="error", markup=False)
-            return
-        self.copy_to_clipboard(url)
-        self.notify(f"Copied {url}", title="Clipboard", markup=False)
-
-    def open_article_by_id(self, article_id: int) -> None:
-        """Open a cached article, moving the list cursor to it when it is listed."""
-        screen = self.main_screen
-        if screen is None:
-            return
-        if self.screen is not screen:
-            self.pop_screen()
-        screen.article_list.move_to(article_id)
-        screen.open_article(article_id)
-
-    # -- filters (for the palette) ------------------------------------------------
-
-    def filter_entries(self) -> list[tuple[str, str]]:
-        """(option id, label) of every sidebar entry: All, Unread, Starred, sources and tags."""
-        screen = self.main_screen
-        data = screen.sidebar_data if screen else None
-        entries = [("all", "Show: All"), ("unread", "Show: Unread"), ("starred", "Show: Starred")]
-        if data is not None:
-            entries += [(f"feed:{f.id}", f"Source: {f.title or f.location}") for f in data.feeds]
-            entries += [(f"tag:{t.id}", f"Tag: {t.name}") for t in data.tags]
-        return entries
-
-    def choose_filter(self, option_id: str) -> None:
-        """Apply a sidebar entry by id."""
-        screen = self.main_screen
-        if screen is not None:
-            screen.sidebar.choose(option_id)
 
     # -- refresh ----------------------------------------------------------------
 
@@ -368,37 +182,28 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
     def _refresh(self) -> None:
-        import sqlite3
-
-        from ketaread.config import ConfigError, load_config
-        from ketaread.core.refresh import RefreshStopped, SourceSpec, refresh, refresh_lock
+        from ketaread.context import RefreshFailed
+        from ketaread.core.refresh import RefreshStopped
 
         # Set when the reader quits (Textual cancels every worker): the refresh stops rather
         # than hold up the exit for as long as a slow server takes; it keeps what it stored.
         stop = get_current_worker().cancelled_event
         line, failed = "Refresh failed", True
+        done = 0
+
+        def report(feed_report: FeedReport) -> None:
+            nonlocal done
+            done += 1
+            if not stop.is_set():
+                self.call_from_thread(self._refresh_progress, feed_report, done)
+
         try:
-            config = load_config(self.config_file)
-            specs = [SourceSpec(s.location, s.title, tuple(s.tags)) for s in config.sources]
-            done = 0
-
-            def report(feed_report: FeedReport) -> None:
-                nonlocal done
-                done += 1
-                if not stop.is_set():
-                    self.call_from_thread(self._refresh_progress, feed_report, done)
-
-            # Its own connection: the reading screen's queries never wait on this thread.
-            store = Store(self.database)
-            try:
-                with refresh_lock(self.database, wait=600, stop=stop):
-                    summary = refresh(store, specs, offline=self.offline, report=report, stop=stop)
-            finally:
-                store.close()
+            self.context.reload_config()
+            summary = self.context.refresh(report=report, stop=stop, wait=600)
             line, failed = summary.line(), summary.all_failed
         except RefreshStopped:
             pass  # the reader is quitting
-        except (ConfigError, StoreError, TimeoutError, OSError, sqlite3.Error) as error:
+        except (RefreshFailed, ContextError) as error:
             line = f"Refresh failed: {error}"
         finally:
             # Whatever happened, R works again (an unexpected error is also reported by
@@ -408,9 +213,7 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
 
     def _refresh_progress(self, feed_report: FeedReport, done: int) -> None:
         self.refresh_message = f"Refreshing… {done} checked: {feed_report.line()}"
-        screen = self.main_screen
-        if screen is not None:
-            screen._update_status()
+        self.refresh_progressed.publish(feed_report)
         if feed_report.failed:
             self.notify(
                 feed_report.line(),
@@ -422,12 +225,8 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
 
     def _refresh_done(self, line: str, failed: bool) -> None:
         self.refreshing = False
-        stamp = time.strftime("%H:%M")
-        self.refresh_message = f"{line} (at {stamp})"
-        screen = self.main_screen
-        if screen is not None:
-            screen.load_sidebar()
-            screen.load_articles(screen.requested_filter)
+        self.refresh_message = f"{line} (at {time.strftime('%H:%M')})"
+        self.refresh_finished.publish(failed)
         if failed:
             self.notify(line, severity="error", markup=False)
 
@@ -450,7 +249,7 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         """Persist the chosen theme beside the config file."""
         if not self.is_running:
             return
-        path = settings_path(self.config_file)
+        path = settings_path(self.context.config_file)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(f'theme = "{theme}"\n', encoding="utf-8")
@@ -458,44 +257,9 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
             pass  # not being able to save a theme is not worth an error
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The app's verbs in the command palette, next to Textual's own."""
+        """Textual's own commands, then every key of the app and the screen, from their
+        bindings: the palette can do whatever a key does."""
+        from ketaread.keys import palette_commands
+
         yield from super().get_system_commands(screen)
-        yield SystemCommand(
-            "Refresh sources", "Update every source in the background", self.action_refresh_sources
-        )
-        yield SystemCommand("Help: keys", "Every key ketaread knows", self.action_help)
-        yield SystemCommand(
-            "Glossary: every term",
-            "Browse the whole glossary",
-            lambda: self.show_glossary(None, True),
-        )
-        main = self.main_screen
-        if main is not None:
-            yield SystemCommand(
-                "Glossary: this article", "Terms in the open article", main.action_glossary
-            )
-            yield SystemCommand(
-                "Toggle reference panel",
-                "Show or hide references and links",
-                main.action_toggle_references,
-            )
-            yield SystemCommand(
-                "Toggle tag sidebar", "Show or hide tags and sources", main.action_toggle_sidebar
-            )
-            yield SystemCommand(
-                "Next unread article", "Open the next unread article", main.action_next_unread
-            )
-            yield SystemCommand(
-                "Toggle read", "Mark the article read or unread", main.action_toggle_read
-            )
-            yield SystemCommand(
-                "Toggle star", "Star or unstar the article", main.action_toggle_star
-            )
-            yield SystemCommand("Focus mode", "The article alone", main.action_focus_mode)
-            yield SystemCommand(
-                "Open article link", "Open the article's web page", main.action_open_link
-            )
-            yield SystemCommand(
-                "Copy article link", "Copy the article's URL (OSC 52)", main.action_copy_link
-            )
-        yield SystemCommand("Next theme", "Cycle the colour themes", self.action_next_theme)
+        yield from palette_commands(self, screen)

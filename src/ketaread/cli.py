@@ -14,25 +14,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+import ketaread.context
 from ketaread import __version__
 from ketaread.config import (
-    Config,
-    ConfigError,
     SourceConfig,
     is_url,
-    load_config,
     normalise_location,
     save_config,
 )
 from ketaread.core.clean import author_name, clean_line
 from ketaread.core.store import ArticleFilter, Store, StoreError
-from ketaread.locations import config_path, database_path, user_glossary_path
 
 if TYPE_CHECKING:
     from ketaread.app import KetareadApp
-    from ketaread.core.glossary import Glossary
     from ketaread.core.models import ArticleRow
-    from ketaread.core.refresh import SourceSpec
 
 
 class CommandError(Exception):
@@ -55,26 +50,15 @@ def _iso(stamp: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
 
 
-class Context:
-    """What every command works with: the options, the config and the cache."""
+class Context(ketaread.context.Context):
+    """What every command works with: the options, the output, and the shared context's
+    cache, config and glossary."""
 
     def __init__(self, args: argparse.Namespace, out: TextIO) -> None:
+        super().__init__(db=args.db, config=args.config, offline=args.offline)
         self.args = args
         self.out = out
-        self.config_file = config_path(args.config)
-        self.database = database_path(args.db)
-        self._store: Store | None = None
-        self._config: Config | None = None
-
-    @property
-    def config(self) -> Config:
-        """The config file (or the sample-feeds stand-in)."""
-        if self._config is None:
-            try:
-                self._config = load_config(self.config_file)
-            except ConfigError as error:
-                raise CommandError(str(error)) from error
-        return self._config
+        self._notice_shown = False
 
     @property
     def cache_exists(self) -> bool:
@@ -93,40 +77,16 @@ class Context:
 
     @property
     def store(self) -> Store:
-        """The cache, opened (and created when missing) on first use."""
-        if self._store is None:
-            try:
-                self._store = Store(self.database)
-            except StoreError as error:
-                raise CommandError(str(error)) from error
-            if self._store.notice:
-                print(f"ketaread: {self._store.notice}", file=sys.stderr)
-        return self._store
-
-    def specs(self) -> list[SourceSpec]:
-        """The configured sources as the refresher wants them."""
-        from ketaread.core.refresh import SourceSpec
-
-        return [SourceSpec(s.location, s.title, tuple(s.tags)) for s in self.config.sources]
-
-    def glossary(self) -> Glossary:
-        """The curated glossary with the user's own entries on top."""
-        from ketaread.core.glossary import GlossaryError, load_glossary
-
-        user_file = user_glossary_path(self.config_file)
-        try:
-            return load_glossary(user_file if user_file.exists() else None)
-        except GlossaryError as error:
-            raise CommandError(str(error)) from error
+        """The cache, opened on first use; a note about its state goes to stderr once."""
+        store = super().store
+        if store.notice and not self._notice_shown:
+            self._notice_shown = True
+            print(f"ketaread: {store.notice}", file=sys.stderr)
+        return store
 
     def print(self, text: str = "") -> None:
         """Write a line to the command's output."""
         print(text, file=self.out)
-
-    def close(self) -> None:
-        """Close the cache if it was opened."""
-        if self._store is not None:
-            self._store.close()
 
 
 # -- commands ------------------------------------------------------------------------
@@ -297,7 +257,8 @@ def cmd_sources(ctx: Context) -> int:
 
 def cmd_refresh(ctx: Context) -> int:
     """Update every source, one progress line each, then a summary."""
-    from ketaread.core.refresh import FeedReport, refresh, refresh_lock
+    from ketaread.context import RefreshFailed
+    from ketaread.core.refresh import FeedReport
 
     def report(feed_report: FeedReport) -> None:
         marker = {"error": "!", "skipped": "-", "updated": "+"}.get(feed_report.status, " ")
@@ -306,15 +267,12 @@ def cmd_refresh(ctx: Context) -> int:
     def waiting() -> None:
         print("ketaread: another refresh of this cache is running; waiting for it", file=sys.stderr)
 
-    specs = ctx.specs()
     wanted = getattr(ctx.args, "source", None)
-    if wanted:
-        specs = [_one_source(ctx, specs, wanted)]
-    store = ctx.store
+    specs = [_one_source(ctx, ctx.specs(), wanted)] if wanted else None
+    ctx.store  # noqa: B018 -- opened first: a note about its state comes before progress
     try:
-        with refresh_lock(ctx.database, on_wait=waiting):
-            summary = refresh(store, specs, offline=ctx.args.offline, report=report)
-    except TimeoutError as error:
+        summary = ctx.refresh(report=report, on_wait=waiting, own_connection=False, specs=specs)
+    except RefreshFailed as error:
         raise CommandError(str(error)) from error
     ctx.print(summary.line())
     return 1 if summary.all_failed else 0
@@ -408,7 +366,7 @@ def cmd_show(ctx: Context) -> int:
                     "links": [
                         {"text": link.text, "url": link.url} for link in rendering.analysis.links
                     ],
-                    "terms": [hit.to_json() for hit in rendering.terms(ctx.glossary())],
+                    "terms": [hit.to_json() for hit in rendering.terms(ctx.glossary(strict=True))],
                 }
             )
         )
@@ -570,7 +528,7 @@ def cmd_define(ctx: Context) -> int:
     """Print a glossary definition."""
     from ketaread.core.glossary import format_definition
 
-    glossary = ctx.glossary()
+    glossary = ctx.glossary(strict=True)
     term = glossary.lookup(ctx.args.term)
     if term is None:
         suggestions = [t.term for t in glossary.search(ctx.args.term)[:5]]
@@ -606,24 +564,21 @@ def cmd_abbreviations(ctx: Context) -> int:
 
 
 def make_app(
+    context: ketaread.context.Context | None = None,
     *,
     db: str | Path | None = None,
     config: str | Path | None = None,
     offline: bool = False,
     refresh_on_start: bool | None = None,
 ) -> KetareadApp:
-    """Build the reading app; the CLI and the tests share this factory.
-
-    `refresh_on_start`: None refreshes on start unless offline (the tests' quiet default).
-    """
+    """Build the reading app on `context` (or on one made from the options); the CLI and
+    the tests share this factory. `refresh_on_start`: None refreshes on start unless
+    offline (the tests' quiet default)."""
     from ketaread.app import KetareadApp
 
-    return KetareadApp(
-        database=database_path(db),
-        config_file=config_path(config),
-        offline=offline,
-        refresh_on_start=refresh_on_start,
-    )
+    if context is None:
+        context = ketaread.context.Context(db=db, config=config, offline=offline)
+    return KetareadApp(context, refresh_on_start=refresh_on_start)
 
 
 def reader_app(args: argparse.Namespace) -> KetareadApp:
@@ -634,6 +589,7 @@ def reader_app(args: argparse.Namespace) -> KetareadApp:
 
 def cmd_read(ctx: Context) -> int:
     """Launch the reading screen."""
+    # A context of its own: the reader shows notes about the cache on screen, not on stderr.
     app = reader_app(ctx.args)
     app.run()
     return app.return_code or 0
@@ -724,6 +680,9 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except CommandError as error:
         print(f"ketaread: {error}", file=sys.stderr)
         return error.status
+    except ketaread.context.ContextError as error:
+        print(f"ketaread: {error}", file=sys.stderr)
+        return 1
     except sqlite3.Error as error:
         # A cache that is locked past the busy timeout, full or read-only: one line.
         print(f"ketaread: the cache {ctx.database} cannot be used: {error}", file=sys.stderr)

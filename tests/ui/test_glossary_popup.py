@@ -135,7 +135,7 @@ async def test_capital_g_lists_every_glossary_term(app: KetareadApp, settle: Set
 async def test_a_related_term_can_be_followed(app: KetareadApp, settle: Settle) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.show_glossary("NMDA receptor", True)
+        app.main_screen.show_glossary("NMDA receptor", True)
         await settle(pilot)
         popup = _popup(app)
         assert popup.current is not None and popup.current.term == "NMDA receptor"
@@ -160,7 +160,7 @@ async def test_another_article_mentioning_a_term_can_be_opened(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         here = await open_titled(pilot, DEFINING)
-        app.route_link("ketaread://term/bdnf")
+        app.main_screen.route_link("ketaread://term/bdnf")
         await settle(pilot)
         popup = _popup(app)
         assert popup.current is not None and popup.current.term == "BDNF"

@@ -28,13 +28,13 @@ async def test_routing_hands_http_links_to_the_browser_and_refuses_the_rest(
         for href in REFUSED:
             app.clear_notifications()
             await pilot.pause()
-            app.route_link(href)
+            app.main_screen.route_link(href)
             await settle(pilot)
             refusals = [m for m in messages(app) if m.startswith("Not opened")]
             assert len(refusals) == 1, href
         assert opened_urls == []
         assert app.is_running
-        app.route_link("https://www.nimh.nih.gov/health/topics/depression")
+        app.main_screen.route_link("https://www.nimh.nih.gov/health/topics/depression")
         await settle(pilot)
         assert opened_urls == ["https://www.nimh.nih.gov/health/topics/depression"]
 
@@ -72,7 +72,7 @@ async def test_a_term_link_opens_the_glossary_popup_at_that_term(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await open_titled(pilot, "Glutamate 101")
-        app.route_link("ketaread://term/nmda%20receptor")
+        app.main_screen.route_link("ketaread://term/nmda%20receptor")
         await settle(pilot)
         popup = app.screen
         assert isinstance(popup, GlossaryModal)
@@ -87,7 +87,7 @@ async def test_a_link_to_an_article_not_in_the_cache_is_reported(
         for href in ("ketaread://article/zzz", "ketaread://article/0000000000"):
             app.clear_notifications()
             await pilot.pause()
-            app.route_link(href)
+            app.main_screen.route_link(href)
             await settle(pilot)
             assert messages(app) == ["That article is not in the cache."], href
         assert opened_urls == []

@@ -170,8 +170,8 @@ async def test_pressing_g_twice_quickly_opens_one_glossary_popup(
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        app.show_glossary(None, False)
-        app.show_glossary(None, False)
+        app.main_screen.show_glossary(None, False)
+        app.main_screen.show_glossary(None, False)
         await pilot.pause(0.5)  # not settle(): the first request's worker was cancelled
         await pilot.pause()
         assert sum(isinstance(s, GlossaryModal) for s in app.screen_stack) == 1

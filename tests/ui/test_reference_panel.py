@@ -117,7 +117,7 @@ async def test_a_citation_link_opens_the_panel_at_its_reference(
         citations = screen.rendering.analysis.citations
         index = next(i for i, c in enumerate(citations) if c.references and c.references[0] != 1)
         best = citations[index].references[0]
-        app.route_link(f"ketaread://cite/{index}")
+        app.main_screen.route_link(f"ketaread://cite/{index}")
         await settle(pilot)
         panel = screen.reference_panel
         assert panel.display and panel.has_focus

@@ -37,8 +37,10 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from ketaread.core.clean import clean_line
+from ketaread.core.links import TERM_LINK_PREFIX, term_link
 
 __all__ = [
+    "TERM_LINK_PREFIX",
     "Abbreviation",
     "Glossary",
     "GlossaryError",
@@ -52,9 +54,6 @@ __all__ = [
     "mark_terms",
     "term_key",
 ]
-
-TERM_LINK_PREFIX = "ketaread://term/"
-"""Scheme and host of the links `mark_terms` writes; the key follows."""
 
 
 # -- data types --------------------------------------------------------------------------------
@@ -1302,7 +1301,7 @@ def mark_terms(
                     continue
                 marked.add((section, hit.key))
             parts.append(markdown[done:start])
-            parts.append(f"[{markdown[start:end]}]({TERM_LINK_PREFIX}{hit.key})")
+            parts.append(f"[{markdown[start:end]}]({term_link(hit.key)})")
             done = end
     parts.append(markdown[done:])
     return "".join(parts)

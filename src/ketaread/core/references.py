@@ -91,6 +91,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from ketaread.core.links import CITE_LINK_PREFIX, cite_link
+
 __all__ = [
     "Citation",
     "Link",
@@ -100,8 +102,8 @@ __all__ = [
     "link_citations",
 ]
 
-CITE_SCHEME = "ketaread://cite/"
-"""Prefix of the Markdown link targets `link_citations` writes; the index follows."""
+CITE_SCHEME = CITE_LINK_PREFIX
+"""Prefix of the Markdown link targets `link_citations` writes (kept for callers)."""
 
 _ID_KEYS = ("doi", "pmid", "pmcid", "arxiv")
 
@@ -1789,7 +1791,7 @@ def link_citations(markdown: str, analysis: ReferenceAnalysis) -> str:
             if edits and cand.start < edits[-1][1]:
                 continue
             j = k + 1
-            target = f"{CITE_SCHEME}{citation.index}"
+            target = cite_link(citation.index)
             original = markdown[cand.start : cand.end]
             if cand.kind == "fnlink":
                 edits.append((cand.start, cand.end, f"{cand.replacement}({target})"))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from ketaread.core.clean import clean_text
+from ketaread.core.links import web_link
 
 if TYPE_CHECKING:
     from ketaread.core.glossary import Abbreviation, Glossary, TermHit
@@ -131,7 +132,7 @@ def index_links(markdown: str) -> MarkedArticle:
 
     def target(url: str) -> str:
         links.append(_MD_ESCAPE.sub(r"\1", url))
-        return f"ketaread://link/{len(links) - 1}"
+        return web_link(len(links) - 1)
 
     def autolink(match: re.Match[str]) -> str:
         url = match.group(1)

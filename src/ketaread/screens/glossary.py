@@ -134,11 +134,18 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
     }
     """
 
+    MOVE = Binding.Group("Move through the terms")
     BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("down", "move(1)", "Next term", show=False),
-        Binding("up", "move(-1)", "Previous term", show=False),
-        Binding("tab", "focus_links", "Related & articles", show=True),
+        Binding("escape", "close", "Close", tooltip="Close: the article stays where it was"),
+        Binding("down", "move(1)", "Next term", show=False, group=MOVE),
+        Binding("up", "move(-1)", "Previous term", show=False, group=MOVE),
+        Binding(
+            "tab",
+            "focus_links",
+            "Related & articles",
+            show=True,
+            tooltip="Go to related terms and other articles (enter follows one)",
+        ),
     ]
 
     def __init__(

@@ -1,6 +1,8 @@
-"""The help screen: every key, grouped by where it works (a test checks it lists every binding)."""
+"""The help screen: every key, grouped by where it works, derived from the bindings."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,63 +11,66 @@ from textual.content import Content
 from textual.widgets import Static
 
 from ketaread.screens.dialog import Dialog
+from ketaread.screens.keys import HelpRow, HelpSection, help_rows
 from ketaread.widgets.key_bar import KeyBar
 
-KEY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
-    (
-        "Everywhere",
-        [
-            ("?", "this help"),
-            ("ctrl+p", "command palette: jump to an article, tag, source or glossary term"),
-            ("tab / shift+tab", "move between panes"),
-            ("q", "quit"),
-        ],
-    ),
-    (
-        "Reading",
-        [
-            ("enter", "open the highlighted article (or apply the highlighted filter)"),
-            ("n / p", "next / previous unread article"),
-            ("m", "toggle read"),
-            ("s", "star or unstar"),
-            ("j / k, ↓ / ↑", "move in any list (articles, sidebar, references); scroll articles"),
-            ("ctrl+d / ctrl+u", "half a page down / up, in any list or the article"),
-            ("home / end, < / >", "top / bottom of any list or the article (g / G: glossary)"),
-            ("space / b, pgdn / pgup", "scroll the article by a page"),
-            ("o", "open the article's link in the browser"),
-            ("c", "copy the article's link (OSC 52: works over SSH)"),
-            ("R", "refresh every source in the background"),
-        ],
-    ),
-    (
-        "Panes",
-        [
-            ("t", "show or hide the tag sidebar"),
-            ("r", "show or hide the reference panel"),
-            ("a / l / v", "focus the article list / tag sidebar / article"),
-            ("f", "focus mode: the article alone; f again brings the panes back"),
-            ("T", "next theme (saved for next time)"),
-        ],
-    ),
-    (
-        "Reference panel",
-        [
-            ("enter", "open a link, or jump to a citing sentence in the article"),
-            ("y", "copy the highlighted URL"),
-        ],
-    ),
-    (
-        "Glossary",
-        [
-            ("g", "terms of this article, with definitions"),
-            ("G", "the whole glossary"),
-            ("type", "filter terms"),
-            ("↑ / ↓", "move through terms"),
-            ("tab / enter", "go to related terms and other articles"),
-            ("esc", "close: the article stays where it was"),
-        ],
-    ),
-]
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+
+def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(title, [(keys, what they do)]) for every key, from the bindings of `app_class`, the
+    screens and the widgets; the few rows that are not bindings are written here."""
+    from ketaread.screens.glossary import GlossaryModal
+    from ketaread.screens.main import MainScreen
+    from ketaread.widgets.article_list import ArticleList
+    from ketaread.widgets.article_view import ArticleView
+    from ketaread.widgets.reference_panel import ReferencePanel
+    from ketaread.widgets.tag_sidebar import TagSidebar
+
+    panes = frozenset(
+        {
+            "toggle_sidebar",
+            "toggle_references",
+            "focus_mode",
+            "focus_pane('articles')",
+            "focus_pane('sidebar')",
+            "focus_pane('article')",
+        }
+    )
+    glossary = frozenset({"glossary", "glossary_all"})
+    sections = [
+        HelpSection(
+            "Everywhere",
+            (app_class,),
+            extra=(
+                HelpRow(
+                    "ctrl+p", "command palette: jump to an article, tag, source or glossary term"
+                ),
+                HelpRow("tab / shift+tab", "move between panes"),
+            ),
+        ),
+        HelpSection("Panes", (MainScreen,), only=panes),
+        HelpSection("Glossary", (MainScreen,), only=glossary),
+        HelpSection("Reading", (MainScreen, ArticleList, ArticleView)),
+        HelpSection("Tag sidebar", (TagSidebar,)),
+        HelpSection("Reference panel", (ReferencePanel,)),
+        HelpSection(
+            "Glossary popup",
+            (GlossaryModal,),
+            extra=(HelpRow("type", "filter the terms"),),
+        ),
+    ]
+    taken: set[tuple[type, str]] = set()
+    built = {section.title: help_rows(section, taken) for section in sections}
+    order = ("Everywhere", "Reading", "Reference panel", "Panes", "Tag sidebar", "Glossary")
+    groups = []
+    for title in order:
+        rows = built[title]
+        if title == "Glossary":
+            rows = rows + built["Glossary popup"]
+        groups.append((title, [(row.keys, row.text) for row in rows]))
+    return groups
 
 
 NOTE = (
@@ -116,7 +121,7 @@ class HelpScreen(Dialog[None]):
         # the left edge, under the keys, at 80 columns.
         with VerticalScroll(id="help-dialog", classes="dialog-box") as box:
             box.border_title = "ketaread keys"
-            for title, keys in KEY_GROUPS:
+            for title, keys in key_groups(type(self.app)):
                 yield Static(Content.styled(title, "bold $accent"), classes="help-group")
                 for key, description in keys:
                     with Horizontal(classes="help-row"):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, cast
+import threading
+from typing import TYPE_CHECKING, Protocol, cast
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -13,20 +14,26 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
+from ketaread.context import Context, ContextError
+from ketaread.core import links
 from ketaread.core.models import ArticleDetail, ArticleRow
-from ketaread.core.store import ArticleFilter
+from ketaread.core.store import ArticleFilter, Store, StoreError
+from ketaread.screens.commands import ArticleCommands, FilterCommands, GlossaryCommands
 from ketaread.widgets.article_list import PAGE_SIZE, ArticleList
 from ketaread.widgets.article_view import ArticleView
 from ketaread.widgets.key_bar import KeyBar
 from ketaread.widgets.reference_panel import ReferencePanel
 from ketaread.widgets.tag_sidebar import SidebarData, TagSidebar
 from ketaread.widgets.title_bar import TitleBar
+from ketaread.widgets.web_links import copy_web_link, open_web_link
 from ketaread.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
+    from textual.signal import Signal
     from textual.widgets import Markdown
 
-    from ketaread.app import KetareadApp
+    from ketaread.core.glossary import Glossary, TermHit
+    from ketaread.core.refresh import FeedReport
     from ketaread.core.render import MarkedArticle, Rendering
 
 NARROW_WIDTH = 100
@@ -39,33 +46,98 @@ class StatusLine(Static):
     """One line above the footer: refresh progress and cache state."""
 
 
+class RefreshingHost(Protocol):
+    """What the reading screen needs of the app that runs refreshes."""
+
+    refresh_message: str | None
+    refresh_progressed: Signal[FeedReport]
+    refresh_finished: Signal[bool]
+
+
 class MainScreen(ReportsWorkerErrors, Screen[None]):
     """Tag sidebar | article list | article (with the reference panel)."""
 
+    COMMANDS = {ArticleCommands, FilterCommands, GlossaryCommands}
     AUTO_FOCUS = "#articles"
     """Focused as the panes mount: focusing it later would first focus the sidebar (the
     first focusable pane) and restyle both panes twice before the first frame."""
 
+    UNREAD_STEP = Binding.Group("Next / previous unread article")
+    FOCUS_PANE = Binding.Group("Focus the article list / tag sidebar / article")
     BINDINGS = [
-        Binding("n", "next_unread", "Next unread", tooltip="Open the next unread article"),
-        Binding("p", "previous_unread", "Prev unread", show=False),
+        Binding(
+            "n",
+            "next_unread",
+            "Next unread",
+            tooltip="Open the next unread article",
+            group=UNREAD_STEP,
+        ),
+        Binding(
+            "p",
+            "previous_unread",
+            "Prev unread",
+            show=False,
+            tooltip="Open the previous unread article",
+            group=UNREAD_STEP,
+        ),
         Binding("m", "toggle_read", "Read/unread", tooltip="Toggle read"),
-        Binding("s", "toggle_star", "Star"),
+        Binding("s", "toggle_star", "Star", tooltip="Star or unstar the article"),
         Binding("r", "toggle_references", "Refs", tooltip="Show or hide the reference panel"),
         Binding("g", "glossary", "Glossary", tooltip="Terms of this article with definitions"),
-        Binding("G", "glossary_all", "All terms", show=False),
+        Binding("G", "glossary_all", "All terms", show=False, tooltip="The whole glossary"),
         Binding("t", "toggle_sidebar", "Tags", tooltip="Show or hide the tag sidebar"),
-        Binding("o", "open_link", "Open link", show=False),
-        Binding("c", "copy_link", "Copy link", show=False),
-        Binding("f", "focus_mode", "Focus mode", show=False),
-        Binding("a", "focus('articles')", "Article list", show=False),
-        Binding("l", "focus('sidebar')", "Tag list", show=False),
-        Binding("v", "focus('article')", "Article", show=False),
-        Binding("space", "article_page_down", "Page down", show=False),
+        Binding("o", "open_link", "Open link", show=False, tooltip="Open the article's web page"),
+        Binding(
+            "c",
+            "copy_link",
+            "Copy link",
+            show=False,
+            tooltip="Copy the article's link (OSC 52: works over SSH)",
+        ),
+        Binding(
+            "f",
+            "focus_mode",
+            "Focus mode",
+            show=False,
+            tooltip="Focus mode: the article alone; f again brings the panes back",
+        ),
+        Binding(
+            "a",
+            "focus_pane('articles')",
+            "Article list",
+            show=False,
+            tooltip="Focus the article list",
+            group=FOCUS_PANE,
+        ),
+        Binding(
+            "l",
+            "focus_pane('sidebar')",
+            "Tag list",
+            show=False,
+            tooltip="Focus the tag sidebar",
+            group=FOCUS_PANE,
+        ),
+        Binding(
+            "v",
+            "focus_pane('article')",
+            "Article",
+            show=False,
+            tooltip="Focus the article",
+            group=FOCUS_PANE,
+        ),
+        Binding(
+            "space",
+            "article_page_down",
+            "Page down",
+            show=False,
+            tooltip="Scroll the article by a page (from any pane)",
+        ),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, context: Context) -> None:
         super().__init__()
+        self.context = context
+        """The cache, config and glossary this screen reads."""
         self.article_filter = ArticleFilter()
         self.filter_label = "All"
         self.detail: ArticleDetail | None = None
@@ -88,11 +160,17 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self._before_focus_mode: tuple[bool, bool] | None = None
         """Whether the sidebar and the list were shown before focus mode hid them (None
         outside focus mode)."""
+        self._glossary_warned = threading.Event()
 
     @property
-    def ketaread(self) -> KetareadApp:
-        """The app, typed."""
-        return cast("KetareadApp", self.app)
+    def store(self) -> Store | None:
+        """The cache, or None when it could not be opened (the app said why)."""
+        return self.context.store_if_open
+
+    @property
+    def host(self) -> RefreshingHost:
+        """The app, as far as refreshes go."""
+        return cast("RefreshingHost", self.app)
 
     def compose(self) -> ComposeResult:
         """Title bar, the three panes, a status line and the footer."""
@@ -116,7 +194,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         yield KeyBar()
 
     def _load_rows(self, ids: list[int]) -> list[ArticleRow]:
-        store = self.ketaread.store
+        store = self.store
         return store.rows(ids) if store is not None else []
 
     @property
@@ -144,7 +222,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self.sub_title = self.filter_label
         if self.focused is None:  # AUTO_FOCUS waits for a terminal that has the focus
             self.article_list.focus()
-        store = self.ketaread.store
+        self.host.refresh_progressed.subscribe(self, self._refresh_progressed)
+        self.host.refresh_finished.subscribe(self, self._refresh_finished)
+        store = self.store
         if store is not None:
             # The first page straight from the cache, so the first frame shows titles:
             # two indexed queries of well under a millisecond, cheaper than a worker.
@@ -153,6 +233,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         # Every id and then the sidebar in workers, once the first frame is out: started
         # earlier, they hold the cache's read connection and the GIL while it is drawn.
         self.call_after_refresh(self.load_articles, self.article_filter)
+        self.call_after_refresh(self._preload_glossary)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         """Skip the restyle of the first resume: every node was styled as it mounted, just
@@ -187,7 +268,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
     @work(thread=True, exclusive=True, group="ids", exit_on_error=False)
     def _load_ids(self, generation: int, article_filter: ArticleFilter, keep: int | None) -> None:
         """Fetch the ordered ids of a filter off the UI thread."""
-        store = self.ketaread.store
+        store = self.store
         if store is None:
             return
         ids = store.article_ids(article_filter)
@@ -213,7 +294,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
     @work(thread=True, exclusive=True, group="sidebar", exit_on_error=False)
     def load_sidebar(self) -> None:
         """Fetch counts, feeds and tags off the UI thread."""
-        store = self.ketaread.store
+        store = self.store
         if store is None:
             return
         data = SidebarData(store.totals(), store.feeds(), store.tags())
@@ -228,8 +309,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         parts = []
         if extra:
             parts.append(extra)
-        elif self.ketaread.refresh_message:
-            parts.append(self.ketaread.refresh_message)
+        elif self.host.refresh_message:
+            parts.append(self.host.refresh_message)
         data = self.sidebar_data
         if data is not None:
             failing = [f for f in data.feeds if f.error]
@@ -238,7 +319,29 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         parts.append(f"{len(self.article_list.ids)} articles in {self.filter_label}")
         self.query_one(StatusLine).update(Content("  ·  ".join(parts)))
 
+    # -- refreshes (run by the app) ---------------------------------------------
+
+    def _refresh_progressed(self, _report: FeedReport) -> None:
+        self._update_status()
+
+    def _refresh_finished(self, _all_failed: bool) -> None:
+        self.load_sidebar()
+        self.load_articles(self.requested_filter)
+
     # -- filters ----------------------------------------------------------------
+
+    def filter_entries(self) -> list[tuple[str, str]]:
+        """(option id, label) of every sidebar entry: All, Unread, Starred, sources and tags."""
+        data = self.sidebar_data
+        entries = [("all", "Show: All"), ("unread", "Show: Unread"), ("starred", "Show: Starred")]
+        if data is not None:
+            entries += [(f"feed:{f.id}", f"Source: {f.title or f.location}") for f in data.feeds]
+            entries += [(f"tag:{t.id}", f"Tag: {t.name}") for t in data.tags]
+        return entries
+
+    def choose_filter(self, option_id: str) -> None:
+        """Apply a sidebar entry by id."""
+        self.sidebar.choose(option_id)
 
     @on(TagSidebar.FilterChosen)
     def _filter_chosen(self, event: TagSidebar.FilterChosen) -> None:
@@ -266,18 +369,18 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         """Load, render (cached after the first time) and show an article; mark it read."""
         from ketaread.core.render import rendering_for
 
-        app = self.ketaread
-        store = app.store
+        app = self.app
+        store = self.store
         if store is None:
             return
         try:
             detail = store.article(article_id)
             rendering = rendering_for(store, detail)
-            glossary = app.ensure_glossary()
-            marked = rendering.marked_markdown(glossary, app.mark_terms)
+            glossary = self._glossary()
+            marked = rendering.marked_markdown(glossary, self._mark_terms())
         except Exception as error:  # one bad article must not take the reader down
             app.call_from_thread(
-                app.notify, f"Could not open this article: {error}", severity="error", markup=False
+                self.notify, f"Could not open this article: {error}", severity="error", markup=False
             )
             return
         before = detail.row
@@ -367,7 +470,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
     @work(thread=True, group="state", exit_on_error=False)
     def _toggle(self, article_id: int, state: str) -> None:
         """Flip read or starred in the cache; counts follow what the cache says changed."""
-        store = self.ketaread.store
+        store = self.store
         if store is None:
             return
         changed = store.toggle(article_id, state)
@@ -381,7 +484,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         if self._read_changes:
             self._apply_read_changes()  # an open's change, made in the cache before this one
         self._counts_changed(before, row, tag_ids)
-        store = self.ketaread.store
+        store = self.store
         current = store.rows([row.id]) if store is not None else []
         row = current[0] if current else row
         self.article_list.update_row(row)
@@ -421,7 +524,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         if row is None or not row.link:
             self.notify("This article has no web link.", severity="warning")
             return
-        self.ketaread.open_external(row.link)
+        open_web_link(self, row.link)
 
     def action_copy_link(self) -> None:
         """Copy the article's own link (OSC 52)."""
@@ -429,7 +532,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         if row is None or not row.link:
             self.notify("This article has no web link.", severity="warning")
             return
-        self.ketaread.copy_url(row.link)
+        copy_web_link(self, row.link)
 
     def action_article_page_down(self) -> None:
         """Space outside the article scrolls the article, so reading needs no focus change."""
@@ -482,13 +585,6 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
                 markup=False,
             )
 
-    def show_reference(self, number: int) -> None:
-        """Show reference `number` in the panel."""
-        panel = self.reference_panel
-        panel.display = True
-        panel.focus()
-        panel.focus_reference(number)
-
     def _end_picking(self) -> None:
         """Leave the narrow sidebar-in-the-article's-place mode: the article comes back."""
         if self.has_class("-picking"):
@@ -513,7 +609,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             self.sidebar.display, self.article_list.display = self._before_focus_mode
             self._before_focus_mode = None
 
-    def action_focus(self, target: str) -> None:
+    def action_focus_pane(self, target: str) -> None:
         """Move the focus to a pane (showing it if hidden)."""
         if target == "sidebar" and not self.sidebar.display:
             self.action_toggle_sidebar()  # the same layout as `t`
@@ -525,31 +621,148 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         widget.display = True
         widget.focus()
 
+    # -- the glossary -----------------------------------------------------------
+
+    def _glossary(self) -> Glossary:
+        """The glossary, loaded on first use (call from a worker thread); a user glossary
+        that could not be used is reported once and the curated one stands in."""
+        glossary = self.context.glossary()
+        warning = self.context.glossary_warning
+        if warning and not self._glossary_warned.is_set():
+            self._glossary_warned.set()
+            self.app.call_from_thread(self.notify, warning, severity="error", markup=False)
+        return glossary
+
+    def _mark_terms(self) -> str:
+        """How many occurrences of a term to mark (a broken config is reported on refresh)."""
+        try:
+            return self.context.config.mark_terms
+        except ContextError:
+            return "first"
+
+    @work(thread=True, group="glossary", exit_on_error=False)
+    def _preload_glossary(self) -> None:
+        """Load the glossary (and the config's settings) in the background after the first
+        frame, so the first article and the palette need not wait for it."""
+        self._mark_terms()
+        self._glossary()
+
     def action_glossary(self) -> None:
         """The glossary terms of this article."""
-        self.ketaread.show_glossary(None, False)
+        self.show_glossary(None, everything=False)
 
     def action_glossary_all(self) -> None:
         """The whole glossary."""
-        self.ketaread.show_glossary(None, True)
+        self.show_glossary(None, everything=True)
+
+    def show_glossary(self, term: str | None, everything: bool) -> None:
+        """Open the glossary popup: this article's terms, or every term; at `term` if given."""
+        self._open_glossary(term, everything)
+
+    @work(thread=True, exclusive=True, group="glossary-open", exit_on_error=False)
+    def _open_glossary(self, term: str | None, everything: bool) -> None:
+        glossary = self._glossary()
+        hits = None
+        article_id = None
+        title = "Glossary: every term"
+        if self.rendering is not None and self.detail is not None:
+            article_id = self.detail.row.id
+            if not everything:
+                hits = self.rendering.terms(glossary)
+                title = "Glossary: terms in this article"
+        elif not everything:
+            title = "Glossary: every term (no article open)"
+        self.app.call_from_thread(self._push_glossary, glossary, hits, article_id, term, title)
+
+    def _push_glossary(
+        self,
+        glossary: Glossary,
+        hits: list[TermHit] | None,
+        article_id: int | None,
+        term: str | None,
+        title: str,
+    ) -> None:
+        from ketaread.screens.glossary import GlossaryModal
+
+        if isinstance(self.app.screen, GlossaryModal):
+            # Already open (a second g, or a term link followed from inside): go to the term.
+            if term:
+                self.app.screen.select_term(term)
+            return
+
+        def chosen(result: tuple[str, int] | None) -> None:
+            if result and result[0] == "article":
+                self.open_article_by_id(result[1])
+
+        self.app.push_screen(
+            GlossaryModal(
+                glossary,
+                hits=hits,
+                store=self.store,
+                article_id=article_id,
+                initial=term,
+                title=title,
+            ),
+            chosen,
+        )
 
     # -- routing ----------------------------------------------------------------
 
+    def route_link(self, href: str) -> None:
+        """Every link the reader follows comes here: app links, cached articles, the web."""
+        app_link = links.parse(href)
+        if app_link is not None:
+            kind, value = app_link
+            if kind == "term":
+                self.show_glossary(value, everything=False)
+            elif kind == "cite" and value.isdigit():
+                self.show_reference_for_citation(int(value))
+            elif kind == "link" and value.isdigit():
+                if int(value) < len(self.link_targets):
+                    # The URL exactly as the article gave it.
+                    self.route_link(self.link_targets[int(value)])
+            elif kind == "article" and self.store is not None:
+                try:
+                    self.open_article_by_id(self.store.resolve(value))
+                except StoreError:
+                    self.notify("That article is not in the cache.", severity="warning")
+            return
+        if links.is_app_link(href):
+            return  # an unknown ketaread link: nothing to follow
+        if href.startswith("#"):
+            if not self.article_view.markdown.goto_anchor(href[1:]):
+                self.notify("That note is not in this article.", severity="warning")
+            return
+        if self.store is not None:
+            article_id = self.store.find_by_link(href)
+            if article_id is not None:
+                self.open_article_by_id(article_id)
+                return
+        open_web_link(self, href)
+
+    def open_article_by_id(self, article_id: int) -> None:
+        """Open a cached article (closing any dialog over this screen), moving the list
+        cursor to it when it is listed."""
+        while self.app.screen is not self and len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        self.article_list.move_to(article_id)
+        self.open_article(article_id)
+
     def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
-        """Every link clicked in the article goes to the app's router."""
+        """Every link clicked in the article goes to the router."""
         # Matched by name, so that the Markdown widget loads with the first article.
         event.stop()
         event.prevent_default()
         href = event.href
-        if href.lower().startswith("ketaread:") and href not in self.app_links:
+        if links.is_app_link(href) and href not in self.app_links:
             # Written by the feed (in code, or percent-encoded in a link): not the app's.
             self.notify("Not followed: that link was not made by ketaread.", severity="warning")
             return
-        self.ketaread.route_link(href)
+        self.route_link(href)
 
     @on(ReferencePanel.LinkActivated)
     def _panel_link(self, event: ReferencePanel.LinkActivated) -> None:
-        self.ketaread.route_link(event.url)
+        self.route_link(event.url)
 
     @on(ReferencePanel.SentenceChosen)
     def _panel_sentence(self, event: ReferencePanel.SentenceChosen) -> None:

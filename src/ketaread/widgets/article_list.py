@@ -59,15 +59,19 @@ def format_date(stamp: float | None, now: float | None = None, short: bool = Fal
 class ArticleList(ScrollView, can_focus=True):
     """Virtual list of articles for the current filter."""
 
+    MOVE = Binding.Group("Move in the list")
+    PAGE = Binding.Group("Page through the list")
+    HALF = Binding.Group("Half a page down / up")
+    ENDS = Binding.Group("First / last article (g / G are the glossary)")
     BINDINGS = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("ctrl+d", "half_page_down", "Half page down", show=False),
-        Binding("ctrl+u", "half_page_up", "Half page up", show=False),
-        Binding("home,less_than_sign", "first", "First", show=False),
-        Binding("end,greater_than_sign", "last", "Last", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False, group=MOVE),
+        Binding("down,j", "cursor_down", "Down", show=False, group=MOVE),
+        Binding("pageup", "page_up", "Page up", show=False, group=PAGE),
+        Binding("pagedown", "page_down", "Page down", show=False, group=PAGE),
+        Binding("ctrl+d", "half_page_down", "Half page down", show=False, group=HALF),
+        Binding("ctrl+u", "half_page_up", "Half page up", show=False, group=HALF),
+        Binding("home,less_than_sign", "first", "First", show=False, group=ENDS),
+        Binding("end,greater_than_sign", "last", "Last", show=False, group=ENDS),
         Binding("enter", "open", "Open", tooltip="Open the highlighted article"),
     ]
 

@@ -67,15 +67,19 @@ class ArticleHeader(Static):
 class ArticleView(VerticalScroll, can_focus=True):
     """Scrollable article: header plus Markdown whose links the app routes itself."""
 
+    SCROLL = Binding.Group("Scroll the article (↑ ↓ pgup pgdn too)")
+    PAGE = Binding.Group("Scroll the article by a page")
+    HALF = Binding.Group("Scroll the article half a page")
+    ENDS = Binding.Group("Top / bottom of the article (home / end too)")
     BINDINGS = [
-        Binding("j", "scroll_down", "Down", show=False),
-        Binding("k", "scroll_up", "Up", show=False),
-        Binding("space", "page_down", "Page down", show=False),
-        Binding("b,shift+space", "page_up", "Page up", show=False),
-        Binding("ctrl+d", "half_page_down", "Half page down", show=False),
-        Binding("ctrl+u", "half_page_up", "Half page up", show=False),
-        Binding("less_than_sign", "scroll_home", "Top", show=False),
-        Binding("greater_than_sign", "scroll_end", "Bottom", show=False),
+        Binding("j", "scroll_down", "Down", show=False, group=SCROLL),
+        Binding("k", "scroll_up", "Up", show=False, group=SCROLL),
+        Binding("space", "page_down", "Page down", show=False, group=PAGE),
+        Binding("b,shift+space", "page_up", "Page up", show=False, group=PAGE),
+        Binding("ctrl+d", "half_page_down", "Half page down", show=False, group=HALF),
+        Binding("ctrl+u", "half_page_up", "Half page up", show=False, group=HALF),
+        Binding("less_than_sign", "scroll_home", "Top", show=False, group=ENDS),
+        Binding("greater_than_sign", "scroll_end", "Bottom", show=False, group=ENDS),
     ]
 
     class ArticleShown(Message):

@@ -12,13 +12,17 @@ from textual import _widget_navigation
 from textual.binding import Binding, BindingType
 from textual.widgets import OptionList
 
+MOVE = Binding.Group("Move (↑ ↓ too)")
+HALF = Binding.Group("Half a page down / up")
+ENDS = Binding.Group("First / last (home / end too)")
+
 LIST_KEYS: list[BindingType] = [
-    Binding("j", "cursor_down", "Down", show=False),
-    Binding("k", "cursor_up", "Up", show=False),
-    Binding("ctrl+d", "half_page_down", "Half page down", show=False),
-    Binding("ctrl+u", "half_page_up", "Half page up", show=False),
-    Binding("less_than_sign", "first", "First", key_display="<", show=False),
-    Binding("greater_than_sign", "last", "Last", key_display=">", show=False),
+    Binding("j", "cursor_down", "Down", show=False, group=MOVE),
+    Binding("k", "cursor_up", "Up", show=False, group=MOVE),
+    Binding("ctrl+d", "half_page_down", "Half page down", show=False, group=HALF),
+    Binding("ctrl+u", "half_page_up", "Half page up", show=False, group=HALF),
+    Binding("less_than_sign", "first", "First", show=False, group=ENDS),
+    Binding("greater_than_sign", "last", "Last", show=False, group=ENDS),
 ]
 """Bindings for a list-like widget with cursor_down/up, half_page_down/up, first, last."""
 

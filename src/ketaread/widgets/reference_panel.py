@@ -11,6 +11,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from ketaread.widgets.list_keys import LIST_KEYS, KeyedOptionList
+from ketaread.widgets.web_links import copy_web_link
 
 if TYPE_CHECKING:
     from ketaread.core.references import ReferenceAnalysis
@@ -35,7 +36,9 @@ class ReferencePanel(KeyedOptionList):
 
     BINDINGS = [
         Binding("enter", "select", "Open/jump", tooltip="Open the link, or jump to the sentence"),
-        Binding("y", "copy_url", "Copy URL", tooltip="Copy the URL with OSC 52 (works over SSH)"),
+        Binding(
+            "y", "copy_url", "Copy URL", tooltip="Copy the highlighted URL (OSC 52: works over SSH)"
+        ),
         *LIST_KEYS,
     ]
 
@@ -205,11 +208,11 @@ class ReferencePanel(KeyedOptionList):
             self.notify("This entry has no link.", severity="warning")
 
     def action_copy_url(self) -> None:
-        """Copy the highlighted URL (the app checks it is a plain http(s) link)."""
+        """Copy the highlighted URL (only a plain http(s) link is copied)."""
         url = self.highlighted_url
         if not url:
             self.notify(
                 "Nothing to copy here: highlight a reference or a link.", severity="warning"
             )
             return
-        self.app.copy_url(url)  # type: ignore[attr-defined]
+        copy_web_link(self, url)

@@ -1,4 +1,5 @@
-"""Command palette providers: jump to an article, a tag, a source or a glossary term."""
+"""Command palette providers of the reading screen: jump to an article, a tag, a source or a
+glossary term."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from textual.content import Content
 from textual.fuzzy import Matcher
 
 if TYPE_CHECKING:
-    from ketaread.app import KetareadApp
+    from ketaread.screens.main import MainScreen
 
 
 def literal_highlight(matcher: Matcher, text: str) -> Content:
@@ -38,18 +39,19 @@ def literal_prompt(matcher: Matcher, text: str, note: str) -> Content:
     return Content.assemble(literal_highlight(matcher, text), "\n", (note, "$text-muted"))
 
 
-class _KetareadProvider(Provider):
+class _ReadingProvider(Provider):
     @property
-    def ketaread(self) -> KetareadApp:
-        return cast("KetareadApp", self.app)
+    def reading(self) -> MainScreen:
+        """The reading screen, which the palette was opened over (see MainScreen.COMMANDS)."""
+        return cast("MainScreen", self.screen)
 
 
-class ArticleCommands(_KetareadProvider):
+class ArticleCommands(_ReadingProvider):
     """Jump to any cached article by words of its title."""
 
     async def search(self, query: str) -> Hits:
         """Titles containing the typed words, scored by the fuzzy matcher."""
-        store = self.ketaread.store
+        store = self.reading.store
         if store is None or len(query.strip()) < 2:
             return
         rows = await asyncio.to_thread(store.search_titles, query, 40)
@@ -59,22 +61,22 @@ class ArticleCommands(_KetareadProvider):
             yield Hit(
                 max(matcher.match(text), 0.1),
                 literal_prompt(matcher, text, row.feed_title),
-                partial(self.ketaread.open_article_by_id, row.id),
+                partial(self.reading.open_article_by_id, row.id),
                 text=text,
             )
 
 
-class FilterCommands(_KetareadProvider):
+class FilterCommands(_ReadingProvider):
     """Show the articles of one tag or source."""
 
     def _entries(self) -> list[tuple[str, str]]:
-        return self.ketaread.filter_entries()
+        return self.reading.filter_entries()
 
     async def discover(self) -> Hits:
         """Every tag and source, for browsing."""
         for option_id, label in self._entries():
             yield DiscoveryHit(
-                Content(label), partial(self.ketaread.choose_filter, option_id), text=label
+                Content(label), partial(self.reading.choose_filter, option_id), text=label
             )
 
     async def search(self, query: str) -> Hits:
@@ -86,17 +88,17 @@ class FilterCommands(_KetareadProvider):
                 yield Hit(
                     score,
                     literal_highlight(matcher, label),
-                    partial(self.ketaread.choose_filter, option_id),
+                    partial(self.reading.choose_filter, option_id),
                     text=label,
                 )
 
 
-class GlossaryCommands(_KetareadProvider):
+class GlossaryCommands(_ReadingProvider):
     """Open the glossary at one term."""
 
     async def search(self, query: str) -> Hits:
         """Glossary terms matching the typed text."""
-        glossary = self.ketaread.glossary
+        glossary = self.reading.context.glossary_if_loaded
         if glossary is None:
             return
         matcher = self.matcher(query)
@@ -109,6 +111,6 @@ class GlossaryCommands(_KetareadProvider):
                     score,
                     # A user's glossary may hold brackets: no markup anywhere.
                     literal_prompt(matcher, text, term.definition[:80]),
-                    partial(self.ketaread.show_glossary, term.key, True),
+                    partial(self.reading.show_glossary, term.key, True),
                     text=text,
                 )

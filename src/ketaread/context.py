@@ -1,0 +1,168 @@
+"""What the command line and the reader both work with: the cache, the config, the glossary
+and the refresh, opened one way and failing one way. No Textual."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ketaread.config import Config, ConfigError, load_config
+from ketaread.core.store import Store, StoreError
+from ketaread.locations import config_path, database_path, user_glossary_path
+
+if TYPE_CHECKING:
+    from ketaread.core.glossary import Glossary
+    from ketaread.core.refresh import FeedReport, RefreshSummary, SourceSpec
+
+
+class ContextError(Exception):
+    """The cache, the config or the user's glossary cannot be used: one line, fit to show."""
+
+
+class RefreshFailed(ContextError):
+    """A refresh could not run at all (each feed's own failure is in its report instead)."""
+
+
+class Context:
+    """The cache, the config and the glossary of one ketaread run, each opened on first use.
+
+    The command line makes one per command; the reader makes one for its whole life and
+    hands it to the screen. The glossary and the config may be asked for from any thread;
+    the store's connection belongs to the thread that reads with it (refreshes open their
+    own, see `refresh`).
+    """
+
+    def __init__(
+        self,
+        *,
+        db: str | Path | None = None,
+        config: str | Path | None = None,
+        offline: bool = False,
+    ) -> None:
+        self.database = database_path(db)
+        self.config_file = config_path(config)
+        self.offline = offline
+        self._store: Store | None = None
+        self._config: Config | None = None
+        self._glossary: Glossary | None = None
+        self._lock = threading.Lock()
+        self.glossary_warning: str | None = None
+        """Why the user's glossary was not loaded, when the curated one stood in for it."""
+
+    # -- the cache --------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The cache, opened on first use; `ContextError` when it cannot be used."""
+        if self._store is None:
+            try:
+                self._store = Store(self.database)
+            except StoreError as error:
+                raise ContextError(str(error)) from error
+        return self._store
+
+    @property
+    def store_if_open(self) -> Store | None:
+        """The cache if it has been opened, without opening it."""
+        return self._store
+
+    # -- the config -------------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        """The config file (or the sample-feeds stand-in), read on first use."""
+        if self._config is None:
+            try:
+                self._config = load_config(self.config_file)
+            except ConfigError as error:
+                raise ContextError(str(error)) from error
+        return self._config
+
+    def reload_config(self) -> Config:
+        """Read the config file again (it may have been edited since)."""
+        self._config = None
+        return self.config
+
+    def specs(self) -> list[SourceSpec]:
+        """The configured sources as the refresher wants them."""
+        from ketaread.core.refresh import SourceSpec
+
+        return [SourceSpec(s.location, s.title, tuple(s.tags)) for s in self.config.sources]
+
+    # -- the glossary -----------------------------------------------------------
+
+    def glossary(self, *, strict: bool = False) -> Glossary:
+        """The curated glossary with the user's own entries on top, loaded once.
+
+        A user glossary that cannot be used raises `ContextError` when `strict` (the
+        command line says so and stops); otherwise the curated glossary stands in and
+        `glossary_warning` says why (the reader shows it and goes on).
+        """
+        with self._lock:
+            if self._glossary is None:
+                from ketaread.core.glossary import GlossaryError, load_glossary
+
+                user_file = user_glossary_path(self.config_file)
+                try:
+                    self._glossary = load_glossary(user_file if user_file.exists() else None)
+                except GlossaryError as error:
+                    if strict:
+                        raise ContextError(str(error)) from error
+                    self.glossary_warning = f"Your glossary was not loaded: {error}"
+                    self._glossary = load_glossary(None)
+            return self._glossary
+
+    @property
+    def glossary_if_loaded(self) -> Glossary | None:
+        """The glossary if it has been loaded, without loading it."""
+        return self._glossary
+
+    # -- refreshing -------------------------------------------------------------
+
+    def refresh(
+        self,
+        *,
+        report: Callable[[FeedReport], None] | None = None,
+        stop: threading.Event | None = None,
+        wait: float | None = None,
+        on_wait: Callable[[], None] | None = None,
+        own_connection: bool = True,
+        specs: list[SourceSpec] | None = None,
+    ) -> RefreshSummary:
+        """Update every configured source, taking turns with other refreshes of this cache.
+
+        With `own_connection` (for a refresh in a worker thread) it writes through a
+        connection of its own, so readers of `store` never wait on it; otherwise through
+        `store`. Anything that stops it from running at all raises `RefreshFailed` with one
+        line; `RefreshStopped` passes through when `stop` was set. `specs`: just these
+        sources (`refresh SOURCE`, `R` on a source) instead of every configured one.
+        """
+        from ketaread.core.refresh import REFRESH_LOCK_WAIT, refresh, refresh_lock
+
+        try:
+            specs = self.specs() if specs is None else specs
+            store = Store(self.database) if own_connection else self.store
+            try:
+                with refresh_lock(
+                    self.database,
+                    wait=REFRESH_LOCK_WAIT if wait is None else wait,
+                    on_wait=on_wait,
+                    stop=stop,
+                ):
+                    return refresh(store, specs, offline=self.offline, report=report, stop=stop)
+            finally:
+                if own_connection:
+                    store.close()
+        except ContextError as error:
+            raise RefreshFailed(str(error)) from error
+        except (StoreError, TimeoutError, OSError, sqlite3.Error) as error:
+            raise RefreshFailed(str(error)) from error
+
+    def close(self) -> None:
+        """Close the cache if it was opened (folding its write-ahead log into the file)."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
