@@ -28,6 +28,7 @@ from ketaread.core.store import ArticleFilter, Store, StoreError
 if TYPE_CHECKING:
     from ketaread.app import KetareadApp
     from ketaread.core.models import ArticleRow
+    from ketaread.core.refresh import SourceSpec
 
 
 class CommandError(Exception):
