@@ -82,7 +82,7 @@ async def test_ctrl_d_and_ctrl_u_scroll_the_article_half_a_screen(
 async def test_j_and_k_move_in_the_glossary_links(app: KetareadApp, settle: Settle) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        app.show_glossary("BDNF", True)
+        app.main_screen.show_glossary("BDNF", True)
         await settle(pilot)
         popup = app.screen
         assert isinstance(popup, GlossaryModal)

@@ -16,7 +16,7 @@ async def test_offline_reader_on_a_fresh_install_shows_the_local_samples(
         ["--offline", "--db", str(tmp_db), "--config", str(tmp_config)]
     )
     app = reader_app(args)
-    assert app.offline
+    assert app.context.offline and app.refresh_on_start
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await settle(pilot)
