@@ -167,6 +167,8 @@ def opened_urls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     Patched on the class so that it applies to whichever app a test builds.
     """
     opened: list[str] = []
+    # A browser the user named: links are handed over rather than refused for want of one.
+    monkeypatch.setenv("BROWSER", "firefox")
 
     def record(self: KetareadApp, url: str, *, new_tab: bool = True) -> None:
         opened.append(url)

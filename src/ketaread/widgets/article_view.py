@@ -121,6 +121,23 @@ class ArticleView(VerticalScroll, can_focus=True):
         """Scroll up half a screen."""
         self.scroll_relative(y=-max(self.scrollable_content_region.height // 2, 1), animate=False)
 
+    async def show_message(self, message: Content) -> None:
+        """Show a message where the article was (it was deleted): no header, no body."""
+        self.article_id = None
+        self._generation += 1
+        with self.app.batch_update():
+            self.query_one(ArticleHeader).display = False
+            if self._body is not None:
+                self._body.display = False
+            await self.query("#article-welcome").remove()
+            await self.mount(Static(message, id="article-welcome"))
+            self.scroll_home(animate=False)
+
+    @property
+    def positions(self) -> dict[int, float]:
+        """How far each article shown was scrolled (article id → rows), this session."""
+        return self._positions
+
     def remember_position(self) -> None:
         """Keep where the reader is in the current article, for when it is reopened."""
         if self.article_id is not None:
@@ -153,9 +170,9 @@ class ArticleView(VerticalScroll, can_focus=True):
             header = self.query_one(ArticleHeader)
             header.update(self.header_content(row, tags))
             header.display = True
-            if previous is None:
-                await self.query("#article-welcome").remove()
-            else:
+            # The welcome (or a message in the article's place) goes for good.
+            await self.query("#article-welcome").remove()
+            if previous is not None:
                 previous.display = False
             await self.mount(body)
             # Through append: after update(), a later append would merge the tail's first

@@ -25,6 +25,8 @@ HIDDEN_WHEN_SHORT_KEYS = frozenset({"enter"})
 """Keys left to the help screen and the welcome text when the bar is short of room."""
 SHORT_LABELS = {"Next unread": "Next", "Read/unread": "Read", "Copy URL": "Copy"}
 """Shorter descriptions for when the bar is short of room."""
+NARROW_LABEL = 4
+"""Cells of a label in the narrowest form: every key stays, its label cut to a hint."""
 PALETTE_SEPARATOR = "▏"
 
 
@@ -152,8 +154,17 @@ class KeyBar(Widget):
                 room = width - palette_width
             else:
                 palette = None  # quit and help matter more than the palette's key
-        for spaced, short in ((True, False), (False, False), (False, True)):
-            shown = _shorten(items) if short else items
+        # Roomiest first; the last two keep every key (the bar never drops one): labels
+        # cut to a hint, then keys alone.
+        forms = (
+            (True, "full"),
+            (False, "full"),
+            (False, "short"),
+            (False, "narrow"),
+            (False, "keys"),
+        )
+        for spaced, form in forms:
+            shown = _shorten(items, form)
             if _line_width(shown, spaced) <= room:
                 break
         styles = self._styles()
@@ -227,12 +238,26 @@ class KeyBar(Widget):
             self.app.bell()
 
 
-def _shorten(items: list[KeyItem]) -> list[KeyItem]:
-    return [
-        item._replace(description=SHORT_LABELS.get(item.description, item.description))
-        for item in items
-        if item.action not in HIDDEN_WHEN_SHORT_ACTIONS and item.key not in HIDDEN_WHEN_SHORT_KEYS
-    ]
+def _shorten(items: list[KeyItem], form: str) -> list[KeyItem]:
+    """The keys in one form: 'full'; 'short' (short labels, without the keys the help
+    explains); 'narrow' (every key, labels cut to a hint); 'keys' (every key, no label)."""
+    if form == "full":
+        return items
+    if form == "short":
+        return [
+            item._replace(description=SHORT_LABELS.get(item.description, item.description))
+            for item in items
+            if item.action not in HIDDEN_WHEN_SHORT_ACTIONS
+            and item.key not in HIDDEN_WHEN_SHORT_KEYS
+        ]
+    if form == "narrow":
+        return [
+            item._replace(
+                description=SHORT_LABELS.get(item.description, item.description)[:NARROW_LABEL]
+            )
+            for item in items
+        ]
+    return [item._replace(description="") for item in items]
 
 
 def _parts(item: KeyItem, spaced: bool) -> tuple[str, str]:
