@@ -252,7 +252,9 @@ def _shorten(items: list[KeyItem], form: str) -> list[KeyItem]:
         ]
     if form == "narrow":
         return [
-            item._replace(
+            item
+            if item.action in FIRST_ACTIONS
+            else item._replace(
                 description=SHORT_LABELS.get(item.description, item.description)[:NARROW_LABEL]
             )
             for item in items
