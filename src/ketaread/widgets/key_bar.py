@@ -154,19 +154,23 @@ class KeyBar(Widget):
                 room = width - palette_width
             else:
                 palette = None  # quit and help matter more than the palette's key
-        # Roomiest first; the last two keep every key (the bar never drops one): labels
-        # cut to a hint, then keys alone.
-        forms = (
-            (True, "full"),
-            (False, "full"),
-            (False, "short"),
-            (False, "narrow"),
-            (False, "keys"),
-        )
-        for spaced, form in forms:
+        # Roomiest first. Every key is kept in the last two forms (labels cut to a hint,
+        # then keys alone); the palette's key (ctrl+p works anyway) goes before the labels.
+        forms = [
+            (True, "full", room),
+            (False, "full", room),
+            (False, "short", room),
+            (False, "narrow", room),
+            (False, "narrow", width),
+            (False, "keys", room),
+            (False, "keys", width),
+        ]
+        for spaced, form, fits in forms:
             shown = _shorten(items, form)
-            if _line_width(shown, spaced) <= room:
+            if _line_width(shown, spaced) <= fits:
                 break
+        if fits > room:
+            palette, room = None, width
         styles = self._styles()
         text = Text()
         self._spans = []
@@ -251,15 +255,18 @@ def _shorten(items: list[KeyItem], form: str) -> list[KeyItem]:
             and item.key not in HIDDEN_WHEN_SHORT_KEYS
         ]
     if form == "narrow":
-        return [
-            item
-            if item.action in FIRST_ACTIONS
-            else item._replace(
-                description=SHORT_LABELS.get(item.description, item.description)[:NARROW_LABEL]
-            )
-            for item in items
-        ]
+        return [_narrow(item) for item in items]
     return [item._replace(description="") for item in items]
+
+
+def _narrow(item: KeyItem) -> KeyItem:
+    """Quit and help as they are; the keys the help explains alone; others with a hint."""
+    if item.action in FIRST_ACTIONS:
+        return item
+    if item.action in HIDDEN_WHEN_SHORT_ACTIONS or item.key in HIDDEN_WHEN_SHORT_KEYS:
+        return item._replace(description="")
+    short = SHORT_LABELS.get(item.description, item.description)
+    return item._replace(description=short[:NARROW_LABEL])
 
 
 def _parts(item: KeyItem, spaced: bool) -> tuple[str, str]:
