@@ -370,3 +370,38 @@ async def test_offline_r_leaves_failure_markers(
         failing = [f for f in app.main_screen.sidebar_data.feeds if f.error]
         assert failing and failing[0].error == "connection refused"
         assert "1 source(s) failing" in str(app.main_screen.query_one(StatusLine).render())
+
+
+class TestRoutineSnapshots:
+    """The routine's screens on the 320-article cache, as a reader sees them."""
+
+    @staticmethod
+    def _keys(*keys: str):  # noqa: ANN205
+        async def run_before(pilot) -> None:  # noqa: ANN001
+            from ui_support import settle_pilot
+
+            await settle_pilot(pilot)
+            for key in keys:
+                await pilot.press(key)
+                await settle_pilot(pilot)
+            await pilot.pause()
+
+        return run_before
+
+    @pytest.fixture(autouse=True)
+    def _clock(self, stable_clock: None) -> None:
+        """Dates pinned."""
+
+    def test_80x24_t_shows_three_panes(self, big_app: KetareadApp, snap_compare) -> None:  # noqa: ANN001
+        assert snap_compare(big_app, terminal_size=(80, 24), run_before=self._keys("enter", "t"))
+
+    def test_60x24_key_bar_keeps_every_key(self, big_app: KetareadApp, snap_compare) -> None:  # noqa: ANN001
+        assert snap_compare(big_app, terminal_size=(60, 24), run_before=self._keys("j"))
+
+    def test_delete_confirmation(self, big_app: KetareadApp, snap_compare) -> None:  # noqa: ANN001
+        assert snap_compare(big_app, terminal_size=(80, 24), run_before=self._keys("j", "D"))
+
+    def test_sorted_by_feed_with_read_hidden(self, big_app: KetareadApp, snap_compare) -> None:  # noqa: ANN001
+        assert snap_compare(
+            big_app, terminal_size=(120, 40), run_before=self._keys("S", "S", "enter", "H")
+        )
