@@ -376,8 +376,8 @@ class TestRoutineSnapshots:
     """The routine's screens on the 320-article cache, as a reader sees them."""
 
     @staticmethod
-    def _keys(*keys: str):  # noqa: ANN205
-        async def run_before(pilot) -> None:  # noqa: ANN001
+    def _keys(*keys: str):
+        async def run_before(pilot) -> None:
             from ui_support import settle_pilot
 
             await settle_pilot(pilot)
@@ -392,16 +392,16 @@ class TestRoutineSnapshots:
     def _clock(self, stable_clock: None) -> None:
         """Dates pinned."""
 
-    def test_80x24_t_shows_three_panes(self, big_app: KetareadApp, snap_compare) -> None:  # noqa: ANN001
+    def test_80x24_t_shows_three_panes(self, big_app: KetareadApp, snap_compare) -> None:
         assert snap_compare(big_app, terminal_size=(80, 24), run_before=self._keys("enter", "t"))
 
-    def test_60x24_key_bar_keeps_every_key(self, big_app: KetareadApp, snap_compare) -> None:  # noqa: ANN001
+    def test_60x24_key_bar_keeps_every_key(self, big_app: KetareadApp, snap_compare) -> None:
         assert snap_compare(big_app, terminal_size=(60, 24), run_before=self._keys("j"))
 
-    def test_delete_confirmation(self, big_app: KetareadApp, snap_compare) -> None:  # noqa: ANN001
+    def test_delete_confirmation(self, big_app: KetareadApp, snap_compare) -> None:
         assert snap_compare(big_app, terminal_size=(80, 24), run_before=self._keys("j", "D"))
 
-    def test_sorted_by_feed_with_read_hidden(self, big_app: KetareadApp, snap_compare) -> None:  # noqa: ANN001
+    def test_sorted_by_feed_with_read_hidden(self, big_app: KetareadApp, snap_compare) -> None:
         assert snap_compare(
             big_app, terminal_size=(120, 40), run_before=self._keys("S", "S", "enter", "H")
         )
