@@ -175,12 +175,14 @@ async def test_at_80x24_the_footer_shows_the_main_keys(app: KetareadApp, settle:
         main_keys += ["t Tags", "^p palette"]
         footer_line = screen_text(app).splitlines()[screen.query_one(KeyBar).region.y]
         assert all(key in footer_line for key in main_keys), footer_line
-        # With the reference panel focused, its own keys come in front: still nothing lost.
+        # With the reference panel focused, its own keys come in too: still nothing lost,
+        # the labels cut to a hint where they must be.
         await pilot.press("enter", "r")
         await settle(pilot)
         assert screen.reference_panel.has_focus
         footer_line = screen_text(app).splitlines()[screen.query_one(KeyBar).region.y]
-        assert all(key in footer_line for key in [*main_keys, "y Copy"]), footer_line
+        hints = [key[:6] for key in [*main_keys, "y Copy"]]
+        assert all(key in footer_line for key in hints), footer_line
 
 
 async def test_a_16_colour_terminal_starts_in_the_ansi_theme_unless_one_was_chosen(

@@ -22,7 +22,8 @@ FIRST_ACTIONS = ("quit", "help")
 """Keys shown first, as newsboat does, so that a narrow bar never loses them."""
 HIDDEN_WHEN_SHORT_ACTIONS = frozenset({"refresh_sources"})
 HIDDEN_WHEN_SHORT_KEYS = frozenset({"enter"})
-"""Keys left to the help screen and the welcome text when the bar is short of room."""
+"""Keys shown without a label (the help screen and the welcome text explain them) when the
+bar is short of room."""
 SHORT_LABELS = {"Next unread": "Next", "Read/unread": "Read", "Copy URL": "Copy"}
 """Shorter descriptions for when the bar is short of room."""
 NARROW_LABEL = 4
@@ -243,16 +244,17 @@ class KeyBar(Widget):
 
 
 def _shorten(items: list[KeyItem], form: str) -> list[KeyItem]:
-    """The keys in one form: 'full'; 'short' (short labels, without the keys the help
-    explains); 'narrow' (every key, labels cut to a hint); 'keys' (every key, no label)."""
+    """The keys in one form: 'full'; 'short' (short labels, the keys the help explains
+    without one); 'narrow' (labels cut to a hint); 'keys' (no label). Every form has every
+    key."""
     if form == "full":
         return items
     if form == "short":
         return [
-            item._replace(description=SHORT_LABELS.get(item.description, item.description))
+            item._replace(description="")
+            if item.action in HIDDEN_WHEN_SHORT_ACTIONS or item.key in HIDDEN_WHEN_SHORT_KEYS
+            else item._replace(description=SHORT_LABELS.get(item.description, item.description))
             for item in items
-            if item.action not in HIDDEN_WHEN_SHORT_ACTIONS
-            and item.key not in HIDDEN_WHEN_SHORT_KEYS
         ]
     if form == "narrow":
         return [_narrow(item) for item in items]
