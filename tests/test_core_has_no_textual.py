@@ -1,4 +1,6 @@
-"""The core never imports Textual or Rich: each module is imported alone in a fresh process."""
+"""The core, and the modules outside it that the command line shares with the reader (the
+config, the paths, the context), never import Textual or Rich: each module is imported alone
+in a fresh process."""
 
 from __future__ import annotations
 
@@ -11,8 +13,14 @@ import pytest
 
 import ketaread.core
 
+TEXTUAL_FREE_OUTSIDE_CORE = ["ketaread.config", "ketaread.context", "ketaread.locations"]
+"""Modules outside the core that the command line uses without the reader."""
+
 NAMES = sorted(
-    f"ketaread.core.{info.name}" for info in pkgutil.iter_modules(ketaread.core.__path__)
+    [
+        *(f"ketaread.core.{info.name}" for info in pkgutil.iter_modules(ketaread.core.__path__)),
+        *TEXTUAL_FREE_OUTSIDE_CORE,
+    ]
 )
 
 # httpx imports its optional command-line tool (httpx._main, which imports rich) whenever

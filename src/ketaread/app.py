@@ -20,7 +20,6 @@ from textual.worker import get_current_worker
 from ketaread.context import Context, ContextError
 from ketaread.locations import settings_path
 from ketaread.themes import DEFAULT_THEME, SIXTEEN_COLOUR_THEME, THEME_CYCLE, THEMES
-from ketaread.widgets.web_links import copy_web_link, open_web_link
 from ketaread.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -95,14 +94,6 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         from ketaread.screens.main import MainScreen
 
         return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
-
-    def open_external(self, url: str) -> None:
-        """Open an http(s) link in the browser; refuse anything else, saying why."""
-        open_web_link(self, url)
-
-    def copy_url(self, url: str) -> None:
-        """Copy a validated http(s) URL with OSC 52."""
-        copy_web_link(self, url)
 
     # -- start-up ---------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import ketaread.context
 from ketaread import __version__
@@ -188,10 +188,10 @@ def cmd_sources(ctx: Context) -> int:
     if not ctx.config.exists and not ctx.args.json:
         # Only in text mode: `sources --json` must print nothing but JSON.
         ctx.print(f"(no config file at {ctx.config.path}: reading the bundled sample feeds)")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for source in ctx.config.sources:
         mine = [f for f in feeds if f.source == source.location]
-        entry = {
+        entry: dict[str, Any] = {
             "location": source.location,
             "title": source.title,
             "tags": source.tags,
@@ -471,10 +471,10 @@ def cmd_tags(ctx: Context) -> int:
     """List tags with article and unread counts."""
     tags = ctx.existing_store.tags()
     if ctx.args.json:
-        ctx.print(_to_json([{"name": t.name, "count": t.count, "unread": t.unread} for t in tags]))
+        ctx.print(_to_json([{"name": t.name, "count": t.total, "unread": t.unread} for t in tags]))
         return 0
     for tag in tags:
-        ctx.print(f"{tag.count:6} {tag.unread:6} unread  {tag.name}")
+        ctx.print(f"{tag.total:6} {tag.unread:6} unread  {tag.name}")
     return 0
 
 

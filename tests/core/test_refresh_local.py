@@ -183,7 +183,7 @@ def test_user_title_and_tags_apply_to_the_source(folder: Path, store: Store) -> 
     refresh(store, [SourceSpec(str(path), "My title", ("clinic", "Depression"))])
     [info] = store.feeds()
     assert info.title == "My title"
-    assert {t.name: t.count for t in store.tags()} == {"clinic": 2, "Depression": 2}
+    assert {t.name: t.total for t in store.tags()} == {"clinic": 2, "Depression": 2}
 
 
 def test_tags_merge_across_feeds_and_case(folder: Path, store: Store) -> None:
@@ -192,7 +192,7 @@ def test_tags_merge_across_feeds_and_case(folder: Path, store: Store) -> None:
     lower = rss("B", [("b1", "Lower", "Tue, 10 Jun 2025 10:00:00 +0000")])
     (folder / "b.xml").write_text(lower.replace("Depression", "depression"))
     run(store, folder / "a.xml", folder / "b.xml")
-    assert [(t.name, t.count) for t in store.tags()] == [("Depression", 3)]
+    assert [(t.name, t.total) for t in store.tags()] == [("Depression", 3)]
 
 
 def test_skipped_files_in_a_folder_are_reported_but_are_not_failures(

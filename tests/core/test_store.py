@@ -111,7 +111,7 @@ def test_tags_merge_across_case_and_show_the_most_common_spelling(store: Store) 
             ]
         ),
     )
-    tags = {t.name: (t.count, t.unread) for t in store.tags()}
+    tags = {t.name: (t.total, t.unread) for t in store.tags()}
     assert tags == {"BDNF": (1, 1), "Depression": (3, 3)}
     # Every article lists the tag under its shared name.
     assert all("Depression" in t for _, t in store.list_articles())
@@ -132,7 +132,7 @@ def test_one_article_with_both_spellings_counts_once(store: Store) -> None:
     """Duplicate spellings on one article do not double its count."""
     store.store_feed("/f", feed([article("1", tags=["SSRIs", "ssris", "SSRIS"])]))
     [tag] = store.tags()
-    assert (tag.name, tag.count) == ("SSRIs", 1)
+    assert (tag.name, tag.total) == ("SSRIs", 1)
 
 
 def test_read_and_starred_survive_a_restore_and_a_changed_body(store: Store) -> None:
@@ -173,7 +173,7 @@ def test_read_state_moves_tag_unread_counts(store: Store) -> None:
     """Marking read updates every count that shows unread articles."""
     store.store_feed("/f", feed([article("1", tags=["glutamate"]), article("2")]))
     store.set_read([ids_by_uid(store)["1"]], True)
-    assert [(t.name, t.count, t.unread) for t in store.tags()] == [("glutamate", 1, 0)]
+    assert [(t.name, t.total, t.unread) for t in store.tags()] == [("glutamate", 1, 0)]
     assert store.totals() == {"all": 2, "unread": 1, "starred": 0}
     assert [f.unread for f in store.feeds()] == [1]
 
@@ -232,7 +232,7 @@ def test_remove_source_forgets_its_articles_and_orphan_tags(store: Store) -> Non
     store.store_feed("/two", feed([article("2", tags=["Shared"])], location="/two.xml"))
     assert store.remove_source("/one") == 1
     assert [r.title for r, _ in store.list_articles()] == ["Title 2"]
-    assert [(t.name, t.count) for t in store.tags()] == [("Shared", 1)]
+    assert [(t.name, t.total) for t in store.tags()] == [("Shared", 1)]
     assert [f.source for f in store.feeds()] == ["/two"]
 
 

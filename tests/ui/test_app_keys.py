@@ -275,3 +275,35 @@ async def test_dialogs_set_their_box_apart_from_the_reader_in_every_theme(
             assert abs(box_x - screen_x) <= 1 and abs(box_y - screen_y) <= 1
             await pilot.press("escape")
             await settle(pilot)
+
+
+async def test_palette_runs_a_key_s_action_from_its_binding(
+    app: KetareadApp, settle: Settle
+) -> None:
+    """Palette commands come from the bindings: choosing one does what the key does."""
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        panel = app.main_screen.reference_panel
+        assert not panel.display
+        await _palette_choose(pilot, "hide the reference", "Show or hide the reference panel")
+        await settle(pilot)
+        assert panel.display
+
+
+async def test_every_palette_command_names_an_action_that_exists(
+    app: KetareadApp, settle: Settle
+) -> None:
+    """Each derived command runs an action the screen or the app really has (a typo in a
+    binding's action would otherwise fail only when chosen)."""
+    from ketaread.screens.keys import palette_commands
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        commands = list(palette_commands(app, screen))
+        titles = {command.title for command in commands}
+        assert {"Toggle read", "Show or hide the tag sidebar", "Quit ketaread"} <= titles
+        for binding in [*MainScreen.BINDINGS, *KetareadApp.BINDINGS]:
+            name = binding.action.split("(")[0]
+            owner = screen if binding in MainScreen.BINDINGS else app
+            assert callable(getattr(owner, f"action_{name}", None)), binding.action

@@ -78,7 +78,7 @@ async def test_choosing_a_tag_in_the_sidebar_filters_the_list_and_sets_the_subti
         assert screen.sidebar.has_focus
         await _choose_in_sidebar(pilot, screen, f"tag:{tag.id}", settle)
         assert screen.article_list.ids == expected
-        assert len(expected) == tag.count < 16
+        assert len(expected) == tag.total < 16
         assert screen.sub_title == "Depression"
         assert screen.article_list.has_focus
 
@@ -97,7 +97,7 @@ async def test_sidebar_is_hidden_at_80_columns_and_t_shows_it(
         await settle(pilot)
         assert screen.sidebar.display and screen.sidebar.has_focus
         await _choose_in_sidebar(pilot, screen, f"tag:{tag.id}", settle)
-        assert len(screen.article_list.ids) == tag.count
+        assert len(screen.article_list.ids) == tag.total
         assert screen.sub_title == "KAP"
 
 

@@ -38,6 +38,7 @@ from urllib.parse import quote, unquote
 
 from ketaread.core.clean import clean_line
 from ketaread.core.links import TERM_LINK_PREFIX, term_link
+from ketaread.core.markdown_regions import markdown_layout, prose_segments
 
 __all__ = [
     "TERM_LINK_PREFIX",
@@ -1059,6 +1060,7 @@ def _scan(
         return
     own = article.matcher
     own_pattern = own.pattern
+    assert own_pattern is not None  # an article with no names of its own returned above
     g_iter = names.pattern.finditer(text, start, end)
     a_iter = own_pattern.finditer(text, start, end)
     g_match = next(g_iter, None)
@@ -1111,164 +1113,6 @@ def find_terms(
 
 # -- marking terms in Markdown -----------------------------------------------------------------
 
-_QUOTE_MARKERS = re.compile(r"(?:[ ]{0,3}>[ ]?)*")
-_FENCE_OPEN = re.compile(r"[ ]{0,3}(`{3,}|~{3,})(.*)$")
-_ATX_HEADING = re.compile(r"[ ]{0,3}#{1,6}(?:[ \t]|$)")
-_SETEXT_UNDERLINE = re.compile(r"[ ]{0,3}(?:=+|-+)[ \t]*$")
-_LIST_ITEM = re.compile(r"([ ]{0,3})([*+-]|\d{1,9}[.)])([ \t]+|$)")
-_LINK_DEFINITION = re.compile(r"[ ]{0,3}\[([^\]\n]{1,999})\]:[ \t]*\S")
-_HTML_BLOCK = re.compile(r"[ ]{0,3}<(pre|script|style|textarea|!--)", re.IGNORECASE)
-_HTML_BLOCK_END = {
-    "pre": "</pre>",
-    "script": "</script>",
-    "style": "</style>",
-    "textarea": "</textarea>",
-    "!--": "-->",
-}
-
-# Inline constructs whose text must stay as it is. Possessive and bounded where it matters:
-# linear on hostile input such as thousands of unclosed brackets or backticks.
-_NEST = r"\[(?:[^\[\]\\\n]|\\.)*+\]"
-_INLINE_PROTECTED = re.compile(
-    # Each construct starts with one of these: a cheap test at every position first.
-    r"(?=[`<!\[hHfFwW])(?:"
-    r"(?<!`)(`+)(?!`)[\s\S]{1,3000}?(?<!`)\1(?!`)"  # code span
-    r"|<!--[\s\S]{0,5000}?-->"  # HTML comment
-    r"|<((?i:code|kbd|samp|pre))\b[^>]{0,500}>[\s\S]{0,5000}?</\2\s*>"  # inline code in HTML
-    r"|<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*+>"  # autolink
-    r"|<[^\s<>@]++@[^\s<>]++>"  # e-mail autolink
-    r"|</?[A-Za-z][A-Za-z0-9-]{0,30}(?:\s[^<>]*+)?/?>"  # HTML tag
-    # (not at an escaped "\[": the renderer escapes every bracket of article text, and a
-    # match begun there would scan to the end of the text, quadratic in its length)
-    r"|(?<!\\)!?\[(?:[^\[\]\\\n]|\\.|\n(?![^\S\n]*\n)|" + _NEST + r")*+\]"  # link text …
-    r"(?:\([^\S\n]*(?:<[^<>\n]*+>|(?:[^()\\\s]|\\.|\((?:[^()\\\s]|\\.)*+\))*+)"
-    r"(?:\s+(?:\"[^\"\n]*+\"|'[^'\n]*+'|\([^()\n]*+\)))?\s*\)"  # … (url "title")
-    r"|\[[^\[\]\n]*+\])"  # … [reference]
-    r"|(?i:https?|ftp)://[^\s<>]*+|(?i:www)\.[^\s<>]++"  # bare URL
-    r")"
-)
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)++")
-_SHORTCUT_REFERENCE = re.compile(r"!?\[([^\[\]\n]{1,999})\](?![(\[])")
-
-
-@dataclass(slots=True)
-class _Layout:
-    """Where marking may happen in a Markdown document, and where its sections start."""
-
-    runs: list[tuple[int, int]]
-    """Paragraph text (not code, headings or raw HTML blocks)."""
-    sections: list[int]
-    """Offsets of headings: each starts a section."""
-    labels: set[str]
-    """Link reference definitions' labels, lower case."""
-
-
-def _layout(markdown: str) -> _Layout:
-    """Split a Markdown document into markable paragraphs and the rest, line by line."""
-    runs: list[tuple[int, int]] = []
-    sections: list[int] = []
-    labels: set[str] = set()
-    paragraph: list[tuple[int, int]] = []  # lines of the open paragraph
-    paragraph_is_list = False
-    fence: tuple[str, int] | None = None
-    html_end: str | None = None
-    list_indent: int | None = None
-    previous_blank = True
-    previous_code = False
-
-    def close_paragraph() -> None:
-        nonlocal paragraph_is_list
-        if paragraph:
-            runs.append((paragraph[0][0], paragraph[-1][1]))
-            paragraph.clear()
-        paragraph_is_list = False
-
-    position = 0
-    size = len(markdown)
-    while position < size:
-        newline = markdown.find("\n", position)
-        line_end = size if newline < 0 else newline
-        line_start, position = position, (size if newline < 0 else newline + 1)
-        line = markdown[line_start:line_end]
-        inner = line[_QUOTE_MARKERS.match(line).end() :]  # type: ignore[union-attr]
-        if fence is not None:
-            stripped = inner.strip()
-            if stripped and set(stripped) == {fence[0]} and len(stripped) >= fence[1]:
-                fence = None
-            continue
-        if html_end is not None:
-            if html_end in line.lower():
-                html_end = None
-            continue
-        if not inner.strip():
-            close_paragraph()
-            previous_blank = True
-            continue
-        expanded = inner.expandtabs(4)
-        indent = len(expanded) - len(expanded.lstrip(" "))
-        code_indent = 4 + (list_indent or 0)
-        if indent >= code_indent and not paragraph and (previous_blank or previous_code):
-            previous_code, previous_blank = True, False
-            continue  # indented code block
-        previous_code = False
-        was_blank, previous_blank = previous_blank, False
-        opening = _FENCE_OPEN.match(inner)
-        if opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
-            close_paragraph()
-            fence = (opening.group(1)[0], len(opening.group(1)))
-            continue
-        html = _HTML_BLOCK.match(inner)
-        if html:
-            close_paragraph()
-            end_marker = _HTML_BLOCK_END[html.group(1).lower()]
-            if end_marker not in line.lower()[html.end() :]:
-                html_end = end_marker
-            continue
-        if _ATX_HEADING.match(inner):
-            close_paragraph()
-            sections.append(line_start)
-            continue
-        if _SETEXT_UNDERLINE.match(inner) and paragraph and not paragraph_is_list:
-            sections.append(paragraph[0][0])  # the paragraph above was a heading
-            paragraph.clear()
-            continue
-        definition = _LINK_DEFINITION.match(inner)
-        if definition and not paragraph:
-            labels.add(" ".join(definition.group(1).split()).lower())
-            continue
-        item = _LIST_ITEM.match(expanded)
-        if item:
-            close_paragraph()
-            list_indent = len(item.group(0)) if item.group(3) else len(item.group(0)) + 1
-            paragraph_is_list = True
-        elif was_blank and list_indent is not None and indent < list_indent:
-            list_indent = None  # a paragraph outside the list ends it
-        if not paragraph:
-            paragraph_is_list = bool(item)
-        paragraph.append((line_start, line_end))
-    close_paragraph()
-    return _Layout(runs, sections, labels)
-
-
-def _markable_segments(markdown: str, layout: _Layout) -> Iterator[tuple[int, int]]:
-    """The stretches of paragraph text outside links, code spans, HTML and URLs."""
-    for run_start, run_end in layout.runs:
-        protected = [m.span() for m in _INLINE_PROTECTED.finditer(markdown, run_start, run_end)]
-        if "@" in markdown[run_start:run_end]:
-            protected += [m.span() for m in _EMAIL.finditer(markdown, run_start, run_end)]
-        if layout.labels:
-            for match in _SHORTCUT_REFERENCE.finditer(markdown, run_start, run_end):
-                if " ".join(match.group(1).split()).lower() in layout.labels:
-                    protected.append(match.span())
-        protected.sort()
-        cursor = run_start
-        for start, end in protected:
-            if start > cursor:
-                yield cursor, start
-            cursor = max(cursor, end)
-        if cursor < run_end:
-            yield cursor, run_end
-
 
 def mark_terms(
     markdown: str,
@@ -1283,13 +1127,13 @@ def mark_terms(
     fenced or indented code, raw HTML, or headings (a heading is a title, not prose; links
     there would clutter it). Every other byte stays as it was.
     """
-    layout = _layout(markdown)
+    layout = markdown_layout(markdown)
     article = glossary._article_terms(article_abbreviations)
     parts: list[str] = []
     done = 0
     marked: set[tuple[int, str]] = set()
     size = len(markdown)
-    for segment_start, segment_end in _markable_segments(markdown, layout):
+    for segment_start, segment_end in prose_segments(markdown, layout):
         for start, end, hit in _scan(markdown, glossary, article, segment_start, segment_end):
             if end == segment_end and end < size and markdown[end].isalnum():
                 continue  # the segment cut a word short

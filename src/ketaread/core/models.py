@@ -89,5 +89,5 @@ class TagInfo(NamedTuple):
     id: int
     key: str
     name: str
-    count: int
+    total: int
     unread: int

@@ -425,11 +425,13 @@ def parse_article(
         html = body
     elif sniffed.kind == "markdown":
         fields, body = _front_matter(text)
-        title = clean_line(fields.get("title")) if isinstance(fields.get("title"), str) else ""
+        raw_title = fields.get("title")
+        title = clean_line(raw_title) if isinstance(raw_title, str) else ""
         raw_tags = fields.get("tags") or fields.get("categories") or []
         if isinstance(raw_tags, str):
             raw_tags = [t for t in re.split(r"[,\s]+", raw_tags) if t]
-        tags = [clean_line(t, limit=80) for t in raw_tags if isinstance(t, str) and t.strip()]
+        tag_list = raw_tags if isinstance(raw_tags, list) else []
+        tags = [clean_line(t, limit=80) for t in tag_list if isinstance(t, str) and t.strip()]
         published = _date_from(fields.get("date"))
         if not title and (heading := _ATX_HEADING.search(body)):
             title = clean_line(heading.group(1))

@@ -92,6 +92,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from ketaread.core.links import CITE_LINK_PREFIX, cite_link
+from ketaread.core.markdown_regions import code_regions
 
 __all__ = [
     "Citation",
@@ -1568,8 +1569,6 @@ def analyse(html: str, base_url: str = "") -> ReferenceAnalysis:
 # Markdown linking
 # ---------------------------------------------------------------------------------------
 
-_MD_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,}).*?(?:^ {0,3}\1[^\n]*$|\Z)", re.MULTILINE | re.DOTALL)
-_MD_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 # Never from an escaped "\[" (article text, escaped by the renderer): a match begun there
 # would scan to the end of the text.
 _MD_LINK = re.compile(
@@ -1585,7 +1584,6 @@ _MD_REF_HEADING = re.compile(
     r"[ \t]*:?[ \t]*$",
     re.MULTILINE | re.IGNORECASE,
 )
-_MD_LIST_ITEM = re.compile(r"[ \t]*(?:[*+\-]|\d+[.)])[ \t]")
 _MD_PAREN = re.compile(r"\(((?:[^()]|\]\((?:\\.|[^()\\\s])*\))*)\)")
 # The renderer escapes brackets in article text ("\[1\]"), so that feed text cannot make
 # links; a marker is found with or without those escapes.
@@ -1623,28 +1621,6 @@ def _num_norm(text: str) -> str:
     return "".join(text.split()).replace("–", "-").replace("—", "-").strip("[]")
 
 
-def _indented_code(markdown: str) -> list[tuple[int, int]]:
-    """Spans of indented code blocks (html2text writes `<pre>` indented by four spaces)."""
-    spans = []
-    pos = 0
-    in_code = False
-    prev_blank = True
-    for line in markdown.splitlines(keepends=True):
-        body = line.rstrip("\n")
-        blank = not body.strip()
-        if body.startswith("    ") and not blank and (in_code or prev_blank):
-            if not in_code and _MD_LIST_ITEM.match(body):
-                pass
-            else:
-                in_code = True
-                spans.append((pos, pos + len(body)))
-        elif not blank:
-            in_code = False
-        prev_blank = blank
-        pos += len(line)
-    return spans
-
-
 @dataclass(slots=True)
 class _MdCandidate:
     """A place in the Markdown where a citation may be: its span, key and kind."""
@@ -1677,9 +1653,7 @@ class _Spans:
 
 def _md_candidates(markdown: str) -> list[_MdCandidate]:
     """All places that could hold a citation, in order, with protected regions left out."""
-    spans: list[tuple[int, int]] = [m.span() for m in _MD_FENCE.finditer(markdown)]
-    spans.extend(_indented_code(markdown))
-    spans.extend(m.span() for m in _MD_CODE_SPAN.finditer(markdown))
+    spans: list[tuple[int, int]] = code_regions(markdown)
     for m in _MD_REF_HEADING.finditer(markdown):
         nxt = _MD_HEADING.search(markdown, m.end())
         spans.append((m.start(), nxt.start() if nxt else len(markdown)))

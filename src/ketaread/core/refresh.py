@@ -212,12 +212,25 @@ def refresh_local(
 
 
 def _store(
-    store: Store, spec: SourceSpec, parsed: ParsedFeed, report: Reporter, **validators: str | None
+    store: Store,
+    spec: SourceSpec,
+    parsed: ParsedFeed,
+    report: Reporter,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    body_hash: str | None = None,
 ) -> None:
     title = spec.title or parsed.title
     try:
         result = store.store_feed(
-            spec.location, parsed, user_title=spec.title, user_tags=spec.tags, **validators
+            spec.location,
+            parsed,
+            user_title=spec.title,
+            user_tags=spec.tags,
+            etag=etag,
+            last_modified=last_modified,
+            body_hash=body_hash,
         )
     except sqlite3.Error as error:
         report(FeedReport(parsed.location, title, "error", message=_write_error(error)))

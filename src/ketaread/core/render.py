@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 from ketaread.core.clean import clean_text
 from ketaread.core.links import web_link
+from ketaread.core.markdown_regions import outside_code as markdown_pieces
 
 if TYPE_CHECKING:
     from ketaread.core.glossary import Abbreviation, Glossary, TermHit
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from ketaread.core.references import ReferenceAnalysis
     from ketaread.core.store import Store
 
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 """Bump when conversion or analysis changes: cached renderings of older versions are redone."""
 
 _EXCESS_BLANK_LINES = re.compile(r"\n{3,}")
@@ -92,11 +93,6 @@ def plain_text(markdown: str) -> str:
 
 # A link's "](url)"; an escaped "\]" is text that only looks like a link, and stays text.
 _LINK_TARGET = re.compile(r"(?<!\\)\]\((https?://(?:\\.|[^()\\\s])*)(\s+\"[^\"\n]*\")?\)")
-# Code keeps its text: fenced blocks, inline spans, and html2text's indented <pre> lines.
-_CODE_REGION = re.compile(
-    r"^(`{3,}|~{3,})[^\n]*\n.*?^\1[ \t]*$|`+[^`\n]+`+|^(?: {4,}|\t)(?![-*+] |\d+[.)] )[^\n]*$",
-    re.S | re.M,
-)
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 _MD_ESCAPE = re.compile(r"\\(.)")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]])")
@@ -142,13 +138,11 @@ def index_links(markdown: str) -> MarkedArticle:
         text = _LINK_TARGET.sub(lambda m: f"]({target(m.group(1))}{m.group(2) or ''})", text)
         return _AUTOLINK.sub(autolink, text)
 
-    pieces: list[str] = []
-    position = 0
-    for code in _CODE_REGION.finditer(markdown):
-        pieces += [outside_code(markdown[position : code.start()]), code.group(0)]
-        position = code.end()
-    pieces.append(outside_code(markdown[position:]))
-    markdown = "".join(pieces)
+    # Code keeps its text (markdown_regions says where code is, for every reader of it).
+    markdown = "".join(
+        markdown[start:end] if is_code else outside_code(markdown[start:end])
+        for start, end, is_code in markdown_pieces(markdown)
+    )
     return MarkedArticle(markdown, links)
 
 

@@ -65,7 +65,7 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
             extra=(HelpRow("type", "filter the terms"),),
         ),
     ]
-    taken: set[tuple[type, str]] = set()
+    taken: set[tuple[type[DOMNode], str]] = set()
     built = {section.title: help_rows(section, taken) for section in sections}
     order = (
         "Everywhere",

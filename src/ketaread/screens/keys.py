@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
 from textual.binding import Binding
@@ -78,18 +78,19 @@ def _bindings(owner: type[DOMNode]) -> Iterator[Binding]:
             yield binding
 
 
-def help_rows(section: HelpSection, taken: set[tuple[type, str]]) -> list[HelpRow]:
-    """The section's rows: one per binding, one per group of bindings (`n / p`)."""
+def help_rows(section: HelpSection, taken: set[tuple[type[DOMNode], str]]) -> list[HelpRow]:
+    """The section's rows: one per binding, one per group of bindings (`n / p`). `taken`
+    holds the (owner, keys) earlier sections listed, and gains this section's."""
     rows: list[HelpRow] = []
     grouped: dict[Binding.Group, list[Binding]] = {}
     order: list[Binding | Binding.Group] = []
     for owner in section.owners:
         for binding in _bindings(owner):
-            if (owner, binding.action) in taken:
+            if (owner, binding.key) in taken:
                 continue
             if section.only is not None and binding.action not in section.only:
                 continue
-            taken.add((owner, binding.action))
+            taken.add((owner, binding.key))
             if binding.group is not None:
                 if binding.group not in grouped:
                     order.append(binding.group)
@@ -106,17 +107,21 @@ def help_rows(section: HelpSection, taken: set[tuple[type, str]]) -> list[HelpRo
     return rows
 
 
-def palette_commands(app: App[object], screen: Screen[object]) -> Iterable[SystemCommand]:
+def palette_commands(app: App[Any], screen: Screen[Any]) -> Iterable[SystemCommand]:
     """A palette command for each shown-or-described key of the app and of `screen`."""
     seen: set[str] = set()
-    for node in (screen, app):
-        for binding in _bindings(type(node)):
+    owners: tuple[tuple[type[DOMNode], str], ...] = (
+        (type(screen), "screen"),
+        (type(app), "app"),
+    )
+    for owner, namespace in owners:
+        for binding in _bindings(owner):
             if binding.action in seen or not binding.tooltip:
                 continue
             seen.add(binding.action)
             action = binding.action
 
-            async def run(node: DOMNode = node, action: str = action) -> None:
-                await node.run_action(action)
+            async def run(action: str = f"{namespace}.{action}") -> None:
+                await app.run_action(action)
 
             yield SystemCommand(binding.tooltip, f"key: {key_text(binding)}", run)

@@ -525,7 +525,13 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             before, detail.row = changed
             tag_ids = store.article_tag_ids(article_id)
         app.call_from_thread(
-            self._show_article, generation, detail, rendering, marked, before, tag_ids
+            self._show_article,  # type: ignore[arg-type]  # Textual types async callbacks oddly
+            generation,
+            detail,
+            rendering,
+            marked,
+            before,
+            tag_ids,
         )
 
     async def _show_article(

@@ -161,8 +161,8 @@ class ReferencePanel(KeyedOptionList):
             self._sentences[audit_id] = citation.sentence
         by_number = {r.number: r for r in analysis.references}
         for number in uncited:
-            reference = by_number.get(number)
-            label = f"[{number}] {reference.source}" if reference else f"[{number}]"
+            listed = by_number.get(number)
+            label = f"[{number}] {listed.source}" if listed else f"[{number}]"
             uncited_id = f"uncited:{number}"
             options.append(
                 Option(

@@ -151,7 +151,7 @@ class TagSidebar(KeyedOptionList):
             options.append(None)
             options.append(Option(Content.styled("TAGS", "bold $text-muted"), disabled=True))
             for tag in data.tags:
-                add(f"tag:{tag.id}", tag.name, tag.unread, tag.count, ArticleFilter("tag", tag.id))
+                add(f"tag:{tag.id}", tag.name, tag.unread, tag.total, ArticleFilter("tag", tag.id))
         self._filters = filters
         self._counts = counts
         self._laid_out_width = width

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from textual.dom import DOMNode
+from textual.widget import Widget
 
 from ketaread.core.clean import openable_url
 
@@ -35,7 +35,7 @@ def browser_problem() -> str | None:
     return None
 
 
-def open_web_link(node: DOMNode, url: str) -> None:
+def open_web_link(node: Widget, url: str) -> None:
     """Open an http(s) link in the browser; refuse anything else, saying why."""
     ok, reason = openable_url(url)
     if not ok:
@@ -55,7 +55,7 @@ def open_web_link(node: DOMNode, url: str) -> None:
     node.notify(f"Opening {url}", markup=False)
 
 
-def copy_web_link(node: DOMNode, url: str) -> None:
+def copy_web_link(node: Widget, url: str) -> None:
     """Copy a validated http(s) URL to the clipboard with OSC 52 (works over SSH)."""
     ok, reason = openable_url(url)
     if not ok:
