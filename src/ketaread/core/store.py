@@ -987,7 +987,9 @@ class Store:
                     )
                 for article_id in ids:
                     row = before[article_id]
-                    after = row._replace(**{state: value})
+                    after = (
+                        row._replace(read=value) if state == "read" else row._replace(starred=value)
+                    )
                     changed.append((row, after))
         return changed
 

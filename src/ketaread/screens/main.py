@@ -213,7 +213,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         """Articles a mark-all-read changed, and until when `u` may undo it."""
         settings = self._settings()
         order = settings.get("sort", "newest")
-        self.sort_order = order if order in SORT_ORDERS else "newest"
+        self.list_order: str = (
+            order if isinstance(order, str) and order in SORT_ORDERS else "newest"
+        )
         """The list's order (S cycles it; remembered in settings.toml)."""
         self.hide_read = settings.get("hide_read") is True
         """Whether read articles are left out of every list (H; remembered)."""
@@ -238,7 +240,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
     def _viewed(self, article_filter: ArticleFilter) -> ArticleFilter:
         """A sidebar filter as the list shows it: in the sort order, read ones hidden or not."""
         return article_filter._replace(
-            order=self.sort_order, unread_only=article_filter.unread_only or self.hide_read
+            order=self.list_order, unread_only=article_filter.unread_only or self.hide_read
         )
 
     def say(
@@ -425,7 +427,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
     def _update_status(self, extra: str | None = None) -> None:
         """The list's size and order first, then failing sources, then refresh news: cut
         to the line's width from the end, so the count is never what is lost."""
-        view = [SORT_LABELS[self.sort_order]] if self.sort_order != "newest" else []
+        view = [SORT_LABELS[self.list_order]] if self.list_order != "newest" else []
         if self.hide_read:
             view.append("read hidden")
         count = f"{len(self.article_list.ids)} articles in {self.filter_label}"
@@ -780,10 +782,10 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_cycle_sort(self) -> None:
         """Sort the list the next way: newest, oldest, by feed, unread first (remembered)."""
-        index = SORT_ORDERS.index(self.sort_order) if self.sort_order in SORT_ORDERS else -1
-        self.sort_order = SORT_ORDERS[(index + 1) % len(SORT_ORDERS)]
-        self._save_setting("sort", self.sort_order)
-        self._view_changed(f"Sorted {SORT_LABELS[self.sort_order]}.")
+        index = SORT_ORDERS.index(self.list_order) if self.list_order in SORT_ORDERS else -1
+        self.list_order = SORT_ORDERS[(index + 1) % len(SORT_ORDERS)]
+        self._save_setting("sort", self.list_order)
+        self._view_changed(f"Sorted {SORT_LABELS[self.list_order]}.")
 
     def action_toggle_hide_read(self) -> None:
         """Hide read articles from every list, or show them again (remembered)."""

@@ -152,7 +152,7 @@ class ArticleList(ScrollView, can_focus=True):
         on_screen = self.cursor - round(self.scroll_y)
         self.virtual_size = Size(0, len(ids))
         found = keep is not None and keep in ids
-        index = ids.index(keep) if found else 0
+        index = ids.index(keep) if keep is not None and found else 0
         self.set_reactive(ArticleList.cursor, min(index, max(len(ids) - 1, 0)))
         height = self.rows_shown
         if not found or not 0 <= on_screen < height:

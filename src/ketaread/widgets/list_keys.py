@@ -6,7 +6,7 @@ and the bottom of a list are Home and End (also `<` and `>`) everywhere.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from textual import _widget_navigation
 from textual.binding import Binding, BindingType
@@ -32,7 +32,7 @@ class KeyedOptionList(OptionList):
 
     BINDINGS: ClassVar[list[BindingType]] = LIST_KEYS
 
-    def _move_half_page(self, direction: int) -> None:
+    def _move_half_page(self, direction: Literal[-1, 1]) -> None:
         """Move the highlight by half the visible rows, skipping disabled entries."""
         if not self.option_count:
             return
