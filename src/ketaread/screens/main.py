@@ -479,13 +479,13 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             failing = [f for f in data.feeds if f.error]
             if failing:
                 parts.append(f"{len(failing)} source(s) failing")
-        if self.excerpt_feeds:
-            # Excerpt-only feeds leave the reference panel and glossary little to work on.
-            parts.append(f"{len(self.excerpt_feeds)} excerpt-only (F: full text)")
         if extra:
             parts.append(extra)
         elif self.host.refresh_message:
             parts.append(self.host.refresh_message)
+        if self.excerpt_feeds:
+            # Excerpt-only feeds leave the reference panel and glossary little to work on.
+            parts.append(f"{len(self.excerpt_feeds)} excerpt-only (F: full text)")
         status = self.query_one(StatusLine)
         line = " · ".join(parts)
         room = status.content_region.width or self.app.size.width - 2

@@ -61,8 +61,11 @@ class ArticleList(ScrollView, can_focus=True):
 
     MOVE = Binding.Group("Move in the list")
     PAGE = Binding.Group("Page through the list")
-    HALF = Binding.Group("Half a page down / up")
-    ENDS = Binding.Group("First / last article (g / G are the glossary)")
+    HALF = Binding.Group("Half a page down / up (the article's, when it has the focus)")
+    ENDS = Binding.Group(
+        "First / last article; top / bottom of the article when it has the focus "
+        "(g / G are the glossary)"
+    )
     BINDINGS = [
         Binding("up,k", "cursor_up", "Up", show=False, group=MOVE),
         Binding("down,j", "cursor_down", "Down", show=False, group=MOVE),

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 from ketaread.core.clean import author_name
 from ketaread.core.models import ArticleRow
+from ketaread.widgets.article_list import ArticleList
 
 WELCOME = Content.assemble(
     ("Welcome to ketaread", "bold $accent"),
@@ -70,8 +71,9 @@ class ArticleView(VerticalScroll, can_focus=True):
 
     SCROLL = Binding.Group("Scroll the article (↑ ↓ pgup pgdn too)")
     PAGE = Binding.Group("Scroll the article by a page")
-    HALF = Binding.Group("Scroll the article half a page")
-    ENDS = Binding.Group("Top / bottom of the article (home / end too)")
+    # Shared with the list: one help row each says what they do in both.
+    HALF = ArticleList.HALF
+    ENDS = ArticleList.ENDS
     BINDINGS = [
         Binding("j", "scroll_down", "Down", show=False, group=SCROLL),
         Binding("k", "scroll_up", "Up", show=False, group=SCROLL),
@@ -79,8 +81,8 @@ class ArticleView(VerticalScroll, can_focus=True):
         Binding("b,shift+space", "page_up", "Page up", show=False, group=PAGE),
         Binding("ctrl+d", "half_page_down", "Half page down", show=False, group=HALF),
         Binding("ctrl+u", "half_page_up", "Half page up", show=False, group=HALF),
-        Binding("less_than_sign", "scroll_home", "Top", show=False, group=ENDS),
-        Binding("greater_than_sign", "scroll_end", "Bottom", show=False, group=ENDS),
+        Binding("home,less_than_sign", "scroll_home", "Top", show=False, group=ENDS),
+        Binding("end,greater_than_sign", "scroll_end", "Bottom", show=False, group=ENDS),
     ]
 
     class ArticleShown(Message):

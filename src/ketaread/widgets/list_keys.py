@@ -12,17 +12,15 @@ from textual import _widget_navigation
 from textual.binding import Binding, BindingType
 from textual.widgets import OptionList
 
-MOVE = Binding.Group("Move (↑ ↓ too)")
-HALF = Binding.Group("Half a page down / up")
-ENDS = Binding.Group("First / last (home / end too)")
+KEYS = Binding.Group("Move, half a page, first / last (↑ ↓ home end too)")
 
 LIST_KEYS: list[BindingType] = [
-    Binding("j", "cursor_down", "Down", show=False, group=MOVE),
-    Binding("k", "cursor_up", "Up", show=False, group=MOVE),
-    Binding("ctrl+d", "half_page_down", "Half page down", show=False, group=HALF),
-    Binding("ctrl+u", "half_page_up", "Half page up", show=False, group=HALF),
-    Binding("less_than_sign", "first", "First", show=False, group=ENDS),
-    Binding("greater_than_sign", "last", "Last", show=False, group=ENDS),
+    Binding("j", "cursor_down", "Down", show=False, group=KEYS),
+    Binding("k", "cursor_up", "Up", show=False, group=KEYS),
+    Binding("ctrl+d", "half_page_down", "Half page down", show=False, group=KEYS),
+    Binding("ctrl+u", "half_page_up", "Half page up", show=False, group=KEYS),
+    Binding("less_than_sign", "first", "First", show=False, group=KEYS),
+    Binding("greater_than_sign", "last", "Last", show=False, group=KEYS),
 ]
 """Bindings for a list-like widget with cursor_down/up, half_page_down/up, first, last."""
 
