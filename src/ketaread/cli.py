@@ -651,7 +651,64 @@ def cmd_define(ctx: Context) -> int:
         suggestions = [t.term for t in glossary.search(ctx.args.term)[:5]]
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
         raise CommandError(f"{ctx.args.term!r} is not in the glossary{hint}")
-    ctx.print(format_definition(term).rstrip())
+    ctx.print(format_definition(term, _crisis_text(ctx)).rstrip())
+    return 0
+
+
+def _crisis_text(ctx: Context) -> str:
+    from ketaread.core.glossary import DEFAULT_SAFETY_TEXT
+
+    return ctx.config.crisis_text or DEFAULT_SAFETY_TEXT
+
+
+def cmd_glossary_help(ctx: Context) -> int:
+    """`ketaread glossary` alone: say which subcommands there are."""
+    raise CommandError("glossary: choose a command: check, export (see ketaread glossary -h)", 2)
+
+
+def cmd_glossary_check(ctx: Context) -> int:
+    """Check the glossary data against the curated standard; exit 1 on any problem."""
+    from ketaread.core.glossary import load_glossary
+    from ketaread.core.glossary_check import check_glossary_data, curated_data
+
+    reports = []
+    if ctx.args.file:
+        path = Path(ctx.args.file).expanduser()
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise CommandError(
+                f"{ctx.args.file}: cannot be read ({error.strerror or error})"
+            ) from None
+        reports.append(check_glossary_data(data, str(path), base=load_glossary()))
+    else:
+        reports.append(check_glossary_data(curated_data(), "built-in glossary"))
+        from ketaread.locations import user_glossary_path
+
+        user_file = user_glossary_path(ctx.config_file)
+        if user_file.is_file():
+            try:
+                data = user_file.read_bytes()
+            except OSError as error:
+                raise CommandError(
+                    f"{user_file}: cannot be read ({error.strerror or error})"
+                ) from None
+            reports.append(check_glossary_data(data, str(user_file), base=load_glossary()))
+    problems = 0
+    for report in reports:
+        for problem in report.problems:
+            ctx.print(problem)
+        problems += len(report.problems)
+        verdict = "no problems" if report.ok else f"{len(report.problems)} problem(s)"
+        ctx.print(f"{report.label}: {len(report.terms)} entries checked, {verdict}")
+    return 1 if problems else 0
+
+
+def cmd_glossary_export(ctx: Context) -> int:
+    """Print every glossary entry as CSV or JSON, for review in a spreadsheet."""
+    from ketaread.core.glossary_check import export_terms
+
+    ctx.out.write(export_terms(list(ctx.glossary(strict=True).terms), ctx.args.format))
     return 0
 
 
@@ -867,6 +924,22 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("opml", "urls"), default="opml")
     define = command("define", cmd_define, "print the glossary definition of a term")
     define.add_argument("term")
+    glossary = command("glossary", cmd_glossary_help, "check or export the glossary data")
+    glossary_commands = glossary.add_subparsers(title="glossary commands", metavar="COMMAND")
+    check = glossary_commands.add_parser(
+        "check",
+        help="check entries: schema, sources, related terms, alias collisions, length",
+        description="check entries: schema, sources, related terms, alias collisions, length",
+    )
+    check.add_argument("--file", metavar="PATH", help="a glossary file to check instead")
+    check.set_defaults(handler=cmd_glossary_check)
+    glossary_export = glossary_commands.add_parser(
+        "export",
+        help="print every entry as CSV or JSON, for review",
+        description="print every entry as CSV or JSON, for review",
+    )
+    glossary_export.add_argument("--format", choices=("csv", "json"), default="csv")
+    glossary_export.set_defaults(handler=cmd_glossary_export)
     abbreviations = command(
         "abbreviations", cmd_abbreviations, "print SHORT<TAB>LONG for abbreviations a text defines"
     )

@@ -9,6 +9,8 @@ from ketaread.core.clean import clean_line
 from ketaread.locations import sample_feeds_dir
 
 TERM_MARKING_MODES = ("first", "every", "off")
+MAX_CRISIS_TEXT = 400
+"""Characters kept of reader.crisis_text: a line or two in the glossary popup."""
 
 
 class ConfigError(Exception):
@@ -38,6 +40,8 @@ class Config:
     """False when no file exists and the bundled sample feeds stand in."""
     mark_terms: str = "first"
     """Mark glossary terms at their first occurrence per section, every occurrence, or off."""
+    crisis_text: str = ""
+    """The crisis line shown with suicide-related glossary terms; "" for the built-in text."""
 
     def find(self, location: str) -> SourceConfig | None:
         """The configured source at `location` (normalised), if any."""
@@ -113,7 +117,16 @@ def load_config(path: Path) -> Config:
         raise ConfigError(
             f"{path}: reader.mark_terms must be one of {', '.join(TERM_MARKING_MODES)}"
         )
-    return Config(path=path, sources=sources, exists=True, mark_terms=mark_terms)
+    crisis_text = reader.get("crisis_text", "") if isinstance(reader, dict) else ""
+    if not isinstance(crisis_text, str):
+        raise ConfigError(f"{path}: reader.crisis_text must be a string")
+    return Config(
+        path=path,
+        sources=sources,
+        exists=True,
+        mark_terms=mark_terms,
+        crisis_text=clean_line(crisis_text, MAX_CRISIS_TEXT),
+    )
 
 
 def save_config(config: Config) -> None:
@@ -121,7 +134,10 @@ def save_config(config: Config) -> None:
     import tomli_w
 
     document: dict[str, object] = {
-        "reader": {"mark_terms": config.mark_terms},
+        "reader": {
+            "mark_terms": config.mark_terms,
+            **({"crisis_text": config.crisis_text} if config.crisis_text else {}),
+        },
         "source": [
             {
                 "location": s.location,

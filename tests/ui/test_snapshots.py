@@ -83,3 +83,34 @@ def test_main_screen_ansi_dark_theme(app: KetareadApp, snap_compare: SnapCompare
         await _reading("t")(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+class TestGlossaryPopup:
+    """The popup's sourced entries: certainty, senses, sources, the crisis line, "In this
+    article"."""
+
+    # Glutamate 101 uses "disinhibition" in its circuit sense, with a certainty and sources.
+    SENSES = ("g", *"disinhibition")
+
+    def test_senses_and_sources_80x24(self, app: KetareadApp, snap_compare: SnapCompare) -> None:
+        assert snap_compare(app, terminal_size=(80, 24), run_before=_reading(*self.SENSES))
+
+    def test_senses_and_sources_120x40(self, app: KetareadApp, snap_compare: SnapCompare) -> None:
+        assert snap_compare(app, terminal_size=(120, 40), run_before=_reading(*self.SENSES))
+
+    def test_in_this_article_80x24(self, app: KetareadApp, snap_compare: SnapCompare) -> None:
+        # Tab moves to the list below the definition: its sentences come into view.
+        keys = ("g", *"glutamate", "tab")
+        assert snap_compare(app, terminal_size=(80, 24), run_before=_reading(*keys))
+
+    def test_in_this_article_120x40(self, app: KetareadApp, snap_compare: SnapCompare) -> None:
+        keys = ("g", *"glutamate", "tab")
+        assert snap_compare(app, terminal_size=(120, 40), run_before=_reading(*keys))
+
+    def test_crisis_line_80x24(self, app: KetareadApp, snap_compare: SnapCompare) -> None:
+        keys = ("G", *"suicidal ideation")
+        assert snap_compare(app, terminal_size=(80, 24), run_before=_reading(*keys))
+
+    def test_crisis_line_120x40(self, app: KetareadApp, snap_compare: SnapCompare) -> None:
+        keys = ("G", *"suicidal ideation")
+        assert snap_compare(app, terminal_size=(120, 40), run_before=_reading(*keys))

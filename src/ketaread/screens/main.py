@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from ketaread.core.glossary import Glossary, TermHit
     from ketaread.core.refresh import FeedReport
     from ketaread.core.render import MarkedArticle, Rendering
+    from ketaread.screens.glossary import GlossaryModal
 
 SORT_LABELS = {
     "newest": "newest first",
@@ -1123,7 +1124,17 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
                 title = "Glossary: terms in this article"
         elif not everything:
             title = "Glossary: every term (no article open)"
-        self.app.call_from_thread(self._push_glossary, glossary, hits, article_id, term, title)
+        crisis_text = self._crisis_text()
+        self.app.call_from_thread(
+            self._push_glossary, glossary, hits, article_id, term, title, crisis_text
+        )
+
+    def _crisis_text(self) -> str:
+        """config.toml's reader.crisis_text ("" for the built-in line)."""
+        try:
+            return self.context.config.crisis_text
+        except ContextError:
+            return ""
 
     def _push_glossary(
         self,
@@ -1132,6 +1143,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         article_id: int | None,
         term: str | None,
         title: str,
+        crisis_text: str = "",
     ) -> None:
         from ketaread.screens.glossary import GlossaryModal
 
@@ -1153,6 +1165,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
                 article_id=article_id,
                 initial=term,
                 title=title,
+                safety_text=crisis_text,
             ),
             chosen,
         )
@@ -1215,9 +1228,17 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
     def _panel_link(self, event: ReferencePanel.LinkActivated) -> None:
         self.route_link(event.url)
 
+    def on_glossary_modal_sentence_chosen(self, event: GlossaryModal.SentenceChosen) -> None:
+        """A sentence chosen under "In this article" in the glossary popup: go there."""
+        # By name, not @on(GlossaryModal…): the popup's module loads when it first opens.
+        self._go_to_sentence(event.sentence)
+
     @on(ReferencePanel.SentenceChosen)
     def _panel_sentence(self, event: ReferencePanel.SentenceChosen) -> None:
-        if self.article_view.scroll_to_text(event.sentence):
+        self._go_to_sentence(event.sentence)
+
+    def _go_to_sentence(self, sentence: str) -> None:
+        if self.article_view.scroll_to_text(sentence):
             self.article_view.focus()
         else:
             self.notify("That sentence could not be found in the article.", severity="warning")
