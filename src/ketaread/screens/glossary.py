@@ -235,13 +235,7 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
             dialog.border_title = self.dialog_title
             yield Input(placeholder="Type to filter terms…", id="glossary-filter")
             with Horizontal(id="glossary-body"):
-<<<<<<< HEAD
                 yield KeyedOptionList(id="glossary-terms", markup=False)
-                with VerticalScroll(id="glossary-detail"):
-                    yield Static(id="glossary-definition", markup=False)
-                    yield KeyedOptionList(id="glossary-links", markup=False)
-=======
-                yield OptionList(id="glossary-terms", markup=False)
                 with Vertical(id="glossary-right"):
                     # Outside the scrolling part: a suicide-related term's crisis line stays
                     # in view whatever the reader scrolls to.
@@ -250,8 +244,7 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
                     yield safety
                     with VerticalScroll(id="glossary-detail"):
                         yield Static(id="glossary-definition", markup=False)
-                        yield OptionList(id="glossary-links", markup=False)
->>>>>>> main
+                        yield KeyedOptionList(id="glossary-links", markup=False)
         # Its own keys: without it, the reading screen's footer showed through, dimmed,
         # offering keys that do not work here.
         yield KeyBar()

@@ -10,11 +10,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-<<<<<<< HEAD
-from ketaread.widgets.list_keys import LIST_KEYS, KeyedOptionList
-=======
 from ketaread.core.references import reference_links
->>>>>>> main
+from ketaread.widgets.list_keys import LIST_KEYS, KeyedOptionList
 from ketaread.widgets.web_links import copy_web_link
 
 if TYPE_CHECKING:
