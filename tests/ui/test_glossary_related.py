@@ -30,14 +30,17 @@ async def test_following_a_related_term_selects_it_without_an_error(
             if related:
                 await pilot.press("tab")
                 assert links.has_focus
+                # Past "In this article" (sentences) to the first related term.
+                while not (links.highlighted_option.id or "").startswith("term:"):
+                    await pilot.press("down")
                 chosen = links.highlighted_option.id
                 await pilot.press("enter")
                 await settle(pilot)
-                expected = app.glossary.lookup(chosen.removeprefix("term:"))
-                assert popup.current is not None and popup.current.key == expected.key
+                expected = chosen.removeprefix("term:")
+                assert popup.current is not None and popup.current.key == expected
                 terms = popup.query_one("#glossary-terms", OptionList)
                 assert terms.highlighted_option is not None
-                assert terms.highlighted_option.id == expected.key
+                assert terms.highlighted_option.id == expected
                 ids = [links.get_option_at_index(i).id for i in range(links.option_count)]
                 assert len([i for i in ids if i]) == len({i for i in ids if i})
                 followed += 1
