@@ -486,7 +486,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             parts.append(self.host.refresh_message)
         if self.excerpt_feeds:
             # Excerpt-only feeds leave the reference panel and glossary little to work on.
-            parts.append(f"{len(self.excerpt_feeds)} excerpt-only (F: full text)")
+            parts.append(f"{len(self.excerpt_feeds)} source(s) excerpt-only — F: full text")
         status = self.query_one(StatusLine)
         line = " · ".join(parts)
         room = status.content_region.width or self.app.size.width - 2
