@@ -487,12 +487,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         if self.excerpt_feeds:
             # Excerpt-only feeds leave the reference panel and glossary little to work on.
             parts.append(f"{len(self.excerpt_feeds)} source(s) excerpt-only — F: full text")
-        status = self.query_one(StatusLine)
-        line = " · ".join(parts)
-        room = status.content_region.width or self.app.size.width - 2
-        if len(line) > room:
-            line = line[: max(room - 1, 0)] + "…"
-        status.update(Content(line))
+        # One line, cut with an ellipsis where the terminal ends (the StatusLine's CSS).
+        self.query_one(StatusLine).update(Content(" · ".join(parts)))
 
     # -- refreshes (run by the app) ---------------------------------------------
 
