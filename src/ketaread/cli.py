@@ -24,12 +24,14 @@ from ketaread.config import (
 )
 from ketaread.core.clean import author_name, clean_line
 from ketaread.core.store import ArticleFilter, Store, StoreError
+from ketaread.core.sync.accounts import ServerAccount
 
 if TYPE_CHECKING:
     from ketaread.app import KetareadApp
     from ketaread.core.discover import Discovery
-    from ketaread.core.models import ArticleRow
+    from ketaread.core.models import ArticleRow, FeedInfo
     from ketaread.core.refresh import SourceSpec
+    from ketaread.core.sync.engine import AccountReport
 
 
 class CommandError(Exception):
@@ -95,7 +97,10 @@ class Context(ketaread.context.Context):
 
 
 def cmd_add(ctx: Context) -> int:
-    """Add a source to the config file; a web page's URL adds the feed the page links."""
+    """Add a source to the config file; a web page's URL adds the feed the page links (or,
+    with --server, subscribe a server account to a feed)."""
+    if getattr(ctx.args, "server", None):
+        return _change_subscription(ctx, subscribe=True)
     location = ctx.args.source.strip()
     if location[:5].lower() == "feed:":
         from ketaread.core.subscriptions import feed_scheme_to_http
@@ -218,6 +223,8 @@ _SAMPLES_NOTE = (
 
 def cmd_remove(ctx: Context) -> int:
     """Remove a source from the config file and its articles from the cache."""
+    if getattr(ctx.args, "server", None):
+        return _change_subscription(ctx, subscribe=False)
     config = ctx.config
     found = config.find(ctx.args.source)
     if found is None:
@@ -238,6 +245,38 @@ def cmd_remove(ctx: Context) -> int:
     save_config(config)
     removed = ctx.store.remove_source(found.location) if ctx.cache_exists else 0
     ctx.print(f"removed {found.location} and {removed} cached articles")
+    return 0
+
+
+def _change_subscription(ctx: Context, *, subscribe: bool) -> int:
+    """`add/remove URL --server NAME`: change the account's subscriptions on the server."""
+    from ketaread.core.sync.accounts import CredentialError
+    from ketaread.core.sync.engine import ReadOnlySubscriptions, change_subscription
+    from ketaread.core.sync.http import ApiError
+
+    account = ctx.config.server(ctx.args.server)
+    if account is None:
+        raise CommandError(f"no server account named {ctx.args.server!r} (see `server list`)")
+    url = ctx.args.source.strip()
+    if not is_url(url):
+        raise CommandError(f"{url}: a server can only subscribe to http(s) URLs")
+    tags = getattr(ctx.args, "tag", None) or []
+    try:
+        dropped = change_subscription(
+            ctx.store,
+            account,
+            url,
+            subscribe=subscribe,
+            folder=tags[0] if tags else None,
+            title=getattr(ctx.args, "title", None),
+        )
+    except (ApiError, CredentialError, ReadOnlySubscriptions, LookupError) as error:
+        raise CommandError(clean_line(f"server {account.name}: {error}")) from error
+    if subscribe:
+        folder = f" in folder {tags[0]}" if tags else ""
+        ctx.print(f"subscribed {account.name} to {url}{folder}; run `ketaread sync` to read it")
+    else:
+        ctx.print(f"unsubscribed {account.name} from {url} and removed {dropped} cached articles")
     return 0
 
 
@@ -279,6 +318,7 @@ def cmd_sources(ctx: Context) -> int:
         }
         rows.append(entry)
     configured = {source.location for source in ctx.config.sources}
+    configured |= {account.source for account in ctx.config.servers}
     for location in sorted({f.source for f in feeds} - configured):
         rows.append(
             {
@@ -298,8 +338,9 @@ def cmd_sources(ctx: Context) -> int:
                 ],
             }
         )
+    servers = [_server_json(ctx, account, feeds) for account in ctx.config.servers]
     if ctx.args.json:
-        ctx.print(_to_json(rows))
+        ctx.print(_to_json([*rows, *servers]))
         return 0
     # Locations come from the config, imports and file names: shown cleaned, so that a
     # path holding escape sequences cannot write to the terminal.
@@ -321,7 +362,72 @@ def cmd_sources(ctx: Context) -> int:
                 ctx.print("      " + clean_line(f"warning: {feed['warning']}"))
             if feed.get("suggestion"):
                 ctx.print("      " + clean_line(feed["suggestion"], limit=1000))
+    for entry in servers:
+        _print_server(ctx, entry)
     return 0
+
+
+def _server_json(ctx: Context, account: ServerAccount, feeds: list[FeedInfo]) -> dict[str, object]:
+    """An account as `sources --json` and `server list --json` show it (never its password)."""
+    from ketaread.core.sync import state
+
+    recorded = state.account_state(ctx.store, account.name)
+    mine = [f for f in feeds if f.source == account.source]
+    return {
+        "location": account.source,
+        "title": account.name,
+        "tags": [],
+        "server": account.name,
+        "api": account.api,
+        "url": account.url,
+        "user": account.user,
+        "password_from": account.password_origin,
+        "synced": _iso(recorded.synced_at) if recorded else None,
+        "checked": _iso(recorded.checked_at) if recorded else None,
+        "error": recorded.error if recorded else None,
+        "error_at": _iso(recorded.error_at) if recorded else None,
+        "pending_changes": recorded.pending if recorded else 0,
+        "subscriptions": "read-only (Fever)" if account.api == "fever" else "read and write",
+        "feeds": [
+            {
+                "location": f.location,
+                "title": f.title,
+                "articles": f.total,
+                "unread": f.unread,
+                "updated": _iso(f.updated_at),
+            }
+            for f in mine
+        ],
+    }
+
+
+def _server_line(entry: dict[str, Any]) -> str:
+    """One line: how an account's last sync went."""
+    from ketaread.core.sync.state import waiting_line
+
+    if entry["error"]:
+        text = f"error at {entry['error_at']}: {entry['error']}"
+        if entry["synced"]:
+            text += f" — cached, last synced {entry['synced']}"
+    elif entry["synced"]:
+        text = f"synced {entry['synced']}"
+    else:
+        text = "never synced (run `ketaread sync`)"
+    if entry["pending_changes"]:
+        text += f"; {waiting_line(entry['pending_changes'])}"
+    return text
+
+
+def _print_server(ctx: Context, entry: dict[str, Any]) -> None:
+    ctx.print(
+        clean_line(
+            f"server {entry['server']} ({entry['api']}, {entry['user']} at {entry['url']})", 2000
+        )
+    )
+    ctx.print("    " + clean_line(_server_line(entry), 2000))
+    for feed in entry["feeds"]:
+        state = f"{feed['articles']} articles, {feed['unread']} unread"
+        ctx.print("    " + clean_line(f"{feed['title'] or feed['location']}: {state}", 2000))
 
 
 def cmd_refresh(ctx: Context) -> int:
@@ -340,7 +446,13 @@ def cmd_refresh(ctx: Context) -> int:
     specs = [_one_source(ctx, ctx.specs(), wanted)] if wanted else None
     ctx.store  # noqa: B018 -- opened first: a note about its state comes before progress
     try:
-        summary = ctx.refresh(report=report, on_wait=waiting, own_connection=False, specs=specs)
+        summary = ctx.refresh(
+            report=report,
+            account_report=_account_line(ctx),
+            on_wait=waiting,
+            own_connection=False,
+            specs=specs,
+        )
     except RefreshFailed as error:
         raise CommandError(str(error)) from error
     ctx.print(summary.line())
@@ -366,6 +478,140 @@ def _one_source(ctx: Context, specs: list[SourceSpec], wanted: str) -> SourceSpe
         f"{wanted}: not a configured source; give its location or title as "
         "`ketaread sources` lists it (or `ketaread add` it first)"
     )
+
+
+def _account_line(ctx: Context) -> Callable[[AccountReport], None]:
+    """Print each account's outcome on one line (`!` failed, `+` synced)."""
+
+    def report(account_report: AccountReport) -> None:
+        marker = {"error": "!", "synced": "+"}.get(account_report.status, " ")
+        ctx.print(f"{marker} {account_report.line()}")
+
+    return report
+
+
+def cmd_sync(ctx: Context) -> int:
+    """Sync server accounts only: all of them, or the one named."""
+    from ketaread.context import RefreshFailed
+
+    servers = ctx.config.servers
+    if ctx.args.account:
+        chosen = ctx.config.server(ctx.args.account)
+        if chosen is None:
+            names = ", ".join(s.name for s in servers) or "none configured"
+            raise CommandError(f"no server account named {ctx.args.account!r} ({names})")
+        servers = [chosen]
+    if not servers:
+        raise CommandError("no server accounts (add one with `ketaread server add`)")
+
+    def waiting() -> None:
+        print("ketaread: another refresh of this cache is running; waiting for it", file=sys.stderr)
+
+    ctx.store  # noqa: B018 -- opened first: a note about its state comes before progress
+    try:
+        reports = ctx.sync(
+            servers, report=_account_line(ctx), on_wait=waiting, own_connection=False
+        )
+    except RefreshFailed as error:
+        raise CommandError(str(error)) from error
+    failed = sum(r.failed for r in reports)
+    ctx.print(f"{len(reports)} accounts synced: {failed} failed")
+    return 1 if reports and failed == len(reports) else 0
+
+
+def cmd_server_add(ctx: Context) -> int:
+    """Add a feed-server account to the config (its password stays out of the config)."""
+    from ketaread.core.sync.accounts import check_account, default_name
+
+    args = ctx.args
+    account = ServerAccount(
+        name=args.name or default_name(args.url, args.api),
+        url=args.url.strip(),
+        api=args.api,
+        user=args.user,
+        password_command=args.password_command,
+        password_file=(
+            str(Path(args.password_file).expanduser().absolute()) if args.password_file else None
+        ),
+        password_env=args.password_env,
+    )
+    problem = check_account(account)
+    if problem:
+        raise CommandError(f"server {account.name}: {problem}")
+    config = ctx.config
+    if config.server(account.name):
+        raise CommandError(
+            f"a server account named {account.name!r} exists; choose another with --name"
+        )
+    if not args.no_check:
+        _check_login(account)
+    if not config.exists:
+        config.sources = []
+        ctx.print(_SAMPLES_NOTE)
+    config.servers.append(account)
+    save_config(config)
+    read_only = " (Fever: subscriptions are read-only)" if account.api == "fever" else ""
+    ctx.print(
+        f"added server {account.name}{read_only} (config: {config.path}); "
+        "run `ketaread sync` to read it"
+    )
+    return 0
+
+
+def _check_login(account: ServerAccount) -> None:
+    """Log in once, so that a wrong URL or password is found now rather than at sync."""
+    from ketaread.core.sync.accounts import CredentialError, resolve_password
+    from ketaread.core.sync.engine import open_session, uses_tls
+    from ketaread.core.sync.http import ApiClient, ApiError
+
+    try:
+        password = resolve_password(account)
+        with ApiClient(tls=uses_tls(account.url)) as client:
+            open_session(account, client, password).login()
+    except (ApiError, CredentialError) as error:
+        raise CommandError(
+            clean_line(f"server {account.name}: {error} (not added; --no-check adds it anyway)")
+        ) from error
+
+
+def cmd_server_list(ctx: Context) -> int:
+    """List server accounts with where their passwords come from and their last sync."""
+    feeds = ctx.store.feeds()
+    entries = [_server_json(ctx, account, feeds) for account in ctx.config.servers]
+    if ctx.args.json:
+        ctx.print(_to_json(entries))
+        return 0
+    if not entries:
+        ctx.print("no server accounts (add one with `ketaread server add`)")
+    for entry in entries:
+        ctx.print(clean_line(f"{entry['server']}  {entry['api']}  {entry['user']}  {entry['url']}"))
+        ctx.print("    " + clean_line(f"password from {entry['password_from']}", 2000))
+        ctx.print("    " + clean_line(_server_line(entry), 2000))
+    return 0
+
+
+def cmd_server_remove(ctx: Context) -> int:
+    """Remove a server account, its cached articles and its sync state."""
+    from ketaread.core.sync import state
+
+    config = ctx.config
+    account = config.server(ctx.args.name)
+    if account is None:
+        raise CommandError(
+            f"no server account named {ctx.args.name!r} (see `ketaread server list`)"
+        )
+    waiting = state.pending_count(ctx.store, account.name)
+    if waiting and not ctx.args.force:
+        raise CommandError(
+            f"server {account.name}: {waiting} local changes were never pushed; "
+            "run `ketaread sync` first, or remove it with --force to drop them"
+        )
+    config.servers.remove(account)
+    save_config(config)
+    state.forget_account(ctx.store, account.name)
+    removed = ctx.store.remove_source(account.source)
+    ctx.print(f"removed server {account.name} and {removed} cached articles")
+    return 0
 
 
 def _filter_from(ctx: Context) -> ArticleFilter:
@@ -736,6 +982,10 @@ def cmd_abbreviations(ctx: Context) -> int:
     return 0
 
 
+def _server_usage(ctx: Context) -> int:
+    raise CommandError("server needs a command: add, list or remove (see `ketaread server -h`)")
+
+
 MAX_JSONL_LINE = 8 * 1024 * 1024
 """Longest input line `abbreviations --jsonl` reads (bytes); a longer one is an error line."""
 
@@ -811,6 +1061,133 @@ def _abbreviations_jsonl(ctx: Context) -> int:
     return 1 if bad else 0
 
 
+def _index_for_search(ctx: Context) -> None:
+    """Index what is not indexed yet (a cache from before search), with progress on stderr."""
+    from ketaread.core.search import build_index, index_status
+
+    store = ctx.store
+    if index_status(store).complete and not ctx.args.rebuild:
+        return
+    shown = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - shown[0] >= 0.5 or done >= total:
+            shown[0] = now
+            print(f"ketaread: indexing articles for search: {done:,}/{total:,}", file=sys.stderr)
+
+    build_index(store, progress, rebuild=ctx.args.rebuild)
+
+
+def _search_json(row: ArticleRow, hit: object) -> dict[str, object]:
+    """One result of `search --json` (a contract: add keys, never rename them)."""
+    from ketaread.core.search import Hit, snippet_spans
+
+    assert isinstance(hit, Hit)
+    snippet, spans = snippet_spans(hit.snippet)
+    return {
+        "id": row.key,
+        "title": row.title,
+        "feed": row.feed_title,
+        "published": _iso(row.published),
+        "snippet": snippet,
+        "highlights": [list(span) for span in spans],
+        "score": hit.score,
+        "matched": [m.to_json() for m in hit.matched],
+    }
+
+
+def cmd_search(ctx: Context) -> int:
+    """Search the cached articles; or save a search, or check and rebuild the index."""
+    from ketaread.core.search import (
+        HIT_END,
+        HIT_START,
+        QueryError,
+        SearchIndexError,
+        check_index,
+        count_matches,
+        expander_for,
+        prepare,
+        search,
+    )
+
+    args = ctx.args
+    text = " ".join(args.query).strip()
+    if args.check:
+        problems = check_index(ctx.store)
+        for problem in problems:
+            ctx.print(f"search index: {problem}")
+        if problems:
+            ctx.print("run `ketaread search --rebuild` to rebuild it")
+            return 1
+        ctx.print("search index: ok")
+        return 0
+    _index_for_search(ctx)
+    if args.rebuild and not text:
+        ctx.print("search index rebuilt")
+        return 0
+    expander = expander_for(ctx.glossary())
+    if ctx.glossary_warning:
+        print(f"ketaread: {ctx.glossary_warning}", file=sys.stderr)
+    if args.saved:
+        for saved in ctx.config.searches:
+            try:
+                count: object = count_matches(ctx.store, saved.query, expander)
+            except (QueryError, SearchIndexError) as error:
+                count = f"error: {error}"
+            ctx.print(f"{clean_line(saved.name)}\t{count}\t{clean_line(saved.query, 2000)}")
+        return 0
+    if not text:
+        raise CommandError("search: give a query, as in `ketaread search BDNF exercise`")
+    if args.save:
+        name = clean_line(args.save)
+        if not name:
+            raise CommandError("search --save: the name is empty")
+        try:
+            prepare(text, expander, ctx.store)
+        except QueryError as error:
+            raise CommandError(f"search: {error}") from error
+        from ketaread.config import SavedSearch
+
+        config = ctx.config
+        config.searches = [s for s in config.searches if s.name != name]
+        config.searches.append(SavedSearch(name, text))
+        save_config(config)
+        ctx.print(f"saved search {name!r}: {text} (config: {config.path})")
+        return 0
+    try:
+        results = search(ctx.store, text, limit=args.limit, expander=expander)
+    except (QueryError, SearchIndexError) as error:
+        raise CommandError(f"search: {error}") from error
+    rows = {row.id: row for row in ctx.store.rows([h.article_id for h in results.hits])}
+    found = [(rows[h.article_id], h) for h in results.hits if h.article_id in rows]
+    if args.json:
+        ctx.print(_to_json([_search_json(row, hit) for row, hit in found]))
+        return 0
+    if not found:
+        ctx.print(f"no articles match {text}")
+        return 0
+    for row, hit in found:
+        date = time.strftime("%Y-%m-%d", time.gmtime(row.published)) if row.published else " " * 10
+        ctx.print(clean_line(f"{row.key}  {date}  {row.title}  ({row.feed_title})", limit=2000))
+        if hit.snippet:
+            snippet = hit.snippet.replace(HIT_START, "\x00").replace(HIT_END, "\x01")
+            snippet = clean_line(snippet.replace("\x00", "»").replace("\x01", "«"), 2000)
+            ctx.print(f"    {snippet}")
+        expanded = [m for m in hit.matched if m.via]
+        if expanded:
+            ctx.print(
+                "    "
+                + clean_line("; ".join(f"{m.term}: matched as {m.via}" for m in expanded), 2000)
+            )
+    if results.total > len(found):
+        from ketaread.core.search import COUNT_CAP
+
+        many = f"more than {COUNT_CAP:,}" if results.total > COUNT_CAP else f"{results.total:,}"
+        ctx.print(f"({many} articles match; --limit shows more)")
+    return 0
+
+
 # -- the reading screen ---------------------------------------------------------------
 
 
@@ -878,6 +1255,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--title", help="show the source under this title")
     add.add_argument(
+        "--server",
+        metavar="ACCOUNT",
+        help="subscribe this server account instead (the first --tag is its folder)",
+    )
+    add.add_argument(
         "--full-text",
         action="store_true",
         help="fetch each article's web page for its full text (for excerpt-only feeds)",
@@ -890,11 +1272,58 @@ def build_parser() -> argparse.ArgumentParser:
     )
     remove = command("remove", cmd_remove, "remove a source and its cached articles")
     remove.add_argument("source")
+    remove.add_argument(
+        "--server", metavar="ACCOUNT", help="unsubscribe this server account instead"
+    )
     sources = command("sources", cmd_sources, "list sources with their state and errors")
     sources.add_argument("--json", action="store_true")
-    refreshing = command("refresh", cmd_refresh, "update every source, or just SOURCE")
+    refreshing = command(
+        "refresh",
+        cmd_refresh,
+        "update every source (or just SOURCE), then sync every server account",
+    )
     refreshing.add_argument(
         "source", nargs="?", help="one configured source: its location or title"
+    )
+    sync = command("sync", cmd_sync, "sync server accounts only (all, or the one named)")
+    sync.add_argument("account", nargs="?", help="the account's name (see `server list`)")
+    server = command("server", _server_usage, "add, list or remove feed-server accounts")
+    server_commands = server.add_subparsers(title="server commands", metavar="COMMAND")
+    server_add = server_commands.add_parser(
+        "add", help="add a Google Reader or Fever API account", description=cmd_server_add.__doc__
+    )
+    server_add.set_defaults(handler=cmd_server_add)
+    server_add.add_argument("url", help="the API URL (FreshRSS: …/api/greader.php or fever.php)")
+    server_add.add_argument("--api", choices=("greader", "fever"), required=True)
+    server_add.add_argument("--user", required=True)
+    server_add.add_argument("--name", help="the account's name (default: HOST-API)")
+    password = server_add.add_mutually_exclusive_group(required=True)
+    password.add_argument(
+        "--password-command", metavar="CMD", help="a command that prints the password"
+    )
+    password.add_argument(
+        "--password-file", metavar="PATH", help="a file holding the password (mode 600)"
+    )
+    password.add_argument(
+        "--password-env", metavar="VAR", help="an environment variable holding the password"
+    )
+    server_add.add_argument(
+        "--no-check", action="store_true", help="add it without logging in first"
+    )
+    server_list = server_commands.add_parser(
+        "list", help="list server accounts", description=cmd_server_list.__doc__
+    )
+    server_list.set_defaults(handler=cmd_server_list)
+    server_list.add_argument("--json", action="store_true")
+    server_remove = server_commands.add_parser(
+        "remove",
+        help="remove an account and its cached articles",
+        description=cmd_server_remove.__doc__,
+    )
+    server_remove.set_defaults(handler=cmd_server_remove)
+    server_remove.add_argument("name")
+    server_remove.add_argument(
+        "--force", action="store_true", help="even with local changes never pushed"
     )
     listing = command("list", cmd_list, "list articles, newest first")
     listing.add_argument("--tag", help="only articles with this tag")
@@ -950,6 +1379,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--jsonl",
         action="store_true",
         help='read {"id", "text"} JSON lines, write {"id", "pairs"} lines in order',
+    )
+    searching = command(
+        "search",
+        cmd_search,
+        "search the cached articles (a query starting with '-' goes after --)",
+    )
+    searching.add_argument("query", nargs="*", help='words, "phrases", title:, +tag, is:unread …')
+    searching.add_argument("--limit", type=int, default=20, help="at most this many (20)")
+    searching.add_argument("--json", action="store_true")
+    searching.add_argument("--save", metavar="NAME", help="save the query under NAME in the config")
+    searching.add_argument("--saved", action="store_true", help="list saved searches with counts")
+    searching.add_argument("--check", action="store_true", help="check the search index for damage")
+    searching.add_argument(
+        "--rebuild", action="store_true", help="rebuild the search index from the cache"
     )
     return parser
 

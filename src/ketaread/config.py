@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ketaread.core.clean import clean_line
+from ketaread.core.sync.accounts import ServerAccount, check_account
 from ketaread.locations import sample_feeds_dir
 
 TERM_MARKING_MODES = ("first", "every", "off")
@@ -31,6 +32,14 @@ class SourceConfig:
 
 
 @dataclass(slots=True)
+class SavedSearch:
+    """A search the user named: shown in the sidebar with its count."""
+
+    name: str
+    query: str
+
+
+@dataclass(slots=True)
 class Config:
     """The whole config file."""
 
@@ -42,6 +51,15 @@ class Config:
     """Mark glossary terms at their first occurrence per section, every occurrence, or off."""
     crisis_text: str = ""
     """The crisis line shown with suicide-related glossary terms; "" for the built-in text."""
+    servers: list[ServerAccount] = field(default_factory=list)
+    """Feed-server accounts (`[[server]]` tables); passwords are never stored here."""
+
+    def server(self, name: str) -> ServerAccount | None:
+        """The server account called `name`, if any."""
+        return next((s for s in self.servers if s.name == name), None)
+
+    searches: list[SavedSearch] = field(default_factory=list)
+    """Saved searches, in the order they were saved."""
 
     def find(self, location: str) -> SourceConfig | None:
         """The configured source at `location` (normalised), if any."""
@@ -120,13 +138,62 @@ def load_config(path: Path) -> Config:
     crisis_text = reader.get("crisis_text", "") if isinstance(reader, dict) else ""
     if not isinstance(crisis_text, str):
         raise ConfigError(f"{path}: reader.crisis_text must be a string")
+    searches: list[SavedSearch] = []
+    for index, entry in enumerate(data.get("search", []), start=1):
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("name"), str)
+            or not isinstance(entry.get("query"), str)
+            or not clean_line(entry["name"])
+        ):
+            raise ConfigError(f"{path}: [[search]] number {index} needs a name and a query string")
+        searches.append(SavedSearch(clean_line(entry["name"]), clean_line(entry["query"], 500)))
     return Config(
         path=path,
         sources=sources,
         exists=True,
         mark_terms=mark_terms,
         crisis_text=clean_line(crisis_text, MAX_CRISIS_TEXT),
+        servers=_load_servers(path, data.get("server", [])),
+        searches=searches,
     )
+
+
+_SERVER_KEYS = ("name", "url", "api", "user", "password_command", "password_file", "password_env")
+
+
+def _load_servers(path: Path, tables: object) -> list[ServerAccount]:
+    """The `[[server]]` tables, each checked; a password in the file is refused."""
+    if not isinstance(tables, list):
+        raise ConfigError(f"{path}: server must be [[server]] tables")
+    servers: list[ServerAccount] = []
+    for index, entry in enumerate(tables, start=1):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: [[server]] number {index} is not a table")
+        if "password" in entry:
+            raise ConfigError(
+                f"{path}: [[server]] number {index} holds a password in plain text; use "
+                "password_command, password_file or password_env instead"
+            )
+        values = {key: entry.get(key) for key in _SERVER_KEYS}
+        if not all(v is None or isinstance(v, str) for v in values.values()):
+            raise ConfigError(f"{path}: [[server]] number {index}: every value must be a string")
+        account = ServerAccount(
+            name=values["name"] or "",
+            url=values["url"] or "",
+            api=values["api"] or "greader",
+            user=values["user"] or "",
+            password_command=values["password_command"],
+            password_file=values["password_file"],
+            password_env=values["password_env"],
+        )
+        problem = check_account(account)
+        if problem:
+            raise ConfigError(f"{path}: [[server]] number {index}: {problem}")
+        if any(s.name == account.name for s in servers):
+            raise ConfigError(f"{path}: two [[server]] tables are named {account.name!r}")
+        servers.append(account)
+    return servers
 
 
 def save_config(config: Config) -> None:
@@ -149,6 +216,13 @@ def save_config(config: Config) -> None:
             for s in config.sources
         ],
     }
+    if config.servers:
+        document["server"] = [
+            {key: getattr(account, key) for key in _SERVER_KEYS if getattr(account, key)}
+            for account in config.servers
+        ]
+    if config.searches:
+        document["search"] = [{"name": s.name, "query": s.query} for s in config.searches]
     config.path.parent.mkdir(parents=True, exist_ok=True)
     temporary = config.path.with_suffix(".toml.tmp")
     temporary.write_text(

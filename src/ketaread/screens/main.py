@@ -24,6 +24,7 @@ from ketaread.core.models import ArticleDetail, ArticleRow
 from ketaread.core.store import SORT_ORDERS, ArticleFilter, Store, StoreError
 from ketaread.locations import settings_path
 from ketaread.screens.commands import ArticleCommands, FilterCommands, GlossaryCommands
+from ketaread.screens.search import SearchScreen
 from ketaread.widgets.article_list import PAGE_SIZE, ArticleList
 from ketaread.widgets.article_view import ArticleView
 from ketaread.widgets.key_bar import KeyBar
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from ketaread.core.glossary import Glossary, TermHit
     from ketaread.core.refresh import FeedReport
     from ketaread.core.render import MarkedArticle, Rendering
+    from ketaread.core.sync.state import AccountSummary
     from ketaread.screens.glossary import GlossaryModal
 
 SORT_LABELS = {
@@ -72,7 +74,7 @@ class RefreshingHost(Protocol):
     refresh_finished: Signal[bool]
 
 
-class MainScreen(ReportsWorkerErrors, Screen[None]):
+class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
     """Tag sidebar | article list | article (with the reference panel)."""
 
     COMMANDS = {ArticleCommands, FilterCommands, GlossaryCommands}
@@ -82,7 +84,34 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
 
     UNREAD_STEP = Binding.Group("Next / previous unread article")
     FOCUS_PANE = Binding.Group("Focus the article list / tag sidebar / article")
+    HIT_STEP = Binding.Group("Next / previous search hit in the article")
     BINDINGS = [
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            show=False,
+            key_display="/",
+            tooltip="Search every cached article",
+        ),
+        Binding(
+            "right_square_bracket",
+            "next_hit",
+            "Next hit",
+            show=False,
+            key_display="]",
+            tooltip="Scroll to the next search hit in the article",
+            group=HIT_STEP,
+        ),
+        Binding(
+            "left_square_bracket",
+            "previous_hit",
+            "Previous hit",
+            show=False,
+            key_display="[",
+            tooltip="Scroll to the previous search hit in the article",
+            group=HIT_STEP,
+        ),
         Binding(
             "n",
             "next_unread",
@@ -250,6 +279,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self._was_narrow: bool | None = None
         self.excerpt_feeds: dict[int, str] = {}
         """Feed id → why it looks excerpt-only (full text would help), from the last check."""
+        self._init_search()
 
     def _settings(self) -> dict[str, str | bool]:
         from ketaread.settings import load_settings
@@ -430,6 +460,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self.article_list.set_ids(ids, keep=current)
         if self.sidebar_data is None:
             self.load_sidebar()
+            self._ensure_index()  # a cache from before search: indexed after the first frame
         self._update_status()
         if not self._position_restored:
             self._restore_position()
@@ -447,7 +478,13 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         # Hidden sources (newsboat's "!") stay out of the list of sources; their articles
         # are still under All, Unread, Starred and their tags.
         feeds = [feed for feed in store.feeds() if feed.source not in hidden]
-        data = SidebarData(store.totals(), feeds, store.tags())
+        data = SidebarData(
+            store.totals(),
+            feeds,
+            store.tags(),
+            self._accounts(store),
+            tuple(self.saved_search_counts(store)),
+        )
         self.app.call_from_thread(self._show_sidebar, data)
         from ketaread.core.fulltext import excerpt_only_feeds
 
@@ -458,9 +495,24 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         if not config.exists:
             return  # the bundled samples: nothing of the reader's own to suggest full text for
         excerpts = excerpt_only_feeds(store, {s.location for s in config.sources if s.full_text})
+        # A server account's feeds are not sources of the config: F cannot turn full text
+        # on for them, so the status line does not suggest it.
+        servers = {account.source for account in config.servers}
+        by_id = {feed.id: feed.source for feed in data.feeds}
+        excerpts = {i: why for i, why in excerpts.items() if by_id.get(i) not in servers}
         if excerpts != self.excerpt_feeds:
             self.excerpt_feeds = excerpts
             self.app.call_from_thread(self._update_status)
+
+    def _accounts(self, store: Store) -> list[AccountSummary]:
+        """The server accounts' sidebar entries (none when the config cannot be read)."""
+        from ketaread.core.sync.state import account_summaries
+
+        try:
+            servers = self.context.config.servers
+        except ContextError:
+            return []  # the refresh reports a broken config
+        return account_summaries(store, [(s.name, s.source) for s in servers])
 
     def _show_sidebar(self, data: SidebarData) -> None:
         self.sidebar.show(data)
@@ -468,8 +520,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self._update_status()
 
     def _update_status(self, extra: str | None = None) -> None:
-        """The list's size and order first, then failing sources, then refresh news: cut
-        to the line's width from the end, so the count is never what is lost."""
+        """The list's size and order first, then what is failing, then refresh news: cut at
+        the line's end, so the count is never what is lost."""
         view = [SORT_LABELS[self.list_order]] if self.list_order != "newest" else []
         if self.hide_read:
             view.append("read hidden")
@@ -480,8 +532,13 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             failing = [f for f in data.feeds if f.error]
             if failing:
                 parts.append(f"{len(failing)} source(s) failing")
+            accounts = [a for a in data.accounts if a.error]
+            if accounts:
+                parts.append(f"{len(accounts)} server account(s) failing")
         if extra:
             parts.append(extra)
+        elif self._index_note:
+            parts.append(self._index_note)
         elif self.host.refresh_message:
             parts.append(self.host.refresh_message)
         if self.excerpt_feeds:
@@ -604,7 +661,11 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             from ketaread.core.enclosures import header_notes
 
             await self.article_view.show_article(
-                detail.row, marked.markdown, detail.tags, header_notes(detail)
+                detail.row,
+                marked.markdown,
+                detail.tags,
+                header_notes(detail),
+                hits=self.hits_for(detail.row.id),
             )
             self.reference_panel.show(rendering.analysis)
             self.article_list.move_to(detail.row.id)
@@ -690,6 +751,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
                     for f in data.feeds
                 ],
                 [t._replace(unread=t.unread + unread) if t.id in wanted else t for t in data.tags],
+                data.accounts,
+                data.searches,
             )
 
     # -- article actions --------------------------------------------------------

@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from ketaread.core.models import FeedInfo, TagInfo
 from ketaread.core.store import ArticleFilter
+from ketaread.core.sync.state import AccountSummary, waiting_line
 from ketaread.widgets.list_keys import LIST_KEYS, KeyedOptionList
 
 
@@ -23,6 +24,10 @@ class SidebarData(NamedTuple):
     totals: dict[str, int]
     feeds: list[FeedInfo]
     tags: list[TagInfo]
+    accounts: list[AccountSummary] = []
+    """Feed-server accounts: each shown as a source with its folders and feeds."""
+    searches: tuple[tuple[str, str, int, int], ...] = ()
+    """Saved searches: (name, query, unread, total)."""
 
 
 def _counts(unread: int, total: int) -> str:
@@ -58,6 +63,30 @@ class _Counts:
         return prompt
 
 
+def _account_heading(account: AccountSummary, width: int) -> Content:
+    """A server account's heading, with one line on its last sync when it failed or waits."""
+    heading = Content.styled("SERVER ", "bold $text-muted") + Content(account.name).stylize(
+        "bold $text-muted"
+    )
+    if heading.cell_length > width:
+        heading = heading.truncate(width, ellipsis=True)
+    note = None
+    if account.error:
+        note = account.error
+        if account.synced_at:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(account.synced_at))
+            note = f"cached — last synced {when}: {account.error}"
+        heading = Content("! ") + heading
+    elif account.synced_at is None:
+        note = "never synced: R syncs it"
+    if account.pending:
+        pending = waiting_line(account.pending)
+        note = f"{note}; {pending}" if note else pending
+    if note:
+        heading = Content.assemble(heading, "\n", (f"  {note}", "italic $text-error"))
+    return heading
+
+
 class TagSidebar(KeyedOptionList):
     """Filters for the article list; choosing one posts `FilterChosen`."""
 
@@ -71,6 +100,14 @@ class TagSidebar(KeyedOptionList):
         ),
         *LIST_KEYS,
     ]
+
+    class SearchChosen(Message):
+        """The user chose a saved search."""
+
+        def __init__(self, query: str, label: str) -> None:
+            super().__init__()
+            self.query = query
+            self.label = label
 
     class FilterChosen(Message):
         """The user chose a filter."""
@@ -90,6 +127,8 @@ class TagSidebar(KeyedOptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
         self._filters: dict[str, tuple[ArticleFilter, str]] = {}
+        self._searches: dict[str, tuple[str, str]] = {}
+        """Saved searches by entry id: (query, name)."""
         self._data: SidebarData | None = None
         self._counts: dict[str, _Counts] = {}
         self._laid_out_width = 0
@@ -126,10 +165,12 @@ class TagSidebar(KeyedOptionList):
             ArticleFilter("unread"),
         )
         add("starred", "Starred", 0, totals.get("starred", 0), ArticleFilter("starred"))
-        if data.feeds:
+        by_account = {account.source: account for account in data.accounts}
+        local_feeds = [f for f in data.feeds if f.source not in by_account]
+        if local_feeds:
             options.append(None)
             options.append(Option(Content.styled("SOURCES", "bold $text-muted"), disabled=True))
-            for feed in data.feeds:
+            for feed in local_feeds:
                 label = feed.title or feed.location
                 note = None
                 if feed.error:
@@ -147,6 +188,35 @@ class TagSidebar(KeyedOptionList):
                     ArticleFilter("feed", feed.id),
                     note,
                 )
+        for account in data.accounts:
+            options.append(None)
+            options.append(Option(_account_heading(account, width), disabled=True))
+            for folder in account.folders:
+                # Its own option id: the same tag is listed again under TAGS.
+                add(
+                    f"folder:{account.name}:{folder.id}",
+                    f"▸ {folder.name}",
+                    folder.unread,
+                    folder.total,
+                    ArticleFilter("tag", folder.id),
+                )
+            for feed in data.feeds:
+                if feed.source == account.source:
+                    add(
+                        f"feed:{feed.id}",
+                        feed.title or feed.location,
+                        feed.unread,
+                        feed.total,
+                        ArticleFilter("feed", feed.id),
+                    )
+        searches: dict[str, tuple[str, str]] = {}
+        if data.searches:
+            options.append(None)
+            options.append(Option(Content.styled("SEARCHES", "bold $text-muted"), disabled=True))
+            for number, (name, query, unread, total) in enumerate(data.searches):
+                add(f"search:{number}", name, unread, total, ArticleFilter())
+                searches[f"search:{number}"] = (query, name)
+        self._searches = searches
         if data.tags:
             options.append(None)
             options.append(Option(Content.styled("TAGS", "bold $text-muted"), disabled=True))
@@ -216,6 +286,10 @@ class TagSidebar(KeyedOptionList):
             if self.get_option_at_index(index).id == option_id:
                 self.highlighted = index
                 break
+        if option_id in self._searches:
+            query, name = self._searches[option_id]
+            self.post_message(self.SearchChosen(query, name))
+            return True
         flt, label = self._filters[option_id]
         self.post_message(self.FilterChosen(flt, label))
         return True
