@@ -111,7 +111,7 @@ def test_reader_state_survives_reopening(tmp_db: Path, store: Store) -> None:
         reopened.close()
 
 
-def test_a_version_one_cache_is_migrated_and_keeps_its_articles(
+def test_a_version_two_cache_is_migrated_and_keeps_its_articles(
     tmp_path: Path, feeds: list[Path]
 ) -> None:
     import sqlite3
@@ -123,7 +123,7 @@ def test_a_version_one_cache_is_migrated_and_keeps_its_articles(
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE deleted_articles")
     conn.execute("DROP TABLE reader_state")
-    conn.execute("PRAGMA user_version = 1")
+    conn.execute("PRAGMA user_version = 2")
     conn.commit()
     conn.close()
     store = Store(path)
