@@ -801,6 +801,11 @@ def test_two_refreshing_processes_and_a_reader_share_one_cache(
         for _ in range(2)
     ]
     reads = 0
+    # `list` refuses a cache that does not exist yet (it never creates one): read once the
+    # first refresher has made it.
+    deadline = time.monotonic() + CLI_TIMEOUT
+    while not tmp_db.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
     try:
         while any(p.poll() is None for p in refreshers) or reads == 0:
             listed = subprocess.run(

@@ -20,7 +20,7 @@ from textual.signal import Signal
 from textual.worker import get_current_worker
 
 from ketaread.context import Context, ContextError
-from ketaread.locations import check_regular, read_regular_file, settings_path
+from ketaread.locations import read_regular_file, settings_path
 from ketaread.themes import DEFAULT_THEME, SIXTEEN_COLOUR_THEME, THEME_CYCLE, THEMES
 from ketaread.worker_errors import ReportsWorkerErrors
 
@@ -212,14 +212,18 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
 
     def action_refresh_sources(self) -> None:
         """Refresh every source in a background worker, with progress in the status line."""
+        self.refresh_sources(None)
+
+    def refresh_sources(self, source: str | None) -> None:
+        """Refresh every source, or only the configured source at location `source`."""
         if self.refreshing:
             self.notify("A refresh is already running.")
             return
         self.refreshing = True
-        self._refresh()
+        self._refresh(source)
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
-    def _refresh(self) -> None:
+    def _refresh(self, source: str | None = None) -> None:
         from ketaread.context import RefreshFailed
         from ketaread.core.refresh import RefreshStopped
 
@@ -241,8 +245,15 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
 
         try:
             self.context.reload_config()
+            specs = None
+            if source is not None:
+                specs = [spec for spec in self.context.specs() if spec.location == source]
+                if not specs:
+                    from ketaread.core.refresh import SourceSpec
+
+                    specs = [SourceSpec(source)]  # cached, no longer in the config
             summary = self.context.refresh(
-                report=report, account_report=account_report, stop=stop, wait=600
+                report=report, account_report=account_report, stop=stop, wait=600, specs=specs
             )
             line, failed = summary.line(), summary.all_failed
         except RefreshStopped:
@@ -302,13 +313,10 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         """Persist the chosen theme beside the config file."""
         if not self.is_running:
             return
-        path = settings_path(self.context.config_file)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            check_regular(path)  # opening a FIFO to write would wait for a reader
-            path.write_text(f'theme = "{theme}"\n', encoding="utf-8")
-        except OSError:
-            pass  # not being able to save a theme is not worth an error
+        from ketaread.settings import save_setting
+
+        # Beside the other remembered settings (sort order, hide read), which it keeps.
+        save_setting(settings_path(self.context.config_file), "theme", theme)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's own commands, then every key of the app and the screen, from their

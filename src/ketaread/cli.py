@@ -28,7 +28,7 @@ from ketaread.config import (
     normalise_location,
     save_config,
 )
-from ketaread.core.clean import clean_line, clean_text
+from ketaread.core.clean import author_name, clean_line, clean_text
 from ketaread.core.store import ArticleFilter, CacheDamaged, Store, StoreError
 from ketaread.core.sync.accounts import ServerAccount
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from ketaread.app import KetareadApp
     from ketaread.core.discover import Discovery
     from ketaread.core.models import ArticleRow, FeedInfo
+    from ketaread.core.refresh import SourceSpec
     from ketaread.core.sync.engine import AccountReport
 
 
@@ -73,6 +74,21 @@ class Context(ketaread.context.Context):
         self._notice_shown = False
 
     @property
+    def cache_exists(self) -> bool:
+        """Whether the cache file is there (a command that only reads must not create it)."""
+        return self.database.exists()
+
+    @property
+    def existing_store(self) -> Store:
+        """The cache, refused when it does not exist: reading must not create folders."""
+        if self._store is None and not self.cache_exists:
+            raise CommandError(
+                f"there is no cache at {self.database} yet: run `ketaread refresh` to fill it, "
+                "or give the cache you meant with --db (or KETAREAD_DB)"
+            )
+        return self.store
+
+    @property
     def store(self) -> Store:
         """The cache, opened on first use; a note about its state goes to stderr once."""
         store = super().store
@@ -104,6 +120,9 @@ def cmd_add(ctx: Context) -> int:
         from ketaread.core.subscriptions import feed_scheme_to_http
 
         location = feed_scheme_to_http(location)
+    problem = location_problem(location)
+    if problem:
+        raise CommandError(problem)
     if not is_url(location):
         path = Path(normalise_location(location))
         if not path.exists():
@@ -136,6 +155,34 @@ def cmd_add(ctx: Context) -> int:
         f"{action} {normalised}{extra} (config: {config.path}); run `ketaread refresh` to read it"
     )
     return 0
+
+
+def location_problem(location: str) -> str | None:
+    """What is wrong with a source that is neither http(s) nor a local path, saying what to
+    write instead; None when it may be one of those."""
+    import re
+
+    if is_url(location) or location.lower().startswith("file://"):
+        return None
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", location)
+    if scheme:
+        return (
+            f"{location}: {scheme.group(1)}:// sources cannot be read; write an http:// or "
+            "https:// address, or the path of a local file or folder"
+        )
+    if Path(location).expanduser().exists():
+        return None
+    # host:port/…, localhost/…, a dotted host name or an IPv4 address without a scheme
+    host = re.match(
+        r"(localhost|\d{1,3}(?:\.\d{1,3}){3}|(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})(:\d+)?(/|$)",
+        location,
+    )
+    if host or re.match(r"[A-Za-z0-9.-]+:\d+(/|$)", location):
+        return (
+            f"{location}: looks like a web address without its scheme; write "
+            f"https://{location} (or http://{location}), or give a local path that exists"
+        )
+    return None
 
 
 def _feed_for(ctx: Context, url: str) -> str:
@@ -196,7 +243,8 @@ def cmd_remove(ctx: Context) -> int:
         # Not in the config, but still cached (dropped from the config by hand, or the
         # sample feeds once the first source was added): forget its articles.
         location = normalise_location(ctx.args.source)
-        if location not in {f.source for f in ctx.store.feeds()}:
+        cached = {f.source for f in ctx.existing_store.feeds()} if ctx.cache_exists else set()
+        if location not in cached:
             raise CommandError(
                 f"{ctx.args.source}: not a configured or cached source (see `ketaread sources`)"
             )
@@ -207,7 +255,7 @@ def cmd_remove(ctx: Context) -> int:
     # next refresh would read (and re-cache) what was just removed.
     config.sources.remove(found)
     save_config(config)
-    removed = ctx.store.remove_source(found.location)
+    removed = ctx.store.remove_source(found.location) if ctx.cache_exists else 0
     ctx.print(f"removed {found.location} and {removed} cached articles")
     return 0
 
@@ -246,7 +294,7 @@ def _change_subscription(ctx: Context, *, subscribe: bool) -> int:
 
 def cmd_sources(ctx: Context) -> int:
     """List configured sources with the state of their feeds."""
-    feeds = ctx.store.feeds()
+    feeds = ctx.store.feeds() if ctx.cache_exists else []
     if not ctx.config.exists and not ctx.args.json:
         # Only in text mode: `sources --json` must print nothing but JSON.
         ctx.print(f"(no config file at {ctx.config.path}: reading the bundled sample feeds)")
@@ -406,6 +454,8 @@ def cmd_refresh(ctx: Context) -> int:
     def waiting() -> None:
         print("ketaread: another refresh of this cache is running; waiting for it", file=sys.stderr)
 
+    wanted = getattr(ctx.args, "source", None)
+    specs = [_one_source(ctx, ctx.specs(), wanted)] if wanted else None
     store = ctx.store  # opened first: a note about its state comes before progress
     if store.read_only:
         raise CommandError(f"cannot refresh: {store.notice}")
@@ -432,6 +482,7 @@ def cmd_refresh(ctx: Context) -> int:
             on_wait=waiting,
             stop=stop,
             own_connection=False,
+            specs=specs,
         )
     except (KeyboardInterrupt, RefreshStopped):
         pass
@@ -445,6 +496,27 @@ def cmd_refresh(ctx: Context) -> int:
         return 128 + (received[0] if received else signal.SIGINT)
     ctx.print(summary.line())
     return 1 if summary.all_failed else 0
+
+
+def _one_source(ctx: Context, specs: list[SourceSpec], wanted: str) -> SourceSpec:
+    """The configured source `wanted` names: its location, or its or its feed's title."""
+    location = normalise_location(wanted)
+    for spec in specs:
+        if spec.location == location:
+            return spec
+    folded = wanted.casefold().strip()
+    titled = [spec for spec in specs if spec.title and spec.title.casefold() == folded]
+    if not titled and ctx.cache_exists:
+        sources = {f.source for f in ctx.store.feeds() if f.title.casefold() == folded}
+        titled = [spec for spec in specs if spec.location in sources]
+    if len(titled) == 1:
+        return titled[0]
+    if len(titled) > 1:
+        raise CommandError(f"{wanted!r} names {len(titled)} sources; give its location instead")
+    raise CommandError(
+        f"{wanted}: not a configured source; give its location or title as "
+        "`ketaread sources` lists it (or `ketaread add` it first)"
+    )
 
 
 def _account_line(ctx: Context) -> Callable[[AccountReport], None]:
@@ -588,7 +660,7 @@ def _filter_from(ctx: Context) -> ArticleFilter:
     if tag:
         from ketaread.core.store import tag_key
 
-        match = next((t for t in ctx.store.tags() if t.key == tag_key(tag)), None)
+        match = next((t for t in ctx.existing_store.tags() if t.key == tag_key(tag)), None)
         if match is None:
             raise CommandError(f"no tag named {tag!r} (see `ketaread tags`)")
         return ArticleFilter("tag", match.id, unread_only=unread, starred_only=starred)
@@ -612,7 +684,7 @@ def _article_json(row: ArticleRow, tags: list[str]) -> dict[str, object]:
 
 def cmd_list(ctx: Context) -> int:
     """List articles, newest first."""
-    articles = ctx.store.list_articles(_filter_from(ctx), limit=ctx.args.limit)
+    articles = ctx.existing_store.list_articles(_filter_from(ctx), limit=ctx.args.limit)
     if ctx.args.json:
         ctx.print(_to_json([_article_json(row, tags) for row, tags in articles]))
         return 0
@@ -628,7 +700,7 @@ def cmd_show(ctx: Context) -> int:
     from ketaread.core.render import rendering_for
     from ketaread.core.store import ArticleNotFound
 
-    store = ctx.store
+    store = ctx.existing_store
     try:
         article_id = store.resolve(ctx.args.article)
     except (ArticleNotFound, StoreError) as error:
@@ -663,7 +735,7 @@ def cmd_show(ctx: Context) -> int:
     byline = " · ".join(
         part
         for part in (
-            row.author,
+            author_name(row.author),
             row.feed_title,
             time.strftime("%Y-%m-%d", time.gmtime(row.published)) if row.published else "",
         )
@@ -683,9 +755,86 @@ def cmd_show(ctx: Context) -> int:
     return 0
 
 
+_MARKS = {
+    "read": ("read", True),
+    "unread": ("read", False),
+    "star": ("starred", True),
+    "unstar": ("starred", False),
+}
+
+
+def cmd_mark(ctx: Context) -> int:
+    """Mark articles read, unread, starred or unstarred; print what changed."""
+    from ketaread.core.store import AmbiguousArticle, ArticleNotFound
+
+    args = ctx.args
+    store = ctx.existing_store
+    if args.all == bool(args.articles):
+        raise CommandError(
+            "give article ids (from `ketaread list`), or --all with --tag T or --feed F"
+            if not args.articles
+            else "give article ids or --all, not both"
+        )
+    if args.all:
+        if not (args.tag or args.feed):
+            raise CommandError("--all needs --tag T or --feed F")
+        ids = store.article_ids(_bulk_filter(ctx))
+    else:
+        if args.tag or args.feed:
+            raise CommandError("--tag and --feed go with --all")
+        ids = []
+        for given in args.articles:
+            try:
+                ids.append(store.resolve(given))
+            except (ArticleNotFound, AmbiguousArticle) as error:
+                raise CommandError(str(error)) from error
+    state, value = _MARKS[args.mark]
+    changed = store.set_state(ids, state, value)
+    if args.json:
+        # The keys of `list --json` but tags (not read here): a script can act on them.
+        ctx.print(
+            _to_json(
+                [
+                    {k: v for k, v in _article_json(after, []).items() if k != "tags"}
+                    for _, after in changed
+                ]
+            )
+        )
+        return 0
+    for _, after in changed:
+        ctx.print(f"{after.key}  {args.mark}  {after.title}  ({after.feed_title})")
+    ctx.print(f"marked {len(changed)} of {len(ids)} articles {args.mark}")
+    return 0
+
+
+def _bulk_filter(ctx: Context) -> ArticleFilter:
+    """The articles `mark --all` works on: one tag's or one feed's."""
+    from ketaread.core.store import tag_key
+
+    args = ctx.args
+    if args.tag and args.feed:
+        raise CommandError("give --tag or --feed, not both")
+    store = ctx.existing_store
+    if args.tag:
+        match = next((t for t in store.tags() if t.key == tag_key(args.tag)), None)
+        if match is None:
+            raise CommandError(f"no tag named {args.tag!r} (see `ketaread tags`)")
+        return ArticleFilter("tag", match.id)
+    feeds = store.feeds()
+    location = normalise_location(args.feed)
+    folded = args.feed.casefold().strip()
+    found = [f for f in feeds if f.location == location or f.source == location]
+    found = found or [f for f in feeds if f.title.casefold() == folded]
+    if not found:
+        raise CommandError(f"no cached feed named {args.feed!r} (see `ketaread sources`)")
+    if len(found) > 1:
+        raise CommandError(f"{args.feed!r} names {len(found)} feeds; give its location instead")
+    return ArticleFilter("feed", found[0].id)
+
+
 def cmd_tags(ctx: Context) -> int:
     """List tags with article and unread counts."""
-    tags = ctx.store.tags()
+    tags = ctx.existing_store.tags()
     if ctx.args.json:
         ctx.print(_to_json([{"name": t.name, "count": t.total, "unread": t.unread} for t in tags]))
         return 0
@@ -1096,20 +1245,28 @@ def make_app(
     db: str | Path | None = None,
     config: str | Path | None = None,
     offline: bool = False,
+    refresh_on_start: bool | None = None,
 ) -> KetareadApp:
     """Build the reading app on `context` (or on one made from the options); the CLI and
-    the tests share this factory."""
+    the tests share this factory. `refresh_on_start`: None refreshes on start unless
+    offline (the tests' quiet default)."""
     from ketaread.app import KetareadApp
 
     if context is None:
         context = ketaread.context.Context(db=db, config=config, offline=offline)
-    return KetareadApp(context)
+    return KetareadApp(context, refresh_on_start=refresh_on_start)
+
+
+def reader_app(args: argparse.Namespace) -> KetareadApp:
+    """The reader `ketaread [--offline]` runs: it always reads the local sources on start;
+    --offline only keeps it off the network (a fresh install shows the samples)."""
+    return make_app(db=args.db, config=args.config, offline=args.offline, refresh_on_start=True)
 
 
 def cmd_read(ctx: Context) -> int:
     """Launch the reading screen."""
     # A context of its own: the reader shows notes about the cache on screen, not on stderr.
-    app = make_app(db=ctx.args.db, config=ctx.args.config, offline=ctx.args.offline)
+    app = reader_app(ctx.args)
     app.run()
     return app.return_code or 0
 
@@ -1168,7 +1325,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sources = command("sources", cmd_sources, "list sources with their state and errors")
     sources.add_argument("--json", action="store_true")
-    command("refresh", cmd_refresh, "update every source and sync every server account")
+    refreshing = command(
+        "refresh",
+        cmd_refresh,
+        "update every source (or just SOURCE), then sync every server account",
+    )
+    refreshing.add_argument(
+        "source", nargs="?", help="one configured source: its location or title"
+    )
     sync = command("sync", cmd_sync, "sync server accounts only (all, or the one named)")
     sync.add_argument("account", nargs="?", help="the account's name (see `server list`)")
     server = command("server", _server_usage, "add, list or remove feed-server accounts")
@@ -1218,6 +1382,17 @@ def build_parser() -> argparse.ArgumentParser:
     show = command("show", cmd_show, "print an article (id from `list`; a unique prefix will do)")
     show.add_argument("article")
     show.add_argument("--json", action="store_true")
+    marking = command("mark", cmd_mark, "mark articles read, unread, starred or unstarred")
+    marking.add_argument("articles", nargs="*", metavar="ARTICLE", help="ids from `list`")
+    how = marking.add_mutually_exclusive_group(required=True)
+    for name in _MARKS:
+        how.add_argument(
+            f"--{name}", dest="mark", action="store_const", const=name, help=f"mark {name}"
+        )
+    marking.add_argument("--all", action="store_true", help="every article of --tag or --feed")
+    marking.add_argument("--tag", help="with --all: the articles with this tag")
+    marking.add_argument("--feed", help="with --all: the articles of this feed (title or location)")
+    marking.add_argument("--json", action="store_true", help="print the changed articles as JSON")
     tags = command("tags", cmd_tags, "list tags with counts")
     tags.add_argument("--json", action="store_true")
     importing = command("import", cmd_import, "import subscriptions (OPML or newsboat urls)")

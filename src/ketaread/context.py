@@ -138,6 +138,7 @@ class Context:
         wait: float | None = None,
         on_wait: Callable[[], None] | None = None,
         own_connection: bool = True,
+        specs: list[SourceSpec] | None = None,
     ) -> RefreshSummary:
         """Update every configured source, then sync every server account, taking turns
         with other refreshes of this cache.
@@ -145,14 +146,16 @@ class Context:
         With `own_connection` (for a refresh in a worker thread) it writes through a
         connection of its own, so readers of `store` never wait on it; otherwise through
         `store`. Anything that stops it from running at all raises `RefreshFailed` with one
-        line; `RefreshStopped` passes through when `stop` was set.
+        line; `RefreshStopped` passes through when `stop` was set. `specs`: just these
+        sources (`refresh SOURCE`, `R` on a source) instead of every configured one.
         """
         from ketaread.core.refresh import refresh
 
         def work(store: Store) -> RefreshSummary:
-            specs = self.specs()
-            summary = refresh(store, specs, offline=self.offline, report=report, stop=stop)
-            summary.accounts = self._sync(store, self.config.servers, account_report, stop)
+            chosen = self.specs() if specs is None else specs
+            summary = refresh(store, chosen, offline=self.offline, report=report, stop=stop)
+            if specs is None:  # one source asked for: the server accounts wait their turn
+                summary.accounts = self._sync(store, self.config.servers, account_report, stop)
             return summary
 
         return self._locked(work, stop=stop, wait=wait, on_wait=on_wait, own=own_connection)

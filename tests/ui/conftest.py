@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from big_cache import write_feeds
 from ui_support import Settle, screen_text, settle_pilot
 
 from ketaread.app import KetareadApp
@@ -105,6 +106,30 @@ def hostile_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
+@pytest.fixture(scope="session")
+def big_feeds(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Four RSS files of 80 articles each with long titles (see big_cache)."""
+    return write_feeds(tmp_path_factory.mktemp("big-feeds"))
+
+
+@pytest.fixture(scope="session")
+def big_template(big_feeds: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 320 articles of `big_feeds` refreshed into a cache once per session."""
+    return _build_cache(tmp_path_factory.mktemp("big-cache") / "cache.db", big_feeds)
+
+
+@pytest.fixture
+def big_db(big_template: Path, tmp_db: Path) -> Path:
+    """This test's own copy of the 320-article cache."""
+    return _copy_cache(big_template, tmp_db)
+
+
+@pytest.fixture
+def big_app(big_db: Path, tmp_config: Path) -> KetareadApp:
+    """The reader on the 320-article cache, offline."""
+    return _quick(make_app(db=big_db, config=tmp_config, offline=True))
+
+
 @pytest.fixture
 def sample_db(sample_template: Path, tmp_db: Path) -> Path:
     """This test's own copy of the sample cache (tests mark articles read and starred)."""
@@ -142,6 +167,8 @@ def opened_urls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     Patched on the class so that it applies to whichever app a test builds.
     """
     opened: list[str] = []
+    # A browser the user named: links are handed over rather than refused for want of one.
+    monkeypatch.setenv("BROWSER", "firefox")
 
     def record(self: KetareadApp, url: str, *, new_tab: bool = True) -> None:
         opened.append(url)

@@ -26,6 +26,8 @@ SPELLING = {
     "pageup": "pgup",
     "escape": "esc",
     "shift+space": "b",
+    "less_than_sign": "<",
+    "greater_than_sign": ">",
     "slash": "/",
     "right_square_bracket": "]",
     "left_square_bracket": "[",

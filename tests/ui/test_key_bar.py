@@ -39,9 +39,10 @@ async def test_the_bar_is_one_widget_and_picks_the_roomiest_form_that_fits(
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
         line = bar_line(app)
-        # Short labels; Enter and R are left to the help and the welcome text.
+        # Short labels; Enter and R keep their keys, without a label (the help and the
+        # welcome text explain them): no key is lost.
         assert "n Next m Read s Star" in line
-        assert "R Refresh" not in line and "⏎" not in line
+        assert "R Refresh" not in line and " ⏎ n Next" in line and line.split()[-3] == "R"
         assert line.rstrip().endswith("▏^p palette")
 
 
@@ -113,14 +114,16 @@ async def test_when_keys_are_cut_off_the_palette_key_still_highlights_under_the_
         assert drawn_with(bar.render(), start, lambda style: style.bgcolor == hover)
 
 
-async def test_a_bar_too_narrow_for_the_palette_keeps_quit_and_help(
+async def test_a_bar_too_narrow_for_the_palette_keeps_every_key_quit_and_help_first(
     app: KetareadApp, settle: Settle
 ) -> None:
     async with app.run_test(size=(22, 24)) as pilot:
         await settle(pilot)
         line = bar_line(app)
-        assert line.startswith("q Quit ? Help")
+        assert line.split()[:2] == ["q", "?"]
         assert "palette" not in line
+        for key in ("n", "m", "s", "r", "g", "t"):
+            assert key in line.split()
 
 
 class KeysApp(App[None]):

@@ -239,3 +239,14 @@ def openable_url(url: str) -> tuple[bool, str]:
     if _UNSAFE_URL_CHARS.search(url):
         return False, "the link contains spaces, quotes or shell characters"
     return True, ""
+
+
+_EMAIL_NAME = re.compile(r"^\s*[^\s@()<>]+@[^\s@()<>]+\s*\((?P<name>[^()]+)\)\s*$")
+_NAME_EMAIL = re.compile(r"^\s*(?P<name>[^<>@]+?)\s*<[^\s@<>]+@[^\s@<>]+>\s*$")
+
+
+def author_name(author: str) -> str:
+    """The name in an RSS author such as "editor@site (Lena Marsh)" or "Lena Marsh <a@b>";
+    anything else as given."""
+    match = _EMAIL_NAME.match(author) or _NAME_EMAIL.match(author)
+    return match.group("name").strip() if match else author

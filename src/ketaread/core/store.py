@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,7 +25,7 @@ from ketaread.core.models import (
     TagInfo,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 15_000
 
 _SCHEMA_V1 = """
@@ -105,15 +105,6 @@ def _schema_v2() -> str:
     return ";\n".join(SCHEMA_STATEMENTS)
 
 
-# Index i holds the statements that take the schema from version i to i + 1.
-_MIGRATIONS: list[str | Callable[[], str]] = [_SCHEMA_V1, _schema_v2]
-
-
-def _schema_sql() -> str:
-    """The whole current schema as one script (what recovery builds a fresh cache from)."""
-    return ";\n".join(m() if callable(m) else m for m in _MIGRATIONS)
-
-
 def _statements(script: str) -> Iterator[str]:
     """The statements of a script, a trigger's body (with its own ';') kept whole."""
     pending = ""
@@ -126,6 +117,42 @@ def _statements(script: str) -> Iterator[str]:
     if pending.strip(" \n;"):
         yield pending
 
+
+_SCHEMA_V3 = """
+CREATE TABLE deleted_articles (
+    feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+    uid TEXT NOT NULL,
+    link TEXT NOT NULL DEFAULT '',
+    deleted_at REAL NOT NULL,
+    PRIMARY KEY (feed_id, uid)
+);
+CREATE TABLE reader_state (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+"""Deleted articles are remembered by feed and uid (and link, for ids that change) so a
+refresh never brings them back; reader_state holds what the reader remembers per cache."""
+
+# Index i holds the statements that take the schema from version i to i + 1.
+_MIGRATIONS: list[str | Callable[[], str]] = [_SCHEMA_V1, _schema_v2, _SCHEMA_V3]
+
+
+def _schema_sql() -> str:
+    """The whole current schema as one script (what recovery builds a fresh cache from)."""
+    return ";\n".join(m() if callable(m) else m for m in _MIGRATIONS)
+
+
+SORT_ORDERS = ("newest", "oldest", "feed", "unread")
+"""The list's sort orders, in the order `S` cycles through them."""
+
+_ORDER_BY = {
+    "newest": "a.sort_key DESC, a.id DESC",
+    "oldest": "a.sort_key ASC, a.id ASC",
+    "feed": "(SELECT COALESCE(f.user_title, f.title) FROM feeds f WHERE f.id = a.feed_id) "
+    "COLLATE NOCASE, a.feed_id, a.sort_key DESC, a.id DESC",
+    "unread": "a.read ASC, a.sort_key DESC, a.id DESC",
+}
 
 # Tables added by the sources work (enclosures, fetched full texts). Created if missing on
 # every open rather than by a numbered migration, so that they merge with other branches'
@@ -190,6 +217,8 @@ class ArticleFilter(NamedTuple):
     """The feed or tag id for 'feed' and 'tag'."""
     unread_only: bool = False
     starred_only: bool = False
+    order: str = "newest"
+    """One of SORT_ORDERS."""
 
     def where(self) -> tuple[str, list[object]]:
         """SQL conditions on `articles AS a` with their parameters."""
@@ -494,7 +523,9 @@ class Store:
             self._conn.close()
 
     @contextmanager
-    def _write(self, wait: float | None = None) -> Iterator[sqlite3.Connection]:
+    def _write(
+        self, wait: float | None = None, *, report_damage: bool = True
+    ) -> Iterator[sqlite3.Connection]:
         """One write transaction that takes the write lock up front (no upgrade deadlocks).
 
         With `wait`, the lock is waited for that many seconds at most (instead of the
@@ -506,7 +537,7 @@ class Store:
             if not self._lock.acquire(timeout=max(wait, 0.001)):
                 raise CacheBusy(f"the cache {self.path} is busy")
             self._lock.release()
-        with self._lock, self._damage_reported():
+        with self._lock, self._damage_reported() if report_damage else nullcontext():
             if wait is not None:
                 self._conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
             try:
@@ -673,6 +704,14 @@ class Store:
             )
         }
         incoming_uids = {a.uid for a in parsed.articles}
+        deleted_uids: set[str] = set()
+        deleted_links: set[str] = set()
+        for uid, link in conn.execute(
+            "SELECT uid, link FROM deleted_articles WHERE feed_id = ?", (feed_id,)
+        ):
+            deleted_uids.add(uid)
+            if link:
+                deleted_links.add(link)
         # Ids that change between fetches: an unseen uid whose link matches an article
         # that has vanished from the feed is the same article under a new name.
         vanished_by_link = {
@@ -696,6 +735,11 @@ class Store:
                     (article.uid, feed_id, old_uid),
                 )
                 existing[article.uid] = existing.pop(old_uid)
+            if article.uid not in existing and (
+                article.uid in deleted_uids or (article.link and article.link in deleted_links)
+            ):
+                unchanged += 1  # deleted by the reader: stays deleted
+                continue
             if article.uid in existing:
                 article_id, old_digest, _ = existing[article.uid]
                 if old_digest == digest:
@@ -976,10 +1020,13 @@ class Store:
     def article_ids(
         self, article_filter: ArticleFilter = ALL_ARTICLES, limit: int | None = None
     ) -> list[int]:
-        """Ids of the matching articles, newest first (undated ones by first sight)."""
+        """Ids of the matching articles in the filter's order (undated ones by first sight)."""
         cap = f" LIMIT {int(limit)}" if limit is not None else ""
-        if article_filter.kind == "tag" and not (
-            article_filter.unread_only or article_filter.starred_only
+        order = _ORDER_BY.get(article_filter.order, _ORDER_BY["newest"])
+        if (
+            article_filter.kind == "tag"
+            and article_filter.order == "newest"
+            and not (article_filter.unread_only or article_filter.starred_only)
         ):
             # One ordered index scan, however many articles carry the tag.
             return [
@@ -994,8 +1041,7 @@ class Store:
         return [
             r[0]
             for r in self._query(
-                f"SELECT a.id FROM articles a WHERE {where} ORDER BY a.sort_key DESC, a.id DESC"
-                + cap,
+                f"SELECT a.id FROM articles a WHERE {where} ORDER BY {order}" + cap,
                 params,
             )
         ]
@@ -1019,13 +1065,13 @@ class Store:
     def list_articles(
         self, article_filter: ArticleFilter = ALL_ARTICLES, limit: int | None = None
     ) -> list[tuple[ArticleRow, list[str]]]:
-        """Matching articles with their tag names, newest first."""
+        """Matching articles with their tag names, in the filter's order."""
         where, params = article_filter.where()
         sql = (
             f"SELECT {_ROW_COLUMNS}, (SELECT group_concat(t.name, char(31)) FROM article_tags at "
             "JOIN tags t ON t.id = at.tag_id WHERE at.article_id = a.id) "
             f"FROM articles a JOIN feeds f ON f.id = a.feed_id WHERE {where} "
-            "ORDER BY a.sort_key DESC, a.id DESC"
+            f"ORDER BY {_ORDER_BY.get(article_filter.order, _ORDER_BY['newest'])}"
         )
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
@@ -1282,6 +1328,91 @@ class Store:
             after = conn.execute(_ROW_BY_ID, (article_id,)).fetchone()
         return _row(before), _row(after)
 
+    def set_state(
+        self, article_ids: Iterable[int], state: str, value: bool
+    ) -> list[tuple[ArticleRow, ArticleRow]]:
+        """Set 'read' or 'starred' on articles; (before, after) of those it changed."""
+        if state not in ("read", "starred"):
+            raise ValueError(f"not a state: {state}")
+        wanted = list(dict.fromkeys(article_ids))
+        changed: list[tuple[ArticleRow, ArticleRow]] = []
+        with self._write() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                before = {
+                    values[0]: _row(values)
+                    for values in conn.execute(
+                        f"SELECT {_ROW_COLUMNS} FROM articles a JOIN feeds f ON f.id = a.feed_id "
+                        f"WHERE a.id IN ({marks}) AND a.{state} != ?",
+                        [*chunk, int(value)],
+                    )
+                }
+                if not before:
+                    continue
+                ids = [i for i in chunk if i in before]
+                marks = ",".join("?" * len(ids))
+                conn.execute(
+                    f"UPDATE articles SET {state} = ? WHERE id IN ({marks})", [int(value), *ids]
+                )
+                if state == "read":
+                    conn.execute(
+                        f"UPDATE article_tags SET read = ? WHERE article_id IN ({marks})",
+                        [int(value), *ids],
+                    )
+                for article_id in ids:
+                    row = before[article_id]
+                    after = (
+                        row._replace(read=value) if state == "read" else row._replace(starred=value)
+                    )
+                    changed.append((row, after))
+        return changed
+
+    def delete_articles(self, article_ids: Iterable[int]) -> list[ArticleRow]:
+        """Delete articles for good: a refresh will not bring them back. The rows deleted."""
+        wanted = list(dict.fromkeys(article_ids))
+        gone: list[ArticleRow] = []
+        now = time.time()
+        with self._write() as conn:
+            tag_ids: set[int] = set()
+            for article_id in wanted:
+                values = conn.execute(_ROW_BY_ID, (article_id,)).fetchone()
+                if values is None:
+                    continue
+                row = _row(values)
+                uid = conn.execute(
+                    "SELECT uid FROM articles WHERE id = ?", (article_id,)
+                ).fetchone()
+                tag_ids |= {
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT tag_id FROM article_tags WHERE article_id = ?", (article_id,)
+                    )
+                }
+                conn.execute(
+                    "INSERT OR REPLACE INTO deleted_articles (feed_id, uid, link, deleted_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (row.feed_id, uid[0], row.link, now),
+                )
+                conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+                gone.append(row)
+            self._rename_tags(conn, tag_ids)
+        return gone
+
+    def reader_state(self, name: str) -> str | None:
+        """A value the reader remembers in this cache (its reading position …)."""
+        rows = self._query("SELECT value FROM reader_state WHERE name = ?", (name,))
+        return str(rows[0][0]) if rows else None
+
+    def set_reader_state(self, name: str, value: str) -> None:
+        """Remember a value for the reader in this cache."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO reader_state (name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
     def find_by_link(self, url: str) -> int | None:
         """The cached article whose link is `url` (ignoring a trailing slash), if any."""
         if not url:
@@ -1351,8 +1482,9 @@ class Store:
             conn.execute(SCHEMA_STATEMENTS[0])
 
     def check_search_index(self) -> None:
-        """FTS5's integrity check; raises sqlite3.DatabaseError when the index is damaged."""
-        with self._write() as conn:
+        """FTS5's integrity check; raises sqlite3.DatabaseError when the index is damaged.
+        A damaged index is rebuilt (search.build_index), not a reason to recover the cache."""
+        with self._write(report_damage=False) as conn:
             conn.execute("INSERT INTO search(search) VALUES ('integrity-check')")
 
     def integrity_ok(self) -> bool:

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from ketaread.screens.dialog import Dialog
 from ketaread.widgets.key_bar import KeyBar
+from ketaread.widgets.list_keys import KeyedOptionList
 from ketaread.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -224,6 +225,9 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         self.entries.sort(key=lambda e: (e.in_references_only, e.term.casefold()))
         self.shown_entries: list[GlossaryEntry] = list(self.entries)
         self.current: GlossaryEntry | None = None
+        self._shown_generation = 0
+        """Counts the terms shown: a mentions lookup for an earlier showing is dropped, even
+        for the same term shown again (two lookups for it added its articles twice)."""
 
     def compose(self) -> ComposeResult:
         """Filter box, term list and the definition pane."""
@@ -231,7 +235,7 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
             dialog.border_title = self.dialog_title
             yield Input(placeholder="Type to filter terms…", id="glossary-filter")
             with Horizontal(id="glossary-body"):
-                yield OptionList(id="glossary-terms", markup=False)
+                yield KeyedOptionList(id="glossary-terms", markup=False)
                 with Vertical(id="glossary-right"):
                     # Outside the scrolling part: a suicide-related term's crisis line stays
                     # in view whatever the reader scrolls to.
@@ -240,7 +244,7 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
                     yield safety
                     with VerticalScroll(id="glossary-detail"):
                         yield Static(id="glossary-definition", markup=False)
-                        yield OptionList(id="glossary-links", markup=False)
+                        yield KeyedOptionList(id="glossary-links", markup=False)
         # Its own keys: without it, the reading screen's footer showed through, dimmed,
         # offering keys that do not work here.
         yield KeyBar()
@@ -327,7 +331,8 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
             )
             options += [Option(Content("→ " + t.term), id=f"term:{t.key}") for t in related]
         links.set_options(options)
-        self._load_mentions(entry)
+        self._shown_generation += 1
+        self._load_mentions(entry, self._shown_generation)
 
     @staticmethod
     def _detail(entry: GlossaryEntry) -> Content:
@@ -359,14 +364,14 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         return Content.assemble(*parts)
 
     @work(thread=True, exclusive=True, group="glossary-mentions", exit_on_error=False)
-    def _load_mentions(self, entry: GlossaryEntry) -> None:
+    def _load_mentions(self, entry: GlossaryEntry, generation: int) -> None:
         if self.store is None:
             return
         rows = self.store.articles_mentioning(entry.needles(), exclude=self.article_id, limit=20)
-        self.app.call_from_thread(self._show_mentions, entry, rows)
+        self.app.call_from_thread(self._show_mentions, entry, rows, generation)
 
-    def _show_mentions(self, entry: GlossaryEntry, rows: list[ArticleRow]) -> None:
-        if entry is not self.current:
+    def _show_mentions(self, entry: GlossaryEntry, rows: list[ArticleRow], generation: int) -> None:
+        if entry is not self.current or generation != self._shown_generation:
             return
         links = self.query_one("#glossary-links", OptionList)
         heading = "Other articles mentioning it" if rows else "No other cached article mentions it"

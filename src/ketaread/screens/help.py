@@ -40,6 +40,9 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
         }
     )
     glossary = frozenset({"glossary", "glossary_all"})
+    routine = frozenset(
+        {"mark_all_read", "undo", "cycle_sort", "toggle_hide_read", "delete_article"}
+    )
     sections = [
         HelpSection(
             "Everywhere",
@@ -52,6 +55,7 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
             ),
         ),
         HelpSection("Panes", (MainScreen,), only=panes),
+        HelpSection("The list: sort, hide, mark all, delete", (MainScreen,), only=routine),
         HelpSection("Glossary", (MainScreen,), only=glossary),
         HelpSection("Reading", (MainScreen, ArticleList, ArticleView)),
         HelpSection(
@@ -74,7 +78,15 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
     ]
     taken: set[tuple[type[DOMNode], str]] = set()
     built = {section.title: help_rows(section, taken) for section in sections}
-    order = ("Everywhere", "Reading", "Reference panel", "Panes", "Tag sidebar", "Glossary")
+    order = (
+        "Everywhere",
+        "Reading",
+        "Reference panel",
+        "The list: sort, hide, mark all, delete",
+        "Panes",
+        "Tag sidebar",
+        "Glossary",
+    )
     groups = []
     for title in order:
         rows = built[title]

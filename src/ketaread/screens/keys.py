@@ -27,6 +27,8 @@ KEY_NAMES = {
     "space": "space",
     "shift+space": "shift+space",
     "ctrl+p": "ctrl+p",
+    "less_than_sign": "<",
+    "greater_than_sign": ">",
 }
 """How the help writes keys that Textual names otherwise."""
 
@@ -99,7 +101,9 @@ def help_rows(section: HelpSection, taken: set[tuple[type[DOMNode], str]]) -> li
         if isinstance(item, Binding):
             rows.append(HelpRow(key_text(item), describe(item)))
         else:
-            keys = " / ".join(key_text(binding) for binding in grouped[item])
+            # Widgets that share a group (the list's and the article's half-page keys)
+            # name each key once.
+            keys = " / ".join(dict.fromkeys(key_text(binding) for binding in grouped[item]))
             rows.append(HelpRow(keys, as_help_text(item.description)))
     rows.extend(section.extra)
     return rows

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import sqlite3
 import threading
+import time
 from typing import TYPE_CHECKING, Protocol, cast
 
 from textual import events, on, work
@@ -18,7 +21,8 @@ from textual.widgets import Static
 from ketaread.context import Context, ContextError
 from ketaread.core import links
 from ketaread.core.models import ArticleDetail, ArticleRow
-from ketaread.core.store import ArticleFilter, CacheBusy, Store, StoreError
+from ketaread.core.store import SORT_ORDERS, ArticleFilter, CacheBusy, Store, StoreError
+from ketaread.locations import settings_path
 from ketaread.screens.commands import ArticleCommands, FilterCommands, GlossaryCommands
 from ketaread.screens.search import SearchScreen
 from ketaread.widgets.article_list import PAGE_SIZE, ArticleList
@@ -31,6 +35,7 @@ from ketaread.widgets.web_links import copy_web_link, open_web_link
 from ketaread.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
+    from textual.notifications import Notification, SeverityLevel
     from textual.signal import Signal
     from textual.widgets import Markdown
 
@@ -39,6 +44,17 @@ if TYPE_CHECKING:
     from ketaread.core.render import MarkedArticle, Rendering
     from ketaread.core.sync.state import AccountSummary
     from ketaread.screens.glossary import GlossaryModal
+
+SORT_LABELS = {
+    "newest": "newest first",
+    "oldest": "oldest first",
+    "feed": "by feed",
+    "unread": "unread first",
+}
+UNDO_SECONDS = 10.0
+"""How long `u` can undo a mark-all-read: as long as its notice shows."""
+POSITION_STATE = "position"
+"""The reader_state entry holding the last article and how far it was scrolled."""
 
 NARROW_WIDTH = 100
 """Below this width the sidebar starts hidden and the reference panel sits under the article."""
@@ -184,6 +200,35 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
             show=False,
             tooltip="Scroll the article by a page (from any pane)",
         ),
+        Binding(
+            "A",
+            "mark_all_read",
+            "All read",
+            show=False,
+            tooltip="Mark every article in this list read (u undoes it)",
+        ),
+        Binding("u", "undo", "Undo", show=False, tooltip="Undo the last mark-all-read"),
+        Binding(
+            "S",
+            "cycle_sort",
+            "Sort",
+            show=False,
+            tooltip="Sort: newest, oldest, by feed, unread first (remembered)",
+        ),
+        Binding(
+            "H",
+            "toggle_hide_read",
+            "Hide read",
+            show=False,
+            tooltip="Hide or show read articles (remembered)",
+        ),
+        Binding(
+            "D",
+            "delete_article",
+            "Delete",
+            show=False,
+            tooltip="Delete the article for good, after asking (a refresh won't bring it back)",
+        ),
     ]
 
     def __init__(self, context: Context) -> None:
@@ -213,9 +258,62 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
         """Whether the sidebar and the list were shown before focus mode hid them (None
         outside focus mode)."""
         self._glossary_warned = threading.Event()
+        self._notice: Notification | None = None
+        """The last routine notice shown: the next one replaces it rather than stacking."""
+        self._undo: tuple[list[int], float] | None = None
+        """Articles a mark-all-read changed, and until when `u` may undo it."""
+        settings = self._settings()
+        order = settings.get("sort", "newest")
+        self.list_order: str = (
+            order if isinstance(order, str) and order in SORT_ORDERS else "newest"
+        )
+        """The list's order (S cycles it; remembered in settings.toml)."""
+        self.hide_read = settings.get("hide_read") is True
+        """Whether read articles are left out of every list (H; remembered)."""
+        self.article_filter = self._viewed(ArticleFilter())
+        self.requested_filter = self.article_filter
+        self._position_restored = False
+        self._article_scroll = 0.0
+        """How far the open article is scrolled, followed as it changes: the panes are
+        gone by the time the screen unmounts."""
+        self._was_narrow: bool | None = None
         self.excerpt_feeds: dict[int, str] = {}
         """Feed id → why it looks excerpt-only (full text would help), from the last check."""
         self._init_search()
+
+    def _settings(self) -> dict[str, str | bool]:
+        from ketaread.settings import load_settings
+
+        return load_settings(settings_path(self.context.config_file))
+
+    def _save_setting(self, name: str, value: str | bool) -> None:
+        from ketaread.settings import save_setting
+
+        save_setting(settings_path(self.context.config_file), name, value)
+
+    def _viewed(self, article_filter: ArticleFilter) -> ArticleFilter:
+        """A sidebar filter as the list shows it: in the sort order, read ones hidden or not."""
+        return article_filter._replace(
+            order=self.list_order, unread_only=article_filter.unread_only or self.hide_read
+        )
+
+    def say(
+        self, message: str, *, severity: SeverityLevel = "information", timeout: float = 4
+    ) -> None:
+        """Show a routine notice in place of the previous one (three `n` at the end of the
+        list stacked three copies of the same message over the article)."""
+        from textual.notifications import Notification
+
+        app = self.app
+        previous = self._notice
+        if previous is not None and previous in app._notifications:
+            app._unnotify(previous, refresh=False)
+        notice = Notification(message, "", severity, timeout, markup=False)
+        self._notice = notice
+        # Added at once rather than posted as App.notify does: a notice still in flight
+        # could not be replaced by the next key's.
+        app._notifications.add(notice)
+        app._refresh_notifications()
 
     @property
     def store(self) -> Store | None:
@@ -233,6 +331,7 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
         # mounts, for this width; set later, they would restyle the whole screen.
         width = self.app.size.width
         self._set_width_classes(width, update=False)
+        self._was_narrow = width < NARROW_WIDTH
         sidebar = TagSidebar(id="sidebar")
         if width < NARROW_WIDTH:
             sidebar.display = False
@@ -277,6 +376,7 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
         self.sub_title = self.filter_label
         if self.focused is None:  # AUTO_FOCUS waits for a terminal that has the focus
             self.article_list.focus()
+        self.watch(self.article_view, "scroll_y", self._article_scrolled, init=False)
         self.host.refresh_progressed.subscribe(self, self._refresh_progressed)
         self.host.refresh_finished.subscribe(self, self._refresh_finished)
         store = self.store
@@ -302,11 +402,27 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
     def on_resize(self) -> None:
         """Re-arrange the panes for the new width."""
         self._apply_width(self.app.size.width)
+        self.call_after_refresh(self._update_status)
 
     def _apply_width(self, width: int) -> None:
+        """Crossing the narrow width decides the sidebar again, as at start: hidden when
+        narrow, shown when wide (shrinking 200 to 80 columns left a 20-column article)."""
         self._set_width_classes(width)
+        narrow = width < NARROW_WIDTH
         if width >= NARROW_WIDTH:
             self.remove_class("-picking")  # wide enough for every pane again
+        if self._was_narrow is not None and narrow != self._was_narrow:
+            if self._before_focus_mode is not None:
+                # Focus mode keeps the article alone; the panes come back as the new
+                # width has them.
+                self._before_focus_mode = (not narrow, self._before_focus_mode[1])
+            else:
+                sidebar = self.sidebar
+                had_focus = sidebar.has_focus
+                sidebar.display = not narrow
+                if had_focus and narrow:
+                    self.article_list.focus()
+        self._was_narrow = narrow
 
     def _set_width_classes(self, width: int, update: bool = True) -> None:
         self.set_class(width < NARROW_WIDTH, "-narrow", update=update)
@@ -346,6 +462,8 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
             self.load_sidebar()
             self._ensure_index()  # a cache from before search: indexed after the first frame
         self._update_status()
+        if not self._position_restored:
+            self._restore_position()
 
     @work(thread=True, exclusive=True, group="sidebar", exit_on_error=False)
     def load_sidebar(self) -> None:
@@ -402,26 +520,32 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
         self._update_status()
 
     def _update_status(self, extra: str | None = None) -> None:
-        parts = []
+        """The list's size and order first, then what is failing, then refresh news: cut at
+        the line's end, so the count is never what is lost."""
+        view = [SORT_LABELS[self.list_order]] if self.list_order != "newest" else []
+        if self.hide_read:
+            view.append("read hidden")
+        count = f"{len(self.article_list.ids)} articles in {self.filter_label}"
+        parts = [count + (f" ({', '.join(view)})" if view else "")]
+        data = self.sidebar_data
+        if data is not None:
+            failing = [f for f in data.feeds if f.error]
+            if failing:
+                parts.append(f"{len(failing)} source(s) failing")
+            accounts = [a for a in data.accounts if a.error]
+            if accounts:
+                parts.append(f"{len(accounts)} server account(s) failing")
         if extra:
             parts.append(extra)
         elif self._index_note:
             parts.append(self._index_note)
         elif self.host.refresh_message:
             parts.append(self.host.refresh_message)
-        data = self.sidebar_data
-        if data is not None:
-            failing = [f for f in data.feeds if f.error]
-            if failing:
-                parts.append(f"{len(failing)} source(s) failing — see the sidebar")
-            accounts = [a for a in data.accounts if a.error]
-            if accounts:
-                parts.append(f"{len(accounts)} server account(s) failing — see the sidebar")
         if self.excerpt_feeds:
             # Excerpt-only feeds leave the reference panel and glossary little to work on.
             parts.append(f"{len(self.excerpt_feeds)} source(s) excerpt-only — F: full text")
-        parts.append(f"{len(self.article_list.ids)} articles in {self.filter_label}")
-        self.query_one(StatusLine).update(Content("  ·  ".join(parts)))
+        # One line, cut with an ellipsis where the terminal ends (the StatusLine's CSS).
+        self.query_one(StatusLine).update(Content(" · ".join(parts)))
 
     # -- refreshes (run by the app) ---------------------------------------------
 
@@ -447,11 +571,20 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
         """Apply a sidebar entry by id."""
         self.sidebar.choose(option_id)
 
+    @on(TagSidebar.RefreshAsked)
+    def _refresh_asked(self, event: TagSidebar.RefreshAsked) -> None:
+        if event.feed_id is None:
+            refresh_all = getattr(self.app, "action_refresh_sources", None)
+            if refresh_all is not None:
+                refresh_all()
+        else:
+            self.refresh_source(event.feed_id)
+
     @on(TagSidebar.FilterChosen)
     def _filter_chosen(self, event: TagSidebar.FilterChosen) -> None:
         self.filter_label = event.label
         self.sub_title = event.label
-        self.load_articles(event.article_filter)
+        self.load_articles(self._viewed(event.article_filter))
         if self.has_class("-picking"):
             self.sidebar.display = False
             self.remove_class("-picking")
@@ -544,6 +677,60 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
             self.article_list.move_to(detail.row.id)
 
     @on(ArticleView.ArticleShown)
+    def _remember_article(self, event: ArticleView.ArticleShown) -> None:
+        """The open article is where to start next time (its scroll is saved on leaving)."""
+        self._save_position(event.article_id, 0.0)
+
+    def _save_position(self, article_id: int, scroll: float) -> None:
+        self._write_position(json.dumps({"article": article_id, "scroll": round(scroll)}))
+
+    @work(thread=True, exclusive=True, group="position", exit_on_error=False)
+    def _write_position(self, value: str) -> None:
+        store = self.store
+        if store is not None:
+            store.set_reader_state(POSITION_STATE, value)
+
+    def _article_scrolled(self, scroll_y: float) -> None:
+        self._article_scroll = scroll_y
+
+    def save_reading_position(self) -> None:
+        """Remember the open article and how far it is scrolled (on leaving the reader).
+
+        One small write on the UI thread: the reader is closing, and a worker started now
+        could be cancelled before it ran.
+        """
+        store = self.store
+        if store is None or self.detail is None:
+            return
+        value = json.dumps({"article": self.detail.row.id, "scroll": round(self._article_scroll)})
+        # A position not saved (a locked or read-only cache) is not worth an error at exit.
+        with contextlib.suppress(StoreError, sqlite3.Error):
+            store.set_reader_state(POSITION_STATE, value)
+
+    def _restore_position(self) -> None:
+        """Open the article the last session ended on, scrolled where it was."""
+        self._position_restored = True
+        store = self.store
+        if store is None or self.detail is not None:
+            return
+        try:
+            saved = json.loads(store.reader_state(POSITION_STATE) or "null")
+            article_id = int(saved["article"])
+            scroll = float(saved.get("scroll", 0))
+        except (ValueError, TypeError, KeyError, StoreError):
+            return
+        if not store.rows([article_id]):
+            return  # deleted, or the cache was replaced
+        if scroll > 0:
+            self.article_view.positions[article_id] = scroll
+        self.article_list.move_to(article_id)
+        self.open_article(article_id)
+
+    def on_unmount(self) -> None:
+        """Leaving the reader: remember where reading stopped."""
+        self.save_reading_position()
+
+    @on(ArticleView.ArticleShown)
     def _apply_read_changes(self) -> None:
         """Show the read state and counts that opening articles changed in the cache."""
         changes, self._read_changes = self._read_changes, []
@@ -577,7 +764,12 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
     # -- article actions --------------------------------------------------------
 
     def _current_row(self) -> ArticleRow | None:
-        if self.focused is self.article_view and self.detail:
+        """The open article when the article pane (or anything in it) has the focus, else
+        the highlighted one."""
+        focused = self.focused
+        view = self.article_view
+        in_article = focused is not None and (focused is view or view in focused.ancestors)
+        if in_article and self.detail:
             return self.detail.row
         return self.article_list.current or (self.detail.row if self.detail else None)
 
@@ -629,23 +821,27 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
             self.detail.row = row
 
     def _step_unread(self, step: int) -> None:
+        """Open the next unread article in direction `step`, wrapping round the list once
+        (with one notice saying so)."""
         ids = self.article_list.ids
         if not ids:
+            self.say("This list is empty.")
             return
+        count = len(ids)
         start = self.article_list.cursor
-        index = start + step
-        while 0 <= index < len(ids):
+        for distance in range(1, count + 1):
+            index = (start + step * distance) % count
             row = self.article_list.row_at(index)
-            if row is not None and not row.read:
-                self.article_list.cursor = index
-                self.open_article(row.id)
-                return
-            index += step
-        self.notify(
-            "No more unread articles in this list."
-            if step > 0
-            else "No earlier unread article in this list."
-        )
+            if row is None or row.read:
+                continue
+            wrapped = (index < start) if step > 0 else (index > start)
+            self.article_list.cursor = index
+            self.open_article(row.id)
+            if wrapped:
+                where = "top" if step > 0 else "bottom"
+                self.say(f"Wrapped to the {where} of the list.")
+            return
+        self.say("No unread articles in this list.")
 
     def action_next_unread(self) -> None:
         """Open the next unread article below the cursor."""
@@ -654,6 +850,146 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
     def action_previous_unread(self) -> None:
         """Open the previous unread article above the cursor."""
         self._step_unread(-1)
+
+    # -- the routine: mark all read, sort, hide read, delete ---------------------
+
+    def action_mark_all_read(self) -> None:
+        """Mark every article of the current list read; `u` undoes it while the notice shows."""
+        ids = list(self.article_list.ids)
+        if not ids:
+            self.say("This list is empty.")
+            return
+        self._mark_all(ids, self.filter_label)
+
+    @work(thread=True, exclusive=True, group="mark-all", exit_on_error=False)
+    def _mark_all(self, ids: list[int], label: str) -> None:
+        store = self.store
+        if store is None:
+            return
+        changed = store.set_state(ids, "read", True)
+        self.app.call_from_thread(self._marked_all, [after.id for _, after in changed], label)
+
+    def _marked_all(self, changed: list[int], label: str) -> None:
+        if not changed:
+            self.say(f"Every article in {label} was read already.")
+            return
+        self._undo = (changed, time.monotonic() + UNDO_SECONDS)
+        self.say(
+            f"Marked {len(changed)} articles in {label} read. Press u to undo.",
+            timeout=UNDO_SECONDS,
+        )
+        self._reload_after_change()
+
+    def action_undo(self) -> None:
+        """Undo the last mark-all-read, while its notice shows."""
+        undo, self._undo = self._undo, None
+        if undo is None or time.monotonic() > undo[1]:
+            self.say("Nothing to undo.")
+            return
+        self._unmark(undo[0])
+
+    @work(thread=True, exclusive=True, group="mark-all", exit_on_error=False)
+    def _unmark(self, ids: list[int]) -> None:
+        store = self.store
+        if store is None:
+            return
+        changed = store.set_state(ids, "read", False)
+        self.app.call_from_thread(self._unmarked, len(changed))
+
+    def _unmarked(self, count: int) -> None:
+        self.say(f"Undone: {count} articles are unread again.")
+        self._reload_after_change()
+
+    def _reload_after_change(self) -> None:
+        """Counts and rows as the cache now holds them, the cursor staying on its article."""
+        self.load_sidebar()
+        highlighted = self.article_list.current
+        self.load_articles(self.requested_filter, keep=highlighted.id if highlighted else None)
+
+    def action_cycle_sort(self) -> None:
+        """Sort the list the next way: newest, oldest, by feed, unread first (remembered)."""
+        index = SORT_ORDERS.index(self.list_order) if self.list_order in SORT_ORDERS else -1
+        self.list_order = SORT_ORDERS[(index + 1) % len(SORT_ORDERS)]
+        self._save_setting("sort", self.list_order)
+        self._view_changed(f"Sorted {SORT_LABELS[self.list_order]}.")
+
+    def action_toggle_hide_read(self) -> None:
+        """Hide read articles from every list, or show them again (remembered)."""
+        self.hide_read = not self.hide_read
+        self._save_setting("hide_read", self.hide_read)
+        self._view_changed("Read articles hidden." if self.hide_read else "Read articles shown.")
+
+    def _view_changed(self, message: str) -> None:
+        base = self.requested_filter._replace(unread_only=False)
+        if self.requested_filter.kind == "unread":
+            base = self.requested_filter
+        highlighted = self.article_list.current
+        self.load_articles(self._viewed(base), keep=highlighted.id if highlighted else None)
+        self.say(message)
+
+    def action_delete_article(self) -> None:
+        """Delete the highlighted (or open) article for good, after asking."""
+        from ketaread.screens.confirm import ConfirmDialog
+
+        row = self._current_row()
+        if row is None:
+            self.say("No article to delete.")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._delete(row.id)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Delete “{row.title}”?",
+                "It goes from every list, and a refresh will not bring it back.",
+                yes="Delete",
+            ),
+            answered,
+        )
+
+    @work(thread=True, group="state", exit_on_error=False)
+    def _delete(self, article_id: int) -> None:
+        store = self.store
+        if store is None:
+            return
+        gone = store.delete_articles([article_id])
+        self.app.call_from_thread(self._deleted, gone)
+
+    def _deleted(self, gone: list[ArticleRow]) -> None:
+        if not gone:
+            return
+        row = gone[0]
+        ids = self.article_list.ids
+        index = ids.index(row.id) if row.id in ids else self.article_list.cursor
+        following = ids[index + 1] if index + 1 < len(ids) else (ids[index - 1] if index else None)
+        if self.detail is not None and self.detail.row.id == row.id:
+            self.detail = None
+            self.rendering = None
+            self.link_targets = []
+            self.app_links = frozenset()
+            self.reference_panel.show(None)
+            self.run_worker(
+                self.article_view.show_message(
+                    Content.assemble(("Deleted: ", "bold $accent"), row.title)
+                ),
+                exclusive=False,
+            )
+        self.say(f"Deleted “{row.title}”.")
+        self.load_sidebar()
+        self.load_articles(self.requested_filter, keep=following)
+
+    def refresh_source(self, feed_id: int) -> None:
+        """Refresh only the source a sidebar entry stands for (R on it)."""
+        data = self.sidebar_data
+        feed = next((f for f in data.feeds if f.id == feed_id), None) if data else None
+        if feed is None:
+            return
+        refresh = getattr(self.app, "refresh_sources", None)
+        if refresh is not None:
+            self.say(f"Refreshing {feed.title or feed.location}…")
+            refresh(feed.source)
 
     def action_open_link(self) -> None:
         """Open the article's own link in the browser (http(s) only)."""

@@ -61,14 +61,20 @@ class ArticleList(ScrollView, can_focus=True):
 
     MOVE = Binding.Group("Move in the list")
     PAGE = Binding.Group("Page through the list")
-    ENDS = Binding.Group("First / last article")
+    HALF = Binding.Group("Half a page down / up (the article's, when it has the focus)")
+    ENDS = Binding.Group(
+        "First / last article; top / bottom of the article when it has the focus "
+        "(g / G are the glossary)"
+    )
     BINDINGS = [
         Binding("up,k", "cursor_up", "Up", show=False, group=MOVE),
         Binding("down,j", "cursor_down", "Down", show=False, group=MOVE),
         Binding("pageup", "page_up", "Page up", show=False, group=PAGE),
         Binding("pagedown", "page_down", "Page down", show=False, group=PAGE),
-        Binding("home", "first", "First", show=False, group=ENDS),
-        Binding("end", "last", "Last", show=False, group=ENDS),
+        Binding("ctrl+d", "half_page_down", "Half page down", show=False, group=HALF),
+        Binding("ctrl+u", "half_page_up", "Half page up", show=False, group=HALF),
+        Binding("home,less_than_sign", "first", "First", show=False, group=ENDS),
+        Binding("end,greater_than_sign", "last", "Last", show=False, group=ENDS),
         Binding("enter", "open", "Open", tooltip="Open the highlighted article"),
     ]
 
@@ -83,6 +89,8 @@ class ArticleList(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     ArticleList {
         background: $surface;
+        /* Rows are cut to the width: a horizontal scrollbar would only hide the last row. */
+        overflow-x: hidden;
     }
     ArticleList > .article-list--cursor {
         background: $block-cursor-background;
@@ -142,11 +150,17 @@ class ArticleList(ScrollView, can_focus=True):
         self._overrides.clear()
         if first_page:
             self._pages[0] = {row.id: row for row in first_page}
-        self.virtual_size = Size(self.size.width, len(ids))
-        index = ids.index(keep) if keep is not None and keep in ids else 0
-        self.set_reactive(ArticleList.cursor, 0)
-        self.cursor = min(index, max(len(ids) - 1, 0))
-        self.scroll_to(y=max(self.cursor - self.size.height // 3, 0), animate=False)
+        # The row the cursor was on stays on the same screen line when it is still listed
+        # (a refresh adding articles above it must not move it out of view).
+        on_screen = self.cursor - round(self.scroll_y)
+        self.virtual_size = Size(0, len(ids))
+        found = keep is not None and keep in ids
+        index = ids.index(keep) if keep is not None and found else 0
+        self.set_reactive(ArticleList.cursor, min(index, max(len(ids) - 1, 0)))
+        height = self.rows_shown
+        if not found or not 0 <= on_screen < height:
+            on_screen = height // 3 if found else 0
+        self._scroll_list_to(self.cursor - on_screen)
         self.refresh()
 
     def row_at(self, index: int) -> ArticleRow | None:
@@ -207,10 +221,17 @@ class ArticleList(ScrollView, can_focus=True):
         finally:
             self._styles = None
 
+    @property
+    def rows_shown(self) -> int:
+        """How many rows fit on screen (at least one)."""
+        return max(self.scrollable_content_region.height, 1)
+
     def render_line(self, y: int) -> Strip:
         """Draw one visible row."""
         index = self.scroll_offset.y + y
-        width = self.size.width
+        # The width inside the scrollbar: rows drawn as wide as the widget ran under it,
+        # cutting the dates and calling for a horizontal scrollbar.
+        width = self.scrollable_content_region.width
         styles = self._styles or self._row_styles()
         row = self.row_at(index)
         if row is None:
@@ -247,22 +268,47 @@ class ArticleList(ScrollView, can_focus=True):
         return Strip(segments).adjust_cell_length(width, line_style).apply_offsets(0, index)
 
     def on_resize(self) -> None:
-        """Keep the virtual size in step with the widget's width."""
-        self.virtual_size = Size(self.size.width, len(self._ids))
+        """Keep the cursor's row in view at the new size."""
+        self.virtual_size = Size(0, len(self._ids))
+        self.call_after_refresh(self._show_cursor)
 
     # -- cursor -----------------------------------------------------------------
+
+    def _scroll_list_to(self, top: int) -> None:
+        """Scroll so that row `top` is the first shown (clamped to the list)."""
+        top = max(min(top, len(self._ids) - self.rows_shown), 0)
+        self.scroll_to(y=top, animate=False, immediate=True)
+
+    def _show_cursor(self) -> None:
+        """Scroll just enough for the cursor's row to be on screen."""
+        top = round(self.scroll_y)
+        height = self.rows_shown
+        if self.cursor < top:
+            self._scroll_list_to(self.cursor)
+        elif self.cursor >= top + height:
+            self._scroll_list_to(self.cursor - height + 1)
 
     def watch_cursor(self, old: int, new: int) -> None:
         """Scroll the cursor into view."""
         if not self._ids:
             return
-        top = self.scroll_offset.y
-        height = max(self.size.height, 1)
-        if new < top:
-            self.scroll_to(y=new, animate=False)
-        elif new >= top + height:
-            self.scroll_to(y=new - height + 1, animate=False)
+        self._show_cursor()
         self.refresh()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Scrolled by the mouse or the scrollbar: bring the cursor along, so the
+        highlighted row is always one the user can see (and Enter opens it)."""
+        super().watch_scroll_y(old_value, new_value)
+        if not self._ids:
+            return
+        top = round(new_value)
+        height = self.rows_shown
+        if self.cursor < top:
+            self.set_reactive(ArticleList.cursor, min(top, len(self._ids) - 1))
+            self.refresh()
+        elif self.cursor >= top + height:
+            self.set_reactive(ArticleList.cursor, max(top + height - 1, 0))
+            self.refresh()
 
     def move_to(self, article_id: int) -> bool:
         """Put the cursor on an article if the current filter holds it."""
@@ -282,12 +328,21 @@ class ArticleList(ScrollView, can_focus=True):
 
     def action_page_up(self) -> None:
         """Move up one screen."""
-        self.cursor = max(self.cursor - max(self.size.height - 1, 1), 0)
+        self.cursor = max(self.cursor - max(self.rows_shown - 1, 1), 0)
 
     def action_page_down(self) -> None:
         """Move down one screen."""
-        step = max(self.size.height - 1, 1)
+        step = max(self.rows_shown - 1, 1)
         self.cursor = min(self.cursor + step, max(len(self._ids) - 1, 0))
+
+    def action_half_page_down(self) -> None:
+        """Move down half a screen."""
+        step = max(self.rows_shown // 2, 1)
+        self.cursor = min(self.cursor + step, max(len(self._ids) - 1, 0))
+
+    def action_half_page_up(self) -> None:
+        """Move up half a screen."""
+        self.cursor = max(self.cursor - max(self.rows_shown // 2, 1), 0)
 
     def action_first(self) -> None:
         """Go to the first row."""

@@ -19,7 +19,9 @@ from textual.widgets import Static
 if TYPE_CHECKING:
     from textual.widgets import Markdown
 
+from ketaread.core.clean import author_name
 from ketaread.core.models import ArticleRow
+from ketaread.widgets.article_list import ArticleList
 from ketaread.widgets.search_hits import SearchHits
 
 WELCOME = Content.assemble(
@@ -97,11 +99,18 @@ class ArticleView(VerticalScroll, can_focus=True):
 
     SCROLL = Binding.Group("Scroll the article (↑ ↓ pgup pgdn too)")
     PAGE = Binding.Group("Scroll the article by a page")
+    # Shared with the list: one help row each says what they do in both.
+    HALF = ArticleList.HALF
+    ENDS = ArticleList.ENDS
     BINDINGS = [
         Binding("j", "scroll_down", "Down", show=False, group=SCROLL),
         Binding("k", "scroll_up", "Up", show=False, group=SCROLL),
         Binding("space", "page_down", "Page down", show=False, group=PAGE),
         Binding("b,shift+space", "page_up", "Page up", show=False, group=PAGE),
+        Binding("ctrl+d", "half_page_down", "Half page down", show=False, group=HALF),
+        Binding("ctrl+u", "half_page_up", "Half page up", show=False, group=HALF),
+        Binding("home,less_than_sign", "scroll_home", "Top", show=False, group=ENDS),
+        Binding("end,greater_than_sign", "scroll_end", "Bottom", show=False, group=ENDS),
     ]
 
     class ArticleShown(Message):
@@ -136,6 +145,31 @@ class ArticleView(VerticalScroll, can_focus=True):
         if self._body is None:
             raise NoMatches("no article has been shown yet")
         return self._body
+
+    def action_half_page_down(self) -> None:
+        """Scroll down half a screen."""
+        self.scroll_relative(y=max(self.scrollable_content_region.height // 2, 1), animate=False)
+
+    def action_half_page_up(self) -> None:
+        """Scroll up half a screen."""
+        self.scroll_relative(y=-max(self.scrollable_content_region.height // 2, 1), animate=False)
+
+    async def show_message(self, message: Content) -> None:
+        """Show a message where the article was (it was deleted): no header, no body."""
+        self.article_id = None
+        self._generation += 1
+        with self.app.batch_update():
+            self.query_one(ArticleHeader).display = False
+            if self._body is not None:
+                self._body.display = False
+            await self.query("#article-welcome").remove()
+            await self.mount(Static(message, id="article-welcome"))
+            self.scroll_home(animate=False)
+
+    @property
+    def positions(self) -> dict[int, float]:
+        """How far each article shown was scrolled (article id → rows), this session."""
+        return self._positions
 
     def remember_position(self) -> None:
         """Keep where the reader is in the current article, for when it is reopened."""
@@ -179,9 +213,9 @@ class ArticleView(VerticalScroll, can_focus=True):
             header = self.query_one(ArticleHeader)
             header.update(self.header_content(row, tags, notes))
             header.display = True
-            if previous is None:
-                await self.query("#article-welcome").remove()
-            else:
+            # The welcome (or a message in the article's place) goes for good.
+            await self.query("#article-welcome").remove()
+            if previous is not None:
                 previous.display = False
             await self.mount(body)
             # Through append: after update(), a later append would merge the tail's first
@@ -222,7 +256,7 @@ class ArticleView(VerticalScroll, can_focus=True):
     def header_content(row: ArticleRow, tags: list[str], notes: Sequence[str] = ()) -> Content:
         """Title, then a byline, the tags and any notes: feed text kept literal, kept short."""
         feed = row.feed_title if len(row.feed_title) <= 40 else row.feed_title[:39] + "…"
-        byline = [part for part in (row.author, feed) if part]
+        byline = [part for part in (author_name(row.author), feed) if part]
         if row.published:
             byline.append(time.strftime("%Y-%m-%d", time.localtime(row.published)))
         parts: list[Content | str | tuple[str, str]] = [Content.styled(row.title, "bold $accent")]

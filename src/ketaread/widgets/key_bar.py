@@ -22,9 +22,12 @@ FIRST_ACTIONS = ("quit", "help")
 """Keys shown first, as newsboat does, so that a narrow bar never loses them."""
 HIDDEN_WHEN_SHORT_ACTIONS = frozenset({"refresh_sources"})
 HIDDEN_WHEN_SHORT_KEYS = frozenset({"enter"})
-"""Keys left to the help screen and the welcome text when the bar is short of room."""
+"""Keys shown without a label (the help screen and the welcome text explain them) when the
+bar is short of room."""
 SHORT_LABELS = {"Next unread": "Next", "Read/unread": "Read", "Copy URL": "Copy"}
 """Shorter descriptions for when the bar is short of room."""
+NARROW_LABEL = 4
+"""Cells of a label in the narrowest form: every key stays, its label cut to a hint."""
 PALETTE_SEPARATOR = "▏"
 
 
@@ -152,10 +155,23 @@ class KeyBar(Widget):
                 room = width - palette_width
             else:
                 palette = None  # quit and help matter more than the palette's key
-        for spaced, short in ((True, False), (False, False), (False, True)):
-            shown = _shorten(items) if short else items
-            if _line_width(shown, spaced) <= room:
+        # Roomiest first. Every key is kept in the last two forms (labels cut to a hint,
+        # then keys alone); the palette's key (ctrl+p works anyway) goes before the labels.
+        forms = [
+            (True, "full", room),
+            (False, "full", room),
+            (False, "short", room),
+            (False, "narrow", room),
+            (False, "narrow", width),
+            (False, "keys", room),
+            (False, "keys", width),
+        ]
+        for spaced, form, fits in forms:
+            shown = _shorten(items, form)
+            if _line_width(shown, spaced) <= fits:
                 break
+        if fits > room:
+            palette, room = None, width
         styles = self._styles()
         text = Text()
         self._spans = []
@@ -227,12 +243,32 @@ class KeyBar(Widget):
             self.app.bell()
 
 
-def _shorten(items: list[KeyItem]) -> list[KeyItem]:
-    return [
-        item._replace(description=SHORT_LABELS.get(item.description, item.description))
-        for item in items
-        if item.action not in HIDDEN_WHEN_SHORT_ACTIONS and item.key not in HIDDEN_WHEN_SHORT_KEYS
-    ]
+def _shorten(items: list[KeyItem], form: str) -> list[KeyItem]:
+    """The keys in one form: 'full'; 'short' (short labels, the keys the help explains
+    without one); 'narrow' (labels cut to a hint); 'keys' (no label). Every form has every
+    key."""
+    if form == "full":
+        return items
+    if form == "short":
+        return [
+            item._replace(description="")
+            if item.action in HIDDEN_WHEN_SHORT_ACTIONS or item.key in HIDDEN_WHEN_SHORT_KEYS
+            else item._replace(description=SHORT_LABELS.get(item.description, item.description))
+            for item in items
+        ]
+    if form == "narrow":
+        return [_narrow(item) for item in items]
+    return [item._replace(description="") for item in items]
+
+
+def _narrow(item: KeyItem) -> KeyItem:
+    """Quit and help as they are; the keys the help explains alone; others with a hint."""
+    if item.action in FIRST_ACTIONS:
+        return item
+    if item.action in HIDDEN_WHEN_SHORT_ACTIONS or item.key in HIDDEN_WHEN_SHORT_KEYS:
+        return item._replace(description="")
+    short = SHORT_LABELS.get(item.description, item.description)
+    return item._replace(description=short[:NARROW_LABEL])
 
 
 def _parts(item: KeyItem, spaced: bool) -> tuple[str, str]:

@@ -11,6 +11,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from ketaread.core.references import reference_links
+from ketaread.widgets.list_keys import LIST_KEYS, KeyedOptionList
 from ketaread.widgets.web_links import copy_web_link
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def _shorten(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-class ReferencePanel(OptionList):
+class ReferencePanel(KeyedOptionList):
     """References with their citing sentences and URLs, the article's links, and an audit."""
 
     BINDINGS = [
@@ -47,6 +48,7 @@ class ReferencePanel(OptionList):
         Binding(
             "y", "copy_url", "Copy URL", tooltip="Copy the highlighted URL (OSC 52: works over SSH)"
         ),
+        *LIST_KEYS,
     ]
 
     class LinkActivated(Message):

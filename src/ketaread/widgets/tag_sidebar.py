@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from ketaread.core.models import FeedInfo, TagInfo
 from ketaread.core.store import ArticleFilter
 from ketaread.core.sync.state import AccountSummary, waiting_line
+from ketaread.widgets.list_keys import LIST_KEYS, KeyedOptionList
 
 
 class SidebarData(NamedTuple):
@@ -86,10 +87,19 @@ def _account_heading(account: AccountSummary, width: int) -> Content:
     return heading
 
 
-class TagSidebar(OptionList):
+class TagSidebar(KeyedOptionList):
     """Filters for the article list; choosing one posts `FilterChosen`."""
 
-    BINDINGS = [Binding("enter", "select", "Filter", tooltip="Show these articles")]
+    BINDINGS = [
+        Binding("enter", "select", "Filter", tooltip="Show these articles"),
+        Binding(
+            "R",
+            "refresh_source",
+            "Refresh",
+            tooltip="Refresh the highlighted source only (every source on other entries)",
+        ),
+        *LIST_KEYS,
+    ]
 
     class SearchChosen(Message):
         """The user chose a saved search."""
@@ -106,6 +116,13 @@ class TagSidebar(OptionList):
             super().__init__()
             self.article_filter = article_filter
             self.label = label
+
+    class RefreshAsked(Message):
+        """The user asked for a refresh from the sidebar: of one feed's source, or of all."""
+
+        def __init__(self, feed_id: int | None) -> None:
+            super().__init__()
+            self.feed_id = feed_id
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
@@ -276,6 +293,15 @@ class TagSidebar(OptionList):
         flt, label = self._filters[option_id]
         self.post_message(self.FilterChosen(flt, label))
         return True
+
+    def action_refresh_source(self) -> None:
+        """R on a source refreshes just it; on any other entry, every source."""
+        option = self.highlighted_option
+        option_id = option.id if option is not None else None
+        if option_id and option_id.startswith("feed:"):
+            self.post_message(self.RefreshAsked(int(option_id.split(":", 1)[1])))
+        else:
+            self.post_message(self.RefreshAsked(None))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """Enter or a click applies the entry."""
