@@ -51,3 +51,13 @@ def sample_feeds_dir() -> Path:
     if installed.is_dir():
         return installed
     return package_dir.parent.parent / "sample_feeds"
+
+
+def study_path(database: Path) -> Path:
+    """The study file (highlights, notes, terms, cards): `KETAREAD_STUDY`, else beside the
+    cache as `<cache name>.study.db`. Never inside the cache: the reader's own writing must
+    not share the fate of a cache that is moved aside or rebuilt."""
+    chosen = os.environ.get("KETAREAD_STUDY")
+    if chosen:
+        return Path(chosen).expanduser()
+    return database.with_name(f"{database.stem}.study.db")

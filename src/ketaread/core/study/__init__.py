@@ -1,0 +1,134 @@
+"""The study layer: what a reader learns from articles, kept in a file of its own.
+
+`store` keeps highlights, notes, term statuses, cards and reviews; `anchors` finds a
+highlight again after its article changed; `cards` makes flashcards and schedules them
+(FSRS); `export` writes them for Obsidian, Anki and Readwise. This module ties them to the
+cache's articles.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, NamedTuple
+
+from ketaread.core.study.anchors import Anchor, Placement, attach, find_quote
+from ketaread.core.study.cards import (
+    abbreviation_card,
+    highlight_card,
+    new_schedule,
+    term_card,
+)
+from ketaread.core.study.store import (
+    COLORS,
+    STATUSES,
+    ArticleRef,
+    Highlight,
+    StudyError,
+    StudyStore,
+)
+
+if TYPE_CHECKING:
+    from ketaread.core.glossary import Term
+    from ketaread.core.models import ArticleDetail
+    from ketaread.core.render import Rendering
+
+__all__ = [
+    "COLORS",
+    "STATUSES",
+    "Anchor",
+    "ArticleRef",
+    "Highlight",
+    "PlacedHighlight",
+    "StudyError",
+    "StudyStore",
+    "add_highlight",
+    "article_ref",
+    "article_text",
+    "place_highlights",
+    "set_term_status",
+]
+
+
+class PlacedHighlight(NamedTuple):
+    """A highlight and where it sits in the article's text now (None: detached)."""
+
+    highlight: Highlight
+    placement: Placement | None
+
+    @property
+    def anchored(self) -> bool:
+        """Whether it was found in the article's current text."""
+        return self.placement is not None
+
+
+def article_text(rendering: Rendering) -> str:
+    """The text highlights are anchored in: the article's words, without Markdown."""
+    from ketaread.core.render import plain_text
+
+    return plain_text(rendering.markdown)
+
+
+def article_ref(detail: ArticleDetail) -> ArticleRef:
+    """What a highlight keeps of its article."""
+    row = detail.row
+    return ArticleRef(row.key, row.title, row.link or "", row.feed_title, row.author or "")
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence (or sentences) holding text[start:end]."""
+    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    right_match = _SENTENCE_END.search(text, end)
+    right = right_match.start() if right_match else len(text)
+    return text[left:right]
+
+
+def add_highlight(
+    study: StudyStore,
+    detail: ArticleDetail,
+    text: str,
+    quote: str,
+    *,
+    color: str = COLORS[0],
+    note: str = "",
+    start: int | None = None,
+) -> Highlight:
+    """Highlight `quote` in the article (at `start` when given, else its first place) and
+    make a cloze card from it."""
+    if start is not None:
+        from ketaread.core.study.anchors import make_anchor
+
+        anchor: Anchor | None = make_anchor(text, start, start + len(quote))
+    else:
+        anchor = find_quote(text, quote)
+    if anchor is None:
+        raise StudyError("that passage is not in the article's text")
+    if color not in COLORS:
+        raise StudyError(f"colour must be one of {', '.join(COLORS)}")
+    highlight = study.add_highlight(article_ref(detail), anchor, color, note)
+    card = highlight_card(
+        highlight.id, anchor.quote, sentence_around(text, anchor.start, anchor.end)
+    )
+    schedule, due = new_schedule()
+    study.add_card(*card, schedule, due, article=detail.row.key)
+    return highlight
+
+
+def place_highlights(study: StudyStore, article_key: str, text: str) -> list[PlacedHighlight]:
+    """The article's highlights, each found again in its current text (or detached)."""
+    return [PlacedHighlight(h, attach(h.anchor, text)) for h in study.highlights(article_key)]
+
+
+def set_term_status(study: StudyStore, term: Term, status: str) -> None:
+    """Mark a term new, learning or known; learning it makes its cards."""
+    study.set_term_status(term.key, term.term, status)
+    if status != "learning":
+        return
+    schedule, due = new_schedule()
+    study.add_card(*term_card(term.key, term.term, term.definition), schedule, due)
+    if term.expansion:
+        short = min((term.term, *term.aliases), key=len)
+        if short.isupper() or any(c.isupper() for c in short[1:]):
+            study.add_card(*abbreviation_card(short, term.expansion), schedule, due)
