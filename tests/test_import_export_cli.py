@@ -91,7 +91,7 @@ def test_newsboat_import_keeps_tags_and_titles_and_skips_command_lines(
     assert "skipped exec:~/bin/trd-digest.sh" in out
     assert "skipped filter:~/bin/strip-ads.sh" in out
     assert out.count("runs a command") == 2
-    assert "imported 3 new sources" in out and "(2 skipped)" in out
+    assert "imported 3 new sources" in out and "(0 changed, 2 skipped)" in out
     assert configured(tmp_db, tmp_config) == expected_from_urls(base)
     assert server.log == []  # importing never fetches
 
@@ -131,13 +131,13 @@ def test_export_then_import_round_trips_tags_and_titles(
     if form == "urls":
         assert f'{base}/glutamate "neuroscience" "nmda" "~Glutamate & the synapse"' in exported
     else:
-        assert 'category="clinical,treatment resistant"' in exported
+        assert '<outline text="treatment resistant" title="treatment resistant">' in exported
         assert 'title="Glutamate &amp; the synapse"' in exported
     written = tmp_path / f"exported.{form}"
     written.write_text(exported, encoding="utf-8")
     fresh_db, fresh_config = tmp_path / "fresh.db", tmp_path / "fresh" / "config.toml"
     out = ok(cli(fresh_db, fresh_config, "import", str(written)))
-    assert "imported 3 new sources" in out and "(0 skipped)" in out
+    assert "imported 3 new sources" in out and "(0 changed, 0 skipped)" in out
     assert configured(fresh_db, fresh_config) == expected_from_urls(base)
 
 
@@ -175,7 +175,7 @@ def test_opml_nested_outlines_and_category_attributes_become_tags(
     assert configured(tmp_db, tmp_config) == {
         "http://127.0.0.1:8/nmda": (
             "NMDA notes",
-            ["clinical", "glutamate", "Neuroscience", "Receptors", "trd"],
+            ["clinical/trd", "glutamate", "Neuroscience/Receptors"],
         ),
         "http://127.0.0.1:8/bdnf": ("Plasticity weekly", ["Neuroscience"]),
         "http://127.0.0.1:8/dmn": (None, ["networks"]),

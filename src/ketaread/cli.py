@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import ketaread.context
 from ketaread import __version__
@@ -27,6 +27,7 @@ from ketaread.core.store import ArticleFilter, Store, StoreError
 
 if TYPE_CHECKING:
     from ketaread.app import KetareadApp
+    from ketaread.core.discover import Discovery
     from ketaread.core.models import ArticleDetail, ArticleRow
     from ketaread.core.render import Rendering
     from ketaread.core.study.store import Card, Highlight
@@ -80,14 +81,22 @@ class Context(ketaread.context.Context):
 
 
 def cmd_add(ctx: Context) -> int:
-    """Add a source to the config file."""
-    location = ctx.args.source
+    """Add a source to the config file; a web page's URL adds the feed the page links."""
+    location = ctx.args.source.strip()
+    if location[:5].lower() == "feed:":
+        from ketaread.core.subscriptions import feed_scheme_to_http
+
+        location = feed_scheme_to_http(location)
     if not is_url(location):
         path = Path(normalise_location(location))
         if not path.exists():
             raise CommandError(f"{location}: no such file or folder")
-    elif location.lower().startswith("http") and " " in location:
+    elif " " in location:
         raise CommandError(f"{location}: a URL cannot contain spaces")
+    elif not ctx.args.offline:
+        location = _feed_for(ctx, location)
+    elif ctx.args.pick:
+        raise CommandError("--pick needs the network to look at the page (drop --offline)")
     config = ctx.config
     normalised = normalise_location(location)
     if not config.exists:
@@ -97,13 +106,63 @@ def cmd_add(ctx: Context) -> int:
     if existing:
         existing.tags = sorted({*existing.tags, *ctx.args.tag}, key=str.casefold)
         existing.title = ctx.args.title or existing.title
+        existing.full_text = existing.full_text or ctx.args.full_text
         action = "updated"
     else:
-        config.sources.append(SourceConfig(normalised, ctx.args.title, list(ctx.args.tag)))
+        config.sources.append(
+            SourceConfig(
+                normalised, ctx.args.title, list(ctx.args.tag), full_text=ctx.args.full_text
+            )
+        )
         action = "added"
     save_config(config)
-    ctx.print(f"{action} {normalised} (config: {config.path}); run `ketaread refresh` to read it")
+    extra = " with full text" if ctx.args.full_text else ""
+    ctx.print(
+        f"{action} {normalised}{extra} (config: {config.path}); run `ketaread refresh` to read it"
+    )
     return 0
+
+
+def _feed_for(ctx: Context, url: str) -> str:
+    """The feed to subscribe to for `url`: itself if a feed, else one its page offers."""
+    import asyncio
+
+    from ketaread.core.discover import COMMON_PATHS, discover
+    from ketaread.core.fetch import Fetcher, FetchSettings
+
+    async def look() -> Discovery:
+        settings = FetchSettings(deadline=20.0, max_bytes=5 * 1024 * 1024)
+        async with Fetcher(settings) as fetcher:
+            return await discover(url, fetcher)
+
+    found = asyncio.run(look())
+    pick = ctx.args.pick
+    if found.kind == "error":
+        # Offline, or the server is down: the URL is kept as given, as before.
+        ctx.print(clean_line(f"could not check {url} ({found.error}); adding it as given", 1000))
+        return url
+    if found.kind == "feed":
+        ctx.print(clean_line(f"found a feed at {url}: {found.title}", 1000))
+        return url
+    if found.kind == "other":
+        raise CommandError(f"{url}: {found.error}, not a feed or a web page that links one")
+    if not found.feeds:
+        raise CommandError(
+            f'{url}: a web page with no feed (no <link rel="alternate"> feed, and nothing '
+            f"at {', '.join(COMMON_PATHS)})"
+        )
+    if len(found.feeds) == 1 and pick in (None, 1):
+        ctx.print(f"the page {url} offers one feed: {found.feeds[0].describe()}")
+        return found.feeds[0].url
+    ctx.print(f"the page {url} offers {len(found.feeds)} feeds:")
+    for number, feed in enumerate(found.feeds, start=1):
+        ctx.print(f"  {number}. {feed.describe()}")
+    if pick is None:
+        raise CommandError("several feeds found; add one with --pick N")
+    if not 1 <= pick <= len(found.feeds):
+        raise CommandError(f"--pick {pick}: choose a number from 1 to {len(found.feeds)}")
+    ctx.print(f"picked {pick}: {found.feeds[pick - 1].url}")
+    return found.feeds[pick - 1].url
 
 
 _SAMPLES_NOTE = (
@@ -142,6 +201,8 @@ def cmd_sources(ctx: Context) -> int:
     if not ctx.config.exists and not ctx.args.json:
         # Only in text mode: `sources --json` must print nothing but JSON.
         ctx.print(f"(no config file at {ctx.config.path}: reading the bundled sample feeds)")
+    from ketaread.core.fulltext import excerpt_hint
+
     rows: list[dict[str, Any]] = []
     for source in ctx.config.sources:
         mine = [f for f in feeds if f.source == source.location]
@@ -149,6 +210,8 @@ def cmd_sources(ctx: Context) -> int:
             "location": source.location,
             "title": source.title,
             "tags": source.tags,
+            "full_text": source.full_text,
+            "hidden": source.hidden,
             "feeds": [
                 {
                     "location": f.location,
@@ -161,6 +224,9 @@ def cmd_sources(ctx: Context) -> int:
                     "error_at": _iso(f.error_at),
                     "warning": f.warning,
                     "gone": f.gone,
+                    "suggestion": None
+                    if source.full_text or not f.total
+                    else excerpt_hint(ctx.store, f.id, source.location),
                 }
                 for f in mine
             ],
@@ -207,6 +273,8 @@ def cmd_sources(ctx: Context) -> int:
                 ctx.print("      " + clean_line(f"error at {feed['error_at']}: {feed['error']}"))
             if feed.get("warning"):
                 ctx.print("      " + clean_line(f"warning: {feed['warning']}"))
+            if feed.get("suggestion"):
+                ctx.print("      " + clean_line(feed["suggestion"], limit=1000))
     return 0
 
 
@@ -300,6 +368,12 @@ def cmd_show(ctx: Context) -> int:
                     ],
                     "terms": [hit.to_json() for hit in rendering.terms(ctx.glossary(strict=True))],
                     **_study_json(ctx, detail, rendering),
+                    "enclosures": [
+                        {"url": e.url, "type": e.type, "length": e.length}
+                        for e in detail.enclosures
+                    ],
+                    "full_text": detail.full_text,
+                    "full_text_error": detail.full_text_error,
                 }
             )
         )
@@ -317,6 +391,12 @@ def cmd_show(ctx: Context) -> int:
     ctx.print(byline)
     if row.link:
         ctx.print(row.link)
+    from ketaread.core.enclosures import describe_enclosure
+
+    for enclosure in detail.enclosures:
+        ctx.print(describe_enclosure(enclosure))
+    if detail.full_text_error:
+        ctx.print(clean_line(f"(the feed's excerpt: full text failed: {detail.full_text_error})"))
     ctx.print()
     ctx.print(rendering.markdown.rstrip())
     return 0
@@ -351,22 +431,51 @@ def cmd_import(ctx: Context) -> int:
     config = ctx.config
     if not config.exists:
         config.sources = []
-    added = 0
+    added: list[str] = []
+    changed: list[str] = []
     for subscription in report.subscriptions:
         location = normalise_location(subscription.location)
         existing = config.find(location)
-        if existing:
-            existing.tags = sorted({*existing.tags, *subscription.tags}, key=str.casefold)
-            existing.title = existing.title or subscription.title
+        if existing is None:
+            config.sources.append(
+                SourceConfig(
+                    location,
+                    subscription.title,
+                    list(subscription.tags),
+                    hidden=subscription.hidden,
+                )
+            )
+            added.append(location)
             continue
-        config.sources.append(SourceConfig(location, subscription.title, list(subscription.tags)))
-        added += 1
+        tags = sorted({*existing.tags, *subscription.tags}, key=str.casefold)
+        title = existing.title or subscription.title
+        hidden = existing.hidden or subscription.hidden
+        what = [
+            change
+            for change, differs in (
+                (f"title {title!r}", title != existing.title),
+                (
+                    "tags +" + ", +".join(t for t in tags if t not in existing.tags),
+                    tags != sorted(existing.tags, key=str.casefold),
+                ),
+                ("hidden", hidden != existing.hidden),
+            )
+            if differs
+        ]
+        if what:
+            existing.tags, existing.title, existing.hidden = tags, title, hidden
+            changed.append(clean_line(f"{location}: {'; '.join(what)}", limit=1000))
     for entry, reason in report.skipped:
         ctx.print(f"skipped {entry}: {reason}")
-    if report.subscriptions:
+    for line in changed:
+        ctx.print(f"changed {line}")
+    if added or changed:
         # Saving an empty list would replace the bundled sample feeds with nothing.
         save_config(config)
-    ctx.print(f"imported {added} new sources from {path} ({len(report.skipped)} skipped)")
+    ctx.print(
+        f"imported {len(added)} new sources from {path} "
+        f"({len(changed)} changed, {len(report.skipped)} skipped)"
+    )
     return 0
 
 
@@ -374,7 +483,14 @@ def cmd_export(ctx: Context) -> int:
     """Write the subscriptions as OPML or a newsboat `urls` file."""
     from ketaread.core.subscriptions import Subscription, to_newsboat_urls, to_opml
 
-    subs = [Subscription(s.location, s.title, list(s.tags)) for s in ctx.config.sources]
+    # The sites' web pages, when the cache knows them (an export never creates a cache).
+    pages = ctx.store.site_links() if ctx.database.exists() else {}
+    subs = [
+        Subscription(
+            s.location, s.title, list(s.tags), hidden=s.hidden, html_url=pages.get(s.location)
+        )
+        for s in ctx.config.sources
+    ]
     text = to_opml(subs) if ctx.args.format == "opml" else to_newsboat_urls(subs)
     ctx.out.write(text if text.endswith("\n") else text + "\n")
     return 0
@@ -597,8 +713,10 @@ def _import_study(ctx: Context) -> int:
 
 
 def cmd_abbreviations(ctx: Context) -> int:
-    """Print SHORT<TAB>LONG FORM for every abbreviation a text defines."""
-    from ketaread.core.glossary import find_abbreviations
+    """Print SHORT<TAB>LONG FORM for every abbreviation a text defines (or JSON lines)."""
+    if ctx.args.jsonl:
+        return _abbreviations_jsonl(ctx)
+    from ketaread.core.abbreviations import find_abbreviations
     from ketaread.core.sources import SourceError, read_file
 
     if ctx.args.file in (None, "-"):
@@ -616,6 +734,81 @@ def cmd_abbreviations(ctx: Context) -> int:
     for abbreviation in find_abbreviations(clean_text(text)):
         ctx.print(f"{abbreviation.short}\t{abbreviation.long}")
     return 0
+
+
+MAX_JSONL_LINE = 8 * 1024 * 1024
+"""Longest input line `abbreviations --jsonl` reads (bytes); a longer one is an error line."""
+
+
+def _jsonl_source(name: str) -> BinaryIO:
+    """stdin, or a regular file opened for reading (never a FIFO or a device that may block)."""
+    import stat
+
+    if name in (None, "-"):
+        return sys.stdin.buffer
+    path = Path(name).expanduser()
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise CommandError(f"{name}: not a regular file")
+        return path.open("rb")
+    except OSError as error:
+        raise CommandError(f"{name}: {error.strerror or error}") from error
+
+
+def _abbreviations_jsonl(ctx: Context) -> int:
+    """`{"id", "text"}` per line in, `{"id", "pairs"}` per line out, in order.
+
+    A bad line (not UTF-8, not JSON, no string "text", too long) gets one error line on
+    stderr naming its line number and produces no output; the others are still processed,
+    and the exit status is 1 when any line was bad. Blank lines are skipped.
+    """
+    import json
+
+    from ketaread.core.abbreviations import find_abbreviations
+    from ketaread.core.clean import clean_line, clean_text
+
+    source = _jsonl_source(ctx.args.file)
+    bad = 0
+    number = 0
+    try:
+        while True:
+            raw = source.readline(MAX_JSONL_LINE + 1)
+            if not raw:
+                break
+            number += 1
+            if len(raw) > MAX_JSONL_LINE and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):  # skip the rest of the long line
+                    raw = source.readline(MAX_JSONL_LINE)
+                reason = f"longer than {MAX_JSONL_LINE // (1024 * 1024)} MiB"
+            elif not raw.strip():
+                continue
+            else:
+                reason = ""
+                try:
+                    record = json.loads(raw.decode("utf-8"))
+                except UnicodeDecodeError:
+                    reason = "not UTF-8"
+                except ValueError as error:
+                    reason = f"not JSON ({error.args[0] if error.args else error})"
+                else:
+                    if not isinstance(record, dict):
+                        reason = "not a JSON object"
+                    elif not isinstance(record.get("text"), str):
+                        reason = 'no string "text"'
+                    elif "id" not in record:
+                        reason = 'no "id"'
+            if reason:
+                bad += 1
+                where = "stdin" if ctx.args.file in (None, "-") else clean_line(ctx.args.file)
+                print(f"ketaread: {where} line {number}: {clean_line(reason)}", file=sys.stderr)
+                continue
+            pairs = [[a.short, a.long] for a in find_abbreviations(clean_text(record["text"]))]
+            ctx.print(json.dumps({"id": record["id"], "pairs": pairs}, ensure_ascii=False))
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+    return 1 if bad else 0
 
 
 # -- the reading screen ---------------------------------------------------------------
@@ -676,6 +869,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--tag", action="append", default=[], help="a tag for its articles (repeatable)"
     )
     add.add_argument("--title", help="show the source under this title")
+    add.add_argument(
+        "--full-text",
+        action="store_true",
+        help="fetch each article's web page for its full text (for excerpt-only feeds)",
+    )
+    add.add_argument(
+        "--pick",
+        type=int,
+        metavar="N",
+        help="when the page offers several feeds, add the Nth one listed",
+    )
     remove = command("remove", cmd_remove, "remove a source and its cached articles")
     remove.add_argument("source")
     sources = command("sources", cmd_sources, "list sources with their state and errors")
@@ -731,6 +935,14 @@ def build_parser() -> argparse.ArgumentParser:
     notes_export.add_argument("--out", help="a folder to write into (default: print)")
     notes_import = notes_actions.add_parser("import", help="merge a JSON export in")
     notes_import.add_argument("file")
+    abbreviations.add_argument(
+        "file", nargs="?", default="-", help="a text file (or JSON lines), or - for stdin"
+    )
+    abbreviations.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='read {"id", "text"} JSON lines, write {"id", "pairs"} lines in order',
+    )
     return parser
 
 

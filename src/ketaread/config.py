@@ -22,6 +22,10 @@ class SourceConfig:
     location: str
     title: str | None = None
     tags: list[str] = field(default_factory=list)
+    full_text: bool = False
+    """Fetch each article's web page for its full text (for feeds that carry excerpts)."""
+    hidden: bool = False
+    """Kept out of the feed list (newsboat's "!"); its articles are still read."""
 
 
 @dataclass(slots=True)
@@ -47,8 +51,12 @@ def is_url(location: str) -> bool:
 
 
 def normalise_location(location: str) -> str:
-    """URLs stay as written; local paths become absolute (without resolving symlinks)."""
+    """URLs stay as written (feed:// becomes http://); local paths become absolute."""
     location = location.strip()
+    if location[:5].lower() == "feed:":
+        from ketaread.core.subscriptions import feed_scheme_to_http
+
+        location = feed_scheme_to_http(location)
     if is_url(location):
         return location
     if location.lower().startswith("file://"):
@@ -85,11 +93,18 @@ def load_config(path: Path) -> Config:
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise ConfigError(f"{path}: tags of {entry['location']!r} must be a list of strings")
         title = entry.get("title")
+        flags = {}
+        for flag in ("full_text", "hidden"):
+            value = entry.get(flag, False)
+            if not isinstance(value, bool):
+                raise ConfigError(f"{path}: {flag} of {entry['location']!r} must be true or false")
+            flags[flag] = value
         sources.append(
             SourceConfig(
                 location=normalise_location(entry["location"]),
                 title=clean_line(title) if isinstance(title, str) and title.strip() else None,
                 tags=[clean_line(t) for t in tags if clean_line(t)],
+                **flags,
             )
         )
     reader = data.get("reader", {})
@@ -112,6 +127,8 @@ def save_config(config: Config) -> None:
                 "location": s.location,
                 **({"title": s.title} if s.title else {}),
                 **({"tags": s.tags} if s.tags else {}),
+                **({"full_text": True} if s.full_text else {}),
+                **({"hidden": True} if s.hidden else {}),
             }
             for s in config.sources
         ],

@@ -114,7 +114,10 @@ class Context:
         """The configured sources as the refresher wants them."""
         from ketaread.core.refresh import SourceSpec
 
-        return [SourceSpec(s.location, s.title, tuple(s.tags)) for s in self.config.sources]
+        return [
+            SourceSpec(s.location, s.title, tuple(s.tags), full_text=s.full_text)
+            for s in self.config.sources
+        ]
 
     # -- the glossary -----------------------------------------------------------
 

@@ -51,12 +51,12 @@ OPML_2 = b"""<?xml version="1.0" encoding="UTF-8"?>
 # --- OPML ---------------------------------------------------------------------------------
 
 
-def test_opml_1_nested_outlines_become_tags() -> None:
+def test_opml_1_nested_outlines_become_one_folder_path_tag_as_in_newsboat() -> None:
     report = parse_opml(OPML_1)
     assert report.skipped == []
     assert [(s.location, s.title, s.tags) for s in report.subscriptions] == [
         ("https://glutamate.example/rss", "Glutamate Weekly", ["Neuroscience"]),
-        ("https://bdnf.example/feed.xml", "BDNF Digest", ["Neuroscience", "Plasticity"]),
+        ("https://bdnf.example/feed.xml", "BDNF Digest", ["Neuroscience/Plasticity"]),
         ("https://loose.example/atom", "Loose feed", []),
     ]
 
@@ -66,7 +66,8 @@ def test_opml_2_title_category_paths_and_url_attribute() -> None:
     subs = {s.location: s for s in report.subscriptions}
     trd = subs["https://trd.example/rss"]
     assert trd.title == "Treatment-Resistant Depression Review"
-    assert trd.tags == ["Mental health", "clinical", "Research", "NMDA"]
+    assert trd.tags == ["Mental health", "clinical", "Research/NMDA"]
+    assert trd.html_url == "https://trd.example/"
     assert subs["https://dmn.example/feed"].title == "DMN notes"
     assert "https://page.example/" not in subs  # htmlUrl is never taken as a feed
 
@@ -280,10 +281,15 @@ SAMPLE = [
 ]
 
 
+def by_location(subs: list[Subscription]) -> dict[str, tuple[object, ...]]:
+    """Subscriptions keyed by location, tags as a set (folders group them in another order)."""
+    return {s.location: (s.title, frozenset(s.tags), s.hidden) for s in subs}
+
+
 def test_opml_round_trip() -> None:
     report = read_subscriptions(to_opml(SAMPLE).encode("utf-8"))
     assert report.skipped == []
-    assert report.subscriptions == SAMPLE
+    assert by_location(report.subscriptions) == by_location(SAMPLE)
 
 
 def test_urls_round_trip() -> None:
@@ -292,11 +298,53 @@ def test_urls_round_trip() -> None:
     assert report.subscriptions == SAMPLE
 
 
-def test_opml_export_puts_tags_in_category_and_escapes() -> None:
-    text = to_opml(SAMPLE[:1], title="Mine")
+def test_opml_export_writes_tags_as_nested_folders_with_html_url_and_escapes() -> None:
+    subs = [
+        Subscription("https://a.example/rss", "Ketamine & the <brain>", ["neuro/AMPA", "x"]),
+        Subscription("https://b.example/rss", "B", ["neuro"], html_url="https://b.example/"),
+        Subscription("https://c.example/rss", None, []),
+    ]
+    text = to_opml(subs, title="Mine")
     assert "<title>Mine</title>" in text
-    assert 'category="neuro,two words"' in text
+    assert "category=" not in text
+    assert text.count('<outline text="neuro"') == 1  # one folder, shared
+    body = text.split("<body>")[1]
+    neuro = body.index('text="neuro"')
+    ampa = body.index('text="AMPA"')
+    b_feed = body.index('xmlUrl="https://b.example/rss"')
+    assert neuro < ampa < b_feed  # AMPA nests in neuro, B sits in neuro after it
+    assert 'htmlUrl="https://b.example/"' in text
     assert 'title="Ketamine &amp; the &lt;brain&gt;"' in text
+    back = parse_opml(text.encode())
+    assert by_location(back.subscriptions) == by_location(subs)
+    assert {s.location: s.html_url for s in back.subscriptions}["https://b.example/rss"] == (
+        "https://b.example/"
+    )
+
+
+def test_newsboat_bang_tag_is_hidden_and_round_trips_in_urls() -> None:
+    report = parse_newsboat_urls('https://a.example/rss "!" "neuro"\nhttps://b.example/rss "!x"\n')
+    assert [(s.tags, s.hidden) for s in report.subscriptions] == [(["neuro"], True), (["x"], True)]
+    text = to_newsboat_urls(report.subscriptions)
+    assert text.splitlines()[0] == 'https://a.example/rss "neuro" "!"'
+    assert parse_newsboat_urls(text).subscriptions == report.subscriptions
+
+
+@pytest.mark.parametrize(
+    ("given", "location"),
+    [
+        ("feed://clinic.example/rss", "http://clinic.example/rss"),
+        ("feed:https://clinic.example/rss", "https://clinic.example/rss"),
+        ("FEED://clinic.example/a", "http://clinic.example/a"),
+    ],
+)
+def test_feed_scheme_is_http(given: str, location: str) -> None:
+    (sub,) = parse_newsboat_urls(given).subscriptions
+    assert sub.location == location
+    (sub,) = parse_opml(
+        f'<opml version="2.0"><body><outline xmlUrl="{given}"/></body></opml>'.encode()
+    ).subscriptions
+    assert sub.location == location
 
 
 def test_urls_export_format() -> None:

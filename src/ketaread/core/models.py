@@ -6,6 +6,20 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 
+@dataclass(frozen=True, slots=True)
+class Enclosure:
+    """A podcast episode, video or file attached to an article."""
+
+    url: str
+    type: str = ""
+    """MIME type as the feed gave it ('audio/mpeg'), or ''."""
+    length: int | None = None
+    """Size in bytes, when the feed says."""
+    duration: int | None = None
+    """Playing time in seconds, when the feed says (itunes:duration, JSON Feed)."""
+    title: str = ""
+
+
 @dataclass(slots=True)
 class ParsedArticle:
     """One article as parsed from a feed or a file, cleaned, not yet stored."""
@@ -22,6 +36,7 @@ class ParsedArticle:
     """Sanitised HTML body (or summary when the feed has no full content)."""
     base_url: str = ""
     """Base for resolving relative links in `html` (xml:base, feed URL or file URL)."""
+    enclosures: list[Enclosure] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -63,6 +78,11 @@ class ArticleDetail:
     tags: list[str]
     html: str
     base_url: str
+    enclosures: list[Enclosure] = field(default_factory=list)
+    full_text_error: str | None = None
+    """Why fetching the full text failed (the feed's excerpt is shown instead), if it did."""
+    full_text: bool = False
+    """True when `html` is the article's full text fetched from its web page."""
 
 
 class FeedInfo(NamedTuple):

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from ketaread.core.clean import clean_html, clean_line, clean_text
-from ketaread.core.models import ParsedArticle, ParsedFeed
+from ketaread.core.models import Enclosure, ParsedArticle, ParsedFeed
 
 MAX_ITEMS_PER_FEED = 5_000
 MAX_TAGS_PER_ARTICLE = 40
@@ -96,6 +96,8 @@ def _looks_like_json(text: str) -> bool:
 
     try:
         json.loads(stripped)
+    except RecursionError:  # nested too deep to read, but JSON all the same
+        return True
     except ValueError:
         return False
     return True
@@ -124,6 +126,11 @@ def sniff(data: bytes, name: str = "") -> Sniffed:
         return Sniffed("feed", text)
     if _HTML_START.match(sample):
         return Sniffed("html", text)
+    from ketaread.core.jsonfeed import looks_like_json_feed
+
+    # A JSON Feed is a feed; parse_feed tells it apart from XML by its first character.
+    if looks_like_json_feed(text):
+        return Sniffed("feed", text)
     if _looks_like_json(text):
         return Sniffed("json", text)
     if name.lower().endswith((".md", ".markdown")) or _MARKDOWN_SIGNS.match(
@@ -220,7 +227,14 @@ def _cap_items(data: bytes) -> tuple[bytes, int]:
 
 
 def parse_feed(data: bytes, location: str, base_url: str = "") -> ParsedFeed:
-    """Parse an RSS/Atom/RDF document; keep what parses, with warnings for the rest."""
+    """Parse an RSS/Atom/RDF document or a JSON Feed; keep what parses, with warnings."""
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
+        from ketaread.core.jsonfeed import NotAJsonFeed, parse_json_feed
+
+        try:
+            return parse_json_feed(decode_text(data), location, base_url)
+        except NotAJsonFeed as error:
+            raise NotAFeed(str(error)) from None
     import feedparser  # deferred: heavy, and only refreshes need it
 
     capped, item_count = _cap_items(data)
@@ -302,7 +316,55 @@ def _entry_article(entry: dict, location: str, feed_base: str) -> ParsedArticle:
         tags=tags[:MAX_TAGS_PER_ARTICLE],
         html=body,
         base_url=base or link,
+        enclosures=_entry_enclosures(entry, base or link),
     )
+
+
+MAX_ENCLOSURES = 20
+_DURATION = re.compile(r"^(?:(?:(\d{1,3}):)?(\d{1,2}):)?(\d{1,7})(?:\.\d+)?$")
+
+
+def parse_duration(value: object) -> int | None:
+    """itunes:duration as seconds: '3600', '59:30' or '1:02:03'; None when unreadable."""
+    if not isinstance(value, str):
+        return None
+    match = _DURATION.match(value.strip())
+    if not match:
+        return None
+    hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _entry_enclosures(entry: dict, base: str) -> list[Enclosure]:
+    """RSS <enclosure> and Atom rel="enclosure" links, with itunes:duration when given."""
+    found: list[Enclosure] = []
+    links = [
+        link
+        for link in entry.get("links") or []
+        if isinstance(link, dict) and link.get("rel") == "enclosure"
+    ]
+    duration = parse_duration(dict.get(entry, "itunes_duration"))
+    for link in links[:MAX_ENCLOSURES]:
+        url = _safe_link(link.get("href") or "", base)
+        # Only what could be opened or copied is kept (never javascript:, data: or file:).
+        if not url.lower().startswith(("http://", "https://")) or any(e.url == url for e in found):
+            continue
+        length_text = str(link.get("length") or "").strip()
+        length = (
+            int(length_text)
+            if length_text.isascii() and length_text.isdigit() and len(length_text) < 16
+            else None
+        )
+        found.append(
+            Enclosure(
+                url=url,
+                type=clean_line(link.get("type"), limit=100),
+                length=length or None,
+                duration=duration,
+                title=clean_line(link.get("title"), limit=200),
+            )
+        )
+    return found
 
 
 # -- standalone articles -------------------------------------------------------------

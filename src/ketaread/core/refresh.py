@@ -40,6 +40,8 @@ class SourceSpec:
     location: str
     title: str | None = None
     tags: tuple[str, ...] = ()
+    full_text: bool = False
+    """Fetch new articles' web pages for their full text after storing the feed."""
 
     @property
     def is_remote(self) -> bool:
@@ -54,7 +56,8 @@ class FeedReport:
     location: str
     title: str
     status: str
-    """One of updated, unchanged, not_modified, gone, postponed, skipped, offline, error."""
+    """One of updated, unchanged, not_modified, gone, postponed, skipped, offline, error,
+    or full_text (articles' web pages fetched after the feed; not a feed of its own)."""
     new: int = 0
     updated: int = 0
     message: str = ""
@@ -73,6 +76,8 @@ class FeedReport:
             text = f"{name}: unchanged"
         elif self.status == "not_modified":
             text = f"{name}: not modified (server said 304)"
+        elif self.status == "full_text":
+            return clean_line(f"{name}: fetched the {self.message}", limit=1000)
         else:
             text = f"{name}: {self.status.replace('_', ' ')}"
         if self.message:
@@ -93,7 +98,7 @@ class RefreshSummary:
     @property
     def all_failed(self) -> bool:
         """True when there was something to read and every one of them failed."""
-        relevant = [r for r in self.reports if r.status != "skipped"]
+        relevant = [r for r in self.reports if r.status not in ("skipped", "full_text")]
         return bool(relevant) and all(r.failed for r in relevant)
 
     def line(self) -> str:
@@ -101,7 +106,7 @@ class RefreshSummary:
         new = sum(r.new for r in self.reports)
         updated = sum(r.updated for r in self.reports)
         failed = sum(r.failed for r in self.reports)
-        feeds = sum(r.status != "skipped" for r in self.reports)
+        feeds = sum(r.status not in ("skipped", "full_text") for r in self.reports)
         return f"{feeds} feeds checked: {new} new, {updated} updated articles, {failed} failed"
 
 
@@ -320,8 +325,40 @@ def refresh(
                 )
         else:
             asyncio.run(_refresh_remote(store, remote, collect, fetch_settings, stop))
+    if not offline:
+        # Local feed files link to web pages too: full text works for any source.
+        _fill_full_texts(store, [s for s in specs if s.full_text], collect, stop)
     summary.stopped = _stopped(stop)
     return summary
+
+
+def _fill_full_texts(
+    store: Store, specs: list[SourceSpec], report: Reporter, stop: threading.Event | None
+) -> None:
+    """Fetch the full text of the newest articles of `full_text` sources not yet tried."""
+    from ketaread.core.fulltext import PER_REFRESH, fetch_full_texts
+
+    for spec in specs:
+        if _stopped(stop):
+            return
+        wanted = store.articles_without_full_text(spec.location, PER_REFRESH)
+        if not wanted:
+            continue
+        try:
+            results = fetch_full_texts(store, wanted, stop=stop)
+            if _stopped(stop):
+                return
+        except sqlite3.Error as error:
+            report(
+                FeedReport(spec.location, spec.title or "", "error", message=_write_error(error))
+            )
+            continue
+        failed = [r for r in results if r.html is None]
+        message = f"full text of {len(results) - len(failed)} of {len(results)} articles"
+        if failed:
+            message += f"; kept the excerpt of {len(failed)} ({failed[0].error})"
+        title = spec.title or store.feed_title(spec.location) or spec.location
+        report(FeedReport(spec.location, title, "full_text", message=message))
 
 
 async def _refresh_remote(

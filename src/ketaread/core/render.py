@@ -188,11 +188,13 @@ class Rendering:
 
 def render(detail: ArticleDetail) -> Rendering:
     """Convert and analyse an article (5–20 ms): callers cache the result."""
-    from ketaread.core.glossary import find_abbreviations
+    from ketaread.core.abbreviations import find_abbreviations
+    from ketaread.core.figures import figures_as_lines
     from ketaread.core.references import analyse
 
-    markdown = html_to_markdown(detail.html, detail.base_url)
-    analysis = analyse(detail.html, detail.base_url)
+    html = figures_as_lines(detail.html)
+    markdown = html_to_markdown(html, detail.base_url)
+    analysis = analyse(html, detail.base_url)
     abbreviations = find_abbreviations(plain_text(markdown))
     return Rendering(markdown=markdown, analysis=analysis, abbreviations=abbreviations)
 

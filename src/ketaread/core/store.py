@@ -17,6 +17,7 @@ from typing import NamedTuple
 from ketaread.core.models import (
     ArticleDetail,
     ArticleRow,
+    Enclosure,
     FeedInfo,
     ParsedArticle,
     ParsedFeed,
@@ -97,6 +98,29 @@ CREATE INDEX article_tags_order ON article_tags(tag_id, sort_key DESC, article_i
 
 # Index i holds the statements that take the schema from version i to i + 1.
 _MIGRATIONS: list[str] = [_SCHEMA_V1]
+
+# Tables added by the sources work (enclosures, fetched full texts). Created if missing on
+# every open rather than by a numbered migration, so that they merge with other branches'
+# migrations in any order; an older ketaread simply ignores them.
+_EXTRA_TABLES = """
+CREATE TABLE IF NOT EXISTS enclosures (
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    type TEXT NOT NULL DEFAULT '',
+    length INTEGER,
+    duration INTEGER,
+    title TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (article_id, position)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS full_texts (
+    article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+    url TEXT NOT NULL,
+    html TEXT,
+    error TEXT,
+    fetched_at REAL NOT NULL
+);
+"""
 
 
 class StoreError(Exception):
@@ -198,6 +222,13 @@ def content_hash(article: ParsedArticle) -> str:
     ):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\x1e")
+    # Only when present: articles without enclosures keep the fingerprint they had before.
+    for enclosure in article.enclosures:
+        digest.update(
+            repr((enclosure.url, enclosure.type, enclosure.length, enclosure.duration)).encode(
+                "utf-8", "surrogatepass"
+            )
+        )
     return digest.hexdigest()
 
 
@@ -238,6 +269,7 @@ class Store:
         self._tag_cache: dict[str, tuple[int, str]] = {}
         """Tag key → (id, shown name) within one store_feed transaction."""
         self._conn = self._open()
+        self._ensure_extra_tables()
         # Reads have their own connection: in WAL mode a reader never waits for a writer,
         # so the screen stays responsive while another process (or thread) holds the write
         # lock or waits for it.
@@ -295,6 +327,14 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
             self._migrate(conn, 0)
         return conn
+
+    def _ensure_extra_tables(self) -> None:
+        try:
+            for statement in _EXTRA_TABLES.split(";"):
+                if statement.strip():
+                    self._conn.execute(statement)
+        except sqlite3.OperationalError:
+            pass  # a read-only cache that predates them: reads find no enclosures
 
     def _start_afresh(self, reason: str) -> sqlite3.Connection:
         """Move an unreadable cache aside (never delete it) and start an empty one."""
@@ -500,6 +540,7 @@ class Store:
                     "analysis = NULL, render_version = 0 WHERE article_id = ?",
                     (article.html, article.base_url, article_id),
                 )
+                self._set_enclosures(conn, article_id, article, replace=True)
                 updated += 1
                 sort_key = None
             else:
@@ -525,10 +566,27 @@ class Store:
                     "INSERT INTO bodies (article_id, html, base_url) VALUES (?, ?, ?)",
                     (article_id, article.html, article.base_url),
                 )
+                self._set_enclosures(conn, article_id, article, replace=False)
                 new += 1
             respell |= self._set_article_tags(conn, article_id, article.tags, user_tags, sort_key)
         self._rename_tags(conn, respell)
         return StoreResult(new=new, updated=updated, unchanged=unchanged)
+
+    @staticmethod
+    def _set_enclosures(
+        conn: sqlite3.Connection, article_id: int, article: ParsedArticle, *, replace: bool
+    ) -> None:
+        if replace:
+            conn.execute("DELETE FROM enclosures WHERE article_id = ?", (article_id,))
+        if article.enclosures:
+            conn.executemany(
+                "INSERT INTO enclosures (article_id, position, url, type, length, duration, "
+                "title) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (article_id, n, e.url, e.type, e.length, e.duration, e.title)
+                    for n, e in enumerate(article.enclosures)
+                ],
+            )
 
     def _tag_id(self, conn: sqlite3.Connection, name: str) -> tuple[int, bool]:
         """The id of the tag `name` normalises to, and whether this spelling may rename it."""
@@ -839,12 +897,129 @@ class Store:
                 (article_id,),
             )
         ]
-        return ArticleDetail(
+        detail = ArticleDetail(
             row=_row(values[:10]),
             tags=tags,
             html=values[10],
             base_url=values[11],
+            enclosures=[
+                Enclosure(url, kind, length, duration, title)
+                for url, kind, length, duration, title in self._extra_query(
+                    "SELECT url, type, length, duration, title FROM enclosures "
+                    "WHERE article_id = ? ORDER BY position",
+                    (article_id,),
+                )
+            ],
         )
+        for url, html, error in self._extra_query(
+            "SELECT url, html, error FROM full_texts WHERE article_id = ?", (article_id,)
+        ):
+            if html:
+                # The full text replaces the feed's excerpt everywhere: screen, show, analysis.
+                detail.html, detail.base_url, detail.full_text = html, url, True
+            else:
+                detail.full_text_error = error
+        return detail
+
+    def _extra_query(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
+        """A query on the extra tables, which a read-only older cache may lack."""
+        try:
+            return self._query(sql, params)
+        except sqlite3.OperationalError:
+            return []
+
+    # -- full text ------------------------------------------------------------------
+
+    def save_full_text(
+        self, article_id: int, url: str, html: str | None, error: str | None = None
+    ) -> None:
+        """Cache an article's fetched full text (or why it failed); re-render from it.
+
+        A failure never replaces a full text fetched earlier.
+        """
+        with self._write() as conn:
+            if html is None:
+                conn.execute(
+                    "INSERT INTO full_texts (article_id, url, html, error, fetched_at) "
+                    "VALUES (?, ?, NULL, ?, ?) ON CONFLICT(article_id) DO UPDATE SET "
+                    "error = excluded.error, fetched_at = excluded.fetched_at "
+                    "WHERE full_texts.html IS NULL",
+                    (article_id, url, error, time.time()),
+                )
+            else:
+                conn.execute(
+                    "INSERT OR REPLACE INTO full_texts (article_id, url, html, error, fetched_at) "
+                    "VALUES (?, ?, ?, NULL, ?)",
+                    (article_id, url, html, time.time()),
+                )
+            conn.execute(
+                "UPDATE bodies SET markdown = NULL, analysis = NULL, render_version = 0 "
+                "WHERE article_id = ?",
+                (article_id,),
+            )
+
+    def articles_without_full_text(self, source: str, limit: int = 20) -> list[tuple[int, str]]:
+        """(id, link) of a source's newest articles with a web link and no full text tried."""
+        return self._extra_query(
+            "SELECT a.id, a.link FROM articles a JOIN feeds f ON f.id = a.feed_id "
+            "WHERE f.source = ? AND (a.link LIKE 'http://%' OR a.link LIKE 'https://%') "
+            "AND a.id NOT IN (SELECT article_id FROM full_texts) "
+            "ORDER BY a.sort_key DESC, a.id DESC LIMIT ?",
+            (source, limit),
+        )
+
+    def site_links(self) -> dict[str, str]:
+        """Each source's web page (the feed's own link), for OPML `htmlUrl`."""
+        return dict(
+            self._query(
+                # Newest first, so that the oldest feed of a source wins in the dict.
+                "SELECT source, link FROM feeds WHERE link LIKE 'http%' ORDER BY id DESC"
+            )
+        )
+
+    def feed_body_samples(self, feed_id: int, limit: int = 20) -> list[str]:
+        """The feed's own bodies (not full texts) of its newest articles, for excerpt checks."""
+        return [
+            r[0]
+            for r in self._query(
+                "SELECT b.html FROM articles a JOIN bodies b ON b.article_id = a.id "
+                "WHERE a.feed_id = ? ORDER BY a.sort_key DESC, a.id DESC LIMIT ?",
+                (feed_id, limit),
+            )
+        ]
+
+    def recent_bodies(self, per_feed: int = 10) -> dict[int, list[str]]:
+        """The feed's own bodies of each feed's newest articles, for excerpt checks (only
+        those bodies are read, not every article's)."""
+        found: dict[int, list[str]] = {}
+        for feed_id, html in self._query(
+            "WITH recent AS (SELECT id, feed_id FROM (SELECT id, feed_id, ROW_NUMBER() OVER "
+            "(PARTITION BY feed_id ORDER BY sort_key DESC, id DESC) AS n FROM articles) "
+            "WHERE n <= ?) SELECT r.feed_id, b.html FROM recent r "
+            "JOIN bodies b ON b.article_id = r.id",
+            (per_feed,),
+        ):
+            found.setdefault(feed_id, []).append(html)
+        return found
+
+    def full_text_feed_ids(self) -> set[int]:
+        """Feeds with at least one fetched full text."""
+        return {
+            r[0]
+            for r in self._extra_query(
+                "SELECT DISTINCT a.feed_id FROM full_texts t JOIN articles a "
+                "ON a.id = t.article_id WHERE t.html IS NOT NULL"
+            )
+        }
+
+    def full_text_count(self, feed_id: int) -> int:
+        """How many of a feed's articles have a fetched full text."""
+        rows = self._extra_query(
+            "SELECT COUNT(*) FROM full_texts t JOIN articles a ON a.id = t.article_id "
+            "WHERE a.feed_id = ? AND t.html IS NOT NULL",
+            (feed_id,),
+        )
+        return int(rows[0][0]) if rows else 0
 
     def rendering(self, article_id: int, version: int) -> tuple[str, str] | None:
         """The cached (markdown, analysis JSON) of an article, if made by this `version`."""

@@ -22,8 +22,7 @@ _TAG_LIMIT = 100
 _ENTRY_LIMIT = 200
 _LOCATION_LIMIT = 4000
 _NON_FEED_OUTLINE_TYPES = frozenset({"link", "include", "redirect"})
-_CATEGORY_SPECIAL = re.compile(r"[,/]")
-"""Characters a tag cannot hold inside an OPML `category` attribute."""
+_FEED_SCHEME = re.compile(r"^feed:(?://)?", re.I)
 
 
 @dataclass
@@ -33,6 +32,22 @@ class Subscription:
     location: str
     title: str | None = None
     tags: list[str] = field(default_factory=list)
+    hidden: bool = False
+    """newsboat's "!" tag: read, but kept out of the feed list."""
+    html_url: str | None = None
+    """The site's web page (OPML `htmlUrl`), exported for other readers; not compared."""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Subscription):
+            return NotImplemented
+        return (self.location, self.title, self.tags, self.hidden) == (
+            other.location,
+            other.title,
+            other.tags,
+            other.hidden,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
 
 @dataclass
@@ -46,6 +61,17 @@ class ImportReport:
 
 class _Refused(Exception):
     """A whole OPML document is refused (entities, external DTD)."""
+
+
+def feed_scheme_to_http(location: str) -> str:
+    """`feed://host/x` is `http://host/x`; `feed:https://host/x` is `https://host/x`."""
+    match = _FEED_SCHEME.match(location)
+    if not match:
+        return location
+    rest = location[match.end() :]
+    if match.group().endswith("//"):
+        return "http://" + rest
+    return rest if rest.lower().startswith(("http://", "https://")) else location
 
 
 def check_location(location: str) -> str | None:
@@ -110,21 +136,37 @@ class _Collector:
         self.report = ImportReport()
         self._by_location: dict[str, Subscription] = {}
 
-    def add(self, entry: str, location: str, title: str | None, tags: list[str]) -> None:
-        location = location.strip()
+    def add(
+        self,
+        entry: str,
+        location: str,
+        title: str | None,
+        tags: list[str],
+        html_url: str | None = None,
+    ) -> None:
+        location = feed_scheme_to_http(location.strip())
         reason = check_location(location)
         if reason:
             self.skip(entry or location, reason)
             return
         title = clean_line(title, limit=_TITLE_LIMIT) or None
-        tags = _clean_tags(tags)
+        # newsboat hides a feed that has a tag starting with "!"; the rest is a tag.
+        hidden = any(tag.strip().startswith("!") for tag in tags)
+        tags = _clean_tags([tag.strip().removeprefix("!") for tag in tags])
+        html_url = clean_line(html_url, limit=_LOCATION_LIMIT) or None
+        if html_url and not html_url.lower().startswith(("http://", "https://")):
+            html_url = None
         existing = self._by_location.get(location)
         if existing is not None:
             # The same feed filed in two folders is the OPML way of giving it two tags.
             existing.tags = _clean_tags(existing.tags + tags)
             existing.title = existing.title or title
+            existing.hidden = existing.hidden or hidden
+            existing.html_url = existing.html_url or html_url
             return
-        sub = Subscription(location=location, title=title, tags=tags)
+        sub = Subscription(
+            location=location, title=title, tags=tags, hidden=hidden, html_url=html_url
+        )
         self._by_location[location] = sub
         self.report.subscriptions.append(sub)
 
@@ -132,11 +174,18 @@ class _Collector:
         self.report.skipped.append((clean_line(entry, limit=_ENTRY_LIMIT), reason))
 
 
+def _folder_tag(path: list[str]) -> str:
+    """Nested folders as one tag, the way newsboat imports them: 'Science/Neuro'."""
+    return "/".join(segment for segment in path if segment)
+
+
 def _category_tags(category: str) -> list[str]:
-    """'a, b/c' → ['a', 'b', 'c']: comma-separated, each a slash-delimited path."""
+    """'a, /b/c' → ['a', 'b/c']: comma-separated OPML 2.0 category paths."""
     tags: list[str] = []
     for path in category.split(","):
-        tags.extend(segment for segment in path.split("/") if segment.strip())
+        tag = _folder_tag([segment.strip() for segment in path.split("/")])
+        if tag:
+            tags.append(tag)
     return tags
 
 
@@ -144,7 +193,7 @@ def parse_opml(data: bytes, name: str = "") -> ImportReport:
     """Read an OPML 1.0/2.0 subscription list; documents declaring entities are refused."""
     label = clean_line(name, limit=_ENTRY_LIMIT) or "OPML file"
     collector = _Collector()
-    # Per open <outline>: the tags it passes to outlines nested inside it.
+    # Per open <outline>: the folder path it passes to outlines nested inside it.
     stack: list[list[str]] = []
     root: list[str] = []
 
@@ -160,11 +209,12 @@ def parse_opml(data: bytes, name: str = "") -> ImportReport:
         feed_url = (lower.get("xmlurl") or "").strip()
         if not feed_url and kind not in _NON_FEED_OUTLINE_TYPES:
             feed_url = (lower.get("url") or "").strip()
-        tags = inherited + _category_tags(lower.get("category", ""))
+        folder_tag = _folder_tag(inherited)
+        tags = ([folder_tag] if folder_tag else []) + _category_tags(lower.get("category", ""))
         if feed_url:
             # Exporters often repeat the URL as the text of an untitled feed.
             title = None if text.strip() == feed_url else text
-            collector.add(feed_url, feed_url, title, tags)
+            collector.add(feed_url, feed_url, title, tags, lower.get("htmlurl"))
             stack.append(inherited)
             return
         folder = clean_line(lower.get("text") or lower.get("title"), limit=_TAG_LIMIT)
@@ -277,13 +327,35 @@ def _attr(value: str) -> str:
     return escape(value, {'"': "&quot;"})
 
 
-def to_opml(subs: list[Subscription], title: str = "ketaread subscriptions") -> str:
-    """Write subscriptions as OPML 2.0; tags go in `category` so that import restores them.
+@dataclass
+class _Folder:
+    """One folder of an OPML export: sub-folders by name, then its feeds."""
 
-    A tag holding ',' or '/' cannot live in `category` (those split it), so a
-    subscription with such a tag is written inside nested folder outlines, one
-    per tag in order, which import reads back as the same tags. Subscriptions
-    whose location would be refused on import are left out.
+    folders: dict[str, _Folder] = field(default_factory=dict)
+    feeds: list[Subscription] = field(default_factory=list)
+
+
+def _folder_tree(subs: list[Subscription]) -> _Folder:
+    """Each tag a folder ('a/b' nested as a > b); a feed with two tags sits in both."""
+    root = _Folder()
+    for sub in subs:
+        paths = [
+            [segment for segment in tag.split("/") if segment.strip()]
+            for tag in _clean_tags(sub.tags)
+        ]
+        paths = [path for path in paths if path] or [[]]
+        for path in paths:
+            node = root
+            for segment in path:
+                node = node.folders.setdefault(segment, _Folder())
+            if sub not in node.feeds:
+                node.feeds.append(sub)
+    return root
+
+
+def to_opml(subs: list[Subscription], title: str = "ketaread subscriptions") -> str:
+    """Write subscriptions as OPML 2.0, tags as nested folders, which import (ours and
+    newsboat's) reads back as the same tags. Locations import would refuse are left out.
     """
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -293,27 +365,29 @@ def to_opml(subs: list[Subscription], title: str = "ketaread subscriptions") -> 
         "  </head>",
         "  <body>",
     ]
-    for sub in subs:
+    usable = [sub for sub in subs if not check_location(sub.location.strip())]
+
+    def feed_line(sub: Subscription, indent: str) -> str:
         location = sub.location.strip()
-        if check_location(location):
-            continue
         name = clean_line(sub.title, limit=_TITLE_LIMIT)
-        tags = _clean_tags(sub.tags)
         attrs = f'type="rss" text="{_attr(name or location)}"'
         if name:
             attrs += f' title="{_attr(name)}"'
         attrs += f' xmlUrl="{_attr(location)}"'
-        indent = "    "
-        if any(_CATEGORY_SPECIAL.search(tag) for tag in tags):
-            for depth, tag in enumerate(tags):
-                lines.append(f'{indent}{"  " * depth}<outline text="{_attr(tag)}">')
-            lines.append(f"{indent}{'  ' * len(tags)}<outline {attrs}/>")
-            for depth in reversed(range(len(tags))):
-                lines.append(f"{indent}{'  ' * depth}</outline>")
-            continue
-        if tags:
-            attrs += f' category="{_attr(",".join(tags))}"'
-        lines.append(f"{indent}<outline {attrs}/>")
+        html_url = clean_line(sub.html_url, limit=_LOCATION_LIMIT)
+        if html_url and html_url.lower().startswith(("http://", "https://")):
+            attrs += f' htmlUrl="{_attr(html_url)}"'
+        return f"{indent}<outline {attrs}/>"
+
+    def emit(node: _Folder, depth: int) -> None:
+        indent = "  " * (depth + 2)
+        for name, child in node.folders.items():
+            lines.append(f'{indent}<outline text="{_attr(name)}" title="{_attr(name)}">')
+            emit(child, depth + 1)
+            lines.append(f"{indent}</outline>")
+        lines.extend(feed_line(sub, indent) for sub in node.feeds)
+
+    emit(_folder_tree(usable), 0)
     lines += ["  </body>", "</opml>", ""]
     return "\n".join(lines)
 
@@ -325,8 +399,9 @@ def _quote(token: str) -> str:
 def to_newsboat_urls(subs: list[Subscription]) -> str:
     """Write subscriptions as a newsboat `urls` file: `URL "tag" "~Title"` per line.
 
-    Tags that start with '~' cannot be written (newsboat reads them as a
-    title) and are left out, as are locations that import would refuse.
+    Tags that start with '~' or '!' cannot be written (newsboat reads them as a
+    title or as "hidden") and are left out, as are locations that import would refuse.
+    A hidden subscription gets newsboat's "!" tag.
     """
     lines: list[str] = []
     for sub in subs:
@@ -335,7 +410,9 @@ def to_newsboat_urls(subs: list[Subscription]) -> str:
             continue
         shown = _quote(location) if any(ch.isspace() or ch in '"#' for ch in location) else location
         parts = [shown]
-        parts += [_quote(tag) for tag in _clean_tags(sub.tags) if not tag.startswith("~")]
+        parts += [_quote(tag) for tag in _clean_tags(sub.tags) if not tag.startswith(("~", "!"))]
+        if sub.hidden:
+            parts.append(_quote("!"))
         name = clean_line(sub.title, limit=_TITLE_LIMIT)
         if name:
             parts.append(_quote("~" + name))

@@ -95,6 +95,27 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             tooltip="Copy the article's link (OSC 52: works over SSH)",
         ),
         Binding(
+            "F",
+            "full_text",
+            "Full text",
+            show=False,
+            tooltip="Fetch the open article's full text from its web page (for feed excerpts)",
+        ),
+        Binding(
+            "e",
+            "open_enclosure",
+            "Attachment",
+            show=False,
+            tooltip="Open the article's attachment (podcast audio, video or file)",
+        ),
+        Binding(
+            "E",
+            "copy_enclosure",
+            "Copy attachment",
+            show=False,
+            tooltip="Copy the link of the article's attachment",
+        ),
+        Binding(
             "f",
             "focus_mode",
             "Focus mode",
@@ -161,6 +182,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         """Whether the sidebar and the list were shown before focus mode hid them (None
         outside focus mode)."""
         self._glossary_warned = threading.Event()
+        self.excerpt_feeds: dict[int, str] = {}
+        """Feed id → why it looks excerpt-only (full text would help), from the last check."""
 
     @property
     def store(self) -> Store | None:
@@ -297,8 +320,27 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         store = self.store
         if store is None:
             return
-        data = SidebarData(store.totals(), store.feeds(), store.tags())
+        try:
+            hidden = {s.location for s in self.context.config.sources if s.hidden}
+        except ContextError:
+            hidden = set()
+        # Hidden sources (newsboat's "!") stay out of the list of sources; their articles
+        # are still under All, Unread, Starred and their tags.
+        feeds = [feed for feed in store.feeds() if feed.source not in hidden]
+        data = SidebarData(store.totals(), feeds, store.tags())
         self.app.call_from_thread(self._show_sidebar, data)
+        from ketaread.core.fulltext import excerpt_only_feeds
+
+        try:
+            config = self.context.config
+        except ContextError:
+            return
+        if not config.exists:
+            return  # the bundled samples: nothing of the reader's own to suggest full text for
+        excerpts = excerpt_only_feeds(store, {s.location for s in config.sources if s.full_text})
+        if excerpts != self.excerpt_feeds:
+            self.excerpt_feeds = excerpts
+            self.app.call_from_thread(self._update_status)
 
     def _show_sidebar(self, data: SidebarData) -> None:
         self.sidebar.show(data)
@@ -316,6 +358,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             failing = [f for f in data.feeds if f.error]
             if failing:
                 parts.append(f"{len(failing)} source(s) failing — see the sidebar")
+        if self.excerpt_feeds:
+            # Excerpt-only feeds leave the reference panel and glossary little to work on.
+            parts.append(f"{len(self.excerpt_feeds)} source(s) excerpt-only — F: full text")
         parts.append(f"{len(self.article_list.ids)} articles in {self.filter_label}")
         self.query_one(StatusLine).update(Content("  ·  ".join(parts)))
 
@@ -421,7 +466,11 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             self.rendering = rendering
             self.link_targets = marked.links
             self.app_links = marked.app_links
-            await self.article_view.show_article(detail.row, marked.markdown, detail.tags)
+            from ketaread.core.enclosures import header_notes
+
+            await self.article_view.show_article(
+                detail.row, marked.markdown, detail.tags, header_notes(detail)
+            )
             self.reference_panel.show(rendering.analysis)
             self.article_list.move_to(detail.row.id)
 
@@ -539,6 +588,61 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             self.notify("This article has no web link.", severity="warning")
             return
         copy_web_link(self, row.link)
+
+    def _enclosure_url(self) -> str | None:
+        detail = self.detail
+        if detail is None or not detail.enclosures:
+            self.notify("This article has no attachment.", severity="warning")
+            return None
+        return detail.enclosures[0].url
+
+    def action_open_enclosure(self) -> None:
+        """Open the open article's (first) attachment in the browser (http(s) only)."""
+        if url := self._enclosure_url():
+            open_web_link(self, url)
+
+    def action_copy_enclosure(self) -> None:
+        """Copy the link of the open article's (first) attachment (OSC 52)."""
+        if url := self._enclosure_url():
+            copy_web_link(self, url)
+
+    def action_full_text(self) -> None:
+        """Fetch the open article's full text from its web page, once, in a worker."""
+        detail = self.detail
+        if detail is None:
+            self.notify("Open an article first.", severity="warning")
+            return
+        if not detail.row.link.lower().startswith(("http://", "https://")):
+            self.notify("This article has no web page to fetch.", severity="warning")
+            return
+        if self.context.offline:
+            self.notify("Offline (--offline): the web page was not fetched.", severity="warning")
+            return
+        self.notify("Fetching the full text…", timeout=2)
+        self._fetch_full_text(detail.row.id, detail.row.link)
+
+    @work(thread=True, exclusive=True, group="full-text", exit_on_error=False)
+    def _fetch_full_text(self, article_id: int, link: str) -> None:
+        """Fetch, extract and cache one article's full text; failures keep the excerpt."""
+        from ketaread.core.fulltext import fetch_full_texts
+
+        store = self.store
+        if store is None:
+            return
+        (result,) = fetch_full_texts(store, [(article_id, link)])
+        self.app.call_from_thread(self._full_text_fetched, article_id, result.error)
+
+    def _full_text_fetched(self, article_id: int, error: str) -> None:
+        if error:
+            self.notify(
+                f"Full text failed: {error}. The feed's excerpt stays.",
+                severity="warning",
+                markup=False,
+            )
+        else:
+            self.notify("Fetched the full text; references and terms now cover it.")
+        if self.detail is not None and self.detail.row.id == article_id:
+            self.open_article(article_id)
 
     def action_article_page_down(self) -> None:
         """Space outside the article scrolls the article, so reading needs no focus change."""

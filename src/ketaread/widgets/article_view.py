@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -111,8 +112,12 @@ class ArticleView(VerticalScroll, can_focus=True):
         if self.article_id is not None:
             self._positions[self.article_id] = self.scroll_y
 
-    async def show_article(self, row: ArticleRow, markdown: str, tags: list[str]) -> None:
-        """Show an article: a new one from the top, a reopened one where it was left."""
+    async def show_article(
+        self, row: ArticleRow, markdown: str, tags: list[str], notes: Sequence[str] = ()
+    ) -> None:
+        """Show an article: a new one from the top, a reopened one where it was left.
+
+        `notes` are extra header lines (attachments, where the text came from)."""
         from textual.widgets import Markdown
 
         self.remember_position()
@@ -136,7 +141,7 @@ class ArticleView(VerticalScroll, can_focus=True):
         # One repaint for the header, the swap and the first blocks, not one per step.
         with self.app.batch_update():
             header = self.query_one(ArticleHeader)
-            header.update(self.header_content(row, tags))
+            header.update(self.header_content(row, tags, notes))
             header.display = True
             if previous is None:
                 await self.query("#article-welcome").remove()
@@ -175,8 +180,8 @@ class ArticleView(VerticalScroll, can_focus=True):
             self.scroll_to(y=position, animate=False)
 
     @staticmethod
-    def header_content(row: ArticleRow, tags: list[str]) -> Content:
-        """Title, then a byline and the tags: feed text kept literal, kept short."""
+    def header_content(row: ArticleRow, tags: list[str], notes: Sequence[str] = ()) -> Content:
+        """Title, then a byline, the tags and any notes: feed text kept literal, kept short."""
         feed = row.feed_title if len(row.feed_title) <= 40 else row.feed_title[:39] + "…"
         byline = [part for part in (row.author, feed) if part]
         if row.published:
@@ -189,6 +194,8 @@ class ArticleView(VerticalScroll, can_focus=True):
             if len(shown) > 90:
                 shown = shown[:89] + "…"
             parts += ["\n", ("Tags: " + shown, "italic $text-muted")]
+        for note in notes:
+            parts += ["\n", (note if len(note) <= 200 else note[:199] + "…", "$text-muted")]
         return Content.assemble(*parts)
 
     def scroll_to_text(self, needle: str) -> bool:
