@@ -621,7 +621,7 @@ def cmd_review(ctx: Context) -> int:
         if not card_text.isdigit() or rating not in RATINGS:
             raise CommandError(f"--answer takes a card id and one of {', '.join(RATINGS)}")
         writable = ctx.study
-        card = next((c for c in writable.cards() if c.id == int(card_text)), None)
+        card = writable.card(int(card_text))
         if card is None:
             raise CommandError(f"no card {card_text} (see `ketaread review --json`)")
         schedule, due = review(card.schedule, rating)
@@ -674,14 +674,35 @@ def cmd_notes(ctx: Context) -> int:
 
 
 def _write_file(path: Path, text: str) -> Path:
-    """Write one export file: a new file, or one this export wrote before (never another)."""
+    """Write one export file: a new file, or one an export wrote before (never another)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and not path.is_file():
-        raise CommandError(f"{path}: exists and is not a file; not written")
+    if path.exists() or path.is_symlink():
+        if not path.is_file() or path.is_symlink():
+            raise CommandError(f"{path}: exists and is not a file; not written")
+        try:
+            with path.open(encoding="utf-8") as existing:
+                head = existing.read(len(text.split("\n", 1)[0]) + 1)
+        except (OSError, UnicodeDecodeError):
+            head = ""
+        # Same first line (Anki's header, the CSV columns, the front matter's fence) and,
+        # for Markdown, ketaread's key in the front matter: a file an export wrote.
+        if head != text[: len(head)] or (path.suffix == ".md" and not _our_note(path, text)):
+            raise CommandError(f"{path}: exists and was not written by ketaread; not replaced")
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)
     return path
+
+
+def _our_note(path: Path, text: str) -> bool:
+    """Whether an existing Markdown note carries the same `ketaread:` key line."""
+    marker = next((line for line in text.splitlines() if line.startswith("ketaread: ")), None)
+    if marker is None:
+        return True  # the glossary cards' note: its first line and name are checked
+    try:
+        return marker in path.read_text(encoding="utf-8").splitlines()[:12]
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _write_out(ctx: Context, name: str, text: str) -> int:

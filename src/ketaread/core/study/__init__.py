@@ -23,6 +23,7 @@ from ketaread.core.study.store import (
     STATUSES,
     ArticleRef,
     Highlight,
+    NewCard,
     StudyError,
     StudyStore,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "add_highlight",
     "article_ref",
     "article_text",
+    "next_status",
     "place_highlights",
     "set_term_status",
 ]
@@ -107,13 +109,13 @@ def add_highlight(
         raise StudyError("that passage is not in the article's text")
     if color not in COLORS:
         raise StudyError(f"colour must be one of {', '.join(COLORS)}")
-    highlight = study.add_highlight(article_ref(detail), anchor, color, note)
-    card = highlight_card(
-        highlight.id, anchor.quote, sentence_around(text, anchor.start, anchor.end)
-    )
+    sentence = sentence_around(text, anchor.start, anchor.end)
     schedule, due = new_schedule()
-    study.add_card(*card, schedule, due, article=detail.row.key)
-    return highlight
+
+    def card(highlight_id: int) -> NewCard:
+        return NewCard(*highlight_card(highlight_id, anchor.quote, sentence), schedule, due)
+
+    return study.add_highlight(article_ref(detail), anchor, color, note, card=card)
 
 
 def place_highlights(study: StudyStore, article_key: str, text: str) -> list[PlacedHighlight]:
@@ -123,12 +125,18 @@ def place_highlights(study: StudyStore, article_key: str, text: str) -> list[Pla
 
 def set_term_status(study: StudyStore, term: Term, status: str) -> None:
     """Mark a term new, learning or known; learning it makes its cards."""
-    study.set_term_status(term.key, term.term, status)
-    if status != "learning":
-        return
-    schedule, due = new_schedule()
-    study.add_card(*term_card(term.key, term.term, term.definition), schedule, due)
-    if term.expansion:
-        short = min((term.term, *term.aliases), key=len)
-        if short.isupper() or any(c.isupper() for c in short[1:]):
-            study.add_card(*abbreviation_card(short, term.expansion), schedule, due)
+    cards: list[NewCard] = []
+    if status == "learning":
+        schedule, due = new_schedule()
+        cards.append(NewCard(*term_card(term.key, term.term, term.definition), schedule, due))
+        if term.expansion:
+            short = min((term.term, *term.aliases), key=len)
+            if short.isupper() or any(c.isupper() for c in short[1:]):
+                cards.append(NewCard(*abbreviation_card(short, term.expansion), schedule, due))
+    study.set_term_status(term.key, term.term, status, cards)
+
+
+def next_status(status: str | None) -> str:
+    """The status after `status` in new -> learning -> known -> new."""
+    index = STATUSES.index(status) if status in STATUSES else 0
+    return STATUSES[(index + 1) % len(STATUSES)]

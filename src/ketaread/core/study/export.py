@@ -125,11 +125,21 @@ def to_anki_tsv(cards: list[Card], deck: str = "ketaread") -> str:
         f"#deck:{_one_line(deck)}",
         "#tags column:3",
     ]
+    buffer = io.StringIO()
+    # Anki reads its text files as CSV: a field with a quote or the separator is quoted,
+    # and one starting with '#' too (unquoted, Anki would take the line for a comment).
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
     for card in cards:
         front = card.front.replace("[…]", "_____") if card.kind == "cloze" else card.front
-        tags = f"ketaread ketaread::{card.kind}"
-        out.append(f"{_one_line(front)}\t{_one_line(card.back)}\t{tags}")
-    return "\n".join(out) + "\n"
+        fields = [_one_line(front), _one_line(card.back), f"ketaread ketaread::{card.kind}"]
+        line = buffer.tell()
+        writer.writerow(fields)
+        if fields[0].startswith("#"):
+            buffer.seek(line)
+            buffer.truncate()
+            quoted = '"' + fields[0].replace('"', '""') + '"'
+            buffer.write("\t".join([quoted, *fields[1:]]).rstrip() + "\n")
+    return "\n".join(out) + "\n" + buffer.getvalue()
 
 
 READWISE_COLUMNS = ("Highlight", "Title", "Author", "URL", "Note", "Location", "Date")

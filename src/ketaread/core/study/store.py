@@ -17,9 +17,10 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ketaread.core.study.anchors import Anchor
 
@@ -82,6 +83,17 @@ CREATE TABLE IF NOT EXISTS review (
     reviewed REAL NOT NULL
 );
 """
+
+
+class NewCard(NamedTuple):
+    """A card to add: what it was made from, its two sides and its first schedule."""
+
+    source: str
+    kind: str
+    front: str
+    back: str
+    schedule: str
+    due: float
 
 
 class StudyError(Exception):
@@ -166,14 +178,16 @@ class StudyStore:
                         self._db.execute(statement)
                 self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except sqlite3.DatabaseError as error:
+        except (sqlite3.DatabaseError, StudyError) as error:
             with contextlib.suppress(Exception):
                 self._db.close()
+            if isinstance(error, StudyError):
+                raise
             raise StudyError(self._explain(error)) from error
 
     def _explain(self, error: sqlite3.Error) -> str:
         backup = self.backup_path
-        hint = f"; the last backup is {backup}" if backup.exists() else ""
+        hint = f"; the last backup is {backup}" if backup.exists() else "; there is no backup yet"
         return f"{self.path}: the study file cannot be used ({error}); it was left as it is{hint}"
 
     def _check_identity(self) -> None:
@@ -219,6 +233,9 @@ class StudyStore:
         temporary = target.with_name(target.name + ".tmp")
         try:
             with self._lock:
+                # A file gone bad must not replace the last good copy.
+                if self._db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                    return False
                 copy = sqlite3.connect(temporary)
                 try:
                     self._db.backup(copy)
@@ -240,9 +257,15 @@ class StudyStore:
     # -- highlights and notes -------------------------------------------------------
 
     def add_highlight(
-        self, article: ArticleRef, anchor: Anchor, color: str, note: str = ""
+        self,
+        article: ArticleRef,
+        anchor: Anchor,
+        color: str,
+        note: str = "",
+        card: Callable[[int], NewCard] | None = None,
     ) -> Highlight:
-        """Save a highlight; its id."""
+        """Save a highlight and the card `card(id)` makes of it, in one transaction (a
+        process killed between the two leaves neither)."""
         now = time.time()
         with self._write() as db:
             cursor = db.execute(
@@ -267,6 +290,8 @@ class StudyStore:
                 ),
             )
             highlight_id = int(cursor.lastrowid or 0)
+            if card is not None:
+                self._insert_card(db, card(highlight_id), article.key)
         return self.highlight(highlight_id)
 
     def highlight(self, highlight_id: int) -> Highlight:
@@ -341,8 +366,10 @@ class StudyStore:
 
     # -- terms ----------------------------------------------------------------------
 
-    def set_term_status(self, term_key: str, name: str, status: str) -> None:
-        """Mark a term new, learning or known."""
+    def set_term_status(
+        self, term_key: str, name: str, status: str, cards: Sequence[NewCard] = ()
+    ) -> None:
+        """Mark a term new, learning or known, adding `cards` in the same transaction."""
         if status not in STATUSES:
             raise StudyError(f"status must be one of {', '.join(STATUSES)}")
         with self._write() as db:
@@ -352,6 +379,8 @@ class StudyStore:
                 " name = excluded.name, updated = excluded.updated",
                 (term_key, name, status, time.time()),
             )
+            for card in cards:
+                self._insert_card(db, card, "")
 
     def term_statuses(self) -> dict[str, str]:
         """term key -> status, for the terms the reader has marked."""
@@ -366,6 +395,30 @@ class StudyStore:
         return [dict(row) for row in rows]
 
     # -- cards ----------------------------------------------------------------------
+
+    @staticmethod
+    def _insert_card(db: sqlite3.Connection, card: NewCard, article: str) -> bool:
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO card (source, kind, front, back, article, schedule, due,"
+            " created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                card.source,
+                card.kind,
+                card.front,
+                card.back,
+                article,
+                card.schedule,
+                card.due,
+                time.time(),
+            ),
+        )
+        return cursor.rowcount > 0
+
+    def card(self, card_id: int) -> Card | None:
+        """One card by id."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM card WHERE id = ?", (card_id,)).fetchone()
+        return Card(**dict(row)) if row else None
 
     def add_card(
         self,
@@ -447,15 +500,20 @@ class StudyStore:
             raise StudyError('not a ketaread study export (its "format" is not ketaread-study)')
         added = {"highlights": 0, "notes": 0, "terms": 0, "cards": 0, "reviews": 0}
         card_ids: dict[int, int] = {}
+        highlight_ids: dict[int, int] = {}
+        """The export's highlight ids -> this file's: a cloze card's source names its highlight."""
         with self._write() as db:
             for item in _records(data, "highlights"):
+                old_id = item.get("id")
                 exists = db.execute(
-                    "SELECT 1 FROM highlight WHERE article = ? AND created = ? AND quote = ?",
+                    "SELECT id FROM highlight WHERE article = ? AND created = ? AND quote = ?",
                     (item.get("article"), item.get("created"), item.get("quote")),
                 ).fetchone()
                 if exists:
+                    if isinstance(old_id, int):
+                        highlight_ids[old_id] = exists[0]
                     continue
-                db.execute(
+                cursor = db.execute(
                     "INSERT INTO highlight (article, title, link, feed, author, quote, prefix,"
                     " suffix, start, stop, color, note, created, updated)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -479,6 +537,8 @@ class StudyStore:
                         )
                     ),
                 )
+                if isinstance(old_id, int):
+                    highlight_ids[old_id] = int(cursor.lastrowid or 0)
                 added["highlights"] += 1
             for item in _records(data, "notes"):
                 cursor = db.execute(
@@ -513,6 +573,13 @@ class StudyStore:
                 )
                 added["terms"] += cursor.rowcount
             for item in _records(data, "cards"):
+                source = _field(item, "source", "")
+                if isinstance(source, str) and source.startswith("highlight:"):
+                    old = source.removeprefix("highlight:")
+                    new = highlight_ids.get(int(old)) if old.isdigit() else None
+                    if new is None:
+                        continue  # its highlight is not in the export
+                    item = {**item, "source": f"highlight:{new}"}
                 cursor = db.execute(
                     "INSERT OR IGNORE INTO card (source, kind, front, back, article, schedule,"
                     " due, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
