@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from ketaread.core.study import (
+    Anchor,
     ArticleRef,
     StudyError,
     StudyStore,
@@ -42,7 +43,7 @@ AFTER = " This disinhibits pyramidal cells and releases glutamate. Then BDNF ris
 TEXT = INTRO + TARGET + AFTER
 
 
-def anchor_of(text: str, quote: str):  # noqa: ANN201 -- test helper
+def anchor_of(text: str, quote: str) -> Anchor:
     found = find_quote(text, quote)
     assert found is not None
     return found
