@@ -633,7 +633,12 @@ def cmd_review(ctx: Context) -> int:
     if ctx.args.json:
         ctx.print(_to_json([_card_json(card) for card in cards]))
         return 0
-    raise CommandError("the review screen is not built yet: use --json and --answer")
+    if study is not None:
+        study.close()  # the app opens its own
+    ctx.close()
+    app = make_app(db=ctx.args.db, config=ctx.args.config, offline=True, review=True)
+    app.run()
+    return app.return_code or 0
 
 
 def cmd_notes(ctx: Context) -> int:
@@ -841,14 +846,15 @@ def make_app(
     db: str | Path | None = None,
     config: str | Path | None = None,
     offline: bool = False,
+    review: bool = False,
 ) -> KetareadApp:
     """Build the reading app on `context` (or on one made from the options); the CLI and
-    the tests share this factory."""
+    the tests share this factory. `review`: open on the flashcard review."""
     from ketaread.app import KetareadApp
 
     if context is None:
         context = ketaread.context.Context(db=db, config=config, offline=offline)
-    return KetareadApp(context)
+    return KetareadApp(context, review=review)
 
 
 def cmd_read(ctx: Context) -> int:

@@ -87,6 +87,14 @@ class Context:
                 raise ContextError(str(error)) from error
         return self._study
 
+    def study_if_exists_quietly(self) -> StudyStore | None:
+        """The study file if the reader has one and it can be used, else None (for reading
+        screens: writing through `study` reports why it cannot be used)."""
+        try:
+            return self.study_if_exists()
+        except ContextError:
+            return None
+
     def study_if_exists(self) -> StudyStore | None:
         """The study file if the reader has one (read-only commands never create it)."""
         if self._study is None and not self.study_file.exists():

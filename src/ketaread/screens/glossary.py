@@ -145,6 +145,12 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
             show=True,
             tooltip="Go to related terms and other articles (enter follows one)",
         ),
+        Binding(
+            "ctrl+l",
+            "cycle_status",
+            "Learn",
+            tooltip="Your status of the term: new → learning (makes its cards) → known",
+        ),
     ]
 
     def __init__(
@@ -170,6 +176,8 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         self.entries.sort(key=lambda e: e.term.casefold())
         self.shown_entries: list[GlossaryEntry] = list(self.entries)
         self.current: GlossaryEntry | None = None
+        self.statuses: dict[str, str] = {}
+        """The reader's term statuses (new, learning, known), from the study file."""
 
     def compose(self) -> ComposeResult:
         """Filter box, term list and the definition pane."""
@@ -191,6 +199,7 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         if self.initial:
             self.select_term(self.initial)
         self.query_one("#glossary-filter", Input).focus()
+        self._load_statuses()
 
     def _fill(self) -> None:
         terms = self.query_one("#glossary-terms", OptionList)
@@ -238,6 +247,7 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         parts += [
             "\n",
             (ORIGIN_LABELS.get(entry.origin, entry.origin), "$text-muted"),
+            ("  ·  you: " + self.statuses.get(entry.key, "new") + " (ctrl+l)", "$text-muted"),
             "\n\n",
             entry.definition,
         ]
@@ -329,3 +339,47 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
     def action_close(self) -> None:
         """Close the popup; the article stays where it was."""
         self.dismiss(None)
+
+    # -- the reader's status of each term (the study file) ---------------------------
+
+    @work(thread=True, exclusive=True, group="glossary-statuses", exit_on_error=False)
+    def _load_statuses(self) -> None:
+        context = getattr(self.app, "context", None)
+        study = context.study_if_exists_quietly() if context is not None else None
+        if study is not None:
+            statuses = study.term_statuses()
+            self.app.call_from_thread(self._statuses_loaded, statuses)
+
+    def _statuses_loaded(self, statuses: dict[str, str]) -> None:
+        self.statuses = statuses
+        if self.current is not None:
+            self._show(self.current)
+
+    def action_cycle_status(self) -> None:
+        """new → learning → known → new, for the term shown; saved in the study file."""
+        from ketaread.core.study import next_status
+
+        entry = self.current
+        if entry is None:
+            return
+        term = self.glossary.lookup(entry.key) or self.glossary.lookup(entry.term)
+        if term is None:
+            self.notify("Only glossary terms can be learnt.", severity="warning")
+            return
+        status = next_status(self.statuses.get(term.key))
+        self.statuses[entry.key] = self.statuses[term.key] = status
+        self._show(entry)
+        self._save_status(term, status)
+
+    @work(thread=True, group="glossary-status-save", exit_on_error=False)
+    def _save_status(self, term: Term, status: str) -> None:
+        from ketaread.context import ContextError
+        from ketaread.core.study import set_term_status
+
+        try:
+            study = self.app.context.study  # type: ignore[attr-defined]
+        except ContextError as error:
+            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
+            return
+        set_term_status(study, term, status)
+        self.app.call_from_thread(self.notify, f"{term.term}: {status}.", markup=False, timeout=2)

@@ -19,6 +19,7 @@ from ketaread.core import links
 from ketaread.core.models import ArticleDetail, ArticleRow
 from ketaread.core.store import ArticleFilter, Store, StoreError
 from ketaread.screens.commands import ArticleCommands, FilterCommands, GlossaryCommands
+from ketaread.screens.study_actions import STUDY_BINDINGS, StudyActions
 from ketaread.widgets.article_list import PAGE_SIZE, ArticleList
 from ketaread.widgets.article_view import ArticleView
 from ketaread.widgets.key_bar import KeyBar
@@ -54,7 +55,7 @@ class RefreshingHost(Protocol):
     refresh_finished: Signal[bool]
 
 
-class MainScreen(ReportsWorkerErrors, Screen[None]):
+class MainScreen(StudyActions, ReportsWorkerErrors, Screen[None]):
     """Tag sidebar | article list | article (with the reference panel)."""
 
     COMMANDS = {ArticleCommands, FilterCommands, GlossaryCommands}
@@ -153,6 +154,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             show=False,
             tooltip="Scroll the article by a page (from any pane)",
         ),
+        *STUDY_BINDINGS,
     ]
 
     def __init__(self, context: Context) -> None:
@@ -257,6 +259,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         # earlier, they hold the cache's read connection and the GIL while it is drawn.
         self.call_after_refresh(self.load_articles, self.article_filter)
         self.call_after_refresh(self._preload_glossary)
+        self.call_after_refresh(self._count_due)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         """Skip the restyle of the first resume: every node was styled as it mounted, just
@@ -358,6 +361,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             failing = [f for f in data.feeds if f.error]
             if failing:
                 parts.append(f"{len(failing)} source(s) failing — see the sidebar")
+        if self.study_status:
+            parts.append(self.study_status)
         if self.excerpt_feeds:
             # Excerpt-only feeds leave the reference panel and glossary little to work on.
             parts.append(f"{len(self.excerpt_feeds)} source(s) excerpt-only — F: full text")

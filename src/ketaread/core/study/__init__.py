@@ -140,3 +140,20 @@ def next_status(status: str | None) -> str:
     """The status after `status` in new -> learning -> known -> new."""
     index = STATUSES.index(status) if status in STATUSES else 0
     return STATUSES[(index + 1) % len(STATUSES)]
+
+
+_SENTENCE = re.compile(r"[^\s].*?(?:[.!?](?=\s|$)|(?=\n\s*\n)|$)", re.S)
+
+
+def sentence_spans(text: str, limit: int = 20_000) -> list[tuple[int, int]]:
+    """Where each sentence of `text` is (a paragraph break ends one too); at most `limit`."""
+    spans: list[tuple[int, int]] = []
+    for match in _SENTENCE.finditer(text):
+        chunk = match.group()
+        # A sentence never runs over a blank line (headings and list items end there).
+        for part in re.finditer(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*", chunk):
+            if part.group().strip():
+                spans.append((match.start() + part.start(), match.start() + part.end()))
+        if len(spans) >= limit:
+            break
+    return spans
