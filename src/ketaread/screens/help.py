@@ -23,6 +23,7 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
     screens and the widgets; the few rows that are not bindings are written here."""
     from ketaread.screens.glossary import GlossaryModal
     from ketaread.screens.main import MainScreen
+    from ketaread.screens.study import HighlightDialog, HighlightPanel, NoteDialog, ReviewScreen
     from ketaread.widgets.article_list import ArticleList
     from ketaread.widgets.article_view import ArticleView
     from ketaread.widgets.reference_panel import ReferencePanel
@@ -39,6 +40,18 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
         }
     )
     glossary = frozenset({"glossary", "glossary_all"})
+    study = frozenset(
+        {
+            "highlight",
+            "highlights",
+            "article_note",
+            "review",
+            "sentence_cursor",
+            "extend_cursor",
+            "choose_sentences",
+            "leave_cursor",
+        }
+    )
     sections = [
         HelpSection(
             "Everywhere",
@@ -52,6 +65,9 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
         ),
         HelpSection("Panes", (MainScreen,), only=panes),
         HelpSection("Glossary", (MainScreen,), only=glossary),
+        HelpSection("Study", (MainScreen, ArticleView), only=study),
+        HelpSection("Highlights", (HighlightPanel, HighlightDialog, NoteDialog)),
+        HelpSection("Review", (ReviewScreen,)),
         HelpSection("Reading", (MainScreen, ArticleList, ArticleView)),
         HelpSection("Tag sidebar", (TagSidebar,)),
         HelpSection("Reference panel", (ReferencePanel,)),
@@ -63,7 +79,17 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
     ]
     taken: set[tuple[type[DOMNode], str]] = set()
     built = {section.title: help_rows(section, taken) for section in sections}
-    order = ("Everywhere", "Reading", "Reference panel", "Panes", "Tag sidebar", "Glossary")
+    order = (
+        "Everywhere",
+        "Reading",
+        "Reference panel",
+        "Panes",
+        "Tag sidebar",
+        "Glossary",
+        "Study",
+        "Highlights",
+        "Review",
+    )
     groups = []
     for title in order:
         rows = built[title]

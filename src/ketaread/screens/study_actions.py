@@ -28,6 +28,7 @@ STUDY_BINDINGS = [
         "h",
         "highlight",
         "Highlight",
+        show=False,
         tooltip="Highlight the mouse selection or the sentences under the cursor (x)",
     ),
     Binding(
