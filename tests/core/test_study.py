@@ -380,3 +380,26 @@ def test_import_refuses_what_is_not_a_study_export(tmp_path: Path) -> None:
     """Another JSON document: refused with the reason."""
     with pytest.raises(StudyError, match="not a ketaread study export"):
         StudyStore(tmp_path / "s.study.db").load({"format": "something"})
+
+
+def test_a_cloze_hides_the_highlighted_words_in_their_sentence_only() -> None:
+    """The card's sentence stops at the sentence's end and at a line break (a heading)."""
+    from ketaread.core.study import sentence_around, sentence_spans
+    from ketaread.core.study.cards import highlight_card
+
+    text = "Glutamate: the go signal\n\nFirst one. It blocks NMDA receptors. Last one."
+    at = text.index("NMDA")
+    sentence = sentence_around(text, at, at + 4)
+    assert sentence == "It blocks NMDA receptors."
+    card = highlight_card(7, "NMDA", sentence)
+    assert (card.front, card.back, card.source) == (
+        "It blocks […] receptors.",
+        "NMDA",
+        "highlight:7",
+    )
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Glutamate: the go signal",
+        "First one.",
+        "It blocks NMDA receptors.",
+        "Last one.",
+    ]

@@ -101,7 +101,12 @@ class StudyActions:
         glossary = self.context.glossary_if_loaded
         if glossary is None:
             return ""
-        keys = {hit.key for hit in rendering.terms(glossary) if hit.origin != "article"}
+        # Keyed as the glossary keys them (a status is set on a glossary term, and an
+        # abbreviation the article defines may be one); the article's own others as they are.
+        keys = set()
+        for hit in rendering.terms(glossary):
+            term = glossary.lookup(hit.key) or glossary.lookup(hit.term)
+            keys.add(term.key if term is not None else hit.key)
         if not keys:
             return ""
         new = sum(1 for key in keys if statuses.get(key, "new") == "new")

@@ -76,14 +76,21 @@ def article_ref(detail: ArticleDetail) -> ArticleRef:
     return ArticleRef(row.key, row.title, row.link or "", row.feed_title, row.author or "")
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A sentence ends at . ! or ? and a space, or at a line break (Markdown is converted without
+# hard wrapping, so a line break ends a paragraph, heading or list item).
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
 
 
 def sentence_around(text: str, start: int, end: int) -> str:
     """The sentence (or sentences) holding text[start:end]."""
-    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-    right_match = _SENTENCE_END.search(text, end)
-    right = right_match.start() if right_match else len(text)
+    left = max(
+        (m.end() for m in _SENTENCE_END.finditer(text, 0, start) if m.end() <= start), default=0
+    )
+    right_match = _SENTENCE_END.search(text, max(end - 1, 0))
+    right = right_match.start() if right_match and right_match.start() >= end else len(text)
+    if right_match and right_match.start() < end:
+        later = _SENTENCE_END.search(text, end)
+        right = later.start() if later else len(text)
     return text[left:right]
 
 
