@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ketaread.core.clean import clean_line
+from ketaread.core.sync.accounts import ServerAccount, check_account
 from ketaread.locations import sample_feeds_dir
 
 TERM_MARKING_MODES = ("first", "every", "off")
+MAX_CRISIS_TEXT = 400
+"""Characters kept of reader.crisis_text: a line or two in the glossary popup."""
 
 
 class ConfigError(Exception):
@@ -38,6 +41,14 @@ class Config:
     """False when no file exists and the bundled sample feeds stand in."""
     mark_terms: str = "first"
     """Mark glossary terms at their first occurrence per section, every occurrence, or off."""
+    crisis_text: str = ""
+    """The crisis line shown with suicide-related glossary terms; "" for the built-in text."""
+    servers: list[ServerAccount] = field(default_factory=list)
+    """Feed-server accounts (`[[server]]` tables); passwords are never stored here."""
+
+    def server(self, name: str) -> ServerAccount | None:
+        """The server account called `name`, if any."""
+        return next((s for s in self.servers if s.name == name), None)
 
     def find(self, location: str) -> SourceConfig | None:
         """The configured source at `location` (normalised), if any."""
@@ -113,7 +124,54 @@ def load_config(path: Path) -> Config:
         raise ConfigError(
             f"{path}: reader.mark_terms must be one of {', '.join(TERM_MARKING_MODES)}"
         )
-    return Config(path=path, sources=sources, exists=True, mark_terms=mark_terms)
+    crisis_text = reader.get("crisis_text", "") if isinstance(reader, dict) else ""
+    if not isinstance(crisis_text, str):
+        raise ConfigError(f"{path}: reader.crisis_text must be a string")
+    return Config(
+        path=path,
+        sources=sources,
+        exists=True,
+        mark_terms=mark_terms,
+        crisis_text=clean_line(crisis_text, MAX_CRISIS_TEXT),
+        servers=_load_servers(path, data.get("server", [])),
+    )
+
+
+_SERVER_KEYS = ("name", "url", "api", "user", "password_command", "password_file", "password_env")
+
+
+def _load_servers(path: Path, tables: object) -> list[ServerAccount]:
+    """The `[[server]]` tables, each checked; a password in the file is refused."""
+    if not isinstance(tables, list):
+        raise ConfigError(f"{path}: server must be [[server]] tables")
+    servers: list[ServerAccount] = []
+    for index, entry in enumerate(tables, start=1):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: [[server]] number {index} is not a table")
+        if "password" in entry:
+            raise ConfigError(
+                f"{path}: [[server]] number {index} holds a password in plain text; use "
+                "password_command, password_file or password_env instead"
+            )
+        values = {key: entry.get(key) for key in _SERVER_KEYS}
+        if not all(v is None or isinstance(v, str) for v in values.values()):
+            raise ConfigError(f"{path}: [[server]] number {index}: every value must be a string")
+        account = ServerAccount(
+            name=values["name"] or "",
+            url=values["url"] or "",
+            api=values["api"] or "greader",
+            user=values["user"] or "",
+            password_command=values["password_command"],
+            password_file=values["password_file"],
+            password_env=values["password_env"],
+        )
+        problem = check_account(account)
+        if problem:
+            raise ConfigError(f"{path}: [[server]] number {index}: {problem}")
+        if any(s.name == account.name for s in servers):
+            raise ConfigError(f"{path}: two [[server]] tables are named {account.name!r}")
+        servers.append(account)
+    return servers
 
 
 def save_config(config: Config) -> None:
@@ -121,7 +179,10 @@ def save_config(config: Config) -> None:
     import tomli_w
 
     document: dict[str, object] = {
-        "reader": {"mark_terms": config.mark_terms},
+        "reader": {
+            "mark_terms": config.mark_terms,
+            **({"crisis_text": config.crisis_text} if config.crisis_text else {}),
+        },
         "source": [
             {
                 "location": s.location,
@@ -133,6 +194,11 @@ def save_config(config: Config) -> None:
             for s in config.sources
         ],
     }
+    if config.servers:
+        document["server"] = [
+            {key: getattr(account, key) for key in _SERVER_KEYS if getattr(account, key)}
+            for account in config.servers
+        ]
     config.path.parent.mkdir(parents=True, exist_ok=True)
     temporary = config.path.with_suffix(".toml.tmp")
     temporary.write_text(

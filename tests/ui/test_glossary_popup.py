@@ -21,7 +21,8 @@ def _popup(app: KetareadApp) -> GlossaryModal:
 
 def _listed_terms(popup: GlossaryModal) -> list[str]:
     terms = popup.query_one("#glossary-terms", OptionList)
-    return [str(terms.get_option_at_index(i).prompt) for i in range(terms.option_count)]
+    options = [terms.get_option_at_index(i) for i in range(terms.option_count)]
+    return [str(o.prompt) for o in options if o.id]  # not the "Only in the references" heading
 
 
 def _definition_text(popup: GlossaryModal) -> str:
@@ -176,3 +177,104 @@ async def test_another_article_mentioning_a_term_can_be_opened(
         assert app.screen is screen
         assert screen.detail is not None and screen.detail.row.id == mentions[0]
         assert "BDNF" in screen.detail.html or "brain-derived" in screen.detail.html
+
+
+async def test_a_suicide_related_term_shows_the_crisis_line_apart_and_others_do_not(
+    app: KetareadApp, settle: Settle
+) -> None:
+    from ketaread.core.glossary import DEFAULT_SAFETY_TEXT
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.main_screen.show_glossary("suicidal ideation", True)
+        await settle(pilot)
+        popup = _popup(app)
+        safety = popup.query_one("#glossary-safety", Static)
+        assert safety.display and str(safety.render()) == DEFAULT_SAFETY_TEXT
+        assert DEFAULT_SAFETY_TEXT not in _definition_text(popup)  # never mixed in
+        # Scrolling the definition leaves the crisis line where it is, in view.
+        popup.query_one("#glossary-detail").scroll_end(animate=False)
+        await pilot.pause()
+        assert safety.region.height > 0 and safety.region.y < 24
+        popup.select_term("ketamine")
+        await pilot.pause()
+        assert not safety.display
+
+
+async def test_the_crisis_line_text_comes_from_the_config_file(
+    sample_db, tmp_config, settle: Settle
+) -> None:
+    from ketaread.cli import make_app
+
+    tmp_config.parent.mkdir(parents=True, exist_ok=True)
+    tmp_config.write_text(
+        '[reader]\ncrisis_text = "Call [b]000[/b] or Lifeline 13 11 14 (Australia)."\n',
+        encoding="utf-8",
+    )
+    app = make_app(db=sample_db, config=tmp_config, offline=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.main_screen.show_glossary("self-harm", True)
+        await settle(pilot)
+        safety = _popup(app).query_one("#glossary-safety", Static)
+        assert safety.display
+        # Shown literally: the config's text is never markup.
+        assert str(safety.render()) == "Call [b]000[/b] or Lifeline 13 11 14 (Australia)."
+
+
+async def test_certainty_senses_and_sources_are_shown(app: KetareadApp, settle: Settle) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_titled(pilot, DEFINING)
+        await pilot.press("g")
+        await settle(pilot)
+        popup = _popup(app)
+        await _show_term(pilot, popup, "disinhibition")
+        text = _definition_text(popup)
+        assert "Certainty: hypothesis" in text
+        assert "▶ circuit  (the sense in this article)" in text
+        assert "· clinical" in text
+        assert "Homayoun H, Moghaddam B, J Neurosci 2007" in text
+        # Terms met only in the reference list come last, under a heading of their own.
+        terms = popup.query_one("#glossary-terms", OptionList)
+        prompts = [str(terms.get_option_at_index(i).prompt) for i in range(terms.option_count)]
+        only = [e.term for e in popup.entries if e.in_references_only]
+        assert only and prompts.index("Only in the references") < prompts.index(only[0])
+        assert prompts[-len(only) :] == only
+        assert prompts.count("Only in the references") == 1
+
+
+async def test_a_sentence_under_in_this_article_scrolls_the_article_to_it(
+    app: KetareadApp, settle: Settle
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_titled(pilot, "A Short Glossary of Ketamine")
+        view = app.main_screen.article_view
+        assert view.scroll_y == 0
+        hits = app.main_screen.rendering.terms(app.glossary)
+        # The term whose last sentence lies furthest into the article: far below the fold.
+        hit = max(hits, key=lambda h: (len(h.sentences) > 1, len(h.sentences)))
+        await pilot.press("g")
+        await settle(pilot)
+        popup = _popup(app)
+        await _show_term(pilot, popup, hit.term)
+        sentence_ids = [i for i in _link_ids(popup) if i.startswith("sentence:")]
+        assert len(sentence_ids) == len(hit.sentences)
+        await pilot.press("tab")
+        links = popup.query_one("#glossary-links", OptionList)
+        while links.highlighted_option.id != sentence_ids[-1]:
+            await pilot.press("down")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is app.main_screen
+        assert view.scroll_y > 0
+        # The block holding the sentence is on screen (not its flash: under load the 1.5 s
+        # highlight may be over before the test looks).
+        wanted = " ".join(hit.sentences[-1].strip("…").split())[:40]
+        blocks = [
+            block
+            for block in view.markdown.query("MarkdownBlock")
+            if wanted in " ".join(getattr(getattr(block, "_content", None), "plain", "").split())
+        ]
+        assert blocks and blocks[0].region.height > 0

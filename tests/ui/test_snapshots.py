@@ -85,6 +85,37 @@ def test_main_screen_ansi_dark_theme(app: KetareadApp, snap_compare: SnapCompare
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
+class TestGlossaryPopup:
+    """The popup's sourced entries: certainty, senses, sources, the crisis line, "In this
+    article"."""
+
+    # Glutamate 101 uses "disinhibition" in its circuit sense, with a certainty and sources.
+    SENSES = ("g", *"disinhibition")
+
+    def test_senses_and_sources_80x24(self, app: KetareadApp, snap_compare: SnapCompare) -> None:
+        assert snap_compare(app, terminal_size=(80, 24), run_before=_reading(*self.SENSES))
+
+    def test_senses_and_sources_120x40(self, app: KetareadApp, snap_compare: SnapCompare) -> None:
+        assert snap_compare(app, terminal_size=(120, 40), run_before=_reading(*self.SENSES))
+
+    def test_in_this_article_80x24(self, app: KetareadApp, snap_compare: SnapCompare) -> None:
+        # Tab moves to the list below the definition: its sentences come into view.
+        keys = ("g", *"glutamate", "tab")
+        assert snap_compare(app, terminal_size=(80, 24), run_before=_reading(*keys))
+
+    def test_in_this_article_120x40(self, app: KetareadApp, snap_compare: SnapCompare) -> None:
+        keys = ("g", *"glutamate", "tab")
+        assert snap_compare(app, terminal_size=(120, 40), run_before=_reading(*keys))
+
+    def test_crisis_line_80x24(self, app: KetareadApp, snap_compare: SnapCompare) -> None:
+        keys = ("G", *"suicidal ideation")
+        assert snap_compare(app, terminal_size=(80, 24), run_before=_reading(*keys))
+
+    def test_crisis_line_120x40(self, app: KetareadApp, snap_compare: SnapCompare) -> None:
+        keys = ("G", *"suicidal ideation")
+        assert snap_compare(app, terminal_size=(120, 40), run_before=_reading(*keys))
+
+
 def _seed_study(pilot: Pilot) -> None:
     """Two highlights on the open article (one detached, with a note) and a term learnt."""
     from ketaread.core.study import add_highlight, article_ref, article_text, set_term_status
@@ -131,4 +162,4 @@ def test_review_screen_80x24(app: KetareadApp, snap_compare: SnapCompare) -> Non
 
 
 def test_article_with_highlights_80x24(app: KetareadApp, snap_compare: SnapCompare) -> None:
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_studying("v"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_studying("H", "enter"))

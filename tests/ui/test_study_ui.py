@@ -192,7 +192,7 @@ async def test_ctrl_l_in_the_glossary_steps_the_term_status(app: KetareadApp) ->
         await pilot.press("ctrl+l")
         await settle_pilot(pilot)
         assert study_of(app).term_statuses()[key] == "learning"
-        assert "you: learning" in screen_text(app)
+        assert "You: learning" in screen_text(app)
         assert any(c.source == f"term:{key}" for c in study_of(app).cards())
         await pilot.press("ctrl+l")
         await settle_pilot(pilot)

@@ -29,7 +29,7 @@ import threading
 import tomllib
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -41,15 +41,18 @@ from ketaread.core.abbreviations import (
 )
 from ketaread.core.clean import clean_line
 from ketaread.core.links import TERM_LINK_PREFIX, term_link
-from ketaread.core.markdown_regions import markdown_layout, prose_segments
+from ketaread.core.markdown_regions import Layout, markdown_layout, prose_segments
 
 __all__ = [
+    "CERTAINTIES",
     "TERM_LINK_PREFIX",
     "Abbreviation",
     "Glossary",
     "GlossaryError",
+    "Sense",
     "Term",
     "TermHit",
+    "article_terms",
     "find_abbreviations",
     "find_abbreviations_baseline",
     "find_terms",
@@ -61,6 +64,21 @@ __all__ = [
 
 
 # -- data types --------------------------------------------------------------------------------
+
+
+CERTAINTIES = ("established", "likely", "hypothesis", "debated")
+"""How sure the field is of an entry's mechanism claim, surest first."""
+
+
+@dataclass(slots=True, frozen=True)
+class Sense:
+    """One meaning of a term that has several, chosen in an article by its context cues."""
+
+    label: str
+    """A few words naming the sense ("drug effect"), shown in the popup."""
+    definition: str
+    cues: tuple[str, ...]
+    """Words that, near the term, mean this sense is the one in use (lower case)."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -76,10 +94,24 @@ class Term:
     definition: str
     related: tuple[str, ...]
     """Names of other entries (a term or an alias); `Glossary.related` resolves them."""
-    source: str
-    """Where a definition follows a public-domain source, a note naming it; else ""."""
+    sources: tuple[str, ...]
+    """Where the definition can be checked: "KIND: citation" strings (see SOURCE_KINDS)."""
     origin: str
     """"curated" (shipped with ketaread) or "user" (the user's glossary file)."""
+    certainty: str = ""
+    """For a mechanism claim, one of CERTAINTIES; "" when the entry makes none."""
+    senses: tuple[Sense, ...] = ()
+    safety: bool = False
+    """Suicide-related: the popup shows the crisis line beside the definition, always."""
+    common: bool = False
+    """An everyday word ("depression"): marked once per article, not once per section."""
+    not_in: tuple[str, ...] = ()
+    """Longer names that hold one of this entry's names but mean something else."""
+
+    @property
+    def source(self) -> str:
+        """The sources on one line, "; " between them."""
+        return "; ".join(self.sources)
 
     def names(self) -> tuple[str, ...]:
         """The term, its aliases and its expansion: every name it is known and matched by."""
@@ -106,6 +138,12 @@ class TermHit:
     definition: str
     origin: str
     """"article" (defined in this article), "curated" or "user"."""
+    sense: str = ""
+    """For an entry with senses, the label of the one the article's context chose."""
+    sentences: tuple[str, ...] = ()
+    """Sentences of the article's text that use the term (plain text, first few)."""
+    in_references_only: bool = False
+    """Found in the reference list but nowhere in the article's own text."""
 
     def to_json(self) -> dict[str, str]:
         """The hit as `ketaread show --json` prints it."""
@@ -235,6 +273,10 @@ def _emit_trie(node: dict[str, dict]) -> str:
     return f"(?:{body})?" if "" in node else body
 
 
+_BLOCKED = object()
+"""What a `not_in` name resolves to: matched so that nothing inside it is, then skipped."""
+
+
 class _Matcher:
     """Names compiled into one regex, and the way back from matched text to what it names."""
 
@@ -307,9 +349,13 @@ class Glossary:
         # Not at load: `ketaread define` and the popup's lists never need it.
         with self._matcher_lock:
             if self._matcher is None:
-                self._matcher = _Matcher(
+                names: list[tuple[str, object, bool]] = [
                     (name, term, False) for term in self._terms for name in term.names()
-                )
+                ]
+                # Longer names that are other things ("adrenal cortex"): matched, then dropped,
+                # so that the shorter name inside them is not found there.
+                names += [(n, _BLOCKED, False) for term in self._terms for n in term.not_in]
+                self._matcher = _Matcher(names)
             return self._matcher
 
     def _article_terms(self, abbreviations: Iterable[Abbreviation]) -> _ArticleTerms:
@@ -395,12 +441,29 @@ class Glossary:
 
 # -- loading -----------------------------------------------------------------------------------
 
-_ENTRY_KEYS = {"term", "aliases", "expansion", "definition", "related", "source"}
+_ENTRY_KEYS = {
+    "term",
+    "aliases",
+    "expansion",
+    "definition",
+    "related",
+    "source",  # one source as a string: older user files
+    "sources",
+    "certainty",
+    "senses",
+    "safety",
+    "common",
+    "not_in",
+}
+_SENSE_KEYS = {"label", "definition", "cues"}
 # Characters that would break Markdown links or tables if a name contained them.
 _BAD_NAME_CHARS = re.compile(r"[\[\]\\`*_<>|#{}]")
+_INNER_STAR = re.compile(r"(?<=[^\W_])\*(?=[^\W_])")
 _MAX_USER_FILE = 2_000_000
 _MAX_DEFINITION = 2000
 _MAX_NAME = 120
+_MAX_SOURCE = 400
+_MAX_SENSES = 6
 
 _curated_lock = threading.Lock()
 _curated: Glossary | None = None
@@ -438,8 +501,8 @@ def _parse_entry(entry: object, where: str, origin: str) -> Term:
     if unknown:
         raise GlossaryError(f"{where}: unknown key {unknown[0]!r}")
 
-    def text(key: str, required: bool, limit: int) -> str:
-        value = entry.get(key, "")
+    def text(key: str, required: bool, limit: int, table: dict = entry) -> str:
+        value = table.get(key, "")
         if not isinstance(value, str):
             raise GlossaryError(f"{where}: {key!r} must be a string")
         value = clean_line(value, limit + 1)
@@ -449,24 +512,43 @@ def _parse_entry(entry: object, where: str, origin: str) -> Term:
             raise GlossaryError(f"{where}: {key!r} is longer than {limit} characters")
         return value
 
-    def text_list(key: str) -> list[str]:
-        value = entry.get(key, [])
+    def text_list(key: str, limit: int = _MAX_NAME + 1, table: dict = entry) -> list[str]:
+        value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise GlossaryError(f"{where}: {key!r} must be a list of strings")
-        return [v for v in (clean_line(v, _MAX_NAME + 1) for v in value) if v]
+        return [v for v in (clean_line(v, limit) for v in value) if v]
+
+    def flag(key: str) -> bool:
+        value = entry.get(key, False)
+        if not isinstance(value, bool):
+            raise GlossaryError(f"{where}: {key!r} must be true or false")
+        return value
 
     term = text("term", True, _MAX_NAME)
     definition = text("definition", True, _MAX_DEFINITION)
     expansion = text("expansion", False, _MAX_NAME)
-    source = text("source", False, 300)
+    sources = text_list("sources", _MAX_SOURCE + 1)
+    single = text("source", False, _MAX_SOURCE)
+    if single:
+        sources.insert(0, single)
+    if any(len(s) > _MAX_SOURCE for s in sources):
+        raise GlossaryError(f"{where}: a source is longer than {_MAX_SOURCE} characters")
+    certainty = text("certainty", False, 20)
+    if certainty and certainty not in CERTAINTIES:
+        raise GlossaryError(f"{where}: 'certainty' must be one of {', '.join(CERTAINTIES)}")
     aliases = text_list("aliases")
     related = text_list("related")
-    for name in (term, expansion, *aliases):
+    not_in = text_list("not_in")
+    senses = _parse_senses(entry.get("senses", []), where)
+    for name in (term, expansion, *aliases, *not_in):
         if not name:
             continue
         if len(name) > _MAX_NAME:
             raise GlossaryError(f"{where}: name {name[:40]!r}… is too long")
-        if _BAD_NAME_CHARS.search(name) or not any(ch.isalnum() for ch in name):
+        # A star inside a word ("STAR*D") cannot start or end emphasis: allowed there only.
+        if _BAD_NAME_CHARS.search(_INNER_STAR.sub("", name)) or not any(
+            ch.isalnum() for ch in name
+        ):
             raise GlossaryError(f"{where}: {name!r} is not usable as a name")
     folded_term = _fold(term)
     aliases = list(dict.fromkeys(a for a in aliases if _fold(a) != folded_term))
@@ -477,9 +559,39 @@ def _parse_entry(entry: object, where: str, origin: str) -> Term:
         expansion=expansion,
         definition=definition,
         related=tuple(related),
-        source=source,
+        sources=tuple(sources),
         origin=origin,
+        certainty=certainty,
+        senses=senses,
+        safety=flag("safety"),
+        common=flag("common"),
+        not_in=tuple(not_in),
     )
+
+
+def _parse_senses(value: object, where: str) -> tuple[Sense, ...]:
+    """The `senses` list: tables with a label, a definition and context cues."""
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise GlossaryError(f"{where}: 'senses' must be a list of tables")
+    if len(value) > _MAX_SENSES:
+        raise GlossaryError(f"{where}: more than {_MAX_SENSES} senses")
+    senses = []
+    for number, table in enumerate(value, 1):
+        unknown = sorted(set(table) - _SENSE_KEYS)
+        if unknown:
+            raise GlossaryError(f"{where}: sense {number}: unknown key {unknown[0]!r}")
+        fields = []
+        for key in ("label", "definition"):
+            item = table.get(key, "")
+            if not isinstance(item, str) or not clean_line(item, 10):
+                raise GlossaryError(f"{where}: sense {number}: {key!r} is missing or empty")
+            fields.append(clean_line(item, _MAX_DEFINITION + 1)[:_MAX_DEFINITION])
+        cues = table.get("cues", [])
+        if not isinstance(cues, list) or not all(isinstance(c, str) for c in cues):
+            raise GlossaryError(f"{where}: sense {number}: 'cues' must be a list of strings")
+        folded = tuple(dict.fromkeys(f for c in cues if (f := _fold(clean_line(c, 60)))))
+        senses.append(Sense(fields[0][:60], fields[1], folded))
+    return tuple(senses)
 
 
 def _curated_glossary() -> Glossary:
@@ -534,8 +646,14 @@ def _merge(base: Glossary, additions: list[Term], label: str) -> Glossary:
                 expansion=new.expansion or old.expansion,
                 definition=new.definition,
                 related=new.related or old.related,
-                source=new.source,  # a curated source note described the replaced text
+                sources=new.sources,  # the curated sources described the replaced text
                 origin="user",
+                certainty=new.certainty,
+                senses=new.senses,
+                # Crisis information stays with a suicide-related term whoever defines it.
+                safety=new.safety or old.safety,
+                common=new.common or old.common,
+                not_in=tuple(dict.fromkeys((*old.not_in, *new.not_in))),
             )
             terms[index] = merged
         else:
@@ -638,6 +756,21 @@ class _ArticleTerms:
         return hit
 
 
+_AMPERSAND_AFTER = re.compile(r"[ \t]*&[ \t]*[A-Z]")
+_AMPERSAND_BEFORE = re.compile(r"[A-Z][\w'-]*[ \t]*&[ \t]*$")
+
+
+def _in_brand_name(text: str, match: re.Match[str], term: Term) -> bool:
+    """A common word capitalised beside an ampersand is a name ("Cortex & Mind"), not a term."""
+    found = match.group()
+    if not found[:1].isupper() or not term.term[:1].islower():
+        return False
+    return bool(
+        _AMPERSAND_AFTER.match(text, match.end())
+        or _AMPERSAND_BEFORE.search(text, max(0, match.start() - 40), match.start())
+    )
+
+
 def _scan(
     text: str, glossary: Glossary, article: _ArticleTerms, start: int = 0, end: int | None = None
 ) -> Iterator[tuple[int, int, TermHit]]:
@@ -649,7 +782,7 @@ def _scan(
     if article.matcher is None or article.matcher.pattern is None:
         for match in names.pattern.finditer(text, start, end):
             term = names.resolve(match.group())
-            if isinstance(term, Term):
+            if isinstance(term, Term) and not _in_brand_name(text, match, term):
                 yield match.start(), match.end(), article.hit_for(term)
         return
     own = article.matcher
@@ -674,7 +807,8 @@ def _scan(
             assert g_match is not None
             match = g_match
             term = names.resolve(match.group())
-            hit = article.hit_for(term) if isinstance(term, Term) else None
+            if isinstance(term, Term) and not _in_brand_name(text, match, term):
+                hit = article.hit_for(term)
             g_match = next(g_iter, None)
         if hit is not None:
             yield match.start(), match.end(), hit
@@ -696,16 +830,199 @@ def find_terms(
     Names match at word boundaries, plurals included, the longest name first ("NMDA
     receptor" before "NMDA"); acronyms match in their exact case, words in any case. A
     definition the article gives wins for that article (origin "article", see the module
-    docstring).
+    docstring). Each hit carries the sentences that use it and, for an entry with senses,
+    the sense its context chose.
     """
     article = glossary._article_terms(article_abbreviations)
-    hits: dict[str, TermHit] = {}
-    for _, _, hit in _scan(text, glossary, article):
-        hits.setdefault(hit.key, hit)
-    return list(hits.values())
+    found: dict[str, _Found] = {}
+    for start, end, hit in _scan(text, glossary, article):
+        _note(found, hit, text, start, end)
+    return [_finish(glossary, f, text) for f in found.values()]
+
+
+_MAX_SENTENCES = 8
+_MAX_SENTENCE = 300
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[\"“‘(\[]*[A-Z0-9])|\n\s*\n")
+
+
+@dataclass(slots=True)
+class _Found:
+    """A term met in an article: its hit and the sentences it was met in."""
+
+    hit: TermHit
+    sentences: list[str] = field(default_factory=list)
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence of `text` that holds text[start:end], whitespace folded, bounded."""
+    floor = max(0, start - 2000)
+    begin = floor
+    # Past `start` by a few characters: the break's lookahead must see the sentence's start.
+    for boundary in _SENTENCE_BREAK.finditer(text, floor, min(len(text), start + 4)):
+        if boundary.end() <= start:
+            begin = boundary.end()
+    stop = _SENTENCE_BREAK.search(text, end, min(len(text), end + 2000))
+    finish = stop.start() if stop else min(len(text), end + 2000)
+    sentence = " ".join(text[begin:finish].split())
+    if len(sentence) > _MAX_SENTENCE:
+        # Keep the term in view: a window around it.
+        offset = len(" ".join(text[begin:start].split()))
+        left = max(0, offset - _MAX_SENTENCE // 2)
+        sentence = ("…" if left else "") + sentence[left : left + _MAX_SENTENCE] + "…"
+    return sentence
+
+
+def _note(found: dict[str, _Found], hit: TermHit, text: str, start: int, end: int) -> None:
+    """Record one occurrence: the hit once, its sentence if new."""
+    entry = found.get(hit.key)
+    if entry is None:
+        entry = found[hit.key] = _Found(hit)
+    if len(entry.sentences) < _MAX_SENTENCES:
+        sentence = _sentence_around(text, start, end)
+        if sentence and sentence not in entry.sentences:
+            entry.sentences.append(sentence)
+
+
+def _cue_fold(text: str) -> str:
+    """Words only, lower case, single spaces, for comparing context cues."""
+    return " ".join(_NON_WORD.split(text.lower())).strip()
+
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def _choose_sense(term: Term, near: str, everywhere: str) -> str:
+    """The label of the sense whose cues the context uses most (near the term first)."""
+    for context in (near, everywhere):
+        folded = f" {_cue_fold(context)} "
+        scores = [
+            sum(folded.count(f" {_cue_fold(cue)} ") for cue in sense.cues) for sense in term.senses
+        ]
+        best = max(scores, default=0)
+        if best:
+            return term.senses[scores.index(best)].label
+    return term.senses[0].label if term.senses else ""
+
+
+def _finish(glossary: Glossary, found: _Found, text: str, references_only: bool = False) -> TermHit:
+    """The hit with its sentences and chosen sense."""
+    hit = found.hit
+    term = glossary._by_key.get(hit.key)
+    sense = ""
+    if term is not None and term.senses:
+        sense = _choose_sense(term, " ".join(found.sentences), text)
+    return replace(
+        hit,
+        sense=sense,
+        sentences=tuple(found.sentences),
+        in_references_only=references_only,
+    )
 
 
 # -- marking terms in Markdown -----------------------------------------------------------------
+
+
+# Sections and lines that are not the article's own text. Headings are matched whole.
+_REFERENCE_TITLE = re.compile(
+    r"(?:references?|sources?|citations?|bibliography|works\s+cited|notes|footnotes|endnotes"
+    r"|literature\s+cited)\s*:?",
+    re.IGNORECASE,
+)
+_BOILERPLATE_TITLE = re.compile(
+    r"(?:related(?:\s+(?:posts?|articles?|reading|stories|content|links))?|more\s+from\b.{0,60}"
+    r"|you\s+(?:may|might)\s+also\s+(?:like|enjoy)|share(?:\s+(?:this|on)\b.{0,40})?"
+    r"|about\s+the\s+authors?|comments?|leave\s+a\s+(?:reply|comment)|tags?|categories"
+    r"|navigation|menu|subscribe\b.{0,60}|newsletter|footer|(?:popular|recent)\s+posts"
+    r"|read\s+next|keep\s+reading|disclaimer|(?:medical\s+)?disclaimer)\s*:?",
+    re.IGNORECASE,
+)
+_BYLINE = re.compile(
+    r"(?:by\s+(?:[A-Z][\w.'’-]*\s*){1,4}(?:,|\||·|$|\band\b)"
+    r"|(?:written|posted|reviewed|medically\s+reviewed|edited|fact[- ]checked)\s+by\b"
+    r"|posted\s+(?:in|on)\b|filed\s+under\b|tags?\s*:|categories\s*:|share\s+this\b)",
+    re.IGNORECASE,
+)
+_FOOTER_MARK = re.compile(
+    r"©|\bcopyright\b|all\s+rights\s+reserved|\bappeared\s+first\s+on\b", re.IGNORECASE
+)
+_NAV_SEPARATORS = re.compile(r"\s[|·•]\s")
+_MD_LINK_TEXT = re.compile(r"!?\[([^\[\]]*)\]\([^()]*\)")
+_MD_EMPHASIS = re.compile(r"(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)|`+")
+_MD_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
+_HEADING_MARKS = re.compile(r"^[ ]{0,3}#{1,6}[ \t]*|[ \t]+#+[ \t]*$")
+
+
+def _plain_markdown(text: str) -> str:
+    """Markdown inline text as the reader sees it: link texts, no emphasis, no escapes."""
+    # Each substitution only where its character occurs: most paragraphs need one or none.
+    if "[" in text:
+        text = _MD_LINK_TEXT.sub(r"\1", text)
+    if "*" in text or "_" in text or "`" in text:
+        text = _MD_EMPHASIS.sub("", text)
+    return _MD_ESCAPED.sub(r"\1", text) if "\\" in text else text
+
+
+def _heading_title(markdown: str, offset: int) -> str:
+    end = markdown.find("\n", offset)
+    line = markdown[offset : len(markdown) if end < 0 else end]
+    return " ".join(_plain_markdown(_HEADING_MARKS.sub("", line)).split()).strip(" :")
+
+
+def _paragraph_kind(flat: str) -> str:
+    """ "boilerplate" for a byline, navigation row or footer line; else "text"."""
+    if len(flat) <= 160 and _BYLINE.match(flat):
+        return "boilerplate"
+    if len(flat) <= 300 and _FOOTER_MARK.search(flat):
+        return "boilerplate"
+    if len(flat) <= 200 and len(_NAV_SEPARATORS.findall(flat)) >= 2 and flat[-1:] not in ".!?":
+        return "boilerplate"
+    return "text"
+
+
+def _run_kinds(markdown: str, layout: Layout) -> list[str]:
+    """For each paragraph run: "text", "references" or "boilerplate" (not the article's own
+    prose: bylines, navigation, footers, "Related posts" sections)."""
+    kinds: list[str] = []
+    current = "text"
+    section = 0
+    for start, end in layout.runs:
+        while section < len(layout.sections) and layout.sections[section] <= start:
+            title = _heading_title(markdown, layout.sections[section])
+            current = (
+                "references"
+                if _REFERENCE_TITLE.fullmatch(title)
+                else "boilerplate"
+                if _BOILERPLATE_TITLE.fullmatch(title)
+                else "text"
+            )
+            section += 1
+        raw = markdown[start:end]
+        if raw.lstrip(" >").startswith("|"):
+            kinds.append(current)  # a table: its pipes are not a navigation row
+            continue
+        if len(raw) > 2000:
+            # Every test below is for short lines; a long paragraph is prose.
+            kinds.append(current)
+            continue
+        flat = " ".join(_plain_markdown(raw).split())
+        title = flat.strip(" :")
+        if len(title) <= 60 and _REFERENCE_TITLE.fullmatch(title):
+            current = "references"  # a bold line standing in for a heading
+            kinds.append("boilerplate")
+            continue
+        if len(title) <= 60 and _BOILERPLATE_TITLE.fullmatch(title):
+            current = "boilerplate"
+            kinds.append("boilerplate")
+            continue
+        kinds.append(current if current != "text" else _paragraph_kind(flat))
+    return kinds
+
+
+def _text_layout(markdown: str, layout: Layout) -> Layout:
+    """The layout with only the article's own paragraphs left to mark."""
+    kinds = _run_kinds(markdown, layout)
+    runs = [run for run, kind in zip(layout.runs, kinds, strict=True) if kind == "text"]
+    return replace(layout, runs=runs)
 
 
 def mark_terms(
@@ -716,12 +1033,14 @@ def mark_terms(
 ) -> str:
     """Markdown with term occurrences as `[text](ketaread://term/<key>)` links.
 
-    Only the first occurrence of each term per section (sections start at headings) unless
-    `every`. Never inside links (text or URL), images, autolinks, bare URLs, inline code,
-    fenced or indented code, raw HTML, or headings (a heading is a title, not prose; links
-    there would clutter it). Every other byte stays as it was.
+    Only the first occurrence of each term per section (sections start at headings; an
+    everyday word marked `common` only once per article) unless `every`. Never inside links
+    (text or URL), images, autolinks, bare URLs, inline code, fenced or indented code, raw
+    HTML, or headings (a heading is a title, not prose; links there would clutter it), nor
+    in what is not the article's own text: reference lists, bylines, navigation rows,
+    footers and "Related posts" sections. Every other byte stays as it was.
     """
-    layout = markdown_layout(markdown)
+    layout = _text_layout(markdown, markdown_layout(markdown))
     article = glossary._article_terms(article_abbreviations)
     parts: list[str] = []
     done = 0
@@ -733,8 +1052,11 @@ def mark_terms(
                 continue  # the segment cut a word short
             if start > 0 and markdown[start - 1] in "!]":
                 continue  # "![" would make an image, "][" a reference link
-            section = bisect_right(layout.sections, start)
             if not every:
+                term = glossary._by_key.get(hit.key)
+                section = (
+                    -1 if term is not None and term.common else bisect_right(layout.sections, start)
+                )
                 if (section, hit.key) in marked:
                     continue
                 marked.add((section, hit.key))
@@ -745,10 +1067,62 @@ def mark_terms(
     return "".join(parts)
 
 
+def article_terms(
+    markdown: str, glossary: Glossary, article_abbreviations: list[Abbreviation]
+) -> list[TermHit]:
+    """The terms an article's Markdown uses, for the popup: each with the sentences that use
+    it and its chosen sense; terms met only in the reference list come last, flagged
+    `in_references_only`. Bylines, navigation, footers and "Related posts" do not count.
+    """
+    layout = markdown_layout(markdown)
+    kinds = _run_kinds(markdown, layout)
+    article = glossary._article_terms(article_abbreviations)
+    found: dict[str, _Found] = {}
+    in_references: dict[str, _Found] = {}
+    pieces: list[str] = []
+    for (start, end), kind in zip(layout.runs, kinds, strict=True):
+        if kind == "boilerplate":
+            continue
+        plain = _plain_markdown(markdown[start:end])
+        pieces.append(plain)
+        target = found if kind == "text" else in_references
+        for hit_start, hit_end, hit in _scan(plain, glossary, article):
+            _note(target, hit, plain, hit_start, hit_end)
+    for offset in layout.sections:  # headings count as text, except the boilerplate ones
+        title = _heading_title(markdown, offset)
+        if _REFERENCE_TITLE.fullmatch(title) or _BOILERPLATE_TITLE.fullmatch(title):
+            continue
+        for hit_start, hit_end, hit in _scan(title, glossary, article):
+            _note(found, hit, title, hit_start, hit_end)
+    everything = "\n\n".join(pieces)
+    hits = [_finish(glossary, f, everything) for f in found.values()]
+    hits += [
+        _finish(glossary, f, everything, references_only=True)
+        for key, f in in_references.items()
+        if key not in found
+    ]
+    return hits
+
+
 # -- printing ----------------------------------------------------------------------------------
 
 
-def format_definition(term: Term) -> str:
+DEFAULT_SAFETY_TEXT = (
+    "Thinking about suicide or self-harm, or worried about someone? Contact local emergency "
+    "services or a crisis line now. findahelpline.com lists free crisis lines by country."
+)
+"""The crisis line shown with suicide-related terms when config.toml sets none."""
+
+CERTAINTY_LABELS = {
+    "established": "established: consistent evidence in people",
+    "likely": "likely: good but incomplete evidence",
+    "hypothesis": "hypothesis: mostly animal or early human evidence",
+    "debated": "debated: studies disagree",
+}
+"""How the popup and `ketaread define` explain each certainty."""
+
+
+def format_definition(term: Term, safety_text: str = DEFAULT_SAFETY_TEXT) -> str:
     """A term as a few plain-text lines, for `ketaread define TERM`."""
     heading = term.term
     if term.expansion and _fold(term.expansion) != _fold(term.term):
@@ -761,13 +1135,26 @@ def format_definition(term: Term) -> str:
     aliases = [a for a in term.aliases if _fold(a) != _fold(term.expansion)]
     if aliases:
         lines += wrapped("Also: " + ", ".join(aliases))
+    if term.safety:
+        # Apart from the definition, before it: crisis information is never mixed in.
+        lines.append("")
+        lines += wrapped("! " + safety_text)
     lines.append("")
     lines += textwrap.wrap(term.definition, width=78) or [""]
+    for sense in term.senses:
+        lines.append("")
+        lines += wrapped(f"{sense.label}: {sense.definition}")
     lines.append("")
+    if term.certainty:
+        lines += wrapped("Certainty: " + CERTAINTY_LABELS[term.certainty])
     if term.related:
         lines += wrapped("Related: " + ", ".join(term.related))
-    if term.source:
-        lines += wrapped("Source: " + term.source)
+    if len(term.sources) == 1:
+        lines += wrapped("Source: " + term.sources[0])
+    elif term.sources:
+        lines.append("Sources:")
+        for source in term.sources:
+            lines += textwrap.wrap(source, width=78, initial_indent="- ", subsequent_indent="    ")
     origin = {"curated": "ketaread's glossary", "user": "your glossary file"}.get(
         term.origin, term.origin
     )

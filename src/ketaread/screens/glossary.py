@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -29,6 +30,14 @@ ORIGIN_LABELS = {
 }
 
 
+CERTAINTY_LABELS = {
+    "established": "established: consistent evidence in people",
+    "likely": "likely: good but incomplete evidence",
+    "hypothesis": "hypothesis: mostly animal or early human evidence",
+    "debated": "debated: studies disagree",
+}
+
+
 @dataclass(slots=True)
 class GlossaryEntry:
     """A term as the popup shows it, whatever its origin."""
@@ -40,12 +49,21 @@ class GlossaryEntry:
     expansion: str = ""
     aliases: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
-    source: str = ""
+    sources: list[str] = field(default_factory=list)
+    certainty: str = ""
+    senses: list[tuple[str, str]] = field(default_factory=list)
+    """(label, definition) of each sense, in the glossary's order."""
+    sense: str = ""
+    """The label of the sense the article's context chose."""
+    safety: bool = False
+    sentences: list[str] = field(default_factory=list)
+    """Sentences of the open article that use the term."""
+    in_references_only: bool = False
 
     @classmethod
     def from_term(cls, term: Term) -> GlossaryEntry:
         """An entry for a glossary term."""
-        return cls(
+        entry = cls(
             term.key,
             term.term,
             term.definition,
@@ -53,19 +71,29 @@ class GlossaryEntry:
             term.expansion or "",
             list(term.aliases),
             list(term.related),
-            term.source or "",
         )
+        entry._take(term)
+        return entry
 
     @classmethod
     def from_hit(cls, hit: TermHit, glossary: Glossary) -> GlossaryEntry:
         """An entry for a term found in an article (its own definition wins)."""
         term = glossary.lookup(hit.key) or glossary.lookup(hit.term)
         entry = cls(hit.key, hit.term, hit.definition, hit.origin, hit.expansion or "")
+        entry.sense = hit.sense
+        entry.sentences = list(hit.sentences)
+        entry.in_references_only = hit.in_references_only
         if term is not None:
             entry.aliases = list(term.aliases)
             entry.related = list(term.related)
-            entry.source = term.source or ""
+            entry._take(term)
         return entry
+
+    def _take(self, term: Term) -> None:
+        self.sources = list(term.sources)
+        self.certainty = term.certainty
+        self.senses = [(s.label, s.definition) for s in term.senses]
+        self.safety = term.safety
 
     def match_rank(self, query: str) -> int | None:
         """How well the filter text matches: 0 the term starts with it, 1 a name contains
@@ -86,8 +114,16 @@ class GlossaryEntry:
 class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
     """Terms with definitions; typing filters; Esc closes and leaves the article as it was.
 
-    Dismisses with ("article", id) when the reader chooses another article to open.
+    Dismisses with ("article", id) when the reader chooses another article to open; posts
+    `SentenceChosen` to the screen below when the reader chooses a sentence of this article.
     """
+
+    class SentenceChosen(Message):
+        """A sentence of the open article was chosen in the popup: the article scrolls there."""
+
+        def __init__(self, sentence: str) -> None:
+            super().__init__()
+            self.sentence = sentence
 
     DEFAULT_CSS = """
     #glossary-dialog {
@@ -117,8 +153,21 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         border: heavy $accent;
     }
 
-    #glossary-detail {
+    #glossary-right {
         width: 1fr;
+        height: 1fr;
+    }
+
+    #glossary-safety {
+        border: round $warning;
+        padding: 0 1;
+        height: auto;
+        max-height: 8;
+        text-style: bold;
+    }
+
+    #glossary-detail {
+        height: 1fr;
         padding: 0 1;
     }
 
@@ -162,8 +211,12 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         article_id: int | None = None,
         initial: str | None = None,
         title: str = "Glossary",
+        safety_text: str = "",
     ) -> None:
         super().__init__()
+        from ketaread.core.glossary import DEFAULT_SAFETY_TEXT
+
+        self.safety_text = safety_text or DEFAULT_SAFETY_TEXT
         self.glossary = glossary
         self.store = store
         self.article_id = article_id
@@ -173,7 +226,8 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
             self.entries = [GlossaryEntry.from_term(t) for t in glossary.terms]
         else:
             self.entries = [GlossaryEntry.from_hit(h, glossary) for h in hits]
-        self.entries.sort(key=lambda e: e.term.casefold())
+        # Terms of the article's text first, A–Z; those only in its reference list after them.
+        self.entries.sort(key=lambda e: (e.in_references_only, e.term.casefold()))
         self.shown_entries: list[GlossaryEntry] = list(self.entries)
         self.current: GlossaryEntry | None = None
         self.statuses: dict[str, str] = {}
@@ -186,9 +240,15 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
             yield Input(placeholder="Type to filter terms…", id="glossary-filter")
             with Horizontal(id="glossary-body"):
                 yield OptionList(id="glossary-terms", markup=False)
-                with VerticalScroll(id="glossary-detail"):
-                    yield Static(id="glossary-definition", markup=False)
-                    yield OptionList(id="glossary-links", markup=False)
+                with Vertical(id="glossary-right"):
+                    # Outside the scrolling part: a suicide-related term's crisis line stays
+                    # in view whatever the reader scrolls to.
+                    safety = Static(id="glossary-safety", markup=False)
+                    safety.display = False
+                    yield safety
+                    with VerticalScroll(id="glossary-detail"):
+                        yield Static(id="glossary-definition", markup=False)
+                        yield OptionList(id="glossary-links", markup=False)
         # Its own keys: without it, the reading screen's footer showed through, dimmed,
         # offering keys that do not work here.
         yield KeyBar()
@@ -203,9 +263,19 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
 
     def _fill(self) -> None:
         terms = self.query_one("#glossary-terms", OptionList)
-        terms.set_options(Option(Content(e.term), id=e.key) for e in self.shown_entries)
+        options: list[Option | None] = []
+        apart = False
+        for entry in self.shown_entries:
+            if entry.in_references_only and not apart:
+                apart = True
+                if options:
+                    options.append(None)
+                heading = Content.styled("Only in the references", "italic $text-muted")
+                options.append(Option(heading, disabled=True))
+            options.append(Option(Content(entry.term), id=entry.key))
+        terms.set_options(options)
         if self.shown_entries:
-            terms.highlighted = 0
+            terms.highlighted = terms.get_option_index(self.shown_entries[0].key)
             self._show(self.shown_entries[0])
         else:
             self.current = None
@@ -235,35 +305,72 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         self.shown_entries = list(self.entries)
         self._fill()
         terms = self.query_one("#glossary-terms", OptionList)
-        terms.highlighted = self.shown_entries.index(entry)
+        terms.highlighted = terms.get_option_index(entry.key)
         self._show(entry)
         return True
 
     def _show(self, entry: GlossaryEntry) -> None:
         self.current = entry
-        parts: list[Content | str | tuple[str, str]] = [Content.styled(entry.term, "bold $accent")]
-        if entry.expansion and entry.expansion.casefold() != entry.term.casefold():
-            parts += ["\n", (entry.expansion, "italic")]
-        parts += [
-            "\n",
-            (ORIGIN_LABELS.get(entry.origin, entry.origin), "$text-muted"),
-            ("  ·  you: " + self.statuses.get(entry.key, "new") + " (ctrl+l)", "$text-muted"),
-            "\n\n",
-            entry.definition,
-        ]
-        if entry.source:
-            parts += ["\n\n", ("Source: " + entry.source, "$text-muted")]
-        self.query_one("#glossary-definition", Static).update(Content.assemble(*parts))
+        safety = self.query_one("#glossary-safety", Static)
+        safety.display = entry.safety
+        if entry.safety:
+            safety.update(Content(self.safety_text))
+        self.query_one("#glossary-definition", Static).update(
+            self._detail(entry, self.statuses.get(entry.key, "new"))
+        )
+        self.query_one("#glossary-detail", VerticalScroll).scroll_home(animate=False)
         links = self.query_one("#glossary-links", OptionList)
         options: list[Option | None] = []
+        if entry.sentences:
+            options.append(
+                Option(Content.styled("In this article", "bold $text-muted"), disabled=True)
+            )
+            options += [
+                Option(Content("¶ " + sentence), id=f"sentence:{index}")
+                for index, sentence in enumerate(entry.sentences)
+            ]
         related = [t for name in entry.related if (t := self.glossary.lookup(name)) is not None]
         if related:
+            if options:
+                options.append(None)
             options.append(
                 Option(Content.styled("Related terms", "bold $text-muted"), disabled=True)
             )
             options += [Option(Content("→ " + t.term), id=f"term:{t.key}") for t in related]
         links.set_options(options)
         self._load_mentions(entry)
+
+    @staticmethod
+    def _detail(entry: GlossaryEntry, status: str = "") -> Content:
+        """Name, origin, your status, certainty, definition, senses and sources: text, never
+        markup."""
+        parts: list[Content | str | tuple[str, str]] = [Content.styled(entry.term, "bold $accent")]
+        if entry.expansion and entry.expansion.casefold() != entry.term.casefold():
+            parts += ["\n", (entry.expansion, "italic")]
+        origin = ORIGIN_LABELS.get(entry.origin, entry.origin)
+        if entry.in_references_only:
+            origin += " · only in this article's references"
+        parts += ["\n", (origin, "$text-muted")]
+        if status:
+            parts += ["\n", ("You: " + status + " (ctrl+l: new → learning → known)", "$text-muted")]
+        if entry.certainty:
+            label = CERTAINTY_LABELS.get(entry.certainty, entry.certainty)
+            parts += ["\n", ("Certainty: ", "bold"), (label, "italic")]
+        parts += ["\n\n", entry.definition]
+        # The sense the article's context chose first: in view without scrolling.
+        senses = sorted(entry.senses, key=lambda sense: sense[0] != entry.sense)
+        for label, definition in senses:
+            chosen = label == entry.sense
+            marker = "▶ " if chosen else "· "
+            parts += ["\n\n", (marker + label, "bold" if chosen else "bold $text-muted")]
+            if chosen:
+                parts.append(("  (the sense in this article)", "italic $text-muted"))
+            parts += ["\n", definition]
+        if entry.sources:
+            parts += ["\n\n", ("Sources", "bold $text-muted")]
+            for source in entry.sources:
+                parts += ["\n", ("• " + source, "$text-muted")]
+        return Content.assemble(*parts)
 
     @work(thread=True, exclusive=True, group="glossary-mentions", exit_on_error=False)
     def _load_mentions(self, entry: GlossaryEntry) -> None:
@@ -293,7 +400,8 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         ranked = [
             (rank, e) for e in self.entries if (rank := e.match_rank(event.value)) is not None
         ]
-        ranked.sort(key=lambda pair: pair[0])  # stable: alphabetical within a rank
+        # Stable: alphabetical within a rank; terms only in the references stay apart, last.
+        ranked.sort(key=lambda pair: (pair[1].in_references_only, pair[0]))
         self.shown_entries = [e for _, e in ranked]
         self._fill()
 
@@ -310,11 +418,20 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
     @on(OptionList.OptionSelected, "#glossary-links")
     def _link_selected(self, event: OptionList.OptionSelected) -> None:
         kind, _, value = (event.option_id or "").partition(":")
-        if kind == "term":
+        if kind == "sentence" and self.current is not None:
+            self._jump(self.current.sentences[int(value)])
+        elif kind == "term":
             self.select_term(value)
             self.query_one("#glossary-filter", Input).focus()
         elif kind == "article":
             self.dismiss(("article", int(value)))
+
+    def _jump(self, sentence: str) -> None:
+        """Close, and ask the reading screen below to scroll to the sentence."""
+        below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
+        self.dismiss(None)
+        if below is not None:
+            below.post_message(self.SentenceChosen(sentence.lstrip("…")))
 
     def action_move(self, step: int) -> None:
         """Up/Down in the filter box move through the terms."""

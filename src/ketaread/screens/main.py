@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from ketaread.core.glossary import Glossary, TermHit
     from ketaread.core.refresh import FeedReport
     from ketaread.core.render import MarkedArticle, Rendering
+    from ketaread.core.sync.state import AccountSummary
+    from ketaread.screens.glossary import GlossaryModal
 
 NARROW_WIDTH = 100
 """Below this width the sidebar starts hidden and the reference panel sits under the article."""
@@ -330,7 +332,7 @@ class MainScreen(StudyActions, ReportsWorkerErrors, Screen[None]):
         # Hidden sources (newsboat's "!") stay out of the list of sources; their articles
         # are still under All, Unread, Starred and their tags.
         feeds = [feed for feed in store.feeds() if feed.source not in hidden]
-        data = SidebarData(store.totals(), feeds, store.tags())
+        data = SidebarData(store.totals(), feeds, store.tags(), self._accounts(store))
         self.app.call_from_thread(self._show_sidebar, data)
         from ketaread.core.fulltext import excerpt_only_feeds
 
@@ -341,9 +343,24 @@ class MainScreen(StudyActions, ReportsWorkerErrors, Screen[None]):
         if not config.exists:
             return  # the bundled samples: nothing of the reader's own to suggest full text for
         excerpts = excerpt_only_feeds(store, {s.location for s in config.sources if s.full_text})
+        # A server account's feeds are not sources of the config: F cannot turn full text
+        # on for them, so the status line does not suggest it.
+        servers = {account.source for account in config.servers}
+        by_id = {feed.id: feed.source for feed in data.feeds}
+        excerpts = {i: why for i, why in excerpts.items() if by_id.get(i) not in servers}
         if excerpts != self.excerpt_feeds:
             self.excerpt_feeds = excerpts
             self.app.call_from_thread(self._update_status)
+
+    def _accounts(self, store: Store) -> list[AccountSummary]:
+        """The server accounts' sidebar entries (none when the config cannot be read)."""
+        from ketaread.core.sync.state import account_summaries
+
+        try:
+            servers = self.context.config.servers
+        except ContextError:
+            return []  # the refresh reports a broken config
+        return account_summaries(store, [(s.name, s.source) for s in servers])
 
     def _show_sidebar(self, data: SidebarData) -> None:
         self.sidebar.show(data)
@@ -361,6 +378,9 @@ class MainScreen(StudyActions, ReportsWorkerErrors, Screen[None]):
             failing = [f for f in data.feeds if f.error]
             if failing:
                 parts.append(f"{len(failing)} source(s) failing — see the sidebar")
+            accounts = [a for a in data.accounts if a.error]
+            if accounts:
+                parts.append(f"{len(accounts)} server account(s) failing — see the sidebar")
         if self.study_status:
             parts.append(self.study_status)
         if self.excerpt_feeds:
@@ -787,7 +807,17 @@ class MainScreen(StudyActions, ReportsWorkerErrors, Screen[None]):
                 title = "Glossary: terms in this article"
         elif not everything:
             title = "Glossary: every term (no article open)"
-        self.app.call_from_thread(self._push_glossary, glossary, hits, article_id, term, title)
+        crisis_text = self._crisis_text()
+        self.app.call_from_thread(
+            self._push_glossary, glossary, hits, article_id, term, title, crisis_text
+        )
+
+    def _crisis_text(self) -> str:
+        """config.toml's reader.crisis_text ("" for the built-in line)."""
+        try:
+            return self.context.config.crisis_text
+        except ContextError:
+            return ""
 
     def _push_glossary(
         self,
@@ -796,6 +826,7 @@ class MainScreen(StudyActions, ReportsWorkerErrors, Screen[None]):
         article_id: int | None,
         term: str | None,
         title: str,
+        crisis_text: str = "",
     ) -> None:
         from ketaread.screens.glossary import GlossaryModal
 
@@ -817,6 +848,7 @@ class MainScreen(StudyActions, ReportsWorkerErrors, Screen[None]):
                 article_id=article_id,
                 initial=term,
                 title=title,
+                safety_text=crisis_text,
             ),
             chosen,
         )
@@ -879,9 +911,17 @@ class MainScreen(StudyActions, ReportsWorkerErrors, Screen[None]):
     def _panel_link(self, event: ReferencePanel.LinkActivated) -> None:
         self.route_link(event.url)
 
+    def on_glossary_modal_sentence_chosen(self, event: GlossaryModal.SentenceChosen) -> None:
+        """A sentence chosen under "In this article" in the glossary popup: go there."""
+        # By name, not @on(GlossaryModal…): the popup's module loads when it first opens.
+        self._go_to_sentence(event.sentence)
+
     @on(ReferencePanel.SentenceChosen)
     def _panel_sentence(self, event: ReferencePanel.SentenceChosen) -> None:
-        if self.article_view.scroll_to_text(event.sentence):
+        self._go_to_sentence(event.sentence)
+
+    def _go_to_sentence(self, sentence: str) -> None:
+        if self.article_view.scroll_to_text(sentence):
             self.article_view.focus()
         else:
             self.notify("That sentence could not be found in the article.", severity="warning")
