@@ -403,3 +403,16 @@ def test_a_cloze_hides_the_highlighted_words_in_their_sentence_only() -> None:
         "It blocks NMDA receptors.",
         "Last one.",
     ]
+
+
+def test_known_terms_are_unmarked_and_others_kept() -> None:
+    """unmark_terms turns a known term's links back to text; other links stay."""
+    from ketaread.core.links import term_link
+    from ketaread.core.study import unmark_terms
+
+    markdown = (
+        f"The [NMDA]({term_link('nmda-receptor')}) receptor and "
+        f"[BDNF]({term_link('bdnf')}) and [NMDA]({term_link('nmda-receptor')}) again."
+    )
+    out = unmark_terms(markdown, ["nmda-receptor"])
+    assert out == f"The NMDA receptor and [BDNF]({term_link('bdnf')}) and NMDA again."

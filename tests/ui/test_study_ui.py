@@ -265,3 +265,25 @@ async def test_ketaread_review_opens_on_the_review_screen(
         await pilot.press("escape")
         await settle_pilot(pilot)
         assert app.screen is app.main_screen
+
+
+async def test_known_terms_are_not_marked_unless_configured(
+    sample_db: Path, tmp_config: Path
+) -> None:
+    """A term marked known loses its link in the article; `[reader] mark_known_terms =
+    true` keeps it."""
+    from ketaread.core.links import term_link
+
+    for keep in (False, True):
+        if keep:
+            tmp_config.parent.mkdir(parents=True, exist_ok=True)
+            tmp_config.write_text("[reader]\nmark_known_terms = true\n", encoding="utf-8")
+        app = make_app(db=sample_db, config=tmp_config, offline=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle_pilot(pilot)
+            glutamate = app.context.glossary().lookup("glutamate")
+            set_term_status(study_of(app), glutamate, "known")
+            await open_titled(pilot, ARTICLE)
+            markdown = app.main_screen.article_view.markdown.source
+            assert (term_link(glutamate.key) in markdown) is keep
+            assert "ketaread://term/" in markdown  # other terms still marked

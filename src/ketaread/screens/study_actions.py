@@ -73,6 +73,22 @@ class StudyActions:
             )
             return None
 
+    def unmark_known_terms(self, markdown: str) -> str:
+        """The article's Markdown without links on terms the reader knows (call from a
+        worker), unless `[reader] mark_known_terms = true`."""
+        try:
+            if self.context.config.mark_known_terms:
+                return markdown
+        except ContextError:
+            pass
+        study = self.context.study_if_exists_quietly()
+        if study is None:
+            return markdown
+        from ketaread.core.study import unmark_terms
+
+        known = [key for key, status in study.term_statuses().items() if status == "known"]
+        return unmark_terms(markdown, known) if known else markdown
+
     def _article_text(self) -> str:
         from ketaread.core.study import article_text
 

@@ -9,6 +9,7 @@ cache's articles.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from ketaread.core.study.anchors import Anchor, Placement, attach, find_quote
@@ -164,3 +165,13 @@ def sentence_spans(text: str, limit: int = 20_000) -> list[tuple[int, int]]:
         if len(spans) >= limit:
             break
     return spans
+
+
+def unmark_terms(markdown: str, keys: Iterable[str]) -> str:
+    """Markdown with the term links of `keys` (terms the reader knows) turned back to text."""
+    from ketaread.core.links import term_link
+
+    for key in keys:
+        target = re.escape(f"]({term_link(key)})")
+        markdown = re.sub(r"\[([^\[\]]*)" + target, r"\1", markdown)
+    return markdown
