@@ -293,7 +293,7 @@ class ReviewScreen(ReportsWorkerErrors, Screen[None]):
 
     def _study(self) -> StudyStore | None:
         try:
-            return self.app.context.study  # type: ignore[attr-defined,no-any-return]
+            return self.app.context.study  # type: ignore[attr-defined]
         except ContextError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
             return None

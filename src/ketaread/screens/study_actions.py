@@ -17,6 +17,8 @@ from ketaread.context import ContextError
 from ketaread.widgets.article_view import ArticleHeader, ArticleView
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from ketaread.context import Context
     from ketaread.core.models import ArticleDetail
     from ketaread.core.render import Rendering
@@ -55,9 +57,13 @@ class StudyActions:
     study_status: str = ""
     """The due count, for the status line."""
 
-    # Provided by the screen.
-    app: Any
-    article_view: ArticleView
+    app: App[Any]
+    """Provided by the screen."""
+
+    if TYPE_CHECKING:  # provided by the screen
+
+        @property
+        def article_view(self) -> ArticleView: ...
 
     def _study_or_none(self) -> StudyStore | None:
         """The study file (call from a worker); None and a message when it cannot be used."""
@@ -65,11 +71,11 @@ class StudyActions:
             return self.context.study
         except ContextError as error:
             self.app.call_from_thread(
-                self.notify,
+                self.app.notify,
                 str(error),
                 severity="error",
                 markup=False,
-                timeout=20,  # type: ignore[attr-defined]
+                timeout=20,
             )
             return None
 
@@ -165,7 +171,7 @@ class StudyActions:
     def action_highlight(self) -> None:
         """Highlight the mouse selection, else the sentence cursor's choice."""
         if self.detail is None or self.rendering is None:
-            self.notify("Open an article first.", severity="warning")  # type: ignore[attr-defined]
+            self.app.notify("Open an article first.", severity="warning")
             return
         view = self.article_view
         if view.cursor is not None:
@@ -173,7 +179,7 @@ class StudyActions:
             return
         selected = (self.get_selected_text() or "").strip()  # type: ignore[attr-defined]
         if not selected:
-            self.notify(  # type: ignore[attr-defined]
+            self.app.notify(
                 "Select words with the mouse, or press x for the sentence cursor, then h.",
                 severity="warning",
             )
@@ -227,13 +233,13 @@ class StudyActions:
             )
         except (StudyError, ValueError) as error:
             self.app.call_from_thread(
-                self.notify,
+                self.app.notify,
                 f"Not highlighted: {error}",
                 severity="warning",
-                markup=False,  # type: ignore[attr-defined]
+                markup=False,
             )
             return
-        self.app.call_from_thread(self.notify, f"Highlighted ({color}).")  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.app.notify, f"Highlighted ({color}).")
         self._load_highlights(detail, rendering)
 
     # -- the highlight list and the article note --------------------------------
@@ -241,7 +247,7 @@ class StudyActions:
     def action_highlights(self) -> None:
         """The open article's highlights."""
         if self.detail is None or self.rendering is None:
-            self.notify("Open an article first.", severity="warning")  # type: ignore[attr-defined]
+            self.app.notify("Open an article first.", severity="warning")
             return
         self._open_panel(self.detail, self.rendering)
 
@@ -269,7 +275,7 @@ class StudyActions:
             if highlight_id is None:
                 return
             if not self.article_view.scroll_to_mark(f"highlight:{highlight_id}"):
-                self.notify(  # type: ignore[attr-defined]
+                self.app.notify(
                     "That highlight is detached: its words are not in the article now.",
                     severity="warning",
                 )
@@ -291,7 +297,7 @@ class StudyActions:
     def action_article_note(self) -> None:
         """Write the note on the open article."""
         if self.detail is None:
-            self.notify("Open an article first.", severity="warning")  # type: ignore[attr-defined]
+            self.app.notify("Open an article first.", severity="warning")
             return
         self._open_note(self.detail)
 
@@ -319,7 +325,7 @@ class StudyActions:
             return
         study.set_article_note(article_ref(detail), text)
         message = "Saved the note." if text.strip() else "Deleted the note."
-        self.app.call_from_thread(self.notify, message)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.app.notify, message)
 
     # -- review -----------------------------------------------------------------
 
@@ -327,7 +333,10 @@ class StudyActions:
         """Review the due flashcards."""
         from ketaread.screens.study import ReviewScreen
 
-        self.app.push_screen(ReviewScreen(), lambda _result: self._count_due())
+        def closed(_result: None) -> None:
+            self._count_due()
+
+        self.app.push_screen(ReviewScreen(), closed)
 
     @work(thread=True, exclusive=True, group="study-due", exit_on_error=False)
     def _count_due(self) -> None:

@@ -268,8 +268,8 @@ class ArticleView(VerticalScroll, can_focus=True):
         if self._body is not None and self.scroll_y > 0:
             # The first block on screen: its first words, found in the text.
             for block in text_blocks(self._body):
-                if block.region.y >= self.region.y:  # type: ignore[attr-defined]
-                    words = block._content.plain.split()[:4]  # type: ignore[attr-defined]
+                if block.region.y >= self.region.y:
+                    words = block._content.plain.split()[:4]
                     at = text.find(" ".join(words)) if words else -1
                     if at >= 0:
                         start = next((i for i, (_a, b) in enumerate(spans) if b > at), 0)

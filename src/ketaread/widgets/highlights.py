@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from textual.content import Content
-from textual.widgets import Markdown
+
+if TYPE_CHECKING:
+    # Only for types: the Markdown widget loads with the first article, not at start-up.
+    from textual.widgets import Markdown
+    from textual.widgets._markdown import MarkdownBlock
 
 COLOR_STYLES = {
     "finding": "underline on $success-muted",
@@ -49,9 +53,12 @@ def _pieces(text: str) -> list[str]:
     return [line.strip(" #>*-") for line in text.splitlines() if line.strip(" #>*-")]
 
 
-def text_blocks(body: Markdown) -> list[object]:
+def text_blocks(body: Markdown) -> list[MarkdownBlock]:
     """The article's blocks that hold words (paragraphs, headings, list items, quotes)."""
-    return [block for block in body.query("MarkdownBlock") if getattr(block, "_inline_token", None)]
+    blocks = [
+        block for block in body.query("MarkdownBlock") if getattr(block, "_inline_token", None)
+    ]
+    return cast("list[MarkdownBlock]", blocks)
 
 
 def paint(body: Markdown, marks: Sequence[Mark], original: dict[int, Content]) -> dict[str, object]:
@@ -63,7 +70,8 @@ def paint(body: Markdown, marks: Sequence[Mark], original: dict[int, Content]) -
         (mark, [p for piece in _pieces(mark.text) if (p := _pattern(piece))]) for mark in marks
     ]
     for block in text_blocks(body):
-        content: Content = original.get(id(block), block._content)  # type: ignore[attr-defined]
+        saved = original.get(id(block))
+        content = saved if saved is not None else block._content
         painted = content
         plain = content.plain
         for mark, pieces in patterns:
@@ -75,7 +83,7 @@ def paint(body: Markdown, marks: Sequence[Mark], original: dict[int, Content]) -
                 placed.setdefault(mark.key, block)
         if painted is not content or id(block) in original:
             original.setdefault(id(block), content)
-            block.set_content(painted)  # type: ignore[attr-defined]
+            block.set_content(painted)
     return placed
 
 
