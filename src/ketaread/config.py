@@ -32,6 +32,14 @@ class SourceConfig:
 
 
 @dataclass(slots=True)
+class SavedSearch:
+    """A search the user named: shown in the sidebar with its count."""
+
+    name: str
+    query: str
+
+
+@dataclass(slots=True)
 class Config:
     """The whole config file."""
 
@@ -51,6 +59,9 @@ class Config:
     def server(self, name: str) -> ServerAccount | None:
         """The server account called `name`, if any."""
         return next((s for s in self.servers if s.name == name), None)
+
+    searches: list[SavedSearch] = field(default_factory=list)
+    """Saved searches, in the order they were saved."""
 
     def find(self, location: str) -> SourceConfig | None:
         """The configured source at `location` (normalised), if any."""
@@ -132,6 +143,16 @@ def load_config(path: Path) -> Config:
     mark_known = reader.get("mark_known_terms", False) if isinstance(reader, dict) else False
     if not isinstance(mark_known, bool):
         raise ConfigError(f"{path}: reader.mark_known_terms must be true or false")
+    searches: list[SavedSearch] = []
+    for index, entry in enumerate(data.get("search", []), start=1):
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("name"), str)
+            or not isinstance(entry.get("query"), str)
+            or not clean_line(entry["name"])
+        ):
+            raise ConfigError(f"{path}: [[search]] number {index} needs a name and a query string")
+        searches.append(SavedSearch(clean_line(entry["name"]), clean_line(entry["query"], 500)))
     return Config(
         path=path,
         sources=sources,
@@ -140,6 +161,7 @@ def load_config(path: Path) -> Config:
         crisis_text=clean_line(crisis_text, MAX_CRISIS_TEXT),
         mark_known_terms=mark_known,
         servers=_load_servers(path, data.get("server", [])),
+        searches=searches,
     )
 
 
@@ -206,6 +228,8 @@ def save_config(config: Config) -> None:
             {key: getattr(account, key) for key in _SERVER_KEYS if getattr(account, key)}
             for account in config.servers
         ]
+    if config.searches:
+        document["search"] = [{"name": s.name, "query": s.query} for s in config.searches]
     config.path.parent.mkdir(parents=True, exist_ok=True)
     temporary = config.path.with_suffix(".toml.tmp")
     temporary.write_text(

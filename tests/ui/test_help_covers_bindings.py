@@ -15,6 +15,7 @@ from ketaread.screens.study import HighlightDialog, HighlightPanel, NoteDialog, 
 from ketaread.widgets.article_list import ArticleList
 from ketaread.widgets.article_view import ArticleView
 from ketaread.widgets.reference_panel import ReferencePanel
+from ketaread.widgets.search_panel import SearchPanel
 from ketaread.widgets.tag_sidebar import TagSidebar
 
 # How the help writes keys that Textual names differently.
@@ -26,6 +27,9 @@ SPELLING = {
     "pageup": "pgup",
     "escape": "esc",
     "shift+space": "b",
+    "slash": "/",
+    "right_square_bracket": "]",
+    "left_square_bracket": "[",
 }
 # Keys every list or scroll view has: the help describes them once as movement.
 GENERIC = {"home", "end"}
@@ -42,6 +46,7 @@ OWNERS = [
     HighlightDialog,
     NoteDialog,
     ReviewScreen,
+    SearchPanel,
 ]
 
 
@@ -50,6 +55,7 @@ def _help_keys() -> set[str]:
     for _title, rows in key_groups(KetareadApp):
         for key, _description in rows:
             keys.update(part for part in re.split(r"[\s,/]+", key) if part)
+            keys.add(key.strip())  # "/" itself, which the split above takes for a separator
     return keys
 
 
