@@ -154,7 +154,11 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         if self.start_on_review:
             from ketaread.screens.study import ReviewScreen
 
-            self.push_screen(ReviewScreen())
+            def reviewed(_result: None) -> None:
+                if (screen := self.main_screen) is not None:
+                    screen._count_due()  # the reader's due count, after the answers
+
+            self.push_screen(ReviewScreen(), reviewed)
         if self._store_error:
             self.notify(
                 self._store_error,

@@ -256,15 +256,31 @@ async def test_ketaread_review_opens_on_the_review_screen(
     sample_db: Path, tmp_config: Path
 ) -> None:
     """make_app(review=True) (`ketaread review`) starts on the review; escape: the reader."""
+    from ketaread.context import Context
+
+    context = Context(db=sample_db, config=tmp_config, offline=True)
+    set_term_status(context.study, context.glossary().lookup("BDNF"), "learning")
+    due = context.study.due_count()
+    app = make_app(context, review=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle_pilot(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("space", "3")
+        await settle_pilot(pilot)
+        await pilot.press("escape")
+        await settle_pilot(pilot)
+        assert app.screen is app.main_screen
+        assert f"{due - 1} card(s) due" in screen_text(app)
+
+
+async def test_the_review_says_when_nothing_is_due(sample_db: Path, tmp_config: Path) -> None:
+    """No cards: the review screen says how to make some."""
     app = make_app(db=sample_db, config=tmp_config, offline=True, review=True)
     assert not app.refresh_on_start
     async with app.run_test(size=(80, 24)) as pilot:
         await settle_pilot(pilot)
         assert isinstance(app.screen, ReviewScreen)
         assert "No cards are due" in screen_text(app)
-        await pilot.press("escape")
-        await settle_pilot(pilot)
-        assert app.screen is app.main_screen
 
 
 async def test_known_terms_are_not_marked_unless_configured(
