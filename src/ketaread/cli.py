@@ -1426,7 +1426,6 @@ def build_parser() -> argparse.ArgumentParser:
     abbreviations = command(
         "abbreviations", cmd_abbreviations, "print SHORT<TAB>LONG for abbreviations a text defines"
     )
-    abbreviations.add_argument("file", nargs="?", default="-", help="a text file, or - for stdin")
     highlight = command("highlight", cmd_highlight, "highlight a passage of an article")
     highlight.add_argument("article")
     highlight.add_argument("--quote", required=True, help="the exact words to highlight")
