@@ -509,14 +509,16 @@ def test_newer_schema_is_refused_and_the_file_left_untouched(cli: Cli, tmp_db: P
     assert sorted(p.name for p in tmp_db.parent.iterdir() if "corrupt" in p.name) == []
 
 
-def test_garbage_cache_is_moved_aside_with_a_notice(cli: Cli, tmp_db: Path) -> None:
-    """An unreadable cache is kept under a new name; a fresh one works."""
+def test_garbage_cache_is_refused_and_left_untouched(cli: Cli, tmp_db: Path) -> None:
+    """A cache path holding something that is not SQLite: one clear line, same bytes."""
     tmp_db.parent.mkdir(parents=True)
-    tmp_db.write_bytes(b"\x00garbage, not a database\xff" * 300)
-    _code, _out, err = cli("refresh")
-    assert "moved to" in one_error_line(err)
-    assert len(list(tmp_db.parent.glob("*.corrupt-*"))) == 1
-    assert len(cli.json("list")) >= 12
+    garbage = b"\x00garbage, not a database\xff" * 300
+    tmp_db.write_bytes(garbage)
+    code, _out, err = cli("refresh", status=None)
+    assert code != 0
+    assert "not a ketaread cache" in one_error_line(err)
+    assert tmp_db.read_bytes() == garbage
+    assert list(tmp_db.parent.glob("*.corrupt-*")) == []
 
 
 def test_empty_cache_file_is_migrated_silently(cli: Cli, tmp_db: Path) -> None:

@@ -6,7 +6,9 @@ the app tells it about refreshes through two signals it subscribes to.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import sys
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -18,7 +20,7 @@ from textual.signal import Signal
 from textual.worker import get_current_worker
 
 from ketaread.context import Context, ContextError
-from ketaread.locations import settings_path
+from ketaread.locations import check_regular, read_regular_file, settings_path
 from ketaread.themes import DEFAULT_THEME, SIXTEEN_COLOUR_THEME, THEME_CYCLE, THEMES
 from ketaread.worker_errors import ReportsWorkerErrors
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from ketaread.core.glossary import Glossary
+    from ketaread.core.pending import Change, PendingChanges
     from ketaread.core.refresh import FeedReport
     from ketaread.core.store import Store
     from ketaread.core.sync.engine import AccountReport
@@ -62,6 +65,8 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
             (not context.offline) if refresh_on_start is None else refresh_on_start
         )
         self._store_error: str | None = None
+        self.pending: PendingChanges | None = None
+        """Read/star changes waiting for another program's write lock."""
         self.refresh_message: str | None = None
         """The last refresh's progress or result, for the status line."""
         self.refreshing = False
@@ -113,14 +118,18 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
 
     def _saved_theme(self) -> str | None:
         try:
-            text = settings_path(self.context.config_file).read_text(encoding="utf-8")
+            # A FIFO or a device there is not waited on; nor is a huge file read.
+            raw = read_regular_file(settings_path(self.context.config_file), 64 * 1024)
+            if raw is None:
+                return None  # none chosen yet
+            text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError):
-            return None  # none chosen yet
+            return None
         import tomllib  # only when there is a choice to read: not before every first frame
 
         try:
             data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
+        except (tomllib.TOMLDecodeError, RecursionError):
             return None
         theme = data.get("theme")
         return theme if isinstance(theme, str) and theme in self.available_themes else None
@@ -134,9 +143,29 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
     def on_load(self) -> None:
         """Open the cache before any screen mounts, so the first frame can list articles."""
         try:
-            self.context.store  # noqa: B018 -- opened now, on this thread, for the first frame
+            store = self.context.store  # opened now, on this thread, for the first frame
         except ContextError as error:
             self._store_error = str(error)
+        else:
+            from ketaread.core.pending import PendingChanges
+
+            self.pending = PendingChanges(store, self._change_landed, self._change_stuck)
+
+    def _change_landed(self, article_id: int, change: Change) -> None:
+        """A read/star change queued while the cache was busy has landed (pending thread)."""
+        screen, store = self.main_screen, self.store
+        if change is None or screen is None or store is None:
+            return
+        tag_ids = store.article_tag_ids(article_id)
+        with contextlib.suppress(RuntimeError):  # the app has closed meanwhile
+            self.call_from_thread(screen._state_changed, *change, tag_ids)
+
+    def _change_stuck(self, message: str) -> None:
+        """Tell the user their changes are still waiting (pending thread)."""
+        with contextlib.suppress(RuntimeError):
+            self.call_from_thread(
+                self.notify, message, severity="warning", timeout=20, markup=False
+            )
 
     def run(self, *args: Any, **kwargs: Any) -> None:
         """Run the reader, then close the cache. By then every worker thread has finished
@@ -146,6 +175,16 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         try:
             return super().run(*args, **kwargs)
         finally:
+            workers = sys.modules.get("ketaread.core.parse_workers")
+            if workers is not None:
+                workers.kill_all()  # a refresh cut short must not leave parse workers behind
+            unsaved = self.pending.close(wait=3.0) if self.pending is not None else 0
+            if unsaved:
+                print(
+                    f"ketaread: {unsaved} read/star change(s) were not saved: another program "
+                    "held the cache's write lock until the reader closed",
+                    file=sys.stderr,
+                )
             self.context.close()
 
     def on_mount(self) -> None:
@@ -280,6 +319,7 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         path = settings_path(self.context.config_file)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            check_regular(path)  # opening a FIFO to write would wait for a reader
             path.write_text(f'theme = "{theme}"\n', encoding="utf-8")
         except OSError:
             pass  # not being able to save a theme is not worth an error

@@ -6,9 +6,14 @@ Heavy imports (Textual, feedparser, httpx) are deferred to the commands that nee
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import gc
+import os
+import signal
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,13 +22,14 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 import ketaread.context
 from ketaread import __version__
 from ketaread.config import (
+    ConfigError,
     SourceConfig,
     is_url,
     normalise_location,
     save_config,
 )
-from ketaread.core.clean import clean_line
-from ketaread.core.store import ArticleFilter, Store, StoreError
+from ketaread.core.clean import clean_line, clean_text
+from ketaread.core.store import ArticleFilter, CacheDamaged, Store, StoreError
 from ketaread.core.sync.accounts import ServerAccount
 
 if TYPE_CHECKING:
@@ -46,7 +52,10 @@ class CommandError(Exception):
 def _to_json(value: object) -> str:
     import json  # only the --json output needs it: kept off the reader's start-up
 
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    # Where the output cannot carry every character (PYTHONIOENCODING=ascii), JSON's own
+    # \u escapes keep the data whole.
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("-", "")
+    return json.dumps(value, indent=2, ensure_ascii=encoding not in ("utf8", "utf16", "utf32"))
 
 
 def _iso(stamp: float | None) -> str | None:
@@ -71,12 +80,13 @@ class Context(ketaread.context.Context):
         store = super().store
         if store.notice and not self._notice_shown:
             self._notice_shown = True
-            print(f"ketaread: {store.notice}", file=sys.stderr)
+            print(f"ketaread: {clean_text(store.notice)}", file=sys.stderr)
         return store
 
     def print(self, text: str = "") -> None:
-        """Write a line to the command's output."""
-        print(text, file=self.out)
+        """Write a line to the command's output, without any terminal control sequence
+        (every echo of user input or feed text goes through here)."""
+        print(clean_text(text), file=self.out)
 
 
 # -- commands ------------------------------------------------------------------------
@@ -88,6 +98,10 @@ def cmd_add(ctx: Context) -> int:
     if getattr(ctx.args, "server", None):
         return _change_subscription(ctx, subscribe=True)
     location = ctx.args.source.strip()
+    if clean_text(location) != location:
+        # An escape sequence in the argument is neither echoed nor saved.
+        shown = clean_line(location, limit=200)
+        raise CommandError(f"{shown}: the location contains control characters")
     if location[:5].lower() == "feed:":
         from ketaread.core.subscriptions import feed_scheme_to_http
 
@@ -108,17 +122,15 @@ def cmd_add(ctx: Context) -> int:
         config.sources = []  # the first source of your own replaces the sample feeds
         ctx.print(_SAMPLES_NOTE)
     existing = config.find(normalised)
+    title = clean_line(ctx.args.title) or None
+    tags = [t for t in (clean_line(t) for t in ctx.args.tag) if t]
     if existing:
-        existing.tags = sorted({*existing.tags, *ctx.args.tag}, key=str.casefold)
-        existing.title = ctx.args.title or existing.title
+        existing.tags = sorted({*existing.tags, *tags}, key=str.casefold)
+        existing.title = title or existing.title
         existing.full_text = existing.full_text or ctx.args.full_text
         action = "updated"
     else:
-        config.sources.append(
-            SourceConfig(
-                normalised, ctx.args.title, list(ctx.args.tag), full_text=ctx.args.full_text
-            )
-        )
+        config.sources.append(SourceConfig(normalised, title, tags, full_text=ctx.args.full_text))
         action = "added"
     save_config(config)
     extra = " with full text" if ctx.args.full_text else ""
@@ -387,7 +399,7 @@ def _print_server(ctx: Context, entry: dict[str, Any]) -> None:
 def cmd_refresh(ctx: Context) -> int:
     """Update every source, one progress line each, then a summary."""
     from ketaread.context import RefreshFailed
-    from ketaread.core.refresh import FeedReport
+    from ketaread.core.refresh import FeedReport, RefreshStopped
 
     def report(feed_report: FeedReport) -> None:
         marker = {"error": "!", "skipped": "-", "updated": "+"}.get(feed_report.status, " ")
@@ -396,13 +408,43 @@ def cmd_refresh(ctx: Context) -> int:
     def waiting() -> None:
         print("ketaread: another refresh of this cache is running; waiting for it", file=sys.stderr)
 
-    ctx.store  # noqa: B018 -- opened first: a note about its state comes before progress
+    store = ctx.store  # opened first: a note about its state comes before progress
+    if store.read_only:
+        raise CommandError(f"cannot refresh: {store.notice}")
+    received: list[int] = []
+    stop = threading.Event()
+
+    def interrupted(signum: int, _frame: object) -> None:
+        # Ctrl-C, `kill` (SIGTERM) or closing the terminal (SIGHUP): stop at the next
+        # check, so that the parse workers are killed and the cache closed, not left
+        # behind. A second signal does not wait.
+        if received:
+            raise KeyboardInterrupt
+        received.append(signum)
+        stop.set()
+
+    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), interrupted)
+    summary = None
     try:
         summary = ctx.refresh(
-            report=report, account_report=_account_line(ctx), on_wait=waiting, own_connection=False
+            report=report,
+            account_report=_account_line(ctx),
+            on_wait=waiting,
+            stop=stop,
+            own_connection=False,
         )
+    except (KeyboardInterrupt, RefreshStopped):
+        pass
     except RefreshFailed as error:
         raise CommandError(str(error)) from error
+    if received or summary is None:
+        from ketaread.core.parse_workers import kill_all
+
+        kill_all()
+        print("ketaread: refresh stopped; what was stored is kept", file=sys.stderr)
+        return 128 + (received[0] if received else signal.SIGINT)
     ctx.print(summary.line())
     return 1 if summary.all_failed else 0
 
@@ -675,7 +717,14 @@ def cmd_import(ctx: Context) -> int:
         config.sources = []
     added: list[str] = []
     changed: list[str] = []
+    skipped = list(report.skipped)
     for subscription in report.subscriptions:
+        if not is_url(subscription.location) and not ctx.args.allow_local:
+            # A list from the web must not make ketaread read (and show) local files.
+            skipped.append(
+                (clean_line(subscription.location, limit=120), "a local file (see --allow-local)")
+            )
+            continue
         location = normalise_location(subscription.location)
         existing = config.find(location)
         if existing is None:
@@ -707,8 +756,8 @@ def cmd_import(ctx: Context) -> int:
         if what:
             existing.tags, existing.title, existing.hidden = tags, title, hidden
             changed.append(clean_line(f"{location}: {'; '.join(what)}", limit=1000))
-    for entry, reason in report.skipped:
-        ctx.print(f"skipped {entry}: {reason}")
+    for entry, reason in skipped:
+        ctx.print(clean_line(f"skipped {entry}: {reason}"))
     for line in changed:
         ctx.print(f"changed {line}")
     if added or changed:
@@ -716,7 +765,7 @@ def cmd_import(ctx: Context) -> int:
         save_config(config)
     ctx.print(
         f"imported {len(added)} new sources from {path} "
-        f"({len(changed)} changed, {len(report.skipped)} skipped)"
+        f"({len(changed)} changed, {len(skipped)} skipped)"
     )
     return 0
 
@@ -743,11 +792,13 @@ def cmd_define(ctx: Context) -> int:
     from ketaread.core.glossary import format_definition
 
     glossary = ctx.glossary(strict=True)
-    term = glossary.lookup(ctx.args.term)
+    # Bytes that are not UTF-8 in the argument arrive as surrogates: shown as U+FFFD.
+    wanted = ctx.args.term.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    term = glossary.lookup(wanted)
     if term is None:
-        suggestions = [t.term for t in glossary.search(ctx.args.term)[:5]]
+        suggestions = [t.term for t in glossary.search(wanted)[:5]]
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
-        raise CommandError(f"{ctx.args.term!r} is not in the glossary{hint}")
+        raise CommandError(f"{wanted!r} is not in the glossary{hint}")
     ctx.print(format_definition(term, _crisis_text(ctx)).rstrip())
     return 0
 
@@ -1394,7 +1445,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--tag", help="only articles with this tag")
     listing.add_argument("--unread", action="store_true", help="only unread articles")
     listing.add_argument("--starred", action="store_true", help="only starred articles")
-    listing.add_argument("--limit", type=int, help="at most this many")
+    listing.add_argument("--limit", type=_limit, help="at most this many")
     listing.add_argument("--json", action="store_true")
     show = command("show", cmd_show, "print an article (id from `list`; a unique prefix will do)")
     show.add_argument("article")
@@ -1403,6 +1454,11 @@ def build_parser() -> argparse.ArgumentParser:
     tags.add_argument("--json", action="store_true")
     importing = command("import", cmd_import, "import subscriptions (OPML or newsboat urls)")
     importing.add_argument("file")
+    importing.add_argument(
+        "--allow-local",
+        action="store_true",
+        help="also subscribe to local files and folders the list names (off: only http(s))",
+    )
     export = command("export", cmd_export, "print subscriptions as OPML or newsboat urls")
     export.add_argument("--format", choices=("opml", "urls"), default="opml")
     define = command("define", cmd_define, "print the glossary definition of a term")
@@ -1480,27 +1536,76 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: the interpreter's last flush must not fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+MAX_LIMIT = 2**62
+"""`--limit` above this means no limit (SQLite's LIMIT takes a 64-bit integer)."""
+
+
+def _limit(text: str) -> int:
+    """`--limit`: a whole number of 0 or more; a huge one means every article."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return min(value, MAX_LIMIT)
+
+
 def run(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; returns the exit status."""
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal or pipe that cannot show a character (PYTHONIOENCODING=ascii, or a
+        # byte that is not UTF-8 in an argument) gets a stand-in, not a traceback.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="replace")
     args = build_parser().parse_args(argv)
     if args.handler is not cmd_read:
         gc.enable()  # paused for the reader's start-up alone (see __main__)
     ctx = Context(args, out or sys.stdout)
     try:
-        return args.handler(ctx)
+        try:
+            status = args.handler(ctx)
+        except CacheDamaged as error:
+            # Found while reading: recover now (the reopen does it) and run the command again.
+            print(f"ketaread: {clean_text(str(error))}", file=sys.stderr)
+            ctx.close()
+            ctx._notice_shown = False  # the recovery's notice is news
+            status = args.handler(ctx)
+        ctx.out.flush()  # a full disk or a closed pipe shows here, while it can be told
+        return status
     except CommandError as error:
-        print(f"ketaread: {error}", file=sys.stderr)
+        print(f"ketaread: {clean_text(str(error))}", file=sys.stderr)
         return error.status
-    except ketaread.context.ContextError as error:
-        print(f"ketaread: {error}", file=sys.stderr)
+    except (ketaread.context.ContextError, ConfigError) as error:
+        print(f"ketaread: {clean_text(str(error))}", file=sys.stderr)
         return 1
     except sqlite3.Error as error:
         # A cache that is locked past the busy timeout, full or read-only: one line.
-        print(f"ketaread: the cache {ctx.database} cannot be used: {error}", file=sys.stderr)
+        print(
+            clean_text(f"ketaread: the cache {ctx.database} cannot be used: {error}"),
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        _silence_stdout()
         return 0
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
+            raise
+        _silence_stdout()
+        print(f"ketaread: cannot write the output: {error.strerror or error}", file=sys.stderr)
+        return 1
     finally:
         ctx.close()

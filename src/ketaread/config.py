@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import os
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ketaread.core.clean import clean_line
 from ketaread.core.sync.accounts import ServerAccount, check_account
-from ketaread.locations import sample_feeds_dir
+from ketaread.locations import check_regular, read_regular_file, sample_feeds_dir
 
 TERM_MARKING_MODES = ("first", "every", "off")
 MAX_CRISIS_TEXT = 400
@@ -97,18 +100,61 @@ def default_config(path: Path) -> Config:
     )
 
 
-def load_config(path: Path) -> Config:
-    """Read the config file at `path`; with no file, the sample feeds stand in."""
-    if not path.exists():
-        return default_config(path)
+MAX_CONFIG_BYTES = 1024 * 1024
+"""Largest config (or settings) file read."""
+MAX_CONFIG_DEPTH = 32
+"""Deepest nesting of arrays and tables accepted in a config file."""
+
+
+def read_toml(path: Path, what: str) -> dict | None:
+    """A small TOML file as a dict (None when absent): a regular file of at most
+    MAX_CONFIG_BYTES, nested at most MAX_CONFIG_DEPTH deep. Problems raise ConfigError."""
+    try:
+        data = read_regular_file(path, MAX_CONFIG_BYTES)
+    except OSError as error:
+        raise ConfigError(f"cannot read the {what} ({_os_reason(error)})") from error
+    if data is None:
+        return None
     import tomllib  # here, not at the top: its import is a tenth of ketaread's own
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read the config file ({error})") from error
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: the {what} is not UTF-8 text ({error.reason})") from error
+    if _nesting_depth(text) > MAX_CONFIG_DEPTH:
+        raise ConfigError(f"{path}: the {what} is nested more than {MAX_CONFIG_DEPTH} deep")
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from error
+    except RecursionError as error:  # a shape the depth scan did not see
+        raise ConfigError(f"{path}: the {what} is nested too deeply") from error
+
+
+def _nesting_depth(text: str) -> int:
+    """An upper bound on the nesting of arrays and inline tables (brackets in strings
+    and comments count too: a generous bound, computed in one pass)."""
+    import re
+
+    depth = deepest = 0
+    for char in re.sub(r"[^\[\]{}]+", "", text):
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _os_reason(error: OSError) -> str:
+    return str(error) if error.strerror is None else f"{error.filename}: {error.strerror}"
+
+
+def load_config(path: Path) -> Config:
+    """Read the config file at `path`; with no file, the sample feeds stand in."""
+    data = read_toml(path, "config file")
+    if data is None:
+        return default_config(path)
     sources: list[SourceConfig] = []
     for index, entry in enumerate(data.get("source", []), start=1):
         if not isinstance(entry, dict) or not isinstance(entry.get("location"), str):
@@ -230,12 +276,24 @@ def save_config(config: Config) -> None:
         ]
     if config.searches:
         document["search"] = [{"name": s.name, "query": s.query} for s in config.searches]
-    config.path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = config.path.with_suffix(".toml.tmp")
-    temporary.write_text(
+    text = (
         "# ketaread sources. Edit freely, or use `ketaread add` / `ketaread remove`.\n"
-        + tomli_w.dumps(document),
-        encoding="utf-8",
+        + tomli_w.dumps(document)
     )
-    temporary.replace(config.path)
+    temporary = config.path.with_suffix(".toml.tmp")
+    try:
+        config.path.parent.mkdir(parents=True, exist_ok=True)
+        check_regular(config.path)  # a FIFO or a device there raises: never replaced
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(config.path)
+    except OSError as error:
+        # Full disk, read-only folder: the old config stays as it was, and no partial
+        # temporary file is left behind.
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        reason = "the disk is full" if error.errno == errno.ENOSPC else _os_reason(error)
+        raise ConfigError(f"cannot save the config file {config.path}: {reason}") from error
     config.exists = True

@@ -61,3 +61,58 @@ def study_path(database: Path) -> Path:
     if chosen:
         return Path(chosen).expanduser()
     return database.with_name(f"{database.stem}.study.db")
+
+
+class NotARegularFile(OSError):
+    """A path ketaread reads or writes is something other than a regular file."""
+
+
+def check_regular(path: Path) -> bool:
+    """True when `path` is a regular file, False when it is absent; raises NotARegularFile
+    for anything else (a FIFO, a device, a folder). Never opens it, so never blocks."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return False
+    except NotADirectoryError:
+        return False
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a folder"
+            if stat.S_ISDIR(mode)
+            else "a FIFO"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "not a regular file"
+        )
+        raise NotARegularFile(f"{path} is {kind}, not a regular file")
+    return True
+
+
+def read_regular_file(path: Path, limit: int) -> bytes | None:
+    """The bytes of a regular file of at most `limit` bytes (None when absent), read
+    without blocking: a FIFO or a device is refused, not waited on; a longer file raises."""
+    if not check_regular(path):
+        return None
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped since the check
+            raise NotARegularFile(f"{path} is not a regular file")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(65536, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise OSError(f"{path} is larger than {limit // 1024} KiB")
+    return b"".join(chunks)

@@ -324,21 +324,15 @@ def test_newer_schema_is_refused_and_the_file_left_untouched(tmp_db: Path) -> No
     assert user_version(tmp_db) == 99
 
 
-def test_garbage_database_is_moved_aside_and_a_fresh_cache_started(tmp_db: Path) -> None:
-    """An unreadable file is kept under a new name; the user is told; a new cache works."""
+def test_garbage_database_is_refused_and_left_untouched(tmp_db: Path) -> None:
+    """A file that is not SQLite may be anyone's: refused with a clear message, never moved."""
     tmp_db.parent.mkdir(parents=True)
     garbage = b"this is not sqlite at all " * 200
     tmp_db.write_bytes(garbage)
-    opened = Store(tmp_db)
-    try:
-        assert opened.notice and "moved" in opened.notice
-        opened.store_feed("/f", feed([article("1")]))
-        assert len(opened.list_articles()) == 1
-    finally:
-        opened.close()
-    [moved] = tmp_db.parent.glob(f"{tmp_db.name}.corrupt-*")
-    assert moved.read_bytes() == garbage
-    assert str(moved) in (opened.notice or "")
+    with pytest.raises(StoreError, match=r"not a ketaread cache.*left untouched"):
+        Store(tmp_db)
+    assert tmp_db.read_bytes() == garbage
+    assert sorted(p.name for p in tmp_db.parent.iterdir()) == [tmp_db.name]
 
 
 def test_garbage_wal_file_loses_nothing_committed(tmp_db: Path) -> None:

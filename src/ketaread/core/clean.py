@@ -22,9 +22,11 @@ _ESCAPE_SEQUENCE = re.compile(
 )
 
 # C0 controls except tab and newline, DEL, C1 controls, bidi embeddings, overrides
-# and isolates, directional marks, zero-width characters and the BOM.
+# and isolates, directional marks, zero-width characters, the BOM, and the Unicode TAG
+# block (U+E0000–U+E007F: invisible text a terminal shows as nothing, but a copy keeps).
 _CONTROL_CHARS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
+    "\U000e0000-\U000e007f]"
 )
 _WHITESPACE_RUN = re.compile(r"\s+")
 _ESCAPE_INTRODUCER = re.compile("[\x1b\x80-\x9f]")

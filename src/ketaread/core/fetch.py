@@ -14,12 +14,13 @@ to keep.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import socket
 import ssl
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -108,6 +109,11 @@ class FetchSettings:
     """Limits and identity for a `Fetcher`."""
 
     concurrency: int = 8
+    """Fetches starting at once. A fetch still waiting after `slot_hold` seconds gives its
+    slot to the next one, so slow servers cannot make a quick feed wait behind them."""
+    slot_hold: float = 2.0
+    max_open: int = 64
+    """Fetches in flight at once, counting those that gave up their slot."""
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
     """Longest silence allowed between two reads."""
@@ -318,6 +324,64 @@ class _BoundedDecoder:
         return self._decomp.eof
 
 
+# -- where redirects may lead --------------------------------------------------------
+
+
+def address_class(address: str) -> str:
+    """'link-local', 'loopback', 'private' or 'public' for an IP address."""
+    import ipaddress
+
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_link_local:
+        return "link-local"  # 169.254/16 (cloud metadata), fe80::/10
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_private or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
+        return "private"
+    return "public"
+
+
+async def host_classes(host: str) -> set[str]:
+    """The address classes `host` stands for: itself when it is an address, else what
+    it resolves to (empty when it does not resolve: the request then says so)."""
+    try:
+        return {address_class(host)}
+    except ValueError:
+        pass
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return set()
+    return {address_class(str(info[4][0])) for info in infos}
+
+
+async def redirect_refusal(current: str, target: str) -> str | None:
+    """Why a redirect from `current` to `target` is not followed, or None.
+
+    Never to a link-local address; from a public host never to a loopback or private one
+    (a feed on this machine may redirect within it: loopback to loopback is fine), and
+    from a private host not to this machine."""
+    target_host = urlsplit(target).hostname or ""
+    shown = clean_line(target_host, limit=80)
+    target_classes = await host_classes(target_host)
+    if "link-local" in target_classes:
+        return f"redirect to a link-local address refused ({shown})"
+    inner = target_classes & {"loopback", "private"}
+    if inner:
+        source_classes = await host_classes(urlsplit(current).hostname or "")
+        # Only this machine may send a request back to this machine.
+        if (
+            "public" in source_classes
+            or not source_classes
+            or ("loopback" in inner and "loopback" not in source_classes)
+        ):
+            kind = "loopback" if "loopback" in inner else "private"
+            return f"redirect to a {kind} address refused ({shown})"
+    return None
+
+
 class Fetcher:
     """Fetches URLs politely: one shared client, bounded concurrency, never raising on I/O."""
 
@@ -325,6 +389,7 @@ class Fetcher:
         self.settings = settings or FetchSettings()
         self._client: httpx.AsyncClient | None = None
         self._slots = asyncio.Semaphore(max(1, self.settings.concurrency))
+        self._open = asyncio.Semaphore(max(1, self.settings.max_open, self.settings.concurrency))
 
     async def __aenter__(self) -> Fetcher:
         s = self.settings
@@ -363,7 +428,7 @@ class Fetcher:
         refused = _check_url(url)
         if refused:
             return FetchResult(url=url, final_url=url, outcome=_ERROR, error=refused)
-        async with self._slots:
+        async with self._open, self._slot():
             started = time.monotonic()
             result = FetchResult(url=url, final_url=url, outcome=_ERROR)
             try:
@@ -379,6 +444,26 @@ class Fetcher:
                 self._fail(result, describe_network_error(exc, result.final_url, self.settings))
             result.elapsed = time.monotonic() - started
             return result
+
+    @contextlib.asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """A start slot, held until the fetch ends or `slot_hold` seconds pass: a server
+        that is slow to answer then waits without keeping the next feed from starting."""
+        await self._slots.acquire()
+        held = True
+
+        def give_back() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self._slots.release()
+
+        timer = asyncio.get_running_loop().call_later(self.settings.slot_hold, give_back)
+        try:
+            yield
+        finally:
+            timer.cancel()
+            give_back()
 
     async def fetch_all(
         self,
@@ -429,6 +514,8 @@ class Fetcher:
         hops = 0
         permanent_chain = True
         while True:
+            # Set before the request: a failure on a redirect hop names that hop's host.
+            result.final_url = current
             request = self._client.build_request("GET", current, headers=headers)
             response = await self._client.send(request, stream=True)
             try:
@@ -437,6 +524,9 @@ class Fetcher:
                 result.final_url = current
                 if status in REDIRECT_STATUSES:
                     target = self._redirect_target(response, current)
+                    refused = await redirect_refusal(current, target)
+                    if refused:
+                        raise FetchProblem(refused, status)
                     if status in PERMANENT_REDIRECT_STATUSES and permanent_chain:
                         result.permanent_redirect = target
                     else:
@@ -485,6 +575,9 @@ class Fetcher:
         status = response.status_code
         settings = self.settings
         if status == 304:
+            if not self._request_headers(validators):
+                # Nothing was asked conditionally, so there is nothing a 304 could confirm.
+                raise FetchProblem("304 Not Modified to a request that had no validators", status)
             result.outcome = _NOT_MODIFIED
             # A 304 may refresh the validators; otherwise the stored ones still hold.
             result.etag = _usable_header(response.headers.get("ETag")) or validators.etag

@@ -7,13 +7,9 @@ never removes what the cache already holds.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import hashlib
-import multiprocessing
-import os
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -24,6 +20,11 @@ from typing import TYPE_CHECKING
 from ketaread.core.clean import clean_line
 from ketaread.core.models import ParsedFeed
 from ketaread.core.parse import NotAFeed, parse_feed, sniff
+from ketaread.core.parse_workers import (
+    INLINE_PARSE_MAX,
+    ParseWorkers,
+)
+from ketaread.core.shapes import hostile_shape
 from ketaread.core.sources import ScanStopped, SourceError, scan_local
 from ketaread.core.store import Store
 
@@ -411,47 +412,65 @@ async def _refresh_remote(
         requests.append((location, validators))
         by_url[location] = (spec, title)
 
-    loop = asyncio.get_running_loop()
-    # Parsing is CPU-bound (feedparser is pure Python): with many feeds, parse in worker
-    # processes so that every core works while the network is awaited. The pool starts
-    # early when many feeds are new, else with the first feed that needs parsing, so a
-    # refresh of unchanged feeds never pays for it.
-    want_pool = len(requests) >= PARSE_POOL_MIN_FEEDS
-    pool: concurrent.futures.Executor | None = None
+    # Parsing is CPU-bound (feedparser is pure Python) and, on hostile shapes, slow: it
+    # runs in worker processes, killed at the per-feed deadline (core/parse_workers.py).
+    # They start early when many feeds are new, else with the first body too big to
+    # parse inline, so a refresh of unchanged feeds never pays for them.
     never_fetched = sum(1 for _, v in requests if v == Validators())
-    if want_pool and never_fetched >= PARSE_POOL_MIN_FEEDS:
-        pool = _parse_pool()  # many new feeds: start the workers while connecting
-        want_pool = pool is not None
+    workers = ParseWorkers(start_early=never_fetched >= PARSE_POOL_MIN_FEEDS)
+    many = len(requests) >= PARSE_POOL_MIN_FEEDS
     parsing: list[asyncio.Future[None]] = []
+    done: set[str] = set()
 
     async def parse_then_store(result: FetchResult, spec: SourceSpec, title: str) -> None:
+        body = result.body or b""
         try:
-            prepared = await loop.run_in_executor(
-                pool, prepare_body, result.body or b"", result.url, result.final_url
+            prepared = await workers.run(
+                len(body) if not many else INLINE_PARSE_MAX + 1,
+                prepare_body,
+                body,
+                result.url,
+                result.final_url,
+            )
+        except TimeoutError:
+            prepared = (
+                f"parsing took longer than {workers.deadline:g} s and was stopped "
+                "(the cached articles are kept)"
             )
         except Exception as error:  # a crashed worker is one feed's problem, not the refresh's
             prepared = f"could not parse the feed ({error.__class__.__name__})"
+        done.add(result.url)
         _handle_fetch(store, spec, title, result, report, prepared)
 
     def handle(result: FetchResult) -> None:
-        nonlocal pool, want_pool
         spec, title = by_url[result.url]
-        if want_pool and pool is None and result.outcome == "ok":
-            pool = _parse_pool()
-            want_pool = pool is not None
-        if pool is not None and result.outcome == "ok":
+        if result.outcome == "ok":
             parsing.append(asyncio.ensure_future(parse_then_store(result, spec, title)))
         else:
+            done.add(result.url)
             _handle_fetch(store, spec, title, result, report)
 
     try:
         fetch_settings = settings if isinstance(settings, FetchSettings) else FetchSettings()
-        async with Fetcher(fetch_settings) as fetcher:
-            await _unless_stopped(fetcher.fetch_all(requests, on_result=handle), stop)
-        await _unless_stopped(asyncio.gather(*parsing), stop)
+        async with asyncio.timeout(REFRESH_DEADLINE):
+            async with Fetcher(fetch_settings) as fetcher:
+                await _unless_stopped(fetcher.fetch_all(requests, on_result=handle), stop)
+            await _unless_stopped(asyncio.gather(*parsing), stop)
+    except TimeoutError:
+        # The whole refresh has a deadline: what is not done by then waits for the next.
+        for location, (_spec, title) in by_url.items():
+            if location not in done:
+                report(
+                    FeedReport(
+                        location,
+                        title,
+                        "error",
+                        message=f"not checked: the refresh passed its {REFRESH_DEADLINE:.0f} s "
+                        "deadline (the cached articles are kept)",
+                    )
+                )
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        workers.close()
 
 
 async def _unless_stopped(work: Awaitable[object], stop: threading.Event | None) -> None:
@@ -472,29 +491,15 @@ async def _unless_stopped(work: Awaitable[object], stop: threading.Event | None)
 
 
 PARSE_POOL_MIN_FEEDS = 8
-
-
-def _parse_pool() -> concurrent.futures.Executor | None:
-    """Worker processes for parsing, one per core; None where processes cannot start."""
-    workers = min(os.cpu_count() or 1, 4)
-    if workers < 2:
-        return None
-    try:
-        # Not "fork": the reading screen refreshes from a thread, and forking a threaded
-        # process can copy a held lock into the child.
-        method = "forkserver" if sys.platform == "linux" else "spawn"
-        context = multiprocessing.get_context(method)
-        if method == "forkserver":
-            context.set_forkserver_preload(
-                ["ketaread.core.parse", "ketaread.core.search", "feedparser", "nh3"]
-            )
-        return concurrent.futures.ProcessPoolExecutor(workers, mp_context=context)
-    except (OSError, ValueError):
-        return None
+REFRESH_DEADLINE = 15 * 60.0
+"""Seconds a whole remote refresh may take; feeds not done by then wait for the next."""
 
 
 def prepare_body(body: bytes, location: str, base_url: str) -> ParsedFeed | str:
     """Parse a fetched body into a feed, or say in one line why it is not one."""
+    refused = hostile_shape(body)
+    if refused:
+        return refused
     kind = sniff(body).kind
     if kind != "feed":
         return {

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ketaread.core.references import ReferenceAnalysis
     from ketaread.core.store import Store
 
-RENDER_VERSION = 4
+RENDER_VERSION = 5
 """Bump when conversion or analysis changes: cached renderings of older versions are redone."""
 
 _EXCESS_BLANK_LINES = re.compile(r"\n{3,}")
@@ -82,6 +82,9 @@ def _converter_class() -> type:
 def html_to_markdown(html: str, base_url: str = "") -> str:
     """Convert sanitised HTML to Markdown: no hard wrapping, links kept inline."""
 
+    from ketaread.core.render_budget import MAX_MARKDOWN_CHARS, limit_nesting, plain_fallback
+
+    html = limit_nesting(html)
     converter = _converter_class()(baseurl=base_url or "")
     converter.body_width = 0
     converter.unicode_snob = True
@@ -101,6 +104,10 @@ def html_to_markdown(html: str, base_url: str = "") -> str:
         converter.body_width = 0
         converter.ignore_links = True
         markdown = converter.handle(html)
+    if len(markdown) > MAX_MARKDOWN_CHARS:
+        return plain_fallback(
+            html, f"formatted, it would be larger than {MAX_MARKDOWN_CHARS // 1000:,} KB"
+        )
     return _EXCESS_BLANK_LINES.sub("\n\n", clean_text(markdown)).strip() + "\n"
 
 

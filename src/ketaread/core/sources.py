@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ketaread.core.clean import clean_line
 from ketaread.core.models import ParsedArticle, ParsedFeed
 from ketaread.core.parse import NotAFeed, parse_article, parse_feed, sniff
+from ketaread.core.shapes import hostile_shape
 
 if TYPE_CHECKING:
     import threading
@@ -134,6 +135,14 @@ def walk_folder(folder: Path, problems: list[Problem]) -> Iterator[Path]:
             if entry.name.startswith("."):
                 continue
             try:
+                entry.name.encode("utf-8")
+            except UnicodeEncodeError:
+                # Bytes that are not UTF-8 (surrogate escapes): such a name cannot be stored
+                # or shown as it is. One line names it; the other files are still read.
+                shown = str(entry).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                problems.append(Problem(shown, "file name is not valid UTF-8", skipped=True))
+                continue
+            try:
                 is_dir = entry.is_dir()
             except OSError as error:
                 problems.append(Problem(str(entry), _os_reason(error)))
@@ -226,6 +235,12 @@ def _parse_document(
         problems.append(Problem(str(path), reason, skipped=True))
         return None
     if sniffed.kind == "feed":
+        refused = hostile_shape(document.data)
+        if refused:
+            if strict:
+                raise SourceError(refused)
+            problems.append(Problem(str(path), refused))
+            return None
         try:
             return parse_feed(document.data, str(path), base_url=path.absolute().as_uri())
         except NotAFeed as error:

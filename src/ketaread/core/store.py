@@ -10,10 +10,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import NamedTuple
 
+from ketaread.core import cache_file
 from ketaread.core.models import (
     ArticleDetail,
     ArticleRow,
@@ -108,6 +109,11 @@ def _schema_v2() -> str:
 _MIGRATIONS: list[str | Callable[[], str]] = [_SCHEMA_V1, _schema_v2]
 
 
+def _schema_sql() -> str:
+    """The whole current schema as one script (what recovery builds a fresh cache from)."""
+    return ";\n".join(m() if callable(m) else m for m in _MIGRATIONS)
+
+
 def _statements(script: str) -> Iterator[str]:
     """The statements of a script, a trigger's body (with its own ';') kept whole."""
     pending = ""
@@ -147,6 +153,24 @@ CREATE TABLE IF NOT EXISTS full_texts (
 
 class StoreError(Exception):
     """The cache cannot be used (newer schema, unwritable location …)."""
+
+
+class CacheDamaged(StoreError):
+    """SQLite found the cache damaged while reading it; the next open recovers it."""
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return "stored text is not valid UTF-8"
+    return str(error) or type(error).__name__
+
+
+class CacheBusy(StoreError):
+    """Another program held the write lock for longer than the caller would wait."""
+
+
+class ReadOnlyCache(StoreError, sqlite3.OperationalError):
+    """A write to a cache opened for reading only (the message says why)."""
 
 
 class ArticleNotFound(StoreError):
@@ -287,6 +311,9 @@ class Store:
         self.path = Path(path)
         self.notice: str | None = None
         """Set when opening had to do something the user should hear about."""
+        self.read_only = False
+        """True when the cache can only be read (read-only file or folder, full disk)."""
+        self._immutable = False
         self._lock = threading.RLock()
         self._tag_cache: dict[str, tuple[int, str]] = {}
         """Tag key → (id, shown name) within one store_feed transaction."""
@@ -302,53 +329,137 @@ class Store:
     # -- opening and migrations -------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
+        if self.read_only:
+            # `immutable` where SQLite cannot make its -shm file (a read-only folder or
+            # a full disk): nobody can be writing a cache in such a place anyway.
+            params = {"mode": "ro", **({"immutable": "1"} if self._immutable else {})}
+            target, as_uri = cache_file.uri(self.path, **params), True
+        else:
+            target, as_uri = str(self.path), False
         conn = sqlite3.connect(
-            self.path,
+            target,
             timeout=BUSY_TIMEOUT_MS / 1000,
             isolation_level=None,
             check_same_thread=False,
+            uri=as_uri,
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return conn
 
     def _open(self) -> sqlite3.Connection:
+        """Open the cache under the policy of core/cache_file.py: refuse what is not ours,
+        report the disk's errors as such, recover only real damage."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StoreError(
-                f"cannot create the cache folder {self.path.parent}: {error}"
-            ) from error
+            header = cache_file.examine(self.path)
+            cache_file.refuse_foreign(self.path, header)
+        except cache_file.CacheFileError as error:
+            raise StoreError(str(error)) from error
+        if header is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(
+                    f"cannot create the cache folder {self.path.parent}: {error.strerror or error}"
+                ) from error
+        if not cache_file.can_write(self.path):
+            if header is None:
+                raise StoreError(f"cannot create the cache {self.path}: its folder is not writable")
+            return self._open_read_only(f"the cache {self.path} is read-only")
         try:
-            conn = self._connect()
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-        except sqlite3.DatabaseError as error:
-            if "unable to open" in str(error):
+            return self._open_writable()
+        except StoreError:
+            raise
+        except (sqlite3.Error, UnicodeDecodeError) as error:
+            if cache_file.is_damage(error):
+                return self._recover(_reason(error))
+            plain = cache_file.describe(error, self.path)
+            if plain is None:
                 raise StoreError(f"cannot open the cache {self.path}: {error}") from error
-            conn = self._start_afresh(str(error))
-            version = 0
-        if version > SCHEMA_VERSION:
+            if "busy" in plain or header is None:
+                raise StoreError(plain) from error
+            # Full disk, read-only file system, no permission: still readable, and untouched.
+            return self._open_read_only(plain)
+
+    def _open_writable(self) -> sqlite3.Connection:
+        conn = self._connect()
+        try:
+            self._check_ours(conn)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            if version < SCHEMA_VERSION or application_id != cache_file.APPLICATION_ID:
+                self._migrate(conn, version)
+            if self._marker.exists():
+                # An earlier run met damage while reading: check the whole file now.
+                if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                    raise sqlite3.DatabaseError("database disk image is malformed")
+                self._marker.unlink(missing_ok=True)
+        except BaseException:
             conn.close()
+            raise
+        return conn
+
+    def _check_ours(self, conn: sqlite3.Connection) -> None:
+        """Refuse a newer cache, or an SQLite file with other tables, before any write."""
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+        if version > SCHEMA_VERSION:
             raise StoreError(
                 f"the cache {self.path} was written by a newer ketaread (schema {version}; "
                 f"this version knows {SCHEMA_VERSION}). Upgrade ketaread, or choose another "
                 "cache with --db. The file was left untouched."
             )
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            if version < SCHEMA_VERSION:
-                self._migrate(conn, version)
-        except sqlite3.DatabaseError as error:
-            if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
-                raise StoreError(f"the cache {self.path} is busy: {error}") from error
-            conn.close()
-            conn = self._start_afresh(str(error))
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate(conn, 0)
-        return conn
+            cache_file.check_tables(self.path, tables, application_id)
+        except cache_file.CacheFileError as error:
+            raise StoreError(str(error)) from error
+
+    def _open_read_only(self, reason: str) -> sqlite3.Connection:
+        """Read the cache without writing a byte; every write says why it cannot."""
+        self.read_only = True
+        last: BaseException | None = None
+        for immutable in (False, True):
+            self._immutable = immutable
+            try:
+                conn = self._connect()
+                self._check_ours(conn)
+                conn.execute("SELECT COUNT(*) FROM feeds").fetchone()
+            except StoreError:
+                raise
+            except (sqlite3.Error, UnicodeDecodeError) as error:
+                last = error
+                continue
+            self.notice = f"{reason}: reading only, nothing read, starred or fetched is saved"
+            return conn
+        raise StoreError(f"{reason}, and it cannot be read either ({last})") from last
+
+    def _recover(self, reason: str) -> sqlite3.Connection:
+        """Recover a damaged cache of ours: keep what can be read, say what was lost."""
+        self.read_only = False
+        try:
+            outcome = cache_file.recover(self.path, _schema_sql(), SCHEMA_VERSION)
+        except (OSError, sqlite3.Error) as error:
+            plain = cache_file.describe(error, self.path) or str(error)
+            raise StoreError(
+                f"the cache {self.path} is damaged ({reason}) and could not be recovered: "
+                f"{plain}. It was left where it is."
+            ) from error
+        self._marker.unlink(missing_ok=True)
+        self.notice = outcome.sentence(self.path, reason)
+        return self._open_writable()
+
+    @property
+    def _marker(self) -> Path:
+        """A file that says an earlier run met damage: the next open checks the whole file."""
+        return Path(f"{self.path}.damaged")
 
     def _ensure_extra_tables(self) -> None:
         try:
@@ -357,24 +468,6 @@ class Store:
                     self._conn.execute(statement)
         except sqlite3.OperationalError:
             pass  # a read-only cache that predates them: reads find no enclosures
-
-    def _start_afresh(self, reason: str) -> sqlite3.Connection:
-        """Move an unreadable cache aside (never delete it) and start an empty one."""
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        moved = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        attempt = 1
-        while moved.exists():  # two bad caches in one second must not overwrite each other
-            attempt += 1
-            moved = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{attempt}")
-        for suffix in ("", "-wal", "-shm"):
-            candidate = Path(f"{self.path}{suffix}")
-            if candidate.exists():
-                candidate.replace(Path(f"{moved}{suffix}"))
-        self.notice = (
-            f"the cache {self.path} could not be read ({reason}); it was moved to {moved} "
-            "and a fresh cache was started"
-        )
-        return self._connect()
 
     def _migrate(self, conn: sqlite3.Connection, version: int) -> None:
         conn.execute("BEGIN IMMEDIATE")
@@ -387,6 +480,8 @@ class Store:
                 for statement in _statements(script):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {step + 1}")
+            # Marks the file as ketaread's: only such a file is ever moved or recovered.
+            conn.execute(f"PRAGMA application_id = {cache_file.APPLICATION_ID}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -399,19 +494,42 @@ class Store:
             self._conn.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction that takes the write lock up front (no upgrade deadlocks)."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+    def _write(self, wait: float | None = None) -> Iterator[sqlite3.Connection]:
+        """One write transaction that takes the write lock up front (no upgrade deadlocks).
+
+        With `wait`, the lock is waited for that many seconds at most (instead of the
+        busy timeout) and CacheBusy says it stayed taken: nothing was changed."""
+        if self.read_only:
+            raise ReadOnlyCache(self.notice or f"the cache {self.path} is read-only")
+        if wait is not None:
+            # Our own writer (another thread) is not waited on for longer either.
+            if not self._lock.acquire(timeout=max(wait, 0.001)):
+                raise CacheBusy(f"the cache {self.path} is busy")
+            self._lock.release()
+        with self._lock, self._damage_reported():
+            if wait is not None:
+                self._conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                if cache_file.error_code(error) in (5, 6):  # SQLITE_BUSY, SQLITE_LOCKED
+                    raise CacheBusy(
+                        f"the cache {self.path} is busy (another program is writing it)"
+                    ) from error
+                raise
+            finally:
+                if wait is not None:
+                    self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             try:
                 yield self._conn
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
 
     def _query(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
-        with self._read_lock:
+        with self._read_lock, self._damage_reported():
             return self._reader.execute(sql, tuple(params)).fetchall()
 
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
@@ -421,6 +539,23 @@ class Store:
     def query(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
         """Rows of a read on the reader connection, for core modules with their own tables."""
         return self._query(sql, params)
+
+    @contextmanager
+    def _damage_reported(self) -> Iterator[None]:
+        """Turn SQLite's word that the file is damaged into CacheDamaged, and leave a mark
+        so that the next open checks the whole file and recovers it."""
+        try:
+            yield
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
+            if not cache_file.is_damage(error):
+                raise
+            # In a read-only folder no mark: the next damaged read says the same again.
+            with suppress(OSError):
+                self._marker.touch()
+            raise CacheDamaged(
+                f"the cache {self.path} is damaged ({_reason(error)}); it is recovered the "
+                "next time ketaread opens it"
+            ) from error
 
     # -- feeds ------------------------------------------------------------------
 
@@ -1078,14 +1213,24 @@ class Store:
         )
         return (rows[0][0], rows[0][1]) if rows else None
 
-    def save_rendering(self, article_id: int, version: int, markdown: str, analysis: str) -> None:
-        """Cache an article's rendering so that it is converted once."""
-        with self._write() as conn:
-            conn.execute(
-                "UPDATE bodies SET markdown = ?, analysis = ?, render_version = ? "
-                "WHERE article_id = ?",
-                (markdown, analysis, version, article_id),
-            )
+    def save_rendering(self, article_id: int, version: int, markdown: str, analysis: str) -> bool:
+        """Cache an article's rendering so that it is converted once: best effort, never
+        waiting. While another program writes (or the cache is read-only, or the disk
+        full) it is skipped, and made again next time. True when it was saved."""
+        if self.read_only:
+            return False
+        try:
+            with self._write(wait=0) as conn:
+                conn.execute(
+                    "UPDATE bodies SET markdown = ?, analysis = ?, render_version = ? "
+                    "WHERE article_id = ?",
+                    (markdown, analysis, version, article_id),
+                )
+        except CacheDamaged:
+            raise
+        except (StoreError, sqlite3.OperationalError):
+            return False
+        return True
 
     def set_read(self, article_ids: Iterable[int], read: bool) -> None:
         """Mark articles read or unread."""
@@ -1099,15 +1244,17 @@ class Store:
         with self._write() as conn:
             conn.execute("UPDATE articles SET starred = ? WHERE id = ?", (int(starred), article_id))
 
-    def toggle(self, article_id: int, state: str) -> tuple[ArticleRow, ArticleRow] | None:
+    def toggle(
+        self, article_id: int, state: str, wait: float | None = None
+    ) -> tuple[ArticleRow, ArticleRow] | None:
         """Flip an article's 'read' or 'starred' state; the rows before and after.
 
         Flipped in SQL, in one transaction: two quick toggles always cancel out, whatever
-        the screen showed when each was asked for.
+        the screen showed when each was asked for. With `wait`, CacheBusy after that long.
         """
         if state not in ("read", "starred"):
             raise ValueError(f"not a state: {state}")
-        with self._write() as conn:
+        with self._write(wait) as conn:
             before = conn.execute(_ROW_BY_ID, (article_id,)).fetchone()
             if before is None:
                 return None
@@ -1121,9 +1268,12 @@ class Store:
             after = conn.execute(_ROW_BY_ID, (article_id,)).fetchone()
         return _row(before), _row(after)
 
-    def mark_read(self, article_id: int) -> tuple[ArticleRow, ArticleRow] | None:
-        """Mark one article read; the rows before and after (None if it is gone)."""
-        with self._write() as conn:
+    def mark_read(
+        self, article_id: int, wait: float | None = None
+    ) -> tuple[ArticleRow, ArticleRow] | None:
+        """Mark one article read; the rows before and after (None if it is gone).
+        With `wait`, CacheBusy after that long."""
+        with self._write(wait) as conn:
             before = conn.execute(_ROW_BY_ID, (article_id,)).fetchone()
             if before is None:
                 return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from typing import TYPE_CHECKING, Protocol, cast
 
@@ -17,7 +18,7 @@ from textual.widgets import Static
 from ketaread.context import Context, ContextError
 from ketaread.core import links
 from ketaread.core.models import ArticleDetail, ArticleRow
-from ketaread.core.store import ArticleFilter, Store, StoreError
+from ketaread.core.store import ArticleFilter, CacheBusy, Store, StoreError
 from ketaread.screens.commands import ArticleCommands, FilterCommands, GlossaryCommands
 from ketaread.screens.search import SearchScreen
 from ketaread.screens.study_actions import STUDY_BINDINGS, StudyActions
@@ -494,7 +495,13 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             return
         before = detail.row
         tag_ids: list[int] = []
-        if not before.read and (changed := store.mark_read(article_id)) is not None:
+        changed = None
+        pending = getattr(app, "pending", None)
+        if not before.read and pending is not None:
+            # Never waits on another program's write lock: queued, and lands later.
+            with contextlib.suppress(CacheBusy):
+                changed = pending.submit(article_id, "read")
+        if changed is not None:
             before, detail.row = changed
             tag_ids = store.article_tag_ids(article_id)
         app.call_from_thread(
@@ -596,9 +603,20 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
     def _toggle(self, article_id: int, state: str) -> None:
         """Flip read or starred in the cache; counts follow what the cache says changed."""
         store = self.store
-        if store is None:
+        pending = getattr(self.app, "pending", None)
+        if store is None or pending is None:
             return
-        changed = store.toggle(article_id, state)
+        try:
+            changed = pending.submit(article_id, f"toggle-{state}")
+        except CacheBusy:
+            self.app.call_from_thread(
+                self.notify,
+                "The cache is busy (another program is writing it): the change is kept "
+                "and saved as soon as it is free.",
+                severity="warning",
+                markup=False,
+            )
+            return
         if changed is not None:
             tag_ids = store.article_tag_ids(article_id)
             self.app.call_from_thread(self._state_changed, *changed, tag_ids)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
+from functools import cache
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -36,6 +37,32 @@ WELCOME = Content.assemble(
     ("?", "bold"),
     "      every key",
 )
+
+
+MAX_CODE_CHARS = 100_000
+"""Longest code block highlighted; longer ones are cut, with a line saying so."""
+
+
+@cache
+def article_markdown_class() -> type[Markdown]:
+    """Textual's Markdown, except that a code block without a language is shown as plain
+    text: Textual would ask Pygments to guess its language, which, on the UI thread, took
+    minutes on one 4 MB line. Very long code blocks are cut."""
+    from textual.widgets import Markdown
+    from textual.widgets._markdown import MarkdownFence
+
+    class PlainFence(MarkdownFence):
+        def __init__(self, markdown: Markdown, token: object, code: str) -> None:
+            if not getattr(token, "info", ""):
+                token.info = "text"  # type: ignore[attr-defined]
+            if len(code) > MAX_CODE_CHARS:
+                code = code[:MAX_CODE_CHARS] + f"\n… (cut at {MAX_CODE_CHARS:,} characters)"
+            super().__init__(markdown, token, code)  # type: ignore[arg-type]
+
+    class ArticleMarkdown(Markdown):
+        BLOCKS = {**Markdown.BLOCKS, "fence": PlainFence, "code_block": PlainFence}
+
+    return ArticleMarkdown
 
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
@@ -163,7 +190,6 @@ class ArticleView(VerticalScroll, can_focus=True):
         `hits` (a search's words), at the first of them, each highlighted.
 
         `notes` are extra header lines (attachments, where the text came from)."""
-        from textual.widgets import Markdown
 
         self.remember_position()
         self.hits.start(hits)
@@ -186,7 +212,7 @@ class ArticleView(VerticalScroll, can_focus=True):
         # A new document per article: removing the last one's blocks (a widget each) cost
         # as much as drawing the new first screen, so it goes once that is painted.
         # open_links=False: every link goes through the app's router.
-        body = Markdown(classes="article-body", open_links=False)
+        body = article_markdown_class()(classes="article-body", open_links=False)
         # One repaint for the header, the swap and the first blocks, not one per step.
         with self.app.batch_update():
             header = self.query_one(ArticleHeader)

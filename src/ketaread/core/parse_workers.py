@@ -1,0 +1,138 @@
+"""Parsing fetched feeds where it can be stopped: worker processes, killed at a deadline.
+
+feedparser is pure Python and, on hostile shapes, far slower than the fetch that brought
+the body. A parse that outlives PARSE_DEADLINE is stopped by killing its worker (a thread
+cannot be stopped), and the other feeds carry on in fresh workers. Workers die with the
+process that started them, however it ends (SIGTERM, SIGHUP, SIGINT or SIGKILL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+PARSE_DEADLINE = 30.0
+"""Seconds one feed's parse may take before its worker is killed and the feed skipped."""
+INLINE_PARSE_MAX = 128 * 1024
+"""Bodies up to this size parse in the refresh's own thread when no workers are running
+(starting workers costs more than parsing them); larger ones always go to a worker."""
+MAX_WORKERS = 4
+_live: set[concurrent.futures.ProcessPoolExecutor] = set()
+_live_lock = threading.Lock()
+
+
+def _die_with_parent() -> None:
+    """In a worker: exit when the process that started it dies, even by SIGKILL (Linux),
+    and leave Ctrl-C to the parent, which stops the workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+def _new_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor | None:
+    try:
+        # Not "fork": the reading screen refreshes from a thread, and forking a threaded
+        # process can copy a held lock into the child.
+        method = "forkserver" if sys.platform == "linux" else "spawn"
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload(
+                ["ketaread.core.parse", "ketaread.core.search", "feedparser", "nh3"]
+            )
+        pool = concurrent.futures.ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_die_with_parent
+        )
+    except (OSError, ValueError):
+        return None
+    with _live_lock:
+        _live.add(pool)
+    return pool
+
+
+def kill_pool(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Stop a pool now: its workers are killed, not waited for."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AssertionError, AttributeError):
+            process.join(2)
+    with _live_lock:
+        _live.discard(pool)
+
+
+def kill_all() -> None:
+    """Kill every worker this process started (on a signal, or as the reader exits)."""
+    with _live_lock:
+        pools = list(_live)
+    for pool in pools:
+        kill_pool(pool)
+
+
+class ParseWorkers:
+    """Runs `function(*args)` for each feed: inline when small and no workers are up,
+    else in a worker process with a deadline."""
+
+    def __init__(self, deadline: float | None = None, start_early: bool = False) -> None:
+        self.deadline = PARSE_DEADLINE if deadline is None else deadline
+        self.workers = min(os.cpu_count() or 1, MAX_WORKERS)
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._unavailable = False
+        if start_early:
+            self._ensure()
+
+    def _ensure(self) -> concurrent.futures.ProcessPoolExecutor | None:
+        if self._pool is None and not self._unavailable:
+            self._pool = _new_pool(max(self.workers, 1))
+            self._unavailable = self._pool is None
+        return self._pool
+
+    async def run(self, size: int, function: Callable[..., Any], *args: Any) -> Any:
+        """The result of `function(*args)`; TimeoutError when it outlived the deadline."""
+        loop = asyncio.get_running_loop()
+        if self._pool is None and size <= INLINE_PARSE_MAX:
+            return function(*args)
+        for _attempt in range(2):
+            pool = self._ensure()
+            if pool is None:
+                return function(*args)
+            future = loop.run_in_executor(pool, function, *args)
+            try:
+                return await asyncio.wait_for(future, self.deadline)
+            except TimeoutError:
+                # The only way to stop a parse: kill its worker (and so the pool). Other
+                # feeds in flight there are retried in a fresh pool.
+                self._discard(pool)
+                raise
+            except BrokenProcessPool:
+                self._discard(pool)  # another feed's deadline killed it: try once more
+        raise TimeoutError
+
+    def _discard(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
+        if self._pool is pool:
+            self._pool = None
+        kill_pool(pool)
+
+    def close(self) -> None:
+        """Stop the workers without waiting for any parse still running."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            kill_pool(pool)

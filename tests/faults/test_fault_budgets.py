@@ -1,0 +1,217 @@
+"""Fault injection after the fetch: hostile shapes, slow parses, slow servers and signals
+during a refresh. Every refresh here ends within its budget and leaves no process behind."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from faults_support import alive, big_feed, descendants
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from ketaread.core.refresh import FeedReport, SourceSpec, refresh
+from ketaread.core.store import Store
+
+RunCli = Callable[..., tuple[int, str, str]]
+
+SMALL = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Small</title>'
+    b"<item><title>Small item</title><guid>s1</guid></item></channel></rss>"
+)
+
+
+def write_config(path: Path, urls: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f'[[source]]\nlocation = "{url}"\n' for url in urls))
+
+
+def test_ninety_thousand_attributes_are_refused_before_the_parser(
+    run_cli: RunCli, server: HTTPServer, tmp_config: Path
+) -> None:
+    """A 956 KB feed with 90,000 attributes on one element: refresh took 124 s (feedparser
+    is quadratic in them). Now refused in one linear pass; the other feed is stored."""
+    attributes = " ".join(f'a{i}="x"' for i in range(90_000))
+    hostile = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>H</title>'
+        f"<item {attributes}><title>I</title></item></channel></rss>"
+    ).encode()
+    server.expect_request("/hostile.xml").respond_with_data(hostile, content_type="text/xml")
+    server.expect_request("/small.xml").respond_with_data(SMALL, content_type="text/xml")
+    write_config(tmp_config, [server.url_for("/hostile.xml"), server.url_for("/small.xml")])
+    code, out, err = run_cli("refresh", timeout=30)
+    assert "Traceback" not in err
+    assert "more than 256 attributes" in out
+    assert "Small: 1 new" in out
+    assert code == 0
+
+
+def test_a_parse_past_its_deadline_is_stopped_and_its_worker_killed(
+    server: HTTPServer, tmp_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A parse that outlives the per-feed deadline is stopped (its worker process killed):
+    the feed is reported, the others stored, no worker left."""
+    from ketaread.core import parse_workers
+
+    monkeypatch.setattr(parse_workers, "PARSE_DEADLINE", 0.3)
+    server.expect_request("/big.xml").respond_with_data(big_feed(3000), content_type="text/xml")
+    server.expect_request("/small.xml").respond_with_data(SMALL, content_type="text/xml")
+    reports: list[FeedReport] = []
+    store = Store(tmp_db)
+    try:
+        refresh(
+            store,
+            [SourceSpec(server.url_for("/big.xml")), SourceSpec(server.url_for("/small.xml"))],
+            report=reports.append,
+        )
+        titles = [r.title for r, _ in store.list_articles()]
+    finally:
+        store.close()
+    [big] = [r for r in reports if r.location.endswith("/big.xml")]
+    assert big.status == "error" and "parsing took longer than 0.3 s" in big.message
+    assert titles == ["Small item"]
+    # The forkserver and the resource tracker live as long as this (test) process; the
+    # workers they started must be gone.
+    from multiprocessing import forkserver, resource_tracker
+
+    helpers = {
+        getattr(forkserver._forkserver, "_forkserver_pid", None),
+        getattr(resource_tracker._resource_tracker, "_pid", None),
+    }
+
+    def workers() -> set[int]:
+        return {
+            pid
+            for pid in alive(descendants(os.getpid())) - helpers
+            if b"python" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        }
+
+    deadline = time.monotonic() + 5
+    while workers() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not workers()
+
+
+def test_the_whole_refresh_has_a_deadline(
+    server: HTTPServer, tmp_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that answers after a long wait cannot hold the refresh past its deadline."""
+    from ketaread.core import refresh as refresh_module
+
+    monkeypatch.setattr(refresh_module, "REFRESH_DEADLINE", 1.0, raising=False)
+    release = threading.Event()
+
+    def slow(_request: Request) -> Response:
+        release.wait(10)
+        return Response(SMALL, content_type="text/xml")
+
+    server.expect_request("/slow.xml").respond_with_handler(slow)
+    server.expect_request("/small.xml").respond_with_data(SMALL, content_type="text/xml")
+    reports: list[FeedReport] = []
+    store = Store(tmp_db)
+    started = time.monotonic()
+    try:
+        refresh(
+            store,
+            [SourceSpec(server.url_for("/slow.xml")), SourceSpec(server.url_for("/small.xml"))],
+            report=reports.append,
+        )
+    finally:
+        release.set()
+        store.close()
+    assert time.monotonic() - started < 9  # well under the slow server's 10 s
+    [slow_report] = [r for r in reports if r.location.endswith("/slow.xml")]
+    assert "deadline" in slow_report.message
+    assert any(r.location.endswith("/small.xml") and r.status == "updated" for r in reports)
+
+
+def test_slow_servers_cannot_starve_a_quick_feed(server: HTTPServer) -> None:
+    """16 slow feeds made one good feed wait 2 minutes: they held all 8 start slots. Now
+    a fetch still waiting gives its slot up, and the quick feed finishes first."""
+    import asyncio
+
+    from ketaread.core.fetch import Fetcher, FetchSettings, Validators
+
+    release = threading.Event()
+
+    def slow(_request: Request) -> Response:
+        release.wait(6)
+        return Response(SMALL, content_type="text/xml")
+
+    for index in range(16):
+        server.expect_request(f"/slow{index}.xml").respond_with_handler(slow)
+    server.expect_request("/good.xml").respond_with_data(SMALL, content_type="text/xml")
+    urls = [server.url_for(f"/slow{index}.xml") for index in range(16)]
+    urls.append(server.url_for("/good.xml"))
+    order: list[str] = []
+
+    async def go() -> None:
+        settings = FetchSettings(deadline=20, read_timeout=20, connect_timeout=5)
+        async with Fetcher(settings) as fetcher:
+            await fetcher.fetch_all(
+                [(url, Validators()) for url in urls], on_result=lambda r: order.append(r.url)
+            )
+
+    try:
+        asyncio.run(go())
+    finally:
+        release.set()
+    assert order[0].endswith("/good.xml"), order[:3]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_during_a_refresh_leaves_no_process_behind(
+    server: HTTPServer, tmp_path: Path, tmp_db: Path, tmp_config: Path, signum: int
+) -> None:
+    """SIGTERM or SIGHUP (closing the terminal) during a refresh left the resource
+    tracker, the forkserver and two workers running."""
+    for index in range(9):
+        server.expect_request(f"/f{index}.xml").respond_with_data(
+            big_feed(3000, title=f"F{index}"), content_type="text/xml"
+        )
+    write_config(tmp_config, [server.url_for(f"/f{index}.xml") for index in range(9)])
+    # stderr to a file: orphaned workers holding a pipe open would keep it from ending.
+    err_path = tmp_path / "stderr.txt"
+    seen: set[int] = set()
+    with open(err_path, "wb") as err_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ketaread", "refresh"],
+            stdout=subprocess.DEVNULL,
+            stderr=err_file,
+            stdin=subprocess.DEVNULL,
+            cwd=tmp_path,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        # Wait for the parse workers (forkserver, tracker and workers: 4 or more).
+        while time.monotonic() < deadline and len(alive(seen)) < 4:
+            seen |= descendants(process.pid)
+            time.sleep(0.05)
+        assert len(alive(seen)) >= 3, "the parse workers never started"
+        process.send_signal(signum)
+        process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for pid in list(seen):
+            seen |= descendants(pid)
+    err = err_path.read_bytes()
+    deadline = time.monotonic() + 10
+    while alive(seen) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = alive(seen)
+    # A failing run must not leave them running on the machine either.
+    for pid in left | {p for q in left for p in descendants(q)}:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, f"left behind: {sorted(left)}"
+    assert b"Traceback" not in err, err.decode(errors="replace")
