@@ -52,9 +52,15 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         Binding("T", "next_theme", "Theme", show=False, tooltip="Next theme (saved for next time)"),
     ]
 
-    def __init__(self, context: Context, *, refresh_on_start: bool | None = None) -> None:
+    def __init__(
+        self, context: Context, *, refresh_on_start: bool | None = None, review: bool = False
+    ) -> None:
         super().__init__()
         self.context = context
+        self.start_on_review = review
+        """Open on the review screen (`ketaread review`); escape leads to the reader."""
+        if review and refresh_on_start is None:
+            refresh_on_start = False  # reviewing needs no feeds
         self.refresh_on_start = (
             (not context.offline) if refresh_on_start is None else refresh_on_start
         )
@@ -184,6 +190,14 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
     def on_mount(self) -> None:
         """Report the cache's state, then refresh in the background after the first frame."""
         self.call_after_refresh(self._resume_collection)
+        if self.start_on_review:
+            from ketaread.screens.study import ReviewScreen
+
+            def reviewed(_result: None) -> None:
+                if (screen := self.main_screen) is not None:
+                    screen._count_due()  # the reader's due count, after the answers
+
+            self.push_screen(ReviewScreen(), reviewed)
         if self._store_error:
             self.notify(
                 self._store_error,

@@ -35,8 +35,10 @@ from ketaread.core.sync.accounts import ServerAccount
 if TYPE_CHECKING:
     from ketaread.app import KetareadApp
     from ketaread.core.discover import Discovery
-    from ketaread.core.models import ArticleRow, FeedInfo
+    from ketaread.core.models import ArticleDetail, ArticleRow, FeedInfo
     from ketaread.core.refresh import SourceSpec
+    from ketaread.core.render import Rendering
+    from ketaread.core.study.store import Card, Highlight
     from ketaread.core.sync.engine import AccountReport
 
 
@@ -721,6 +723,7 @@ def cmd_show(ctx: Context) -> int:
                         {"text": link.text, "url": link.url} for link in rendering.analysis.links
                     ],
                     "terms": [hit.to_json() for hit in rendering.terms(ctx.glossary(strict=True))],
+                    **_study_json(ctx, detail, rendering),
                     "enclosures": [
                         {"url": e.url, "type": e.type, "length": e.length}
                         for e in detail.enclosures
@@ -1006,6 +1009,234 @@ def cmd_glossary_export(ctx: Context) -> int:
     return 0
 
 
+# -- study ---------------------------------------------------------------------------
+
+
+def _study_json(ctx: Context, detail: ArticleDetail, rendering: Rendering) -> dict[str, object]:
+    """`show --json`'s study keys: the article's highlights (found again in its current
+    text, or detached) and the reader's note on it."""
+    from ketaread.core.study import article_text, place_highlights
+
+    study = ctx.study_if_exists()
+    if study is None:
+        return {"highlights": [], "notes": []}
+    placed = place_highlights(study, detail.row.key, article_text(rendering))
+    note = study.article_note(detail.row.key)
+    return {
+        "highlights": [_highlight_json(p.highlight, p.anchored) for p in placed],
+        "notes": [{"text": note}] if note else [],
+    }
+
+
+def _highlight_json(highlight: Highlight, anchored: bool) -> dict[str, object]:
+    return {
+        "id": highlight.id,
+        "quote": highlight.quote,
+        "color": highlight.color,
+        "note": highlight.note,
+        "created": _iso(highlight.created),
+        "anchored": anchored,
+    }
+
+
+def _open_article(ctx: Context, given: str) -> tuple[ArticleDetail, Rendering]:
+    from ketaread.core.render import rendering_for
+    from ketaread.core.store import ArticleNotFound
+
+    store = ctx.store
+    try:
+        article_id = store.resolve(given)
+    except (ArticleNotFound, StoreError) as error:
+        raise CommandError(str(error)) from error
+    detail = store.article(article_id)
+    return detail, rendering_for(store, detail)
+
+
+def cmd_highlight(ctx: Context) -> int:
+    """Highlight a passage of an article, with a colour and a note."""
+    from ketaread.core.study import StudyError, add_highlight, article_text
+
+    detail, rendering = _open_article(ctx, ctx.args.article)
+    try:
+        highlight = add_highlight(
+            ctx.study,
+            detail,
+            article_text(rendering),
+            ctx.args.quote,
+            color=ctx.args.color,
+            note=ctx.args.note or "",
+        )
+    except StudyError as error:
+        raise CommandError(f"{ctx.args.article}: {error}") from error
+    if ctx.args.json:
+        ctx.print(_to_json(_highlight_json(highlight, True)))
+    else:
+        ctx.print(f"highlighted ({highlight.color}) in {clean_line(detail.row.title)}")
+    return 0
+
+
+def cmd_note(ctx: Context) -> int:
+    """Write (or with an empty text, delete) the reader's note on an article."""
+    from ketaread.core.study import article_ref
+
+    detail, _rendering = _open_article(ctx, ctx.args.article)
+    ctx.study.set_article_note(article_ref(detail), ctx.args.text)
+    ctx.print(f"note {'saved' if ctx.args.text.strip() else 'deleted'}")
+    return 0
+
+
+def cmd_learn(ctx: Context) -> int:
+    """Set a glossary term's status (new, learning, known); learning makes its cards."""
+    from ketaread.core.study import set_term_status
+
+    term = ctx.glossary(strict=True).lookup(ctx.args.term)
+    if term is None:
+        raise CommandError(f"{clean_line(ctx.args.term)!r} is not in the glossary")
+    set_term_status(ctx.study, term, ctx.args.status)
+    ctx.print(f"{term.term}: {ctx.args.status}")
+    return 0
+
+
+def _card_json(card: Card) -> dict[str, object]:
+    return {
+        "id": card.id,
+        "kind": card.kind,
+        "front": card.front,
+        "back": card.back,
+        "source": card.source,
+        "due": _iso(card.due),
+    }
+
+
+def cmd_review(ctx: Context) -> int:
+    """Review due cards: `--json` lists them, `--answer ID RATING` records one answer,
+    and with neither the review screen opens."""
+    import time as clock
+
+    from ketaread.core.study.cards import RATINGS, review
+
+    if ctx.args.answer:
+        card_text, rating = ctx.args.answer
+        if not card_text.isdigit() or rating not in RATINGS:
+            raise CommandError(f"--answer takes a card id and one of {', '.join(RATINGS)}")
+        writable = ctx.study
+        card = writable.card(int(card_text))
+        if card is None:
+            raise CommandError(f"no card {card_text} (see `ketaread review --json`)")
+        schedule, due = review(card.schedule, rating)
+        writable.record_review(card.id, RATINGS[rating], schedule, due)
+        ctx.print(f"card {card.id}: {rating}; next {_iso(due)}")
+        return 0
+    study = ctx.study_if_exists()
+    cards = study.cards(due_before=clock.time(), limit=ctx.args.limit) if study else []
+    if ctx.args.json:
+        ctx.print(_to_json([_card_json(card) for card in cards]))
+        return 0
+    if study is not None:
+        study.close()  # the app opens its own
+    ctx.close()
+    app = make_app(db=ctx.args.db, config=ctx.args.config, offline=True, review=True)
+    app.run()
+    return app.return_code or 0
+
+
+def cmd_notes(ctx: Context) -> int:
+    """Export or import study data."""
+    from ketaread.core.study import export
+
+    if ctx.args.notes_action == "import":
+        return _import_study(ctx)
+    study = ctx.study_if_exists()
+    if study is None:
+        raise CommandError("nothing to export yet: no highlights, notes or cards")
+    fmt = ctx.args.format
+    if fmt == "json":
+        from ketaread.core.study.store import dump_json
+
+        return _write_out(ctx, "ketaread-study.json", dump_json(study))
+    if fmt == "anki":
+        return _write_out(ctx, "ketaread-anki.txt", export.to_anki_tsv(study.cards()))
+    if fmt == "csv":
+        return _write_out(ctx, "ketaread-readwise.csv", export.to_readwise_csv(study.highlights()))
+    articles = export.by_article(study)
+    loose = [c for c in study.cards() if not c.article]
+    if ctx.args.out is None:
+        for article in articles:
+            ctx.out.write(export.to_markdown(article))
+            ctx.out.write("\n")
+        if loose:
+            ctx.out.write(export.term_cards_markdown(loose))
+        return 0
+    folder = Path(ctx.args.out).expanduser()
+    written = [_write_file(folder / export.file_name(a), export.to_markdown(a)) for a in articles]
+    if loose:
+        written.append(
+            _write_file(folder / "ketaread glossary cards.md", export.term_cards_markdown(loose))
+        )
+    ctx.print(f"wrote {len(written)} Markdown files to {folder}")
+    return 0
+
+
+def _write_file(path: Path, text: str) -> Path:
+    """Write one export file: a new file, or one an export wrote before (never another)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() or path.is_symlink():
+        if not path.is_file() or path.is_symlink():
+            raise CommandError(f"{path}: exists and is not a file; not written")
+        try:
+            with path.open(encoding="utf-8") as existing:
+                head = existing.read(len(text.split("\n", 1)[0]) + 1)
+        except (OSError, UnicodeDecodeError):
+            head = ""
+        # Same first line (Anki's header, the CSV columns, the front matter's fence) and,
+        # for Markdown, ketaread's key in the front matter: a file an export wrote.
+        if head != text[: len(head)] or (path.suffix == ".md" and not _our_note(path, text)):
+            raise CommandError(f"{path}: exists and was not written by ketaread; not replaced")
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+    return path
+
+
+def _our_note(path: Path, text: str) -> bool:
+    """Whether an existing Markdown note carries the same `ketaread:` key line."""
+    marker = next((line for line in text.splitlines() if line.startswith("ketaread: ")), None)
+    if marker is None:
+        return True  # the glossary cards' note: its first line and name are checked
+    try:
+        return marker in path.read_text(encoding="utf-8").splitlines()[:12]
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _write_out(ctx: Context, name: str, text: str) -> int:
+    if ctx.args.out is None:
+        ctx.out.write(text)
+        return 0
+    path = _write_file(Path(ctx.args.out).expanduser() / name, text)
+    ctx.print(f"wrote {path}")
+    return 0
+
+
+def _import_study(ctx: Context) -> int:
+    import json
+
+    from ketaread.core.study import StudyError
+
+    path = Path(ctx.args.file).expanduser()
+    try:
+        if path.stat().st_size > 64 * 1024 * 1024:
+            raise CommandError(f"{path}: larger than 64 MiB; not a study export")
+        data = json.loads(path.read_text(encoding="utf-8"))
+        added = ctx.study.load(data)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise CommandError(f"{path}: cannot be read as a study export ({error})") from error
+    except StudyError as error:
+        raise CommandError(f"{path}: {error}") from error
+    ctx.print("imported " + ", ".join(f"{n} {kind}" for kind, n in added.items()))
+    return 0
+
+
 def cmd_abbreviations(ctx: Context) -> int:
     """Print SHORT<TAB>LONG FORM for every abbreviation a text defines (or JSON lines)."""
     if ctx.args.jsonl:
@@ -1246,15 +1477,16 @@ def make_app(
     config: str | Path | None = None,
     offline: bool = False,
     refresh_on_start: bool | None = None,
+    review: bool = False,
 ) -> KetareadApp:
     """Build the reading app on `context` (or on one made from the options); the CLI and
     the tests share this factory. `refresh_on_start`: None refreshes on start unless
-    offline (the tests' quiet default)."""
+    offline (the tests' quiet default); `review`: open on the flashcard review."""
     from ketaread.app import KetareadApp
 
     if context is None:
         context = ketaread.context.Context(db=db, config=config, offline=offline)
-    return KetareadApp(context, refresh_on_start=refresh_on_start)
+    return KetareadApp(context, refresh_on_start=refresh_on_start, review=review)
 
 
 def reader_app(args: argparse.Namespace) -> KetareadApp:
@@ -1425,6 +1657,35 @@ def build_parser() -> argparse.ArgumentParser:
     abbreviations = command(
         "abbreviations", cmd_abbreviations, "print SHORT<TAB>LONG for abbreviations a text defines"
     )
+    highlight = command("highlight", cmd_highlight, "highlight a passage of an article")
+    highlight.add_argument("article")
+    highlight.add_argument("--quote", required=True, help="the exact words to highlight")
+    highlight.add_argument("--note", help="your note on it")
+    highlight.add_argument(
+        "--color", default="finding", choices=("finding", "method", "definition", "question")
+    )
+    highlight.add_argument("--json", action="store_true")
+    note = command("note", cmd_note, "write your note on an article (empty text deletes it)")
+    note.add_argument("article")
+    note.add_argument("text")
+    learn = command("learn", cmd_learn, "mark a glossary term new, learning or known")
+    learn.add_argument("term")
+    learn.add_argument("--status", default="learning", choices=("new", "learning", "known"))
+    review_parser = command("review", cmd_review, "review due flashcards")
+    review_parser.add_argument("--json", action="store_true", help="list the due cards")
+    review_parser.add_argument("--limit", type=int, help="at most this many")
+    review_parser.add_argument(
+        "--answer", nargs=2, metavar=("CARD", "RATING"), help="again, hard, good or easy"
+    )
+    notes = command("notes", cmd_notes, "export or import highlights, notes and cards")
+    notes_actions = notes.add_subparsers(dest="notes_action", required=True)
+    notes_export = notes_actions.add_parser("export", help="write study data out")
+    notes_export.add_argument(
+        "--format", choices=("markdown", "anki", "csv", "json"), default="markdown"
+    )
+    notes_export.add_argument("--out", help="a folder to write into (default: print)")
+    notes_import = notes_actions.add_parser("import", help="merge a JSON export in")
+    notes_import.add_argument("file")
     abbreviations.add_argument(
         "file", nargs="?", default="-", help="a text file (or JSON lines), or - for stdin"
     )

@@ -54,6 +54,8 @@ class Config:
     """Mark glossary terms at their first occurrence per section, every occurrence, or off."""
     crisis_text: str = ""
     """The crisis line shown with suicide-related glossary terms; "" for the built-in text."""
+    mark_known_terms: bool = False
+    """Whether terms the reader marked known are still marked in articles."""
     servers: list[ServerAccount] = field(default_factory=list)
     """Feed-server accounts (`[[server]]` tables); passwords are never stored here."""
 
@@ -184,6 +186,9 @@ def load_config(path: Path) -> Config:
     crisis_text = reader.get("crisis_text", "") if isinstance(reader, dict) else ""
     if not isinstance(crisis_text, str):
         raise ConfigError(f"{path}: reader.crisis_text must be a string")
+    mark_known = reader.get("mark_known_terms", False) if isinstance(reader, dict) else False
+    if not isinstance(mark_known, bool):
+        raise ConfigError(f"{path}: reader.mark_known_terms must be true or false")
     searches: list[SavedSearch] = []
     for index, entry in enumerate(data.get("search", []), start=1):
         if (
@@ -200,6 +205,7 @@ def load_config(path: Path) -> Config:
         exists=True,
         mark_terms=mark_terms,
         crisis_text=clean_line(crisis_text, MAX_CRISIS_TEXT),
+        mark_known_terms=mark_known,
         servers=_load_servers(path, data.get("server", [])),
         searches=searches,
     )
@@ -250,6 +256,7 @@ def save_config(config: Config) -> None:
         "reader": {
             "mark_terms": config.mark_terms,
             **({"crisis_text": config.crisis_text} if config.crisis_text else {}),
+            **({"mark_known_terms": True} if config.mark_known_terms else {}),
         },
         "source": [
             {

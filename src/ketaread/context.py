@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ketaread.config import Config, ConfigError, load_config
 from ketaread.core.store import Store, StoreError
-from ketaread.locations import config_path, database_path, user_glossary_path
+from ketaread.locations import config_path, database_path, study_path, user_glossary_path
 
 if TYPE_CHECKING:
     from ketaread.core.glossary import Glossary
     from ketaread.core.refresh import FeedReport, RefreshSummary, SourceSpec
+    from ketaread.core.study import StudyStore
     from ketaread.core.sync.accounts import ServerAccount
     from ketaread.core.sync.engine import AccountReport
 
@@ -52,6 +53,9 @@ class Context:
         self._store: Store | None = None
         self._config: Config | None = None
         self._glossary: Glossary | None = None
+        self._study: StudyStore | None = None
+        self.study_file = study_path(self.database)
+        """Highlights, notes, terms and cards: a file of their own beside the cache."""
         self._lock = threading.Lock()
         self.glossary_warning: str | None = None
         """Why the user's glossary was not loaded, when the curated one stood in for it."""
@@ -72,6 +76,34 @@ class Context:
     def store_if_open(self) -> Store | None:
         """The cache if it has been opened, without opening it."""
         return self._store
+
+    # -- the study file -----------------------------------------------------------
+
+    @property
+    def study(self) -> StudyStore:
+        """The study file, created on first use; `ContextError` when it cannot be used."""
+        if self._study is None:
+            from ketaread.core.study import StudyError, StudyStore
+
+            try:
+                self._study = StudyStore(self.study_file)
+            except StudyError as error:
+                raise ContextError(str(error)) from error
+        return self._study
+
+    def study_if_exists_quietly(self) -> StudyStore | None:
+        """The study file if the reader has one and it can be used, else None (for reading
+        screens: writing through `study` reports why it cannot be used)."""
+        try:
+            return self.study_if_exists()
+        except ContextError:
+            return None
+
+    def study_if_exists(self) -> StudyStore | None:
+        """The study file if the reader has one (read-only commands never create it)."""
+        if self._study is None and not self.study_file.exists():
+            return None
+        return self.study
 
     # -- the config -------------------------------------------------------------
 
@@ -228,3 +260,6 @@ class Context:
         if self._store is not None:
             self._store.close()
             self._store = None
+        if self._study is not None:
+            self._study.close()
+            self._study = None

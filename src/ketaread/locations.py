@@ -53,6 +53,16 @@ def sample_feeds_dir() -> Path:
     return package_dir.parent.parent / "sample_feeds"
 
 
+def study_path(database: Path) -> Path:
+    """The study file (highlights, notes, terms, cards): `KETAREAD_STUDY`, else beside the
+    cache as `<cache name>.study.db`. Never inside the cache: the reader's own writing must
+    not share the fate of a cache that is moved aside or rebuilt."""
+    chosen = os.environ.get("KETAREAD_STUDY")
+    if chosen:
+        return Path(chosen).expanduser()
+    return database.with_name(f"{database.stem}.study.db")
+
+
 class NotARegularFile(OSError):
     """A path ketaread reads or writes is something other than a regular file."""
 

@@ -11,6 +11,7 @@ from ketaread.app import KetareadApp
 from ketaread.screens.glossary import GlossaryModal
 from ketaread.screens.help import key_groups
 from ketaread.screens.main import MainScreen
+from ketaread.screens.study import HighlightDialog, HighlightPanel, NoteDialog, ReviewScreen
 from ketaread.widgets.article_list import ArticleList
 from ketaread.widgets.article_view import ArticleView
 from ketaread.widgets.reference_panel import ReferencePanel
@@ -43,6 +44,10 @@ OWNERS = [
     ReferencePanel,
     TagSidebar,
     GlossaryModal,
+    HighlightPanel,
+    HighlightDialog,
+    NoteDialog,
+    ReviewScreen,
     SearchPanel,
 ]
 

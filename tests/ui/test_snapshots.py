@@ -114,3 +114,52 @@ class TestGlossaryPopup:
     def test_crisis_line_120x40(self, app: KetareadApp, snap_compare: SnapCompare) -> None:
         keys = ("G", *"suicidal ideation")
         assert snap_compare(app, terminal_size=(120, 40), run_before=_reading(*keys))
+
+
+def _seed_study(pilot: Pilot) -> None:
+    """Two highlights on the open article (one detached, with a note) and a term learnt."""
+    from ketaread.core.study import add_highlight, article_ref, article_text, set_term_status
+    from ketaread.core.study.anchors import Anchor
+
+    app = pilot.app
+    screen = app.main_screen  # type: ignore[attr-defined]
+    study = app.context.study  # type: ignore[attr-defined]
+    text = article_text(screen.rendering)
+    from ketaread.core.study import sentence_spans
+
+    start, end = sentence_spans(text)[4]  # a sentence, as the sentence cursor chooses
+    quote = text[start:end]
+    add_highlight(study, screen.detail, text, quote, color="finding", note="Why it matters")
+    study.add_highlight(
+        article_ref(screen.detail),
+        Anchor("A sentence that the feed later removed from the article.", "", "", 0, 57),
+        "question",
+    )
+    set_term_status(study, app.context.glossary().lookup("NMDA"), "learning")  # type: ignore[attr-defined]
+
+
+def _studying(*keys: str) -> Callable[[Pilot], Awaitable[None]]:
+    async def run_before(pilot: Pilot) -> None:
+        await _reading()(pilot)
+        _seed_study(pilot)
+        screen = pilot.app.main_screen  # type: ignore[attr-defined]
+        screen._load_highlights(screen.detail, screen.rendering)
+        await settle_pilot(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle_pilot(pilot)
+        await pilot.pause()
+
+    return run_before
+
+
+def test_highlight_panel_80x24(app: KetareadApp, snap_compare: SnapCompare) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_studying("H"))
+
+
+def test_review_screen_80x24(app: KetareadApp, snap_compare: SnapCompare) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_studying("w", "space"))
+
+
+def test_article_with_highlights_80x24(app: KetareadApp, snap_compare: SnapCompare) -> None:
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_studying("H", "enter"))

@@ -195,6 +195,12 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
             show=True,
             tooltip="Go to related terms and other articles (enter follows one)",
         ),
+        Binding(
+            "ctrl+l",
+            "cycle_status",
+            "Learn",
+            tooltip="Your status of the term: new → learning (makes its cards) → known",
+        ),
     ]
 
     def __init__(
@@ -228,6 +234,8 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         self._shown_generation = 0
         """Counts the terms shown: a mentions lookup for an earlier showing is dropped, even
         for the same term shown again (two lookups for it added its articles twice)."""
+        self.statuses: dict[str, str] = {}
+        """The reader's term statuses (new, learning, known), from the study file."""
 
     def compose(self) -> ComposeResult:
         """Filter box, term list and the definition pane."""
@@ -255,6 +263,7 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         if self.initial:
             self.select_term(self.initial)
         self.query_one("#glossary-filter", Input).focus()
+        self._load_statuses()
 
     def _fill(self) -> None:
         terms = self.query_one("#glossary-terms", OptionList)
@@ -310,7 +319,9 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         safety.display = entry.safety
         if entry.safety:
             safety.update(Content(self.safety_text))
-        self.query_one("#glossary-definition", Static).update(self._detail(entry))
+        self.query_one("#glossary-definition", Static).update(
+            self._detail(entry, self.statuses.get(entry.key, "new"))
+        )
         self.query_one("#glossary-detail", VerticalScroll).scroll_home(animate=False)
         links = self.query_one("#glossary-links", OptionList)
         options: list[Option | None] = []
@@ -335,8 +346,9 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         self._load_mentions(entry, self._shown_generation)
 
     @staticmethod
-    def _detail(entry: GlossaryEntry) -> Content:
-        """Name, origin, certainty, definition, senses and sources: text, never markup."""
+    def _detail(entry: GlossaryEntry, status: str = "") -> Content:
+        """Name, origin, your status, certainty, definition, senses and sources: text, never
+        markup."""
         parts: list[Content | str | tuple[str, str]] = [Content.styled(entry.term, "bold $accent")]
         if entry.expansion and entry.expansion.casefold() != entry.term.casefold():
             parts += ["\n", (entry.expansion, "italic")]
@@ -344,6 +356,8 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         if entry.in_references_only:
             origin += " · only in this article's references"
         parts += ["\n", (origin, "$text-muted")]
+        if status:
+            parts += ["\n", ("You: " + status + " (ctrl+l: new → learning → known)", "$text-muted")]
         if entry.certainty:
             label = CERTAINTY_LABELS.get(entry.certainty, entry.certainty)
             parts += ["\n", ("Certainty: ", "bold"), (label, "italic")]
@@ -447,3 +461,47 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
     def action_close(self) -> None:
         """Close the popup; the article stays where it was."""
         self.dismiss(None)
+
+    # -- the reader's status of each term (the study file) ---------------------------
+
+    @work(thread=True, exclusive=True, group="glossary-statuses", exit_on_error=False)
+    def _load_statuses(self) -> None:
+        context = getattr(self.app, "context", None)
+        study = context.study_if_exists_quietly() if context is not None else None
+        if study is not None:
+            statuses = study.term_statuses()
+            self.app.call_from_thread(self._statuses_loaded, statuses)
+
+    def _statuses_loaded(self, statuses: dict[str, str]) -> None:
+        self.statuses = statuses
+        if self.current is not None:
+            self._show(self.current)
+
+    def action_cycle_status(self) -> None:
+        """new → learning → known → new, for the term shown; saved in the study file."""
+        from ketaread.core.study import next_status
+
+        entry = self.current
+        if entry is None:
+            return
+        term = self.glossary.lookup(entry.key) or self.glossary.lookup(entry.term)
+        if term is None:
+            self.notify("Only glossary terms can be learnt.", severity="warning")
+            return
+        status = next_status(self.statuses.get(term.key))
+        self.statuses[entry.key] = self.statuses[term.key] = status
+        self._show(entry)
+        self._save_status(term, status)
+
+    @work(thread=True, group="glossary-status-save", exit_on_error=False)
+    def _save_status(self, term: Term, status: str) -> None:
+        from ketaread.context import ContextError
+        from ketaread.core.study import set_term_status
+
+        try:
+            study = self.app.context.study  # type: ignore[attr-defined]
+        except ContextError as error:
+            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
+            return
+        set_term_status(study, term, status)
+        self.app.call_from_thread(self.notify, f"{term.term}: {status}.", markup=False, timeout=2)

@@ -23,6 +23,7 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
     screens and the widgets; the few rows that are not bindings are written here."""
     from ketaread.screens.glossary import GlossaryModal
     from ketaread.screens.main import MainScreen
+    from ketaread.screens.study import HighlightDialog, HighlightPanel, NoteDialog, ReviewScreen
     from ketaread.widgets.article_list import ArticleList
     from ketaread.widgets.article_view import ArticleView
     from ketaread.widgets.reference_panel import ReferencePanel
@@ -43,6 +44,18 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
     routine = frozenset(
         {"mark_all_read", "undo", "cycle_sort", "toggle_hide_read", "delete_article"}
     )
+    study = frozenset(
+        {
+            "highlight",
+            "highlights",
+            "article_note",
+            "review",
+            "sentence_cursor",
+            "extend_cursor",
+            "choose_sentences",
+            "leave_cursor",
+        }
+    )
     sections = [
         HelpSection(
             "Everywhere",
@@ -57,6 +70,9 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
         HelpSection("Panes", (MainScreen,), only=panes),
         HelpSection("The list: sort, hide, mark all, delete", (MainScreen,), only=routine),
         HelpSection("Glossary", (MainScreen,), only=glossary),
+        HelpSection("Study", (MainScreen, ArticleView), only=study),
+        HelpSection("Highlights", (HighlightPanel, HighlightDialog, NoteDialog)),
+        HelpSection("Review", (ReviewScreen,)),
         HelpSection("Reading", (MainScreen, ArticleList, ArticleView)),
         HelpSection(
             "Search (/)",
@@ -86,6 +102,9 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
         "Panes",
         "Tag sidebar",
         "Glossary",
+        "Study",
+        "Highlights",
+        "Review",
     )
     groups = []
     for title in order:

@@ -25,6 +25,7 @@ from ketaread.core.store import SORT_ORDERS, ArticleFilter, CacheBusy, Store, St
 from ketaread.locations import settings_path
 from ketaread.screens.commands import ArticleCommands, FilterCommands, GlossaryCommands
 from ketaread.screens.search import SearchScreen
+from ketaread.screens.study_actions import STUDY_BINDINGS, StudyActions
 from ketaread.widgets.article_list import PAGE_SIZE, ArticleList
 from ketaread.widgets.article_view import ArticleView
 from ketaread.widgets.key_bar import KeyBar
@@ -74,7 +75,7 @@ class RefreshingHost(Protocol):
     refresh_finished: Signal[bool]
 
 
-class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
+class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
     """Tag sidebar | article list | article (with the reference panel)."""
 
     COMMANDS = {ArticleCommands, FilterCommands, GlossaryCommands}
@@ -229,6 +230,7 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
             show=False,
             tooltip="Delete the article for good, after asking (a refresh won't bring it back)",
         ),
+        *STUDY_BINDINGS,
     ]
 
     def __init__(self, context: Context) -> None:
@@ -389,6 +391,7 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
         # earlier, they hold the cache's read connection and the GIL while it is drawn.
         self.call_after_refresh(self.load_articles, self.article_filter)
         self.call_after_refresh(self._preload_glossary)
+        self.call_after_refresh(self._count_due)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         """Skip the restyle of the first resume: every node was styled as it mounted, just
@@ -541,6 +544,8 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
             parts.append(self._index_note)
         elif self.host.refresh_message:
             parts.append(self.host.refresh_message)
+        if self.study_status:
+            parts.append(self.study_status)
         if self.excerpt_feeds:
             # Excerpt-only feeds leave the reference panel and glossary little to work on.
             parts.append(f"{len(self.excerpt_feeds)} source(s) excerpt-only — F: full text")
@@ -615,6 +620,7 @@ class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
             rendering = rendering_for(store, detail)
             glossary = self._glossary()
             marked = rendering.marked_markdown(glossary, self._mark_terms())
+            marked.markdown = self.unmark_known_terms(marked.markdown)
         except Exception as error:  # one bad article must not take the reader down
             app.call_from_thread(
                 self.notify, f"Could not open this article: {error}", severity="error", markup=False

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 from ketaread.core.clean import author_name
 from ketaread.core.models import ArticleRow
 from ketaread.widgets.article_list import ArticleList
+from ketaread.widgets.highlights import CURSOR_STYLE, Mark, SentenceCursor, paint, text_blocks
 from ketaread.widgets.search_hits import SearchHits
 
 WELCOME = Content.assemble(
@@ -102,9 +103,26 @@ class ArticleView(VerticalScroll, can_focus=True):
     # Shared with the list: one help row each says what they do in both.
     HALF = ArticleList.HALF
     ENDS = ArticleList.ENDS
+    CURSOR = Binding.Group("Sentence cursor: next / previous sentence")
     BINDINGS = [
         Binding("j", "scroll_down", "Down", show=False, group=SCROLL),
         Binding("k", "scroll_up", "Up", show=False, group=SCROLL),
+        Binding(
+            "x",
+            "sentence_cursor",
+            "Sentences",
+            show=False,
+            tooltip="Sentence cursor: j/k move, J takes the next one in, enter highlights",
+        ),
+        Binding(
+            "J",
+            "extend_cursor",
+            "Extend",
+            show=False,
+            tooltip="Sentence cursor: take in the next sentence",
+        ),
+        Binding("enter", "choose_sentences", "Highlight", tooltip="Highlight the chosen sentences"),
+        Binding("escape", "leave_cursor", "Leave", tooltip="Leave the sentence cursor"),
         Binding("space", "page_down", "Page down", show=False, group=PAGE),
         Binding("b,shift+space", "page_up", "Page up", show=False, group=PAGE),
         Binding("ctrl+d", "half_page_down", "Half page down", show=False, group=HALF),
@@ -112,6 +130,17 @@ class ArticleView(VerticalScroll, can_focus=True):
         Binding("home,less_than_sign", "scroll_home", "Top", show=False, group=ENDS),
         Binding("end,greater_than_sign", "scroll_end", "Bottom", show=False, group=ENDS),
     ]
+
+    class CursorRequested(Message):
+        """`x` was pressed: the screen answers with `start_cursor` (it has the text)."""
+
+    class SentencesChosen(Message):
+        """Enter in the sentence cursor: highlight text[start:end]."""
+
+        def __init__(self, start: int, end: int) -> None:
+            super().__init__()
+            self.start = start
+            self.end = end
 
     class ArticleShown(Message):
         """An article's first screen has been painted (the rest may still be coming)."""
@@ -127,6 +156,13 @@ class ArticleView(VerticalScroll, can_focus=True):
         self._positions: dict[int, float] = {}
         self._generation = 0
         """Counts articles shown, so that late work for an earlier one is dropped."""
+        self.cursor: SentenceCursor | None = None
+        """The sentence cursor, while the reader is choosing sentences by keyboard."""
+        self.marks: list[Mark] = []
+        """The open article's highlights, drawn over its blocks."""
+        self.mark_blocks: dict[str, object] = {}
+        """Where each mark was drawn (its first block), for jumping to it."""
+        self._unpainted: dict[int, Content] = {}
         self.hits = SearchHits(self)
         """A search's hits in the open article: highlighted, stepped through with ] and [."""
 
@@ -193,6 +229,9 @@ class ArticleView(VerticalScroll, can_focus=True):
         self.hits.start(hits)
         self.article_id = row.id
         self._generation += 1
+        self.cursor = None
+        self.marks = []
+        self._unpainted = {}
         position = self._positions.get(row.id, 0.0)
         if position:
             # Reopened: the whole article, to go back to where the reader was.
@@ -249,6 +288,7 @@ class ArticleView(VerticalScroll, can_focus=True):
         if tail:
             await body.append(tail)
             self.hits.mark(body)
+            self.repaint()
         if position and not self.hits.blocks:
             self.scroll_to(y=position, animate=False)
 
@@ -270,6 +310,100 @@ class ArticleView(VerticalScroll, can_focus=True):
         for note in notes:
             parts += ["\n", (note if len(note) <= 200 else note[:199] + "…", "$text-muted")]
         return Content.assemble(*parts)
+
+    # -- highlights and the sentence cursor ----------------------------------------
+
+    def show_marks(self, marks: list[Mark]) -> None:
+        """Draw the open article's highlights."""
+        self.marks = marks
+        self.repaint()
+
+    def repaint(self) -> None:
+        """Draw the highlights and the sentence cursor over the blocks shown now."""
+        if self._body is None:
+            return
+        marks = list(self.marks)
+        if self.cursor is not None:
+            marks.append(Mark(self.cursor.chosen, CURSOR_STYLE, "cursor"))
+        self.mark_blocks = paint(self._body, marks, self._unpainted)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The cursor's keys only while the cursor is on."""
+        if action in ("extend_cursor", "choose_sentences", "leave_cursor"):
+            return self.cursor is not None
+        return True
+
+    def start_cursor(self, text: str, spans: list[tuple[int, int]]) -> None:
+        """Turn the sentence cursor on, at the first sentence of the part on screen."""
+        if not spans:
+            return
+        start = 0
+        if self._body is not None and self.scroll_y > 0:
+            # The first block on screen: its first words, found in the text.
+            for block in text_blocks(self._body):
+                if block.region.y >= self.region.y:
+                    words = block._content.plain.split()[:4]
+                    at = text.find(" ".join(words)) if words else -1
+                    if at >= 0:
+                        start = next((i for i, (_a, b) in enumerate(spans) if b > at), 0)
+                    break
+        self.cursor = SentenceCursor(text, spans, start)
+        self._cursor_moved()
+
+    def _cursor_moved(self) -> None:
+        self.repaint()
+        self.refresh_bindings()
+        block = self.mark_blocks.get("cursor")
+        if block is not None:
+            self.scroll_to_widget(block, animate=False)  # type: ignore[arg-type]
+
+    def action_sentence_cursor(self) -> None:
+        """Turn the sentence cursor on (or off)."""
+        if self.cursor is not None:
+            self.action_leave_cursor()
+        elif self._body is not None:
+            self.post_message(self.CursorRequested())
+
+    def action_scroll_down(self) -> None:
+        """j: the next sentence under the cursor, else scroll."""
+        if self.cursor is not None:
+            self.cursor.move(1)
+            self._cursor_moved()
+        else:
+            super().action_scroll_down()
+
+    def action_scroll_up(self) -> None:
+        """k: the previous sentence under the cursor, else scroll."""
+        if self.cursor is not None:
+            self.cursor.move(-1)
+            self._cursor_moved()
+        else:
+            super().action_scroll_up()
+
+    def action_extend_cursor(self) -> None:
+        """Take the next sentence into the choice."""
+        if self.cursor is not None:
+            self.cursor.extend()
+            self._cursor_moved()
+
+    def action_choose_sentences(self) -> None:
+        """Highlight the chosen sentences (the screen asks for the colour and note)."""
+        if self.cursor is not None:
+            self.post_message(self.SentencesChosen(*self.cursor.range))
+
+    def action_leave_cursor(self) -> None:
+        """Turn the sentence cursor off."""
+        self.cursor = None
+        self.repaint()
+        self.refresh_bindings()
+
+    def scroll_to_mark(self, key: str) -> bool:
+        """Scroll to where a mark is drawn; True when it is."""
+        block = self.mark_blocks.get(key)
+        if block is None:
+            return False
+        self.scroll_to_widget(block, top=True, animate=False)  # type: ignore[arg-type]
+        return True
 
     def scroll_to_text(self, needle: str) -> bool:
         """Scroll to the first Markdown block containing `needle`; True when found."""
