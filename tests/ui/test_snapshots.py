@@ -154,7 +154,7 @@ def _studying(*keys: str) -> Callable[[Pilot], Awaitable[None]]:
 
 
 def test_highlight_panel_80x24(app: KetareadApp, snap_compare: SnapCompare) -> None:
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_studying("H"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_studying("L"))
 
 
 def test_review_screen_80x24(app: KetareadApp, snap_compare: SnapCompare) -> None:
@@ -162,4 +162,4 @@ def test_review_screen_80x24(app: KetareadApp, snap_compare: SnapCompare) -> Non
 
 
 def test_article_with_highlights_80x24(app: KetareadApp, snap_compare: SnapCompare) -> None:
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_studying("H", "enter"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_studying("L", "enter"))

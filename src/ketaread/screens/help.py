@@ -67,6 +67,9 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
                 HelpRow("tab / shift+tab", "move between panes"),
             ),
         ),
+        HelpSection(
+            "Search", (MainScreen,), only=frozenset({"search", "next_hit", "previous_hit"})
+        ),
         HelpSection("Panes", (MainScreen,), only=panes),
         HelpSection("The list: sort, hide, mark all, delete", (MainScreen,), only=routine),
         HelpSection("Glossary", (MainScreen,), only=glossary),
@@ -98,6 +101,7 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
         "Everywhere",
         "Reading",
         "Reference panel",
+        "Search",
         "The list: sort, hide, mark all, delete",
         "Panes",
         "Tag sidebar",
@@ -111,6 +115,8 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
         rows = built[title]
         if title == "Glossary":
             rows = rows + built["Glossary popup"]
+        elif title == "Search":
+            rows = rows + built["Search (/)"]
         groups.append((title, [(row.keys, row.text) for row in rows]))
     return groups
 
