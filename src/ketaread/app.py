@@ -192,6 +192,9 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
             self.context.reload_config()
             summary = self.context.refresh(report=report, stop=stop, wait=600)
             line, failed = summary.line(), summary.all_failed
+            retention = self.context.last_retention
+            if retention is not None and retention.articles:
+                line += f"; {retention.articles} old articles removed"
         except RefreshStopped:
             pass  # the reader is quitting
         except (RefreshFailed, ContextError) as error:

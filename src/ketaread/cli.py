@@ -297,6 +297,30 @@ def cmd_refresh(ctx: Context) -> int:
     return 1 if summary.all_failed else 0
 
 
+def cmd_vacuum(ctx: Context) -> int:
+    """Apply the retention rules now and compact the cache; say what was freed."""
+    dry_run = bool(ctx.args.dry_run)
+    result = ctx.apply_retention(dry_run=dry_run)
+    file_bytes = 0 if dry_run else ctx.store.compact()
+    if ctx.args.json:
+        ctx.print(
+            _to_json(
+                {
+                    "dry_run": dry_run,
+                    "articles": result.articles,
+                    "bytes": result.bytes,
+                    "file_bytes": file_bytes,
+                }
+            )
+        )
+        return 0
+    verb = "would remove" if dry_run else "removed"
+    ctx.print(f"{verb} {result.articles} articles ({result.bytes:,} bytes of text)")
+    if not dry_run:
+        ctx.print(f"the cache file shrank by {file_bytes:,} bytes")
+    return 0
+
+
 def _filter_from(ctx: Context) -> ArticleFilter:
     tag = getattr(ctx.args, "tag", None)
     unread = bool(getattr(ctx.args, "unread", False))
@@ -737,6 +761,11 @@ def build_parser() -> argparse.ArgumentParser:
     sources = command("sources", cmd_sources, "list sources with their state and errors")
     sources.add_argument("--json", action="store_true")
     command("refresh", cmd_refresh, "update every source")
+    vacuum = command(
+        "vacuum", cmd_vacuum, "remove articles past keep_days/keep_items and compact the cache"
+    )
+    vacuum.add_argument("--dry-run", action="store_true", help="count, remove nothing")
+    vacuum.add_argument("--json", action="store_true")
     listing = command("list", cmd_list, "list articles, newest first")
     listing.add_argument("--tag", help="only articles with this tag")
     listing.add_argument("--unread", action="store_true", help="only unread articles")
