@@ -107,7 +107,7 @@ def rules(records: list[abbreviation_eval.Record], pairings: int = 40_000) -> No
             last.clear()
             gold = {abbreviation_eval.normal(p) for p in record.gold}
             for a in find_abbreviations(record.text):
-                name = last.get(a.short, "(species, letter and noun)")
+                name = last.get(a.short, "(species, noun, subscript, [X]i)")
                 tally = good if abbreviation_eval.normal((a.short, a.long)) in gold else bad
                 tally[name] = tally.get(name, 0) + 1
     finally:

@@ -73,6 +73,22 @@ def test_med1250_finder_beats_the_schwartz_hearst_baseline(records) -> None:  # 
         ("in the Hamilton Anxiety Scale (HAMA) scores", ("HAMA", "Hamilton Anxiety Scale")),
         ("a tRNA exit site (E site) for release", ("E site", "exit site")),
         ("infused into the arcuate nucleus (ARC) of", ("ARC", "arcuate nucleus")),
+        # a quantity and its subscript: the qualifier first, then the quantity's word
+        ("at low ambient temperature (T(a)) they", ("T(a)", "ambient temperature")),
+        ("Ventilation and tidal volume (V(T)) fell", ("V(T)", "tidal volume")),
+        ("current and transepithelial resistance (Rt) in", ("Rt", "transepithelial resistance")),
+        # a concentration: ion in brackets, subscript for where
+        (
+            "a rise in intracellular free Ca2+ concentrations ([Ca2+]i) as",
+            ("[Ca2+]i", "intracellular free Ca2+ concentrations"),
+        ),
+        ("the cytosolic calcium level ([Ca2+]c) fell", ("[Ca2+]c", "cytosolic calcium level")),
+        # a number ending the long form is a grade, not a measurement
+        (
+            "by inclusion of distearoylphosphatidyl-ethanolamine-N-poly(ethyleneglycol) 2000"
+            " (DSPE-PEG) in",
+            ("DSPE-PEG", "distearoylphosphatidyl-ethanolamine-N-poly(ethyleneglycol) 2000"),
+        ),
         # (long form, SF) inside one bracket
         (
             "organs (posttransplant lymphoproliferative disorder, PTLD) were",
@@ -84,13 +100,37 @@ def test_finder_handles_the_med1250_miss_categories(text: str, expected: tuple[s
     assert [(a.short, a.long) for a in find_abbreviations(text)] == [expected]
 
 
+def test_finder_reads_coordinated_modifiers_sharing_a_head_noun() -> None:
+    """ "scanning (SEM) and transmission (TEM) electron microscopy": one head, two long forms."""
+    found = find_abbreviations(
+        "examined by scanning (SEM) and transmission (TEM) electron microscopy and by"
+    )
+    assert [(a.short, a.long) for a in found] == [
+        ("SEM", "scanning electron microscopy"),
+        ("TEM", "transmission electron microscopy"),
+    ]
+    found = find_abbreviations(
+        "esters (dimethyl-[DMP], diethyl-[DEP] and di-n-octyl [DnOP] phthalate) in oils"
+    )
+    assert [(a.short, a.long) for a in found] == [
+        ("DMP", "dimethyl-phthalate"),
+        ("DEP", "diethyl-phthalate"),
+        ("DnOP", "di-n-octyl phthalate"),
+    ]
+    # No list, no sharing: a lone modifier is not completed by the words after its bracket.
+    assert find_abbreviations("by scanning (SEM) electron microscopy") == []
+    assert find_abbreviations("the N-[ME] group and the methyl-[ME] ester") == []
+
+
 @pytest.mark.parametrize(
     "text",
     [
         "thrombosis of the internal carotid artery (A), of the cerebral artery (B) and more",
         "the complex Pt(II) binds",
-        "ambient temperature (T(a)) fell",
-        "resistance was measured (p) in transepithelial resistance (Rt) studies",
+        # a subscript needs a qualifier word starting with it: not "Rt" after "the"
+        "by the resistance (Rt) of",
+        # a concentration needs the ion and a concentration word
+        "the intracellular pool ([Ca2+]i) rose",
         "with verapamil + 30 microM of nitroglycerin (VP-NTG) added",
         "levels of GM1-ganglioside (GM1) rose",
         "Ketamine may ease depression quickly (National Institutes of Health).",
@@ -171,8 +211,9 @@ def test_jsonl_refuses_a_folder_with_one_line(tmp_path: Path) -> None:
         "(" * 50_000 + ")" * 50_000,
         "ab (cd (ef (GH) ij) kl) " * 5_000,
         "[a](b)[c](d) " * 10_000,
+        "methyl-[MX], ethyl-[EX] and " * 10_000,  # one endless list of coordinated modifiers
     ],
-    ids=["no-spaces", "deep-nesting", "nested-asides", "markdown-links"],
+    ids=["no-spaces", "deep-nesting", "nested-asides", "markdown-links", "endless-list"],
 )
 def test_finder_returns_on_pathological_text(text: str) -> None:
     assert find_abbreviations(text) == []

@@ -17,7 +17,9 @@ from ketaread.core.references import (
     ReferenceAnalysis,
     analyse,
     link_citations,
+    reference_links,
 )
+from ketaread.core.render import html_to_markdown
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "citations"
 GOLD_FILES = sorted(DATA.glob("*.json"))
@@ -55,7 +57,7 @@ NIH_REFS = (
 
 
 def render(html: str) -> str:
-    """Markdown the way the app renders article bodies."""
+    """Markdown from plain html2text (superscripts glued: "effects.2")."""
     converter = html2text.HTML2Text()
     converter.body_width = 0
     return converter.handle(html)
@@ -109,12 +111,11 @@ def _score_article(gold: dict, analysis: ReferenceAnalysis) -> tuple[int, int, i
     return correct, len(linked), with_ref, problems
 
 
-def test_evaluation_set_precision_and_top1_accuracy() -> None:
-    """Precision >= 0.95 and top-1 accuracy >= 0.90 over the annotated articles."""
-    assert len(GOLD_FILES) >= 8
+def _score(paths: list[Path]) -> tuple[float, float, str]:
+    """(precision, top-1, report) over some annotated articles."""
     correct = linked = gold_total = 0
     problems: list[str] = []
-    for path in GOLD_FILES:
+    for path in paths:
         gold = json.loads(path.read_text(encoding="utf-8"))
         html = clean_html(path.with_suffix(".html").read_text(encoding="utf-8"))
         analysis = analyse(html, gold["base_url"])
@@ -130,16 +131,27 @@ def test_evaluation_set_precision_and_top1_accuracy() -> None:
         f"precision {precision:.3f} ({correct}/{linked} linked), "
         f"top-1 {top1:.3f} ({correct}/{gold_total} gold); problems: {problems}"
     )
-    print("\n" + report)
-    assert precision >= 0.95 and top1 >= 0.90, report
+    return precision, top1, report
+
+
+def test_evaluation_set_precision_and_top1_accuracy() -> None:
+    """Precision >= 0.97 and top-1 accuracy >= 0.95 over all annotated articles; the
+    held-out ones (never looked at while the code was written) are reported apart."""
+    held_out = [p for p in GOLD_FILES if json.loads(p.read_text(encoding="utf-8")).get("held_out")]
+    assert len(GOLD_FILES) >= 17 and len(held_out) >= 3
+    precision, top1, report = _score(GOLD_FILES)
+    print("\nall: " + report)
+    print("held out: " + _score(held_out)[2])
+    assert precision >= 0.97 and top1 >= 0.95, report
 
 
 @pytest.mark.parametrize("path", GOLD_FILES, ids=lambda p: p.stem)
 def test_link_citations_links_every_evaluation_citation_in_order(path: Path) -> None:
-    """Each citation gets exactly one link, in index order, and nothing else changes."""
+    """Each citation gets exactly one link, in index order, and nothing else changes, in the
+    Markdown the app renders (superscripts raised: "effects.²")."""
     html = clean_html(path.with_suffix(".html").read_text(encoding="utf-8"))
     analysis = analyse(html)
-    markdown = render(html)
+    markdown = html_to_markdown(html)
     linked = link_citations(markdown, analysis)
     indexes = [int(n) for n in re.findall(r"ketaread://cite/(\d+)", linked)]
     assert indexes == list(range(len(analysis.citations)))
@@ -678,7 +690,18 @@ def test_json_round_trip() -> None:
     path = DATA / "wp_integration.html"
     analysis = analyse(clean_html(path.read_text(encoding="utf-8")), "https://ex.com/")
     data = json.loads(json.dumps(analysis.to_json()))
-    assert set(data["references"][0]) == {"number", "source", "text", "urls", "ids", "kind"}
+    assert set(data["references"][0]) == {
+        "number",
+        "source",
+        "text",
+        "urls",
+        "ids",
+        "kind",
+        "label",
+        "author",
+        "year",
+        "venue",
+    }
     assert set(data["citations"][0]) == {"marker", "sentence", "references"}
     assert ReferenceAnalysis.from_json(data) == analysis
 
@@ -803,3 +826,285 @@ def test_link_citations_unrenderable_citation_does_not_take_the_next_place() -> 
     linked = link_citations(render(html), analysis)
     assert "regrow [[2]](ketaread://cite/1)" in linked
     assert "ketaread://cite/0" not in linked
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 17: superscripts, narrative and Vancouver citations, labels, kinds, links
+# ---------------------------------------------------------------------------------------
+
+THREE_NUMBERED = (
+    "<h2>References</h2><ol>"
+    "<li>Harlow DM, Osei K. Speed of response to ketamine: a meta-analysis. "
+    "J Affect Disord. 2021;279:410-8.</li>"
+    "<li>Moreau P, Tanaka H. Interneurons and ketamine in mice. Mol Psychiatry. "
+    "2017;22(9):1240-51.</li>"
+    "<li>Ruiz C, Hale N. Ketamine versus midazolam: a randomised controlled trial. "
+    "Lancet Psychiatry. 2020;7(3):232-41.</li>"
+    "</ol>"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "markers"),
+    [
+        ("<p>Mood lifts within hours.¹ It fades.²,³ Trials agree.¹⁻³</p>", ["1", "2,3", "1-3"]),
+        ("<p>A growth factor called BDNF² helps, and spines regrow³ quickly.</p>", ["2", "3"]),
+        ("<p>Nausea affects one in ten,³ and headache is common.</p>", ["3"]),
+    ],
+)
+def test_unicode_superscripts_are_numbered_citations(body: str, markers: list[str]) -> None:
+    """Superscript numbers after punctuation or glued to a word cite the numbered list."""
+    analysis = analyse(body + THREE_NUMBERED)
+    assert [c.marker for c in analysis.citations] == markers
+    assert all(c.references for c in analysis.citations)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<p>The dose is 20 mg/m² of body surface.</p>",
+        "<p>Calcium (Ca²⁺) enters the cell.</p>",
+        "<p>A column holds 10³ neurons.</p>",
+        "<p>Sulphate SO₄²⁻ is an ion.</p>",
+    ],
+)
+def test_unicode_powers_and_charges_are_not_citations(body: str) -> None:
+    """Units, powers of ten and charges keep their superscripts as text."""
+    analysis = analyse(body + THREE_NUMBERED)
+    assert analysis.citations == []
+
+
+def test_sentence_break_after_a_superscript_is_kept() -> None:
+    """'…adherence.⁸ An…': the citation belongs to the first sentence only."""
+    analysis = analyse(
+        "<p>Therapy helps adherence.² An infusion lasts an hour.</p>" + THREE_NUMBERED
+    )
+    (citation,) = analysis.citations
+    assert citation.sentence == "Therapy helps adherence."
+
+
+@pytest.mark.parametrize(
+    ("sentence", "marker", "reference"),
+    [
+        ("<p>Harlow et al. (2021) found a fast response.</p>", "Harlow et al. (2021)", 1),
+        ("<p>Moreau and colleagues (2017) studied mice.</p>", "Moreau and colleagues (2017)", 2),
+        ("<p>Ruiz and Hale (2020) ran a trial.</p>", "Ruiz and Hale (2020)", 3),
+        ("<p>As Harlow (2021) showed, it works.</p>", "Harlow (2021)", 1),
+    ],
+)
+def test_narrative_citations(sentence: str, marker: str, reference: int) -> None:
+    """'Author et al. (Year)', 'Author and colleagues (Year)', 'A and B (Year)', 'A (Year)'."""
+    (citation,) = analyse(sentence + THREE_NUMBERED).citations
+    assert (citation.marker, citation.references[:1]) == (marker, [reference])
+
+
+def test_a_capitalised_word_before_a_year_is_no_citation() -> None:
+    """'Current guidance (2019)' names no reference: not a citation."""
+    assert analyse("<p>Current guidance (2019) says so.</p>" + THREE_NUMBERED).citations == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "markers"),
+    [
+        ("<p>It binds tightly (1). Sprays work (2, 3).</p>", ["1", "2, 3"]),
+        ("<p>Similar rates were seen (1–3).</p>", ["1–3"]),
+    ],
+)
+def test_vancouver_numbers_in_parentheses(sentence: str, markers: list[str]) -> None:
+    """Numbers in parentheses cite a numbered list."""
+    analysis = analyse(sentence + THREE_NUMBERED)
+    assert [c.marker for c in analysis.citations] == markers
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "<p>Three steps: (1) screening, (2) dosing and (3) rest.</p>",
+        "<p>In step (2) the dose is set.</p>",
+        "<p>If x = (2) then y = (3).</p>",
+    ],
+)
+def test_enumerations_in_parentheses_are_not_citations(sentence: str) -> None:
+    """Enumerations, named parts and arithmetic are not Vancouver citations."""
+    assert analyse(sentence + THREE_NUMBERED).citations == []
+
+
+def test_numbers_in_parentheses_need_a_numbered_list() -> None:
+    """With an unnumbered (APA) list, '(1)' is not read as a citation."""
+    apa = (
+        "<h2>References</h2><p>Harlow, D. M. (2021). Speed of response. "
+        "Journal of Affective Disorders, 279, 410–418.</p>"
+    )
+    assert analyse("<p>It helps (1).</p>" + apa).citations == []
+
+
+def test_year_picks_the_one_reference_of_a_source() -> None:
+    """Organisation-year and journal-year citations go to the reference of that year."""
+    refs = (
+        "<h2>Sources</h2><ul>"
+        "<li>World Health Organization. (2021). Mental health atlas. https://www.who.int/a</li>"
+        "<li>World Health Organization. (2023). Depression. https://www.who.int/b</li>"
+        "<li>Zanos, P. (2016). Metabolites of ketamine. <em>Nature, 533</em>(7604), 481–486.</li>"
+        "<li>Yang, Y. (2018). Bursting in the habenula. <em>Nature, 554</em>(7692), 317–322.</li>"
+        "</ul>"
+    )
+    body = (
+        "<p>Few are treated (WHO, 2021). Many are ill (World Health Organization, 2023). "
+        "A metabolite acts (Nature, 2016). Bursts stop (Nature, 2018).</p>"
+    )
+    analysis = analyse(body + refs)
+    assert [c.references for c in analysis.citations] == [[1], [2], [3], [4]]
+
+
+def test_a_year_no_reference_has_links_nothing() -> None:
+    """'(WHO, 2019)' with WHO references of other years only is left unmatched."""
+    refs = "<h2>Sources</h2><ul><li>World Health Organization. (2021). Atlas. https://www.who.int/a</li></ul>"
+    (citation,) = analyse("<p>Few are treated (WHO, 2019).</p>" + refs).citations
+    assert citation.references == []
+
+
+def test_abbreviated_journal_names_match_the_full_name() -> None:
+    """'(New England Journal of Medicine, 2023)' finds an entry in 'N Engl J Med'."""
+    refs = (
+        "<h2>References</h2><ol><li>Lindqvist E, Dubois A. Ketamine versus ECT. "
+        "N Engl J Med. 2023;388(25):2315-25.</li></ol>"
+    )
+    (citation,) = analyse(
+        "<p>Ketamine matched ECT (New England Journal of Medicine, 2023).</p>" + refs
+    ).citations
+    assert citation.references == [1]
+
+
+@pytest.mark.parametrize(
+    ("entry", "label", "kind"),
+    [
+        (  # Vancouver
+            "Harlow DM, Osei K, Brandt L. Speed of response: a systematic review and "
+            "meta-analysis. J Affect Disord. 2021;279:410-8. doi:10.1016/j.jad.2020.10.911",
+            "Harlow 2021 · J Affect Disord",
+            "review",
+        ),
+        (  # AMA
+            "Demir A, Salazar P, Quinn F, et al. Ketamine reduces connectivity: a randomized "
+            "clinical trial. <em>JAMA Netw Open</em>. 2022;5(3):e221234.",
+            "Demir 2022 · JAMA Netw Open",
+            "trial",
+        ),
+        (  # APA
+            "Berman, R. M., Cappiello, A., &amp; Krystal, J. H. (2000). Antidepressant effects "
+            "of ketamine in a cohort of depressed patients. <em>Biological Psychiatry, 47</em>(4), "
+            "351–354.",
+            "Berman 2000 · Biological Psychiatry",
+            "observational",
+        ),
+        (  # Harvard
+            "Lopez, M. (2020a) ‘Chronotherapy and stressed rats’, <em>Chronobiology "
+            "International</em>, 37(4), pp. 455–466.",
+            "Lopez 2020a · Chronobiology International",
+            "animal",
+        ),
+        (  # web, APA style
+            "World Health Organization. (2023, March 31). <em>Depressive disorder</em> "
+            "[Fact sheet]. https://www.who.int/news-room/fact-sheets/detail/depression",
+            "World Health Organization 2023",
+            "government",
+        ),
+        (  # AMA web page of an agency
+            "National Institute of Mental Health. Depression. Accessed May 2, 2025. "
+            "https://www.nimh.nih.gov/health/topics/depression",
+            "National Institute of Mental Health · nimh.nih.gov",
+            "government",
+        ),
+        (  # a regulatory label
+            "US Food and Drug Administration. SPRAVATO nasal spray: highlights of prescribing "
+            "information. 2019. https://www.accessdata.fda.gov/drugsatfda_docs/label/2019/x.pdf",
+            "US Food and Drug Administration 2019",
+            "label",
+        ),
+        (  # a REMS page
+            "U.S. Food and Drug Administration. (2020). Spravato REMS. https://www.fda.gov/rems",
+            "U.S. Food and Drug Administration 2020",
+            "label",
+        ),
+        (  # a book (DSM-5)
+            "American Psychiatric Association. <em>Diagnostic and Statistical Manual of Mental "
+            "Disorders</em>. 5th ed, text revision. American Psychiatric Association "
+            "Publishing; 2022.",
+            "American Psychiatric Association 2022",
+            "book",
+        ),
+        (  # a guideline
+            "National Institute for Health and Care Excellence. Depression in adults. NICE "
+            "guideline NG222. Published June 29, 2022. https://www.nice.org.uk/guidance/ng222",
+            "National Institute for Health and Care Excellence 2022 · nice.org.uk",
+            "guideline",
+        ),
+        (  # news
+            "Reuters. Ketamine clinics boom in a randomised world. 14 March 2024. "
+            "https://www.reuters.com/business/ketamine",
+            "Reuters 2024",
+            "news",
+        ),
+        (  # a clinic page
+            "Mayo Clinic. Ketamine infusion: what to expect. https://www.mayoclinic.org/k",
+            "Mayo Clinic",
+            "clinic",
+        ),
+        (  # only a DOI
+            '<a href="https://doi.org/10.1038/nature17998">https://doi.org/10.1038/nature17998</a>',
+            "Nature",
+            "journal",
+        ),
+    ],
+)
+def test_reference_labels_and_kinds(entry: str, label: str, kind: str) -> None:
+    """'First author Year · Journal' (or organisation, or site), and the kind, from the entry."""
+    (ref,) = analyse(f"<h2>References</h2><ol><li>{entry}</li></ol>").references
+    assert (ref.label, ref.kind) == (label, kind)
+
+
+def test_vancouver_entries_name_their_first_author_not_unknown() -> None:
+    """A Vancouver entry's source is its first author (it used to be empty)."""
+    refs = analyse(THREE_NUMBERED).references
+    assert [r.source for r in refs] == ["Harlow", "Moreau", "Ruiz"]
+    assert [r.year for r in refs] == ["2021", "2017", "2020"]
+
+
+def test_reference_links_built_from_identifiers() -> None:
+    """DOI, PMID and PMCID give doi.org, PubMed and PMC links after the entry's own URLs."""
+    entry = "Smith AB. A title. J X. 2020;1:1-2. doi:10.1000/xyz.1 PMID: 123 PMCID: PMC456"
+    (ref,) = analyse(f"<h2>References</h2><ol><li>{entry}</li></ol>").references
+    assert reference_links(ref) == [
+        "https://doi.org/10.1000/xyz.1",
+        "https://pubmed.ncbi.nlm.nih.gov/123/",
+        "https://pmc.ncbi.nlm.nih.gov/articles/PMC456/",
+    ]
+    url = "https://pubmed.ncbi.nlm.nih.gov/123/"
+    (ref,) = analyse(
+        f'<h2>References</h2><ol><li>Smith AB. T. <a href="{url}">{url}</a></li></ol>'
+    ).references
+    assert reference_links(ref) == [url]
+
+
+def test_uncited_only_when_the_citation_style_was_read() -> None:
+    """No citation read: no reference is reported as never cited."""
+    unread = analyse("<p>Mood lifts (see box 3).</p>" + THREE_NUMBERED)
+    assert not unread.style_recognised() and unread.uncited() == []
+    read = analyse("<p>Mood lifts.¹</p>" + THREE_NUMBERED)
+    assert read.style_recognised() and read.uncited() == [2, 3]
+
+
+def test_a_line_of_repeated_superscripts_is_all_linked() -> None:
+    """Every superscript citation gets its link, even hundreds in one sentence."""
+    html = "<p>" + "text.¹ " * 300 + "</p>" + THREE_NUMBERED
+    analysis = analyse(html)
+    linked = link_citations(html_to_markdown(html), analysis)
+    assert linked.count("ketaread://cite/") == len(analysis.citations) == 300
+    assert all(len(c.sentence) <= 1_000 for c in analysis.citations)
+
+
+def test_narrative_citation_linked_whole_in_markdown() -> None:
+    """The name and the year of a narrative citation form one link."""
+    html = "<p>Harlow et al. (2021) found a fast response.</p>" + THREE_NUMBERED
+    linked = link_citations(html_to_markdown(html), analyse(html))
+    assert "[Harlow et al. (2021)](ketaread://cite/0) found" in linked

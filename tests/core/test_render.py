@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ketaread.core.models import ParsedArticle, ParsedFeed
 from ketaread.core.references import MAX_CITATIONS, MAX_REFERENCES, analyse
 from ketaread.core.render import RENDER_VERSION, html_to_markdown, plain_text, rendering_for
@@ -148,3 +150,18 @@ def test_titled_links_are_indexed_and_code_is_left_alone() -> None:
     assert '[t](ketaread://link/0 "T")' in marked.markdown
     assert "`[d](https://c.org/)`" in marked.markdown
     assert "see [docs](https://docs.example.org/)" in marked.markdown
+
+
+@pytest.mark.parametrize(
+    ("html", "shown"),
+    [
+        ("<p>It helps adherence.<sup>8</sup> An infusion</p>", "adherence.⁸ An infusion"),
+        ("<p>Trials agree.<sup>4,5</sup></p>", "agree.⁴,⁵"),
+        ("<p>Trials agree.<sup>4&#8211;6</sup></p>", "agree.⁴⁻⁶"),
+        ("<p>Around 10<sup>4</sup> synapses and Ca<sup>2+</sup></p>", "10⁴ synapses and Ca²⁺"),
+        ("<p>The 1<sup>st</sup> dose</p>", "1st dose"),
+    ],
+)
+def test_sup_numbers_shown_as_superscripts(html: str, shown: str) -> None:
+    """<sup> numbers are raised, never glued to the word ('adherence.8' is wrong)."""
+    assert shown in html_to_markdown(html)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from textual.app import App, ComposeResult
 from textual.widgets.markdown import MarkdownBlock
 from ui_support import Settle, messages, open_titled
 
 from ketaread.app import KetareadApp
+from ketaread.core.references import ReferenceAnalysis, analyse
 from ketaread.widgets.reference_panel import ReferencePanel
 
 SIZE = (120, 40)
@@ -123,3 +125,61 @@ async def test_a_citation_link_opens_the_panel_at_its_reference(
         assert panel.display and panel.has_focus
         assert panel.highlighted_option is not None
         assert panel.highlighted_option.id == f"ref:{best}"
+
+
+class _PanelApp(App[None]):
+    """Only a reference panel, showing one analysis."""
+
+    def __init__(self, analysis: ReferenceAnalysis) -> None:
+        super().__init__()
+        self.analysis = analysis
+
+    def compose(self) -> ComposeResult:
+        yield ReferencePanel(id="panel")
+
+    def on_mount(self) -> None:
+        self.query_one(ReferencePanel).show(self.analysis)
+
+
+def _prompts(panel: ReferencePanel) -> dict[str, str]:
+    options = (panel.get_option_at_index(i) for i in range(panel.option_count))
+    return {o.id or f"#{n}": str(o.prompt) for n, o in enumerate(options)}
+
+
+VANCOUVER = (
+    "<h2>References</h2><ol>"
+    "<li>Harlow DM, Osei K. [b]Speed[/b] of response to ketamine: a meta-analysis. "
+    "J Affect Disord. 2021;279:410-8. doi:10.1016/j.jad.2020.10.911 PMID: 33200001</li>"
+    "<li>Ruiz C, Hale N. Ketamine versus midazolam: a randomised controlled trial. "
+    "Lancet Psychiatry. 2020;7(3):232-41.</li></ol>"
+)
+
+
+async def test_panel_shows_label_badge_and_identifier_links() -> None:
+    """The label (author, year, journal) and the kind badge; a DOI-only entry opens doi.org."""
+    analysis = analyse("<p>Mood lifts.¹ Both agree.²</p>" + VANCOUVER)
+    app = _PanelApp(analysis)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        panel = app.query_one(ReferencePanel)
+        prompts = _prompts(panel)
+        assert prompts["ref:1"].startswith("[1] Harlow 2021 · J Affect Disord\n")
+        assert "meta-analysis or review" in prompts["ref:1"]
+        assert "[b]Speed[/b]" in prompts["ref:1"]  # feed text shown literally
+        assert "randomised trial" in prompts["ref:2"]
+        assert _row_ids(panel, "url:1:") == ["url:1:0", "url:1:1"]
+        assert prompts["url:1:0"].endswith("https://doi.org/10.1016/j.jad.2020.10.911")
+        assert prompts["url:1:1"].endswith("https://pubmed.ncbi.nlm.nih.gov/33200001/")
+        _highlight(panel, "ref:1")
+        assert panel.highlighted_url == "https://doi.org/10.1016/j.jad.2020.10.911"
+
+
+async def test_panel_reports_no_uncited_references_when_no_citation_was_read() -> None:
+    """A list whose citations could not be read is not called 'never cited'."""
+    app = _PanelApp(analyse("<p>Mood lifts (see box).</p>" + VANCOUVER))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        panel = app.query_one(ReferencePanel)
+        text = "\n".join(_prompts(panel).values())
+        assert "uncited references are not reported" in text
+        assert _row_ids(panel, "uncited:") == []

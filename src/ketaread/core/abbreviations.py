@@ -523,8 +523,12 @@ def _rule(
         if 3 <= size <= 4 and len(long) >= 3 * size:
             return "one long word"
         return None
-    if not any(ch.isdigit() for ch in core) and any(_NUMBER.fullmatch(w) for w in long.split()):
-        return None  # "verapamil + 30 microM of nitroglycerin (VP-NTG)": a measurement
+    # "verapamil + 30 microM of nitroglycerin (VP-NTG)": a measurement; but a number that ends
+    # the long form names a grade, as in "poly(ethyleneglycol) 2000 (DSPE-PEG)".
+    if not any(ch.isdigit() for ch in core) and any(
+        _NUMBER.fullmatch(w) for w in long.split()[:-1]
+    ):
+        return None
     if uncovered == 0 and initials >= 2:
         if shape == "acronym":
             return "words covered, acronym"
@@ -715,15 +719,156 @@ def _long_inside(text: str, open_at: int, content: str, floor: int) -> Abbreviat
     return None
 
 
+# A quantity and its subscript: "V(T)" tidal volume, "T(a)" ambient temperature, "Rt"
+# transepithelial resistance. The subscript names the qualifier, which comes first in English.
+# Glued, only one lower-case letter: "Met", "Prl" are names far more often than quantities.
+_SUBSCRIPTED = re.compile(r"([A-Z])(?:\(([A-Za-z]{1,3})\)|([a-z]))")
+# A concentration: "[Ca2+]i" intracellular Ca2+ concentration, "[Na+]o", "[Ca2+]c".
+_CONCENTRATION = re.compile(r"\[([A-Za-z][A-Za-z0-9+\-]{0,9})\]([a-z]{1,3})")
+_CONCENTRATION_WORDS = frozenset(["concentration", "concentrations", "level", "levels"])
+
+
+def _clause_words(text: str, open_at: int, floor: int) -> tuple[str, int]:
+    """The clause before a bracket (asides excluded) and where it starts in the text."""
+    clause_from = _clause_start(text, open_at, floor)
+    clause_from = _aside_floor(text, clause_from, open_at)
+    return text[clause_from:open_at].rstrip(), clause_from
+
+
+def _subscripted(short: str, text: str, open_at: int, floor: int) -> Abbreviation | None:
+    """ "tidal volume (V(T))": a quantity's letter on the last word, its subscript on the one
+    before; Schwartz–Hearst's order test refuses these, the letters being in reverse order."""
+    match = _SUBSCRIPTED.fullmatch(short)
+    if match is None:
+        return None
+    quantity = match.group(1).lower()
+    subscript = _fold_chars(match.group(2) or match.group(3))
+    before, clause_from = _clause_words(text, open_at, floor)
+    words = before.split()
+    if len(words) < 2:
+        return None
+    modifier, head = (w.strip(_TRIM) for w in words[-2:])
+    folded = _fold_chars(modifier)
+    if (
+        head[:1].lower() != quantity
+        or not head.isalpha()
+        or not modifier.replace("-", "").isalpha()
+        or modifier.lower() in _STOP_WORDS
+        or not folded.startswith(subscript[0])
+        or len(modifier) < 3
+        or len(head) < 3
+    ):
+        return None
+    at = 0
+    for ch in subscript:  # every subscript letter, in order, in the qualifier
+        at = folded.find(ch, at) + 1
+        if not at:
+            return None
+    start = before.rfind(words[-2])
+    return Abbreviation(short, _tidy(before[start:]), clause_from + start)
+
+
+def _concentration(short: str, text: str, open_at: int, floor: int) -> Abbreviation | None:
+    """ "intracellular Ca2+ concentration ([Ca2+]i)": the bracketed ion, a concentration word
+    and a first word starting with the subscript (i intracellular, o outside, c cytosolic)."""
+    match = _CONCENTRATION.fullmatch(short)
+    if match is None:
+        return None
+    ion, subscript = match.group(1), match.group(2)
+    ion_letters = re.match(r"[A-Za-z]+", ion)
+    before, clause_from = _clause_words(text, open_at, floor)
+    words = [w.strip(_TRIM) for w in before.split()[-5:]]
+    if not words or (words[-1].lower() not in _CONCENTRATION_WORDS and words[-1] != ion):
+        return None
+    for first in range(len(words) - 2, -1, -1):
+        if not words[first].lower().startswith(subscript[0]):
+            continue
+        rest = words[first:]
+        has_ion = any(
+            w == ion
+            or (ion_letters is not None and w.lower().startswith(ion_letters.group().lower()))
+            for w in rest[1:]
+        )
+        if has_ion and any(w.lower() in _CONCENTRATION_WORDS for w in rest[1:]):
+            long = " ".join(rest)
+            start = before.rfind(long)
+            if start < 0:
+                return None
+            return Abbreviation(short, long, clause_from + start)
+    return None
+
+
+# Coordinated modifiers sharing a head noun: "scanning (SEM) and transmission (TEM) electron
+# microscopy", "dimethyl-[DMP], diethyl-[DEP] and di-n-octyl [DnOP] phthalate".
+_COORDINATION = re.compile(r",?\s+(?:and|or)\s+|,\s+")
+_COORDINATED_ITEM = re.compile(
+    r"(?:,?\s+(?:and|or)\s+|,\s+)[^\s()\[\]]{2,40}\s?[(\[][^()\[\]]{1,20}[)\]]"
+)
+_HEAD_WORDS = re.compile(r"\s+([A-Za-z][\w\-]*(?:\s+[A-Za-z][\w\-]*){0,3})")
+
+
+def _coordinated(short: str, text: str, open_at: int, close_at: int) -> Abbreviation | None:
+    """ "scanning (SEM) and transmission (TEM) electron microscopy": the modifier before the
+    bracket and the head noun after the last bracket of the list, written as one long form."""
+    shape = _shape(short)
+    if shape != "acronym" or " " in short or open_at == 0:
+        return None
+    glued = text[open_at - 1] == "-"
+    modifier_from = text.rfind(" ", max(0, open_at - 41), open_at - 1) + 1
+    modifier = text[modifier_from:open_at].strip().lstrip("([")
+    if not modifier or not re.fullmatch(r"[A-Za-z0-9][\w,'\-]*", modifier):
+        return None
+    # The list: an earlier item just before the modifier, or a later one just after the bracket.
+    earlier = re.search(
+        r"[)\]](?:,?\s+(?:and|or)\s+|,\s+)$", text[max(0, modifier_from - 8) : modifier_from]
+    )
+    at = close_at + 1
+    later = 0
+    while later < 10:
+        item = _COORDINATED_ITEM.match(text, at)
+        if item is None:
+            break
+        at = item.end()
+        later += 1
+    if not earlier and not later:
+        return None
+    head = _HEAD_WORDS.match(text, at)
+    if head is None:
+        return None
+    words = head.group(1).split()
+    for count in range(1, len(words) + 1):
+        if words[count - 1].lower() in _STOP_WORDS:
+            break
+        joiner = "" if glued or modifier.endswith("-") else " "
+        long = modifier + joiner + " ".join(words[:count])
+        alignment = _align(_singular_short(short), long)
+        if alignment is None or alignment.start != 0 or alignment.uncovered:
+            continue
+        if _accept(shape, short, long, alignment):
+            return Abbreviation(short, long, modifier_from)
+    return None
+
+
 def _definition_at(text: str, open_at: int, close_at: int, floor: int) -> Abbreviation | None:
     """The abbreviation a bracket defines, if any, in either order."""
     content = text[open_at + 1 : close_at]
     segment = _FIRST_SEGMENT.split(content, maxsplit=1)[0].strip(_TRIM)
+    if "(" in segment:  # "V(T)": a bracketed subscript is read as one before anything else
+        found = _subscripted(segment, text, open_at, floor)
+        if found is not None:
+            return found
     tokens = _short_form_tokens(segment)
     if tokens is not None:
         found = _long_before(segment, _shape(tokens[0]), text, open_at, floor, tokens)
+        if found is None and len(tokens) == 1:
+            found = _coordinated(segment, text, open_at, close_at)
         if found is not None:
             return found
+    found = _subscripted(segment, text, open_at, floor) or _concentration(
+        segment, text, open_at, floor
+    )
+    if found is not None:
+        return found
     if len(content) > 2:
         found = _long_inside(text, open_at, content, floor)
         if found is not None:
@@ -792,6 +937,14 @@ def find_abbreviations(text: str) -> list[Abbreviation]:
         open_at = stack[depth][1]
         del stack[depth:]
         if mark.start() - open_at > _MAX_BRACKET_SPAN:
+            continue
+        if open_at > 1 and text[open_at - 1] == "-" and text[open_at - 2].isalpha():
+            # "dimethyl-[DMP], diethyl-[DEP] … phthalate": only as one of a list.
+            short = text[open_at + 1 : mark.start()].strip()
+            abbreviation = _coordinated(short, text, open_at, mark.start())
+            if abbreviation is not None and abbreviation.short not in seen:
+                seen.add(abbreviation.short)
+                found.append(abbreviation)
             continue
         if open_at > 0 and not text[open_at - 1].isspace() and not _glued(text, open_at):
             continue  # "Pt(II)", "FEV(1)", "E(2)": part of a name, not a definition

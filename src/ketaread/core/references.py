@@ -9,10 +9,10 @@ Rules
 
 Reference section
     A heading (h1-h6), or a paragraph whose first line stands alone, named References,
-    Reference, Sources, Source, Citations, Bibliography, Works cited, Notes, Footnotes or
-    Endnotes (any case, optional colon). The section runs to the next heading or the end.
-    Its entries are the list items of the section (a paragraph after the list ends the
-    section), else its paragraphs and `<br>` lines.
+    Reference, Reference list, Literature cited, Sources, Source, Citations, Bibliography,
+    Works cited, Notes, Footnotes or Endnotes (any case, optional colon). The section runs
+    to the next heading or the end. Its entries are the list items of the section (a
+    paragraph after the list ends the section), else its paragraphs and `<br>` lines.
     A line that starts with a number ("1." "1)" "[1]") starts a new entry; in a numbered
     list an unnumbered line of the same paragraph (a wrapped line or a URL alone) continues
     the previous entry, and a URL alone on a line continues an entry that has no URL yet.
@@ -33,7 +33,17 @@ Reference fields
     `ids` holds doi, pmid, pmcid ("PMC..."), arxiv (without version) found in URLs
     (doi.org/..., .../doi/10...., nature.com/articles/X -> 10.1038/X, pubmed.ncbi.nlm.nih.gov/N,
     .../articles/PMCN, arxiv.org/abs/...) or in the text ("doi:10....", "PMID: N", "PMCN",
-    "arXiv:..."). `kind` is decided in this order: any identifier or a journal domain ->
+    "arXiv:..."). `author` (first author's surname or the organisation), `year` and `venue`
+    (journal, publisher) come from the entry's shape: APA/Harvard "Author, A. (2020[a]).
+    Title. Journal, 4(1)" or "'Title', Journal, 4(1), pp.", Vancouver/AMA "Author AB, ...
+    Title. Journal. 2020;4:1-9", books "Publisher; 2022", web entries with a date alone
+    ("2019.", "Published June 29, 2022."; never an "Accessed" date). `label` is "author
+    year · venue", the venue falling back to a DOI prefix's publisher, then the site.
+    `kind` is first what the title (or description) says: a regulatory label (prescribing
+    information, REMS, medication guide...), a guideline, then for a news site "news" and
+    for a clinic "clinic", then a book (edition, Press, Publishing, no journal volume), a
+    review or meta-analysis, a trial, an animal study, an observational study; else the
+    site decides, in this order: any identifier or a journal domain ->
     "journal"; .gov, .gov.xx, nih, who.int, nhs.uk, europa.eu -> "government"; wikipedia,
     britannica -> "encyclopedia"; known news domains -> "news"; known clinics and
     health systems, domains naming a clinic/hospital/health/wellness/ketamine, and any other
@@ -50,9 +60,21 @@ Inline citations
     source name) or like "Author et al., 2020". Never a citation: a part that defines or
     expands the adjacent word ("National Institutes of Health (NIH)", "BDNF (brain-derived
     neurotrophic factor)"), a year alone, numbers, lowercase asides, "e.g."/"see" asides.
+    A trailing year keeps only the candidates of that year (2020 takes 2020a/b), else those
+    without a year, else none; "A & B", "A and colleagues" match by the first surname; an
+    abbreviated journal ("N Engl J Med") matches the full name word by word.
+    Narrative citations: "(Year)" right after a name that matches a reference (the longest
+    exact name, else the longest partial one: "The Lancet (2019)"), or after "X et al." /
+    "X and colleagues" (then a citation even without a match); the marker is the whole
+    "Zarate et al. (2006)".
+    Numbers in parentheses ("(1)", "(2, 3)", "(8–10)") when the list is numbered and every
+    number is a reference, unless an enumeration ("steps: (1) check"), a named part
+    ("step (2)", "Table (3)") or arithmetic.
     Numeric markers: "[1]", "[2, 3]", "[1-3]" (not glued to a word unless every number is a
-    reference), `<sup>1</sup>` (only when every number is a reference and it is no unit
-    power such as "cm<sup>2</sup>"), and footnote links `<a href="#fn1">1</a>`.
+    reference), Unicode superscripts ("¹", "²,³", "⁴⁻⁶", marker "4-6"; not after a unit or
+    a number, "m²", "10⁵", nor charges "²⁺") kept out of the sentence text so "adherence.⁸
+    An" still ends a sentence, `<sup>1</sup>` (only when every number is a reference and
+    it is no unit power such as "cm<sup>2</sup>"), and footnote links `<a href="#fn1">1</a>`.
 
 Ranking
     Candidates of a name citation are all references of that source. Each is scored by
@@ -65,9 +87,11 @@ Ranking
     are usually numbered in order of first citation).
 
 Audit
-    `unmatched()`: citations with no candidate reference. `uncited()`: reference numbers
-    that are the first (best) candidate of no citation; lower-ranked candidates do not
-    count, since every reference of a shared source is a candidate of each of its citations.
+    `unmatched()`: citations with no candidate reference. `style_recognised()`: some
+    citation points to a reference; without that `uncited()` is empty. `uncited()`:
+    reference numbers that are the first (best) candidate of no citation; lower-ranked
+    candidates do not count, since every reference of a shared source is a candidate of
+    each of its citations.
 
 Markdown linking
     `link_citations` lists the places in the html2text Markdown that can hold a citation
@@ -89,7 +113,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from ketaread.core.links import CITE_LINK_PREFIX, cite_link
 from ketaread.core.markdown_regions import code_regions
@@ -101,6 +125,7 @@ __all__ = [
     "ReferenceAnalysis",
     "analyse",
     "link_citations",
+    "reference_links",
 ]
 
 CITE_SCHEME = CITE_LINK_PREFIX
@@ -119,6 +144,14 @@ class Reference:
     urls: list[str] = field(default_factory=list)
     ids: dict[str, str | None] = field(default_factory=lambda: dict.fromkeys(_ID_KEYS))
     kind: str = "other"
+    label: str = ""
+    """'First author Year · Journal' (or organisation, or site): what the entry is, short."""
+    author: str = ""
+    """First author's surname, or the organisation that wrote it; '' when unknown."""
+    year: str = ""
+    """Year of publication as written, with any letter ("2020a"); '' when unknown."""
+    venue: str = ""
+    """Journal, publisher or site the entry names; '' when unknown."""
 
 
 @dataclass(slots=True)
@@ -152,8 +185,19 @@ class ReferenceAnalysis:
         """Citations that point to no reference."""
         return [c for c in self.citations if not c.references]
 
+    def style_recognised(self) -> bool:
+        """Whether the article's way of citing was read: some citation points into the list.
+
+        Without that, a reference list whose citations could not be read would be
+        reported as never cited from top to bottom.
+        """
+        return any(c.references for c in self.citations)
+
     def uncited(self) -> list[int]:
-        """Reference numbers that are no citation's best candidate."""
+        """Reference numbers that are no citation's best candidate ([] when the style was not
+        recognised)."""
+        if not self.style_recognised():
+            return []
         best = {c.references[0] for c in self.citations if c.references}
         return [r.number for r in self.references if r.number not in best]
 
@@ -168,6 +212,10 @@ class ReferenceAnalysis:
                     "urls": list(r.urls),
                     "ids": {k: r.ids.get(k) for k in _ID_KEYS},
                     "kind": r.kind,
+                    "label": r.label,
+                    "author": r.author,
+                    "year": r.year,
+                    "venue": r.venue,
                 }
                 for r in self.references
             ],
@@ -189,6 +237,10 @@ class ReferenceAnalysis:
                 urls=[str(u) for u in r.get("urls", [])],
                 ids={k: (r.get("ids") or {}).get(k) for k in _ID_KEYS},
                 kind=str(r.get("kind", "other")),
+                label=str(r.get("label", "")),
+                author=str(r.get("author", "")),
+                year=str(r.get("year", "")),
+                venue=str(r.get("venue", "")),
             )
             for r in data.get("references", [])
         ]
@@ -554,8 +606,31 @@ _NAME_KIND_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-def _kind(urls: list[str], ids: dict[str, str | None], source: str) -> str:
+def _kind(
+    urls: list[str],
+    ids: dict[str, str | None],
+    source: str,
+    fields: _Fields | None = None,
+    description: str = "",
+) -> str:
     """Classify a reference; see the module docstring for the order of the rules."""
+    base = _site_kind(urls, ids, source)
+    if fields is None:
+        return base
+    words = fields.title or description
+    has_journal = any(ids.values()) or base == "journal" or bool(_VOLUME.search(description))
+    found = _text_kind(words, urls, fields.venue, has_journal)
+    if found in ("label", "guideline"):
+        return found
+    if base == "other" and has_journal:
+        base = "journal"
+    if base in ("news", "clinic") and not (fields.venue and found):
+        return base
+    return found or base
+
+
+def _site_kind(urls: list[str], ids: dict[str, str | None], source: str) -> str:
+    """The kind identifiers, domains and the source name give."""
     if any(ids.values()):
         return "journal"
     for url in urls:
@@ -582,6 +657,300 @@ def _kind(urls: list[str], ids: dict[str, str | None], source: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------
+# Entry fields: first author, year, venue; label and kind
+# ---------------------------------------------------------------------------------------
+
+_YEAR_RE = r"(?:19|20)\d{2}"
+# APA and Harvard: "Authors (2020a)." or "Authors. (2023, March 31)." then the rest.
+_AUTHOR_DATE_HEAD = re.compile(
+    r"(?P<who>[^()]{1,400}?)[.,]?\s*\((?P<year>" + _YEAR_RE + r")(?P<letter>[a-z])?"
+    r"(?:,[^()]{0,40})?\)[.,:]?\s*"
+)
+# A segment of a Vancouver/AMA entry that starts with the year: "2021;279:410-8".
+_YEAR_SEGMENT = re.compile(
+    r"(?P<year>" + _YEAR_RE + r")(?P<letter>[a-z])?(?=\s*[;:(]|\s+[A-Z][a-z]{2}\b[^.]{0,20}[;:])"
+)
+# A segment that is only a date: "2019.", "Updated 2023.", "14 March 2024.", "June 29, 2022."
+_DATE_SEGMENT = re.compile(
+    r"(?:(?:published|posted|updated|last\s+(?:updated|reviewed)|revised)\s*:?\s*)?"
+    r"(?:(?:\d{1,2}\s+)?[A-Z][a-z]+\.?\s+(?:\d{1,2},?\s+)?)?"
+    r"(?P<year>" + _YEAR_RE + r")(?P<letter>[a-z])?\.?",
+    re.IGNORECASE,
+)
+_PUBLISHER_YEAR = re.compile(r"^(?P<venue>[^;]{2,120});\s*(?P<year>" + _YEAR_RE + r")\b")
+_ANY_YEAR = re.compile(r"(?<![\d/.\-])(?P<year>" + _YEAR_RE + r")(?P<letter>[a-z])?(?![\d/])")
+# Not after an initial ("U.S. Food", "J. H."), which is no end of a field.
+_SEGMENT_BREAK = re.compile(r"(?<=[.?!])(?<!\b[A-Z]\.)\s+(?=[A-Z0-9‘'\"“(\[])")
+# A Vancouver name: surname words then 1-3 capital initials ("Zarate CA Jr").
+_VANCOUVER_NAME = re.compile(
+    r"(?P<surname>[A-Z][\w'’\-]+(?:\s+(?:[a-z]{1,3}\s+)?[A-Z][\w'’\-]+)*?)\s+[A-Z]{1,3}"
+    r"(?:\s+(?:Jr|Sr|II|III|IV))?\.?$"
+)
+_APA_NAME = re.compile(r"(?P<surname>[A-Z][\w'’\-]+(?:[\s\-][A-Z][\w'’\-]+)*),\s*[A-Z]\.")
+_QUOTED_TITLE = re.compile(r"^[‘'\"“](?P<title>.+?)[’'\"”],?\s+(?P<rest>.*)$")
+_VENUE_AFTER_TITLE = re.compile(
+    r"^(?:In:?\s+)?(?P<venue>[A-Z][^,;()]{1,120}?)(?:,|\.)?\s*(?:\d|pp?\.|vol\b|e\d|\[|$)"
+)
+_PLACE_PUBLISHER = re.compile(r"^(?:[A-Z][\w .]{1,40}:\s*)(?P<venue>[A-Z][^.;]{1,80}?)\.?$")
+_IDENTIFIER_TEXT = re.compile(
+    r"\b(?:doi:?\s*10\.\S+|10\.\d{4,9}/\S+|PMID:?\s*\d+|PMCID:?\s*PMC\d+|PMC\d+|"
+    r"arXiv:\s*\S+|ISBN[:\s][\d\-Xx ]+)",
+    re.IGNORECASE,
+)
+_TRAILING_NOTE = re.compile(
+    r"(?:\s*(?:\[[^\]]{1,40}\]|(?:published|accessed|retrieved|updated|available)\b.*))$",
+    re.IGNORECASE,
+)
+# Journals known by a DOI prefix, for entries that are a bare DOI.
+_DOI_PUBLISHERS = {
+    "10.1038": "Nature",
+    "10.1126": "Science",
+    "10.1016": "Elsevier",
+    "10.1001": "JAMA",
+    "10.1176": "American Journal of Psychiatry",
+    "10.1056": "New England Journal of Medicine",
+    "10.1136": "The BMJ",
+    "10.3389": "Frontiers",
+    "10.1371": "PLOS",
+    "10.1007": "Springer",
+    "10.1002": "Wiley",
+    "10.1111": "Wiley",
+    "10.1093": "Oxford Academic",
+    "10.1017": "Cambridge University Press",
+    "10.1177": "SAGE",
+    "10.1080": "Taylor & Francis",
+    "10.3390": "MDPI",
+    "10.1101": "bioRxiv",
+    "10.1073": "PNAS",
+    "10.7554": "eLife",
+}
+
+
+@dataclass(slots=True)
+class _Fields:
+    """What an entry's text says about itself."""
+
+    author: str = ""
+    year: str = ""
+    venue: str = ""
+    title: str = ""
+
+
+def _first_author(who: str) -> str:
+    """A surname from an author list ('Harlow DM, Osei K' / 'Berman, R. M., ...'), or the
+    organisation's name when the list is one."""
+    who = who.strip(" .,;")
+    if not who or len(who) > 400 or not who[0].isupper():
+        return ""
+    if m := _APA_NAME.match(who):
+        return m.group("surname")
+    first = re.split(r",|\s+(?:and|&)\s+|\s+et\s+al\b", who, maxsplit=1)[0].strip(" .")
+    if m := _VANCOUVER_NAME.fullmatch(first):
+        return m.group("surname")
+    if "," not in who and _looks_like_name(who.replace(".", "")):
+        return who  # an organisation: "US Food and Drug Administration"
+    if _looks_like_name(first.replace(".", "")) and len(first.split()) <= 2:
+        return first
+    return ""
+
+
+def _clean_venue(venue: str) -> str:
+    """A journal or publisher name without trailing punctuation, place or note."""
+    venue = _TRAILING_NOTE.sub("", venue).strip(" .,;:")
+    if m := _PLACE_PUBLISHER.match(venue + "."):
+        venue = m.group("venue")
+    if not venue or len(venue) > 100 or not venue[0].isupper() or _ANY_YEAR.search(venue):
+        return ""
+    return venue
+
+
+def _entry_fields(body: str) -> _Fields:
+    """Author, year, venue and title of an APA, Harvard, Vancouver, AMA or web entry."""
+    text = _IDENTIFIER_TEXT.sub(" ", body)
+    text = _WHITESPACE.sub(" ", text).strip(" .;,")
+    if not text:
+        return _Fields()
+    # APA / Harvard: "Author, A. (2020). Title. Journal, 4(1), 1-9." or "Org. (2023, May)."
+    m = _AUTHOR_DATE_HEAD.match(text)
+    if m and "(" not in m.group("who"):
+        fields = _Fields(
+            author=_first_author(m.group("who")),
+            year=m.group("year") + (m.group("letter") or ""),
+        )
+        rest = text[m.end() :].strip()
+        quoted = _QUOTED_TITLE.match(rest)
+        if quoted:
+            fields.title, after = quoted.group("title"), quoted.group("rest")
+        else:
+            pieces = _SEGMENT_BREAK.split(rest, maxsplit=1)
+            fields.title = pieces[0].rstrip(".")
+            after = pieces[1] if len(pieces) > 1 else ""
+        if after and (v := _VENUE_AFTER_TITLE.match(after)):
+            fields.venue = _clean_venue(v.group("venue"))
+        elif after:
+            fields.venue = _clean_venue(after.split(". ")[0])
+        return fields
+    # Vancouver / AMA: "Authors. Title. Journal. 2021;279:410-8." and books "Publisher; 2022."
+    segments = [s.strip() for s in _SEGMENT_BREAK.split(text) if s.strip()]
+    fields = _Fields(author=_first_author(segments[0]))
+    for i, segment in enumerate(segments[1:], start=1):
+        if (y := _YEAR_SEGMENT.match(segment)) and i >= 2:
+            fields.year = y.group("year") + (y.group("letter") or "")
+            fields.venue = _clean_venue(segments[i - 1])
+            fields.title = " ".join(segments[1 : i - 1]).rstrip(".")
+            break
+        if (p := _PUBLISHER_YEAR.match(segment)) and i >= 2:
+            fields.year = p.group("year")
+            fields.venue = _clean_venue(p.group("venue"))
+            fields.title = " ".join(segments[1:i]).rstrip(".")
+            break
+    else:
+        fields.title = " ".join(segments[1:2]).rstrip(".") if len(segments) > 1 else ""
+        for segment in segments[1:]:
+            if d := _DATE_SEGMENT.fullmatch(segment):
+                fields.year = d.group("year") + (d.group("letter") or "")
+                break
+    return fields
+
+
+def _is_host(name: str) -> bool:
+    """Whether a source name is only a host name ('doi.org', 'example.com')."""
+    return bool(re.fullmatch(r"[\w\-]+(?:\.[\w\-]+)+", name))
+
+
+def _label(ref: Reference) -> str:
+    """The label 'First author Year · Journal' (or organisation, or site) of an entry."""
+    who = ref.author or ("" if _is_host(ref.source) else ref.source)
+    venue = ref.venue
+    site = _host(ref.urls[0]) if ref.urls else ""
+    if not venue and ref.ids.get("doi"):
+        venue = _DOI_PUBLISHERS.get(str(ref.ids["doi"]).split("/", 1)[0], "")
+    if (
+        not venue
+        and site
+        and site not in ("doi.org", "dx.doi.org")
+        and (not who or _norm_name(_domain_source(ref.urls[:1])) != _norm_name(who))
+    ):
+        venue = site
+    if venue and who and _norm_name(venue).startswith(_norm_name(who)):
+        venue = ""  # "American Psychiatric Association 2022 · American Psychiatric Association…"
+    head = " ".join(p for p in (who, ref.year) if p)
+    label = " · ".join(p for p in (head, venue) if p)
+    if label:
+        return label
+    for key, name in (("doi", "DOI"), ("pmid", "PMID"), ("pmcid", "PMCID"), ("arxiv", "arXiv")):
+        if ref.ids.get(key):
+            return f"{name} {ref.ids[key]}"
+    return site or "Unknown source"
+
+
+# What the title or description says the work is, in the order the rules are tried.
+_TEXT_KIND_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"prescribing information|product characteristics|medication guide|package insert|"
+            r"\bREMS\b|risk evaluation and mitigation|drug label|product monograph|"
+            r"patient information leaflet",
+            re.IGNORECASE,
+        ),
+        "label",
+    ),
+    (
+        re.compile(
+            r"\bguidelines?\b|\bguidance\b|consensus statement|position statement|"
+            r"practice parameter|clinical practice recommendation",
+            re.IGNORECASE,
+        ),
+        "guideline",
+    ),
+    (
+        re.compile(
+            r"meta-?analys[ie]s|systematic review|\breview\b|pooled analysis|umbrella review|"
+            r"scoping review",
+            re.IGNORECASE,
+        ),
+        "review",
+    ),
+    (
+        re.compile(
+            r"randomi[sz]ed|controlled trial|clinical trial|double-blind|placebo-controlled|"
+            r"crossover trial|withdrawal trial|\btrial\b",
+            re.IGNORECASE,
+        ),
+        "trial",
+    ),
+    (
+        re.compile(
+            r"\b(?:mice|mouse|rats?|rodents?|murine|primates|monkeys|zebrafish|in vitro|"
+            r"animal models?)\b",
+            re.IGNORECASE,
+        ),
+        "animal",
+    ),
+    (
+        re.compile(
+            r"\bcohort\b|case-control|cross-sectional|\bregistry\b|retrospective|observational|"
+            r"\bsurvey\b|case series|population-based|longitudinal study|pharmacovigilance",
+            re.IGNORECASE,
+        ),
+        "observational",
+    ),
+)
+_BOOK_SIGNS = re.compile(
+    r"\b\d+(?:st|nd|rd|th) ed\b|\bedition\b|\bhandbook\b|\bmanual\b|\btextbook\b|\bISBN\b|"
+    r"\b(?:University )?Press\b|\bPublishing\b|\bPublishers?\b",
+    re.IGNORECASE,
+)
+# A journal's volume and pages: "2021;279:410-8", "47(4), 351", "pp. 12".
+_VOLUME = re.compile(
+    r"(?:19|20)\d{2}\s*;\s*\d|,\s*\d+\s*(?:\(\d+\))?,\s*(?:pp?\.\s*)?\d+[–\-]\d+|"
+    r",\s*\d+\s*\(\d+\)|\bpp\.\s*\d",
+    re.IGNORECASE,
+)
+_LABEL_URL = re.compile(
+    r"/drugsatfda_docs/label/|dailymed\.nlm\.nih\.gov|/EPAR/|medicines\.org\.uk"
+)
+_GUIDELINE_URL = re.compile(r"nice\.org\.uk/guidance|/guidelines?/|/guidance/")
+
+
+def _text_kind(text: str, urls: list[str], venue: str, has_journal: bool) -> str:
+    """The kind the entry's own words or link give (label, guideline, book, review...)."""
+    if any(_LABEL_URL.search(u) for u in urls) or _TEXT_KIND_RULES[0][0].search(text):
+        return "label"
+    if any(_GUIDELINE_URL.search(u) for u in urls) or _TEXT_KIND_RULES[1][0].search(text):
+        return "guideline"
+    if not has_journal and _BOOK_SIGNS.search(text + " " + venue):
+        return "book"
+    for pattern, kind in _TEXT_KIND_RULES[2:]:
+        if pattern.search(text):
+            return kind
+    return ""
+
+
+_SAFE_DOI = re.compile(r"10\.\d{4,9}/[\x21-\x7e]{1,200}")
+_SAFE_NUMBER = re.compile(r"\d{1,9}")
+_SAFE_PMCID = re.compile(r"PMC\d{3,9}")
+
+
+def reference_links(reference: Reference) -> list[str]:
+    """The entry's own URLs, then doi.org, PubMed and PMC links built from its identifiers
+    (each only when no URL of the entry already leads there)."""
+    links = list(reference.urls)
+    ids = reference.ids
+    have = " ".join(links).lower()
+    doi = ids.get("doi") or ""
+    if _SAFE_DOI.fullmatch(doi) and doi.lower() not in have:
+        links.append("https://doi.org/" + quote(doi, safe="/:;()._-"))
+    pmid = ids.get("pmid") or ""
+    if _SAFE_NUMBER.fullmatch(pmid) and f"pubmed.ncbi.nlm.nih.gov/{pmid}" not in have:
+        links.append(f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/")
+    pmcid = ids.get("pmcid") or ""
+    if _SAFE_PMCID.fullmatch(pmcid) and pmcid.lower() not in have:
+        links.append(f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/")
+    return links
+
+
+# ---------------------------------------------------------------------------------------
 # HTML to blocks
 # ---------------------------------------------------------------------------------------
 
@@ -597,8 +966,9 @@ class _Block:
     text: str = ""
     links: list[tuple[int, int, str]] = field(default_factory=list)
     """(start, end, href) of external links, offsets into `text`."""
-    markers: list[tuple[int, str, str]] = field(default_factory=list)
-    """(offset, text, href) of superscript or footnote-link markers kept out of `text`."""
+    markers: list[tuple[int, str, str, str]] = field(default_factory=list)
+    """(offset, marker, href, original text) of superscript or footnote-link markers kept out
+    of `text`."""
     code: list[tuple[int, int]] = field(default_factory=list)
     number: int | None = None
     explicit_number: bool = False
@@ -614,6 +984,22 @@ _BOUNDARY_TAGS = _word_set(
 _NUMERIC_MARK = re.compile(r"\[?\s*(\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*)\s*\]?")
 # A superscript right after a digit or a one- or two-letter token is a power ("10<sup>4</sup>",
 # "cm<sup>2</sup>", "x<sup>2</sup>"), not a citation.
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_SUPER_DIGIT = re.compile(f"[{_SUPERSCRIPTS}]")
+# A run of superscript numbers: "¹", "¹⁰", "²,³", "⁴⁻⁶", "³–⁵"; not a charge ("²⁺", "²⁻")
+# or part of a superscript formula.
+_SUPER_RUN = re.compile(
+    f"(?<![⁺⁻⁼⁽⁾ⁿⁱ{_SUPERSCRIPTS}])[{_SUPERSCRIPTS}]+"
+    f"(?:(?:, ?|[⁻–—\\-])[{_SUPERSCRIPTS}]+)*(?![⁺⁻⁼⁽⁾ⁿⁱ{_SUPERSCRIPTS}])"
+)
+_FROM_SUPER = str.maketrans(_SUPERSCRIPTS + "⁻", "0123456789-")
+
+
+def _from_superscript(text: str) -> str:
+    """'⁴⁻⁶' -> '4-6', '²,³' -> '2,3': a superscript marker as plain digits."""
+    return text.translate(_FROM_SUPER)
+
+
 _UNIT_BEFORE = re.compile(r"(?:\d|\d\s*[A-Za-zµ°]{1,3}|(?<![\w.])[A-Za-zµ°]{1,2})$")
 
 
@@ -770,8 +1156,26 @@ class _BlockParser(HTMLParser):
             buf.append(text)
         if self.capture is not None:
             self.capture[1].append(text)
-        else:
+        elif self.code_starts or not _SUPER_DIGIT.search(text):
             self._append(text)
+        else:
+            self._append_superscripts(text)
+
+    def _append_superscripts(self, text: str) -> None:
+        """Add text whose Unicode superscript numbers ("¹", "²,³", "⁴⁻⁶") become markers."""
+        prev = 0
+        for m in _SUPER_RUN.finditer(text):
+            if m.start() > prev:
+                self._append(text[prev : m.start()])
+            prev = m.end()
+            block = self._ensure()
+            before = "".join(block.parts[-3:]).rstrip()
+            if before and not _UNIT_BEFORE.search(before):
+                block.markers.append((block.length, _from_superscript(m.group(0)), "", m.group(0)))
+            else:
+                self._append(m.group(0))  # a power ("m²", "10⁵") stays text
+        if prev < len(text):
+            self._append(text[prev:])
 
     def _end_capture(self) -> None:
         """Finish a `<sup>` or `#` link: a numeric marker, else ordinary text."""
@@ -785,7 +1189,7 @@ class _BlockParser(HTMLParser):
         block = self._ensure()
         before = "".join(block.parts[-3:]).rstrip()
         if _NUMERIC_MARK.fullmatch(text) and not _UNIT_BEFORE.search(before):
-            block.markers.append((block.length, text, href))
+            block.markers.append((block.length, text, href, text))
         else:
             self._append(text)
 
@@ -802,7 +1206,7 @@ class _BlockParser(HTMLParser):
 # ---------------------------------------------------------------------------------------
 
 _REF_HEADING = re.compile(
-    r"(?:references?|sources?|citations?|bibliography|works\s+cited|notes|footnotes|endnotes)"
+    r"(?:references?(?:\s+list)?|literature\s+cited|sources?|citations?|bibliography|works\s+cited|notes|footnotes|endnotes)"
     r"\s*:?",
     re.IGNORECASE,
 )
@@ -854,7 +1258,8 @@ def _bare_urls(text: str) -> list[str]:
 def _first_period(text: str) -> int:
     """Offset of the first '.' that ends a phrase (not an abbreviation), or -1."""
     for m in re.finditer(r"\.(?=\s|$)", text):
-        word = re.search(r"([\w.]+)$", text[: m.start()])
+        # A bounded look back: an entry of thousands of initials must stay linear.
+        word = re.search(r"([\w.]+)$", text[max(0, m.start() - 40) : m.start()])
         token = word.group(1).replace(".", "").lower() if word else ""
         if token and (len(token) == 1 or token in _ABBREVIATIONS):
             continue
@@ -930,14 +1335,22 @@ def _make_reference(entry: _Entry, number: int, base_url: str) -> Reference | No
         return None
     source, description = _split_source(body, urls)
     ids = _find_ids(urls, text)
-    return Reference(
+    fields = _entry_fields(body)
+    if not source or (_is_host(source) and fields.author):
+        source = fields.author or source
+    ref = Reference(
         number=number,
         source=source,
         text=description,
         urls=urls,
         ids=ids,
-        kind=_kind(urls, ids, source),
+        kind=_kind(urls, ids, source, fields, body),
+        author=fields.author,
+        year=fields.year,
+        venue=fields.venue,
     )
+    ref.label = _label(ref)
+    return ref
 
 
 def _block_lines(block: _Block) -> list[tuple[str, list[str]]]:
@@ -959,7 +1372,13 @@ def _looks_like_entry(line: str, hrefs: list[str]) -> bool:
     if _DOI_IN_TEXT.search(line) or _PMID_IN_TEXT.search(line) or _PMCID.search(line):
         return True
     cut = _first_period(line)
-    return cut > 0 and _looks_like_name(line[:cut].strip())
+    if cut > 0 and _looks_like_name(line[:cut].strip()):
+        return True
+    # "Author, A. (2020). Title..." or "Author AB, ... Journal. 2020;4:1-9."
+    head = _AUTHOR_DATE_HEAD.match(line)
+    if head and "(" not in head.group("who") and _first_author(head.group("who")):
+        return True
+    return bool(_VOLUME.search(line)) and bool(_first_author(line.split(". ", 1)[0]))
 
 
 def _section_entries(blocks: list[_Block], start: int, end: int, first_lines: bool) -> list[_Entry]:
@@ -1045,8 +1464,11 @@ def _find_sections(blocks: list[_Block]) -> list[tuple[int, int, bool]]:
     return sections
 
 
-def _extract_references(blocks: list[_Block], base_url: str) -> tuple[list[Reference], set[int]]:
-    """The article's references and the block indexes that belong to reference sections."""
+def _extract_references(
+    blocks: list[_Block], base_url: str
+) -> tuple[list[Reference], set[int], bool]:
+    """The article's references, the block indexes of reference sections, and whether the
+    list is numbered (an ordered list, numbered lines or footnotes)."""
     sections = _find_sections(blocks)
     excluded: set[int] = set()
     best: list[_Entry] = []
@@ -1072,6 +1494,7 @@ def _extract_references(blocks: list[_Block], base_url: str) -> tuple[list[Refer
             hrefs = [h for _s, _e, h in block.links]
             best.append(_Entry(block.text, hrefs, int(fid.group(1)), i))
     references: list[Reference] = []
+    numbered = any(entry.number is not None for entry in best)
     previous = 0
     for entry in best:
         number = entry.number if entry.number is not None else previous + 1
@@ -1079,7 +1502,7 @@ def _extract_references(blocks: list[_Block], base_url: str) -> tuple[list[Refer
         if ref is not None:
             references.append(ref)
             previous = number
-    return references, excluded
+    return references, excluded, numbered
 
 
 # ---------------------------------------------------------------------------------------
@@ -1088,7 +1511,27 @@ def _extract_references(blocks: list[_Block], base_url: str) -> tuple[list[Refer
 
 _PAREN = re.compile(r"\(([^()]{1,300})\)")
 _BRACKET = re.compile(r"\[(\d{1,3}(?:\s*[,–—-]\s*\d{1,3})*)\]")
-_YEAR_TAIL = re.compile(r"(?:,\s*|\s+)(?:(?:19|20)\d{2}[a-z]?|n\.d\.)(?:\s*,\s*p+\.\s*\d+)?$")
+_YEAR_TAIL = re.compile(
+    r"(?:,\s*|\s+)(?:(?P<year>(?:19|20)\d{2}[a-z]?)|n\.d\.)(?:\s*,\s*p+\.\s*\d+(?:[–\-]\d+)?)?$"
+)
+# The parenthesis of a narrative citation: "Zarate et al. (2006)", "Smith (2019, p. 14)".
+_NARRATIVE_YEAR = re.compile(
+    r"\s*(?P<year>(?:19|20)\d{2}[a-z]?)(?:\s*,\s*p+\.\s*\d+(?:[–\-]\d+)?)?\s*"
+)
+# The capitalised words before it, with connectors, and an author tail ("et al.", "and
+# colleagues", "and Jones").
+_NARRATIVE_NAME = re.compile(
+    r"(?P<name>(?:[A-Z][\w'’\-]*\.?\s+(?:(?:of|and|for|the|on|in|&|de|van|von|der|la)\s+)*)"
+    r"{0,7}[A-Z][\w'’\-]*)(?P<tail>\s+et\s+al\.?|\s+and\s+(?:colleagues|co-?workers|others)|"
+    r"\s+(?:and|&)\s+[A-Z][\w'’\-]+)?\s*$"
+)
+# Author forms inside a citation: "Okafor & Lindqvist", "Smith and Jones", "Li, Lee and Duman".
+_AUTHOR_FORM = re.compile(
+    r"(?P<first>[A-Z][\w'’\-]+)(?:\s*,\s*[A-Z][\w'’\-]+)*(?:,?\s+(?:&|and)\s+"
+    r"(?:[A-Z][\w'’\-]+|colleagues|co-?workers|others))?"
+)
+# Numbers in parentheses, Vancouver style: "(1)", "(2, 3)", "(8–10)".
+_NUMERIC_PAREN = re.compile(r"\s*\d{1,3}(?:\s*[,–—\-]\s*\d{1,3})*\s*")
 _ET_AL = re.compile(r"\s+et\s+al\.?,?$", re.IGNORECASE)
 _ASIDE_START = re.compile(
     r"(?:e\.g|i\.e|see|cf|for example|for instance|also|compare)\b", re.IGNORECASE
@@ -1167,14 +1610,29 @@ class _Matcher:
 
     exact: dict[str, list[int]]
     names: list[tuple[frozenset[str], int]]
+    years: dict[int, str] = field(default_factory=dict)
+    venues: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
+    """Significant words of each reference's venue, for abbreviated journal names."""
 
     @classmethod
     def build(cls, references: list[Reference]) -> _Matcher:
         """Index every alias of every reference."""
         exact: dict[str, list[int]] = {}
         names: list[tuple[frozenset[str], int]] = []
+        years: dict[int, str] = {}
+        venues: list[tuple[tuple[str, ...], int]] = []
         for ref in references:
+            if ref.year:
+                years[ref.number] = ref.year
             aliases: set[str] = set()
+            if ref.venue:
+                aliases.add(_norm_name(ref.venue))
+                aliases |= _ALIAS_INDEX.get(_norm_name(ref.venue), frozenset())
+                words = tuple(w for w in _norm_name(ref.venue).split() if w not in _CONNECTORS)
+                if words:
+                    venues.append((words, ref.number))
+            if ref.author:
+                aliases.add(_norm_name(ref.author))
             for name in (ref.source, _domain_source(ref.urls)):
                 norm = _norm_name(name)
                 if not norm:
@@ -1195,15 +1653,17 @@ class _Matcher:
                 tokens = frozenset(alias.split()) - _CONNECTORS
                 if tokens:
                     names.append((tokens, ref.number))
-        return cls(exact, names)
+        return cls(exact, names, years, venues)
 
-    def match(self, name: str) -> list[int]:
+    def match(self, name: str, partial: bool = True) -> list[int]:
         """Reference numbers whose source is this name, else that share a distinctive word."""
         norm = _norm_name(name)
         if not norm:
             return []
         if norm in self.exact:
             return list(self.exact[norm])
+        if not partial:
+            return []
         tokens = frozenset(norm.split()) - _CONNECTORS
         found: list[int] = []
         for alias_tokens, number in self.names:
@@ -1214,17 +1674,51 @@ class _Matcher:
                 and number not in found
             ):
                 found.append(number)
+        if not found:
+            words = tuple(w for w in norm.split() if w not in _CONNECTORS)
+            for venue, number in self.venues:
+                if number not in found and (
+                    _abbreviates(words, venue) or _abbreviates(venue, words)
+                ):
+                    found.append(number)
         return found
+
+    def match_author_form(self, name: str, partial: bool = True) -> list[int]:
+        """Like `match`, and for 'A & B', 'A and colleagues', 'A, B and C' by the first name."""
+        found = self.match(name, partial)
+        if not found and (form := _AUTHOR_FORM.fullmatch(name)) and form.group("first") != name:
+            found = self.match(form.group("first"), partial)
+        return found
+
+    def by_year(self, candidates: list[int], year: str) -> list[int]:
+        """The candidates of that year ('2020' also takes 2020a/b); else those of no known
+        year; else none, since every candidate is a different work."""
+        if not year or not candidates:
+            return candidates
+        same = [n for n in candidates if self.years.get(n, "").startswith(year)]
+        if same:
+            return same
+        return [n for n in candidates if n not in self.years]
+
+
+def _abbreviates(short: tuple[str, ...], full: tuple[str, ...]) -> bool:
+    """Whether each word of `short` begins the matching word of `full` ('n engl j med' for
+    'new england journal medicine'), with at least one word actually shortened."""
+    if len(short) != len(full) or len(short) < 2 or short == full:
+        return False
+    return all(f.startswith(w) for w, f in zip(short, full, strict=True))
 
 
 def _classify_part(part: str, before: str, matcher: _Matcher) -> tuple[bool, list[int]]:
     """Whether a parenthetical part is a citation, and its candidate references."""
     name = part.strip()
     had_year = False
+    year = ""
     m = _YEAR_TAIL.search(name)
     if m:
         name = name[: m.start()].strip()
         had_year = True
+        year = m.group("year") or ""
     et_al = _ET_AL.search(name)
     if et_al:
         name = name[: et_al.start()].strip()
@@ -1235,9 +1729,9 @@ def _classify_part(part: str, before: str, matcher: _Matcher) -> tuple[bool, lis
         return False, []
     if _is_definition(name, before):
         return False, []
-    candidates = matcher.match(name)
+    candidates = matcher.match_author_form(name) if had_year or et_al else matcher.match(name)
     if candidates:
-        return True, candidates
+        return True, matcher.by_year(candidates, year)
     if _looks_like_institution(name):
         return True, []
     if (et_al or had_year) and re.fullmatch(
@@ -1347,10 +1841,71 @@ class _Found:
     candidates: list[int]
     numeric: bool
     sentence: int = 0
+    narrative: bool = False
+
+
+# An enumeration, not a citation: "(1)" after a colon, a comma or "and", before a word.
+_ENUMERATION_BEFORE = re.compile(r"(?:^|[:;,(]|\b(?:and|or|then))\s*$")
+# Arithmetic around the parenthesis: "x = (2)", "(3) - (1)".
+_MATHS_AROUND = re.compile(r"[=+\-−×*/<>^]\s*\(\)|\(\)\s*[=+\-−×*/<>^]")
+# A number that names a part of something: "step (2)", "Table (3)", "group (1)".
+_PART_BEFORE = re.compile(
+    r"\b(?:steps?|stages?|phases?|parts?|items?|points?|options?|types?|grades?|levels?|"
+    r"class(?:es)?|groups?|arms?|figures?|fig|tables?|equations?|eq|sections?|chapters?|"
+    r"questions?|rows?|columns?|lines?|no|number|version|visit|day|week|dose)\.?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _numeric_paren(text: str, m: re.Match[str], ref_numbers: set[int], bi: int) -> _Found | None:
+    """A Vancouver citation in parentheses, "(2, 3)", when every number is a reference."""
+    numbers = _split_numbers(m.group(1))
+    if not numbers or not all(n in ref_numbers for n in numbers):
+        return None
+    after = text[m.end() : m.end() + 2].lstrip()
+    before = text[max(0, m.start() - 20) : m.start()]
+    if _PART_BEFORE.search(before) or _MATHS_AROUND.search(before + "()" + after):
+        return None
+    if after[:1].isalpha() and _ENUMERATION_BEFORE.search(before):
+        return None
+    inner = m.group(1)
+    start = m.start(1) + len(inner) - len(inner.lstrip())
+    marker = _WHITESPACE.sub(" ", inner.strip())
+    return _Found(bi, start, start + len(inner.strip()), marker, numbers, True)
+
+
+def _narrative(text: str, m: re.Match[str], year: str, matcher: _Matcher, bi: int) -> _Found | None:
+    """A narrative citation: a name or author form right before "(Year)"."""
+    window_start = max(0, m.start() - 160)
+    named = _NARRATIVE_NAME.search(text, window_start, m.start())
+    if named is None:
+        return None
+    tail = named.group("tail") or ""
+    words = list(re.finditer(r"\S+", named.group("name")))
+    base = named.start("name")
+    # Longest name first, an exact name before a partial one: "As Harlow (2021)" is Harlow's,
+    # "The Lancet (2019)" may be The Lancet Psychiatry's.
+    for partial in (False, True):
+        for word in words:
+            if word.group(0).lower() in _CONNECTORS or not word.group(0)[0].isupper():
+                continue
+            start = base + word.start()
+            name = text[start : named.end("name")] + tail
+            name = _WHITESPACE.sub(" ", name).strip()
+            candidates = matcher.match_author_form(_ET_AL.sub("", name).strip(), partial)
+            if candidates:
+                marker = _WHITESPACE.sub(" ", text[start : m.end()])
+                candidates = matcher.by_year(candidates, year)
+                return _Found(bi, start, m.end(), marker, candidates, False, narrative=True)
+    if re.search(r"et\s+al|colleagues|co-?workers|others", tail):
+        start = base + words[-1].start()
+        marker = _WHITESPACE.sub(" ", text[start : m.end()])
+        return _Found(bi, start, m.end(), marker, [], False, narrative=True)
+    return None
 
 
 def _block_citations(
-    block: _Block, matcher: _Matcher, ref_numbers: set[int], bi: int
+    block: _Block, matcher: _Matcher, ref_numbers: set[int], bi: int, numbered: bool = True
 ) -> tuple[str, list[_Found]]:
     """The block's text (rejected markers put back) and the citations in it."""
     accepted: list[tuple[int, str]] = []
@@ -1361,7 +1916,7 @@ def _block_citations(
         pieces = []
         prev = 0
         shift = 0
-        for pos, mark, href in block.markers:
+        for pos, mark, href, original in block.markers:
             numbers = _split_numbers(mark)
             pieces.append(block.text[prev:pos])
             prev = pos
@@ -1370,8 +1925,8 @@ def _block_citations(
                 accepted.append((at, mark))
             else:
                 # Not a citation after all (a power, a stray number): put its text back.
-                pieces.append(mark)
-                size = len(mark)
+                pieces.append(original)
+                size = len(original)
                 code = [(a + size if a >= at else a, b + size if b > at else b) for a, b in code]
                 linked = [
                     (a + size if a >= at else a, b + size if b > at else b) for a, b in linked
@@ -1390,6 +1945,14 @@ def _block_citations(
     found: list[_Found] = []
     for m in _PAREN.finditer(text):
         if in_code(m.start(), m.end()) or in_link_text(m.start(), m.end()):
+            continue
+        if _NUMERIC_PAREN.fullmatch(m.group(1)):
+            if numbered and (cite := _numeric_paren(text, m, ref_numbers, bi)):
+                found.append(cite)
+            continue
+        if year := _NARRATIVE_YEAR.fullmatch(m.group(1)):
+            if cite := _narrative(text, m, year.group("year"), matcher, bi):
+                found.append(cite)
             continue
         inner_start = m.start(1)
         offset = 0
@@ -1503,6 +2066,8 @@ def _rank(
 
 MAX_REFERENCES = 300
 """References kept per article; real reference lists are far shorter."""
+MAX_SENTENCE = 1_000
+"""Characters of a citing sentence kept; a real sentence is far shorter."""
 MAX_CITATIONS = 2_000
 """Inline citations linked per article; a hostile body may repeat one millions of times."""
 
@@ -1514,7 +2079,7 @@ def analyse(html: str, base_url: str = "") -> ReferenceAnalysis:
     parser.close()
     blocks = parser.blocks
 
-    references, excluded = _extract_references(blocks, base_url)
+    references, excluded, numbered = _extract_references(blocks, base_url)
     # Bounds for hostile bodies: ranking costs citations × same-source references.
     references = references[:MAX_REFERENCES]
     matcher = _Matcher.build(references)
@@ -1527,7 +2092,7 @@ def analyse(html: str, base_url: str = "") -> ReferenceAnalysis:
     for bi, block in enumerate(blocks):
         if bi in excluded or block.kind == "hr":
             continue
-        text, in_block = _block_citations(block, matcher, ref_numbers, bi)
+        text, in_block = _block_citations(block, matcher, ref_numbers, bi, numbered)
         if not in_block:
             continue
         spans = _sentence_spans(text)
@@ -1537,10 +2102,15 @@ def analyse(html: str, base_url: str = "") -> ReferenceAnalysis:
             idx = max(bisect_right(starts, f.start) - 1, 0)
             # A citation opening a sentence ("... connections. (NIH) Next") closes the
             # previous one.
-            if idx > 0 and not text[spans[idx][0] : f.start].strip(' (["“'):
+            if idx > 0 and not f.narrative and not text[spans[idx][0] : f.start].strip(' (["“'):
                 idx -= 1
                 combined = _WHITESPACE.sub(" ", text[spans[idx][0] : f.end + 1]).strip()
                 sentence_text.append(combined)
+            elif spans[idx][1] - spans[idx][0] > MAX_SENTENCE:
+                # A "sentence" without breaks (a hostile or broken body): the words that
+                # lead up to the citation.
+                lo = max(spans[idx][0], f.end - MAX_SENTENCE)
+                sentence_text.append(_WHITESPACE.sub(" ", text[lo : f.end]).strip())
             else:
                 sentence_text.append(sentences[bi][idx])
             sentence_of.append(idx)
@@ -1579,7 +2149,8 @@ _MD_AUTOLINK = re.compile(r"<[a-zA-Z][a-zA-Z0-9+.\-]*:[^\s<>]*>")
 _MD_BARE_URL = re.compile(r"https?://[^\s<>()\[\]]+")
 _MD_HEADING = re.compile(r"^#{1,6}\s", re.MULTILINE)
 _MD_REF_HEADING = re.compile(
-    r"^[ \t]*(?:#{1,6}[ \t]+)?(?:\*\*|__)?[ \t]*(?:references?|sources?|citations?|"
+    r"^[ \t]*(?:#{1,6}[ \t]+)?(?:\*\*|__)?[ \t]*(?:references?(?:[ \t]+list)?|"
+    r"literature[ \t]+cited|sources?|citations?|"
     r"bibliography|works[ \t]+cited|notes|footnotes|endnotes)[ \t]*:?[ \t]*(?:\*\*|__)?"
     r"[ \t]*:?[ \t]*$",
     re.MULTILINE | re.IGNORECASE,
@@ -1690,8 +2261,14 @@ def _md_candidates(markdown: str) -> list[_MdCandidate]:
             start = offset + len(part) - len(part.lstrip())
             offset += len(part) + 1
             text = part.strip()
-            if text:
-                candidates.append(_MdCandidate(start, start + len(text), _md_norm(text), "name"))
+            if not text:
+                continue
+            key = _md_norm(text)
+            if _MD_NUMERIC.fullmatch(key):
+                # Vancouver numbers in parentheses: "(2, 3)".
+                candidates.append(_MdCandidate(start, start + len(text), _num_norm(key), "number"))
+            else:
+                candidates.append(_MdCandidate(start, start + len(text), key, "name"))
     for m in _MD_BRACKET.finditer(markdown):
         start = m.start()
         if markdown[start] == "\\" and _escaped(markdown, start):
@@ -1703,6 +2280,10 @@ def _md_candidates(markdown: str) -> list[_MdCandidate]:
     for m in _MD_GLUED.finditer(markdown):
         if not protected.overlaps(m.start(), m.end()):
             candidates.append(_MdCandidate(m.start(), m.end(), _num_norm(m.group(1)), "glued"))
+    for m in _SUPER_RUN.finditer(markdown):
+        if not protected.overlaps(m.start(), m.end()):
+            key = _num_norm(_from_superscript(m.group(0)))
+            candidates.append(_MdCandidate(m.start(), m.end(), key, "glued"))
     candidates.sort(key=lambda c: (c.start, c.end))
     return candidates
 
@@ -1715,8 +2296,12 @@ def _glued_fits(markdown: str, cand: _MdCandidate, sentence: str) -> bool:
     return re.search(r"(?<![\w])" + re.escape(m.group(1)) + r"(?![\w])", sentence) is not None
 
 
-_LETTERS = re.compile(r"[^\W\d_]+")
-_MD_SENTENCE_END = re.compile(r"[.!?][\"”’')\]*_]*\s+")
+# Words, not superscript digits ("¹" is a word character that is not a decimal digit).
+_LETTERS = re.compile(r"[^\W\d_⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_MD_SENTENCE_END = re.compile(r"[.!?][\"”’')\]*_⁰¹²³⁴⁵⁶⁷⁸⁹,⁻]*\s+")
+_MAX_TRIES = 64
+"""Places with a citation's marker tried before giving it up: hostile bodies repeat one
+marker thousands of times, and each try costs a look at the words before it."""
 _MD_LINK_TARGET = re.compile(r"\]\((?:\\.|[^()\\\s]|\([^()\s]*\))*\)")
 
 
@@ -1734,6 +2319,25 @@ def _context_fits(markdown: str, cand: _MdCandidate, sentence_words: set[str]) -
     return all(w in sentence_words for w in words)
 
 
+_MD_NARRATIVE = re.compile(r"(?P<name>[^()]+?)\s*\((?P<inner>[^()]+)\)")
+
+
+def _narrative_start(markdown: str, cand: _MdCandidate, name: str) -> int | None:
+    """Where the name of a narrative citation starts, right before its "(", if written plainly."""
+    paren = cand.start - 1
+    while paren >= 0 and markdown[paren] != "(":
+        paren -= 1
+    if paren < 0 or cand.start - paren > 3:
+        return None
+    before = markdown[max(0, paren - len(name) - 4) : paren].rstrip(" ")
+    if not before.endswith(name) or "\n" in before[len(before) - len(name) :]:
+        return None
+    start = paren - (len(markdown[:paren]) - len(markdown[:paren].rstrip(" "))) - len(name)
+    if start > 0 and (markdown[start - 1].isalnum() or markdown[start - 1] in "[\\"):
+        return None
+    return start
+
+
 def link_citations(markdown: str, analysis: ReferenceAnalysis) -> str:
     """Link each citation in html2text Markdown to `ketaread://cite/<index>`.
 
@@ -1747,15 +2351,26 @@ def link_citations(markdown: str, analysis: ReferenceAnalysis) -> str:
         return markdown
     candidates = _md_candidates(markdown)
     edits: list[tuple[int, int, str]] = []
+    words_of: dict[str, set[str]] = {}
     j = 0
     for citation in sorted(analysis.citations, key=lambda c: c.index):
         numeric = _MD_NUMERIC.fullmatch(citation.marker.strip("[] ")) is not None
         key = _num_norm(citation.marker) if numeric else _md_norm(citation.marker)
-        sentence_words = set(_LETTERS.findall(citation.sentence.lower()))
+        narrative = None if numeric else _MD_NARRATIVE.fullmatch(citation.marker)
+        if narrative:
+            key = _md_norm(narrative.group("inner"))
+        sentence_words = words_of.get(citation.sentence)
+        if sentence_words is None:
+            sentence_words = set(_LETTERS.findall(citation.sentence.lower()))
+            words_of[citation.sentence] = sentence_words
+        tries = 0
         for k in range(j, len(candidates)):
             cand = candidates[k]
             if cand.key != key:
                 continue
+            tries += 1
+            if tries > _MAX_TRIES:
+                break
             if numeric != (cand.kind != "name") and cand.kind != "blocked":
                 continue
             if cand.kind == "glued" and not _glued_fits(markdown, cand, citation.sentence):
@@ -1767,6 +2382,13 @@ def link_citations(markdown: str, analysis: ReferenceAnalysis) -> str:
             j = k + 1
             target = cite_link(citation.index)
             original = markdown[cand.start : cand.end]
+            if narrative and cand.kind == "name":
+                start = _narrative_start(markdown, cand, narrative.group("name"))
+                if start is not None and (not edits or start >= edits[-1][1]):
+                    # The whole "Zarate et al. (2006)" becomes the link.
+                    whole = markdown[start : cand.end + 1]
+                    edits.append((start, cand.end + 1, f"[{whole}]({target})"))
+                    break
             if cand.kind == "fnlink":
                 edits.append((cand.start, cand.end, f"{cand.replacement}({target})"))
             elif cand.kind != "blocked":

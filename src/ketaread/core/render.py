@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from html import unescape
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -24,10 +25,36 @@ if TYPE_CHECKING:
     from ketaread.core.references import ReferenceAnalysis
     from ketaread.core.store import Store
 
-RENDER_VERSION = 3
+RENDER_VERSION = 4
 """Bump when conversion or analysis changes: cached renderings of older versions are redone."""
 
 _EXCESS_BLANK_LINES = re.compile(r"\n{3,}")
+
+# A <sup> holding only what Unicode can write raised: citation numbers ("8", "4,5", "4-6")
+# and powers or charges ("2+", "-1"). Sanitised HTML, so a tag is plainly written; a <sup>
+# holding a link or other tags is left to html2text.
+_SUP = re.compile(r"<sup\b[^>]*>([^<]{1,40})</sup>", re.IGNORECASE)
+_RAISABLE = re.compile(r"[0-9 ,+\-−–—=]+")
+_RAISE = str.maketrans("0123456789+-−–—=", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁻⁻⁼")
+
+
+def _raise_superscripts(html: str) -> str:
+    """Write `<sup>` numbers as Unicode superscripts, which Markdown cannot mark up.
+
+    html2text drops the tag, gluing "adherence.<sup>8</sup>" into "adherence.8" and
+    "10<sup>4</sup>" into "104"; "adherence.⁸" and "10⁴" read as written.
+    """
+    if "<sup" not in html and "<SUP" not in html:
+        return html
+
+    def raised(m: re.Match[str]) -> str:
+        inner = unescape(m.group(1)).strip()
+        if not inner or not any(ch.isdigit() for ch in inner) or not _RAISABLE.fullmatch(inner):
+            return m.group(0)
+        # A comma and a space stay as they are: "⁴,⁵", "⁴, ⁵".
+        return inner.translate(_RAISE)
+
+    return _SUP.sub(raised, html)
 
 
 @cache
@@ -64,6 +91,7 @@ def html_to_markdown(html: str, base_url: str = "") -> str:
     converter.wrap_list_items = False
     converter.pad_tables = False
     converter.mark_code = False
+    html = _raise_superscripts(html)
     try:
         markdown = converter.handle(html)
     except ValueError:

@@ -10,19 +10,28 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from ketaread.core.references import reference_links
 from ketaread.widgets.web_links import copy_web_link
 
 if TYPE_CHECKING:
     from ketaread.core.references import ReferenceAnalysis
 
 KIND_LABELS = {
+    "review": "meta-analysis or review",
+    "trial": "randomised trial",
+    "observational": "observational study",
+    "animal": "animal study",
+    "label": "regulatory label",
+    "guideline": "guideline",
+    "book": "book",
     "journal": "journal article",
     "government": "government or agency",
     "news": "news",
     "encyclopedia": "encyclopedia",
-    "clinic": "clinic or commercial page",
+    "clinic": "clinic page",
     "other": "other",
 }
+"""The badge shown for each `Reference.kind`."""
 
 
 def _shorten(text: str, limit: int = 160) -> str:
@@ -87,19 +96,22 @@ class ReferencePanel(OptionList):
             )
         for reference in analysis.references:
             ids = [f"{k.upper()} {v}" for k, v in reference.ids.items() if v]
-            meta = " · ".join([KIND_LABELS.get(reference.kind, reference.kind), *ids])
+            # The label (author, year, journal) is never cut; only the description is.
+            label = reference.label or reference.source or "Unknown source"
+            badge = KIND_LABELS.get(reference.kind, reference.kind)
             prompt = Content.assemble(
                 (f"[{reference.number}] ", "bold $accent"),
-                (reference.source or "Unknown source", "bold"),
+                (label, "bold"),
                 "\n    ",
-                (meta, "$text-muted"),
-                "\n    ",
-                _shorten(reference.text),
+                (f" {badge} ", "bold reverse"),
+                *((" " + " · ".join(ids), "$text-muted"),) if ids else (),
+                *(("\n    ", _shorten(reference.text)) if reference.text else ()),
             )
             option_id = f"ref:{reference.number}"
             options.append(Option(prompt, id=option_id))
-            if reference.urls:
-                self._urls[option_id] = reference.urls[0]
+            links = reference_links(reference)
+            if links:
+                self._urls[option_id] = links[0]
             sentences = citing.get(reference.number, [])
             for position, (rank, sentence) in enumerate(sentences):
                 sentence_id = f"sent:{reference.number}:{position}"
@@ -113,7 +125,7 @@ class ReferencePanel(OptionList):
                     )
                 )
                 self._sentences[sentence_id] = sentence
-            for position, url in enumerate(reference.urls):
+            for position, url in enumerate(links):
                 url_id = f"url:{reference.number}:{position}"
                 options.append(
                     Option(Content.assemble(("  ↗ ", "$text-muted"), (url, "underline")), id=url_id)
@@ -135,7 +147,19 @@ class ReferencePanel(OptionList):
         unmatched = analysis.unmatched()
         uncited = analysis.uncited()
         heading("AUDIT")
-        if not unmatched and not uncited:
+        unread = bool(analysis.references) and not analysis.style_recognised()
+        if unread:
+            options.append(
+                Option(
+                    Content.styled(
+                        "  No citation in the text was matched to the list, so uncited "
+                        "references are not reported.",
+                        "italic",
+                    ),
+                    disabled=True,
+                )
+            )
+        elif not unmatched and not uncited:
             options.append(
                 Option(
                     Content("  Every citation has a reference and every reference is cited."),
@@ -160,7 +184,7 @@ class ReferencePanel(OptionList):
         by_number = {r.number: r for r in analysis.references}
         for number in uncited:
             listed = by_number.get(number)
-            label = f"[{number}] {listed.source}" if listed else f"[{number}]"
+            label = f"[{number}] {listed.label or listed.source}" if listed else f"[{number}]"
             uncited_id = f"uncited:{number}"
             options.append(
                 Option(
@@ -168,8 +192,8 @@ class ReferencePanel(OptionList):
                     id=uncited_id,
                 )
             )
-            if reference is not None and reference.urls:
-                self._urls[uncited_id] = reference.urls[0]
+            if listed is not None and (links := reference_links(listed)):
+                self._urls[uncited_id] = links[0]
         self.set_options(options)
         self.highlighted = self._first_enabled()
 
