@@ -127,10 +127,13 @@ def main() -> None:
     size = database.stat().st_size
     print(f"{os.cpu_count()} cores; runs {args.runs}; load {os.getloadavg()[0]:.1f}")
     print(f"cache {size / 1e9:.2f} GB: {size / (FEEDS * PER_FEED) / 1024:.1f} KiB per article")
-    frames = median_first_frames(
-        {"ketaread": ketaread_launch(database, config), "bare": bare_textual_launch()},
-        args.runs,
-    )
+    launches = {"ketaread": ketaread_launch(database, config), "bare": bare_textual_launch()}
+    # A tmux server already running gives new sessions its own environment, not ours:
+    # say where ketaread is (it is not installed in the benchmark's environment).
+    source = str(Path(__file__).resolve().parent.parent / "src")
+    for name, (command, needle, env) in launches.items():
+        launches[name] = (["env", f"PYTHONPATH={source}", *command], needle, env)
+    frames = median_first_frames(launches, args.runs)
     ratio = frames["ketaread"] / frames["bare"]
     print(
         f"first frame: ketaread {frames['ketaread']:.2f} s, bare Textual "
