@@ -57,3 +57,24 @@ def test_every_key_in_the_readme_table_is_bound() -> None:
     spelled = {"pgdn": "pgdn", "pgup": "pgup"}
     stale = sorted(k for k in _readme_key_table() if spelled.get(k, k) not in bound)
     assert stale == []
+
+
+def test_no_merge_conflict_markers_are_left_in_the_project() -> None:
+    """A merge left half-resolved must not ship: no line of a source, test or doc file
+    starts with a conflict marker."""
+    markers = ("<<<<<<< ", ">>>>>>> ", "=======\n")
+    found = []
+    for path in ROOT.rglob("*"):
+        if ".venv" in path.parts or ".git" in path.parts or not path.is_file():
+            continue
+        if (
+            path.suffix not in {".py", ".md", ".toml", ".tcss", ".txt", ".json"}
+            and path.name != "run"
+        ):
+            continue
+        for number, line in enumerate(
+            path.read_text(encoding="utf-8", errors="replace").splitlines(True), 1
+        ):
+            if line.startswith(markers):
+                found.append(f"{path.relative_to(ROOT)}:{number}")
+    assert found == []

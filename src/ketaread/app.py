@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ketaread.core.glossary import Glossary
     from ketaread.core.refresh import FeedReport
     from ketaread.core.store import Store
+    from ketaread.core.sync.engine import AccountReport
     from ketaread.screens.main import MainScreen
 
 
@@ -39,7 +40,12 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", tooltip="Quit ketaread"),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="Every key"),
-        Binding("R", "refresh_sources", "Refresh", tooltip="Update every source in the background"),
+        Binding(
+            "R",
+            "refresh_sources",
+            "Refresh",
+            tooltip="Update every source and sync server accounts in the background",
+        ),
         Binding("T", "next_theme", "Theme", show=False, tooltip="Next theme (saved for next time)"),
     ]
 
@@ -55,6 +61,8 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         self.refreshing = False
         self.refresh_progressed: Signal[FeedReport] = Signal(self, "refresh-progressed")
         """Published on the UI thread after each feed of a refresh."""
+        self.sync_progressed: Signal[AccountReport] = Signal(self, "sync-progressed")
+        """Published on the UI thread after each server account of a refresh is synced."""
         self.refresh_finished: Signal[bool] = Signal(self, "refresh-finished")
         """Published on the UI thread when a refresh ends (True when everything failed)."""
         for theme in THEMES:
@@ -188,9 +196,15 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
             if not stop.is_set():
                 self.call_from_thread(self._refresh_progress, feed_report, done)
 
+        def account_report(outcome: AccountReport) -> None:
+            if not stop.is_set():
+                self.call_from_thread(self._sync_progress, outcome)
+
         try:
             self.context.reload_config()
-            summary = self.context.refresh(report=report, stop=stop, wait=600)
+            summary = self.context.refresh(
+                report=report, account_report=account_report, stop=stop, wait=600
+            )
             line, failed = summary.line(), summary.all_failed
             retention = self.context.last_retention
             if retention is not None and retention.articles:
@@ -215,6 +229,15 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
                 severity="warning",
                 timeout=8,
                 markup=False,
+            )
+
+    def _sync_progress(self, outcome: AccountReport) -> None:
+        """One server account synced (or not): its line in the status, a toast if it failed."""
+        self.refresh_message = f"Synced: {outcome.line()}"
+        self.sync_progressed.publish(outcome)
+        if outcome.failed:
+            self.notify(
+                outcome.line(), title="Server failed", severity="warning", timeout=8, markup=False
             )
 
     def _refresh_done(self, line: str, failed: bool) -> None:

@@ -24,11 +24,13 @@ from ketaread.config import (
 )
 from ketaread.core.clean import clean_line
 from ketaread.core.store import ArticleFilter, Store, StoreError
+from ketaread.core.sync.accounts import ServerAccount
 
 if TYPE_CHECKING:
     from ketaread.app import KetareadApp
     from ketaread.core.discover import Discovery
-    from ketaread.core.models import ArticleRow
+    from ketaread.core.models import ArticleRow, FeedInfo
+    from ketaread.core.sync.engine import AccountReport
 
 
 class CommandError(Exception):
@@ -79,7 +81,10 @@ class Context(ketaread.context.Context):
 
 
 def cmd_add(ctx: Context) -> int:
-    """Add a source to the config file; a web page's URL adds the feed the page links."""
+    """Add a source to the config file; a web page's URL adds the feed the page links (or,
+    with --server, subscribe a server account to a feed)."""
+    if getattr(ctx.args, "server", None):
+        return _change_subscription(ctx, subscribe=True)
     location = ctx.args.source.strip()
     if location[:5].lower() == "feed:":
         from ketaread.core.subscriptions import feed_scheme_to_http
@@ -171,6 +176,8 @@ _SAMPLES_NOTE = (
 
 def cmd_remove(ctx: Context) -> int:
     """Remove a source from the config file and its articles from the cache."""
+    if getattr(ctx.args, "server", None):
+        return _change_subscription(ctx, subscribe=False)
     config = ctx.config
     found = config.find(ctx.args.source)
     if found is None:
@@ -190,6 +197,38 @@ def cmd_remove(ctx: Context) -> int:
     save_config(config)
     removed = ctx.store.remove_source(found.location)
     ctx.print(f"removed {found.location} and {removed} cached articles")
+    return 0
+
+
+def _change_subscription(ctx: Context, *, subscribe: bool) -> int:
+    """`add/remove URL --server NAME`: change the account's subscriptions on the server."""
+    from ketaread.core.sync.accounts import CredentialError
+    from ketaread.core.sync.engine import ReadOnlySubscriptions, change_subscription
+    from ketaread.core.sync.http import ApiError
+
+    account = ctx.config.server(ctx.args.server)
+    if account is None:
+        raise CommandError(f"no server account named {ctx.args.server!r} (see `server list`)")
+    url = ctx.args.source.strip()
+    if not is_url(url):
+        raise CommandError(f"{url}: a server can only subscribe to http(s) URLs")
+    tags = getattr(ctx.args, "tag", None) or []
+    try:
+        dropped = change_subscription(
+            ctx.store,
+            account,
+            url,
+            subscribe=subscribe,
+            folder=tags[0] if tags else None,
+            title=getattr(ctx.args, "title", None),
+        )
+    except (ApiError, CredentialError, ReadOnlySubscriptions, LookupError) as error:
+        raise CommandError(clean_line(f"server {account.name}: {error}")) from error
+    if subscribe:
+        folder = f" in folder {tags[0]}" if tags else ""
+        ctx.print(f"subscribed {account.name} to {url}{folder}; run `ketaread sync` to read it")
+    else:
+        ctx.print(f"unsubscribed {account.name} from {url} and removed {dropped} cached articles")
     return 0
 
 
@@ -231,6 +270,7 @@ def cmd_sources(ctx: Context) -> int:
         }
         rows.append(entry)
     configured = {source.location for source in ctx.config.sources}
+    configured |= {account.source for account in ctx.config.servers}
     for location in sorted({f.source for f in feeds} - configured):
         rows.append(
             {
@@ -250,8 +290,9 @@ def cmd_sources(ctx: Context) -> int:
                 ],
             }
         )
+    servers = [_server_json(ctx, account, feeds) for account in ctx.config.servers]
     if ctx.args.json:
-        ctx.print(_to_json(rows))
+        ctx.print(_to_json([*rows, *servers]))
         return 0
     # Locations come from the config, imports and file names: shown cleaned, so that a
     # path holding escape sequences cannot write to the terminal.
@@ -273,7 +314,72 @@ def cmd_sources(ctx: Context) -> int:
                 ctx.print("      " + clean_line(f"warning: {feed['warning']}"))
             if feed.get("suggestion"):
                 ctx.print("      " + clean_line(feed["suggestion"], limit=1000))
+    for entry in servers:
+        _print_server(ctx, entry)
     return 0
+
+
+def _server_json(ctx: Context, account: ServerAccount, feeds: list[FeedInfo]) -> dict[str, object]:
+    """An account as `sources --json` and `server list --json` show it (never its password)."""
+    from ketaread.core.sync import state
+
+    recorded = state.account_state(ctx.store, account.name)
+    mine = [f for f in feeds if f.source == account.source]
+    return {
+        "location": account.source,
+        "title": account.name,
+        "tags": [],
+        "server": account.name,
+        "api": account.api,
+        "url": account.url,
+        "user": account.user,
+        "password_from": account.password_origin,
+        "synced": _iso(recorded.synced_at) if recorded else None,
+        "checked": _iso(recorded.checked_at) if recorded else None,
+        "error": recorded.error if recorded else None,
+        "error_at": _iso(recorded.error_at) if recorded else None,
+        "pending_changes": recorded.pending if recorded else 0,
+        "subscriptions": "read-only (Fever)" if account.api == "fever" else "read and write",
+        "feeds": [
+            {
+                "location": f.location,
+                "title": f.title,
+                "articles": f.total,
+                "unread": f.unread,
+                "updated": _iso(f.updated_at),
+            }
+            for f in mine
+        ],
+    }
+
+
+def _server_line(entry: dict[str, Any]) -> str:
+    """One line: how an account's last sync went."""
+    from ketaread.core.sync.state import waiting_line
+
+    if entry["error"]:
+        text = f"error at {entry['error_at']}: {entry['error']}"
+        if entry["synced"]:
+            text += f" — cached, last synced {entry['synced']}"
+    elif entry["synced"]:
+        text = f"synced {entry['synced']}"
+    else:
+        text = "never synced (run `ketaread sync`)"
+    if entry["pending_changes"]:
+        text += f"; {waiting_line(entry['pending_changes'])}"
+    return text
+
+
+def _print_server(ctx: Context, entry: dict[str, Any]) -> None:
+    ctx.print(
+        clean_line(
+            f"server {entry['server']} ({entry['api']}, {entry['user']} at {entry['url']})", 2000
+        )
+    )
+    ctx.print("    " + clean_line(_server_line(entry), 2000))
+    for feed in entry["feeds"]:
+        state = f"{feed['articles']} articles, {feed['unread']} unread"
+        ctx.print("    " + clean_line(f"{feed['title'] or feed['location']}: {state}", 2000))
 
 
 def cmd_refresh(ctx: Context) -> int:
@@ -290,7 +396,9 @@ def cmd_refresh(ctx: Context) -> int:
 
     ctx.store  # noqa: B018 -- opened first: a note about its state comes before progress
     try:
-        summary = ctx.refresh(report=report, on_wait=waiting, own_connection=False)
+        summary = ctx.refresh(
+            report=report, account_report=_account_line(ctx), on_wait=waiting, own_connection=False
+        )
     except RefreshFailed as error:
         raise CommandError(str(error)) from error
     ctx.print(summary.line())
@@ -318,6 +426,140 @@ def cmd_vacuum(ctx: Context) -> int:
     ctx.print(f"{verb} {result.articles} articles ({result.bytes:,} bytes of text)")
     if not dry_run:
         ctx.print(f"the cache file shrank by {file_bytes:,} bytes")
+    return 0
+
+
+def _account_line(ctx: Context) -> Callable[[AccountReport], None]:
+    """Print each account's outcome on one line (`!` failed, `+` synced)."""
+
+    def report(account_report: AccountReport) -> None:
+        marker = {"error": "!", "synced": "+"}.get(account_report.status, " ")
+        ctx.print(f"{marker} {account_report.line()}")
+
+    return report
+
+
+def cmd_sync(ctx: Context) -> int:
+    """Sync server accounts only: all of them, or the one named."""
+    from ketaread.context import RefreshFailed
+
+    servers = ctx.config.servers
+    if ctx.args.account:
+        chosen = ctx.config.server(ctx.args.account)
+        if chosen is None:
+            names = ", ".join(s.name for s in servers) or "none configured"
+            raise CommandError(f"no server account named {ctx.args.account!r} ({names})")
+        servers = [chosen]
+    if not servers:
+        raise CommandError("no server accounts (add one with `ketaread server add`)")
+
+    def waiting() -> None:
+        print("ketaread: another refresh of this cache is running; waiting for it", file=sys.stderr)
+
+    ctx.store  # noqa: B018 -- opened first: a note about its state comes before progress
+    try:
+        reports = ctx.sync(
+            servers, report=_account_line(ctx), on_wait=waiting, own_connection=False
+        )
+    except RefreshFailed as error:
+        raise CommandError(str(error)) from error
+    failed = sum(r.failed for r in reports)
+    ctx.print(f"{len(reports)} accounts synced: {failed} failed")
+    return 1 if reports and failed == len(reports) else 0
+
+
+def cmd_server_add(ctx: Context) -> int:
+    """Add a feed-server account to the config (its password stays out of the config)."""
+    from ketaread.core.sync.accounts import check_account, default_name
+
+    args = ctx.args
+    account = ServerAccount(
+        name=args.name or default_name(args.url, args.api),
+        url=args.url.strip(),
+        api=args.api,
+        user=args.user,
+        password_command=args.password_command,
+        password_file=(
+            str(Path(args.password_file).expanduser().absolute()) if args.password_file else None
+        ),
+        password_env=args.password_env,
+    )
+    problem = check_account(account)
+    if problem:
+        raise CommandError(f"server {account.name}: {problem}")
+    config = ctx.config
+    if config.server(account.name):
+        raise CommandError(
+            f"a server account named {account.name!r} exists; choose another with --name"
+        )
+    if not args.no_check:
+        _check_login(account)
+    if not config.exists:
+        config.sources = []
+        ctx.print(_SAMPLES_NOTE)
+    config.servers.append(account)
+    save_config(config)
+    read_only = " (Fever: subscriptions are read-only)" if account.api == "fever" else ""
+    ctx.print(
+        f"added server {account.name}{read_only} (config: {config.path}); "
+        "run `ketaread sync` to read it"
+    )
+    return 0
+
+
+def _check_login(account: ServerAccount) -> None:
+    """Log in once, so that a wrong URL or password is found now rather than at sync."""
+    from ketaread.core.sync.accounts import CredentialError, resolve_password
+    from ketaread.core.sync.engine import open_session, uses_tls
+    from ketaread.core.sync.http import ApiClient, ApiError
+
+    try:
+        password = resolve_password(account)
+        with ApiClient(tls=uses_tls(account.url)) as client:
+            open_session(account, client, password).login()
+    except (ApiError, CredentialError) as error:
+        raise CommandError(
+            clean_line(f"server {account.name}: {error} (not added; --no-check adds it anyway)")
+        ) from error
+
+
+def cmd_server_list(ctx: Context) -> int:
+    """List server accounts with where their passwords come from and their last sync."""
+    feeds = ctx.store.feeds()
+    entries = [_server_json(ctx, account, feeds) for account in ctx.config.servers]
+    if ctx.args.json:
+        ctx.print(_to_json(entries))
+        return 0
+    if not entries:
+        ctx.print("no server accounts (add one with `ketaread server add`)")
+    for entry in entries:
+        ctx.print(clean_line(f"{entry['server']}  {entry['api']}  {entry['user']}  {entry['url']}"))
+        ctx.print("    " + clean_line(f"password from {entry['password_from']}", 2000))
+        ctx.print("    " + clean_line(_server_line(entry), 2000))
+    return 0
+
+
+def cmd_server_remove(ctx: Context) -> int:
+    """Remove a server account, its cached articles and its sync state."""
+    from ketaread.core.sync import state
+
+    config = ctx.config
+    account = config.server(ctx.args.name)
+    if account is None:
+        raise CommandError(
+            f"no server account named {ctx.args.name!r} (see `ketaread server list`)"
+        )
+    waiting = state.pending_count(ctx.store, account.name)
+    if waiting and not ctx.args.force:
+        raise CommandError(
+            f"server {account.name}: {waiting} local changes were never pushed; "
+            "run `ketaread sync` first, or remove it with --force to drop them"
+        )
+    config.servers.remove(account)
+    save_config(config)
+    state.forget_account(ctx.store, account.name)
+    removed = ctx.store.remove_source(account.source)
+    ctx.print(f"removed server {account.name} and {removed} cached articles")
     return 0
 
 
@@ -612,6 +854,10 @@ def cmd_abbreviations(ctx: Context) -> int:
     return 0
 
 
+def _server_usage(ctx: Context) -> int:
+    raise CommandError("server needs a command: add, list or remove (see `ketaread server -h`)")
+
+
 MAX_JSONL_LINE = 8 * 1024 * 1024
 """Longest input line `abbreviations --jsonl` reads (bytes); a longer one is an error line."""
 
@@ -746,6 +992,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--title", help="show the source under this title")
     add.add_argument(
+        "--server",
+        metavar="ACCOUNT",
+        help="subscribe this server account instead (the first --tag is its folder)",
+    )
+    add.add_argument(
         "--full-text",
         action="store_true",
         help="fetch each article's web page for its full text (for excerpt-only feeds)",
@@ -758,9 +1009,52 @@ def build_parser() -> argparse.ArgumentParser:
     )
     remove = command("remove", cmd_remove, "remove a source and its cached articles")
     remove.add_argument("source")
+    remove.add_argument(
+        "--server", metavar="ACCOUNT", help="unsubscribe this server account instead"
+    )
     sources = command("sources", cmd_sources, "list sources with their state and errors")
     sources.add_argument("--json", action="store_true")
-    command("refresh", cmd_refresh, "update every source")
+    command("refresh", cmd_refresh, "update every source and sync every server account")
+    sync = command("sync", cmd_sync, "sync server accounts only (all, or the one named)")
+    sync.add_argument("account", nargs="?", help="the account's name (see `server list`)")
+    server = command("server", _server_usage, "add, list or remove feed-server accounts")
+    server_commands = server.add_subparsers(title="server commands", metavar="COMMAND")
+    server_add = server_commands.add_parser(
+        "add", help="add a Google Reader or Fever API account", description=cmd_server_add.__doc__
+    )
+    server_add.set_defaults(handler=cmd_server_add)
+    server_add.add_argument("url", help="the API URL (FreshRSS: …/api/greader.php or fever.php)")
+    server_add.add_argument("--api", choices=("greader", "fever"), required=True)
+    server_add.add_argument("--user", required=True)
+    server_add.add_argument("--name", help="the account's name (default: HOST-API)")
+    password = server_add.add_mutually_exclusive_group(required=True)
+    password.add_argument(
+        "--password-command", metavar="CMD", help="a command that prints the password"
+    )
+    password.add_argument(
+        "--password-file", metavar="PATH", help="a file holding the password (mode 600)"
+    )
+    password.add_argument(
+        "--password-env", metavar="VAR", help="an environment variable holding the password"
+    )
+    server_add.add_argument(
+        "--no-check", action="store_true", help="add it without logging in first"
+    )
+    server_list = server_commands.add_parser(
+        "list", help="list server accounts", description=cmd_server_list.__doc__
+    )
+    server_list.set_defaults(handler=cmd_server_list)
+    server_list.add_argument("--json", action="store_true")
+    server_remove = server_commands.add_parser(
+        "remove",
+        help="remove an account and its cached articles",
+        description=cmd_server_remove.__doc__,
+    )
+    server_remove.set_defaults(handler=cmd_server_remove)
+    server_remove.add_argument("name")
+    server_remove.add_argument(
+        "--force", action="store_true", help="even with local changes never pushed"
+    )
     vacuum = command(
         "vacuum", cmd_vacuum, "remove articles past keep_days/keep_items and compact the cache"
     )

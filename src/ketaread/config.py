@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ketaread.core.clean import clean_line
+from ketaread.core.sync.accounts import ServerAccount, check_account
 from ketaread.locations import sample_feeds_dir
 
 TERM_MARKING_MODES = ("first", "every", "off")
@@ -58,6 +59,13 @@ class Config:
         days = self.keep_days if source.keep_days is None else source.keep_days
         items = self.keep_items if source.keep_items is None else source.keep_items
         return days, items
+
+    servers: list[ServerAccount] = field(default_factory=list)
+    """Feed-server accounts (`[[server]]` tables); passwords are never stored here."""
+
+    def server(self, name: str) -> ServerAccount | None:
+        """The server account called `name`, if any."""
+        return next((s for s in self.servers if s.name == name), None)
 
     def find(self, location: str) -> SourceConfig | None:
         """The configured source at `location` (normalised), if any."""
@@ -160,7 +168,45 @@ def load_config(path: Path) -> Config:
         crisis_text=clean_line(crisis_text, MAX_CRISIS_TEXT),
         keep_days=_count(path, "[retention]", "keep_days", retention.get("keep_days", 0)),
         keep_items=_count(path, "[retention]", "keep_items", retention.get("keep_items", 0)),
+        servers=_load_servers(path, data.get("server", [])),
     )
+
+
+_SERVER_KEYS = ("name", "url", "api", "user", "password_command", "password_file", "password_env")
+
+
+def _load_servers(path: Path, tables: object) -> list[ServerAccount]:
+    """The `[[server]]` tables, each checked; a password in the file is refused."""
+    if not isinstance(tables, list):
+        raise ConfigError(f"{path}: server must be [[server]] tables")
+    servers: list[ServerAccount] = []
+    for index, entry in enumerate(tables, start=1):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: [[server]] number {index} is not a table")
+        if "password" in entry:
+            raise ConfigError(
+                f"{path}: [[server]] number {index} holds a password in plain text; use "
+                "password_command, password_file or password_env instead"
+            )
+        values = {key: entry.get(key) for key in _SERVER_KEYS}
+        if not all(v is None or isinstance(v, str) for v in values.values()):
+            raise ConfigError(f"{path}: [[server]] number {index}: every value must be a string")
+        account = ServerAccount(
+            name=values["name"] or "",
+            url=values["url"] or "",
+            api=values["api"] or "greader",
+            user=values["user"] or "",
+            password_command=values["password_command"],
+            password_file=values["password_file"],
+            password_env=values["password_env"],
+        )
+        problem = check_account(account)
+        if problem:
+            raise ConfigError(f"{path}: [[server]] number {index}: {problem}")
+        if any(s.name == account.name for s in servers):
+            raise ConfigError(f"{path}: two [[server]] tables are named {account.name!r}")
+        servers.append(account)
+    return servers
 
 
 def save_config(config: Config) -> None:
@@ -190,6 +236,11 @@ def save_config(config: Config) -> None:
             for s in config.sources
         ],
     }
+    if config.servers:
+        document["server"] = [
+            {key: getattr(account, key) for key in _SERVER_KEYS if getattr(account, key)}
+            for account in config.servers
+        ]
     config.path.parent.mkdir(parents=True, exist_ok=True)
     temporary = config.path.with_suffix(".toml.tmp")
     temporary.write_text(

@@ -7,7 +7,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ketaread.config import Config, ConfigError, load_config
 from ketaread.core.store import RetentionResult, Store, StoreError
@@ -16,6 +16,10 @@ from ketaread.locations import config_path, database_path, user_glossary_path
 if TYPE_CHECKING:
     from ketaread.core.glossary import Glossary
     from ketaread.core.refresh import FeedReport, RefreshSummary, SourceSpec
+    from ketaread.core.sync.accounts import ServerAccount
+    from ketaread.core.sync.engine import AccountReport
+
+_T = TypeVar("_T")
 
 
 class ContextError(Exception):
@@ -156,23 +160,84 @@ class Context:
         self,
         *,
         report: Callable[[FeedReport], None] | None = None,
+        account_report: Callable[[AccountReport], None] | None = None,
         stop: threading.Event | None = None,
         wait: float | None = None,
         on_wait: Callable[[], None] | None = None,
         own_connection: bool = True,
     ) -> RefreshSummary:
-        """Update every configured source, taking turns with other refreshes of this cache.
+        """Update every configured source, then sync every server account, taking turns
+        with other refreshes of this cache.
 
         With `own_connection` (for a refresh in a worker thread) it writes through a
         connection of its own, so readers of `store` never wait on it; otherwise through
         `store`. Anything that stops it from running at all raises `RefreshFailed` with one
         line; `RefreshStopped` passes through when `stop` was set.
         """
-        from ketaread.core.refresh import REFRESH_LOCK_WAIT, refresh, refresh_lock
+        from ketaread.core.refresh import refresh
+
+        def work(store: Store) -> RefreshSummary:
+            specs = self.specs()
+            summary = refresh(store, specs, offline=self.offline, report=report, stop=stop)
+            summary.accounts = self._sync(store, self.config.servers, account_report, stop)
+            # Still under the refresh lock and on the refresh's own connection: the reader
+            # keeps reading while old articles go.
+            try:
+                self.last_retention = self.apply_retention(store)
+            except (ContextError, sqlite3.Error):
+                # The study file could not say what is highlighted: remove nothing.
+                self.last_retention = None
+            return summary
+
+        return self._locked(work, stop=stop, wait=wait, on_wait=on_wait, own=own_connection)
+
+    def sync(
+        self,
+        accounts: list[ServerAccount] | None = None,
+        *,
+        report: Callable[[AccountReport], None] | None = None,
+        stop: threading.Event | None = None,
+        wait: float | None = None,
+        on_wait: Callable[[], None] | None = None,
+        own_connection: bool = True,
+    ) -> list[AccountReport]:
+        """Sync server accounts alone (all configured ones by default), as `refresh` does."""
+        chosen = self.config.servers if accounts is None else accounts
+        return self._locked(
+            lambda store: self._sync(store, chosen, report, stop),
+            stop=stop,
+            wait=wait,
+            on_wait=on_wait,
+            own=own_connection,
+        )
+
+    def _sync(
+        self,
+        store: Store,
+        accounts: list[ServerAccount],
+        report: Callable[[AccountReport], None] | None,
+        stop: threading.Event | None,
+    ) -> list[AccountReport]:
+        if not accounts:
+            return []
+        from ketaread.core.sync.engine import sync_accounts
+
+        return sync_accounts(store, accounts, offline=self.offline, report=report, stop=stop)
+
+    def _locked(
+        self,
+        work: Callable[[Store], _T],
+        *,
+        stop: threading.Event | None,
+        wait: float | None,
+        on_wait: Callable[[], None] | None,
+        own: bool,
+    ) -> _T:
+        """Run `work` with the cache's refresh lock held; one error policy for every caller."""
+        from ketaread.core.refresh import REFRESH_LOCK_WAIT, refresh_lock
 
         try:
-            specs = self.specs()
-            store = Store(self.database) if own_connection else self.store
+            store = Store(self.database) if own else self.store
             try:
                 with refresh_lock(
                     self.database,
@@ -180,17 +245,9 @@ class Context:
                     on_wait=on_wait,
                     stop=stop,
                 ):
-                    summary = refresh(store, specs, offline=self.offline, report=report, stop=stop)
-                    # Still under the refresh lock and on the refresh's own connection:
-                    # the reader keeps reading while old articles go.
-                    try:
-                        self.last_retention = self.apply_retention(store)
-                    except (ContextError, sqlite3.Error):
-                        # The study file could not say what is highlighted: remove nothing.
-                        self.last_retention = None
-                    return summary
+                    return work(store)
             finally:
-                if own_connection:
+                if own:
                     store.close()
         except ContextError as error:
             raise RefreshFailed(str(error)) from error

@@ -29,6 +29,7 @@ from ketaread.core.store import Store
 
 if TYPE_CHECKING:
     from ketaread.core.fetch import FetchResult
+    from ketaread.core.sync.engine import AccountReport
 
 REFRESH_LOCK_WAIT = 300.0
 
@@ -94,12 +95,15 @@ class RefreshSummary:
     reports: list[FeedReport] = field(default_factory=list)
     stopped: bool = False
     """True when the refresh was asked to stop (some sources may not have been checked)."""
+    accounts: list[AccountReport] = field(default_factory=list)
+    """One report per feed-server account synced after the sources (core/sync)."""
 
     @property
     def all_failed(self) -> bool:
         """True when there was something to read and every one of them failed."""
-        relevant = [r for r in self.reports if r.status not in ("skipped", "full_text")]
-        return bool(relevant) and all(r.failed for r in relevant)
+        relevant = [r.failed for r in self.reports if r.status not in ("skipped", "full_text")]
+        relevant += [a.failed for a in self.accounts]
+        return bool(relevant) and all(relevant)
 
     def line(self) -> str:
         """The closing summary line."""
@@ -107,7 +111,11 @@ class RefreshSummary:
         updated = sum(r.updated for r in self.reports)
         failed = sum(r.failed for r in self.reports)
         feeds = sum(r.status not in ("skipped", "full_text") for r in self.reports)
-        return f"{feeds} feeds checked: {new} new, {updated} updated articles, {failed} failed"
+        text = f"{feeds} feeds checked: {new} new, {updated} updated articles, {failed} failed"
+        if self.accounts:
+            synced = sum(a.status == "synced" for a in self.accounts)
+            text += f"; {synced} of {len(self.accounts)} server accounts synced"
+        return text
 
 
 Reporter = Callable[[FeedReport], None]

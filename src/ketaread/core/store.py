@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -432,6 +432,14 @@ class Store:
     def _query(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
         with self._read_lock:
             return self._reader.execute(sql, tuple(params)).fetchall()
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A write transaction, for core modules that keep tables of their own (core/sync)."""
+        return self._write()
+
+    def query(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
+        """Rows of a read on the reader connection, for core modules with their own tables."""
+        return self._query(sql, params)
 
     # -- feeds ------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ketaread.core.glossary import Glossary, TermHit
     from ketaread.core.refresh import FeedReport
     from ketaread.core.render import MarkedArticle, Rendering
+    from ketaread.core.sync.state import AccountSummary
     from ketaread.screens.glossary import GlossaryModal
 
 NARROW_WIDTH = 100
@@ -328,7 +329,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         # Hidden sources (newsboat's "!") stay out of the list of sources; their articles
         # are still under All, Unread, Starred and their tags.
         feeds = [feed for feed in store.feeds() if feed.source not in hidden]
-        data = SidebarData(store.totals(), feeds, store.tags())
+        data = SidebarData(store.totals(), feeds, store.tags(), self._accounts(store))
         self.app.call_from_thread(self._show_sidebar, data)
         from ketaread.core.fulltext import excerpt_only_feeds
 
@@ -339,9 +340,24 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         if not config.exists:
             return  # the bundled samples: nothing of the reader's own to suggest full text for
         excerpts = excerpt_only_feeds(store, {s.location for s in config.sources if s.full_text})
+        # A server account's feeds are not sources of the config: F cannot turn full text
+        # on for them, so the status line does not suggest it.
+        servers = {account.source for account in config.servers}
+        by_id = {feed.id: feed.source for feed in data.feeds}
+        excerpts = {i: why for i, why in excerpts.items() if by_id.get(i) not in servers}
         if excerpts != self.excerpt_feeds:
             self.excerpt_feeds = excerpts
             self.app.call_from_thread(self._update_status)
+
+    def _accounts(self, store: Store) -> list[AccountSummary]:
+        """The server accounts' sidebar entries (none when the config cannot be read)."""
+        from ketaread.core.sync.state import account_summaries
+
+        try:
+            servers = self.context.config.servers
+        except ContextError:
+            return []  # the refresh reports a broken config
+        return account_summaries(store, [(s.name, s.source) for s in servers])
 
     def _show_sidebar(self, data: SidebarData) -> None:
         self.sidebar.show(data)
@@ -359,6 +375,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             failing = [f for f in data.feeds if f.error]
             if failing:
                 parts.append(f"{len(failing)} source(s) failing — see the sidebar")
+            accounts = [a for a in data.accounts if a.error]
+            if accounts:
+                parts.append(f"{len(accounts)} server account(s) failing — see the sidebar")
         if self.excerpt_feeds:
             # Excerpt-only feeds leave the reference panel and glossary little to work on.
             parts.append(f"{len(self.excerpt_feeds)} source(s) excerpt-only — F: full text")

@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from ketaread.core.models import FeedInfo, TagInfo
 from ketaread.core.store import ArticleFilter
+from ketaread.core.sync.state import AccountSummary, waiting_line
 
 
 class SidebarData(NamedTuple):
@@ -22,6 +23,8 @@ class SidebarData(NamedTuple):
     totals: dict[str, int]
     feeds: list[FeedInfo]
     tags: list[TagInfo]
+    accounts: list[AccountSummary] = []
+    """Feed-server accounts: each shown as a source with its folders and feeds."""
 
 
 def _counts(unread: int, total: int) -> str:
@@ -55,6 +58,30 @@ class _Counts:
         if self.note:
             prompt = Content.assemble(prompt, "\n", (f"  {self.note}", "italic $text-error"))
         return prompt
+
+
+def _account_heading(account: AccountSummary, width: int) -> Content:
+    """A server account's heading, with one line on its last sync when it failed or waits."""
+    heading = Content.styled("SERVER ", "bold $text-muted") + Content(account.name).stylize(
+        "bold $text-muted"
+    )
+    if heading.cell_length > width:
+        heading = heading.truncate(width, ellipsis=True)
+    note = None
+    if account.error:
+        note = account.error
+        if account.synced_at:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(account.synced_at))
+            note = f"cached — last synced {when}: {account.error}"
+        heading = Content("! ") + heading
+    elif account.synced_at is None:
+        note = "never synced: R syncs it"
+    if account.pending:
+        pending = waiting_line(account.pending)
+        note = f"{note}; {pending}" if note else pending
+    if note:
+        heading = Content.assemble(heading, "\n", (f"  {note}", "italic $text-error"))
+    return heading
 
 
 class TagSidebar(OptionList):
@@ -109,10 +136,12 @@ class TagSidebar(OptionList):
             ArticleFilter("unread"),
         )
         add("starred", "Starred", 0, totals.get("starred", 0), ArticleFilter("starred"))
-        if data.feeds:
+        by_account = {account.source: account for account in data.accounts}
+        local_feeds = [f for f in data.feeds if f.source not in by_account]
+        if local_feeds:
             options.append(None)
             options.append(Option(Content.styled("SOURCES", "bold $text-muted"), disabled=True))
-            for feed in data.feeds:
+            for feed in local_feeds:
                 label = feed.title or feed.location
                 note = None
                 if feed.error:
@@ -130,6 +159,27 @@ class TagSidebar(OptionList):
                     ArticleFilter("feed", feed.id),
                     note,
                 )
+        for account in data.accounts:
+            options.append(None)
+            options.append(Option(_account_heading(account, width), disabled=True))
+            for folder in account.folders:
+                # Its own option id: the same tag is listed again under TAGS.
+                add(
+                    f"folder:{account.name}:{folder.id}",
+                    f"▸ {folder.name}",
+                    folder.unread,
+                    folder.total,
+                    ArticleFilter("tag", folder.id),
+                )
+            for feed in data.feeds:
+                if feed.source == account.source:
+                    add(
+                        f"feed:{feed.id}",
+                        feed.title or feed.location,
+                        feed.unread,
+                        feed.total,
+                        ArticleFilter("feed", feed.id),
+                    )
         if data.tags:
             options.append(None)
             options.append(Option(Content.styled("TAGS", "bold $text-muted"), disabled=True))

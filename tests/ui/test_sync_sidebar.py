@@ -1,0 +1,74 @@
+"""A feed-server account in the sidebar, from a cache alone (no server: the reader is offline)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from ui_support import settle_pilot
+
+from ketaread.cli import make_app
+from ketaread.core.models import ParsedArticle, ParsedFeed
+from ketaread.core.store import Store
+from ketaread.core.sync import state
+
+SnapCompare = Callable[..., bool]
+SYNCED = 1_796_000_000.0
+"""2026-11-30 00:53 UTC: the last sync that worked."""
+
+
+def server_cache(db: Path, config: Path) -> None:
+    """Two server feeds in two folders, a failed last sync and one change waiting."""
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        '[[server]]\nname = "home"\nurl = "http://127.0.0.1:9/api/greader.php"\n'
+        'api = "greader"\nuser = "me"\npassword_env = "KETAREAD_NO_SUCH_VARIABLE"\n'
+    )
+    store = Store(db)
+    try:
+        state.ensure_tables(store)
+        state.register(store, "home", "greader", "http://127.0.0.1:9/api/greader.php", "me")
+        for number, title, folder in (
+            (1, "Glutamate notes", "Neuroscience"),
+            (2, "[bold]Clinic[/] letters", "Clinics"),
+        ):
+            feed = ParsedFeed(location=f"server:home/feed/{number}", title=title)
+            feed.articles = [
+                ParsedArticle(
+                    uid=str(number * 100 + i),
+                    title=f"{title}: issue {i}",
+                    published=SYNCED - 86400 * i,
+                    tags=[folder],
+                    html="<p>NMDA receptors.</p>",
+                )
+                for i in range(1, 4)
+            ]
+            store.store_feed("server:home", feed, now=SYNCED)
+            items = [(a.uid, False, False) for a in feed.articles]
+            state.link_items(store, "home", feed.location, items)
+        state.record_result(store, "home", cursor="103", now=SYNCED)
+        state.record_result(
+            store, "home", error="connection refused by 127.0.0.1:9", now=SYNCED + 3600
+        )
+        store.toggle(store.article_ids()[0], "read")
+    finally:
+        store.close()
+
+
+@pytest.mark.usefixtures("stable_clock")
+def test_sidebar_with_a_failing_server_account(
+    tmp_db: Path, tmp_config: Path, snap_compare: SnapCompare
+) -> None:
+    """SERVER home marked failing, its error and waiting change under it, its folders and
+    feeds (a title with markup shown literally), at 80×24 with the sidebar shown."""
+    server_cache(tmp_db, tmp_config)
+    app = make_app(db=tmp_db, config=tmp_config, offline=True)
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle_pilot(pilot)
+        await pilot.press("t")
+        await settle_pilot(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
