@@ -134,18 +134,21 @@ def load_config(path: Path) -> Config:
             if not isinstance(value, bool):
                 raise ConfigError(f"{path}: {flag} of {entry['location']!r} must be true or false")
             flags[flag] = value
-        limits = {
-            name: _count(path, repr(entry["location"]), name, entry[name])
-            for name in ("keep_days", "keep_items")
-            if name in entry
-        }
+        where = repr(entry["location"])
+        keep_days = entry.get("keep_days")
+        keep_items = entry.get("keep_items")
         sources.append(
             SourceConfig(
                 location=normalise_location(entry["location"]),
                 title=clean_line(title) if isinstance(title, str) and title.strip() else None,
                 tags=[clean_line(t) for t in tags if clean_line(t)],
                 **flags,
-                **limits,
+                keep_days=None
+                if keep_days is None
+                else _count(path, where, "keep_days", keep_days),
+                keep_items=(
+                    None if keep_items is None else _count(path, where, "keep_items", keep_items)
+                ),
             )
         )
     reader = data.get("reader", {})

@@ -239,3 +239,23 @@ def test_vacuum_command_reports_and_frees(tmp_path: Path) -> None:
     assert len(_uids(db)) == 50
     text = cli(db, config, "vacuum")
     assert text.stdout.startswith("removed 0 articles")
+
+
+async def test_the_readers_refresh_applies_retention_in_the_background(tmp_path: Path) -> None:
+    from ketaread.cli import make_app
+
+    (tmp_path / "a.xml").write_text(_rss(50), encoding="utf-8")
+    config = _config(
+        tmp_path, f'[retention]\nkeep_items = 5\n\n[[source]]\nlocation = "{tmp_path / "a.xml"}"\n'
+    )
+    app = make_app(db=tmp_path / "cache.db", config=config, offline=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("R")
+        for _ in range(100):  # the refresh worker, then its result on the UI thread
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if not app.refreshing:
+                break
+        assert app.refresh_message is not None
+        assert "45 old articles removed" in app.refresh_message
+    assert len(_uids(tmp_path / "cache.db")) == 5
