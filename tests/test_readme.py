@@ -37,6 +37,8 @@ def _bound_keys() -> set[str]:
     for _title, rows in key_groups(KetareadApp):
         for key_text, _description in rows:
             keys.update(part for part in key_text.replace(",", " ").split() if part != "/")
+            if key_text.strip() == "/":
+                keys.add("/")  # the search key itself, not a separator between two keys
     return keys
 
 

@@ -933,6 +933,133 @@ def _abbreviations_jsonl(ctx: Context) -> int:
     return 1 if bad else 0
 
 
+def _index_for_search(ctx: Context) -> None:
+    """Index what is not indexed yet (a cache from before search), with progress on stderr."""
+    from ketaread.core.search import build_index, index_status
+
+    store = ctx.store
+    if index_status(store).complete and not ctx.args.rebuild:
+        return
+    shown = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - shown[0] >= 0.5 or done >= total:
+            shown[0] = now
+            print(f"ketaread: indexing articles for search: {done:,}/{total:,}", file=sys.stderr)
+
+    build_index(store, progress, rebuild=ctx.args.rebuild)
+
+
+def _search_json(row: ArticleRow, hit: object) -> dict[str, object]:
+    """One result of `search --json` (a contract: add keys, never rename them)."""
+    from ketaread.core.search import Hit, snippet_spans
+
+    assert isinstance(hit, Hit)
+    snippet, spans = snippet_spans(hit.snippet)
+    return {
+        "id": row.key,
+        "title": row.title,
+        "feed": row.feed_title,
+        "published": _iso(row.published),
+        "snippet": snippet,
+        "highlights": [list(span) for span in spans],
+        "score": hit.score,
+        "matched": [m.to_json() for m in hit.matched],
+    }
+
+
+def cmd_search(ctx: Context) -> int:
+    """Search the cached articles; or save a search, or check and rebuild the index."""
+    from ketaread.core.search import (
+        HIT_END,
+        HIT_START,
+        QueryError,
+        SearchIndexError,
+        check_index,
+        count_matches,
+        expander_for,
+        prepare,
+        search,
+    )
+
+    args = ctx.args
+    text = " ".join(args.query).strip()
+    if args.check:
+        problems = check_index(ctx.store)
+        for problem in problems:
+            ctx.print(f"search index: {problem}")
+        if problems:
+            ctx.print("run `ketaread search --rebuild` to rebuild it")
+            return 1
+        ctx.print("search index: ok")
+        return 0
+    _index_for_search(ctx)
+    if args.rebuild and not text:
+        ctx.print("search index rebuilt")
+        return 0
+    expander = expander_for(ctx.glossary())
+    if ctx.glossary_warning:
+        print(f"ketaread: {ctx.glossary_warning}", file=sys.stderr)
+    if args.saved:
+        for saved in ctx.config.searches:
+            try:
+                count: object = count_matches(ctx.store, saved.query, expander)
+            except (QueryError, SearchIndexError) as error:
+                count = f"error: {error}"
+            ctx.print(f"{clean_line(saved.name)}\t{count}\t{clean_line(saved.query, 2000)}")
+        return 0
+    if not text:
+        raise CommandError("search: give a query, as in `ketaread search BDNF exercise`")
+    if args.save:
+        name = clean_line(args.save)
+        if not name:
+            raise CommandError("search --save: the name is empty")
+        try:
+            prepare(text, expander, ctx.store)
+        except QueryError as error:
+            raise CommandError(f"search: {error}") from error
+        from ketaread.config import SavedSearch
+
+        config = ctx.config
+        config.searches = [s for s in config.searches if s.name != name]
+        config.searches.append(SavedSearch(name, text))
+        save_config(config)
+        ctx.print(f"saved search {name!r}: {text} (config: {config.path})")
+        return 0
+    try:
+        results = search(ctx.store, text, limit=args.limit, expander=expander)
+    except (QueryError, SearchIndexError) as error:
+        raise CommandError(f"search: {error}") from error
+    rows = {row.id: row for row in ctx.store.rows([h.article_id for h in results.hits])}
+    found = [(rows[h.article_id], h) for h in results.hits if h.article_id in rows]
+    if args.json:
+        ctx.print(_to_json([_search_json(row, hit) for row, hit in found]))
+        return 0
+    if not found:
+        ctx.print(f"no articles match {text}")
+        return 0
+    for row, hit in found:
+        date = time.strftime("%Y-%m-%d", time.gmtime(row.published)) if row.published else " " * 10
+        ctx.print(clean_line(f"{row.key}  {date}  {row.title}  ({row.feed_title})", limit=2000))
+        if hit.snippet:
+            snippet = hit.snippet.replace(HIT_START, "\x00").replace(HIT_END, "\x01")
+            snippet = clean_line(snippet.replace("\x00", "»").replace("\x01", "«"), 2000)
+            ctx.print(f"    {snippet}")
+        expanded = [m for m in hit.matched if m.via]
+        if expanded:
+            ctx.print(
+                "    "
+                + clean_line("; ".join(f"{m.term}: matched as {m.via}" for m in expanded), 2000)
+            )
+    if results.total > len(found):
+        from ketaread.core.search import COUNT_CAP
+
+        many = f"more than {COUNT_CAP:,}" if results.total > COUNT_CAP else f"{results.total:,}"
+        ctx.print(f"({many} articles match; --limit shows more)")
+    return 0
+
+
 # -- the reading screen ---------------------------------------------------------------
 
 
@@ -1103,6 +1230,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--jsonl",
         action="store_true",
         help='read {"id", "text"} JSON lines, write {"id", "pairs"} lines in order',
+    )
+    searching = command(
+        "search",
+        cmd_search,
+        "search the cached articles (a query starting with '-' goes after --)",
+    )
+    searching.add_argument("query", nargs="*", help='words, "phrases", title:, +tag, is:unread …')
+    searching.add_argument("--limit", type=int, default=20, help="at most this many (20)")
+    searching.add_argument("--json", action="store_true")
+    searching.add_argument("--save", metavar="NAME", help="save the query under NAME in the config")
+    searching.add_argument("--saved", action="store_true", help="list saved searches with counts")
+    searching.add_argument("--check", action="store_true", help="check the search index for damage")
+    searching.add_argument(
+        "--rebuild", action="store_true", help="rebuild the search index from the cache"
     )
     return parser
 

@@ -36,6 +36,14 @@ class SourceConfig:
 
 
 @dataclass(slots=True)
+class SavedSearch:
+    """A search the user named: shown in the sidebar with its count."""
+
+    name: str
+    query: str
+
+
+@dataclass(slots=True)
 class Config:
     """The whole config file."""
 
@@ -66,6 +74,9 @@ class Config:
     def server(self, name: str) -> ServerAccount | None:
         """The server account called `name`, if any."""
         return next((s for s in self.servers if s.name == name), None)
+
+    searches: list[SavedSearch] = field(default_factory=list)
+    """Saved searches, in the order they were saved."""
 
     def find(self, location: str) -> SourceConfig | None:
         """The configured source at `location` (normalised), if any."""
@@ -163,6 +174,16 @@ def load_config(path: Path) -> Config:
     retention = data.get("retention", {})
     if not isinstance(retention, dict):
         raise ConfigError(f"{path}: [retention] must be a table")
+    searches: list[SavedSearch] = []
+    for index, entry in enumerate(data.get("search", []), start=1):
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("name"), str)
+            or not isinstance(entry.get("query"), str)
+            or not clean_line(entry["name"])
+        ):
+            raise ConfigError(f"{path}: [[search]] number {index} needs a name and a query string")
+        searches.append(SavedSearch(clean_line(entry["name"]), clean_line(entry["query"], 500)))
     return Config(
         path=path,
         sources=sources,
@@ -172,6 +193,7 @@ def load_config(path: Path) -> Config:
         keep_days=_count(path, "[retention]", "keep_days", retention.get("keep_days", 0)),
         keep_items=_count(path, "[retention]", "keep_items", retention.get("keep_items", 0)),
         servers=_load_servers(path, data.get("server", [])),
+        searches=searches,
     )
 
 
@@ -244,6 +266,8 @@ def save_config(config: Config) -> None:
             {key: getattr(account, key) for key in _SERVER_KEYS if getattr(account, key)}
             for account in config.servers
         ]
+    if config.searches:
+        document["search"] = [{"name": s.name, "query": s.query} for s in config.searches]
     config.path.parent.mkdir(parents=True, exist_ok=True)
     temporary = config.path.with_suffix(".toml.tmp")
     temporary.write_text(

@@ -14,6 +14,7 @@ from ketaread.screens.main import MainScreen
 from ketaread.widgets.article_list import ArticleList
 from ketaread.widgets.article_view import ArticleView
 from ketaread.widgets.reference_panel import ReferencePanel
+from ketaread.widgets.search_panel import SearchPanel
 from ketaread.widgets.tag_sidebar import TagSidebar
 
 # How the help writes keys that Textual names differently.
@@ -25,6 +26,9 @@ SPELLING = {
     "pageup": "pgup",
     "escape": "esc",
     "shift+space": "b",
+    "slash": "/",
+    "right_square_bracket": "]",
+    "left_square_bracket": "[",
 }
 # Keys every list or scroll view has: the help describes them once as movement.
 GENERIC = {"home", "end"}
@@ -37,6 +41,7 @@ OWNERS = [
     ReferencePanel,
     TagSidebar,
     GlossaryModal,
+    SearchPanel,
 ]
 
 
@@ -45,6 +50,7 @@ def _help_keys() -> set[str]:
     for _title, rows in key_groups(KetareadApp):
         for key, _description in rows:
             keys.update(part for part in re.split(r"[\s,/]+", key) if part)
+            keys.add(key.strip())  # "/" itself, which the split above takes for a separator
     return keys
 
 

@@ -37,6 +37,9 @@ class ParsedArticle:
     base_url: str = ""
     """Base for resolving relative links in `html` (xml:base, feed URL or file URL)."""
     enclosures: list[Enclosure] = field(default_factory=list)
+    index: tuple[str, str, str, tuple[tuple[str, str], ...]] | None = None
+    """The search index's (summary, body, references, defined abbreviations), worked out
+    where the article was parsed (a worker process) so storing it costs less; None: later."""
 
 
 @dataclass(slots=True)

@@ -485,7 +485,9 @@ def _parse_pool() -> concurrent.futures.Executor | None:
         method = "forkserver" if sys.platform == "linux" else "spawn"
         context = multiprocessing.get_context(method)
         if method == "forkserver":
-            context.set_forkserver_preload(["ketaread.core.parse", "feedparser", "nh3"])
+            context.set_forkserver_preload(
+                ["ketaread.core.parse", "ketaread.core.search", "feedparser", "nh3"]
+            )
         return concurrent.futures.ProcessPoolExecutor(workers, mp_context=context)
     except (OSError, ValueError):
         return None
@@ -501,9 +503,13 @@ def prepare_body(body: bytes, location: str, base_url: str) -> ParsedFeed | str:
             "json": "the server sent a JSON document, not a feed",
         }.get(kind, f"the server sent {kind} content, not a feed")
     try:
-        return parse_feed(body, location, base_url=base_url)
+        parsed = parse_feed(body, location, base_url=base_url)
     except NotAFeed as error:
         return str(error)
+    from ketaread.core.search import prepare_index
+
+    prepare_index(parsed)  # here, in the worker: the store's transaction then only inserts
+    return parsed
 
 
 @_per_source

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import NamedTuple
@@ -24,7 +24,7 @@ from ketaread.core.models import (
     TagInfo,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 15_000
 
 _SCHEMA_V1 = """
@@ -96,8 +96,30 @@ CREATE INDEX article_tags_tag ON article_tags(tag_id, read);
 CREATE INDEX article_tags_order ON article_tags(tag_id, sort_key DESC, article_id DESC);
 """
 
+
+def _schema_v2() -> str:
+    """Version 2: the full-text search index (empty; `search.build_index` fills it later)."""
+    from ketaread.core.search import SCHEMA_STATEMENTS
+
+    return ";\n".join(SCHEMA_STATEMENTS)
+
+
 # Index i holds the statements that take the schema from version i to i + 1.
-_MIGRATIONS: list[str] = [_SCHEMA_V1]
+_MIGRATIONS: list[str | Callable[[], str]] = [_SCHEMA_V1, _schema_v2]
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a script, a trigger's body (with its own ';') kept whole."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
+    if pending.strip(" \n;"):
+        yield pending
+
 
 # Tables added by the sources work (enclosures, fetched full texts). Created if missing on
 # every open rather than by a numbered migration, so that they merge with other branches'
@@ -402,9 +424,10 @@ class Store:
             # Another process may have migrated while we waited for the lock.
             current = conn.execute("PRAGMA user_version").fetchone()[0]
             for step in range(current, SCHEMA_VERSION):
-                for statement in _MIGRATIONS[step].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                migration = _MIGRATIONS[step]
+                script = migration if isinstance(migration, str) else migration()
+                for statement in _statements(script):
+                    conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {step + 1}")
             conn.execute("COMMIT")
         except BaseException:
@@ -519,13 +542,21 @@ class Store:
         user_title: str | None,
         now: float,
     ) -> int:
-        row = conn.execute("SELECT id FROM feeds WHERE location = ?", (parsed.location,)).fetchone()
+        row = conn.execute(
+            "SELECT id, COALESCE(user_title, title) FROM feeds WHERE location = ?",
+            (parsed.location,),
+        ).fetchone()
         if row:
             conn.execute(
                 "UPDATE feeds SET source = ?, kind = ?, title = ?, user_title = ?, link = ?, "
                 "gone = 0 WHERE id = ?",
                 (source, parsed.kind, parsed.title, user_title, parsed.link, row[0]),
             )
+            shown = user_title or parsed.title
+            if shown != row[1]:
+                from ketaread.core.search import rename_feed
+
+                rename_feed(conn, row[0], shown)
             return row[0]
         cursor = conn.execute(
             "INSERT INTO feeds (source, location, kind, title, user_title, link) "
@@ -567,6 +598,11 @@ class Store:
         new = updated = unchanged = 0
         respell: set[int] = set()
         user_part = "\x1d".join(user_tags)
+        from ketaread.core.search import document_from, write_document
+
+        feed_title = conn.execute(
+            "SELECT COALESCE(user_title, title) FROM feeds WHERE id = ?", (feed_id,)
+        ).fetchone()[0]
         for position, article in enumerate(parsed.articles):
             if article.uid in retired and article.uid not in existing:
                 continue
@@ -631,6 +667,10 @@ class Store:
                 self._set_enclosures(conn, article_id, article, replace=False)
                 new += 1
             respell |= self._set_article_tags(conn, article_id, article.tags, user_tags, sort_key)
+            # Indexed in the transaction that stores the article: the index never lags.
+            tags = list(dict.fromkeys([*user_tags, *article.tags]))
+            document, pairs = document_from(article, feed_title, tags)
+            write_document(conn, article_id, document, replace=sort_key is None, pairs=pairs)
         self._rename_tags(conn, respell)
         return StoreResult(new=new, updated=updated, unchanged=unchanged)
 
@@ -1262,6 +1302,34 @@ class Store:
             params,
         )
         return [_row(v) for v in rows]
+
+    # -- search index (the queries are in core/search.py) ---------------------------
+
+    def select(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
+        """Run a read-only query on the reader connection (for core modules such as search)."""
+        return self._query(sql, params)
+
+    def index_articles(self, article_ids: Iterable[int]) -> None:
+        """(Re)index these articles in one transaction."""
+        from ketaread.core.search import index_articles
+
+        with self._write() as conn:
+            index_articles(conn, list(article_ids))
+
+    def clear_search_index(self) -> None:
+        """Drop and recreate the full-text index, empty, before a rebuild (it may be damaged)."""
+        from ketaread.core.search import SCHEMA_STATEMENTS
+
+        with self._write() as conn:
+            conn.execute("DELETE FROM search_state")
+            conn.execute("DELETE FROM search_abbrevs")
+            conn.execute("DROP TABLE IF EXISTS search")
+            conn.execute(SCHEMA_STATEMENTS[0])
+
+    def check_search_index(self) -> None:
+        """FTS5's integrity check; raises sqlite3.DatabaseError when the index is damaged."""
+        with self._write() as conn:
+            conn.execute("INSERT INTO search(search) VALUES ('integrity-check')")
 
     def integrity_ok(self) -> bool:
         """True when SQLite's integrity check passes."""

@@ -26,6 +26,7 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
     from ketaread.widgets.article_list import ArticleList
     from ketaread.widgets.article_view import ArticleView
     from ketaread.widgets.reference_panel import ReferencePanel
+    from ketaread.widgets.search_panel import SearchPanel
     from ketaread.widgets.tag_sidebar import TagSidebar
 
     panes = frozenset(
@@ -53,6 +54,16 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
         HelpSection("Panes", (MainScreen,), only=panes),
         HelpSection("Glossary", (MainScreen,), only=glossary),
         HelpSection("Reading", (MainScreen, ArticleList, ArticleView)),
+        HelpSection(
+            "Search (/)",
+            (SearchPanel,),
+            extra=(
+                HelpRow("type", 'words, "phrase", prefix*, OR, -word, title: author: feed: ref:'),
+                HelpRow("", "+tag -tag:x, is:unread is:starred, @7d @2025-01-01--2025-06-30"),
+                HelpRow("", "sort:newest; abbreviations also find their long forms"),
+                HelpRow("enter", "to the results; on a result: open it at its first hit"),
+            ),
+        ),
         HelpSection("Tag sidebar", (TagSidebar,)),
         HelpSection("Reference panel", (ReferencePanel,)),
         HelpSection(

@@ -19,6 +19,7 @@ from ketaread.core import links
 from ketaread.core.models import ArticleDetail, ArticleRow
 from ketaread.core.store import ArticleFilter, Store, StoreError
 from ketaread.screens.commands import ArticleCommands, FilterCommands, GlossaryCommands
+from ketaread.screens.search import SearchScreen
 from ketaread.widgets.article_list import PAGE_SIZE, ArticleList
 from ketaread.widgets.article_view import ArticleView
 from ketaread.widgets.key_bar import KeyBar
@@ -56,7 +57,7 @@ class RefreshingHost(Protocol):
     refresh_finished: Signal[bool]
 
 
-class MainScreen(ReportsWorkerErrors, Screen[None]):
+class MainScreen(SearchScreen, ReportsWorkerErrors, Screen[None]):
     """Tag sidebar | article list | article (with the reference panel)."""
 
     COMMANDS = {ArticleCommands, FilterCommands, GlossaryCommands}
@@ -66,7 +67,34 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
 
     UNREAD_STEP = Binding.Group("Next / previous unread article")
     FOCUS_PANE = Binding.Group("Focus the article list / tag sidebar / article")
+    HIT_STEP = Binding.Group("Next / previous search hit in the article")
     BINDINGS = [
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            show=False,
+            key_display="/",
+            tooltip="Search every cached article",
+        ),
+        Binding(
+            "right_square_bracket",
+            "next_hit",
+            "Next hit",
+            show=False,
+            key_display="]",
+            tooltip="Scroll to the next search hit in the article",
+            group=HIT_STEP,
+        ),
+        Binding(
+            "left_square_bracket",
+            "previous_hit",
+            "Previous hit",
+            show=False,
+            key_display="[",
+            tooltip="Scroll to the previous search hit in the article",
+            group=HIT_STEP,
+        ),
         Binding(
             "n",
             "next_unread",
@@ -186,6 +214,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self._glossary_warned = threading.Event()
         self.excerpt_feeds: dict[int, str] = {}
         """Feed id → why it looks excerpt-only (full text would help), from the last check."""
+        self._init_search()
 
     @property
     def store(self) -> Store | None:
@@ -314,6 +343,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self.article_list.set_ids(ids, keep=current)
         if self.sidebar_data is None:
             self.load_sidebar()
+            self._ensure_index()  # a cache from before search: indexed after the first frame
         self._update_status()
 
     @work(thread=True, exclusive=True, group="sidebar", exit_on_error=False)
@@ -329,7 +359,13 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         # Hidden sources (newsboat's "!") stay out of the list of sources; their articles
         # are still under All, Unread, Starred and their tags.
         feeds = [feed for feed in store.feeds() if feed.source not in hidden]
-        data = SidebarData(store.totals(), feeds, store.tags(), self._accounts(store))
+        data = SidebarData(
+            store.totals(),
+            feeds,
+            store.tags(),
+            self._accounts(store),
+            tuple(self.saved_search_counts(store)),
+        )
         self.app.call_from_thread(self._show_sidebar, data)
         from ketaread.core.fulltext import excerpt_only_feeds
 
@@ -368,6 +404,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         parts = []
         if extra:
             parts.append(extra)
+        elif self._index_note:
+            parts.append(self._index_note)
         elif self.host.refresh_message:
             parts.append(self.host.refresh_message)
         data = self.sidebar_data
@@ -489,7 +527,11 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             from ketaread.core.enclosures import header_notes
 
             await self.article_view.show_article(
-                detail.row, marked.markdown, detail.tags, header_notes(detail)
+                detail.row,
+                marked.markdown,
+                detail.tags,
+                header_notes(detail),
+                hits=self.hits_for(detail.row.id),
             )
             self.reference_panel.show(rendering.analysis)
             self.article_list.move_to(detail.row.id)
@@ -521,6 +563,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
                     for f in data.feeds
                 ],
                 [t._replace(unread=t.unread + unread) if t.id in wanted else t for t in data.tags],
+                data.accounts,
+                data.searches,
             )
 
     # -- article actions --------------------------------------------------------

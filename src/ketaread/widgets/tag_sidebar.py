@@ -25,6 +25,8 @@ class SidebarData(NamedTuple):
     tags: list[TagInfo]
     accounts: list[AccountSummary] = []
     """Feed-server accounts: each shown as a source with its folders and feeds."""
+    searches: tuple[tuple[str, str, int, int], ...] = ()
+    """Saved searches: (name, query, unread, total)."""
 
 
 def _counts(unread: int, total: int) -> str:
@@ -89,6 +91,14 @@ class TagSidebar(OptionList):
 
     BINDINGS = [Binding("enter", "select", "Filter", tooltip="Show these articles")]
 
+    class SearchChosen(Message):
+        """The user chose a saved search."""
+
+        def __init__(self, query: str, label: str) -> None:
+            super().__init__()
+            self.query = query
+            self.label = label
+
     class FilterChosen(Message):
         """The user chose a filter."""
 
@@ -100,6 +110,8 @@ class TagSidebar(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
         self._filters: dict[str, tuple[ArticleFilter, str]] = {}
+        self._searches: dict[str, tuple[str, str]] = {}
+        """Saved searches by entry id: (query, name)."""
         self._data: SidebarData | None = None
         self._counts: dict[str, _Counts] = {}
         self._laid_out_width = 0
@@ -180,6 +192,14 @@ class TagSidebar(OptionList):
                         feed.total,
                         ArticleFilter("feed", feed.id),
                     )
+        searches: dict[str, tuple[str, str]] = {}
+        if data.searches:
+            options.append(None)
+            options.append(Option(Content.styled("SEARCHES", "bold $text-muted"), disabled=True))
+            for number, (name, query, unread, total) in enumerate(data.searches):
+                add(f"search:{number}", name, unread, total, ArticleFilter())
+                searches[f"search:{number}"] = (query, name)
+        self._searches = searches
         if data.tags:
             options.append(None)
             options.append(Option(Content.styled("TAGS", "bold $text-muted"), disabled=True))
@@ -249,6 +269,10 @@ class TagSidebar(OptionList):
             if self.get_option_at_index(index).id == option_id:
                 self.highlighted = index
                 break
+        if option_id in self._searches:
+            query, name = self._searches[option_id]
+            self.post_message(self.SearchChosen(query, name))
+            return True
         flt, label = self._filters[option_id]
         self.post_message(self.FilterChosen(flt, label))
         return True

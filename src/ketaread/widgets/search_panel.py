@@ -1,0 +1,257 @@
+"""The search panel: a search line over its results, in the article list's place while open.
+
+Results replace the list as the user types: each keystroke restarts a short timer, the
+search runs in an exclusive thread worker, and a result that arrives after a newer query
+was typed is dropped. Every row shows the title and a snippet whose hits are styled; article
+text only ever becomes `Content` (never markup).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ketaread.core.models import ArticleRow
+from ketaread.core.search import Hit, snippet_spans
+from ketaread.widgets.article_list import format_date
+from ketaread.widgets.search_hits import HIT_STYLE
+
+DEBOUNCE_SECONDS = 0.05
+"""Typing pauses shorter than this do not start a search."""
+
+RESULT_LIMIT = 100
+"""Results shown for one query (the status line says how many match in all)."""
+
+
+@dataclass(slots=True)
+class SearchOutcome:
+    """What one query found, ready to show."""
+
+    text: str
+    rows: list[tuple[ArticleRow, Hit]] = field(default_factory=list)
+    total: int = 0
+    pattern: re.Pattern[str] | None = None
+    """The query's words and other names, for highlighting them in the article."""
+    error: str | None = None
+    """One line naming what is wrong with the query (or the index)."""
+    note: str | None = None
+    """Anything else the user should know (an index still being built)."""
+
+
+Searcher = Callable[[str, int], SearchOutcome]
+"""Runs a query (in a worker thread): text and limit in, an outcome out."""
+
+
+def result_prompt(row: ArticleRow, hit: Hit) -> Content:
+    """A result: markers and title; source, date and any expansion; the snippet, hits styled."""
+    markers = ("●" if not row.read else " ") + ("★" if row.starred else " ") + " "
+    title = Content.assemble(
+        (markers, "$accent"), (row.title, "bold" if not row.read else "$text-muted")
+    )
+    meta = [part for part in (row.feed_title, format_date(row.published, short=True)) if part]
+    meta += [f"{m.term}: matched as {m.via}" for m in hit.matched if m.via]
+    lines = [title]
+    if meta:
+        lines.append(Content.styled("   " + " · ".join(meta), "$text-muted"))
+    snippet, spans = snippet_spans(hit.snippet)
+    if snippet:
+        body = Content("   " + snippet)
+        for start, end in spans:
+            body = body.stylize(HIT_STYLE, start + 3, end + 3)
+        lines.append(body)
+    return Content("\n").join(lines)
+
+
+class SearchPanel(Vertical):
+    """The search line and its results."""
+
+    DEFAULT_CSS = """
+    SearchPanel {
+        width: 3fr;
+        min-width: 36;
+        height: 1fr;
+        background: $surface;
+        border: round $panel-lighten-2;
+    }
+    SearchPanel:focus-within {
+        border: heavy $accent;
+    }
+    MainScreen.-narrow SearchPanel {
+        width: 1fr;
+        min-width: 30;
+    }
+    SearchPanel > Input {
+        height: 1;
+        border: none;
+        padding: 0 1;
+        background: $boost;
+    }
+    SearchPanel > Input:focus {
+        border: none;
+        background: $boost;
+    }
+    SearchPanel > #search-status {
+        height: 1;
+        color: $text-muted;
+        padding: 0 1;
+    }
+    SearchPanel > #search-status.-error {
+        color: $text-error;
+    }
+    SearchPanel > OptionList, SearchPanel > OptionList:focus {
+        height: 1fr;
+        border: none;
+        background: $surface;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "close", "Close search", tooltip="Back to the list as it was"),
+        Binding("down", "results", "Results", show=False),
+    ]
+
+    class Closed(Message):
+        """The user left the search (Esc)."""
+
+    class Opened(Message):
+        """The user opened a result."""
+
+        def __init__(self, article_id: int, pattern: re.Pattern[str] | None) -> None:
+            super().__init__()
+            self.article_id = article_id
+            self.pattern = pattern
+
+    def __init__(self, searcher: Searcher, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._searcher = searcher
+        self._generation = 0
+        self._timer: object | None = None
+        self.outcome: SearchOutcome | None = None
+        """What the results list shows."""
+
+    def compose(self) -> ComposeResult:
+        """The line, a status line and the results."""
+        yield Input(
+            placeholder='Search: words, "phrase", title:, +tag, is:unread, @7d …',
+            id="search-input",
+            select_on_focus=False,
+        )
+        yield Static("", id="search-status", markup=False)
+        yield OptionList(id="search-results", markup=False)
+
+    @property
+    def input(self) -> Input:
+        """The search line."""
+        return self.query_one(Input)
+
+    @property
+    def results(self) -> OptionList:
+        """The results list."""
+        return self.query_one(OptionList)
+
+    def start(self, text: str = "") -> None:
+        """Focus the search line (with `text` in it, searching at once when given)."""
+        # No Changed event: the query runs once, now, not again after the debounce.
+        with self.input.prevent(Input.Changed):
+            self.input.value = text
+        self.input.focus()
+        if text and (self.outcome is None or self.outcome.text != text):
+            self.search_now(text)
+
+    # -- searching -----------------------------------------------------------------
+
+    @on(Input.Changed, "#search-input")
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._generation += 1  # whatever is in flight is stale from now on
+        if self._timer is not None:
+            self._timer.stop()  # type: ignore[attr-defined]
+        text = event.value
+        self._timer = self.set_timer(DEBOUNCE_SECONDS, lambda: self.search_now(text))
+
+    def search_now(self, text: str) -> None:
+        """Run the query now (no debounce)."""
+        self._generation += 1
+        if not text.strip():
+            self._show(self._generation, SearchOutcome(text))
+            return
+        self._search(self._generation, text)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def _search(self, generation: int, text: str) -> None:
+        """Run the query off the UI thread; the screen drops it if a newer one was typed."""
+        outcome = self._searcher(text, RESULT_LIMIT)
+        self.app.call_from_thread(self._show, generation, outcome)
+
+    def _show(self, generation: int, outcome: SearchOutcome) -> None:
+        if generation != self._generation:
+            return  # typed on meanwhile: this result is for an older query
+        status = self.query_one("#search-status", Static)
+        status.set_class(outcome.error is not None, "-error")
+        results = self.results
+        if outcome.error is not None:
+            status.update(Content(outcome.error))
+            return  # the last good results stay while the query is being fixed
+        self.outcome = outcome
+        results.clear_options()
+        results.add_options(
+            Option(result_prompt(row, hit), id=str(row.id)) for row, hit in outcome.rows
+        )
+        if outcome.rows:
+            results.highlighted = 0
+        if not outcome.text.strip():
+            message = "Type to search every cached article."
+        elif outcome.total == 0:
+            message = "No articles match."
+        else:
+            from ketaread.core.search import COUNT_CAP
+
+            shown = len(outcome.rows)
+            many = f"More than {COUNT_CAP:,}" if outcome.total > COUNT_CAP else f"{outcome.total:,}"
+            message = f"{many} articles match" + (
+                f" (the best {shown} shown)" if outcome.total > shown else ""
+            )
+        if outcome.note:
+            message += f" · {outcome.note}"
+        status.update(Content(message))
+
+    # -- keys ----------------------------------------------------------------------
+
+    @on(Input.Submitted, "#search-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        """Enter in the line: to the results (the query runs at once if still waiting)."""
+        event.stop()
+        if self._timer is not None:
+            self._timer.stop()  # type: ignore[attr-defined]
+        if self.outcome is None or self.outcome.text != event.value:
+            self.search_now(event.value)
+        self.action_results()
+
+    def action_results(self) -> None:
+        """Move to the results."""
+        if self.results.option_count:
+            self.results.focus()
+            if self.results.highlighted is None:
+                self.results.highlighted = 0
+
+    def action_close(self) -> None:
+        """Leave the search."""
+        self._generation += 1
+        self.post_message(self.Closed())
+
+    @on(OptionList.OptionSelected, "#search-results")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            pattern = self.outcome.pattern if self.outcome is not None else None
+            self.post_message(self.Opened(int(event.option.id), pattern))
