@@ -6,6 +6,11 @@ from the same server. Wall time, peak resident memory of the refreshing process,
 per second.
 
     python benchmarks/bench_refresh.py --feeds 200 --articles 20
+    python benchmarks/bench_refresh.py --make-corpus --feeds 200 --articles 20
+
+With --make-corpus the feeds come from the shared make_corpus.py (2,000-3,000-word
+articles with reference lists, as the seed feeds carry) and both readers take their
+subscriptions from one newsboat urls file (ketaread through `ketaread import`).
 """
 
 from __future__ import annotations
@@ -94,10 +99,22 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple
     return elapsed, peak
 
 
+MAKE_CORPUS = Path("/work/shared/bench/make_corpus.py")
+
+
 def bench_ketaread(urls: list[str], work: Path) -> list[tuple[str, float, float]]:
-    """First and second refresh with ketaread."""
+    """First and second refresh with ketaread, subscribed by importing the urls file."""
     config = work / "ketaread.toml"
-    config.write_text("".join(f'[[source]]\nlocation = "{u}"\n\n' for u in urls))
+    urls_file = work / "urls"
+    urls_file.write_text("\n".join(urls) + "\n")
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "ketaread", "--config", str(config)),
+            *("--db", str(work / "k.db"), "import", str(urls_file)),
+        ],
+        check=True,
+        capture_output=True,
+    )
     command = [
         sys.executable,
         "-m",
@@ -150,10 +167,27 @@ def main() -> None:
         action="store_true",
         help="serve without ETag/Last-Modified (exercises the body-hash path)",
     )
+    parser.add_argument(
+        "--make-corpus", action="store_true", help="feeds from the shared make_corpus.py"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        paths = generate(work / "feeds", args.feeds, args.articles)
+        if args.make_corpus:
+            folder = work / "feeds"
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(MAKE_CORPUS),
+                    str(folder),
+                    str(args.feeds),
+                    str(args.articles),
+                ],
+                check=True,
+            )
+            paths = sorted(folder.glob("*.xml"))
+        else:
+            paths = generate(work / "feeds", args.feeds, args.articles)
         size = sum(p.stat().st_size for p in paths) / 1e6
         server, port = serve(work / "feeds", validators=not args.no_validators)
         urls = [f"http://127.0.0.1:{port}/{p.name}" for p in paths]

@@ -270,6 +270,9 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
                 report=report, account_report=account_report, stop=stop, wait=600, specs=specs
             )
             line, failed = summary.line(), summary.all_failed
+            retention = self.context.last_retention
+            if retention is not None and retention.articles:
+                line += f"; {retention.articles} old articles removed"
         except RefreshStopped:
             pass  # the reader is quitting
         except (RefreshFailed, ContextError) as error:

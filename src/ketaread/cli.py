@@ -521,6 +521,30 @@ def _one_source(ctx: Context, specs: list[SourceSpec], wanted: str) -> SourceSpe
     )
 
 
+def cmd_vacuum(ctx: Context) -> int:
+    """Apply the retention rules now and compact the cache; say what was freed."""
+    dry_run = bool(ctx.args.dry_run)
+    result = ctx.apply_retention(dry_run=dry_run)
+    file_bytes = 0 if dry_run else ctx.store.compact()
+    if ctx.args.json:
+        ctx.print(
+            _to_json(
+                {
+                    "dry_run": dry_run,
+                    "articles": result.articles,
+                    "bytes": result.bytes,
+                    "file_bytes": file_bytes,
+                }
+            )
+        )
+        return 0
+    verb = "would remove" if dry_run else "removed"
+    ctx.print(f"{verb} {result.articles} articles ({result.bytes:,} bytes of text)")
+    if not dry_run:
+        ctx.print(f"the cache file shrank by {file_bytes:,} bytes")
+    return 0
+
+
 def _account_line(ctx: Context) -> Callable[[AccountReport], None]:
     """Print each account's outcome on one line (`!` failed, `+` synced)."""
 
@@ -1605,6 +1629,11 @@ def build_parser() -> argparse.ArgumentParser:
     server_remove.add_argument(
         "--force", action="store_true", help="even with local changes never pushed"
     )
+    vacuum = command(
+        "vacuum", cmd_vacuum, "remove articles past keep_days/keep_items and compact the cache"
+    )
+    vacuum.add_argument("--dry-run", action="store_true", help="count, remove nothing")
+    vacuum.add_argument("--json", action="store_true")
     listing = command("list", cmd_list, "list articles, newest first")
     listing.add_argument("--tag", help="only articles with this tag")
     listing.add_argument("--unread", action="store_true", help="only unread articles")

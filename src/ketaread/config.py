@@ -32,6 +32,10 @@ class SourceConfig:
     """Fetch each article's web page for its full text (for feeds that carry excerpts)."""
     hidden: bool = False
     """Kept out of the feed list (newsboat's "!"); its articles are still read."""
+    keep_days: int | None = None
+    """Remove this source's articles older than this many days (None: the global rule)."""
+    keep_items: int | None = None
+    """Keep at most this many articles per feed of this source (None: the global rule)."""
 
 
 @dataclass(slots=True)
@@ -56,6 +60,19 @@ class Config:
     """The crisis line shown with suicide-related glossary terms; "" for the built-in text."""
     mark_known_terms: bool = False
     """Whether terms the reader marked known are still marked in articles."""
+    keep_days: int = 0
+    """Remove articles older than this many days after each refresh; 0 keeps them all."""
+    keep_items: int = 0
+    """Keep at most this many articles per feed; 0 keeps them all."""
+
+    def retention(self, source: SourceConfig | None) -> tuple[int, int]:
+        """(keep_days, keep_items) for a source: its own settings, else the global ones."""
+        if source is None:
+            return self.keep_days, self.keep_items
+        days = self.keep_days if source.keep_days is None else source.keep_days
+        items = self.keep_items if source.keep_items is None else source.keep_items
+        return days, items
+
     servers: list[ServerAccount] = field(default_factory=list)
     """Feed-server accounts (`[[server]]` tables); passwords are never stored here."""
 
@@ -89,6 +106,13 @@ def normalise_location(location: str) -> str:
     if location.lower().startswith("file://"):
         location = location[len("file://") :]
     return str(Path(location).expanduser().absolute())
+
+
+def _count(path: Path, where: str, name: str, value: object) -> int:
+    """A retention setting: a whole number, 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{path}: {name} of {where} must be a whole number, 0 or more")
+    return value
 
 
 def default_config(path: Path) -> Config:
@@ -169,12 +193,21 @@ def load_config(path: Path) -> Config:
             if not isinstance(value, bool):
                 raise ConfigError(f"{path}: {flag} of {entry['location']!r} must be true or false")
             flags[flag] = value
+        where = repr(entry["location"])
+        keep_days = entry.get("keep_days")
+        keep_items = entry.get("keep_items")
         sources.append(
             SourceConfig(
                 location=normalise_location(entry["location"]),
                 title=clean_line(title) if isinstance(title, str) and title.strip() else None,
                 tags=[clean_line(t) for t in tags if clean_line(t)],
                 **flags,
+                keep_days=None
+                if keep_days is None
+                else _count(path, where, "keep_days", keep_days),
+                keep_items=(
+                    None if keep_items is None else _count(path, where, "keep_items", keep_items)
+                ),
             )
         )
     reader = data.get("reader", {})
@@ -189,6 +222,9 @@ def load_config(path: Path) -> Config:
     mark_known = reader.get("mark_known_terms", False) if isinstance(reader, dict) else False
     if not isinstance(mark_known, bool):
         raise ConfigError(f"{path}: reader.mark_known_terms must be true or false")
+    retention = data.get("retention", {})
+    if not isinstance(retention, dict):
+        raise ConfigError(f"{path}: [retention] must be a table")
     searches: list[SavedSearch] = []
     for index, entry in enumerate(data.get("search", []), start=1):
         if (
@@ -206,6 +242,8 @@ def load_config(path: Path) -> Config:
         mark_terms=mark_terms,
         crisis_text=clean_line(crisis_text, MAX_CRISIS_TEXT),
         mark_known_terms=mark_known,
+        keep_days=_count(path, "[retention]", "keep_days", retention.get("keep_days", 0)),
+        keep_items=_count(path, "[retention]", "keep_items", retention.get("keep_items", 0)),
         servers=_load_servers(path, data.get("server", [])),
         searches=searches,
     )
@@ -258,6 +296,11 @@ def save_config(config: Config) -> None:
             **({"crisis_text": config.crisis_text} if config.crisis_text else {}),
             **({"mark_known_terms": True} if config.mark_known_terms else {}),
         },
+        **(
+            {"retention": {"keep_days": config.keep_days, "keep_items": config.keep_items}}
+            if config.keep_days or config.keep_items
+            else {}
+        ),
         "source": [
             {
                 "location": s.location,
@@ -265,6 +308,8 @@ def save_config(config: Config) -> None:
                 **({"tags": s.tags} if s.tags else {}),
                 **({"full_text": True} if s.full_text else {}),
                 **({"hidden": True} if s.hidden else {}),
+                **({"keep_days": s.keep_days} if s.keep_days is not None else {}),
+                **({"keep_items": s.keep_items} if s.keep_items is not None else {}),
             }
             for s in config.sources
         ],

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from ketaread.config import Config, ConfigError, load_config
-from ketaread.core.store import Store, StoreError
+from ketaread.core.store import RetentionResult, Store, StoreError
 from ketaread.locations import config_path, database_path, study_path, user_glossary_path
 
 if TYPE_CHECKING:
@@ -59,6 +59,8 @@ class Context:
         self._lock = threading.Lock()
         self.glossary_warning: str | None = None
         """Why the user's glossary was not loaded, when the curated one stood in for it."""
+        self.last_retention: RetentionResult | None = None
+        """What the retention rules removed after the last refresh."""
 
     # -- the cache --------------------------------------------------------------
 
@@ -131,6 +133,30 @@ class Context:
             for s in self.config.sources
         ]
 
+    # -- retention ----------------------------------------------------------------
+
+    def protected_keys(self) -> set[str]:
+        """Keys of articles with highlights or notes in the study file (never removed)."""
+        study = self.study_if_exists()
+        if study is None:
+            return set()
+        keys = {highlight.article for highlight in study.highlights()}
+        keys |= {str(note["article"]) for note in study.article_notes()}
+        return keys
+
+    def apply_retention(
+        self, store: Store | None = None, *, dry_run: bool = False
+    ) -> RetentionResult:
+        """Remove articles past the configured keep_days/keep_items (or count them)."""
+        config = self.config
+        rules = {source.location: config.retention(source) for source in config.sources}
+        default = config.retention(None)
+        if not any(days or items for days, items in [default, *rules.values()]):
+            return RetentionResult(articles=0, bytes=0)
+        return (store or self.store).apply_retention(
+            rules, default, self.protected_keys(), dry_run=dry_run
+        )
+
     # -- the glossary -----------------------------------------------------------
 
     def glossary(self, *, strict: bool = False) -> Glossary:
@@ -188,6 +214,13 @@ class Context:
             summary = refresh(store, chosen, offline=self.offline, report=report, stop=stop)
             if specs is None:  # one source asked for: the server accounts wait their turn
                 summary.accounts = self._sync(store, self.config.servers, account_report, stop)
+            # Still under the refresh lock and on the refresh's own connection: the reader
+            # keeps reading while old articles go.
+            try:
+                self.last_retention = self.apply_retention(store)
+            except (ContextError, sqlite3.Error):
+                # The study file could not say what is highlighted: remove nothing.
+                self.last_retention = None
             return summary
 
         return self._locked(work, stop=stop, wait=wait, on_wait=on_wait, own=own_connection)

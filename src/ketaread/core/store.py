@@ -168,6 +168,11 @@ CREATE TABLE IF NOT EXISTS enclosures (
     title TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (article_id, position)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS retired (
+    feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+    uid TEXT NOT NULL,
+    PRIMARY KEY (feed_id, uid)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS full_texts (
     article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
     url TEXT NOT NULL,
@@ -247,6 +252,43 @@ class StoreResult(NamedTuple):
     new: int
     updated: int
     unchanged: int
+
+
+class RetentionResult(NamedTuple):
+    """What applying the retention rules removed (or, in a dry run, would remove)."""
+
+    articles: int
+    bytes: int
+    """Bytes of text (titles, links, bodies, renderings, full texts) the articles held."""
+
+
+# (keep_days, keep_items); 0 means no limit.
+RetentionRule = tuple[int, int]
+
+_RETENTION_CANDIDATES = """
+SELECT id, key, uid FROM (
+    SELECT id, key, uid, read, starred, sort_key,
+           row_number() OVER (ORDER BY sort_key DESC, id DESC) AS rank
+    FROM articles WHERE feed_id = :feed
+)
+WHERE starred = 0
+  AND ((:days > 0 AND sort_key < :cutoff) OR (:items > 0 AND rank > :items))
+  AND NOT (:days > 0 AND read = 0 AND sort_key >= :cutoff)
+"""
+
+_ARTICLE_BYTES = """
+SELECT COALESCE(SUM(
+    length(CAST(a.title AS BLOB)) + length(CAST(a.link AS BLOB))
+    + length(CAST(a.author AS BLOB))
+    + COALESCE(length(CAST(b.html AS BLOB)), 0)
+    + COALESCE(length(CAST(b.markdown AS BLOB)), 0)
+    + COALESCE(length(CAST(b.analysis AS BLOB)), 0)
+    + COALESCE((SELECT length(CAST(f.html AS BLOB)) FROM full_texts AS f
+                WHERE f.article_id = a.id), 0)
+), 0)
+FROM articles AS a LEFT JOIN bodies AS b ON b.article_id = a.id
+WHERE a.id IN ({marks})
+"""
 
 
 class FeedState(NamedTuple):
@@ -712,6 +754,16 @@ class Store:
             deleted_uids.add(uid)
             if link:
                 deleted_links.add(link)
+        # Articles removed by the retention rules stay removed while the feed still carries
+        # them; once it stops carrying one, its tombstone goes too.
+        retired = {
+            uid for (uid,) in conn.execute("SELECT uid FROM retired WHERE feed_id = ?", (feed_id,))
+        }
+        if retired - incoming_uids:
+            conn.executemany(
+                "DELETE FROM retired WHERE feed_id = ? AND uid = ?",
+                [(feed_id, uid) for uid in retired - incoming_uids],
+            )
         # Ids that change between fetches: an unseen uid whose link matches an article
         # that has vanished from the feed is the same article under a new name.
         vanished_by_link = {
@@ -726,6 +778,8 @@ class Store:
             "SELECT COALESCE(user_title, title) FROM feeds WHERE id = ?", (feed_id,)
         ).fetchone()[0]
         for position, article in enumerate(parsed.articles):
+            if article.uid in retired and article.uid not in existing:
+                continue
             # User tags from the config are part of what is stored for the article.
             digest = content_hash(article) + (f":{hash_text(user_part)}" if user_tags else "")
             if article.uid not in existing and article.link in vanished_by_link:
@@ -1277,6 +1331,78 @@ class Store:
         except (StoreError, sqlite3.OperationalError):
             return False
         return True
+
+    # -- retention ----------------------------------------------------------------
+
+    def apply_retention(
+        self,
+        rules: dict[str, RetentionRule],
+        default: RetentionRule,
+        protected: frozenset[str] | set[str] = frozenset(),
+        *,
+        now: float | None = None,
+        dry_run: bool = False,
+    ) -> RetentionResult:
+        """Remove articles past their source's keep_days/keep_items (see README, Retention).
+
+        `rules` maps a source (as configured) to its rule; other feeds follow `default`.
+        Starred articles, articles whose key is in `protected` (highlighted or noted), and
+        unread articles younger than keep_days are never removed.
+        """
+        now = time.time() if now is None else now
+        if dry_run:
+            with self._read_lock:
+                return self._retire(self._reader, rules, default, protected, now, remove=False)
+        with self._write() as conn:
+            return self._retire(conn, rules, default, protected, now, remove=True)
+
+    @staticmethod
+    def _retire(
+        conn: sqlite3.Connection,
+        rules: dict[str, RetentionRule],
+        default: RetentionRule,
+        protected: frozenset[str] | set[str],
+        now: float,
+        *,
+        remove: bool,
+    ) -> RetentionResult:
+        doomed: list[tuple[int, int, str]] = []
+        for feed_id, source in conn.execute("SELECT id, source FROM feeds").fetchall():
+            days, items = rules.get(source, default)
+            if not days and not items:
+                continue
+            parameters = {"feed": feed_id, "days": days, "items": items}
+            parameters["cutoff"] = now - days * 86_400
+            for article_id, key, uid in conn.execute(_RETENTION_CANDIDATES, parameters):
+                if key not in protected:
+                    doomed.append((article_id, feed_id, uid))
+        total_bytes = 0
+        chunk = 500  # below SQLite's bound-parameter limit
+        for start in range(0, len(doomed), chunk):
+            part = doomed[start : start + chunk]
+            ids = [article_id for article_id, _, _ in part]
+            marks = ",".join("?" * len(ids))
+            total_bytes += conn.execute(_ARTICLE_BYTES.format(marks=marks), ids).fetchone()[0]
+            if remove:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO retired (feed_id, uid) VALUES (?, ?)",
+                    [(feed_id, uid) for _, feed_id, uid in part],
+                )
+                # Bodies, tags, enclosures and full texts go with them (ON DELETE CASCADE).
+                conn.execute(f"DELETE FROM articles WHERE id IN ({marks})", ids)
+        return RetentionResult(articles=len(doomed), bytes=total_bytes)
+
+    def compact(self) -> int:
+        """Rewrite the cache file without its free pages; returns the bytes it shrank by."""
+        with self._lock:
+            before = self._file_bytes()
+            self._conn.execute("VACUUM")
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return max(0, before - self._file_bytes())
+
+    def _file_bytes(self) -> int:
+        pages = self._conn.execute("PRAGMA page_count").fetchone()[0]
+        return int(pages) * int(self._conn.execute("PRAGMA page_size").fetchone()[0])
 
     def set_read(self, article_ids: Iterable[int], read: bool) -> None:
         """Mark articles read or unread."""

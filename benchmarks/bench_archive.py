@@ -1,0 +1,165 @@
+"""A 400,000-article archive (400 feeds × 1,000 articles): first frame beside a bare
+Textual app, tag switch, list page, open, peak memory and cache size per article.
+
+The cache is built directly in SQLite, not by `make_corpus.py` + refresh: refreshing 400
+feeds of 1,000 make_corpus articles (about 4 GB of XML) would take most of an hour on two
+cores. The rows have the shape a refresh stores (the real schema, opened by `Store`): the
+bodies are 40 real make_corpus article bodies (2,000-3,000 words with a reference list)
+parsed by feedparser and cycled, each article carries five of make_corpus's twelve tags,
+a third are read and about 1 % starred.
+
+    python benchmarks/bench_archive.py [--work DIR] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_startup import (
+    bare_textual_launch,
+    ketaread_launch,
+    median_first_frames,
+)
+
+FEEDS = 400
+PER_FEED = 1_000
+MAKE_CORPUS = Path("/work/shared/bench/make_corpus.py")
+
+
+def corpus_bodies(work: Path) -> tuple[list[str], list[str]]:
+    """Article bodies and the tag names of a small make_corpus run, parsed by feedparser."""
+    import feedparser
+
+    folder = work / "corpus-2x20"
+    if not folder.exists():
+        subprocess.run([sys.executable, str(MAKE_CORPUS), str(folder), "2", "20"], check=True)
+    bodies: list[str] = []
+    tags: set[str] = set()
+    for path in sorted(folder.glob("*.xml")):
+        for entry in feedparser.parse(path.read_bytes()).entries:
+            bodies.append(entry.content[0].value)
+            tags.update(t.term for t in entry.tags)
+    return bodies, sorted(tags)
+
+
+def build_archive(database: Path, work: Path) -> float:
+    """Fill a new cache with FEEDS × PER_FEED articles; returns the seconds it took."""
+    from ketaread.core.store import Store, tag_key
+
+    start = time.perf_counter()
+    bodies, tags = corpus_bodies(work)
+    Store(database).close()  # the real schema
+    total = FEEDS * PER_FEED
+    conn = sqlite3.connect(database, isolation_level=None)
+    # Built once, not by the reader: no write-ahead log (4 GB written twice) nor journal.
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("BEGIN")
+    conn.execute("CREATE TEMP TABLE pool (n INTEGER PRIMARY KEY, html TEXT)")
+    conn.executemany("INSERT INTO pool VALUES (?, ?)", list(enumerate(bodies)))
+    conn.execute(
+        "INSERT INTO feeds (id, source, location, title, link) "
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+        "SELECT i, '/archive', 'http://127.0.0.1/feed' || i || '.xml', 'Feed ' || i, "
+        "'https://blog.example.org/' || i || '/' FROM n",
+        (FEEDS,),
+    )
+    conn.executemany(
+        "INSERT INTO tags (id, key, name) VALUES (?, ?, ?)",
+        [(i + 1, tag_key(name), name) for i, name in enumerate(tags)],
+    )
+    # Dates interleave the feeds, as a year of 400 blogs would.
+    conn.execute(
+        "INSERT INTO articles (id, key, feed_id, uid, title, link, author, published, "
+        "sort_key, content_hash, read, starred) "
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+        "SELECT i, printf('%012x', i), (i - 1) % ? + 1, 'https://blog.example.org/?p=' || i, "
+        "'Ketamine explained, part ' || i || ': NMDA receptor and BDNF', "
+        "'https://blog.example.org/' || i || '/', 'Dr. Example', 1.7e9 + i * 60, "
+        "1.7e9 + i * 60, printf('%016x', i), i % 3 = 0, i % 97 = 0 FROM n",
+        (total, FEEDS),
+    )
+    conn.execute(
+        "INSERT INTO bodies (article_id, html, base_url) "
+        "SELECT a.id, p.html, 'https://blog.example.org/' FROM articles a "
+        "JOIN pool p ON p.n = a.id % ?",
+        (len(bodies),),
+    )
+    conn.execute(
+        "INSERT INTO article_tags (article_id, tag_id, spelling, read, sort_key) "
+        "SELECT a.id, t.id, t.name, a.read, a.sort_key FROM articles a JOIN tags t "
+        "ON (t.id + a.id) % ? < 5",
+        (len(tags),),
+    )
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.execute("PRAGMA journal_mode = WAL")  # as the reader keeps it
+    conn.close()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    """Build the archive (or reuse it), measure, print one table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--work", type=Path, help="keep the archive here (reused when present)")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="ketaread-archive-"))
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "settings.toml").unlink(missing_ok=True)
+    database = work / "archive.db"
+    config = work / "config.toml"
+    config.write_text('[[source]]\nlocation = "/archive"\n')
+    if not database.exists():
+        seconds = build_archive(database, work)
+        print(f"built {FEEDS * PER_FEED:,} articles directly in SQLite in {seconds:.0f} s")
+    size = database.stat().st_size
+    print(f"{os.cpu_count()} cores; runs {args.runs}; load {os.getloadavg()[0]:.1f}")
+    print(f"cache {size / 1e9:.2f} GB: {size / (FEEDS * PER_FEED) / 1024:.1f} KiB per article")
+    launches = {"ketaread": ketaread_launch(database, config), "bare": bare_textual_launch()}
+    # A tmux server already running gives new sessions its own environment, not ours:
+    # say where ketaread is (it is not installed in the benchmark's environment).
+    source = str(Path(__file__).resolve().parent.parent / "src")
+    for name, (command, needle, env) in launches.items():
+        launches[name] = (["env", f"PYTHONPATH={source}", *command], needle, env)
+    frames = median_first_frames(launches, args.runs)
+    ratio = frames["ketaread"] / frames["bare"]
+    print(
+        f"first frame: ketaread {frames['ketaread']:.2f} s, bare Textual "
+        f"{frames['bare']:.2f} s ({ratio:.2f}×)"
+    )
+    code = (
+        "import asyncio, json, sys; sys.path.insert(0, 'benchmarks');"
+        "from bench_startup import bench_interaction; from pathlib import Path;"
+        f"print(json.dumps(asyncio.run(bench_interaction(Path({str(database)!r}),"
+        f" Path({str(config)!r}), {args.runs}))))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    ).stdout
+    figures = json.loads(output.strip().splitlines()[-1])
+    print(
+        f"open new {figures['open_first']:.1f} ms, open again {figures['open_again']:.1f} ms, "
+        f"tag switch {figures['tag']:.1f} ms, list page {figures['page']:.1f} ms, "
+        f"peak {figures['peak_mb']:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.set_event_loop_policy(None)
+    main()
