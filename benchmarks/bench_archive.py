@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sqlite3
 import subprocess
@@ -27,13 +26,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_startup import (
     bare_textual_launch,
+    interaction_figures,
     ketaread_launch,
     median_first_frames,
 )
 
 FEEDS = 400
 PER_FEED = 1_000
-MAKE_CORPUS = Path("/work/shared/bench/make_corpus.py")
+MAKE_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_corpus.py"
+"""The kit's corpus maker, in the shared folder beside the repository."""
 
 
 def corpus_bodies(work: Path) -> tuple[list[str], list[str]]:
@@ -139,20 +140,7 @@ def main() -> None:
         f"first frame: ketaread {frames['ketaread']:.2f} s, bare Textual "
         f"{frames['bare']:.2f} s ({ratio:.2f}×)"
     )
-    code = (
-        "import asyncio, json, sys; sys.path.insert(0, 'benchmarks');"
-        "from bench_startup import bench_interaction; from pathlib import Path;"
-        f"print(json.dumps(asyncio.run(bench_interaction(Path({str(database)!r}),"
-        f" Path({str(config)!r}), {args.runs}))))"
-    )
-    output = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).parent.parent,
-    ).stdout
-    figures = json.loads(output.strip().splitlines()[-1])
+    figures = interaction_figures(database, config, args.runs)
     print(
         f"open new {figures['open_first']:.1f} ms, open again {figures['open_again']:.1f} ms, "
         f"tag switch {figures['tag']:.1f} ms, list page {figures['page']:.1f} ms, "

@@ -99,7 +99,7 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple
     return elapsed, peak
 
 
-MAKE_CORPUS = Path("/work/shared/bench/make_corpus.py")
+MAKE_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_corpus.py"
 
 
 def bench_ketaread(urls: list[str], work: Path) -> list[tuple[str, float, float]]:

@@ -322,6 +322,26 @@ async def bench_interaction(database: Path, config: Path, runs: int) -> dict[str
     }
 
 
+def interaction_figures(database: Path, config: Path, runs: int) -> dict[str, float]:
+    """`bench_interaction`'s figures, run in a process of its own so that peak memory is
+    this cache's alone."""
+    code = (
+        "import asyncio, json, sys; sys.path.insert(0, 'benchmarks');"
+        "from bench_startup import bench_interaction; from pathlib import Path;"
+        f"print(json.dumps(asyncio.run(bench_interaction(Path({str(database)!r}),"
+        f" Path({str(config)!r}), {runs}))))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    ).stdout
+    figures: dict[str, float] = json.loads(output.strip().splitlines()[-1])
+    return figures
+
+
 def main() -> None:
     """Build caches, measure, print."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -359,21 +379,7 @@ def main() -> None:
         if args.first_frame_only:
             print(frame_columns)
             continue
-        # Each interaction run in its own process, so peak memory is this cache's alone.
-        code = (
-            "import asyncio, json, sys; sys.path.insert(0, 'benchmarks');"
-            "from bench_startup import bench_interaction; from pathlib import Path;"
-            f"print(json.dumps(asyncio.run(bench_interaction(Path({str(database)!r}),"
-            f" Path({str(config)!r}), {args.runs}))))"
-        )
-        output = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=Path(__file__).parent.parent,
-        ).stdout
-        figures = json.loads(output.strip().splitlines()[-1])
+        figures = interaction_figures(database, config, args.runs)
         print(
             f"{frame_columns}{figures['open_first']:>10.1f}"
             f"{figures['open_again']:>12.1f}{figures['tag']:>8.1f}{figures['page']:>9.1f}"
