@@ -513,49 +513,12 @@ class StudyStore:
                     if isinstance(old_id, int):
                         highlight_ids[old_id] = exists[0]
                     continue
-                cursor = db.execute(
-                    "INSERT INTO highlight (article, title, link, feed, author, quote, prefix,"
-                    " suffix, start, stop, color, note, created, updated)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    tuple(
-                        _field(item, name, default)
-                        for name, default in (
-                            ("article", ""),
-                            ("title", ""),
-                            ("link", ""),
-                            ("feed", ""),
-                            ("author", ""),
-                            ("quote", ""),
-                            ("prefix", ""),
-                            ("suffix", ""),
-                            ("start", 0),
-                            ("stop", 0),
-                            ("color", COLORS[0]),
-                            ("note", ""),
-                            ("created", 0.0),
-                            ("updated", 0.0),
-                        )
-                    ),
-                )
+                cursor = _insert(db, "INSERT", "highlight", item, _HIGHLIGHT_COLUMNS)
                 if isinstance(old_id, int):
                     highlight_ids[old_id] = int(cursor.lastrowid or 0)
                 added["highlights"] += 1
             for item in _records(data, "notes"):
-                cursor = db.execute(
-                    "INSERT OR IGNORE INTO article_note (article, title, link, feed, note,"
-                    " updated) VALUES (?, ?, ?, ?, ?, ?)",
-                    tuple(
-                        _field(item, name, default)
-                        for name, default in (
-                            ("article", ""),
-                            ("title", ""),
-                            ("link", ""),
-                            ("feed", ""),
-                            ("note", ""),
-                            ("updated", 0.0),
-                        )
-                    ),
-                )
+                cursor = _insert(db, "INSERT OR IGNORE", "article_note", item, _NOTE_COLUMNS)
                 added["notes"] += cursor.rowcount
             for item in _records(data, "terms"):
                 status = item.get("status")
@@ -580,23 +543,7 @@ class StudyStore:
                     if new is None:
                         continue  # its highlight is not in the export
                     item = {**item, "source": f"highlight:{new}"}
-                cursor = db.execute(
-                    "INSERT OR IGNORE INTO card (source, kind, front, back, article, schedule,"
-                    " due, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    tuple(
-                        _field(item, name, default)
-                        for name, default in (
-                            ("source", ""),
-                            ("kind", ""),
-                            ("front", ""),
-                            ("back", ""),
-                            ("article", ""),
-                            ("schedule", "{}"),
-                            ("due", 0.0),
-                            ("created", 0.0),
-                        )
-                    ),
-                )
+                cursor = _insert(db, "INSERT OR IGNORE", "card", item, _CARD_COLUMNS)
                 row = db.execute(
                     "SELECT id FROM card WHERE source = ?", (_field(item, "source", ""),)
                 ).fetchone()
@@ -620,6 +567,57 @@ class StudyStore:
                     )
                     added["reviews"] += 1
         return added
+
+
+_HIGHLIGHT_COLUMNS: tuple[tuple[str, object], ...] = (
+    ("article", ""),
+    ("title", ""),
+    ("link", ""),
+    ("feed", ""),
+    ("author", ""),
+    ("quote", ""),
+    ("prefix", ""),
+    ("suffix", ""),
+    ("start", 0),
+    ("stop", 0),
+    ("color", COLORS[0]),
+    ("note", ""),
+    ("created", 0.0),
+    ("updated", 0.0),
+)
+_NOTE_COLUMNS: tuple[tuple[str, object], ...] = (
+    ("article", ""),
+    ("title", ""),
+    ("link", ""),
+    ("feed", ""),
+    ("note", ""),
+    ("updated", 0.0),
+)
+_CARD_COLUMNS: tuple[tuple[str, object], ...] = (
+    ("source", ""),
+    ("kind", ""),
+    ("front", ""),
+    ("back", ""),
+    ("article", ""),
+    ("schedule", "{}"),
+    ("due", 0.0),
+    ("created", 0.0),
+)
+"""The columns an import fills, each with the default a missing or mistyped value takes."""
+
+
+def _insert(
+    db: sqlite3.Connection,
+    verb: str,
+    table: str,
+    item: dict[str, object],
+    columns: tuple[tuple[str, object], ...],
+) -> sqlite3.Cursor:
+    """Insert one exported record (table and column names are ours, never the file's)."""
+    names = ", ".join(name for name, _ in columns)
+    marks = ", ".join("?" for _ in columns)
+    values = tuple(_field(item, name, default) for name, default in columns)
+    return db.execute(f"{verb} INTO {table} ({names}) VALUES ({marks})", values)
 
 
 def _records(data: dict[str, object], name: str) -> list[dict[str, object]]:
