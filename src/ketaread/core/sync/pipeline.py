@@ -1,0 +1,192 @@
+"""Pages of a sync in a pipeline: the next page downloads while this one is cleaned and
+indexed (in worker processes when it is big) and the one before is stored.
+
+A first sync of 4,000 items spends most of its CPU time cleaning article HTML and working
+out the search index's text; the main process only stores. Small pages (an unchanged or a
+daily sync) are prepared in the sync's own thread: starting workers would cost more.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+
+from ketaread.core.sync.items import Prepared, RemoteItem, prepare_bodies
+
+WORKERS_FROM = 200
+"""New items in one batch of pages from which they are prepared in worker processes; also
+the items a batch gathers before it is prepared and stored."""
+CHUNK = 125
+"""Items per worker task: small enough to spread a page over the workers."""
+PREPARE_DEADLINE = 60.0
+"""Seconds one chunk may take in a worker before it is prepared here instead."""
+
+
+@dataclass(slots=True)
+class Page:
+    """One page of items and, for the new ones, their prepared bodies by item id."""
+
+    items: list[RemoteItem]
+    new: list[RemoteItem]
+    prepared: dict[str, Prepared] = field(default_factory=dict)
+    _pending: list[tuple[list[RemoteItem], concurrent.futures.Future[list[Prepared]]]] = field(
+        default_factory=list
+    )
+
+    def finish(self, workers: Workers) -> None:
+        """Wait for the workers' chunks (or prepare here what they could not)."""
+        for chunk, future in self._pending:
+            results = workers.result(future)
+            if results is None:
+                results = prepare_bodies([item.html for item in chunk])
+            self.prepared.update(zip((item.id for item in chunk), results, strict=True))
+        self._pending.clear()
+
+
+class Workers:
+    """The parse workers' process pool, started on the first big page, killed at the end."""
+
+    def __init__(self) -> None:
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._unavailable = False
+
+    def submit(self, htmls: list[str]) -> concurrent.futures.Future[list[Prepared]] | None:
+        """Prepare bodies in a worker; None when no worker can be had."""
+        if self._pool is None and not self._unavailable:
+            # The refresh's pool (forkserver, workers that die with us, killed on a
+            # signal by kill_all); its preloaded modules include the cleaner and index.
+            from ketaread.core.parse_workers import MAX_WORKERS, _new_pool
+
+            self._pool = _new_pool(min(os.cpu_count() or 1, MAX_WORKERS))
+            self._unavailable = self._pool is None
+        if self._pool is None:
+            return None
+        try:
+            return self._pool.submit(prepare_bodies, htmls)
+        except (BrokenProcessPool, RuntimeError):
+            self._give_up()
+            return None
+
+    def result(self, future: concurrent.futures.Future[list[Prepared]]) -> list[Prepared] | None:
+        """A chunk's results, or None (prepare it here) when its worker failed or hung."""
+        try:
+            return future.result(timeout=PREPARE_DEADLINE)
+        except Exception:
+            # Hung (only killing the pool stops it), crashed or killed: this chunk and
+            # the rest of the sync are prepared here, as small pages are.
+            self._give_up()
+        return None
+
+    def _give_up(self) -> None:
+        self.close()
+        self._unavailable = True
+
+    def close(self) -> None:
+        """Kill the workers (nothing of ours is left running in them by then)."""
+        if self._pool is not None:
+            from ketaread.core.parse_workers import kill_pool
+
+            pool, self._pool = self._pool, None
+            kill_pool(pool)
+
+
+def prefetched(
+    pages: Iterator[list[RemoteItem]], last: Callable[[list[RemoteItem]], bool]
+) -> Iterator[list[RemoteItem]]:
+    """`pages`, each next one downloaded in a thread while the caller works on this one.
+
+    No page is asked for after one that `last` says ends the sync. Errors reach the caller
+    at the page where they happened. Closing the iterator early waits for the download
+    under way (the connection is then free for the caller's next request).
+    """
+    handoff: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=1)
+    closing = threading.Event()
+
+    def run() -> None:
+        try:
+            for page in pages:
+                while not closing.is_set():
+                    with contextlib.suppress(queue.Full):
+                        handoff.put(("page", page), timeout=0.1)
+                        break
+                if closing.is_set() or last(page):
+                    break
+            outcome: tuple[str, object] = ("end", None)
+        except BaseException as error:  # handed to the caller, raised there
+            outcome = ("error", error)
+        while not closing.is_set():
+            with contextlib.suppress(queue.Full):
+                handoff.put(outcome, timeout=0.1)
+                return
+
+    thread = threading.Thread(target=run, name="ketaread-sync-pages", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "page":
+                yield value  # type: ignore[misc]
+            elif kind == "error":
+                raise value  # type: ignore[misc]
+            else:
+                return
+    finally:
+        closing.set()
+        thread.join()
+
+
+def prepared_pages(
+    pages: Iterator[list[RemoteItem]],
+    is_new: Callable[[RemoteItem], bool],
+    last: Callable[[list[RemoteItem]], bool],
+) -> Iterator[Page]:
+    """Batches of pages (Fever's are 50 items: four make one batch) with their new items'
+    bodies cleaned and indexed, one batch behind the download: while the caller stores
+    batch k, batch k+1 is prepared and the next page downloads."""
+    workers = Workers()
+    ahead: Page | None = None
+    source = prefetched(pages, last)
+    try:
+        batch: list[RemoteItem] = []
+        for items in source:
+            batch += items
+            if len(batch) < WORKERS_FROM and not last(items):
+                continue  # the last page's batch is still yielded when the source ends
+            page, batch = _submitted(batch, is_new, workers), []
+            if ahead is not None:
+                ahead.finish(workers)
+                yield ahead
+            ahead = page
+        if batch:
+            page = _submitted(batch, is_new, workers)
+            if ahead is not None:
+                ahead.finish(workers)
+                yield ahead
+            ahead = page
+        if ahead is not None:
+            ahead.finish(workers)
+            yield ahead
+    finally:
+        source.close()
+        workers.close()
+
+
+def _submitted(
+    items: list[RemoteItem], is_new: Callable[[RemoteItem], bool], workers: Workers
+) -> Page:
+    """A batch whose new items, when there are many, are being prepared by the workers."""
+    page = Page(items, [item for item in items if is_new(item)])
+    if len(page.new) >= WORKERS_FROM:
+        for start in range(0, len(page.new), CHUNK):
+            chunk = page.new[start : start + CHUNK]
+            future = workers.submit([item.html for item in chunk])
+            if future is None:
+                break  # the rest is prepared as it is stored
+            page._pending.append((chunk, future))
+    return page
