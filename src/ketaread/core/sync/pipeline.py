@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from ketaread.core.sync.items import Prepared, RemoteItem, prepare_bodies
 
 WORKERS_FROM = 200
-"""New items in one batch of pages from which they are prepared in worker processes; also
-the items a batch gathers before it is prepared and stored."""
+"""New items in one batch of pages from which they are prepared in worker processes; a
+batch gathers pages until it has that many (or MAX_BATCH items, or the pages end)."""
+MAX_BATCH = 1000
+"""Items a batch gathers at most, new or not (one Google Reader page)."""
 CHUNK = 125
 """Items per worker task: small enough to spread a page over the workers."""
 PREPARE_DEADLINE = 60.0
@@ -38,6 +40,17 @@ class Page:
     _pending: list[tuple[list[RemoteItem], concurrent.futures.Future[list[Prepared]]]] = field(
         default_factory=list
     )
+
+    def submit(self, workers: Workers) -> None:
+        """Hand the new items, when there are many, to the workers in chunks."""
+        if len(self.new) < WORKERS_FROM:
+            return
+        for start in range(0, len(self.new), CHUNK):
+            chunk = self.new[start : start + CHUNK]
+            future = workers.submit([item.html for item in chunk])
+            if future is None:
+                return  # the rest is prepared as it is stored
+            self._pending.append((chunk, future))
 
     def finish(self, workers: Workers) -> None:
         """Wait for the workers' chunks (or prepare here what they could not)."""
@@ -153,40 +166,27 @@ def prepared_pages(
     ahead: Page | None = None
     source = prefetched(pages, last)
     try:
-        batch: list[RemoteItem] = []
-        for items in source:
-            batch += items
-            if len(batch) < WORKERS_FROM and not last(items):
-                continue  # the last page's batch is still yielded when the source ends
-            page, batch = _submitted(batch, is_new, workers), []
-            if ahead is not None:
-                ahead.finish(workers)
-                yield ahead
-            ahead = page
-        if batch:
-            page = _submitted(batch, is_new, workers)
-            if ahead is not None:
-                ahead.finish(workers)
-                yield ahead
-            ahead = page
-        if ahead is not None:
-            ahead.finish(workers)
-            yield ahead
+        batch = Page([], [])
+        failed: Exception | None = None
+        try:
+            for items in source:
+                batch.items += items
+                batch.new += [item for item in items if is_new(item)]
+                if len(batch.new) < WORKERS_FROM and len(batch.items) < MAX_BATCH:
+                    continue  # a batch still open when the pages end is yielded below
+                batch.submit(workers)
+                if ahead is not None:
+                    ahead.finish(workers)
+                    yield ahead
+                ahead, batch = batch, Page([], [])
+        except Exception as error:
+            failed = error  # raised once the pages that came before it are stored
+        for page in (ahead, batch):
+            if page is not None and page.items:
+                page.finish(workers)
+                yield page
+        if failed is not None:
+            raise failed
     finally:
         source.close()
         workers.close()
-
-
-def _submitted(
-    items: list[RemoteItem], is_new: Callable[[RemoteItem], bool], workers: Workers
-) -> Page:
-    """A batch whose new items, when there are many, are being prepared by the workers."""
-    page = Page(items, [item for item in items if is_new(item)])
-    if len(page.new) >= WORKERS_FROM:
-        for start in range(0, len(page.new), CHUNK):
-            chunk = page.new[start : start + CHUNK]
-            future = workers.submit([item.html for item in chunk])
-            if future is None:
-                break  # the rest is prepared as it is stored
-            page._pending.append((chunk, future))
-    return page
