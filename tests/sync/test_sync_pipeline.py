@@ -49,9 +49,10 @@ def paged(items: list[RemoteItem], size: int, asked: list[int]) -> Iterator[list
 def test_big_batches_are_prepared_in_workers_as_the_sync_thread_would(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Pages gather into batches of WORKERS_FROM new items; a batch's new items are cleaned
-    and indexed in worker processes, with results equal to preparing them here; known
-    items are not prepared; every page comes out once, in order."""
+    """Pages are cut into batches of WORKERS_FROM new items, cleaned and indexed in worker
+    processes (the last, smaller batch too, the workers being up), with results equal to
+    preparing them here; known items are not prepared; every item comes out once, in
+    order."""
     from_workers: list[int] = []
     original = pipeline.Workers.result
 
@@ -70,19 +71,13 @@ def test_big_batches_are_prepared_in_workers_as_the_sync_thread_would(
         )
     )
     assert [item.id for batch in batches for item in batch.items] == [i.id for i in items]
-    # Pages of 50 with 45 new items: five make a batch.
-    assert [len(batch.items) for batch in batches] == [250, 250, 200]
+    assert [len(batch.new) for batch in batches] == [200, 200, 200, 30]
     new = [item for item in items if item.id not in known]
     prepared = {k: v for batch in batches for k, v in batch.prepared.items()}
-    # The last batch (180 new items) is below the threshold: prepared as it is stored.
-    in_workers = [item for item in new if item.id in prepared]
-    assert len(in_workers) == 2 * 225
-    assert sum(from_workers) == len(in_workers)
-    assert [prepared[item.id] for item in in_workers] == prepare_bodies(
-        [item.html for item in in_workers]
-    )
+    assert list(prepared) == [item.id for item in new]
+    assert sum(from_workers) == len(new)
+    assert list(prepared.values()) == prepare_bodies([item.html for item in new])
     assert all(ESC not in html and "script" not in html for html, _ in prepared.values())
-    assert not known & set(prepared)
 
 
 def test_no_page_is_asked_for_after_the_last_and_errors_come_after_the_pages_before() -> None:
@@ -96,7 +91,7 @@ def test_no_page_is_asked_for_after_the_last_and_errors_come_after_the_pages_bef
         )
     )
     assert asked == [0, 1]
-    assert [len(batch.items) for batch in got] == [250, 250]
+    assert [len(batch.items) for batch in got] == [200, 200, 100]
 
     def failing() -> Iterator[list[RemoteItem]]:
         yield items[:250]
@@ -106,7 +101,7 @@ def test_no_page_is_asked_for_after_the_last_and_errors_come_after_the_pages_bef
     with pytest.raises(ApiError, match="reset"):
         for batch in pipeline.prepared_pages(failing(), lambda item: True, lambda page: False):
             seen.append(len(batch.items))
-    assert seen == [250]
+    assert seen == [200, 50]
 
 
 def test_killed_workers_leave_their_batch_to_be_prepared_here() -> None:
@@ -115,7 +110,7 @@ def test_killed_workers_leave_their_batch_to_be_prepared_here() -> None:
     items = [remote(n) for n in range(400)]
 
     def killing() -> Iterator[list[RemoteItem]]:
-        yield items[:200]  # submitted to the workers when the next page is asked for
+        yield items[:200]  # submitted to the workers before the next page is asked for
         for pool in list(parse_workers._live):
             for process in list(pool._processes.values()):  # type: ignore[attr-defined]
                 process.kill()

@@ -13,6 +13,7 @@ import contextlib
 import os
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -20,10 +21,10 @@ from dataclasses import dataclass, field
 from ketaread.core.sync.items import Prepared, RemoteItem, prepare_bodies
 
 WORKERS_FROM = 200
-"""New items in one batch of pages from which they are prepared in worker processes; a
-batch gathers pages until it has that many (or MAX_BATCH items, or the pages end)."""
+"""New items in one batch from which they are prepared in worker processes; a batch
+gathers items until it has that many new ones (or MAX_BATCH items, or the pages end)."""
 MAX_BATCH = 1000
-"""Items a batch gathers at most, new or not (one Google Reader page)."""
+"""Items a batch gathers at most, new or not."""
 CHUNK = 125
 """Items per worker task: small enough to spread a page over the workers."""
 PREPARE_DEADLINE = 60.0
@@ -42,8 +43,9 @@ class Page:
     )
 
     def submit(self, workers: Workers) -> None:
-        """Hand the new items, when there are many, to the workers in chunks."""
-        if len(self.new) < WORKERS_FROM:
+        """Hand the new items to the workers in chunks: when there are many, or when the
+        workers are running anyway (the rest of a big sync)."""
+        if not self.new or (len(self.new) < WORKERS_FROM and not workers.running):
             return
         for start in range(0, len(self.new), CHUNK):
             chunk = self.new[start : start + CHUNK]
@@ -68,6 +70,11 @@ class Workers:
     def __init__(self) -> None:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._unavailable = False
+
+    @property
+    def running(self) -> bool:
+        """True once the workers have started (and not failed)."""
+        return self._pool is not None
 
     def submit(self, htmls: list[str]) -> concurrent.futures.Future[list[Prepared]] | None:
         """Prepare bodies in a worker; None when no worker can be had."""
@@ -159,32 +166,39 @@ def prepared_pages(
     is_new: Callable[[RemoteItem], bool],
     last: Callable[[list[RemoteItem]], bool],
 ) -> Iterator[Page]:
-    """Batches of pages (Fever's are 50 items: four make one batch) with their new items'
-    bodies cleaned and indexed, one batch behind the download: while the caller stores
-    batch k, batch k+1 is prepared and the next page downloads."""
+    """Batches of about WORKERS_FROM new items (a Google Reader page of 1,000 makes five,
+    four of Fever's pages of 50 make one), their new items' bodies cleaned and indexed in
+    the workers; one batch is kept in hand, so that the workers always have the next
+    while the caller stores one and the next page downloads."""
     workers = Workers()
-    ahead: Page | None = None
+    waiting: deque[Page] = deque()
     source = prefetched(pages, last)
     try:
         batch = Page([], [])
         failed: Exception | None = None
         try:
             for items in source:
-                batch.items += items
-                batch.new += [item for item in items if is_new(item)]
-                if len(batch.new) < WORKERS_FROM and len(batch.items) < MAX_BATCH:
-                    continue  # a batch still open when the pages end is yielded below
-                batch.submit(workers)
-                if ahead is not None:
-                    ahead.finish(workers)
-                    yield ahead
-                ahead, batch = batch, Page([], [])
+                for item in items:
+                    batch.items.append(item)
+                    if is_new(item):
+                        batch.new.append(item)
+                    if len(batch.new) >= WORKERS_FROM or len(batch.items) >= MAX_BATCH:
+                        batch.submit(workers)
+                        waiting.append(batch)
+                        batch = Page([], [])
+                while len(waiting) > 1:
+                    ready = waiting.popleft()
+                    ready.finish(workers)
+                    yield ready
         except Exception as error:
             failed = error  # raised once the pages that came before it are stored
-        for page in (ahead, batch):
-            if page is not None and page.items:
-                page.finish(workers)
-                yield page
+        batch.submit(workers)
+        waiting.append(batch)
+        while waiting:
+            ready = waiting.popleft()
+            if ready.items:
+                ready.finish(workers)
+                yield ready
         if failed is not None:
             raise failed
     finally:
