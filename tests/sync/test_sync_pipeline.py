@@ -66,7 +66,7 @@ def test_big_batches_are_prepared_in_workers_as_the_sync_thread_would(
     known = {item.id for item in items[::10]}
     asked: list[int] = []
     batches = list(
-        pipeline.prepared_pages(
+        pipeline.prepared_batches(
             paged(items, 50, asked), lambda item: item.id not in known, lambda page: False
         )
     )
@@ -86,7 +86,7 @@ def test_no_page_is_asked_for_after_the_last_and_errors_come_after_the_pages_bef
     items = [remote(n) for n in range(1000)]
     asked: list[int] = []
     got = list(
-        pipeline.prepared_pages(
+        pipeline.prepared_batches(
             paged(items, 250, asked), lambda item: True, lambda page: page[0].id == "1250"
         )
     )
@@ -99,7 +99,7 @@ def test_no_page_is_asked_for_after_the_last_and_errors_come_after_the_pages_bef
 
     seen: list[int] = []
     with pytest.raises(ApiError, match="reset"):
-        for batch in pipeline.prepared_pages(failing(), lambda item: True, lambda page: False):
+        for batch in pipeline.prepared_batches(failing(), lambda item: True, lambda page: False):
             seen.append(len(batch.items))
     assert seen == [200, 50]
 
@@ -116,7 +116,7 @@ def test_killed_workers_leave_their_batch_to_be_prepared_here() -> None:
                 process.kill()
         yield items[200:]
 
-    batches = list(pipeline.prepared_pages(killing(), lambda item: True, lambda page: False))
+    batches = list(pipeline.prepared_batches(killing(), lambda item: True, lambda page: False))
     prepared = {k: v for batch in batches for k, v in batch.prepared.items()}
     assert set(prepared) == {item.id for item in items}
     assert prepared[items[1].id][0] == body(items[1].html)

@@ -27,7 +27,7 @@ from ketaread.core.sync.fever import Fever
 from ketaread.core.sync.greader import GoogleReader
 from ketaread.core.sync.http import ApiClient, ApiError
 from ketaread.core.sync.items import Prepared, RemoteFeed, RemoteItem, body
-from ketaread.core.sync.pipeline import prepared_pages
+from ketaread.core.sync.pipeline import prepared_batches
 
 MAX_ITEMS_PER_SYNC = 10_000
 """Items one sync stores at most; a first sync of a big account keeps the newest (Google
@@ -213,28 +213,27 @@ def _pull(
         pages = session.items(cursor // 1_000_000 or None, max_items)
 
     def reaches_cursor(page: list[RemoteItem]) -> bool:
-        # Newest first: past the cursor the rest of the stream is already cached.
+        # Newest first: past the cursor the rest of the stream is already cached, so no
+        # page after this one is asked for.
         return bool(cursor) and any(int(item.id) <= cursor for item in page)
 
-    # The next page downloads, and this one's bodies are cleaned and indexed, while the
-    # one before is stored.
+    # The next page downloads, and the next batch's bodies are cleaned and indexed (in
+    # worker processes for a big sync), while this batch is stored.
     with contextlib.closing(
-        prepared_pages(pages, lambda item: item.id not in known, reaches_cursor)
-    ) as ready:
-        for page in ready:
+        prepared_batches(pages, lambda item: item.id not in known, reaches_cursor)
+    ) as batches:
+        for batch in batches:
             if _stopped(stop):
                 raise SyncStopped
             by_feed: dict[str, list[RemoteItem]] = defaultdict(list)
-            for item in page.items:
+            for item in batch.items:
                 if item.id not in known:
                     by_feed[item.feed_id].append(item)
             for feed_id, items in by_feed.items():
                 feed = feeds.get(feed_id) or RemoteFeed(id=feed_id, title=f"feed {feed_id}")
-                _store_items(store, account, feed, items, report, known, page.prepared)
+                _store_items(store, account, feed, items, report, known, batch.prepared)
                 seen_feeds.add(feed_id)
-            highest = max([highest, *(int(item.id) for item in page.items)])
-            if reaches_cursor(page.items):
-                break
+            highest = max([highest, *(int(item.id) for item in batch.items)])
     # Feeds with nothing new still get their row (title, folders) for the sidebar.
     for feed_id, feed in feeds.items():
         if feed_id not in seen_feeds and store.feed_state(feed_location(account, feed_id)) is None:
@@ -259,7 +258,7 @@ def _store_items(
     location = feed_location(account, feed.id)
     parsed = ParsedFeed(location=location, title=feed.title, link=feed.site, kind="feed")
     for item in items:
-        # Cleaned and indexed ahead (in a worker) for big pages; here, as feeds are, else.
+        # Cleaned and indexed ahead (in a worker) in a big sync; here, as feeds are, else.
         html, index = (prepared or {}).get(item.id) or (body(item.html), None)
         parsed.articles.append(
             ParsedArticle(

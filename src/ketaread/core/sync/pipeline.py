@@ -1,9 +1,10 @@
-"""Pages of a sync in a pipeline: the next page downloads while this one is cleaned and
-indexed (in worker processes when it is big) and the one before is stored.
+"""A sync's pages in a pipeline: the next page downloads while the items already here are
+cleaned and indexed in worker processes, batch by batch, and the batch before is stored.
 
-A first sync of 4,000 items spends most of its CPU time cleaning article HTML and working
-out the search index's text; the main process only stores. Small pages (an unchanged or a
-daily sync) are prepared in the sync's own thread: starting workers would cost more.
+Most of a first sync's CPU time (4,000 items) goes to cleaning article HTML and working out
+the search index's text: with the workers, the sync's own thread only stores. Small syncs
+(an unchanged or a daily one) are prepared in the sync's own thread, as before: starting
+workers would cost more than it saves.
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ gathers items until it has that many new ones (or MAX_BATCH items, or the pages 
 MAX_BATCH = 1000
 """Items a batch gathers at most, new or not."""
 CHUNK = 125
-"""Items per worker task: small enough to spread a page over the workers."""
+"""Items per worker task: small enough to spread a batch over the workers."""
 PREPARE_DEADLINE = 60.0
 """Seconds one chunk may take in a worker before it is prepared here instead."""
 
 
 @dataclass(slots=True)
-class Page:
-    """One page of items and, for the new ones, their prepared bodies by item id."""
+class Batch:
+    """Items in stream order and, for the new ones, their prepared bodies by item id."""
 
     items: list[RemoteItem]
     new: list[RemoteItem]
@@ -65,7 +66,7 @@ class Page:
 
 
 class Workers:
-    """The parse workers' process pool, started on the first big page, killed at the end."""
+    """The parse workers' process pool, started on the first big batch, killed at the end."""
 
     def __init__(self) -> None:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
@@ -99,7 +100,7 @@ class Workers:
             return future.result(timeout=PREPARE_DEADLINE)
         except Exception:
             # Hung (only killing the pool stops it), crashed or killed: this chunk and
-            # the rest of the sync are prepared here, as small pages are.
+            # the rest of the sync are prepared here, as in a small sync.
             self._give_up()
         return None
 
@@ -161,20 +162,20 @@ def prefetched(
         thread.join()
 
 
-def prepared_pages(
+def prepared_batches(
     pages: Iterator[list[RemoteItem]],
     is_new: Callable[[RemoteItem], bool],
     last: Callable[[list[RemoteItem]], bool],
-) -> Iterator[Page]:
+) -> Iterator[Batch]:
     """Batches of about WORKERS_FROM new items (a Google Reader page of 1,000 makes five,
     four of Fever's pages of 50 make one), their new items' bodies cleaned and indexed in
     the workers; one batch is kept in hand, so that the workers always have the next
     while the caller stores one and the next page downloads."""
     workers = Workers()
-    waiting: deque[Page] = deque()
+    waiting: deque[Batch] = deque()
     source = prefetched(pages, last)
     try:
-        batch = Page([], [])
+        batch = Batch([], [])
         failed: Exception | None = None
         try:
             for items in source:
@@ -185,7 +186,7 @@ def prepared_pages(
                     if len(batch.new) >= WORKERS_FROM or len(batch.items) >= MAX_BATCH:
                         batch.submit(workers)
                         waiting.append(batch)
-                        batch = Page([], [])
+                        batch = Batch([], [])
                 while len(waiting) > 1:
                     ready = waiting.popleft()
                     ready.finish(workers)
