@@ -1174,6 +1174,24 @@ def cmd_review(ctx: Context) -> int:
     return app.return_code or 0
 
 
+def _cached_tags_and_dates(
+    ctx: Context, keys: list[str]
+) -> dict[str, tuple[list[str], float | None]]:
+    """Tags and publication dates of the studied articles still cached (a removed
+    source's study data exports without them)."""
+    if not ctx.cache_exists:
+        return {}
+    store = ctx.existing_store
+    found: dict[str, tuple[list[str], float | None]] = {}
+    for key in keys:
+        try:
+            detail = store.article(store.resolve(key))
+        except StoreError:
+            continue
+        found[key] = (detail.tags, detail.row.published)
+    return found
+
+
 def cmd_notes(ctx: Context) -> int:
     """Export or import study data."""
     from ketaread.core.study import export
@@ -1194,15 +1212,21 @@ def cmd_notes(ctx: Context) -> int:
         return _write_out(ctx, "ketaread-readwise.csv", export.to_readwise_csv(study.highlights()))
     articles = export.by_article(study)
     loose = [c for c in study.cards() if not c.article]
+    known = _cached_tags_and_dates(ctx, [a.key for a in articles])
+
+    def note(article: export.ArticleStudy) -> str:
+        tags, published = known.get(article.key, ([], None))
+        return export.to_markdown(article, tags, published)
+
     if ctx.args.out is None:
         for article in articles:
-            ctx.out.write(export.to_markdown(article))
+            ctx.out.write(note(article))
             ctx.out.write("\n")
         if loose:
             ctx.out.write(export.term_cards_markdown(loose))
         return 0
     folder = Path(ctx.args.out).expanduser()
-    written = [_write_file(folder / export.file_name(a), export.to_markdown(a)) for a in articles]
+    written = [_write_file(folder / export.file_name(a), note(a)) for a in articles]
     if loose:
         written.append(
             _write_file(folder / "ketaread glossary cards.md", export.term_cards_markdown(loose))
