@@ -20,6 +20,7 @@ the benchmark makes itself the subreaper of what it starts and reaps every desce
 (FreshRSS's own fetch of 200 feeds takes minutes on a loaded machine).
 
     python benchmarks/bench_sync.py --feeds 200 --articles 20 --runs 3 [--work DIR]
+        [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -112,8 +113,11 @@ def count(db: Path, sql: str) -> int:
 Row = tuple[str, float, float, float, int]
 
 
-def ketaread_sync(work: Path, info: dict, api: str) -> list[Row]:
-    """First (empty cache) and unchanged `ketaread sync` of one account."""
+def ketaread_sync(
+    work: Path, info: dict, api: str, root: Path = ROOT, label: str = "ketaread"
+) -> list[Row]:
+    """First (empty cache) and unchanged `ketaread sync` of one account, with the code in
+    `root` (this repository, or a --baseline checkout)."""
     config = work / f"ketaread-{api}.toml"
     url = info["greader_url"] if api == "greader" else info["fever_url"]
     config.write_text(
@@ -129,14 +133,14 @@ def ketaread_sync(work: Path, info: dict, api: str) -> list[Row]:
         BENCH_PASSWORD=info["api_password"],
         NO_PROXY="127.0.0.1",
         no_proxy="127.0.0.1",
-        PYTHONPATH=str(ROOT / "src"),
+        PYTHONPATH=str(root / "src"),
     )
     first = run_measured(command, env)
     stored = count(db, "SELECT COUNT(*) FROM articles")
     second = run_measured(command, env)
     return [
-        (f"ketaread {api} first", *first, stored),
-        (f"ketaread {api} unchanged", *second, count(db, "SELECT COUNT(*) FROM articles")),
+        (f"{label} {api} first", *first, stored),
+        (f"{label} {api} unchanged", *second, count(db, "SELECT COUNT(*) FROM articles")),
     ]
 
 
@@ -196,6 +200,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="interleaved rounds")
     parser.add_argument("--kit", help="the FreshRSS kit folder")
     parser.add_argument("--work", type=Path, help="keep the feeds and FreshRSS here, reuse them")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also time the Google Reader sync of the ketaread in this folder (its src/), "
+        "e.g. `git archive COMMIT | tar -x -C DIR`, in the same rounds",
+    )
     args = parser.parse_args()
     kit = find_kit(args.kit)
     if not (kit / "up").is_file():
@@ -216,11 +226,12 @@ def main() -> None:
             subprocess.run, ["bash", str(kit / "down"), str(work / "freshrss")], capture_output=True
         )
         # Compiled once here (bytecode cached as after an install), not in the first run.
-        subprocess.run(
-            [sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "ketaread")],
-            env=user_environment(),
-            check=True,
-        )
+        for root in (ROOT, args.baseline) if args.baseline else (ROOT,):
+            subprocess.run(
+                [sys.executable, "-m", "compileall", "-q", str(root / "src" / "ketaread")],
+                env=user_environment(),
+                check=True,
+            )
         # After `up`: its server, orphaned when `up` exits, must not become ours to wait for.
         become_subreaper()
         load = Path("/proc/loadavg").read_text().split()[0]
@@ -232,6 +243,8 @@ def main() -> None:
         )
         rows: list[Row] = []
         for round_number in range(args.runs):
+            if args.baseline:
+                rows += ketaread_sync(work, info, "greader", args.baseline, "baseline")
             rows += ketaread_sync(work, info, "greader")
             rows += newsboat_runs(work, "newsboat direct", "reload-threads 8\n", urls)
             rows += ketaread_sync(work, info, "fever")
