@@ -188,20 +188,3 @@ def dump(db: Path) -> dict[str, list[tuple]]:
                 )
             ),
         }
-
-
-def test_a_full_batch_runs_to_the_end_of_its_feed() -> None:
-    """A batch with enough new items closes where the next feed starts, so that each feed's
-    items (sent together by the server) are stored at once, not in two parts."""
-    items = [
-        RemoteItem(id=str(n), feed_id=f"f{n // 30}", title=f"t{n}", html="<p>x</p>")
-        for n in range(600)
-    ]
-    batches = list(
-        pipeline.prepared_batches(
-            iter([items[:300], items[300:]]), lambda item: True, lambda page: False
-        )
-    )
-    assert [len(batch.items) for batch in batches] == [210, 210, 180]
-    feeds = [{item.feed_id for item in batch.items} for batch in batches]
-    assert not feeds[0] & feeds[1] and not feeds[1] & feeds[2]

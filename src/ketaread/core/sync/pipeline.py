@@ -23,10 +23,9 @@ from ketaread.core.sync.items import Prepared, RemoteItem, prepare_bodies
 
 WORKERS_FROM = 200
 """New items in one batch from which they are prepared in worker processes; a batch
-gathers items until it has that many new ones (or MAX_BATCH items, or the pages end), and
-then to the end of the feed it is in."""
+gathers items until it has that many new ones (or MAX_BATCH items, or the pages end)."""
 MAX_BATCH = 1000
-"""Items after which a batch closes, new or not (at twice this, even inside a feed)."""
+"""Items a batch gathers at most, new or not."""
 CHUNK = 125
 """Items per worker task: small enough to spread a batch over the workers."""
 PREPARE_DEADLINE = 60.0
@@ -181,17 +180,13 @@ def prepared_batches(
         try:
             for items in source:
                 for item in items:
-                    # A full batch closes where the next feed starts (a server sends a
-                    # feed's items together): each feed is stored once, not in two parts.
-                    if (len(batch.new) >= WORKERS_FROM or len(batch.items) >= MAX_BATCH) and (
-                        item.feed_id != batch.items[-1].feed_id or len(batch.items) >= 2 * MAX_BATCH
-                    ):
-                        batch.submit(workers)
-                        waiting.append(batch)
-                        batch = Batch([], [])
                     batch.items.append(item)
                     if is_new(item):
                         batch.new.append(item)
+                    if len(batch.new) >= WORKERS_FROM or len(batch.items) >= MAX_BATCH:
+                        batch.submit(workers)
+                        waiting.append(batch)
+                        batch = Batch([], [])
                 while len(waiting) > 1:
                     ready = waiting.popleft()
                     ready.finish(workers)
