@@ -33,9 +33,7 @@ _SLASH = "http://purl.org/rss/1.0/modules/slash/"
 
 _DECLARED_ENCODING = re.compile(rb"""\A<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']""")
 _QUERY_ENTITY = re.compile("&([A-Za-z0-9_]+);")
-_VERSION_NAMESPACE = re.compile(
-    rb"http://(?:purl\.org/rss/1\.0/|my\.netscape\.com/rdf/simple/0\.9/)[\"']", re.I
-)
+_VERSION_NAMESPACES = {"http://purl.org/rss/1.0/", "http://my.netscape.com/rdf/simple/0.9/"}
 
 
 class _Decline(Exception):
@@ -507,8 +505,6 @@ def read_well_formed(data: bytes, base_url: str = "") -> tuple[dict, list[dict]]
     1.0 document in UTF-8, or None: then feedparser must parse it."""
     if data[:3] == b"\xef\xbb\xbf" or b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         return None
-    if _VERSION_NAMESPACE.search(data):
-        return None  # feedparser would take the document for RSS 0.90/1.0 whatever its root
     declared = _DECLARED_ENCODING.match(data)
     if declared and declared.group(1).lower() != b"utf-8":
         return None
@@ -520,6 +516,9 @@ def read_well_formed(data: bytes, base_url: str = "") -> tuple[dict, list[dict]]
         root = etree.fromstring(data, _parser())
     except (etree.XMLSyntaxError, ValueError):
         return None
+    for _event, (_prefix, uri) in etree.iterwalk(root, events=("start-ns",)):
+        if uri.lower() in _VERSION_NAMESPACES:
+            return None  # feedparser would take the document for RSS 0.90/1.0, whatever its root
     from feedparser.urls import make_safe_absolute_uri
 
     base = make_safe_absolute_uri("", base_url) or make_safe_absolute_uri(base_url) or ""
