@@ -144,6 +144,7 @@ _HARMLESS_NS = {_SY: None, _WFW: None, _SLASH: None}
 
 
 def _rss(root: Any, reader: _Reader) -> tuple[dict, list[dict]]:
+    _root_base(root, reader)
     if root.get("version") != "2.0" or len(root) != 1 or _attrs(root).keys() - {"version"}:
         raise _Decline
     channel = root[0]
@@ -364,7 +365,33 @@ _ATOM_FEED_IGNORED = frozenset({"updated", "icon", "logo"})
 _ATOM_FEED_TEXTS = frozenset({"subtitle", "rights"})
 
 
+_XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
+
+
+def _root_base(root: Any, reader: _Reader) -> None:
+    """The base URI everything below the root is read with, as feedparser works it out.
+
+    feedparser joins the base to itself at every element (which rewrites file:/// as
+    file://, for one) and to an xml:base on the root (WordPress's Atom feeds have one);
+    xml:base anywhere else is declined by `_attrs`. A base that would still change one
+    level down is declined too.
+    """
+    from feedparser.urls import make_safe_absolute_uri
+
+    def step(base: str, given: str) -> str:
+        if base:
+            return make_safe_absolute_uri(base, given) or base
+        return reader.urljoin(base, given)
+
+    given = root.attrib.pop(_XML_BASE, None) or reader.base
+    base = step(reader.base, given)
+    if step(base, base) != base:
+        raise _Decline
+    reader.base = base
+
+
 def _atom(root: Any, reader: _Reader) -> tuple[dict, list[dict]]:
+    _root_base(root, reader)
     if _attrs(root):
         raise _Decline
     feed: dict[str, Any] = {}
