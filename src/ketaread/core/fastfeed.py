@@ -140,6 +140,7 @@ _RSS_CHANNEL_IGNORED = frozenset(
     }
 )
 _RSS_ITEM_IGNORED = frozenset({"comments"})
+_ENCLOSURE_ATTRS = frozenset({"url", "length", "type"})
 _HARMLESS_NS = {_SY: None, _WFW: None, _SLASH: None}
 
 
@@ -244,23 +245,14 @@ def _rss_item(item: Any, reader: _Reader) -> dict:
                 if name:
                     entry.setdefault("tags", []).append({"term": name})
             elif local == "enclosure":
-                if (
-                    len(child)
-                    or (child.text or "").strip()
-                    or attrs.keys()
-                    - {
-                        "url",
-                        "length",
-                        "type",
-                    }
-                ):
+                if len(child) or (child.text or "").strip() or attrs.keys() - _ENCLOSURE_ATTRS:
                     raise _Decline
-                link = dict(attrs)
-                href = link.pop("url", "")
+                enclosure = dict(attrs)
+                href = enclosure.pop("url", "")
                 if href:
-                    link["href"] = href
-                link["rel"] = "enclosure"
-                entry["links"].append(link)
+                    enclosure["href"] = href
+                enclosure["rel"] = "enclosure"
+                entry["links"].append(enclosure)
             elif local in _RSS_ITEM_IGNORED:
                 _text(child)
             else:
