@@ -244,13 +244,23 @@ def _read_entries(
 
     # A file-like object: feedparser would treat a bytes value that looks like a path
     # or URL as something to open.
-    parsed = feedparser.parse(
-        io.BytesIO(document),
-        sanitize_html=False,  # nh3 sanitises, several times faster
-        resolve_relative_uris=False,  # links are resolved when rendering, from base_url
-        # Without a content type feedparser flags every document as malformed.
-        response_headers={"content-type": _content_type(original), "content-location": base_url},
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(document),
+            sanitize_html=False,  # nh3 sanitises, several times faster
+            resolve_relative_uris=False,  # links are resolved when rendering, from base_url
+            # Without a content type feedparser flags every document as malformed.
+            response_headers={
+                "content-type": _content_type(original),
+                "content-location": base_url,
+            },
+        )
+    except (ValueError, LookupError, RecursionError) as error:
+        # feedparser's loose parser raises on some hostile documents (a character
+        # reference to a lone surrogate, "&#xD800;", raises UnicodeEncodeError).
+        raise NotAFeed(
+            f"malformed feed, the parser failed on it ({error.__class__.__name__})"
+        ) from None
     channel = parsed.get("feed", {})
     entries = parsed.get("entries", [])
     warnings: list[str] = []
