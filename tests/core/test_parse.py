@@ -470,7 +470,7 @@ def test_bom_is_not_part_of_a_text_title() -> None:
 
 
 def test_a_lone_surrogate_reference_is_one_clear_error(tmp_path: Path) -> None:
-    """"&#xD800;" made feedparser's loose parser raise UnicodeEncodeError: `ketaread
+    """ "&#xD800;" made feedparser's loose parser raise UnicodeEncodeError: `ketaread
     refresh` of a local file ended in a traceback. Now the file is reported, others read."""
     bad = rss(item(1, title="a&#xD800;b")).encode()
     with pytest.raises(NotAFeed, match="UnicodeEncodeError"):
