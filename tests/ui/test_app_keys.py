@@ -333,3 +333,22 @@ async def test_palette_glossary_notes_end_at_a_word_with_an_ellipsis(
         for note in notes:
             assert len(note) <= 80
             assert note.endswith(("…", ".", ")")) or len(note) < 70, note
+
+
+async def test_notices_replace_each_other_and_an_error_stays_beside_them(
+    app: KetareadApp, settle: Settle
+) -> None:
+    """Found by a new user: 23 failing sources stacked 23 toasts over the article."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for number in range(23):
+            app.notify(f"feed {number}: HTTP 404", title="Source failed", severity="warning")
+        await pilot.pause()
+        assert [n.message for n in app._notifications] == ["feed 22: HTTP 404"]
+        app.notify("23 feeds failed", severity="error")
+        app.notify("Theme: ansi-dark")
+        await pilot.pause()
+        assert sorted(n.message for n in app._notifications) == [
+            "23 feeds failed",
+            "Theme: ansi-dark",
+        ]
