@@ -15,7 +15,7 @@ import os
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
@@ -118,8 +118,8 @@ class Workers:
 
 
 def prefetched(
-    pages: Iterator[list[RemoteItem]], last: Callable[[list[RemoteItem]], bool]
-) -> Iterator[list[RemoteItem]]:
+    pages: Generator[list[RemoteItem]], last: Callable[[list[RemoteItem]], bool]
+) -> Generator[list[RemoteItem]]:
     """`pages`, each next one downloaded in a thread while the caller works on this one.
 
     No page is asked for after one that `last` says ends the sync. Errors reach the caller
@@ -163,10 +163,10 @@ def prefetched(
 
 
 def prepared_batches(
-    pages: Iterator[list[RemoteItem]],
+    pages: Generator[list[RemoteItem]],
     is_new: Callable[[RemoteItem], bool],
     last: Callable[[list[RemoteItem]], bool],
-) -> Iterator[Batch]:
+) -> Generator[Batch]:
     """Batches of about WORKERS_FROM new items (a Google Reader page of 1,000 makes five,
     four of Fever's pages of 50 make one), their new items' bodies cleaned and indexed in
     the workers; one batch is kept in hand, so that the workers always have the next
