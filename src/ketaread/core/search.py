@@ -160,9 +160,18 @@ def _text(fragment: str) -> str:
     fragment = _TAG.sub("", _BLOCK.sub("\n", fragment))
     if "&" in fragment:
         fragment = html_lib.unescape(fragment)
-    # str.split and join: several times faster than whitespace regexes on long text.
-    lines = (" ".join(line.split()) for line in fragment.split("\n"))
+    lines = (_squeezed(line) for line in fragment.split("\n"))
     return "\n\n".join(line for line in lines if line)
+
+
+def _squeezed(line: str) -> str:
+    """`line` with each run of whitespace one space, none at the ends."""
+    if line.isprintable() and "  " not in line and line[:1] != " " and line[-1:] != " ":
+        # Every whitespace character but the space is unprintable: nothing to do, as for
+        # most lines, and a word-by-word split costs more than the rest of indexing.
+        return line
+    # str.split and join: several times faster than whitespace regexes on long text.
+    return " ".join(line.split())
 
 
 @dataclass(slots=True)
@@ -251,6 +260,9 @@ _BEFORE = re.compile(r"([^\s()]{2,12})\s+$")
 
 def _short_like(word: str) -> bool:
     """Two capitals or digits (TRD, 5-HT), or a capital after a small letter (mTOR)."""
+    rest = word[1:]
+    if rest.isalpha() and rest.islower():
+        return False  # most words ("Nature", "the"): at most one capital, and it leads
     return sum(ch.isupper() or ch.isdigit() for ch in word) >= 2 or any(
         a.islower() and b.isupper() for a, b in pairwise(word)
     )

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -311,6 +312,7 @@ class FeedState(NamedTuple):
     redirect_url: str | None
 
 
+@lru_cache(maxsize=1024)  # a refresh asks it for the same few dozen names, ten times an article
 def tag_key(name: str) -> str:
     """The normalised identity of a tag: case and spacing do not make a new tag."""
     return " ".join(name.casefold().split())
