@@ -19,13 +19,11 @@ from typing import TYPE_CHECKING
 
 from ketaread.core.clean import clean_line
 from ketaread.core.models import ParsedFeed
-from ketaread.core.parse import NotAFeed, parse_feed, sniff
 from ketaread.core.parse_workers import (
     INLINE_PARSE_MAX,
     ParseWorkers,
 )
 from ketaread.core.shapes import hostile_shape
-from ketaread.core.sources import ScanStopped, SourceError, scan_local
 from ketaread.core.store import Store
 
 if TYPE_CHECKING:
@@ -192,6 +190,8 @@ def refresh_local(
 ) -> None:
     """Read one local source (file or folder) into the cache; with `stop` set, the files
     not stored yet are left for the next refresh."""
+    from ketaread.core.sources import ScanStopped, SourceError, scan_local
+
     try:
         scan = scan_local(spec.location, stop)
     except ScanStopped:
@@ -578,6 +578,9 @@ REFRESH_DEADLINE = 15 * 60.0
 
 def prepare_body(body: bytes, location: str, base_url: str) -> ParsedFeed | str:
     """Parse a fetched body into a feed, or say in one line why it is not one."""
+    # Imported here: a refresh where nothing changed parses nothing (and starts sooner).
+    from ketaread.core.parse import NotAFeed, parse_feed, sniff
+
     refused = hostile_shape(body)
     if refused:
         return refused
