@@ -11,6 +11,10 @@ per second.
 With --make-corpus the feeds come from the shared make_corpus.py (2,000-3,000-word
 articles with reference lists, as the seed feeds carry) and both readers take their
 subscriptions from one newsboat urls file (ketaread through `ketaread import`).
+
+With --without-index ketaread also refreshes a second, fresh cache with the search index
+switched off (in every process, the parse workers included), in the same run: what keeping
+the index in step costs the refresh.
 """
 
 from __future__ import annotations
@@ -99,11 +103,39 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple
     return elapsed, peak
 
 
-MAKE_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_corpus.py"
+MAKE_CORPUS = next(
+    (
+        found
+        for parent in Path(__file__).resolve().parents
+        if (found := parent / "shared" / "bench" / "make_corpus.py").exists()
+    ),
+    Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_corpus.py",
+)
+"""The shared corpus maker, in a `shared` folder beside the repository (or a worktree's)."""
 
 
-def bench_ketaread(urls: list[str], work: Path) -> list[tuple[str, float, float]]:
+NO_INDEX_SITE = '''"""Run by every process of the benchmark's no-index run, parse workers too."""
+import ketaread.core.search as search
+
+search.prepare_index = lambda parsed: None
+search.write_documents = lambda conn, entries: None
+search.write_document = lambda *args, **kwargs: None  # what older checkouts call
+'''
+
+
+def bench_ketaread(
+    urls: list[str], work: Path, *, index: bool = True
+) -> list[tuple[str, float, float]]:
     """First and second refresh with ketaread, subscribed by importing the urls file."""
+    work.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
+    label = "ketaread"
+    if not index:
+        site = work / "site"
+        site.mkdir(exist_ok=True)
+        (site / "sitecustomize.py").write_text(NO_INDEX_SITE)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
+        label = "ketaread no-index"
     config = work / "ketaread.toml"
     urls_file = work / "urls"
     urls_file.write_text("\n".join(urls) + "\n")
@@ -114,6 +146,7 @@ def bench_ketaread(urls: list[str], work: Path) -> list[tuple[str, float, float]
         ],
         check=True,
         capture_output=True,
+        env=env,
     )
     command = [
         sys.executable,
@@ -125,10 +158,9 @@ def bench_ketaread(urls: list[str], work: Path) -> list[tuple[str, float, float]
         str(config),
         "refresh",
     ]
-    env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
     first = run_measured(command, env)
     second = run_measured(command, env)
-    return [("ketaread first", *first), ("ketaread second", *second)]
+    return [(f"{label} first", *first), (f"{label} second", *second)]
 
 
 def bench_newsboat(urls: list[str], work: Path) -> list[tuple[str, float, float]]:
@@ -170,6 +202,11 @@ def main() -> None:
     parser.add_argument(
         "--make-corpus", action="store_true", help="feeds from the shared make_corpus.py"
     )
+    parser.add_argument(
+        "--without-index",
+        action="store_true",
+        help="also refresh a fresh cache with the search index off (same run)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -196,16 +233,22 @@ def main() -> None:
             f"{args.feeds} feeds × {args.articles} articles = {total} articles, {size:.1f} MB,"
             f" validators {'off' if args.no_validators else 'on'}; {os.cpu_count()} cores"
         )
-        rows = bench_ketaread(urls, work) + bench_newsboat(urls, work)
+        rows = bench_ketaread(urls, work)
+        if args.without_index:
+            rows += bench_ketaread(urls, work / "no-index", index=False)
+        rows += bench_newsboat(urls, work)
         server.shutdown()
-    print(f"{'run':<18}{'wall s':>8}{'peak MB':>9}{'articles/s':>12}")
+    print(f"{'run':<26}{'wall s':>8}{'peak MB':>9}{'articles/s':>12}")
     for name, wall, rss in rows:
         rate = total / wall if "first" in name else float("nan")
-        print(f"{name:<18}{wall:>8.2f}{rss:>9.0f}{rate:>12.0f}")
+        print(f"{name:<26}{wall:>8.2f}{rss:>9.0f}{rate:>12.0f}")
     times = {name: wall for name, wall, _ in rows}
     if "newsboat first" in times:
         ratio = times["ketaread first"] / times["newsboat first"]
         print(f"ketaread first / newsboat first = {ratio:.2f}")
+    if "ketaread no-index first" in times:
+        ratio = times["ketaread first"] / times["ketaread no-index first"]
+        print(f"ketaread first with / without the search index = {ratio:.2f}")
 
 
 if __name__ == "__main__":
