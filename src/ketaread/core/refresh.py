@@ -24,7 +24,7 @@ from ketaread.core.parse_workers import (
     ParseWorkers,
 )
 from ketaread.core.shapes import hostile_shape
-from ketaread.core.store import Store
+from ketaread.core.store import Store, content_hash
 
 if TYPE_CHECKING:
     from ketaread.core.fetch import FetchResult
@@ -450,6 +450,8 @@ async def _refresh_remote(
         else:
             done.add(result.url)
             _handle_fetch(store, spec, title, result, report)
+            if len(done) == len(by_url):
+                batches.last_arrived()
 
     try:
         fetch_settings = settings if isinstance(settings, FetchSettings) else FetchSettings()
@@ -543,6 +545,10 @@ class _Batches:
                 await asyncio.wait_for(self._due.wait(), BATCH_SECONDS)
         self.flush()
 
+    def last_arrived(self) -> None:
+        """Nothing more will come: the waiting batch need not wait."""
+        self._due.set()
+
     def flush(self) -> None:
         """Store every waiting feed now."""
         items, self._pending, self._bytes = self._pending, [], 0
@@ -598,6 +604,8 @@ def prepare_body(body: bytes, location: str, base_url: str) -> ParsedFeed | str:
     from ketaread.core.search import prepare_index
 
     prepare_index(parsed)  # here, in the worker: the store's transaction then only inserts
+    for article in parsed.articles:
+        article.digest = content_hash(article)  # likewise: the refreshing process hashes less
     return parsed
 
 

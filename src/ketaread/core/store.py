@@ -830,6 +830,7 @@ class Store:
         new = updated = unchanged = 0
         respell: set[int] = set()
         user_part = "\x1d".join(user_tags)
+        user_digest = f":{hash_text(user_part)}" if user_tags else ""
         from ketaread.core.search import document_from
 
         feed_title = conn.execute(
@@ -839,7 +840,7 @@ class Store:
             if article.uid in retired and article.uid not in existing:
                 continue
             # User tags from the config are part of what is stored for the article.
-            digest = content_hash(article) + (f":{hash_text(user_part)}" if user_tags else "")
+            digest = (article.digest or content_hash(article)) + user_digest
             if article.uid not in existing and article.link in vanished_by_link:
                 old_uid = vanished_by_link.pop(article.link)
                 conn.execute(
