@@ -16,9 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from ketaread.core import cache_file
-
-if TYPE_CHECKING:
-    from ketaread.core.search import IndexEntry
 from ketaread.core.models import (
     ArticleDetail,
     ArticleRow,
@@ -28,6 +25,9 @@ from ketaread.core.models import (
     ParsedFeed,
     TagInfo,
 )
+
+if TYPE_CHECKING:
+    from ketaread.core.search import IndexEntry
 
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 15_000
