@@ -18,7 +18,6 @@ import contextlib
 import hashlib
 import socket
 import ssl
-import sys
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -29,15 +28,11 @@ from http import HTTPStatus
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
+# (httpx's command-line client is kept from loading in core/__init__.py.)
+import httpx
+
 from ketaread import __version__
 from ketaread.core.clean import clean_line
-
-# httpx imports its own command-line client (click, rich, pygments: ~40 % of importing
-# httpx) whenever those are installed, as Textual's dependencies are; ketaread never runs
-# it. Without the module httpx defines a stand-in `main` (benchmarks/README.md, "unchanged
-# refresh").
-sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-import httpx  # noqa: E402
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECT_STATUSES = frozenset({301, 308})
