@@ -87,6 +87,7 @@ async def measure(db: Path, config: Path, row: int) -> dict[str, float]:
             await pilot.pause()
         for _ in range(row):
             await pilot.press("j")
+        shown.clear()  # the article the last session ended on may have been reopened
         started = time.perf_counter()
         await pilot.press("enter")
         while not shown and time.perf_counter() - started < 600:
@@ -97,6 +98,7 @@ async def measure(db: Path, config: Path, row: int) -> dict[str, float]:
             await pilot.pause()
         figures["settled (s)"] = time.perf_counter() - started
         figures["Markdown blocks mounted"] = len(app.screen.query(MarkdownBlock))
+        figures["plain pieces mounted"] = len(app.screen.query(".article-plain"))
         quit_started = time.perf_counter()
         await pilot.press("q")
     figures["quit (s)"] = time.perf_counter() - quit_started

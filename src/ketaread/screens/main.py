@@ -610,6 +610,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
     def _open(self, generation: int, article_id: int) -> None:
         """Load, render (cached after the first time) and show an article; mark it read."""
         from ketaread.core.render import rendering_for
+        from ketaread.core.render_budget import plain_chunks, split_formatted
 
         app = self.app
         store = self.store
@@ -621,6 +622,10 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             glossary = self._glossary()
             marked = rendering.marked_markdown(glossary, self._mark_terms())
             marked.markdown = self.unmark_known_terms(marked.markdown)
+            # Formatting costs widgets built on the UI thread: past the budget, the rest of
+            # the article is plain text, prepared here (render_budget.py).
+            marked.markdown, rest = split_formatted(marked.markdown)
+            overflow = plain_chunks(rest) if rest else []
         except Exception as error:  # one bad article must not take the reader down
             app.call_from_thread(
                 self.notify, f"Could not open this article: {error}", severity="error", markup=False
@@ -645,6 +650,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             marked,
             before,
             tag_ids,
+            overflow,
         )
 
     async def _show_article(
@@ -655,6 +661,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         marked: MarkedArticle,
         before: ArticleRow,
         tag_ids: list[int],
+        overflow: list[str] | None = None,
     ) -> None:
         # The list row and the counts change once the article is painted (ArticleShown):
         # changed in the same frame, they widened the repaint to the whole screen.
@@ -678,6 +685,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
                 detail.tags,
                 header_notes(detail),
                 hits=self.hits_for(detail.row.id),
+                overflow=overflow or (),
             )
             self.reference_panel.show(rendering.analysis)
             self.article_list.move_to(detail.row.id)
