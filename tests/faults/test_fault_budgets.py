@@ -215,3 +215,79 @@ def test_a_signal_during_a_refresh_leaves_no_process_behind(
             os.kill(pid, signal.SIGKILL)
     assert not left, f"left behind: {sorted(left)}"
     assert b"Traceback" not in err, err.decode(errors="replace")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_to_the_reader_during_a_refresh_leaves_no_process_behind(
+    server: HTTPServer, tmp_path: Path, tmp_db: Path, tmp_config: Path, signum: int
+) -> None:
+    """The reader had no handlers of its own: SIGTERM or SIGHUP (closing the terminal)
+    during its start-up refresh killed it on the spot, the terminal left in raw mode and
+    the parse workers to their fate. Now it stops the refresh, kills the workers, puts the
+    terminal back and exits with 128 + the signal."""
+    import pty
+
+    for index in range(9):
+        server.expect_request(f"/f{index}.xml").respond_with_data(
+            big_feed(3000, title=f"F{index}"), content_type="text/xml"
+        )
+    write_config(tmp_config, [server.url_for(f"/f{index}.xml") for index in range(9)])
+    master, slave = pty.openpty()
+    os.set_inheritable(slave, True)
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="80", LINES="24")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ketaread"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=tmp_path,
+        env=env,
+        start_new_session=True,  # its own terminal, as a terminal emulator would give it
+    )
+    os.close(slave)
+    screen = bytearray()
+
+    def drain() -> None:  # the reader blocks on a full terminal if nobody reads it
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            screen.extend(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    seen: set[int] = set()
+    try:
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and len(alive(seen)) < 4:
+            seen |= descendants(process.pid)
+            time.sleep(0.05)
+        assert len(alive(seen)) >= 3, f"the parse workers never started: {process.poll()} " + bytes(
+            screen
+        )[-3000:].decode(errors="replace")
+        process.send_signal(signum)
+        code = process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for pid in list(seen):
+            seen |= descendants(pid)
+        with contextlib.suppress(OSError):
+            os.close(master)
+        reader.join(5)
+    deadline = time.monotonic() + 10
+    while alive(seen) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = alive(seen)
+    for pid in left | {p for q in left for p in descendants(q)}:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, f"left behind: {sorted(left)}"
+    output = bytes(screen)
+    assert b"Traceback" not in output, output[-2000:].decode(errors="replace")
+    assert code == 128 + signum
+    assert b"\x1b[?1049l" in output  # the terminal's own screen is back

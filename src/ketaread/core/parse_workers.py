@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -45,8 +45,32 @@ def _die_with_parent() -> None:
             pass
 
 
+@contextlib.contextmanager
+def _real_stderr() -> Iterator[None]:
+    """sys.stderr as the process's own, for starting multiprocessing's resource tracker:
+    it hands stderr's descriptor to the tracker, and inside the reader Textual's stand-in
+    stderr has none (-1), which made every pool fail to start ("bad value(s) in
+    fds_to_keep"), so the reader parsed every feed inline, with no deadline."""
+    try:
+        usable = sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (OSError, ValueError, AttributeError):
+        usable = False
+    if usable or sys.__stderr__ is None:
+        yield
+        return
+    saved, sys.stderr = sys.stderr, sys.__stderr__
+    try:
+        yield
+    finally:
+        sys.stderr = saved
+
+
 def _new_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor | None:
     try:
+        from multiprocessing import resource_tracker
+
+        with _real_stderr():
+            resource_tracker.ensure_running()
         # Not "fork": the reading screen refreshes from a thread, and forking a threaded
         # process can copy a held lock into the child.
         method = "forkserver" if sys.platform == "linux" else "spawn"
