@@ -291,3 +291,54 @@ def test_a_signal_to_the_reader_during_a_refresh_leaves_no_process_behind(
     assert b"Traceback" not in output, output[-2000:].decode(errors="replace")
     assert code == 128 + signum
     assert b"\x1b[?1049l" in output  # the terminal's own screen is back
+
+
+def test_a_slow_local_file_is_stopped_at_the_parse_deadline(
+    tmp_path: Path, tmp_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Local files parsed in the refresh itself, with no time limit: a feed file that takes
+    feedparser minutes held the refresh (and a reader quitting) for as long. Now it parses in
+    a worker killed at the deadline: one error naming the file, the other files stored."""
+    from ketaread.core import parse_workers
+
+    monkeypatch.setattr(parse_workers, "PARSE_DEADLINE", 0.3)
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    (folder / "slow.xml").write_bytes(big_feed(3000, title="Slow"))
+    (folder / "small.xml").write_bytes(SMALL)
+    single = tmp_path / "alone.xml"
+    single.write_bytes(big_feed(3000, title="Alone"))
+    reports: list[FeedReport] = []
+    store = Store(tmp_db)
+    try:
+        refresh(store, [SourceSpec(str(folder)), SourceSpec(str(single))], report=reports.append)
+        titles = [r.title for r, _ in store.list_articles()]
+    finally:
+        store.close()
+    failed = {Path(r.location).name: r for r in reports if r.failed}
+    assert set(failed) == {"slow.xml", "alone.xml"}
+    for name, report in failed.items():
+        assert "parsing took longer than 0.3 s" in report.message
+        assert name in report.line()
+    assert titles == ["Small item"]
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _workers():
+        time.sleep(0.1)
+    assert not _workers()
+
+
+def _workers() -> set[int]:
+    """Parse workers of this (test) process still running: its forkserver and resource
+    tracker live as long as it does, the workers they started must not."""
+    from multiprocessing import forkserver, resource_tracker
+
+    helpers = {
+        getattr(forkserver._forkserver, "_forkserver_pid", None),
+        getattr(resource_tracker._resource_tracker, "_pid", None),
+    }
+    found = set()
+    for pid in alive(descendants(os.getpid())) - helpers:
+        with contextlib.suppress(OSError):
+            if b"python" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.add(pid)
+    return found

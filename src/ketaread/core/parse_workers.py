@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -148,6 +149,33 @@ class ParseWorkers:
                 raise
             except BrokenProcessPool:
                 self._discard(pool)  # another feed's deadline killed it: try once more
+        raise TimeoutError
+
+    def call(self, size: int, function: Callable[..., Any], *args: Any, stop: Any = None) -> Any:
+        """`run` for a thread without an event loop (local files): the result of
+        `function(*args)`; TimeoutError past the deadline, InterruptedError once `stop`
+        (a threading.Event) is set; either way the worker is killed."""
+        if self._pool is None and size <= INLINE_PARSE_MAX:
+            return function(*args)
+        for _attempt in range(2):
+            pool = self._ensure()
+            if pool is None:
+                return function(*args)
+            future = pool.submit(function, *args)
+            deadline = time.monotonic() + self.deadline
+            try:
+                while True:
+                    try:
+                        return future.result(timeout=0.1)
+                    except TimeoutError:
+                        if stop is not None and stop.is_set():
+                            self._discard(pool)
+                            raise InterruptedError from None
+                        if time.monotonic() >= deadline:
+                            self._discard(pool)
+                            raise
+            except BrokenProcessPool:
+                self._discard(pool)
         raise TimeoutError
 
     def _discard(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:

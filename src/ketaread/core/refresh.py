@@ -25,7 +25,7 @@ from ketaread.core.parse_workers import (
     ParseWorkers,
 )
 from ketaread.core.shapes import hostile_shape
-from ketaread.core.sources import ScanStopped, SourceError, scan_local
+from ketaread.core.sources import ScanStopped, SourceError, parse_local_feed, scan_local
 from ketaread.core.store import Store
 
 if TYPE_CHECKING:
@@ -188,12 +188,30 @@ def _write_error(error: sqlite3.Error) -> str:
 
 
 def refresh_local(
-    store: Store, spec: SourceSpec, report: Reporter, stop: threading.Event | None = None
+    store: Store,
+    spec: SourceSpec,
+    report: Reporter,
+    stop: threading.Event | None = None,
+    workers: ParseWorkers | None = None,
 ) -> None:
     """Read one local source (file or folder) into the cache; with `stop` set, the files
-    not stored yet are left for the next refresh."""
+    not stored yet are left for the next refresh. With `workers`, feed files parse in
+    them, under the same deadline as remote feeds."""
+    parse = parse_local_feed
+    if workers is not None:
+        pool = workers
+
+        def parse(data: bytes, location: str, base_url: str) -> ParsedFeed:
+            try:
+                return pool.call(len(data), parse_local_feed, data, location, base_url, stop=stop)
+            except TimeoutError:
+                raise TimeoutError(
+                    f"parsing took longer than {pool.deadline:g} s and was stopped "
+                    "(the cached articles are kept)"
+                ) from None
+
     try:
-        scan = scan_local(spec.location, stop)
+        scan = scan_local(spec.location, stop, parse)
     except ScanStopped:
         return
     except SourceError as error:
@@ -318,9 +336,15 @@ def refresh(
             report(feed_report)
 
     remote = [s for s in specs if s.is_remote]
-    for spec in specs:
-        if not spec.is_remote and not _stopped(stop):
-            refresh_local(store, spec, collect, stop)
+    # Local feed files parse under the remote feeds' deadline, in worker processes killed
+    # past it (started only for a file too big to parse inline: core/parse_workers.py).
+    local_workers = ParseWorkers()
+    try:
+        for spec in specs:
+            if not spec.is_remote and not _stopped(stop):
+                refresh_local(store, spec, collect, stop, local_workers)
+    finally:
+        local_workers.close()
     if remote and not _stopped(stop):
         if offline:
             for spec in remote:
