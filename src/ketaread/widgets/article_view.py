@@ -179,6 +179,7 @@ class ArticleView(VerticalScroll, can_focus=True):
         """Plain-text pieces of the open article not mounted yet (added on scrolling)."""
         self._plain_parts: list[Static] = []
         """The open article's notice and plain-text pieces, after its Markdown."""
+        self._adding_plain = False
 
     def compose(self) -> ComposeResult:
         """A header and the welcome text (the Markdown body comes with the first article)."""
@@ -212,6 +213,9 @@ class ArticleView(VerticalScroll, can_focus=True):
             self.query_one(ArticleHeader).display = False
             if self._body is not None:
                 self._body.display = False
+            parts, self._plain_parts, self._overflow = self._plain_parts, [], []
+            for part in parts:
+                await part.remove()
             await self.query("#article-welcome").remove()
             await self.mount(Static(message, id="article-welcome"))
             self.scroll_home(animate=False)
@@ -305,12 +309,20 @@ class ArticleView(VerticalScroll, can_focus=True):
     def watch_scroll_y(self, old: float, new: float) -> None:
         """Near the end of what is shown, add the next plain-text piece (one at a time)."""
         super().watch_scroll_y(old, new)
-        if self._overflow and new >= self.max_scroll_y - 2 * max(self.size.height, 1):
+        if (
+            self._overflow
+            and not self._adding_plain
+            and new >= self.max_scroll_y - 2 * max(self.size.height, 1)
+        ):
+            self._adding_plain = True  # one piece at a time, however many scroll events
             generation = self._generation
 
             async def more() -> None:
-                if generation == self._generation:
-                    await self._mount_plain()
+                try:
+                    if generation == self._generation:
+                        await self._mount_plain()
+                finally:
+                    self._adding_plain = False
 
             self.call_later(more)
 
