@@ -217,9 +217,22 @@ def test_a_signal_during_a_refresh_leaves_no_process_behind(
     assert b"Traceback" not in err, err.decode(errors="replace")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+@pytest.mark.parametrize(
+    ("signum", "terminal_closed"),
+    [
+        (signal.SIGTERM, False),
+        (signal.SIGHUP, False),
+        (signal.SIGHUP, True),  # the terminal emulator's window closed, then the signal
+        (signal.SIGINT, False),
+    ],
+)
 def test_a_signal_to_the_reader_during_a_refresh_leaves_no_process_behind(
-    server: HTTPServer, tmp_path: Path, tmp_db: Path, tmp_config: Path, signum: int
+    server: HTTPServer,
+    tmp_path: Path,
+    tmp_db: Path,
+    tmp_config: Path,
+    signum: int,
+    terminal_closed: bool,
 ) -> None:
     """The reader had no handlers of its own: SIGTERM or SIGHUP (closing the terminal)
     during its start-up refresh killed it on the spot, the terminal left in raw mode and
@@ -232,9 +245,13 @@ def test_a_signal_to_the_reader_during_a_refresh_leaves_no_process_behind(
             big_feed(3000, title=f"F{index}"), content_type="text/xml"
         )
     write_config(tmp_config, [server.url_for(f"/f{index}.xml") for index in range(9)])
+    import fcntl
+    import struct
+    import termios
+
     master, slave = pty.openpty()
-    os.set_inheritable(slave, True)
-    env = dict(os.environ, TERM="xterm-256color", COLUMNS="80", LINES="24")
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = dict(os.environ, TERM="xterm-256color")
     process = subprocess.Popen(
         [sys.executable, "-m", "ketaread"],
         stdin=slave,
@@ -268,6 +285,8 @@ def test_a_signal_to_the_reader_during_a_refresh_leaves_no_process_behind(
         assert len(alive(seen)) >= 3, f"the parse workers never started: {process.poll()} " + bytes(
             screen
         )[-3000:].decode(errors="replace")
+        if terminal_closed:
+            os.close(master)  # writes to the terminal fail from now on
         process.send_signal(signum)
         code = process.wait(timeout=20)
     finally:
@@ -276,8 +295,9 @@ def test_a_signal_to_the_reader_during_a_refresh_leaves_no_process_behind(
             process.wait()
         for pid in list(seen):
             seen |= descendants(pid)
-        with contextlib.suppress(OSError):
-            os.close(master)
+        if not terminal_closed:
+            with contextlib.suppress(OSError):
+                os.close(master)
         reader.join(5)
     deadline = time.monotonic() + 10
     while alive(seen) and time.monotonic() < deadline:
@@ -290,7 +310,8 @@ def test_a_signal_to_the_reader_during_a_refresh_leaves_no_process_behind(
     output = bytes(screen)
     assert b"Traceback" not in output, output[-2000:].decode(errors="replace")
     assert code == 128 + signum
-    assert b"\x1b[?1049l" in output  # the terminal's own screen is back
+    if not terminal_closed:
+        assert b"\x1b[?1049l" in output  # the terminal's own screen is back
 
 
 def test_a_slow_local_file_is_stopped_at_the_parse_deadline(
