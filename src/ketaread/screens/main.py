@@ -495,7 +495,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             config = self.context.config
         except ContextError:
             return
-        if not config.exists:
+        if config.samples:
             return  # the bundled samples: nothing of the reader's own to suggest full text for
         excerpts = excerpt_only_feeds(store, {s.location for s in config.sources if s.full_text})
         # A server account's feeds are not sources of the config: F cannot turn full text
