@@ -209,6 +209,10 @@ def refresh_local(
                     f"parsing took longer than {pool.deadline:g} s and was stopped "
                     "(the cached articles are kept)"
                 ) from None
+            except (NotAFeed, InterruptedError):
+                raise
+            except Exception as error:  # a crashed worker is this file's problem alone
+                raise NotAFeed(f"could not parse the feed ({error.__class__.__name__})") from error
 
     try:
         scan = scan_local(spec.location, stop, parse)
