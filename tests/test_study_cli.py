@@ -213,7 +213,7 @@ def test_learn_and_review_answer_schedule_with_fsrs(
     assert due and {"id", "kind", "front", "back", "source", "due"} <= set(due[0])
     first, second = due[0]["id"], due[1]["id"]
     cli("review", "--answer", str(first), "good")
-    cli("review", "--answer", str(second), "again")
+    cli("review", "--answer", str(second), "1")  # the review screen's key for again
     remaining = {c["id"] for c in json.loads(cli("review", "--json")[0])}
     assert first not in remaining and second not in remaining
     db = sqlite3.connect(tmp_db.with_name(f"{tmp_db.stem}.study.db"))

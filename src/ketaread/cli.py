@@ -32,6 +32,7 @@ from ketaread.config import (
 from ketaread.core.clean import author_name, clean_line, clean_text
 from ketaread.core.store import ArticleFilter, CacheDamaged, Store, StoreError
 from ketaread.core.sync.accounts import ServerAccount
+from ketaread.core.wording import counted
 
 if TYPE_CHECKING:
     from ketaread.app import KetareadApp
@@ -461,7 +462,10 @@ def cmd_refresh(ctx: Context) -> int:
     from ketaread.core.refresh import FeedReport, RefreshStopped
 
     def report(feed_report: FeedReport) -> None:
-        marker = {"error": "!", "skipped": "-", "updated": "+"}.get(feed_report.status, " ")
+        changed = feed_report.new or feed_report.updated
+        marker = {"error": "!", "skipped": "-", "updated": "+" if changed else " "}.get(
+            feed_report.status, " "
+        )
         ctx.print(f"{marker} {feed_report.line()}")
 
     def waiting() -> None:
@@ -798,6 +802,8 @@ _MARKS = {
     "star": ("starred", True),
     "unstar": ("starred", False),
 }
+_MARK_WORDS = {"star": "starred", "unstar": "unstarred"}
+"""What `mark` says it did ("marked 2 of 2 articles starred")."""
 
 
 def cmd_mark(ctx: Context) -> int:
@@ -840,7 +846,8 @@ def cmd_mark(ctx: Context) -> int:
         return 0
     for _, after in changed:
         ctx.print(f"{after.key}  {args.mark}  {after.title}  ({after.feed_title})")
-    ctx.print(f"marked {len(changed)} of {len(ids)} articles {args.mark}")
+    done = _MARK_WORDS.get(args.mark, args.mark)
+    ctx.print(f"marked {len(changed)} of {counted(len(ids), 'article')} {done}")
     return 0
 
 
@@ -1030,7 +1037,7 @@ def cmd_glossary_check(ctx: Context) -> int:
         for problem in report.problems:
             ctx.print(problem)
         problems += len(report.problems)
-        verdict = "no problems" if report.ok else f"{len(report.problems)} problem(s)"
+        verdict = "no problems" if report.ok else counted(len(report.problems), "problem")
         ctx.print(f"{report.label}: {len(report.terms)} entries checked, {verdict}")
     return 1 if problems else 0
 
@@ -1151,8 +1158,10 @@ def cmd_review(ctx: Context) -> int:
 
     if ctx.args.answer:
         card_text, rating = ctx.args.answer
+        # 1-4 as on the review screen's keys, or the words.
+        rating = {str(number): name for name, number in RATINGS.items()}.get(rating, rating)
         if not card_text.isdigit() or rating not in RATINGS:
-            raise CommandError(f"--answer takes a card id and one of {', '.join(RATINGS)}")
+            raise CommandError(f"--answer takes a card id and one of {', '.join(RATINGS)} (or 1-4)")
         writable = ctx.study
         card = writable.card(int(card_text))
         if card is None:
@@ -1738,7 +1747,7 @@ def build_parser() -> argparse.ArgumentParser:
     review_parser.add_argument("--json", action="store_true", help="list the due cards")
     review_parser.add_argument("--limit", type=int, help="at most this many")
     review_parser.add_argument(
-        "--answer", nargs=2, metavar=("CARD", "RATING"), help="again, hard, good or easy"
+        "--answer", nargs=2, metavar=("CARD", "RATING"), help="again, hard, good or easy (or 1-4)"
     )
     notes = command("notes", cmd_notes, "export or import highlights, notes and cards")
     notes_actions = notes.add_subparsers(dest="notes_action", required=True)

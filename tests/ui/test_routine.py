@@ -201,7 +201,7 @@ async def test_capital_r_on_a_sidebar_source_refreshes_only_it(
         after = {f.source: f.checked_at for f in screen.sidebar_data.feeds}
         assert after[str(first)] > checked[str(first)]
         assert after[str(second)] == checked[str(second)]
-        assert app.refresh_message.startswith("1 feeds checked")
+        assert app.refresh_message.startswith("1 feed checked")
 
 
 async def test_the_reading_position_is_restored_on_start(
@@ -373,7 +373,7 @@ async def test_offline_r_leaves_failure_markers(
         await settle(pilot)
         failing = [f for f in app.main_screen.sidebar_data.feeds if f.error]
         assert failing and failing[0].error == "connection refused"
-        assert "1 source(s) failing" in str(app.main_screen.query_one(StatusLine).render())
+        assert "1 source failing" in str(app.main_screen.query_one(StatusLine).render())
 
 
 class TestRoutineSnapshots:
