@@ -188,14 +188,37 @@ def _write_error(error: sqlite3.Error) -> str:
 
 
 def refresh_local(
-    store: Store, spec: SourceSpec, report: Reporter, stop: threading.Event | None = None
+    store: Store,
+    spec: SourceSpec,
+    report: Reporter,
+    stop: threading.Event | None = None,
+    workers: ParseWorkers | None = None,
 ) -> None:
     """Read one local source (file or folder) into the cache; with `stop` set, the files
-    not stored yet are left for the next refresh."""
-    from ketaread.core.sources import ScanStopped, SourceError, scan_local
+    not stored yet are left for the next refresh. With `workers`, feed files parse in
+    them, under the same deadline as remote feeds."""
+    from ketaread.core.parse import NotAFeed
+    from ketaread.core.sources import ScanStopped, SourceError, parse_local_feed, scan_local
+
+    parse = parse_local_feed
+    if workers is not None:
+        pool = workers
+
+        def parse(data: bytes, location: str, base_url: str) -> ParsedFeed:
+            try:
+                return pool.call(len(data), parse_local_feed, data, location, base_url, stop=stop)
+            except TimeoutError:
+                raise TimeoutError(
+                    f"parsing took longer than {pool.deadline:g} s and was stopped "
+                    "(the cached articles are kept)"
+                ) from None
+            except (NotAFeed, InterruptedError):
+                raise
+            except Exception as error:  # a crashed worker is this file's problem alone
+                raise NotAFeed(f"could not parse the feed ({error.__class__.__name__})") from error
 
     try:
-        scan = scan_local(spec.location, stop)
+        scan = scan_local(spec.location, stop, parse)
     except ScanStopped:
         return
     except SourceError as error:
@@ -320,9 +343,15 @@ def refresh(
             report(feed_report)
 
     remote = [s for s in specs if s.is_remote]
-    for spec in specs:
-        if not spec.is_remote and not _stopped(stop):
-            refresh_local(store, spec, collect, stop)
+    # Local feed files parse under the remote feeds' deadline, in worker processes killed
+    # past it (started only for a file too big to parse inline: core/parse_workers.py).
+    local_workers = ParseWorkers()
+    try:
+        for spec in specs:
+            if not spec.is_remote and not _stopped(stop):
+                refresh_local(store, spec, collect, stop, local_workers)
+    finally:
+        local_workers.close()
     if remote and not _stopped(stop):
         if offline:
             for spec in remote:

@@ -530,7 +530,10 @@ class Store:
         """Recover a damaged cache of ours: keep what can be read, say what was lost."""
         self.read_only = False
         try:
-            outcome = cache_file.recover(self.path, _schema_sql(), SCHEMA_VERSION)
+            # With the extra tables, so that a row-by-row copy keeps attachments and full
+            # texts, and a rebuilt schema page lays them where a real cache has them.
+            schema = _schema_sql() + ";\n" + _EXTRA_TABLES
+            outcome = cache_file.recover(self.path, schema, SCHEMA_VERSION)
         except (OSError, sqlite3.Error) as error:
             plain = cache_file.describe(error, self.path) or str(error)
             raise StoreError(
