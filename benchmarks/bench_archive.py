@@ -33,8 +33,15 @@ from bench_startup import (
 
 FEEDS = 400
 PER_FEED = 1_000
-MAKE_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_corpus.py"
-"""The kit's corpus maker, in the shared folder beside the repository."""
+MAKE_CORPUS = next(
+    (
+        folder / "shared" / "bench" / "make_corpus.py"
+        for folder in Path(__file__).resolve().parents
+        if (folder / "shared" / "bench" / "make_corpus.py").exists()
+    ),
+    Path("make_corpus.py"),
+)
+"""The kit's corpus maker, in the shared folder beside the repository (or a worktree's)."""
 
 
 def corpus_bodies(work: Path) -> tuple[list[str], list[str]]:
@@ -103,11 +110,53 @@ def build_archive(database: Path, work: Path) -> float:
         "ON (t.id + a.id) % ? < 5",
         (len(tags),),
     )
+    index_archive(conn, bodies)
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.execute("PRAGMA journal_mode = WAL")  # as the reader keeps it
     conn.close()
     return time.perf_counter() - start
+
+
+def index_archive(conn: sqlite3.Connection, bodies: list[str]) -> None:
+    """Index every article for search as a refresh does (`document_for` per article), with
+    each distinct body split once: titles, feeds and tags are the article's own."""
+    from ketaread.core.search import (
+        INDEX_VERSION,
+        Document,
+        defined_abbreviations,
+        fold,
+        split_html,
+    )
+
+    conn.execute("CREATE TEMP TABLE docs (n INTEGER PRIMARY KEY, summary, body, refs)")
+    conn.execute("CREATE TEMP TABLE pairs (n INTEGER, short, long, long_key)")
+    for n, html in enumerate(bodies):
+        summary, body, refs = split_html(html)
+        conn.execute("INSERT INTO docs VALUES (?, ?, ?, ?)", (n, summary, body, refs))
+        document = Document("", summary, body, refs, "", "", "")
+        conn.executemany(
+            "INSERT INTO pairs VALUES (?, ?, ?, ?)",
+            [(n, short, long, fold(long)) for short, long in defined_abbreviations(document)],
+        )
+    conn.execute(
+        "INSERT INTO search (rowid, title, summary, body, refs, author, feed, tags) "
+        "SELECT a.id, a.title, d.summary, d.body, d.refs, a.author, f.title, "
+        "(SELECT group_concat(t.name, char(10)) FROM article_tags at JOIN tags t "
+        " ON t.id = at.tag_id WHERE at.article_id = a.id) "
+        "FROM articles a JOIN feeds f ON f.id = a.feed_id JOIN docs d ON d.n = a.id % ?",
+        (len(bodies),),
+    )
+    conn.execute(
+        "INSERT INTO search_abbrevs (article_id, short, long, long_key) "
+        "SELECT a.id, p.short, p.long, p.long_key FROM articles a JOIN pairs p "
+        "ON p.n = a.id % ?",
+        (len(bodies),),
+    )
+    conn.execute(
+        "INSERT INTO search_state (article_id, version) SELECT id, ? FROM articles",
+        (INDEX_VERSION,),
+    )
 
 
 def main() -> None:

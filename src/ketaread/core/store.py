@@ -182,6 +182,97 @@ CREATE TABLE IF NOT EXISTS full_texts (
 );
 """
 
+_KEPT_COUNTS = """
+CREATE TABLE feed_counts (
+    feed_id INTEGER PRIMARY KEY REFERENCES feeds(id) ON DELETE CASCADE,
+    total INTEGER NOT NULL DEFAULT 0,
+    unread INTEGER NOT NULL DEFAULT 0,
+    starred INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE tag_counts (
+    tag_id INTEGER PRIMARY KEY REFERENCES tags(id) ON DELETE CASCADE,
+    total INTEGER NOT NULL DEFAULT 0,
+    unread INTEGER NOT NULL DEFAULT 0,
+    starred INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO feed_counts (feed_id, total, unread, starred)
+    SELECT feed_id, COUNT(*), SUM(read = 0), SUM(starred != 0) FROM articles GROUP BY feed_id;
+INSERT INTO tag_counts (tag_id, total, unread, starred)
+    SELECT at.tag_id, COUNT(*), SUM(at.read = 0), SUM(a.starred != 0)
+    FROM article_tags at JOIN articles a ON a.id = at.article_id GROUP BY at.tag_id;
+CREATE INDEX IF NOT EXISTS article_tags_read_order
+    ON article_tags(tag_id, read, sort_key DESC, article_id DESC);
+DROP INDEX IF EXISTS article_tags_tag;
+CREATE TRIGGER counts_article_added AFTER INSERT ON articles BEGIN
+    INSERT INTO feed_counts (feed_id, total, unread, starred)
+        VALUES (new.feed_id, 1, new.read = 0, new.starred != 0)
+        ON CONFLICT (feed_id) DO UPDATE SET total = total + 1,
+            unread = unread + excluded.unread, starred = starred + excluded.starred;
+END;
+CREATE TRIGGER counts_article_removed AFTER DELETE ON articles BEGIN
+    UPDATE feed_counts SET total = total - 1, unread = unread - (old.read = 0),
+        starred = starred - (old.starred != 0) WHERE feed_id = old.feed_id;
+END;
+CREATE TRIGGER counts_article_leaving BEFORE DELETE ON articles WHEN old.starred != 0 BEGIN
+    UPDATE tag_counts SET starred = starred - 1
+        WHERE tag_id IN (SELECT tag_id FROM article_tags WHERE article_id = old.id);
+END;
+CREATE TRIGGER counts_article_changed AFTER UPDATE OF read, starred, feed_id ON articles
+WHEN old.read != new.read OR old.starred != new.starred OR old.feed_id != new.feed_id BEGIN
+    UPDATE feed_counts SET total = total - 1, unread = unread - (old.read = 0),
+        starred = starred - (old.starred != 0) WHERE feed_id = old.feed_id;
+    INSERT INTO feed_counts (feed_id, total, unread, starred)
+        VALUES (new.feed_id, 1, new.read = 0, new.starred != 0)
+        ON CONFLICT (feed_id) DO UPDATE SET total = total + 1,
+            unread = unread + excluded.unread, starred = starred + excluded.starred;
+    UPDATE tag_counts SET starred = starred + (new.starred != 0) - (old.starred != 0)
+        WHERE (old.starred != 0) != (new.starred != 0)
+        AND tag_id IN (SELECT tag_id FROM article_tags WHERE article_id = new.id);
+END;
+CREATE TRIGGER counts_tag_added AFTER INSERT ON article_tags BEGIN
+    INSERT INTO tag_counts (tag_id, total, unread, starred)
+        VALUES (new.tag_id, 1, new.read = 0,
+            COALESCE((SELECT starred != 0 FROM articles WHERE id = new.article_id), 0))
+        ON CONFLICT (tag_id) DO UPDATE SET total = total + 1,
+            unread = unread + excluded.unread, starred = starred + excluded.starred;
+END;
+CREATE TRIGGER counts_tag_removed AFTER DELETE ON article_tags BEGIN
+    UPDATE tag_counts SET total = total - 1, unread = unread - (old.read = 0),
+        starred = starred - COALESCE(
+            (SELECT starred != 0 FROM articles WHERE id = old.article_id), 0)
+        WHERE tag_id = old.tag_id;
+END;
+CREATE TRIGGER counts_tag_read AFTER UPDATE OF read ON article_tags
+WHEN old.read != new.read BEGIN
+    UPDATE tag_counts SET unread = unread + (new.read = 0) - (old.read = 0)
+        WHERE tag_id = new.tag_id;
+END;
+"""
+"""Counts kept per feed and per tag (total, unread, starred), so that the sidebar's
+counts and the list's length cost a few hundred rows, not a walk of every article.
+
+Kept by triggers, so every write keeps them (a refresh, a sync, retention, a deletion's
+cascade) at the cost of one small upsert per article and per tag it carries. A tag's
+starred count follows its articles: when an article goes, its tags go by cascade *after*
+it (the tag triggers then find no article, hence COALESCE … 0), so the article's own
+BEFORE DELETE trigger takes its star off its tags while they are still there.
+`article_tags_read_order` replaces the (tag_id, read) index: the same counts, and a tag's
+list with read ones hidden (or unread first) in one ordered walk. Made (and
+filled) when a cache lacks them, like the extra tables: not a numbered migration, so
+they merge with other branches' migrations in any order."""
+
+_KEPT_COUNT_OBJECTS = (
+    ("trigger", "counts_article_added"),
+    ("trigger", "counts_article_removed"),
+    ("trigger", "counts_article_leaving"),
+    ("trigger", "counts_article_changed"),
+    ("trigger", "counts_tag_added"),
+    ("trigger", "counts_tag_removed"),
+    ("trigger", "counts_tag_read"),
+    ("table", "feed_counts"),
+    ("table", "tag_counts"),
+)
+
 
 class StoreError(Exception):
     """The cache cannot be used (newer schema, unwritable location …)."""
@@ -360,6 +451,52 @@ _ROW_BY_ID = (
 )
 
 
+_Keys = tuple[str, str, list[tuple[str, str]]]
+"""How a list query is ordered: (table, id column, [(column, 'ASC' | 'DESC'), …])."""
+
+
+def _id_query(article_filter: ArticleFilter) -> tuple[str, list[object], _Keys | None]:
+    """The SELECT of a filter's ids in its order (no LIMIT), its parameters, and the
+    order's key columns (None for the feed order, which is not a plain index order).
+
+    A tag's list reads `article_tags` alone, which carries each article's read state and
+    sort key: one ordered index walk (tag_id, sort_key …, or tag_id, read, sort_key …
+    when read ones are hidden), however many articles carry the tag."""
+    f = article_filter
+    order = f.order if f.order in SORT_ORDERS else "newest"
+    if f.kind == "tag" and not f.starred_only and order != "feed":
+        columns = _order_columns(order, "read", "sort_key", "article_id")
+        where = "tag_id = ?" + (" AND read = 0" if f.unread_only else "")
+        sql = (
+            f"SELECT article_id FROM article_tags WHERE {where} "
+            f"ORDER BY {', '.join(f'{c} {d}' for c, d in columns)}"
+        )
+        return sql, [f.value], ("article_tags", "article_id", columns)
+    where, params = f.where()
+    sql = f"SELECT a.id FROM articles a WHERE {where} ORDER BY {_ORDER_BY[order]}"
+    if order == "feed":
+        return sql, params, None
+    return sql, params, ("articles", "a.id", _order_columns(order, "a.read", "a.sort_key", "a.id"))
+
+
+def _order_columns(order: str, read: str, sort_key: str, id_: str) -> list[tuple[str, str]]:
+    if order == "oldest":
+        return [(sort_key, "ASC"), (id_, "ASC")]
+    newest = [(sort_key, "DESC"), (id_, "DESC")]
+    return [(read, "ASC"), *newest] if order == "unread" else newest
+
+
+def _before(columns: list[tuple[str, str]], anchor: tuple) -> tuple[str, list[object]]:
+    """A condition true of the rows that come before `anchor` in the order of `columns`."""
+    parts: list[str] = []
+    values: list[object] = []
+    for index, (column, direction) in enumerate(columns):
+        equal = [f"{c} = ?" for c, _ in columns[:index]]
+        parts.append(" AND ".join([*equal, f"{column} {'<' if direction == 'ASC' else '>'} ?"]))
+        values.extend([*anchor[:index], anchor[index]])
+    return " OR ".join(f"({p})" for p in parts), values
+
+
 def _row(values: tuple) -> ArticleRow:
     return ArticleRow(
         id=values[0],
@@ -390,12 +527,19 @@ class Store:
         """Tag key → (id, shown name) within one store_feed transaction."""
         self._conn = self._open()
         self._ensure_extra_tables()
-        # Reads have their own connection: in WAL mode a reader never waits for a writer,
-        # so the screen stays responsive while another process (or thread) holds the write
-        # lock or waits for it.
-        self._reader = self._connect()
-        self._reader.execute("PRAGMA query_only = ON")
-        self._read_lock = threading.Lock()
+        self.kept_counts = self._ensure_kept_counts()
+        """True when the cache keeps per-feed and per-tag counts (a read-only cache made
+        by an older ketaread does not: its counts are then worked out from the articles)."""
+        # Reads have connections of their own: in WAL mode a reader never waits for a
+        # writer, so the screen stays responsive while another process (or thread) holds
+        # the write lock or waits for it. A pool rather than one: a long read in a worker
+        # (a search, the sidebar's counts, a batch to index) never holds up the short ones
+        # a key press makes (a tag switch, a page of rows, an open).
+        self._pool_lock = threading.Lock()
+        self._idle_readers: list[sqlite3.Connection] = []
+        self._readers: list[sqlite3.Connection] = []
+        self._closed = False
+        self._idle_readers.append(self._new_reader())
 
     # -- opening and migrations -------------------------------------------------
 
@@ -525,7 +669,10 @@ class Store:
             ) from error
         self._marker.unlink(missing_ok=True)
         self.notice = outcome.sentence(self.path, reason)
-        return self._open_writable()
+        conn = self._open_writable()
+        self._conn = conn
+        self._ensure_kept_counts(rebuild=True)
+        return conn
 
     @property
     def _marker(self) -> Path:
@@ -539,6 +686,37 @@ class Store:
                     self._conn.execute(statement)
         except sqlite3.OperationalError:
             pass  # a read-only cache that predates them: reads find no enclosures
+
+    def _ensure_kept_counts(self, rebuild: bool = False) -> bool:
+        """Make the kept counts when the cache lacks them (or `rebuild`: counts copied by a
+        recovery may not match the articles that came back). True when the cache has them."""
+        conn = self._conn
+        present = {
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE name IN ('feed_counts', 'tag_counts') "
+                "AND type = 'table'"
+            )
+        }
+        if len(present) == 2 and not rebuild:
+            return True
+        if self.read_only:
+            return False
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return False  # busy for the whole busy timeout: counted from the articles
+        try:
+            # Triggers without their tables (or half a set) would fail every write.
+            for kind, name in _KEPT_COUNT_OBJECTS:
+                conn.execute(f"DROP {kind.upper()} IF EXISTS {name}")
+            for statement in _statements(_KEPT_COUNTS):
+                conn.execute(statement)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return True
 
     def _migrate(self, conn: sqlite3.Connection, version: int) -> None:
         conn.execute("BEGIN IMMEDIATE")
@@ -559,10 +737,39 @@ class Store:
             raise
 
     def close(self) -> None:
-        """Close both connections."""
-        with self._lock, self._read_lock:
-            self._reader.close()
+        """Close every connection (a read still running keeps its own until it ends)."""
+        with self._lock, self._pool_lock:
+            self._closed = True
+            for conn in self._idle_readers:
+                conn.close()
+            self._idle_readers.clear()
             self._conn.close()
+
+    def _new_reader(self) -> sqlite3.Connection:
+        conn = self._connect()
+        conn.execute("PRAGMA query_only = ON")
+        with self._pool_lock:
+            self._readers.append(conn)
+        return conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A read connection no other thread is using (a new one when all are busy: as
+        many as threads read at once, a handful)."""
+        with self._pool_lock:
+            if self._closed:
+                raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+            conn = self._idle_readers.pop() if self._idle_readers else None
+        if conn is None:
+            conn = self._new_reader()
+        try:
+            yield conn
+        finally:
+            with self._pool_lock:
+                if self._closed:
+                    conn.close()
+                else:
+                    self._idle_readers.append(conn)
 
     @contextmanager
     def _write(
@@ -602,8 +809,8 @@ class Store:
             self._conn.execute("COMMIT")
 
     def _query(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
-        with self._read_lock, self._damage_reported():
-            return self._reader.execute(sql, tuple(params)).fetchall()
+        with self._reading() as conn, self._damage_reported():
+            return conn.execute(sql, tuple(params)).fetchall()
 
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """A write transaction, for core modules that keep tables of their own (core/sync)."""
@@ -1021,13 +1228,17 @@ class Store:
 
     def feeds(self) -> list[FeedInfo]:
         """Every stored feed with its counts, by title."""
+        counts = (
+            "feed_counts"
+            if self.kept_counts
+            else "(SELECT feed_id, COUNT(*) AS total, SUM(read = 0) AS unread FROM articles "
+            "GROUP BY feed_id)"
+        )
         rows = self._query(
             "SELECT f.id, f.source, f.location, COALESCE(f.user_title, f.title), f.kind, "
             "COALESCE(c.total, 0), COALESCE(c.unread, 0), f.checked_at, f.updated_at, f.error, "
-            "f.error_at, f.warning, f.gone FROM feeds f LEFT JOIN ("
-            "  SELECT feed_id, COUNT(*) AS total, SUM(read = 0) AS unread FROM articles "
-            "  GROUP BY feed_id) c ON c.feed_id = f.id "
-            "ORDER BY COALESCE(f.user_title, f.title) COLLATE NOCASE, f.id"
+            f"f.error_at, f.warning, f.gone FROM feeds f LEFT JOIN {counts} c "
+            "ON c.feed_id = f.id ORDER BY COALESCE(f.user_title, f.title) COLLATE NOCASE, f.id"
         )
         return [
             FeedInfo(
@@ -1052,6 +1263,13 @@ class Store:
 
     def tags(self) -> list[TagInfo]:
         """Every tag with its article and unread counts, by name."""
+        if self.kept_counts:
+            rows = self._query(
+                "SELECT t.id, t.key, t.name, c.total, c.unread FROM tags t "
+                "JOIN tag_counts c ON c.tag_id = t.id WHERE c.total > 0 "
+                "ORDER BY t.name COLLATE NOCASE"
+            )
+            return [TagInfo(r[0], r[1], r[2], r[3], r[4]) for r in rows]
         rows = self._query(
             "SELECT t.id, t.key, t.name, COUNT(*), SUM(at.read = 0) FROM tags t "
             "JOIN article_tags at ON at.tag_id = t.id GROUP BY t.id "
@@ -1061,6 +1279,12 @@ class Store:
 
     def totals(self) -> dict[str, int]:
         """Counts for the sidebar's fixed entries: all, unread, starred."""
+        if self.kept_counts:
+            row = self._query(
+                "SELECT COALESCE(SUM(total), 0), COALESCE(SUM(unread), 0), "
+                "COALESCE(SUM(starred), 0) FROM feed_counts"
+            )[0]
+            return {"all": row[0], "unread": row[1], "starred": row[2]}
         # Three index-only counts: far cheaper than one pass summing over every row.
         row = self._query(
             "SELECT (SELECT COUNT(*) FROM articles), "
@@ -1072,33 +1296,57 @@ class Store:
     # -- articles ---------------------------------------------------------------
 
     def article_ids(
-        self, article_filter: ArticleFilter = ALL_ARTICLES, limit: int | None = None
+        self,
+        article_filter: ArticleFilter = ALL_ARTICLES,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[int]:
-        """Ids of the matching articles in the filter's order (undated ones by first sight)."""
-        cap = f" LIMIT {int(limit)}" if limit is not None else ""
-        order = _ORDER_BY.get(article_filter.order, _ORDER_BY["newest"])
-        if (
-            article_filter.kind == "tag"
-            and article_filter.order == "newest"
-            and not (article_filter.unread_only or article_filter.starred_only)
-        ):
-            # One ordered index scan, however many articles carry the tag.
-            return [
-                r[0]
-                for r in self._query(
-                    "SELECT article_id FROM article_tags WHERE tag_id = ? "
-                    "ORDER BY sort_key DESC, article_id DESC" + cap,
-                    (article_filter.value,),
-                )
-            ]
+        """Ids of the matching articles in the filter's order (undated ones by first sight);
+        `limit` of them from position `offset` (an index walk to the offset: no table read)."""
+        sql, params, _ = _id_query(article_filter)
+        if limit is not None or offset:
+            sql += f" LIMIT {-1 if limit is None else int(limit)} OFFSET {max(int(offset), 0)}"
+        return [r[0] for r in self._query(sql, params)]
+
+    def count(self, article_filter: ArticleFilter = ALL_ARTICLES) -> int:
+        """How many articles the filter lets through (from the kept counts when it can)."""
+        unread = article_filter.kind == "unread" or article_filter.unread_only
+        starred = article_filter.kind == "starred" or article_filter.starred_only
+        if self.kept_counts and not (unread and starred):
+            column = "unread" if unread else "starred" if starred else "total"
+            if article_filter.kind == "feed":
+                sql = f"SELECT {column} FROM feed_counts WHERE feed_id = ?"
+            elif article_filter.kind == "tag":
+                sql = f"SELECT {column} FROM tag_counts WHERE tag_id = ?"
+            else:
+                sql = f"SELECT SUM({column}) FROM feed_counts"
+            rows = self._query(sql, () if sql.endswith("feed_counts") else (article_filter.value,))
+            return int(rows[0][0] or 0) if rows else 0
         where, params = article_filter.where()
-        return [
-            r[0]
-            for r in self._query(
-                f"SELECT a.id FROM articles a WHERE {where} ORDER BY {order}" + cap,
-                params,
+        return int(self._query(f"SELECT COUNT(*) FROM articles a WHERE {where}", params)[0][0])
+
+    def position(self, article_filter: ArticleFilter, article_id: int) -> int | None:
+        """Where an article is in the filter's order (None when the filter leaves it out):
+        a count of the index entries before it, not a walk of the list."""
+        sql, params, keys = _id_query(article_filter)
+        if keys is None:
+            # The feed order sorts on the feed's name: numbered rather than counted.
+            rows = self._query(
+                f"SELECT n FROM (SELECT id, row_number() OVER () - 1 AS n FROM ({sql}) AS x) "
+                "WHERE id = ?",
+                [*params, article_id],
             )
-        ]
+            return int(rows[0][0]) if rows else None
+        _, id_column, columns = keys
+        # "SELECT <id> FROM … WHERE …": the same rows, selecting their keys, then counting.
+        rest = sql.partition(" ORDER BY ")[0].removeprefix(f"SELECT {id_column}")
+        names = ", ".join(name for name, _ in columns)
+        found = self._query(f"SELECT {names}{rest} AND {id_column} = ?", [*params, article_id])
+        if not found:
+            return None
+        before, values = _before(columns, found[0])
+        counted = self._query(f"SELECT COUNT(*){rest} AND ({before})", [*params, *values])
+        return int(counted[0][0])
 
     def rows(self, ids: list[int]) -> list[ArticleRow]:
         """Rows for `ids`, in the order given."""
@@ -1351,8 +1599,8 @@ class Store:
         """
         now = time.time() if now is None else now
         if dry_run:
-            with self._read_lock:
-                return self._retire(self._reader, rules, default, protected, now, remove=False)
+            with self._reading() as conn:
+                return self._retire(conn, rules, default, protected, now, remove=False)
         with self._write() as conn:
             return self._retire(conn, rules, default, protected, now, remove=True)
 
