@@ -467,8 +467,13 @@ def _id_query(article_filter: ArticleFilter) -> tuple[str, list[object], _Keys |
     if f.kind == "tag" and not f.starred_only and order != "feed":
         columns = _order_columns(order, "read", "sort_key", "article_id")
         where = "tag_id = ?" + (" AND read = 0" if f.unread_only else "")
+        # Named for the plain newest/oldest list: with statistics made before the read
+        # index existed, SQLite took that one and sorted the whole tag (30-130 ms at 400k).
+        table = "article_tags" + (
+            " INDEXED BY article_tags_order" if order != "unread" and not f.unread_only else ""
+        )
         sql = (
-            f"SELECT article_id FROM article_tags WHERE {where} "
+            f"SELECT article_id FROM {table} WHERE {where} "
             f"ORDER BY {', '.join(f'{c} {d}' for c, d in columns)}"
         )
         return sql, [f.value], ("article_tags", "article_id", columns)
@@ -479,6 +484,18 @@ def _id_query(article_filter: ArticleFilter) -> tuple[str, list[object], _Keys |
     return sql, params, ("articles", "a.id", _order_columns(order, "a.read", "a.sort_key", "a.id"))
 
 
+def _within_feed(article_filter: ArticleFilter, feed_id: int | None) -> ArticleFilter:
+    """The part of an all/unread/starred/feed filter inside one feed (any feed when None),
+    newest first: what the feed order lists under each feed."""
+    f = article_filter
+    return ArticleFilter(
+        "all" if feed_id is None else "feed",
+        feed_id,
+        unread_only=f.kind == "unread" or f.unread_only,
+        starred_only=f.kind == "starred" or f.starred_only,
+    )
+
+
 def _order_columns(order: str, read: str, sort_key: str, id_: str) -> list[tuple[str, str]]:
     if order == "oldest":
         return [(sort_key, "ASC"), (id_, "ASC")]
@@ -486,15 +503,27 @@ def _order_columns(order: str, read: str, sort_key: str, id_: str) -> list[tuple
     return [(read, "ASC"), *newest] if order == "unread" else newest
 
 
-def _before(columns: list[tuple[str, str]], anchor: tuple) -> tuple[str, list[object]]:
-    """A condition true of the rows that come before `anchor` in the order of `columns`."""
-    parts: list[str] = []
-    values: list[object] = []
-    for index, (column, direction) in enumerate(columns):
-        equal = [f"{c} = ?" for c, _ in columns[:index]]
-        parts.append(" AND ".join([*equal, f"{column} {'<' if direction == 'ASC' else '>'} ?"]))
-        values.extend([*anchor[:index], anchor[index]])
-    return " OR ".join(f"({p})" for p in parts), values
+def _before(columns: list[tuple[str, str]], anchor: tuple) -> list[tuple[str, list[object]]]:
+    """Disjoint conditions (with their parameters) true of the rows that come before
+    `anchor` in the order of `columns`: an equal prefix, then one row-value comparison on
+    the next columns of one direction. Counted one by one: as one OR, SQLite collects
+    every matching key in a row set first, ten times slower than a range count."""
+    groups: list[list[int]] = []
+    for index, (_, direction) in enumerate(columns):
+        if groups and columns[groups[-1][-1]][1] == direction:
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    conditions: list[tuple[str, list[object]]] = []
+    for group in groups:
+        equal = [f"{columns[i][0]} = ?" for i in range(group[0])]
+        names = ", ".join(columns[i][0] for i in group)
+        marks = ", ".join("?" for _ in group)
+        sign = "<" if columns[group[0]][1] == "ASC" else ">"
+        compare = f"({names}) {sign} ({marks})" if len(group) > 1 else f"{names} {sign} ?"
+        values = [*anchor[: group[0]], *(anchor[i] for i in group)]
+        conditions.append((" AND ".join([*equal, compare]), values))
+    return conditions
 
 
 def _row(values: tuple) -> ArticleRow:
@@ -1303,6 +1332,9 @@ class Store:
     ) -> list[int]:
         """Ids of the matching articles in the filter's order (undated ones by first sight);
         `limit` of them from position `offset` (an index walk to the offset: no table read)."""
+        by_feed = self._feed_counts_for(article_filter)
+        if by_feed is not None and limit is not None:
+            return self._ids_by_feed(article_filter, by_feed, limit, max(int(offset), 0))
         sql, params, _ = _id_query(article_filter)
         if limit is not None or offset:
             sql += f" LIMIT {-1 if limit is None else int(limit)} OFFSET {max(int(offset), 0)}"
@@ -1325,9 +1357,71 @@ class Store:
         where, params = article_filter.where()
         return int(self._query(f"SELECT COUNT(*) FROM articles a WHERE {where}", params)[0][0])
 
+    def _feed_counts_for(self, article_filter: ArticleFilter) -> list[tuple[int, int]] | None:
+        """For the feed order: (feed id, how many of its articles the filter lets through)
+        of each feed in the order's feed order, from the kept counts; None when they
+        cannot say (a tag's list, or unread and starred at once)."""
+        f = article_filter
+        unread = f.kind == "unread" or f.unread_only
+        starred = f.kind == "starred" or f.starred_only
+        if f.order != "feed" or not self.kept_counts or f.kind == "tag" or (unread and starred):
+            return None
+        column = "unread" if unread else "starred" if starred else "total"
+        one = " AND f.id = ?" if f.kind == "feed" else ""
+        return [
+            (r[0], r[1])
+            for r in self._query(
+                f"SELECT f.id, c.{column} FROM feeds f JOIN feed_counts c ON c.feed_id = f.id "
+                f"WHERE c.{column} > 0{one} "
+                "ORDER BY COALESCE(f.user_title, f.title) COLLATE NOCASE, f.id",
+                (f.value,) if one else (),
+            )
+        ]
+
+    def _ids_by_feed(
+        self, article_filter: ArticleFilter, feeds: list[tuple[int, int]], limit: int, offset: int
+    ) -> list[int]:
+        """A window of the feed order, feed by feed along each feed's own index (the
+        plain query sorts every article by its feed's name for each window: 1 s at 400k)."""
+        where, params = _within_feed(article_filter, None).where()
+        found: list[int] = []
+        for feed_id, count in feeds:
+            if len(found) >= limit:
+                break
+            if offset >= count:
+                offset -= count
+                continue
+            found += [
+                r[0]
+                for r in self._query(
+                    f"SELECT a.id FROM articles a WHERE {where} AND a.feed_id = ? "
+                    f"ORDER BY a.sort_key DESC, a.id DESC LIMIT {limit - len(found)} "
+                    f"OFFSET {offset}",
+                    [*params, feed_id],
+                )
+            ]
+            offset = 0
+        return found
+
     def position(self, article_filter: ArticleFilter, article_id: int) -> int | None:
         """Where an article is in the filter's order (None when the filter leaves it out):
         a count of the index entries before it, not a walk of the list."""
+        by_feed = self._feed_counts_for(article_filter)
+        if by_feed is not None:
+            where, params = article_filter.where()
+            found = self._query(
+                f"SELECT a.feed_id FROM articles a WHERE {where} AND a.id = ?",
+                [*params, article_id],
+            )
+            if not found:
+                return None
+            before = 0
+            for feed_id, count in by_feed:
+                if feed_id == found[0][0]:
+                    break
+                before += count
+            inside = self.position(_within_feed(article_filter, found[0][0]), article_id)
+            return None if inside is None else before + inside
         sql, params, keys = _id_query(article_filter)
         if keys is None:
             # The feed order sorts on the feed's name: numbered rather than counted.
@@ -1341,12 +1435,17 @@ class Store:
         # "SELECT <id> FROM … WHERE …": the same rows, selecting their keys, then counting.
         rest = sql.partition(" ORDER BY ")[0].removeprefix(f"SELECT {id_column}")
         names = ", ".join(name for name, _ in columns)
-        found = self._query(f"SELECT {names}{rest} AND {id_column} = ?", [*params, article_id])
+        # Found by its primary key, not along the index the list is read by.
+        lookup = rest.replace(" INDEXED BY article_tags_order", "")
+        found = self._query(f"SELECT {names}{lookup} AND {id_column} = ?", [*params, article_id])
         if not found:
             return None
-        before, values = _before(columns, found[0])
-        counted = self._query(f"SELECT COUNT(*){rest} AND ({before})", [*params, *values])
-        return int(counted[0][0])
+        counts: list[str] = []
+        values: list[object] = []
+        for condition, condition_values in _before(columns, found[0]):
+            counts.append(f"(SELECT COUNT(*){rest} AND {condition})")
+            values.extend([*params, *condition_values])
+        return int(self._query(f"SELECT {' + '.join(counts)}", values)[0][0])
 
     def rows(self, ids: list[int]) -> list[ArticleRow]:
         """Rows for `ids`, in the order given."""

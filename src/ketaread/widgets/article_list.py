@@ -71,9 +71,7 @@ class ListIds(Sequence[int]):
         """A list of ids already in memory."""
         held = list(ids)
         positions = {article_id: n for n, article_id in enumerate(held)}
-        return cls(
-            len(held), lambda offset, limit: held[offset : offset + limit], positions.get
-        )
+        return cls(len(held), lambda offset, limit: held[offset : offset + limit], positions.get)
 
     def window(self, number: int) -> list[int]:
         """Window `number` of ids (fetched, and the oldest dropped, when not held)."""
