@@ -876,6 +876,13 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         if not ids:
             self.say("This list is empty.")
             return
+        store = self.store
+        if store is not None and store.kept_counts:
+            unread = self.article_filter._replace(unread_only=True)
+            if not store.count(unread):
+                # Known from the kept counts: not a walk of every row of a read archive.
+                self.say("No unread articles in this list.")
+                return
         count = len(ids)
         start = self.article_list.cursor
         for distance in range(1, count + 1):
