@@ -60,14 +60,16 @@ def corpus_bodies(work: Path) -> tuple[list[str], list[str]]:
     return bodies, sorted(tags)
 
 
-def build_archive(database: Path, work: Path) -> float:
-    """Fill a new cache with FEEDS × PER_FEED articles; returns the seconds it took."""
+def build_archive(
+    database: Path, work: Path, feeds: int = FEEDS, per_feed: int = PER_FEED
+) -> float:
+    """Fill a new cache with feeds × per_feed articles; returns the seconds it took."""
     from ketaread.core.store import Store, tag_key
 
     start = time.perf_counter()
     bodies, tags = corpus_bodies(work)
-    Store(database).close()  # the real schema
-    total = FEEDS * PER_FEED
+    Store(database).close()  # the real schema, with the kept counts' triggers
+    total = feeds * per_feed
     conn = sqlite3.connect(database, isolation_level=None)
     # Built once, not by the reader: no write-ahead log (4 GB written twice) nor journal.
     conn.execute("PRAGMA journal_mode = DELETE")
@@ -81,7 +83,7 @@ def build_archive(database: Path, work: Path) -> float:
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
         "SELECT i, '/archive', 'http://127.0.0.1/feed' || i || '.xml', 'Feed ' || i, "
         "'https://blog.example.org/' || i || '/' FROM n",
-        (FEEDS,),
+        (feeds,),
     )
     conn.executemany(
         "INSERT INTO tags (id, key, name) VALUES (?, ?, ?)",
@@ -96,7 +98,7 @@ def build_archive(database: Path, work: Path) -> float:
         "'Ketamine explained, part ' || i || ': NMDA receptor and BDNF', "
         "'https://blog.example.org/' || i || '/', 'Dr. Example', 1.7e9 + i * 60, "
         "1.7e9 + i * 60, printf('%016x', i), i % 3 = 0, i % 97 = 0 FROM n",
-        (total, FEEDS),
+        (total, feeds),
     )
     conn.execute(
         "INSERT INTO bodies (article_id, html, base_url) "
@@ -177,7 +179,15 @@ def main() -> None:
     size = database.stat().st_size
     print(f"{os.cpu_count()} cores; runs {args.runs}; load {os.getloadavg()[0]:.1f}")
     print(f"cache {size / 1e9:.2f} GB: {size / (FEEDS * PER_FEED) / 1024:.1f} KiB per article")
-    launches = {"ketaread": ketaread_launch(database, config), "bare": bare_textual_launch()}
+    # The same app on 400 articles of the same shape: what start-up costs whatever the size.
+    small = work / "small.db"
+    if not small.exists():
+        build_archive(small, work, feeds=4, per_feed=100)
+    launches = {
+        "ketaread": ketaread_launch(database, config),
+        "small": ketaread_launch(small, config),
+        "bare": bare_textual_launch(),
+    }
     # A tmux server already running gives new sessions its own environment, not ours:
     # say where ketaread is (it is not installed in the benchmark's environment).
     source = str(Path(__file__).resolve().parent.parent / "src")
@@ -189,7 +199,8 @@ def main() -> None:
     ratio = frames["ketaread"] / frames["bare"]
     print(
         f"first frame: ketaread {frames['ketaread']:.2f} s, bare Textual "
-        f"{frames['bare']:.2f} s ({ratio:.2f}×)"
+        f"{frames['bare']:.2f} s ({ratio:.2f}×); ketaread on 400 articles "
+        f"{frames['small']:.2f} s"
     )
     figures = interaction_figures(database, config, args.runs)
     print(
