@@ -202,7 +202,6 @@ INSERT INTO tag_counts (tag_id, total, unread, starred)
     FROM article_tags at JOIN articles a ON a.id = at.article_id GROUP BY at.tag_id;
 CREATE INDEX IF NOT EXISTS article_tags_read_order
     ON article_tags(tag_id, read, sort_key DESC, article_id DESC);
-DROP INDEX IF EXISTS article_tags_tag;
 CREATE TRIGGER counts_article_added AFTER INSERT ON articles BEGIN
     INSERT INTO feed_counts (feed_id, total, unread, starred)
         VALUES (new.feed_id, 1, new.read = 0, new.starred != 0)
@@ -256,8 +255,10 @@ cascade) at the cost of one small upsert per article and per tag it carries. A t
 starred count follows its articles: when an article goes, its tags go by cascade *after*
 it (the tag triggers then find no article, hence COALESCE … 0), so the article's own
 BEFORE DELETE trigger takes its star off its tags while they are still there.
-`article_tags_read_order` replaces the (tag_id, read) index: the same counts, and a tag's
-list with read ones hidden (or unread first) in one ordered walk. Made (and
+`article_tags_read_order` lists a tag with read ones hidden (or unread first) in one
+ordered walk. (It makes the (tag_id, read) index redundant, but that one stays: recovering
+a cache whose first page is damaged lays the schema's first page over it, which is only
+right while every table and index of the schema keeps its root page.) Made (and
 filled) when a cache lacks them, like the extra tables: not a numbered migration, so
 they merge with other branches' migrations in any order."""
 
@@ -566,7 +567,6 @@ class Store:
         # a key press makes (a tag switch, a page of rows, an open).
         self._pool_lock = threading.Lock()
         self._idle_readers: list[sqlite3.Connection] = []
-        self._readers: list[sqlite3.Connection] = []
         self._closed = False
         self._idle_readers.append(self._new_reader())
 
@@ -777,8 +777,6 @@ class Store:
     def _new_reader(self) -> sqlite3.Connection:
         conn = self._connect()
         conn.execute("PRAGMA query_only = ON")
-        with self._pool_lock:
-            self._readers.append(conn)
         return conn
 
     @contextmanager

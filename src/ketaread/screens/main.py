@@ -911,19 +911,18 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
 
     def action_mark_all_read(self) -> None:
         """Mark every article of the current list read; `u` undoes it while the notice shows."""
-        ids = self.article_list.ids
-        if not ids:
+        if not self.article_list.ids:
             self.say("This list is empty.")
             return
-        self._mark_all(ids, self.filter_label)
+        self._mark_all(self.article_filter, self.filter_label)
 
     @work(thread=True, exclusive=True, group="mark-all", exit_on_error=False)
-    def _mark_all(self, ids: ListIds, label: str) -> None:
+    def _mark_all(self, article_filter: ArticleFilter, label: str) -> None:
         store = self.store
         if store is None:
             return
-        # Every id of the list, fetched here a window at a time: not on the UI thread.
-        changed = store.set_state(list(ids), "read", True)
+        # Every id of the list, read here: the list itself holds only windows of them.
+        changed = store.set_state(store.article_ids(article_filter), "read", True)
         self.app.call_from_thread(self._marked_all, [after.id for _, after in changed], label)
 
     def _marked_all(self, changed: list[int], label: str) -> None:
