@@ -158,7 +158,7 @@ async def test_capital_r_refreshes_in_the_background_and_a_failing_source_shows_
         )
         assert prompt.startswith("! ") and failing[0].error in prompt
         status = str(screen.query_one(StatusLine).render())
-        assert "1 source(s) failing" in status
+        assert "1 source failing" in status
         assert app.refresh_message is not None and app.refresh_message in status
         assert "2 feeds checked" in status
         # While it ran, the status line showed its progress, source by source.
