@@ -91,7 +91,6 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             "slash",
             "search",
             "Search",
-            show=False,
             key_display="/",
             tooltip="Search every cached article",
         ),

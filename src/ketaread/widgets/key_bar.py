@@ -24,7 +24,13 @@ HIDDEN_WHEN_SHORT_ACTIONS = frozenset({"refresh_sources"})
 HIDDEN_WHEN_SHORT_KEYS = frozenset({"enter"})
 """Keys shown without a label (the help screen and the welcome text explain them) when the
 bar is short of room."""
-SHORT_LABELS = {"Next unread": "Next", "Read/unread": "Read", "Copy URL": "Copy"}
+SHORT_LABELS = {
+    "Next unread": "Next",
+    "Read/unread": "Read",
+    "Copy URL": "Copy",
+    "Search": "Find",
+    "Glossary": "Terms",
+}
 """Shorter descriptions for when the bar is short of room."""
 NARROW_LABEL = 4
 """Cells of a label in the narrowest form: every key stays, its label cut to a hint."""
