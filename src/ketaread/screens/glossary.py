@@ -126,6 +126,10 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
             super().__init__()
             self.sentence = sentence
 
+    class TermStatusSaved(Message):
+        """A term's status was saved in the study file (learning it made cards): sent to
+        the reading screen, which counts the due cards again."""
+
     DEFAULT_CSS = """
     #glossary-dialog {
         max-width: 120;
@@ -505,3 +509,9 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
             return
         set_term_status(study, term, status)
         self.app.call_from_thread(self.notify, f"{term.term}: {status}.", markup=False, timeout=2)
+        self.app.call_from_thread(self._status_saved)
+
+    def _status_saved(self) -> None:
+        reader = getattr(self.app, "main_screen", None)
+        if reader is not None:
+            reader.post_message(self.TermStatusSaved())

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ketaread.core.render import Rendering
     from ketaread.core.study import PlacedHighlight, StudyStore
     from ketaread.screens.study import HighlightChoice
+    from ketaread.widgets.tag_sidebar import TagSidebar
 
 STUDY_BINDINGS = [
     Binding(
@@ -64,6 +65,9 @@ class StudyActions:
 
         @property
         def article_view(self) -> ArticleView: ...
+
+        @property
+        def sidebar(self) -> TagSidebar: ...
 
     def _study_or_none(self) -> StudyStore | None:
         """The study file (call from a worker); None and a message when it cannot be used."""
@@ -116,7 +120,7 @@ class StudyActions:
         placed = place_highlights(study, detail.row.key, text) if study is not None else []
         statuses = study.term_statuses() if study is not None else {}
         note = self._new_terms_note(rendering, statuses)
-        due = study.due_count() if study is not None else 0
+        due = (study.due_count(), study.card_count()) if study is not None else (0, 0)
         self.app.call_from_thread(self._highlights_loaded, detail, text, placed, note, due)
 
     def _new_terms_note(self, rendering: Rendering, statuses: dict[str, str]) -> str:
@@ -141,7 +145,7 @@ class StudyActions:
         text: str,
         placed: list[PlacedHighlight],
         note: str,
-        due: int,
+        due: tuple[int, int],
     ) -> None:
         if self.detail is None or self.detail.row.id != detail.row.id:
             return  # another article was opened meanwhile
@@ -162,9 +166,12 @@ class StudyActions:
             header.update(ArticleView.header_content(detail.row, detail.tags, notes))
         self._show_due(due)
 
-    def _show_due(self, due: int) -> None:
+    def _show_due(self, due_and_cards: tuple[int, int]) -> None:
+        """The due count in the status line and in the sidebar's review entry."""
+        due, cards = due_and_cards
         self.study_status = f"{due} card(s) due — w: review" if due else ""
         self._update_status()  # type: ignore[attr-defined]
+        self.sidebar.show_due(due, cards)
 
     # -- highlighting -----------------------------------------------------------
 
@@ -338,8 +345,17 @@ class StudyActions:
 
         self.app.push_screen(ReviewScreen(), closed)
 
+    def on_glossary_modal_term_status_saved(self, _event: object) -> None:
+        """A term marked in the glossary popup: its cards may be due now."""
+        self._count_due()
+
+    def on_tag_sidebar_review_chosen(self, _event: TagSidebar.ReviewChosen) -> None:
+        """Enter on the sidebar's review entry: the review."""
+        self.action_review()
+
     @work(thread=True, exclusive=True, group="study-due", exit_on_error=False)
     def _count_due(self) -> None:
+        """The due count for the status line and the sidebar (at start, after a review)."""
         study = self.context.study_if_exists_quietly()
-        due = study.due_count() if study is not None else 0
+        due = (study.due_count(), study.card_count()) if study is not None else (0, 0)
         self.app.call_from_thread(self._show_due, due)
