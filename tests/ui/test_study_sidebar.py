@@ -91,3 +91,47 @@ async def test_no_review_entry_without_cards_and_one_once_a_term_is_learnt(
         due = big_app.context.study.due_count()
         assert due >= 1
         assert sidebar_line(big_app, REVIEW_ID).endswith(f"{due} due")
+
+
+async def test_saved_search_counts_follow_reads_once_changes_stop(
+    big_db: Path, tmp_config: Path, monkeypatch
+) -> None:
+    """Marking articles read and unread changes a saved search's unread count in the
+    sidebar, counted in a worker once the keys stop (a burst of four is counted once)."""
+    from ketaread.screens import search
+
+    tmp_config.parent.mkdir(parents=True, exist_ok=True)
+    tmp_config.write_text('[[search]]\nname = "Esketamine"\nquery = "esketamine"\n', "utf-8")
+    monkeypatch.setattr(search, "SEARCH_COUNT_DELAY", 0.3)
+    app = make_app(db=big_db, config=tmp_config, offline=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_pilot(pilot)
+        screen = app.main_screen
+        ((_name, _query, unread, total),) = screen.sidebar_data.searches
+        assert unread == total > 20
+        assert sidebar_line(app, "search:0").endswith(f"{unread}/{total}")
+        counted = []
+        real = screen.saved_search_counts
+        monkeypatch.setattr(
+            screen, "saved_search_counts", lambda store: counted.append(1) or real(store)
+        )
+        # Four esketamine articles marked read in a burst.
+        screen.article_list.focus()
+        rows = [screen.article_list.row_at(i) for i in range(40)]
+        wanted = [i for i, row in enumerate(rows) if "esketamine" in row.title.lower()][:4]
+        for index in wanted:
+            screen.article_list.cursor = index
+            await pilot.press("m")
+        await settle_pilot(pilot)
+        await pilot.pause(0.5)
+        await settle_pilot(pilot)
+        assert sidebar_line(app, "search:0").endswith(f"{unread - 4}/{total}")
+        assert screen.sidebar_data.searches[0][2] == unread - 4
+        assert len(counted) == 1
+        # And back to unread.
+        screen.article_list.cursor = wanted[0]
+        await pilot.press("m")
+        await settle_pilot(pilot)
+        await pilot.pause(0.5)
+        await settle_pilot(pilot)
+        assert sidebar_line(app, "search:0").endswith(f"{unread - 3}/{total}")

@@ -380,6 +380,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self.watch(self.article_view, "scroll_y", self._article_scrolled, init=False)
         self.host.refresh_progressed.subscribe(self, self._refresh_progressed)
         self.host.refresh_finished.subscribe(self, self._refresh_finished)
+        self.follow_saved_search_counts()
         store = self.store
         if store is not None:
             # The first page straight from the cache, so the first frame shows titles:
@@ -749,6 +750,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         if not (unread or starred):
             return
         self.sidebar.adjust(after.feed_id, tag_ids, unread, starred)
+        if unread:
+            self.schedule_search_counts()  # a saved search's unread count may have changed
         data = self.sidebar_data
         if data is not None:
             wanted = set(tag_ids)

@@ -274,6 +274,23 @@ class TagSidebar(KeyedOptionList):
             entry.total = max(entry.total + total, 0)
             self.replace_option_prompt(option_id, entry.prompt(width))
 
+    def update_searches(self, searches: tuple[tuple[str, str, int, int], ...]) -> bool:
+        """New counts for the saved searches, in place; False (nothing changed) when the
+        saved searches are not the ones shown (the next full load shows them)."""
+        shown = [self._searches.get(f"search:{n}") for n in range(len(searches))]
+        if len(self._searches) != len(searches) or shown != [(q, n) for n, q, _, _ in searches]:
+            return False
+        width = self._laid_out_width or self._entry_width()
+        for number, (_name, _query, unread, total) in enumerate(searches):
+            option_id = f"search:{number}"
+            entry = self._counts.get(option_id)
+            if entry is not None and (entry.unread, entry.total) != (unread, total):
+                entry.unread, entry.total = unread, total
+                self.replace_option_prompt(option_id, entry.prompt(width))
+        if self._data is not None:
+            self._data = self._data._replace(searches=searches)
+        return True
+
     def show_due(self, due: int, cards: int) -> None:
         """The review entry's count: `due` of the study file's `cards` (none: no entry)."""
         review = (due, cards) if cards else None
