@@ -135,3 +135,17 @@ async def test_saved_search_counts_follow_reads_once_changes_stop(
         await pilot.pause(0.5)
         await settle_pilot(pilot)
         assert sidebar_line(app, "search:0").endswith(f"{unread - 3}/{total}")
+
+
+def test_snapshot_review_entry_in_the_sidebar_120x40(
+    big_db: Path, tmp_config: Path, snap_compare, stable_clock
+) -> None:
+    """The review entry under Starred, its count right-aligned like the others."""
+    learn(big_db, tmp_config, "NMDA", "BDNF", "glutamate")
+    app = make_app(db=big_db, config=tmp_config, offline=True)
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle_pilot(pilot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.binding import Binding
 
+from ketaread.config import DEFAULT_MEANINGS, HighlightMeaning
 from ketaread.context import ContextError
 from ketaread.widgets.article_view import ArticleHeader, ArticleView
 
@@ -57,6 +58,7 @@ class StudyActions:
     rendering: Rendering | None
     study_status: str = ""
     """The due count, for the status line."""
+    _config_warned = False
 
     app: App[Any]
     """Provided by the screen."""
@@ -82,6 +84,37 @@ class StudyActions:
                 timeout=20,
             )
             return None
+
+    def highlight_meanings(self) -> tuple[HighlightMeaning, ...]:
+        """The highlight meanings as config.toml labels and colours them (the defaults when
+        it cannot be read: the refresh reports why)."""
+        try:
+            return self.context.config.highlights
+        except ContextError:
+            return DEFAULT_MEANINGS
+
+    def _meaning_label(self, key: str) -> str:
+        return next((m.label for m in self.highlight_meanings() if m.key == key), key)
+
+    def report_config_warnings(self) -> None:
+        """Config values that were replaced by their defaults, said once (call from a
+        worker: it reads the config)."""
+        if self._config_warned:
+            return
+        try:
+            warnings = self.context.config.warnings
+        except ContextError:
+            return
+        self._config_warned = True
+        if warnings:
+            self.app.call_from_thread(
+                self.app.notify,
+                "\n".join(warnings),
+                title="config.toml",
+                severity="warning",
+                markup=False,
+                timeout=20,
+            )
 
     def unmark_known_terms(self, markdown: str) -> str:
         """The article's Markdown without links on terms the reader knows (call from a
@@ -149,13 +182,16 @@ class StudyActions:
     ) -> None:
         if self.detail is None or self.detail.row.id != detail.row.id:
             return  # another article was opened meanwhile
-        from ketaread.widgets.highlights import highlight_marks
+        from ketaread.widgets.highlights import highlight_marks, meaning_styles
 
         self.article_view.show_marks(
             highlight_marks(
-                (p.highlight.id, text[p.placement.start : p.placement.end], p.highlight.color)
-                for p in placed
-                if p.placement is not None
+                (
+                    (p.highlight.id, text[p.placement.start : p.placement.end], p.highlight.color)
+                    for p in placed
+                    if p.placement is not None
+                ),
+                meaning_styles(self.highlight_meanings()),
             )
         )
         if note:
@@ -217,7 +253,7 @@ class StudyActions:
             self.screen.clear_selection()  # type: ignore[attr-defined]
             self._save_highlight(detail, rendering, quote, start, choice.color, choice.note)
 
-        self.app.push_screen(HighlightDialog(quote), chosen)
+        self.app.push_screen(HighlightDialog(quote, self.highlight_meanings()), chosen)
 
     @work(thread=True, group="study-write", exit_on_error=False)
     def _save_highlight(
@@ -246,7 +282,8 @@ class StudyActions:
                 markup=False,
             )
             return
-        self.app.call_from_thread(self.app.notify, f"Highlighted ({color}).")
+        label = self._meaning_label(color)
+        self.app.call_from_thread(self.app.notify, f"Highlighted ({label}).", markup=False)
         self._load_highlights(detail, rendering)
 
     # -- the highlight list and the article note --------------------------------
@@ -274,7 +311,7 @@ class StudyActions:
     ) -> None:
         from ketaread.screens.study import HighlightPanel
 
-        panel = HighlightPanel(detail.row.title, placed, note)
+        panel = HighlightPanel(detail.row.title, placed, note, self.highlight_meanings())
 
         def closed(highlight_id: int | None) -> None:
             if panel.deleted:
@@ -356,6 +393,7 @@ class StudyActions:
     @work(thread=True, exclusive=True, group="study-due", exit_on_error=False)
     def _count_due(self) -> None:
         """The due count for the status line and the sidebar (at start, after a review)."""
+        self.report_config_warnings()
         study = self.context.study_if_exists_quietly()
         due = (study.due_count(), study.card_count()) if study is not None else (0, 0)
         self.app.call_from_thread(self._show_due, due)
