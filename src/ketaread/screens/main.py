@@ -620,7 +620,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             rendering = rendering_for(store, detail)
             glossary = self._glossary()
             marked = rendering.marked_markdown(glossary, self._mark_terms())
-            marked.markdown = self.unmark_known_terms(marked.markdown)
+            marked.markdown = self.unmark_known_terms(marked.markdown, rendering)
         except Exception as error:  # one bad article must not take the reader down
             app.call_from_thread(
                 self.notify, f"Could not open this article: {error}", severity="error", markup=False

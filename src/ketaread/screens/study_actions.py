@@ -116,9 +116,10 @@ class StudyActions:
                 timeout=20,
             )
 
-    def unmark_known_terms(self, markdown: str) -> str:
+    def unmark_known_terms(self, markdown: str, rendering: Rendering | None = None) -> str:
         """The article's Markdown without links on terms the reader knows (call from a
-        worker), unless `[reader] mark_known_terms = true`."""
+        worker), unless `[reader] mark_known_terms = true`: glossary terms, and the
+        abbreviations `rendering`'s article defines itself."""
         try:
             if self.context.config.mark_known_terms:
                 return markdown
@@ -127,9 +128,15 @@ class StudyActions:
         study = self.context.study_if_exists_quietly()
         if study is None:
             return markdown
-        from ketaread.core.study import unmark_terms
+        from ketaread.core.study import article_abbreviation_keys, unmark_terms
 
-        known = [key for key, status in study.term_statuses().items() if status == "known"]
+        statuses = study.term_statuses()
+        known = [key for key, status in statuses.items() if status == "known"]
+        glossary = self.context.glossary_if_loaded
+        if rendering is not None and glossary is not None and rendering.abbreviations:
+            # An abbreviation's link key is the article's; its status is kept by its meaning.
+            own = article_abbreviation_keys(glossary, rendering.abbreviations)
+            known += [link for link, key in own.items() if statuses.get(key) == "known"]
         return unmark_terms(markdown, known) if known else markdown
 
     def _article_text(self) -> str:
@@ -160,10 +167,16 @@ class StudyActions:
         glossary = self.context.glossary_if_loaded
         if glossary is None:
             return ""
-        # Keyed as the glossary keys them (a status is set on a glossary term, and an
-        # abbreviation the article defines may be one); the article's own others as they are.
+        from ketaread.core.study import article_abbreviation_keys
+
+        # Keyed as the study file keys them: a glossary term (an abbreviation the article
+        # defines may be one) by its key, the article's own abbreviations by their meaning.
+        own = article_abbreviation_keys(glossary, rendering.abbreviations)
         keys = set()
         for hit in rendering.terms(glossary):
+            if hit.key in own:
+                keys.add(own[hit.key])
+                continue
             term = glossary.lookup(hit.key) or glossary.lookup(hit.term)
             keys.add(term.key if term is not None else hit.key)
         if not keys:
