@@ -101,7 +101,12 @@ class TagSidebar(KeyedOptionList):
     the review entry, `SearchChosen` for a saved search)."""
 
     BINDINGS = [
-        Binding("enter", "select", "Filter", tooltip="Show these articles"),
+        Binding(
+            "enter",
+            "select",
+            "Filter",
+            tooltip="Show these articles (on Review: start the flashcard review)",
+        ),
         Binding(
             "R",
             "refresh_source",
