@@ -149,3 +149,35 @@ def test_snapshot_review_entry_in_the_sidebar_120x40(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+async def test_saved_search_counts_follow_a_refresh_as_each_feed_lands(
+    big_db: Path, tmp_config: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """R refreshes a source that brings two more esketamine articles: the saved search's
+    count takes them in as the feed lands (the full sidebar reload is switched off here, so
+    only that follows it)."""
+    from big_cache import feed_xml
+
+    from ketaread.screens import search
+
+    feed = tmp_path / "newer.xml"
+    feed.write_text(feed_xml(1, 20, first=-20), encoding="utf-8")
+    tmp_config.parent.mkdir(parents=True, exist_ok=True)
+    tmp_config.write_text(
+        f'[[source]]\nlocation = "{feed}"\n\n'
+        '[[search]]\nname = "Esketamine"\nquery = "esketamine"\n',
+        "utf-8",
+    )
+    monkeypatch.setattr(search, "SEARCH_COUNT_DELAY", 0.2)
+    app = make_app(db=big_db, config=tmp_config, offline=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_pilot(pilot)
+        screen = app.main_screen
+        ((_name, _query, unread, total),) = screen.sidebar_data.searches
+        monkeypatch.setattr(screen, "load_sidebar", lambda: None)
+        await pilot.press("R")
+        await settle_pilot(pilot)
+        await pilot.pause(0.4)
+        await settle_pilot(pilot)
+        assert sidebar_line(app, "search:0").endswith(f"{unread + 2}/{total + 2}")
