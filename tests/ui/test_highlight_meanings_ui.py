@@ -52,9 +52,14 @@ async def test_configured_labels_and_colours_from_the_picker_to_the_list(
         await settle_pilot(pilot)
         dialog = app.screen
         assert isinstance(dialog, HighlightDialog)
-        shown = screen_text(app)
-        assert "2 How  the way they measured it" in shown
-        assert "4 Ask my doctor" in shown and "1 finding" in shown
+        lines = screen_text(app).splitlines()
+        # Each meaning on its line: number, label, description, labels in one column.
+        how = next(line for line in lines if "2 How " in line)
+        assert "the way they measured it" in how
+        ask = next(line for line in lines if "4 Ask my doctor" in line)
+        assert "something to look up or ask" in ask
+        assert how.index("the way") == ask.index("something")
+        assert any("1 finding " in line for line in lines)
         await pilot.press("2", "enter")
         await settle_pilot(pilot)
         (saved,) = app.context.study.highlights()

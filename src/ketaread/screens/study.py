@@ -75,11 +75,12 @@ class HighlightDialog(Dialog[HighlightChoice | None]):
         with Vertical(id="highlight-dialog", classes="dialog-box") as box:
             box.border_title = "Highlight"
             yield Static(Content(_short(self.quote, 400)), id="highlight-quote")
+            width = max(len(m.label) for m in self.meanings)
             yield OptionList(
                 *(
                     Option(
                         Content.assemble(
-                            (f"{n} ", "bold"), _meaning_label(m), f"  {m.description}"
+                            (f"{n} ", "bold"), _meaning_label(m, width), f"  {m.description}"
                         ),
                         id=m.key,
                     )
