@@ -40,11 +40,17 @@ async def test_the_bar_is_one_widget_and_picks_the_roomiest_form_that_fits(
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
         line = bar_line(app)
-        # Short labels; Enter and R keep their keys, without a label (the help and the
-        # welcome text explain them): no key is lost, and search is still named.
-        assert "n Next m Read s Star" in line and "g Terms" in line
-        assert "R Refresh" not in line and " ⏎ / Find n Next" in line and line.split()[-3] == "R"
+        # Short labels; Enter, / and R keep their keys, without a label (the help
+        # explains them): no key is lost.
+        assert "n Next m Read s Star" in line and "g Glossary" in line
+        assert "R Refresh" not in line and " ⏎ / n Next" in line and line.split()[-3] == "R"
         assert line.rstrip().endswith("▏^p palette")
+        await pilot.resize_terminal(60, 24)
+        await settle(pilot)
+        line = bar_line(app)
+        # A cell or two short of the hints: the last key's hint goes, not every label.
+        assert line.startswith("q Quit ? Help ⏎ / n Next m Read")
+        assert line.rstrip().endswith("g Glos t R") and "palette" not in line
 
 
 async def test_focus_moving_to_another_pane_changes_the_keys_shown(
