@@ -102,7 +102,8 @@ async def test_saved_search_counts_follow_reads_once_changes_stop(
 
     tmp_config.parent.mkdir(parents=True, exist_ok=True)
     tmp_config.write_text('[[search]]\nname = "Esketamine"\nquery = "esketamine"\n', "utf-8")
-    monkeypatch.setattr(search, "SEARCH_COUNT_DELAY", 0.3)
+    # Long enough that a loaded machine still presses the four keys within it.
+    monkeypatch.setattr(search, "SEARCH_COUNT_DELAY", 2.0)
     app = make_app(db=big_db, config=tmp_config, offline=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle_pilot(pilot)
@@ -123,7 +124,7 @@ async def test_saved_search_counts_follow_reads_once_changes_stop(
             screen.article_list.cursor = index
             await pilot.press("m")
         await settle_pilot(pilot)
-        await pilot.pause(0.5)
+        await pilot.pause(2.5)
         await settle_pilot(pilot)
         assert sidebar_line(app, "search:0").endswith(f"{unread - 4}/{total}")
         assert screen.sidebar_data.searches[0][2] == unread - 4
@@ -132,7 +133,7 @@ async def test_saved_search_counts_follow_reads_once_changes_stop(
         screen.article_list.cursor = wanted[0]
         await pilot.press("m")
         await settle_pilot(pilot)
-        await pilot.pause(0.5)
+        await pilot.pause(2.5)
         await settle_pilot(pilot)
         assert sidebar_line(app, "search:0").endswith(f"{unread - 3}/{total}")
 
