@@ -153,7 +153,7 @@ def test_excerpt_only_feed_with_full_text_gives_full_articles_with_references(
     assert "updated" in added and "with full text" in added
     out = ok(cli(tmp_db, tmp_config, "refresh"))
     assert "fetched the full text of 2 of 4 articles; kept the excerpt of 2" in out
-    assert "4 feeds checked" not in out and "1 feeds checked" in out
+    assert "4 feeds checked" not in out and "1 feed checked" in out
 
     articles = {
         a["title"]: a["id"] for a in json.loads(ok(cli(tmp_db, tmp_config, "list", "--json")))

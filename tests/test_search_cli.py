@@ -68,6 +68,33 @@ def test_save_puts_the_search_in_the_config_and_saved_lists_its_count(
     assert code == 1 and "bad" not in tmp_config.read_text(encoding="utf-8").split("BDNF")[-1]
 
 
+def test_saving_a_search_before_any_source_keeps_the_samples_standing_in(
+    run_cli: RunCli, tmp_config: Path, tmp_path: Path
+) -> None:
+    """Found by a new user: `search --save` with no config wrote the samples' install path
+    into the new config as a source, so they stayed subscribed for good (and the path
+    breaks on upgrade). Now the config holds the search and no source; the samples still
+    stand in until the first `add`, which keeps the search."""
+    assert run_cli("search", "--save", "receptors", "NMDA")[0] == 0
+    written = tmp_config.read_text(encoding="utf-8")
+    assert "sample_feeds" not in written and "location" not in written
+    code, out, _ = run_cli("sources")
+    assert code == 0 and "sample feeds" in out
+    assert "--full-text" not in out  # no advice to re-add the bundled samples
+    feed = tmp_path / "mine.xml"
+    feed.write_text(
+        '<rss version="2.0"><channel><title>Mine</title><item><title>One</title>'
+        "<guid>1</guid><description>Text</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli("add", str(feed))
+    assert code == 0, err
+    assert "no longer read" in out and "stay cached" not in out  # none were ever cached
+    written = tmp_config.read_text(encoding="utf-8")
+    assert "mine.xml" in written and "sample_feeds" not in written
+    assert 'name = "receptors"' in written
+
+
 def test_check_and_rebuild(run_cli: RunCli, tmp_db: Path) -> None:
     run_cli("refresh")
     assert run_cli("search", "--check")[1].strip() == "search index: ok"

@@ -213,7 +213,7 @@ def test_learn_and_review_answer_schedule_with_fsrs(
     assert due and {"id", "kind", "front", "back", "source", "due"} <= set(due[0])
     first, second = due[0]["id"], due[1]["id"]
     cli("review", "--answer", str(first), "good")
-    cli("review", "--answer", str(second), "again")
+    cli("review", "--answer", str(second), "1")  # the review screen's key for again
     remaining = {c["id"] for c in json.loads(cli("review", "--json")[0])}
     assert first not in remaining and second not in remaining
     db = sqlite3.connect(tmp_db.with_name(f"{tmp_db.stem}.study.db"))
@@ -276,3 +276,26 @@ def test_highlight_color_takes_a_configured_label_and_stores_the_key(
     assert '"color": "finding"' in export(cli, "json")
     _out, err = cli("highlight", key, "--quote", "blocks", "--color", "pink", status=None)
     assert "--color must be one of finding (Result), method" in err
+
+
+def test_markdown_export_front_matter_has_the_articles_tags_and_date(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Found by a new user: the README promised tags in the front matter and the export
+    never wrote them; its date was the first highlight's, not the article's."""
+    feed = tmp_path / "tagged.xml"
+    feed.write_text(
+        FEED.format(body=f"<p>{TARGET}</p>").replace(
+            "<guid>acts-1</guid>",
+            "<guid>acts-1</guid><category>Glutamate</category>"
+            "<pubDate>Tue, 11 Feb 2025 09:00:00 GMT</pubDate>",
+        ),
+        encoding="utf-8",
+    )
+    cli("add", str(feed), "--tag", "neuroscience")
+    cli("refresh")
+    (row,) = json.loads(cli("list", "--json")[0])
+    cli("highlight", row["id"], "--quote", "blocks NMDA receptors")
+    front = export(cli, "markdown").split("---")[1]
+    assert 'tags: ["Glutamate", "neuroscience"]' in front
+    assert "date: 2025-02-11" in front

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 import ketaread.context
 from ketaread import __version__
 from ketaread.config import (
+    Config,
     ConfigError,
     SourceConfig,
     is_url,
@@ -31,6 +32,7 @@ from ketaread.config import (
 from ketaread.core.clean import author_name, clean_line, clean_text
 from ketaread.core.store import ArticleFilter, CacheDamaged, Store, StoreError
 from ketaread.core.sync.accounts import ServerAccount
+from ketaread.core.wording import counted
 
 if TYPE_CHECKING:
     from ketaread.app import KetareadApp
@@ -137,9 +139,8 @@ def cmd_add(ctx: Context) -> int:
         raise CommandError("--pick needs the network to look at the page (drop --offline)")
     config = ctx.config
     normalised = normalise_location(location)
-    if not config.exists:
-        config.sources = []  # the first source of your own replaces the sample feeds
-        ctx.print(_SAMPLES_NOTE)
+    if config.samples:
+        _leave_samples(ctx, config)
     existing = config.find(normalised)
     title = clean_line(ctx.args.title) or None
     tags = [t for t in (clean_line(t) for t in ctx.args.tag) if t]
@@ -229,10 +230,20 @@ def _feed_for(ctx: Context, url: str) -> str:
     return found.feeds[pick - 1].url
 
 
-_SAMPLES_NOTE = (
-    "starting your own config: the bundled sample feeds are no longer read; their articles "
-    "stay cached until `ketaread remove` drops them (see `ketaread sources`)"
-)
+def _leave_samples(ctx: Context, config: Config) -> None:
+    """The first source or account of the user's own replaces the bundled sample feeds."""
+    samples = {s.location for s in config.sources}
+    config.sources, config.samples = [], False
+    cached = ctx.cache_exists and any(f.source in samples for f in ctx.existing_store.feeds())
+    ctx.print(
+        "starting your own config: the bundled sample feeds are no longer read"
+        + (
+            "; their articles stay cached until `ketaread remove` drops them "
+            "(see `ketaread sources`)"
+            if cached
+            else ""
+        )
+    )
 
 
 def cmd_remove(ctx: Context) -> int:
@@ -256,6 +267,7 @@ def cmd_remove(ctx: Context) -> int:
     # Written even when the sample feeds stood in for a missing config: otherwise the
     # next refresh would read (and re-cache) what was just removed.
     config.sources.remove(found)
+    config.samples = False
     save_config(config)
     removed = ctx.store.remove_source(found.location) if ctx.cache_exists else 0
     ctx.print(f"removed {found.location} and {removed} cached articles")
@@ -297,9 +309,9 @@ def _change_subscription(ctx: Context, *, subscribe: bool) -> int:
 def cmd_sources(ctx: Context) -> int:
     """List configured sources with the state of their feeds."""
     feeds = ctx.store.feeds() if ctx.cache_exists else []
-    if not ctx.config.exists and not ctx.args.json:
+    if ctx.config.samples and not ctx.args.json:
         # Only in text mode: `sources --json` must print nothing but JSON.
-        ctx.print(f"(no config file at {ctx.config.path}: reading the bundled sample feeds)")
+        ctx.print(f"(no sources in {ctx.config.path} yet: reading the bundled sample feeds)")
     from ketaread.core.fulltext import excerpt_hint
 
     rows: list[dict[str, Any]] = []
@@ -324,7 +336,7 @@ def cmd_sources(ctx: Context) -> int:
                     "warning": f.warning,
                     "gone": f.gone,
                     "suggestion": None
-                    if source.full_text or not f.total
+                    if source.full_text or not f.total or ctx.config.samples
                     else excerpt_hint(ctx.store, f.id, source.location),
                 }
                 for f in mine
@@ -450,7 +462,10 @@ def cmd_refresh(ctx: Context) -> int:
     from ketaread.core.refresh import FeedReport, RefreshStopped
 
     def report(feed_report: FeedReport) -> None:
-        marker = {"error": "!", "skipped": "-", "updated": "+"}.get(feed_report.status, " ")
+        changed = feed_report.new or feed_report.updated
+        marker = {"error": "!", "skipped": "-", "updated": "+" if changed else " "}.get(
+            feed_report.status, " "
+        )
         ctx.print(f"{marker} {feed_report.line()}")
 
     def waiting() -> None:
@@ -610,9 +625,8 @@ def cmd_server_add(ctx: Context) -> int:
         )
     if not args.no_check:
         _check_login(account)
-    if not config.exists:
-        config.sources = []
-        ctx.print(_SAMPLES_NOTE)
+    if config.samples:
+        _leave_samples(ctx, config)
     config.servers.append(account)
     save_config(config)
     read_only = " (Fever: subscriptions are read-only)" if account.api == "fever" else ""
@@ -788,6 +802,8 @@ _MARKS = {
     "star": ("starred", True),
     "unstar": ("starred", False),
 }
+_MARK_WORDS = {"star": "starred", "unstar": "unstarred"}
+"""What `mark` says it did ("marked 2 of 2 articles starred")."""
 
 
 def cmd_mark(ctx: Context) -> int:
@@ -830,7 +846,8 @@ def cmd_mark(ctx: Context) -> int:
         return 0
     for _, after in changed:
         ctx.print(f"{after.key}  {args.mark}  {after.title}  ({after.feed_title})")
-    ctx.print(f"marked {len(changed)} of {len(ids)} articles {args.mark}")
+    done = _MARK_WORDS.get(args.mark, args.mark)
+    ctx.print(f"marked {len(changed)} of {counted(len(ids), 'article')} {done}")
     return 0
 
 
@@ -886,8 +903,8 @@ def cmd_import(ctx: Context) -> int:
         # well-formed, not OPML): one line, a failing status and an untouched config.
         raise CommandError(f"{path}: {report.skipped[0][1]}")
     config = ctx.config
-    if not config.exists:
-        config.sources = []
+    if config.samples:
+        _leave_samples(ctx, config)
     added: list[str] = []
     changed: list[str] = []
     skipped = list(report.skipped)
@@ -1020,7 +1037,7 @@ def cmd_glossary_check(ctx: Context) -> int:
         for problem in report.problems:
             ctx.print(problem)
         problems += len(report.problems)
-        verdict = "no problems" if report.ok else f"{len(report.problems)} problem(s)"
+        verdict = "no problems" if report.ok else counted(len(report.problems), "problem")
         ctx.print(f"{report.label}: {len(report.terms)} entries checked, {verdict}")
     return 1 if problems else 0
 
@@ -1147,8 +1164,10 @@ def cmd_review(ctx: Context) -> int:
 
     if ctx.args.answer:
         card_text, rating = ctx.args.answer
+        # 1-4 as on the review screen's keys, or the words.
+        rating = {str(number): name for name, number in RATINGS.items()}.get(rating, rating)
         if not card_text.isdigit() or rating not in RATINGS:
-            raise CommandError(f"--answer takes a card id and one of {', '.join(RATINGS)}")
+            raise CommandError(f"--answer takes a card id and one of {', '.join(RATINGS)} (or 1-4)")
         writable = ctx.study
         card = writable.card(int(card_text))
         if card is None:
@@ -1168,6 +1187,24 @@ def cmd_review(ctx: Context) -> int:
     app = make_app(db=ctx.args.db, config=ctx.args.config, offline=True, review=True)
     app.run()
     return app.return_code or 0
+
+
+def _cached_tags_and_dates(
+    ctx: Context, keys: list[str]
+) -> dict[str, tuple[list[str], float | None]]:
+    """Tags and publication dates of the studied articles still cached (a removed
+    source's study data exports without them)."""
+    if not ctx.cache_exists:
+        return {}
+    store = ctx.existing_store
+    found: dict[str, tuple[list[str], float | None]] = {}
+    for key in keys:
+        try:
+            detail = store.article(store.resolve(key))
+        except StoreError:
+            continue
+        found[key] = (detail.tags, detail.row.published)
+    return found
 
 
 def cmd_notes(ctx: Context) -> int:
@@ -1190,15 +1227,21 @@ def cmd_notes(ctx: Context) -> int:
         return _write_out(ctx, "ketaread-readwise.csv", export.to_readwise_csv(study.highlights()))
     articles = export.by_article(study)
     loose = [c for c in study.cards() if not c.article]
+    known = _cached_tags_and_dates(ctx, [a.key for a in articles])
+
+    def note(article: export.ArticleStudy) -> str:
+        tags, published = known.get(article.key, ([], None))
+        return export.to_markdown(article, tags, published)
+
     if ctx.args.out is None:
         for article in articles:
-            ctx.out.write(export.to_markdown(article))
+            ctx.out.write(note(article))
             ctx.out.write("\n")
         if loose:
             ctx.out.write(export.term_cards_markdown(loose))
         return 0
     folder = Path(ctx.args.out).expanduser()
-    written = [_write_file(folder / export.file_name(a), export.to_markdown(a)) for a in articles]
+    written = [_write_file(folder / export.file_name(a), note(a)) for a in articles]
     if loose:
         written.append(
             _write_file(folder / "ketaread glossary cards.md", export.term_cards_markdown(loose))
@@ -1713,7 +1756,7 @@ def build_parser() -> argparse.ArgumentParser:
     review_parser.add_argument("--json", action="store_true", help="list the due cards")
     review_parser.add_argument("--limit", type=int, help="at most this many")
     review_parser.add_argument(
-        "--answer", nargs=2, metavar=("CARD", "RATING"), help="again, hard, good or easy"
+        "--answer", nargs=2, metavar=("CARD", "RATING"), help="again, hard, good or easy (or 1-4)"
     )
     notes = command("notes", cmd_notes, "export or import highlights, notes and cards")
     notes_actions = notes.add_subparsers(dest="notes_action", required=True)

@@ -81,7 +81,11 @@ class Config:
     path: Path
     sources: list[SourceConfig] = field(default_factory=list)
     exists: bool = True
-    """False when no file exists and the bundled sample feeds stand in."""
+    """False when no file exists (the bundled sample feeds stand in)."""
+    samples: bool = False
+    """True while the bundled sample feeds stand in for sources of the user's own: no
+    config file, or one without a `source` key (written by `search --save` before any
+    `add`). Saving keeps the key absent, so no install path is written into the file."""
     mark_terms: str = "first"
     """Mark glossary terms at their first occurrence per section, every occurrence, or off."""
     crisis_text: str = ""
@@ -159,9 +163,14 @@ def default_config(path: Path) -> Config:
     """The stand-in used when there is no config file: the bundled sample feeds."""
     return Config(
         path=path,
-        sources=[SourceConfig(location=str(sample_feeds_dir()), title=None, tags=[])],
+        sources=_sample_sources(),
         exists=False,
+        samples=True,
     )
+
+
+def _sample_sources() -> list[SourceConfig]:
+    return [SourceConfig(location=str(sample_feeds_dir()), title=None, tags=[])]
 
 
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -278,10 +287,12 @@ def load_config(path: Path) -> Config:
     warnings: list[str] = []
     highlight_table = data.get("highlight")
     highlights = _load_meanings(path, highlight_table, warnings)
+    samples = "source" not in data
     return Config(
         path=path,
-        sources=sources,
+        sources=_sample_sources() if samples else sources,
         exists=True,
+        samples=samples,
         mark_terms=mark_terms,
         crisis_text=clean_line(crisis_text, MAX_CRISIS_TEXT),
         mark_known_terms=mark_known,
@@ -438,6 +449,8 @@ def save_config(config: Config) -> None:
             for s in config.sources
         ],
     }
+    if config.samples:
+        del document["source"]  # the samples keep standing in; their path is not ours to pin
     if config.servers:
         document["server"] = [
             {key: getattr(account, key) for key in _SERVER_KEYS if getattr(account, key)}

@@ -4,6 +4,8 @@ waits for it, and read/star changes made meanwhile are kept, retried and landed.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -216,3 +218,30 @@ def test_two_threads_do_not_lose_a_change(cache: Path) -> None:
     rows = store.rows(ids)
     assert {r.id for r in rows if r.starred} == set(ids) - starred_before
     store.close()
+
+
+VACUUM_ELSEWHERE = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("DELETE FROM articles WHERE id % 2 = 0")
+conn.execute("VACUUM")
+conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+conn.close()
+"""
+
+
+def test_a_second_store_keeps_the_first_ones_locks(cache: Path) -> None:
+    """The reader opens a second Store for each refresh. Reading the cache's header closed
+    a descriptor of the file, which drops every POSIX lock the process holds on it; another
+    process's `vacuum` then took itself for the last user, deleted the -shm file, and the
+    reader's next read failed with "disk I/O error" (found by trying vacuum beside a reader)."""
+    reader = Store(cache)
+    before = len(reader.article_ids())
+    Store(cache).close()  # what a refresh in the reader does
+    done = subprocess.run(
+        [sys.executable, "-c", VACUUM_ELSEWHERE, str(cache)], capture_output=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert Path(f"{cache}-shm").exists()
+    assert 0 < len(reader.article_ids()) < before
+    reader.close()

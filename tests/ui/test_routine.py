@@ -201,7 +201,7 @@ async def test_capital_r_on_a_sidebar_source_refreshes_only_it(
         after = {f.source: f.checked_at for f in screen.sidebar_data.feeds}
         assert after[str(first)] > checked[str(first)]
         assert after[str(second)] == checked[str(second)]
-        assert app.refresh_message.startswith("1 feeds checked")
+        assert app.refresh_message.startswith("1 feed checked")
 
 
 async def test_the_reading_position_is_restored_on_start(
@@ -255,11 +255,15 @@ async def test_s_and_m_act_on_the_open_article_when_it_has_the_focus(
             assert not rows[0].read and not rows[1].read
 
 
-async def test_o_without_a_browser_says_so_and_offers_c(
+async def test_o_without_a_browser_says_so_and_copies_the_link(
     app: KetareadApp, settle: Settle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """It used to say "Press c to copy", which was the wrong key in the reference panel
+    (y there) and no key at all for a link in the text: the link is copied at once."""
     opened: list[str] = []
+    copied: list[str] = []
     monkeypatch.setattr(KetareadApp, "open_url", lambda self, url, **kw: opened.append(url))
+    monkeypatch.setattr(KetareadApp, "copy_to_clipboard", lambda self, text: copied.append(text))
     monkeypatch.delenv("BROWSER", raising=False)
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
@@ -271,9 +275,9 @@ async def test_o_without_a_browser_says_so_and_offers_c(
             await pilot.press("j")
         await pilot.press("o")
         await pilot.pause()
-        assert opened == []
+        assert opened == [] and copied == [listing.current.link]
         said = messages(app)[-1]
-        assert "SSH session" in said and "Press c to copy the link" in said
+        assert "SSH session" in said and "copied to the clipboard" in said
 
 
 async def test_at_80_columns_t_shows_three_panes_with_the_article(
@@ -369,7 +373,7 @@ async def test_offline_r_leaves_failure_markers(
         await settle(pilot)
         failing = [f for f in app.main_screen.sidebar_data.feeds if f.error]
         assert failing and failing[0].error == "connection refused"
-        assert "1 source(s) failing" in str(app.main_screen.query_one(StatusLine).render())
+        assert "1 source failing" in str(app.main_screen.query_one(StatusLine).render())
 
 
 class TestRoutineSnapshots:

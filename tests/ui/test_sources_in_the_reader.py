@@ -92,7 +92,7 @@ async def test_status_says_excerpt_only_and_F_fetches_the_full_text_once(
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         status = str(app.main_screen.query_one(StatusLine).render())
-        assert "1 source(s) excerpt-only — F: full text" in status
+        assert "1 source excerpt-only — F: full text" in status
         article_id = await open_titled(pilot, "Episode one")
         screen = app.main_screen
         assert not screen.detail.full_text

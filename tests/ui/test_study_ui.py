@@ -281,6 +281,26 @@ async def test_the_review_says_when_nothing_is_due(sample_db: Path, tmp_config: 
         await settle_pilot(pilot)
         assert isinstance(app.screen, ReviewScreen)
         assert "No cards are due" in screen_text(app)
+        assert not [b for b in app.screen.active_bindings.values() if b.binding.key == "3"]
+
+
+async def test_after_the_last_card_the_ratings_leave_the_key_bar(
+    sample_db: Path, tmp_config: Path
+) -> None:
+    """Found by a new user: with every card answered the key bar still offered 1-4."""
+    from ketaread.context import Context
+
+    context = Context(db=sample_db, config=tmp_config, offline=True)
+    set_term_status(context.study, context.glossary().lookup("BDNF"), "learning")
+    due = context.study.due_count()
+    app = make_app(context, review=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle_pilot(pilot)
+        for _ in range(due):
+            await pilot.press("space", "3")
+            await settle_pilot(pilot)
+        assert f"Reviewed {due} card" in screen_text(app)
+        assert "Good" not in screen_text(app).splitlines()[-1]
 
 
 async def test_known_terms_are_not_marked_unless_configured(

@@ -71,11 +71,7 @@ def examine(path: Path) -> Header | None:
             "Choose another cache with --db."
         )
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        try:
-            head = os.read(fd, HEADER_SIZE)
-        finally:
-            os.close(fd)
+        head = _read_header(path, info)
     except PermissionError as error:
         raise CacheFileError(f"cannot read the cache {path}: permission denied") from error
     except OSError as error:
@@ -94,6 +90,32 @@ def examine(path: Path) -> Header | None:
         int.from_bytes(head[68:72], "big", signed=True),
         int.from_bytes(head[60:64], "big", signed=True),
     )
+
+
+_header_descriptors: dict[tuple[int, int], int] = {}
+"""Descriptors of the cache files whose header this process read, kept open on purpose."""
+
+
+def _read_header(path: Path, info: os.stat_result) -> bytes:
+    """The first bytes of the file, read without ever closing a descriptor of it.
+
+    Closing any descriptor of a file drops every POSIX lock this process holds on it,
+    SQLite's included ("How To Corrupt An SQLite Database File", 2.2.1). A reader that
+    opens a second Store for a refresh would lose its WAL read locks, and another
+    process's `vacuum` would then delete the -shm file under it ("disk I/O error"). One
+    descriptor per cache file (by device and inode) stays open for the process's life.
+    """
+    key = (info.st_dev, info.st_ino)
+    fd = _header_descriptors.get(key)
+    if fd is None:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        opened = os.fstat(fd)
+        if (opened.st_dev, opened.st_ino) != key:  # replaced between stat and open
+            key = (opened.st_dev, opened.st_ino)
+            fd = _header_descriptors.setdefault(key, fd)
+        else:
+            _header_descriptors[key] = fd
+    return os.pread(fd, HEADER_SIZE, 0)
 
 
 def refuse_foreign(path: Path, header: Header | None) -> None:

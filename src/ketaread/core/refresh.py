@@ -27,6 +27,7 @@ from ketaread.core.parse_workers import (
 from ketaread.core.shapes import hostile_shape
 from ketaread.core.sources import ScanStopped, SourceError, scan_local
 from ketaread.core.store import Store
+from ketaread.core.wording import counted
 
 if TYPE_CHECKING:
     from ketaread.core.fetch import FetchResult
@@ -112,10 +113,11 @@ class RefreshSummary:
         updated = sum(r.updated for r in self.reports)
         failed = sum(r.failed for r in self.reports)
         feeds = sum(r.status not in ("skipped", "full_text") for r in self.reports)
-        text = f"{feeds} feeds checked: {new} new, {updated} updated articles, {failed} failed"
+        text = f"{counted(feeds, 'feed')} checked: "
+        text += f"{new} new, {updated} updated articles, {failed} failed"
         if self.accounts:
             synced = sum(a.status == "synced" for a in self.accounts)
-            text += f"; {synced} of {len(self.accounts)} server accounts synced"
+            text += f"; {synced} of {counted(len(self.accounts), 'server account')} synced"
         return text
 
 

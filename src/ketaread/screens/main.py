@@ -22,6 +22,7 @@ from ketaread.context import Context, ContextError
 from ketaread.core import links
 from ketaread.core.models import ArticleDetail, ArticleRow
 from ketaread.core.store import SORT_ORDERS, ArticleFilter, CacheBusy, Store, StoreError
+from ketaread.core.wording import counted
 from ketaread.locations import settings_path
 from ketaread.screens.commands import ArticleCommands, FilterCommands, GlossaryCommands
 from ketaread.screens.search import SearchScreen
@@ -495,7 +496,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             config = self.context.config
         except ContextError:
             return
-        if not config.exists:
+        if config.samples:
             return  # the bundled samples: nothing of the reader's own to suggest full text for
         excerpts = excerpt_only_feeds(store, {s.location for s in config.sources if s.full_text})
         # A server account's feeds are not sources of the config: F cannot turn full text
@@ -528,13 +529,13 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         view = [SORT_LABELS[self.list_order]] if self.list_order != "newest" else []
         if self.hide_read:
             view.append("read hidden")
-        count = f"{len(self.article_list.ids)} articles in {self.filter_label}"
+        count = f"{counted(len(self.article_list.ids), 'article')} in {self.filter_label}"
         parts = [count + (f" ({', '.join(view)})" if view else "")]
         data = self.sidebar_data
         if data is not None:
             failing = [f for f in data.feeds if f.error]
             if failing:
-                parts.append(f"{len(failing)} source(s) failing")
+                parts.append(f"{counted(len(failing), 'source')} failing")
             accounts = [a for a in data.accounts if a.error]
             if accounts:
                 parts.append(f"{len(accounts)} server account(s) failing")
@@ -548,7 +549,9 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             parts.append(self.study_status)
         if self.excerpt_feeds:
             # Excerpt-only feeds leave the reference panel and glossary little to work on.
-            parts.append(f"{len(self.excerpt_feeds)} source(s) excerpt-only — F: full text")
+            parts.append(
+                f"{counted(len(self.excerpt_feeds), 'source')} excerpt-only — F: full text"
+            )
         # One line, cut with an ellipsis where the terminal ends (the StatusLine's CSS).
         self.query_one(StatusLine).update(Content(" · ".join(parts)))
 

@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from ketaread.config import DEFAULT_MEANINGS, HighlightMeaning
 from ketaread.context import ContextError
+from ketaread.core.wording import counted
 from ketaread.screens.dialog import Dialog
 from ketaread.widgets.key_bar import KeyBar
 from ketaread.worker_errors import ReportsWorkerErrors
@@ -340,7 +341,7 @@ class ReviewScreen(ReportsWorkerErrors, Screen[None]):
         self.revealed = False
         back.display = False
         if card is None:
-            done = f"Reviewed {self.answered} card(s). " if self.answered else ""
+            done = f"Reviewed {counted(self.answered, 'card')}. " if self.answered else ""
             progress.update(Content(""))
             front.update(
                 Content(
@@ -359,6 +360,8 @@ class ReviewScreen(ReportsWorkerErrors, Screen[None]):
         if action == "reveal":
             return self.card is not None and not self.revealed
         if action == "answer":
+            if self.card is None:
+                return False  # the last card answered: nothing left to rate
             return None if not self.revealed else True
         return True
 

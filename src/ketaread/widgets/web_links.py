@@ -44,8 +44,12 @@ def open_web_link(node: Widget, url: str) -> None:
     # A browser is the terminal's to find when the app runs in one (textual serve).
     problem = None if node.app.is_web else browser_problem()
     if problem:
+        # Copied at once: the link may come from the article, the reference panel or an
+        # attachment, each with its own copy key, and over SSH OSC 52 still reaches the
+        # user's own clipboard.
+        node.app.copy_to_clipboard(url)
         node.notify(
-            f"Not opened: {problem}. Press c to copy the link instead.",
+            f"Not opened: {problem}. The link was copied to the clipboard instead: {url}",
             severity="warning",
             timeout=8,
             markup=False,

@@ -74,8 +74,11 @@ def file_name(article: ArticleStudy) -> str:
     return f"{title} ({article.key}).md"
 
 
-def to_markdown(article: ArticleStudy, tags: list[str] | None = None) -> str:
-    """One article's study note for Obsidian."""
+def to_markdown(
+    article: ArticleStudy, tags: list[str] | None = None, published: float | None = None
+) -> str:
+    """One article's study note for Obsidian; `date` is the article's, else the first
+    highlight's."""
     lines = ["---", f"title: {_yaml_string(article.title)}"]
     if article.link:
         lines.append(f"source: {_yaml_string(article.link)}")
@@ -83,7 +86,7 @@ def to_markdown(article: ArticleStudy, tags: list[str] | None = None) -> str:
         lines.append(f"feed: {_yaml_string(article.feed)}")
     if tags:
         lines.append("tags: [" + ", ".join(_yaml_string(t) for t in tags) + "]")
-    first = min((h.created for h in article.highlights), default=None)
+    first = published or min((h.created for h in article.highlights), default=None)
     if first is not None:
         lines.append(f"date: {_date(first)}")
     lines += ["ketaread: " + _yaml_string(article.key), "---", "", f"# {article.title}", ""]
