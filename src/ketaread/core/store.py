@@ -11,8 +11,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ketaread.core import cache_file
 from ketaread.core.models import (
@@ -24,6 +25,9 @@ from ketaread.core.models import (
     ParsedFeed,
     TagInfo,
 )
+
+if TYPE_CHECKING:
+    from ketaread.core.search import IndexEntry
 
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 15_000
@@ -205,6 +209,10 @@ class ReadOnlyCache(StoreError, sqlite3.OperationalError):
     """A write to a cache opened for reading only (the message says why)."""
 
 
+class BatchFailed(StoreError, sqlite3.Error):
+    """A write inside `Store.batch` failed: the whole batch was rolled back."""
+
+
 class ArticleNotFound(StoreError):
     """No article matches the given id."""
 
@@ -304,6 +312,7 @@ class FeedState(NamedTuple):
     redirect_url: str | None
 
 
+@lru_cache(maxsize=1024)  # a refresh asks it for the same few dozen names, ten times an article
 def tag_key(name: str) -> str:
     """The normalised identity of a tag: case and spacing do not make a new tag."""
     return " ".join(name.casefold().split())
@@ -388,6 +397,11 @@ class Store:
         self._lock = threading.RLock()
         self._tag_cache: dict[str, tuple[int, str]] = {}
         """Tag key → (id, shown name) within one store_feed transaction."""
+        self._pending_index: list[IndexEntry] = []
+        """Articles written in the open transaction, indexed just before it commits."""
+        self._batching = False
+        """True while `batch()` holds one transaction open for several writes."""
+        self._batch_failed = False
         self._conn = self._open()
         self._ensure_extra_tables()
         # Reads have their own connection: in WAL mode a reader never waits for a writer,
@@ -516,7 +530,10 @@ class Store:
         """Recover a damaged cache of ours: keep what can be read, say what was lost."""
         self.read_only = False
         try:
-            outcome = cache_file.recover(self.path, _schema_sql(), SCHEMA_VERSION)
+            # With the extra tables, so that a row-by-row copy keeps attachments and full
+            # texts, and a rebuilt schema page lays them where a real cache has them.
+            schema = _schema_sql() + ";\n" + _EXTRA_TABLES
+            outcome = cache_file.recover(self.path, schema, SCHEMA_VERSION)
         except (OSError, sqlite3.Error) as error:
             plain = cache_file.describe(error, self.path) or str(error)
             raise StoreError(
@@ -574,6 +591,21 @@ class Store:
         busy timeout) and CacheBusy says it stayed taken: nothing was changed."""
         if self.read_only:
             raise ReadOnlyCache(self.notice or f"the cache {self.path} is read-only")
+        if self._batching and self._lock.acquire(blocking=False):
+            # Only the thread holding the batch gets the lock without waiting: its writes
+            # join the batch's transaction.
+            try:
+                if self._batching:
+                    try:
+                        yield self._conn
+                    except BaseException:
+                        # Even if the caller handles it, the batch may hold half of this
+                        # write: it is rolled back whole (see `batch`).
+                        self._batch_failed = True
+                        raise
+                    return
+            finally:
+                self._lock.release()
         if wait is not None:
             # Our own writer (another thread) is not waited on for longer either.
             if not self._lock.acquire(timeout=max(wait, 0.001)):
@@ -595,11 +627,39 @@ class Store:
                     self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             try:
                 yield self._conn
+                if self._pending_index:
+                    from ketaread.core.search import write_documents
+
+                    write_documents(self._conn, self._pending_index)
+                    self._pending_index.clear()
+                self._conn.execute("COMMIT")
             except BaseException:
+                self._pending_index.clear()
+                self._tag_cache.clear()  # ids of tags this transaction made are gone with it
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make the writes inside one transaction (a refresh's feeds that are ready together).
+
+        One COMMIT instead of one per feed, and one index segment: see benchmarks/README.md.
+        All or nothing: when any write inside fails, even one whose caller handled the
+        error, the whole batch is rolled back and BatchFailed raised, so a caller redoes
+        the writes one transaction each to learn which one failed. Only the calling
+        thread's writes join; other threads' wait for the batch to end, so keep it short.
+        """
+        with self._write():
+            self._batching, self._batch_failed = True, False
+            self._tag_cache.clear()
+            try:
+                yield
+            finally:
+                self._batching = False
+            if self._batch_failed:
+                self._batch_failed = False
+                raise BatchFailed("a write inside the batch failed; nothing of it was kept")
 
     def _query(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
         with self._read_lock, self._damage_reported():
@@ -681,8 +741,9 @@ class Store:
         now = time.time() if now is None else now
         user_tags = list(user_tags)
         with self._write() as conn:
-            # Valid for this transaction only: another process may change tags meanwhile.
-            self._tag_cache.clear()
+            if not self._batching:
+                # Valid for this transaction only: another process may change tags meanwhile.
+                self._tag_cache.clear()
             feed_id = self._upsert_feed(conn, source, parsed, user_title, now)
             conn.execute(
                 "UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?, checked_at = ?, "
@@ -772,7 +833,8 @@ class Store:
         new = updated = unchanged = 0
         respell: set[int] = set()
         user_part = "\x1d".join(user_tags)
-        from ketaread.core.search import document_from, write_document
+        user_digest = f":{hash_text(user_part)}" if user_tags else ""
+        from ketaread.core.search import document_from
 
         feed_title = conn.execute(
             "SELECT COALESCE(user_title, title) FROM feeds WHERE id = ?", (feed_id,)
@@ -781,7 +843,7 @@ class Store:
             if article.uid in retired and article.uid not in existing:
                 continue
             # User tags from the config are part of what is stored for the article.
-            digest = content_hash(article) + (f":{hash_text(user_part)}" if user_tags else "")
+            digest = (article.digest or content_hash(article)) + user_digest
             if article.uid not in existing and article.link in vanished_by_link:
                 old_uid = vanished_by_link.pop(article.link)
                 conn.execute(
@@ -846,10 +908,11 @@ class Store:
                 self._set_enclosures(conn, article_id, article, replace=False)
                 new += 1
             respell |= self._set_article_tags(conn, article_id, article.tags, user_tags, sort_key)
-            # Indexed in the transaction that stores the article: the index never lags.
+            # Indexed in the transaction that stores the article (just before it commits):
+            # the index never lags.
             tags = list(dict.fromkeys([*user_tags, *article.tags]))
             document, pairs = document_from(article, feed_title, tags)
-            write_document(conn, article_id, document, replace=sort_key is None, pairs=pairs)
+            self._pending_index.append((article_id, document, sort_key is None, pairs))
         self._rename_tags(conn, respell)
         return StoreResult(new=new, updated=updated, unchanged=unchanged)
 
