@@ -408,12 +408,9 @@ def is_complete(store: Store) -> bool:
 
 def index_status(store: Store) -> IndexStatus:
     """Indexed and total article counts."""
-    row = store.select(
-        "SELECT (SELECT COUNT(*) FROM search_state WHERE version = ?), "
-        "(SELECT COUNT(*) FROM articles)",
-        (INDEX_VERSION,),
-    )[0]
-    status = IndexStatus(int(row[0]), int(row[1]))
+    row = store.select("SELECT COUNT(*) FROM search_state WHERE version = ?", (INDEX_VERSION,))
+    # The total from the counts the cache keeps: not a walk of every article.
+    status = IndexStatus(int(row[0][0]), store.count())
     if status.complete:
         _complete.add(store)
     return status
@@ -430,11 +427,14 @@ def build_index(
     *,
     rebuild: bool = False,
     batch: int = 200,
+    pause: Callable[[], None] | None = None,
 ) -> IndexStatus:
     """Index every article not indexed by this version, in batches of one transaction each.
 
     With `rebuild`, the index is emptied first (and FTS5's own structures rebuilt), for a
     damaged index. Stops between batches when `stop` is set; what was indexed stays.
+    `pause` is called before each batch and may wait (the reader waits while its user
+    acts, so that indexing an upgraded archive never competes with a key press).
     """
     if rebuild:
         _complete.discard(store)
@@ -443,17 +443,22 @@ def build_index(
     done = status.indexed
     if progress is not None:
         progress(done, status.total)
+    # Newest first, each batch going on from where the last one ended: a query that looked
+    # for unindexed articles from the top again walked past every indexed one each time.
+    after: tuple[float, int] = (float("inf"), 0)
     while not (stop is not None and stop.is_set()):
-        ids = [
-            r[0]
-            for r in store.select(
-                "SELECT a.id FROM articles a LEFT JOIN search_state s ON s.article_id = a.id "
-                "WHERE s.version IS NOT ? ORDER BY a.sort_key DESC LIMIT ?",
-                (INDEX_VERSION, batch),
-            )
-        ]
-        if not ids:
+        if pause is not None:
+            pause()
+        rows = store.select(
+            "SELECT a.id, a.sort_key FROM articles a WHERE (a.sort_key, a.id) < (?, ?) "
+            "AND NOT EXISTS (SELECT 1 FROM search_state s WHERE s.article_id = a.id "
+            "AND s.version = ?) ORDER BY a.sort_key DESC, a.id DESC LIMIT ?",
+            (*after, INDEX_VERSION, batch),
+        )
+        if not rows:
             break
+        after = (rows[-1][1], rows[-1][0])
+        ids = [r[0] for r in rows]
         store.index_articles(ids)
         done += len(ids)
         if progress is not None:
