@@ -74,7 +74,13 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
         HelpSection("The list: sort, hide, mark all, delete", (MainScreen,), only=routine),
         HelpSection("Glossary", (MainScreen,), only=glossary),
         HelpSection("Study", (MainScreen, ArticleView), only=study),
-        HelpSection("Highlights", (HighlightPanel, HighlightDialog, NoteDialog)),
+        HelpSection("Highlight list (L)", (HighlightPanel,)),
+        HelpSection(
+            "New highlight (h)",
+            (HighlightDialog,),
+            extra=(HelpRow("1 2 3 4 / enter", "choose the meaning (its colour)"),),
+        ),
+        HelpSection("Article note (N)", (NoteDialog,)),
         HelpSection("Review", (ReviewScreen,)),
         HelpSection("Reading", (MainScreen, ArticleList, ArticleView)),
         HelpSection(
@@ -107,7 +113,9 @@ def key_groups(app_class: type[DOMNode]) -> list[tuple[str, list[tuple[str, str]
         "Tag sidebar",
         "Glossary",
         "Study",
-        "Highlights",
+        "Highlight list (L)",
+        "New highlight (h)",
+        "Article note (N)",
         "Review",
     )
     groups = []
