@@ -7,6 +7,7 @@ per second.
 
     python benchmarks/bench_refresh.py --feeds 200 --articles 20
     python benchmarks/bench_refresh.py --make-corpus --feeds 200 --articles 20
+    python benchmarks/bench_refresh.py --make-corpus --compare-src ../old-checkout/src
 
 With --make-corpus the feeds come from the shared make_corpus.py (2,000-3,000-word
 articles with reference lists, as the seed feeds carry) and both readers take their
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -80,12 +82,41 @@ def _vm_hwm_mb(pid: int) -> float | None:
     return None
 
 
-def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run a command; return (wall seconds, peak RSS of its main process in MB).
+def _become_subreaper() -> bool:
+    """Adopt orphaned descendants (Linux), so the parse workers' CPU time is counted: they
+    are the forkserver's children, and it is not waited for by the process that started it."""
+    try:
+        import ctypes
+
+        pr_set_child_subreaper = 36
+        return ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _reap_children(deadline: float) -> None:
+    """Wait for every remaining (adopted) child, up to `deadline` (perf_counter seconds)."""
+    while time.perf_counter() < deadline:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.02)
+
+
+def run_measured(
+    command: list[str], env: dict[str, str] | None = None
+) -> tuple[float, float, float]:
+    """Run a command; return (wall seconds, peak RSS of its main process in MB, CPU seconds
+    user+sys of it and all its descendants, parse workers included).
 
     Peak memory is sampled from /proc/PID/status (VmHWM) while it runs: getrusage's
-    ru_maxrss would carry over this benchmark process's own peak into the child.
+    ru_maxrss would carry over this benchmark process's own peak into the child. CPU time
+    is given beside wall time: on a shared machine wall time also counts waiting for a core.
     """
+    subreaper = _become_subreaper()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     peak = 0.0
@@ -93,17 +124,38 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple
         peak = max(peak, _vm_hwm_mb(process.pid) or 0.0)
         time.sleep(0.01)
     elapsed = time.perf_counter() - start
+    if subreaper:
+        _reap_children(time.perf_counter() + 5)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if process.returncode != 0:
         error = process.stderr.read().decode(errors="replace") if process.stderr else ""
         raise RuntimeError(f"{command[0]} failed ({process.returncode}): {error[-500:]}")
-    return elapsed, peak
+    return elapsed, peak, cpu
 
 
-MAKE_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_corpus.py"
+def _find_make_corpus() -> Path:
+    """The shared make_corpus.py beside the checkout (a git worktree sits one level deeper)."""
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "bench" / "make_corpus.py"
+        if candidate.is_file():
+            return candidate
+    return Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_corpus.py"
 
 
-def bench_ketaread(urls: list[str], work: Path) -> list[tuple[str, float, float]]:
-    """First and second refresh with ketaread, subscribed by importing the urls file."""
+MAKE_CORPUS = _find_make_corpus()
+
+
+def bench_ketaread(
+    urls: list[str], work: Path, src: Path | None = None, label: str = "ketaread"
+) -> list[tuple[str, float, float, float]]:
+    """First and second refresh with ketaread, subscribed by importing the urls file;
+    the code under `src` when given (another checkout's src folder), else this one's."""
+    work = work / label.replace(" ", "-").strip("()")
+    work.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
     config = work / "ketaread.toml"
     urls_file = work / "urls"
     urls_file.write_text("\n".join(urls) + "\n")
@@ -114,6 +166,7 @@ def bench_ketaread(urls: list[str], work: Path) -> list[tuple[str, float, float]
         ],
         check=True,
         capture_output=True,
+        env=env,
     )
     command = [
         sys.executable,
@@ -125,13 +178,12 @@ def bench_ketaread(urls: list[str], work: Path) -> list[tuple[str, float, float]
         str(config),
         "refresh",
     ]
-    env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
     first = run_measured(command, env)
     second = run_measured(command, env)
-    return [("ketaread first", *first), ("ketaread second", *second)]
+    return [(f"{label} first", *first), (f"{label} second", *second)]
 
 
-def bench_newsboat(urls: list[str], work: Path) -> list[tuple[str, float, float]]:
+def bench_newsboat(urls: list[str], work: Path) -> list[tuple[str, float, float, float]]:
     """First and second `newsboat -x reload` with 8 reload threads."""
     newsboat = shutil.which("newsboat")
     if newsboat is None:
@@ -170,6 +222,11 @@ def main() -> None:
     parser.add_argument(
         "--make-corpus", action="store_true", help="feeds from the shared make_corpus.py"
     )
+    parser.add_argument(
+        "--compare-src",
+        type=Path,
+        help="also refresh with the code in this src folder (an older checkout), same run",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -196,16 +253,24 @@ def main() -> None:
             f"{args.feeds} feeds × {args.articles} articles = {total} articles, {size:.1f} MB,"
             f" validators {'off' if args.no_validators else 'on'}; {os.cpu_count()} cores"
         )
-        rows = bench_ketaread(urls, work) + bench_newsboat(urls, work)
+        rows = bench_ketaread(urls, work)
+        if args.compare_src:
+            rows += bench_ketaread(urls, work, args.compare_src.resolve(), "ketaread (other)")
+        rows += bench_newsboat(urls, work)
         server.shutdown()
-    print(f"{'run':<18}{'wall s':>8}{'peak MB':>9}{'articles/s':>12}")
-    for name, wall, rss in rows:
+    print(f"{'run':<26}{'wall s':>8}{'CPU s':>8}{'peak MB':>9}{'articles/s':>12}")
+    for name, wall, rss, cpu in rows:
         rate = total / wall if "first" in name else float("nan")
-        print(f"{name:<18}{wall:>8.2f}{rss:>9.0f}{rate:>12.0f}")
-    times = {name: wall for name, wall, _ in rows}
+        print(f"{name:<26}{wall:>8.2f}{cpu:>8.2f}{rss:>9.0f}{rate:>12.0f}")
+    times = {name: (wall, cpu) for name, wall, _, cpu in rows}
     if "newsboat first" in times:
-        ratio = times["ketaread first"] / times["newsboat first"]
-        print(f"ketaread first / newsboat first = {ratio:.2f}")
+        wall = times["ketaread first"][0] / times["newsboat first"][0]
+        cpu = times["ketaread first"][1] / times["newsboat first"][1]
+        print(f"ketaread first / newsboat first = {wall:.2f} (wall), {cpu:.2f} (CPU)")
+        if "ketaread (other) first" in times:
+            wall = times["ketaread (other) first"][0] / times["newsboat first"][0]
+            cpu = times["ketaread (other) first"][1] / times["newsboat first"][1]
+            print(f"other code first / newsboat first = {wall:.2f} (wall), {cpu:.2f} (CPU)")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import Notify
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import get_current_worker
@@ -310,6 +311,16 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
         self.refresh_finished.publish(failed)
         if failed:
             self.notify(line, severity="error", markup=False)
+
+    def _on_notify(self, event: Notify) -> None:
+        """A notice replaces the ones before it instead of stacking (a refresh with 23
+        failing sources stacked 23 toasts over the article); an error stays beside the
+        notices that follow it until it times out or the next error replaces it."""
+        error = event.notification.severity == "error"
+        for shown in list(self._notifications):
+            if (shown.severity == "error") == error:
+                self._unnotify(shown, refresh=False)
+        super()._on_notify(event)
 
     # -- misc -------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ketaread.core.clean import clean_html, clean_line, clean_text, openable_url
+from ketaread.core.clean import clean_html, clean_line, clean_text, link_bare_urls, openable_url
 
 ESC = "\x1b"
 
@@ -181,3 +181,111 @@ def test_bare_url_links_stop_where_the_url_ends(text: str, url: str, after: str)
     from ketaread.core.clean import clean_html
 
     assert f'<a href="{url}">{url}</a>{after}' in clean_html(f"<p>{text}</p>")
+
+
+def _clean_text_in_full(text: str) -> str:
+    """clean_text as it was before its shortcut: all three passes, always."""
+    from ketaread.core import clean
+
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if clean._ESCAPE_INTRODUCER.search(text):
+        text = clean._ESCAPE_SEQUENCE.sub("", text)
+    return clean._CONTROL_CHARS.sub("", text)
+
+
+# Pieces of text: plain, non-ASCII, and every kind of character clean_text removes.
+TEXT_PIECES = [
+    "plain words ",
+    "\n",
+    "\t",
+    "\r\n",
+    "\r",
+    "é—“quoted”",
+    "\u00a0",
+    ESC,
+    f"{ESC}[31m",
+    f"{ESC}]0;t\x07",
+    "\x9b2J",
+    "\x9d",
+    "\x00",
+    "\x7f",
+    "\x85",
+    "\u200b",
+    "\u202e",
+    "\u2066",
+    "\ufeff",
+    "\u061c",
+    "\U000e0041",
+    "\U0001f600",
+    "[",
+    "0;",
+]
+
+
+def test_clean_text_shortcut_gives_what_all_passes_give() -> None:
+    """The cheap "nothing to remove" check never skips a change: on random mixes of plain,
+    non-ASCII and control text (ASCII and not), the result is the three passes' result."""
+    import random
+
+    rng = random.Random(22)
+    unchanged = 0
+    for _ in range(20_000):
+        text = "".join(rng.choices(TEXT_PIECES, k=rng.randint(1, 8)))
+        if rng.random() < 0.3:  # many strings with nothing to remove, ASCII or not
+            text = "".join(p for p in text if p.isprintable() or p in "\n\t")
+        assert clean_text(text) == _clean_text_in_full(text), repr(text)
+        unchanged += clean_text(text) is text
+    assert unchanged > 1000  # the shortcut was taken, for ASCII and non-ASCII text
+    assert clean_text("abc\u00e9 d\n") is not None
+
+
+# Pieces of sanitised (and not so sanitised) HTML around URLs.
+HTML_PIECES = [
+    "<",
+    ">",
+    "a",
+    " ",
+    '"',
+    "http://x.org/p",
+    "https://y.net",
+    "http://",
+    "http:// ",
+    '<a href="',
+    '">',
+    "</a>",
+    "<a>",
+    "<A HREF=u>",
+    "<abbr>",
+    "<code>",
+    "</code>",
+    "<pre>",
+    "</pre>",
+    "<b>",
+    "</b>",
+    "<p>",
+    '<img src="',
+    "&lt;",
+    "&gt;",
+    "</",
+]
+
+
+def test_bare_url_shortcut_gives_what_the_full_pass_gives() -> None:
+    """Whenever link_bare_urls takes its shortcut (every URL already inside a link or a
+    tag), the full pass over every text part would have changed nothing either."""
+    import random
+
+    from ketaread.core.clean import _link_bare_urls_everywhere, _only_linked_urls
+
+    rng = random.Random(7)
+    shortcuts = 0
+    for _ in range(30_000):
+        html = "".join(rng.choices(HTML_PIECES, k=rng.randint(1, 12)))
+        if _only_linked_urls(html):
+            shortcuts += "http" in html
+            assert _link_bare_urls_everywhere(html) == html, repr(html)
+        assert link_bare_urls(html) == _link_bare_urls_everywhere(html), repr(html)
+    assert shortcuts > 1000
+    plain = '<p>See <a href="https://doi.org/1">https://doi.org/1</a> and <img src="http://i/x.png"></p>'
+    assert _only_linked_urls(plain)
+    assert not _only_linked_urls("<p>See https://doi.org/1</p>")

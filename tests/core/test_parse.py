@@ -467,3 +467,17 @@ def test_bom_is_not_part_of_a_text_title() -> None:
     data = codecs.BOM_UTF8 + b"Titled\nbody"
     article = parse_article(sniff(data, "x.txt"), uid="u", fallback_title="x", mtime=None)
     assert article.title == "Titled"
+
+
+def test_a_lone_surrogate_reference_is_one_clear_error(tmp_path: Path) -> None:
+    """ "&#xD800;" made feedparser's loose parser raise UnicodeEncodeError: `ketaread
+    refresh` of a local file ended in a traceback. Now the file is reported, others read."""
+    bad = rss(item(1, title="a&#xD800;b")).encode()
+    with pytest.raises(NotAFeed, match="UnicodeEncodeError"):
+        parse_feed(bad, "bad.xml")
+    (tmp_path / "bad.xml").write_bytes(bad)
+    (tmp_path / "good.xml").write_bytes(rss(item(2)).encode())
+    scan = scan_local(str(tmp_path))
+    assert [Path(p.location).name for p in scan.problems] == ["bad.xml"]
+    assert "UnicodeEncodeError" in scan.problems[0].reason
+    assert [feed.title for feed, _digest in scan.documents] == ["Test channel"]

@@ -416,3 +416,23 @@ def test_known_terms_are_unmarked_and_others_kept() -> None:
     )
     out = unmark_terms(markdown, ["nmda-receptor"])
     assert out == f"The NMDA receptor and [BDNF]({term_link('bdnf')}) and NMDA again."
+
+
+def test_abbreviation_cards_ask_for_what_the_expansion_answers(tmp_path: Path) -> None:
+    """Found by a new user: "NMDA = ?" was answered "N-methyl-D-aspartate receptor"; and the
+    shortest alias made "HAMD = ?" of HAM-D and "STARD = ?" of STAR*D."""
+    from ketaread.core.glossary import load_glossary
+    from ketaread.core.study import set_term_status
+
+    glossary = load_glossary()
+    study = StudyStore(tmp_path / "s.study.db")
+    for name in ("NMDA receptor", "HAM-D", "STAR*D", "PET scan", "BDNF"):
+        term = glossary.lookup(name)
+        assert term is not None, name
+        set_term_status(study, term, "learning")
+    fronts = {c.front: c.back for c in study.cards() if c.kind == "abbreviation"}
+    assert fronts["NMDA receptor = ?"] == "N-methyl-D-aspartate receptor"
+    assert "HAM-D = ?" in fronts and "STAR*D = ?" in fronts
+    assert fronts["PET = ?"] == "positron emission tomography"
+    assert fronts["BDNF = ?"] == "brain-derived neurotrophic factor"
+    study.close()

@@ -115,7 +115,8 @@ def undo_read_only(folder: Path) -> None:
 
 
 def big_feed(items: int, title: str = "Big") -> bytes:
-    """A valid RSS feed of `items` items (3,000 take feedparser about 2 s)."""
+    """A valid RSS feed of `items` items (3,000 took feedparser about 2 s on a loaded
+    machine; the fast path for well-formed RSS reads them in about 0.35 s of CPU)."""
     body = "".join(
         f"<item><title>{title} item {i}</title><guid>{title}-{i}</guid>"
         f"<description>&lt;p&gt;Text about glutamate {i}&lt;/p&gt;</description></item>"

@@ -307,3 +307,48 @@ async def test_every_palette_command_names_an_action_that_exists(
             name = binding.action.split("(")[0]
             owner = screen if binding in MainScreen.BINDINGS else app
             assert callable(getattr(owner, f"action_{name}", None)), binding.action
+
+
+async def test_palette_glossary_notes_end_at_a_word_with_an_ellipsis(
+    app: KetareadApp, settle: Settle
+) -> None:
+    """Found by a new user: the definitions under glossary hits were cut mid-word
+    ("…becomes active after disappoi")."""
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"habenula")
+        results = app.screen.query_one(CommandList)
+        notes: list[str] = []
+        for _ in range(50):
+            await pilot.pause(0.05)
+            prompts = [
+                str(results.get_option_at_index(i).prompt) for i in range(results.option_count)
+            ]
+            notes = [p.split("\n", 1)[1] for p in prompts if p.startswith("Glossary:")]
+            if notes:
+                break
+        assert notes
+        for note in notes:
+            assert len(note) <= 80
+            assert note.endswith(("…", ".", ")")) or len(note) < 70, note
+
+
+async def test_notices_replace_each_other_and_an_error_stays_beside_them(
+    app: KetareadApp, settle: Settle
+) -> None:
+    """Found by a new user: 23 failing sources stacked 23 toasts over the article."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for number in range(23):
+            app.notify(f"feed {number}: HTTP 404", title="Source failed", severity="warning")
+        await pilot.pause()
+        assert [n.message for n in app._notifications] == ["feed 22: HTTP 404"]
+        app.notify("23 feeds failed", severity="error")
+        app.notify("Theme: ansi-dark")
+        await pilot.pause()
+        assert sorted(n.message for n in app._notifications) == [
+            "23 feeds failed",
+            "Theme: ansi-dark",
+        ]

@@ -148,9 +148,13 @@ async def _try_every_link(pilot, title: str, opened_urls: list[str]) -> dict[str
         url = panel.highlighted_url
         app.clear_notifications()
         app.copy_to_clipboard("")
-        await pilot.press("y", "enter")
+        # One key at a time: each notice replaces the one before it.
+        await pilot.press("y")
         await settle_pilot(pilot)
         notes = messages(app)
+        await pilot.press("enter")
+        await settle_pilot(pilot)
+        notes += messages(app)
         cached = app.store.find_by_link(url)
         if cached is not None:  # an article's own link: it opens in ketaread, whatever it is
             outcomes[url] = "ketaread"

@@ -266,3 +266,18 @@ def test_snapshot_opened_at_a_hit_120x40(app: KetareadApp, snap_compare, stable_
     assert snap_compare(
         app, terminal_size=(120, 40), run_before=_searching("habenula", open_first=True)
     )
+
+
+async def test_a_querys_problem_is_read_whole_at_80_columns(
+    app: KetareadApp, settle: Settle
+) -> None:
+    """Found by a new user: at 80 columns "'k*': a prefix search needs at least" was cut
+    there; the message wraps onto more lines instead."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        _panel(app).input.value = "k*"
+        await pilot.pause(search_panel.DEBOUNCE_SECONDS * 3)
+        await settle(pilot)
+        shown = " ".join(line.strip(" │┃") for line in screen_text(app).splitlines())
+        assert "two letters before *" in " ".join(shown.split())

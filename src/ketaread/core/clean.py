@@ -6,7 +6,12 @@ Everything read from a feed or a file passes through here before it is stored.
 from __future__ import annotations
 
 import re
+from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import nh3
 
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC / DCS / SOS / PM / APC
 # (ESC ] ... terminated by BEL or ST), and two-character escapes (ESC x).
@@ -28,6 +33,8 @@ _CONTROL_CHARS = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
     "\U000e0000-\U000e007f]"
 )
+_ASCII_CONTROLS = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])
+"""The ASCII part of _CONTROL_CHARS (CR and ESC among them), for bytes.translate."""
 _WHITESPACE_RUN = re.compile(r"\s+")
 _ESCAPE_INTRODUCER = re.compile("[\x1b\x80-\x9f]")
 
@@ -40,6 +47,13 @@ def clean_text(text: str | None) -> str:
     """
     if not text:
         return ""
+    # Most text has nothing to remove: one cheap check instead of three passes. Every
+    # character the passes below change (CR, ESC, C1, the rest) is in _CONTROL_CHARS.
+    if text.isascii():
+        if len(text.encode("ascii").translate(None, _ASCII_CONTROLS)) == len(text):
+            return text
+    elif not _CONTROL_CHARS.search(text):
+        return text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if _ESCAPE_INTRODUCER.search(text):
         text = _ESCAPE_SEQUENCE.sub("", text)
@@ -143,19 +157,24 @@ def clean_html(html: str | None) -> str:
     """Sanitise feed HTML to a safe subset, with control characters removed."""
     if not html:
         return ""
-    import nh3  # deferred: only refreshes need it
+    cleaned = _sanitiser().clean(clean_text(html[:MAX_HTML_CHARS]))
+    # Character references such as &#27; are decoded by the sanitiser: clean again.
+    return link_bare_urls(_drop_unparsable_links(clean_text(cleaned)))
 
-    html = clean_text(html[:MAX_HTML_CHARS])
-    cleaned = nh3.clean(
-        html,
+
+@cache
+def _sanitiser() -> nh3.Cleaner:
+    """One nh3 sanitiser built once: building it from the option sets on every call cost
+    as much as the sanitising itself."""
+    import nh3  # deferred: only refreshes and syncs need it
+
+    return nh3.Cleaner(
         tags=_ALLOWED_TAGS,
         clean_content_tags=_DROPPED_WITH_CONTENT,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel=None,
     )
-    # Character references such as &#27; are decoded by the sanitiser: clean again.
-    return link_bare_urls(_drop_unparsable_links(clean_text(cleaned)))
 
 
 _TAG_SPLIT = re.compile(r"(<[^>]*>)")
@@ -183,6 +202,8 @@ _HREF = re.compile(r'\s(href|src)="([^"]*)"')
 
 def _drop_unparsable_links(html: str) -> str:
     """Remove link targets Python cannot parse ("http://[x"): converters would raise on them."""
+    if "//[" not in html:  # "://[" included
+        return html
     import html as html_lib  # here: html.entities is large, and only refreshes need it
 
     def check(match: re.Match[str]) -> str:
@@ -192,14 +213,19 @@ def _drop_unparsable_links(html: str) -> str:
             return ""
         return match.group(0)
 
-    return _HREF.sub(check, html) if "://[" in html or "//[" in html else html
+    return _HREF.sub(check, html)
 
 
 def link_bare_urls(html: str) -> str:
     """Make bare http(s) URLs in sanitised HTML's text into links ("Source: https://doi…"),
     so that the reference panel lists them and keyboard users can open or copy them."""
-    if "http" not in html:
+    if "http" not in html or _only_linked_urls(html):
         return html
+    return _link_bare_urls_everywhere(html)
+
+
+def _link_bare_urls_everywhere(html: str) -> str:
+    """link_bare_urls without the shortcut: every text part looked at."""
     parts = _TAG_SPLIT.split(html)
     inside = 0
     for index, part in enumerate(parts):
@@ -209,6 +235,38 @@ def link_bare_urls(html: str) -> str:
         elif not inside and "http" in part:
             parts[index] = _BARE_URL.sub(_bare_link, part)
     return "".join(parts)
+
+
+_URL_START = re.compile(r"https?://")
+
+
+def _only_linked_urls(html: str) -> bool:
+    """True when link_bare_urls would change nothing: every URL is inside a tag or is the
+    first text after an opening <a>, <code> or <pre> (the common "<a href=u>u</a>").
+
+    Decided without splitting the whole text: for each URL, look back to the nearest "<"
+    and ">" and reason as _TAG_SPLIT splits (a tag runs from the first "<" after the
+    previous ">" to the next ">"). Anything less plain answers False (the full pass).
+    """
+    for match in _URL_START.finditer(html):
+        at = match.start()
+        close = html.rfind(">", 0, at)
+        start = html.rfind("<", 0, at)
+        if start > close:
+            if html.find(">", at) >= 0:
+                continue  # inside a tag (an attribute value)
+            return False
+        if close < 0 or start < 0:
+            return False
+        # `at` is in the text after `close`, which follows a tag starting at `start` when
+        # no unclosed "<" comes before it (else that "<" began the tag). The tag must
+        # open a link, code or pre: then the full pass leaves this text alone.
+        if html.rfind("<", 0, start) > html.rfind(">", 0, start):
+            return False
+        opened = _NO_LINKS_INSIDE.match(html, start)
+        if opened is None or opened.group(1):
+            return False
+    return True
 
 
 _UNSAFE_URL_CHARS = re.compile(r"[\s\"'`<>\\^{}|]|\$\(")

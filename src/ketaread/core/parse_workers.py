@@ -53,7 +53,13 @@ def _new_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor | None:
         context = multiprocessing.get_context(method)
         if method == "forkserver":
             context.set_forkserver_preload(
-                ["ketaread.core.parse", "ketaread.core.search", "feedparser", "nh3"]
+                [
+                    "ketaread.core.parse",
+                    "ketaread.core.fastfeed",  # and lxml.etree, which it imports
+                    "ketaread.core.search",
+                    "feedparser",
+                    "nh3",
+                ]
             )
         pool = concurrent.futures.ProcessPoolExecutor(
             workers, mp_context=context, initializer=_die_with_parent

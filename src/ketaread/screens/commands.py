@@ -4,6 +4,7 @@ glossary term."""
 from __future__ import annotations
 
 import asyncio
+import textwrap
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
@@ -110,7 +111,9 @@ class GlossaryCommands(_ReadingProvider):
                 yield Hit(
                     score,
                     # A user's glossary may hold brackets: no markup anywhere.
-                    literal_prompt(matcher, text, term.definition[:80]),
+                    literal_prompt(
+                        matcher, text, textwrap.shorten(term.definition, 80, placeholder="…")
+                    ),
                     partial(self.reading.show_glossary, term.key, True),
                     text=text,
                 )

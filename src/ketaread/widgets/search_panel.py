@@ -107,6 +107,9 @@ class SearchPanel(Vertical):
     }
     SearchPanel > #search-status.-error {
         color: $text-error;
+        /* A query's problem is read whole: it wraps instead of being cut at the edge. */
+        height: auto;
+        max-height: 4;
     }
     SearchPanel > OptionList, SearchPanel > OptionList:focus {
         height: 1fr;

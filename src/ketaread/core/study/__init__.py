@@ -137,11 +137,29 @@ def set_term_status(study: StudyStore, term: Term, status: str) -> None:
     if status == "learning":
         schedule, due = new_schedule()
         cards.append(NewCard(*term_card(term.key, term.term, term.definition), schedule, due))
-        if term.expansion:
-            short = min((term.term, *term.aliases), key=len)
-            if short.isupper() or any(c.isupper() for c in short[1:]):
-                cards.append(NewCard(*abbreviation_card(short, term.expansion), schedule, due))
+        front = _abbreviation_front(term)
+        if front and term.expansion:
+            cards.append(NewCard(*abbreviation_card(front, term.expansion), schedule, due))
     study.set_term_status(term.key, term.term, status, cards)
+
+
+def _looks_abbreviated(word: str) -> bool:
+    return word.isupper() or any(c.isupper() for c in word[1:])
+
+
+def _abbreviation_front(term: Term) -> str | None:
+    """What an abbreviation card asks about: the term's own name when it is the
+    abbreviation ("HAM-D", "STAR*D", "mTOR") or the abbreviation with the words its
+    expansion ends with ("NMDA receptor" for "N-methyl-D-aspartate receptor"), else its
+    shortest abbreviated alias ("PET" of "PET scan")."""
+    if not term.expansion:
+        return None
+    words, expansion = term.term.split(), term.expansion.split()
+    rest = words[1:]
+    if words and _looks_abbreviated(words[0]) and (not rest or expansion[-len(rest) :] == rest):
+        return term.term
+    short = [a for a in term.aliases if " " not in a and _looks_abbreviated(a)]
+    return min(short, key=len) if short else None
 
 
 def next_status(status: str | None) -> str:

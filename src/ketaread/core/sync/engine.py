@@ -26,7 +26,8 @@ from ketaread.core.sync.accounts import CredentialError, ServerAccount, resolve_
 from ketaread.core.sync.fever import Fever
 from ketaread.core.sync.greader import GoogleReader
 from ketaread.core.sync.http import ApiClient, ApiError
-from ketaread.core.sync.items import RemoteFeed, RemoteItem, body
+from ketaread.core.sync.items import Prepared, RemoteFeed, RemoteItem, body
+from ketaread.core.sync.pipeline import prepared_batches
 
 MAX_ITEMS_PER_SYNC = 10_000
 """Items one sync stores at most; a first sync of a big account keeps the newest (Google
@@ -210,20 +211,29 @@ def _pull(
         # The cursor is the newest item id (its insertion time in µs); `ot` is in seconds,
         # so the page that reaches the cursor's second repeats a few known items.
         pages = session.items(cursor // 1_000_000 or None, max_items)
-    for page in pages:
-        if _stopped(stop):
-            raise SyncStopped
-        by_feed: dict[str, list[RemoteItem]] = defaultdict(list)
-        for item in page:
-            if item.id not in known:
-                by_feed[item.feed_id].append(item)
-        for feed_id, items in by_feed.items():
-            feed = feeds.get(feed_id) or RemoteFeed(id=feed_id, title=f"feed {feed_id}")
-            _store_items(store, account, feed, items, report, known)
-            seen_feeds.add(feed_id)
-        highest = max([highest, *(int(item.id) for item in page)])
-        if cursor and any(int(item.id) <= cursor for item in page):
-            break  # newest first: the rest of the stream is already cached
+
+    def reaches_cursor(page: list[RemoteItem]) -> bool:
+        # Newest first: past the cursor the rest of the stream is already cached, so no
+        # page after this one is asked for.
+        return bool(cursor) and any(int(item.id) <= cursor for item in page)
+
+    # The next page downloads, and the next batch's bodies are cleaned and indexed (in
+    # worker processes for a big sync), while this batch is stored.
+    with contextlib.closing(
+        prepared_batches(pages, lambda item: item.id not in known, reaches_cursor)
+    ) as batches:
+        for batch in batches:
+            if _stopped(stop):
+                raise SyncStopped
+            by_feed: dict[str, list[RemoteItem]] = defaultdict(list)
+            for item in batch.items:
+                if item.id not in known:
+                    by_feed[item.feed_id].append(item)
+            for feed_id, items in by_feed.items():
+                feed = feeds.get(feed_id) or RemoteFeed(id=feed_id, title=f"feed {feed_id}")
+                _store_items(store, account, feed, items, report, known, batch.prepared)
+                seen_feeds.add(feed_id)
+            highest = max([highest, *(int(item.id) for item in batch.items)])
     # Feeds with nothing new still get their row (title, folders) for the sidebar.
     for feed_id, feed in feeds.items():
         if feed_id not in seen_feeds and store.feed_state(feed_location(account, feed_id)) is None:
@@ -243,10 +253,13 @@ def _store_items(
     items: list[RemoteItem],
     report: AccountReport,
     known: dict[str, tuple[int, bool, bool]],
+    prepared: dict[str, Prepared] | None = None,
 ) -> None:
     location = feed_location(account, feed.id)
     parsed = ParsedFeed(location=location, title=feed.title, link=feed.site, kind="feed")
     for item in items:
+        # Cleaned and indexed ahead (in a worker) in a big sync; here, as feeds are, else.
+        html, index = (prepared or {}).get(item.id) or (body(item.html), None)
         parsed.articles.append(
             ParsedArticle(
                 uid=item.id,
@@ -255,8 +268,9 @@ def _store_items(
                 author=item.author,
                 published=item.published,
                 tags=list(dict.fromkeys([*feed.folders, *item.labels])),
-                html=body(item.html),
+                html=html,
                 base_url=item.link or feed.site,
+                index=index,
             )
         )
     result = store.store_feed(account.source, parsed)

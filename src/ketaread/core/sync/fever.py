@@ -6,7 +6,7 @@ Fever cannot change subscriptions: they are read from the server, never written.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 from ketaread.core.sync.http import ApiClient, ApiError, decode_json
@@ -86,7 +86,7 @@ class Fever:
             )
         return feeds
 
-    def items(self, since: int | None, limit: int) -> Iterator[list[RemoteItem]]:
+    def items(self, since: int | None, limit: int) -> Generator[list[RemoteItem]]:
         """Pages of items with ids above `since`, oldest first."""
         after = since or 0
         fetched = 0

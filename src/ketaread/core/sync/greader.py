@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 from ketaread.core.clean import clean_line
@@ -117,7 +117,7 @@ class GoogleReader:
             )
         return feeds
 
-    def items(self, since: int | None, limit: int) -> Iterator[list[RemoteItem]]:
+    def items(self, since: int | None, limit: int) -> Generator[list[RemoteItem]]:
         """Pages of the reading list, newest first; only items newer than `since` (seconds).
 
         With `since`, the first page is small: an unchanged account answers with a few items.

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from ketaread.core.clean import clean_html, clean_line
 
 MAX_TAGS = 20
+Prepared = tuple[str, tuple[str, str, str, tuple[tuple[str, str], ...]] | None]
+"""An item's cleaned HTML and its search index text (ParsedArticle.html and .index)."""
 
 
 @dataclass(slots=True)
@@ -80,6 +82,18 @@ def link(value: object) -> str:
 def body(value: object) -> str:
     """Article HTML from the server through the same sanitiser as feed content."""
     return clean_html(value) if isinstance(value, str) else ""
+
+
+def prepare_bodies(htmls: list[str]) -> list[Prepared]:
+    """Clean each body and work out its search index text, as a refresh's parse worker does
+    for a feed's articles (run in a worker process for big pages)."""
+    from ketaread.core.models import ParsedArticle, ParsedFeed
+    from ketaread.core.search import prepare_index
+
+    parsed = ParsedFeed(location="", title="")
+    parsed.articles = [ParsedArticle(uid="", title="", html=body(html)) for html in htmls]
+    prepare_index(parsed)
+    return [(article.html, article.index) for article in parsed.articles]
 
 
 def epoch(value: object) -> float | None:
