@@ -133,3 +133,9 @@ def test_the_sample_page_reads_as_its_article(tmp_path: Path) -> None:
     assert datetime.fromtimestamp(article.published or 0, UTC).date().isoformat() == "2026-05-12"
     assert "Brain science" not in article.html and "Privacy" not in article.html
     assert "Works cited" in article.html and "doi.org/10.1126/science.aat8078" in article.html
+
+
+def test_a_page_with_too_many_elements_keeps_its_body_unextracted() -> None:
+    """Extraction is bounded: 100,000 paragraphs behind a menu are kept as they are."""
+    page = "<html><body><nav>Menu</nav>" + "<p>word " * 100_000 + "</body></html>"
+    assert "Menu" in read_html_page(page).body

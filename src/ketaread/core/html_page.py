@@ -62,6 +62,10 @@ _SITE_METAS = ("og:site_name", "application-name", "twitter:site", "author")
 MAX_JSON_LD = 5
 """JSON-LD blocks read at most (each up to `MAX_JSON_LD_CHARS`)."""
 _MAX_JSON_NODES = 2000
+MAX_EXTRACT_CHARS = 5 * 1024 * 1024
+MAX_EXTRACT_TAGS = 30_000
+"""A page larger than this, or with more tags (a saved article has a few thousand), keeps
+its whole body: extraction time grows faster than the number of elements."""
 
 
 @dataclass(slots=True)
@@ -199,7 +203,11 @@ def read_html_page(page: str, url: str = "") -> HtmlPage:
     if not title and (h1 := _H1.search(body)):
         title = _text(h1.group(1))
     published = _date(body, metas, json_date)
-    if _CHROME.search(body):
+    if (
+        _CHROME.search(body)
+        and len(page) <= MAX_EXTRACT_CHARS
+        and page.count("<", 0, MAX_EXTRACT_CHARS) <= MAX_EXTRACT_TAGS
+    ):
         from ketaread.core.fulltext import extract_main
 
         main, _why = extract_main(page, url)
