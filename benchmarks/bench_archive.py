@@ -33,8 +33,15 @@ from bench_startup import (
 
 FEEDS = 400
 PER_FEED = 1_000
-MAKE_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_corpus.py"
-"""The kit's corpus maker, in the shared folder beside the repository."""
+MAKE_CORPUS = next(
+    (
+        folder / "shared" / "bench" / "make_corpus.py"
+        for folder in Path(__file__).resolve().parents
+        if (folder / "shared" / "bench" / "make_corpus.py").exists()
+    ),
+    Path("make_corpus.py"),
+)
+"""The kit's corpus maker, in the shared folder beside the repository (or a worktree's)."""
 
 
 def corpus_bodies(work: Path) -> tuple[list[str], list[str]]:
@@ -53,14 +60,16 @@ def corpus_bodies(work: Path) -> tuple[list[str], list[str]]:
     return bodies, sorted(tags)
 
 
-def build_archive(database: Path, work: Path) -> float:
-    """Fill a new cache with FEEDS × PER_FEED articles; returns the seconds it took."""
+def build_archive(
+    database: Path, work: Path, feeds: int = FEEDS, per_feed: int = PER_FEED
+) -> float:
+    """Fill a new cache with feeds × per_feed articles; returns the seconds it took."""
     from ketaread.core.store import Store, tag_key
 
     start = time.perf_counter()
     bodies, tags = corpus_bodies(work)
-    Store(database).close()  # the real schema
-    total = FEEDS * PER_FEED
+    Store(database).close()  # the real schema, with the kept counts' triggers
+    total = feeds * per_feed
     conn = sqlite3.connect(database, isolation_level=None)
     # Built once, not by the reader: no write-ahead log (4 GB written twice) nor journal.
     conn.execute("PRAGMA journal_mode = DELETE")
@@ -74,7 +83,7 @@ def build_archive(database: Path, work: Path) -> float:
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
         "SELECT i, '/archive', 'http://127.0.0.1/feed' || i || '.xml', 'Feed ' || i, "
         "'https://blog.example.org/' || i || '/' FROM n",
-        (FEEDS,),
+        (feeds,),
     )
     conn.executemany(
         "INSERT INTO tags (id, key, name) VALUES (?, ?, ?)",
@@ -89,7 +98,7 @@ def build_archive(database: Path, work: Path) -> float:
         "'Ketamine explained, part ' || i || ': NMDA receptor and BDNF', "
         "'https://blog.example.org/' || i || '/', 'Dr. Example', 1.7e9 + i * 60, "
         "1.7e9 + i * 60, printf('%016x', i), i % 3 = 0, i % 97 = 0 FROM n",
-        (total, FEEDS),
+        (total, feeds),
     )
     conn.execute(
         "INSERT INTO bodies (article_id, html, base_url) "
@@ -103,11 +112,53 @@ def build_archive(database: Path, work: Path) -> float:
         "ON (t.id + a.id) % ? < 5",
         (len(tags),),
     )
+    index_archive(conn, bodies)
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.execute("PRAGMA journal_mode = WAL")  # as the reader keeps it
     conn.close()
     return time.perf_counter() - start
+
+
+def index_archive(conn: sqlite3.Connection, bodies: list[str]) -> None:
+    """Index every article for search as a refresh does (`document_for` per article), with
+    each distinct body split once: titles, feeds and tags are the article's own."""
+    from ketaread.core.search import (
+        INDEX_VERSION,
+        Document,
+        defined_abbreviations,
+        fold,
+        split_html,
+    )
+
+    conn.execute("CREATE TEMP TABLE docs (n INTEGER PRIMARY KEY, summary, body, refs)")
+    conn.execute("CREATE TEMP TABLE pairs (n INTEGER, short, long, long_key)")
+    for n, html in enumerate(bodies):
+        summary, body, refs = split_html(html)
+        conn.execute("INSERT INTO docs VALUES (?, ?, ?, ?)", (n, summary, body, refs))
+        document = Document("", summary, body, refs, "", "", "")
+        conn.executemany(
+            "INSERT INTO pairs VALUES (?, ?, ?, ?)",
+            [(n, short, long, fold(long)) for short, long in defined_abbreviations(document)],
+        )
+    conn.execute(
+        "INSERT INTO search (rowid, title, summary, body, refs, author, feed, tags) "
+        "SELECT a.id, a.title, d.summary, d.body, d.refs, a.author, f.title, "
+        "(SELECT group_concat(t.name, char(10)) FROM article_tags at JOIN tags t "
+        " ON t.id = at.tag_id WHERE at.article_id = a.id) "
+        "FROM articles a JOIN feeds f ON f.id = a.feed_id JOIN docs d ON d.n = a.id % ?",
+        (len(bodies),),
+    )
+    conn.execute(
+        "INSERT INTO search_abbrevs (article_id, short, long, long_key) "
+        "SELECT a.id, p.short, p.long, p.long_key FROM articles a JOIN pairs p "
+        "ON p.n = a.id % ?",
+        (len(bodies),),
+    )
+    conn.execute(
+        "INSERT INTO search_state (article_id, version) SELECT id, ? FROM articles",
+        (INDEX_VERSION,),
+    )
 
 
 def main() -> None:
@@ -128,17 +179,28 @@ def main() -> None:
     size = database.stat().st_size
     print(f"{os.cpu_count()} cores; runs {args.runs}; load {os.getloadavg()[0]:.1f}")
     print(f"cache {size / 1e9:.2f} GB: {size / (FEEDS * PER_FEED) / 1024:.1f} KiB per article")
-    launches = {"ketaread": ketaread_launch(database, config), "bare": bare_textual_launch()}
+    # The same app on 400 articles of the same shape: what start-up costs whatever the size.
+    small = work / "small.db"
+    if not small.exists():
+        build_archive(small, work, feeds=4, per_feed=100)
+    launches = {
+        "ketaread": ketaread_launch(database, config),
+        "small": ketaread_launch(small, config),
+        "bare": bare_textual_launch(),
+    }
     # A tmux server already running gives new sessions its own environment, not ours:
     # say where ketaread is (it is not installed in the benchmark's environment).
     source = str(Path(__file__).resolve().parent.parent / "src")
-    for name, (command, needle, env) in launches.items():
-        launches[name] = (["env", f"PYTHONPATH={source}", *command], needle, env)
+    # At 120 columns the list cuts the archive's titles after "explained, par…": wait for
+    # what both screens show.
+    for name, (command, _needle, env) in launches.items():
+        launches[name] = (["env", f"PYTHONPATH={source}", *command], "explained, par", env)
     frames = median_first_frames(launches, args.runs)
     ratio = frames["ketaread"] / frames["bare"]
     print(
         f"first frame: ketaread {frames['ketaread']:.2f} s, bare Textual "
-        f"{frames['bare']:.2f} s ({ratio:.2f}×)"
+        f"{frames['bare']:.2f} s ({ratio:.2f}×); ketaread on 400 articles "
+        f"{frames['small']:.2f} s"
     )
     figures = interaction_figures(database, config, args.runs)
     print(

@@ -12,6 +12,10 @@ per second.
 With --make-corpus the feeds come from the shared make_corpus.py (2,000-3,000-word
 articles with reference lists, as the seed feeds carry) and both readers take their
 subscriptions from one newsboat urls file (ketaread through `ketaread import`).
+
+With --without-index ketaread also refreshes a second, fresh cache with the search index
+switched off (in every process, the parse workers included), in the same run: what keeping
+the index in step costs the refresh.
 """
 
 from __future__ import annotations
@@ -146,16 +150,36 @@ def _find_make_corpus() -> Path:
 MAKE_CORPUS = _find_make_corpus()
 
 
+NO_INDEX_SITE = '''"""Run by every process of the benchmark's no-index run, parse workers too."""
+import ketaread.core.search as search
+
+search.prepare_index = lambda parsed: None
+search.write_documents = lambda conn, entries: None
+search.write_document = lambda *args, **kwargs: None  # what older checkouts call
+'''
+
+
 def bench_ketaread(
-    urls: list[str], work: Path, src: Path | None = None, label: str = "ketaread"
+    urls: list[str],
+    work: Path,
+    src: Path | None = None,
+    label: str = "ketaread",
+    *,
+    index: bool = True,
 ) -> list[tuple[str, float, float, float]]:
     """First and second refresh with ketaread, subscribed by importing the urls file;
-    the code under `src` when given (another checkout's src folder), else this one's."""
+    the code under `src` when given (another checkout's src folder), else this one's;
+    without `index`, with the search index switched off in every process."""
     work = work / label.replace(" ", "-").strip("()")
     work.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
     if src is not None:
         env["PYTHONPATH"] = str(src)
+    if not index:
+        site = work / "site"
+        site.mkdir(exist_ok=True)
+        (site / "sitecustomize.py").write_text(NO_INDEX_SITE)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
     config = work / "ketaread.toml"
     urls_file = work / "urls"
     urls_file.write_text("\n".join(urls) + "\n")
@@ -227,6 +251,11 @@ def main() -> None:
         type=Path,
         help="also refresh with the code in this src folder (an older checkout), same run",
     )
+    parser.add_argument(
+        "--without-index",
+        action="store_true",
+        help="also refresh a fresh cache with the search index off (same run)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -256,6 +285,8 @@ def main() -> None:
         rows = bench_ketaread(urls, work)
         if args.compare_src:
             rows += bench_ketaread(urls, work, args.compare_src.resolve(), "ketaread (other)")
+        if args.without_index:
+            rows += bench_ketaread(urls, work, label="ketaread no-index", index=False)
         rows += bench_newsboat(urls, work)
         server.shutdown()
     print(f"{'run':<26}{'wall s':>8}{'CPU s':>8}{'peak MB':>9}{'articles/s':>12}")
@@ -271,6 +302,12 @@ def main() -> None:
             wall = times["ketaread (other) first"][0] / times["newsboat first"][0]
             cpu = times["ketaread (other) first"][1] / times["newsboat first"][1]
             print(f"other code first / newsboat first = {wall:.2f} (wall), {cpu:.2f} (CPU)")
+    if "ketaread no-index first" in times:
+        wall = times["ketaread first"][0] / times["ketaread no-index first"][0]
+        cpu = times["ketaread first"][1] / times["ketaread no-index first"][1]
+        print(
+            f"ketaread first with / without the search index = {wall:.2f} (wall), {cpu:.2f} (CPU)"
+        )
 
 
 if __name__ == "__main__":

@@ -66,6 +66,8 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
             (not context.offline) if refresh_on_start is None else refresh_on_start
         )
         self._store_error: str | None = None
+        self._signal: int | None = None
+        """The signal the reader is quitting on (SIGTERM, SIGHUP, SIGINT), if any."""
         self.pending: PendingChanges | None = None
         """Read/star changes waiting for another program's write lock."""
         self.refresh_message: str | None = None
@@ -191,6 +193,8 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
     def on_mount(self) -> None:
         """Report the cache's state, then refresh in the background after the first frame."""
         self.call_after_refresh(self._resume_collection)
+        if not self.is_headless:
+            self._handle_signals()
         if self.start_on_review:
             from ketaread.screens.study import ReviewScreen
 
@@ -213,6 +217,30 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
             self.notify(store.notice, severity="warning", timeout=20, markup=False)
         if self.refresh_on_start:
             self.call_after_refresh(self.action_refresh_sources)
+
+    def _handle_signals(self) -> None:
+        """SIGTERM, SIGHUP (the terminal closed) and SIGINT (`kill -INT`: in raw mode Ctrl-C
+        is a key) quit as `q` does: the refresh stops, its parse workers are killed, the
+        reading position and queued changes are saved and the terminal is put back. Without
+        this, the default action killed the reader on the spot."""
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for name in ("SIGTERM", "SIGHUP", "SIGINT"):
+            signum = getattr(signal, name, None)
+            if signum is not None:
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(signum, self._signalled, int(signum))
+
+    def _signalled(self, signum: int) -> None:
+        """Quit on a signal; a second one does not wait for the refresh to stop."""
+        first = self._signal is None
+        self._signal = signum
+        workers = sys.modules.get("ketaread.core.parse_workers")
+        if not first and workers is not None:
+            workers.kill_all()
+        self.exit(return_code=128 + signum)
 
     @staticmethod
     def _resume_collection() -> None:

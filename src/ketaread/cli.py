@@ -1837,6 +1837,18 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     if args.handler is not cmd_read:
         gc.enable()  # paused for the reader's start-up alone (see __main__)
     ctx = Context(args, out or sys.stdout)
+    received: list[int] = []
+
+    def interrupted(signum: int, _frame: object) -> None:
+        # `kill` (SIGTERM) or closing the terminal (SIGHUP) unwinds like Ctrl-C: the
+        # command's transaction rolls back, the cache is closed, no worker is left.
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    if args.handler is not cmd_read:  # the reader quits on them itself (app.py)
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), interrupted)
     try:
         try:
             status = args.handler(ctx)
@@ -1862,7 +1874,10 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         )
         return 1
     except KeyboardInterrupt:
-        return 130
+        workers = sys.modules.get("ketaread.core.parse_workers")
+        if workers is not None:
+            workers.kill_all()
+        return 128 + (received[0] if received else signal.SIGINT)
     except BrokenPipeError:
         _silence_stdout()
         return 0

@@ -8,6 +8,7 @@ left untouched. Out-of-space, read-only and permission errors are reported as su
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -24,6 +25,22 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 HEADER_SIZE = 100
 OUR_TABLES = frozenset({"feeds", "articles", "bodies"})
 """Tables that mark an older cache (made before the application id) as ketaread's."""
+
+KEPT_TABLES = (
+    "feeds",
+    "articles",
+    "bodies",
+    "tags",
+    "article_tags",
+    "deleted_articles",
+    "reader_state",
+    "enclosures",
+    "retired",
+    "full_texts",
+)
+"""Tables a row-by-row recovery copies, parents before children: the articles and their
+marks, and what the user sees or set (attachments, fetched full texts, deletions, where
+reading stopped). The search index is not among them: it is rebuilt from the articles."""
 
 RECOVER_TIMEOUT = 300.0
 """Seconds the `sqlite3 .recover` may take before the row-by-row copy takes over."""
@@ -297,12 +314,41 @@ def _copy_rows(damaged: Path, target: Path, schema: str, version: int) -> None:
         old = sqlite3.connect(uri(damaged, mode="ro"), uri=True)
         old.text_factory = bytes  # decode ourselves: a flipped byte must not stop the copy
         try:
-            for table in ("feeds", "articles", "bodies", "tags", "article_tags"):
+            for table in (*KEPT_TABLES, *_other_tables(old, new)):
                 _copy_table(old, new, table)
         finally:
             old.close()
     finally:
         new.close()
+
+
+def _other_tables(old: sqlite3.Connection, new: sqlite3.Connection) -> list[str]:
+    """Tables of the damaged cache that the fresh schema lacks (sync accounts, and any a
+    newer build of the same schema version added), created in the new file as they were.
+    The search index is left out: it is rebuilt from the articles."""
+    try:
+        found = old.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL"
+        ).fetchall()
+        have = {r[0] for r in new.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.Error:
+        return []
+    wanted = []
+    for raw_name, raw_sql in found:
+        try:
+            name, sql = raw_name.decode(), raw_sql.decode()
+        except UnicodeDecodeError:
+            continue
+        if name in have or name.startswith(("sqlite_", "search")) or name in KEPT_TABLES:
+            continue
+        if not sql.upper().startswith("CREATE TABLE"):
+            continue  # a virtual table needs its module's shadow tables: not copied
+        try:
+            new.execute(sql)
+        except sqlite3.Error:
+            continue
+        wanted.append(name)
+    return wanted
 
 
 def _copy_table(old: sqlite3.Connection, new: sqlite3.Connection, table: str) -> None:
@@ -320,7 +366,14 @@ def _copy_table(old: sqlite3.Connection, new: sqlite3.Connection, table: str) ->
     names = ", ".join(wanted)
     marks = ", ".join("?" * len(wanted))
     insert = f"INSERT OR IGNORE INTO {table} ({names}) VALUES ({marks})"
-    without_rowid = table == "article_tags"
+    try:
+        (sql,) = new.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()
+    except (sqlite3.Error, TypeError):
+        return
+    # Such a table has no rowid to page through: read in one pass, up to a damaged page.
+    without_rowid = "WITHOUT ROWID" in sql.upper()
     new.execute("BEGIN")
     try:
         if without_rowid:
@@ -421,6 +474,28 @@ def _patch_schema_page(damaged: Path, patched: Path, schema: str, version: int) 
     patched.write_bytes(data[:HEADER_SIZE] + clean[HEADER_SIZE:page_size] + data[page_size:])
 
 
+LOST_BODY = (
+    "<p>The text of this article was lost when the damaged cache was recovered. It comes "
+    "back at the next refresh of its feed.</p>"
+)
+
+
+def _mark_lost_bodies(conn: sqlite3.Connection) -> None:
+    """Articles whose row survived but whose text did not: a placeholder body saying so
+    (an article without one cannot be opened), and their feeds' validators and their own
+    hashes forgotten, so that the next refresh stores the text again over it."""
+    lost = "SELECT id FROM articles WHERE id NOT IN (SELECT article_id FROM bodies)"
+    conn.execute(
+        "UPDATE feeds SET etag = NULL, last_modified = NULL, body_hash = NULL "
+        f"WHERE id IN (SELECT feed_id FROM articles WHERE id IN ({lost}))"
+    )
+    conn.execute(f"UPDATE articles SET content_hash = '' WHERE id IN ({lost})")
+    conn.execute(
+        f"INSERT INTO bodies (article_id, html) SELECT id, ? FROM articles WHERE id IN ({lost})",
+        (LOST_BODY,),
+    )
+
+
 def recover(path: Path, schema: str, version: int) -> Recovery:
     """Recover a damaged cache: copy what can be read into a new file, keep the damaged
     one under a new name, and put the new one in its place."""
@@ -455,6 +530,14 @@ def recover(path: Path, schema: str, version: int) -> Recovery:
             "WHERE id = article_id), read)"
         )
         conn.execute("DELETE FROM article_tags WHERE article_id NOT IN (SELECT id FROM articles)")
+        _mark_lost_bodies(conn)
+        # Attachments and full texts of articles that were lost would only take up room
+        # (and an article stored again under the same id must not inherit them).
+        for table in ("enclosures", "full_texts"):
+            with contextlib.suppress(sqlite3.OperationalError):  # a cache from before them
+                conn.execute(
+                    f"DELETE FROM {table} WHERE article_id NOT IN (SELECT id FROM articles)"
+                )
         conn.execute("DROP TABLE IF EXISTS lost_and_found")
         after, read, starred = conn.execute(
             "SELECT COUNT(*), COALESCE(SUM(read), 0), COALESCE(SUM(starred), 0) FROM articles"

@@ -28,6 +28,7 @@ from http import HTTPStatus
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
+# (httpx's command-line client is kept from loading in core/__init__.py.)
 import httpx
 
 from ketaread import __version__

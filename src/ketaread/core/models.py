@@ -40,6 +40,9 @@ class ParsedArticle:
     index: tuple[str, str, str, tuple[tuple[str, str], ...]] | None = None
     """The search index's (summary, body, references, defined abbreviations), worked out
     where the article was parsed (a worker process) so storing it costs less; None: later."""
+    digest: str | None = None
+    """`store.content_hash` of the article, worked out where it was parsed (a worker
+    process) so storing it costs less; None: when it is stored."""
 
 
 @dataclass(slots=True)

@@ -16,7 +16,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -45,8 +46,32 @@ def _die_with_parent() -> None:
             pass
 
 
+@contextlib.contextmanager
+def _real_stderr() -> Iterator[None]:
+    """sys.stderr as the process's own, for starting multiprocessing's resource tracker:
+    it hands stderr's descriptor to the tracker, and inside the reader Textual's stand-in
+    stderr has none (-1), which made every pool fail to start ("bad value(s) in
+    fds_to_keep"), so the reader parsed every feed inline, with no deadline."""
+    try:
+        usable = sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (OSError, ValueError, AttributeError):
+        usable = False
+    if usable or sys.__stderr__ is None:
+        yield
+        return
+    saved, sys.stderr = sys.stderr, sys.__stderr__
+    try:
+        yield
+    finally:
+        sys.stderr = saved
+
+
 def _new_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor | None:
     try:
+        from multiprocessing import resource_tracker
+
+        with _real_stderr():
+            resource_tracker.ensure_running()
         # Not "fork": the reading screen refreshes from a thread, and forking a threaded
         # process can copy a held lock into the child.
         method = "forkserver" if sys.platform == "linux" else "spawn"
@@ -130,6 +155,33 @@ class ParseWorkers:
                 raise
             except BrokenProcessPool:
                 self._discard(pool)  # another feed's deadline killed it: try once more
+        raise TimeoutError
+
+    def call(self, size: int, function: Callable[..., Any], *args: Any, stop: Any = None) -> Any:
+        """`run` for a thread without an event loop (local files): the result of
+        `function(*args)`; TimeoutError past the deadline, InterruptedError once `stop`
+        (a threading.Event) is set; either way the worker is killed."""
+        if self._pool is None and size <= INLINE_PARSE_MAX:
+            return function(*args)
+        for _attempt in range(2):
+            pool = self._ensure()
+            if pool is None:
+                return function(*args)
+            future = pool.submit(function, *args)
+            deadline = time.monotonic() + self.deadline
+            try:
+                while True:
+                    try:
+                        return future.result(timeout=0.1)
+                    except TimeoutError:
+                        if stop is not None and stop.is_set():
+                            self._discard(pool)
+                            raise InterruptedError from None
+                        if time.monotonic() >= deadline:
+                            self._discard(pool)
+                            raise
+            except BrokenProcessPool:
+                self._discard(pool)
         raise TimeoutError
 
     def _discard(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:

@@ -1,4 +1,4 @@
-"""Update the cache from every configured source, one transaction per feed.
+"""Update the cache from every configured source, in transactions of whole feeds.
 
 A source that fails is reported and recorded; it never stops the others and
 never removes what the cache already holds.
@@ -19,14 +19,12 @@ from typing import TYPE_CHECKING
 
 from ketaread.core.clean import clean_line
 from ketaread.core.models import ParsedFeed
-from ketaread.core.parse import NotAFeed, parse_feed, sniff
 from ketaread.core.parse_workers import (
     INLINE_PARSE_MAX,
     ParseWorkers,
 )
 from ketaread.core.shapes import hostile_shape
-from ketaread.core.sources import ScanStopped, SourceError, scan_local
-from ketaread.core.store import Store
+from ketaread.core.store import Store, content_hash
 from ketaread.core.wording import counted
 
 if TYPE_CHECKING:
@@ -190,12 +188,37 @@ def _write_error(error: sqlite3.Error) -> str:
 
 
 def refresh_local(
-    store: Store, spec: SourceSpec, report: Reporter, stop: threading.Event | None = None
+    store: Store,
+    spec: SourceSpec,
+    report: Reporter,
+    stop: threading.Event | None = None,
+    workers: ParseWorkers | None = None,
 ) -> None:
     """Read one local source (file or folder) into the cache; with `stop` set, the files
-    not stored yet are left for the next refresh."""
+    not stored yet are left for the next refresh. With `workers`, feed files parse in
+    them, under the same deadline as remote feeds."""
+    from ketaread.core.parse import NotAFeed
+    from ketaread.core.sources import ScanStopped, SourceError, parse_local_feed, scan_local
+
+    parse = parse_local_feed
+    if workers is not None:
+        pool = workers
+
+        def parse(data: bytes, location: str, base_url: str) -> ParsedFeed:
+            try:
+                return pool.call(len(data), parse_local_feed, data, location, base_url, stop=stop)
+            except TimeoutError:
+                raise TimeoutError(
+                    f"parsing took longer than {pool.deadline:g} s and was stopped "
+                    "(the cached articles are kept)"
+                ) from None
+            except (NotAFeed, InterruptedError):
+                raise
+            except Exception as error:  # a crashed worker is this file's problem alone
+                raise NotAFeed(f"could not parse the feed ({error.__class__.__name__})") from error
+
     try:
-        scan = scan_local(spec.location, stop)
+        scan = scan_local(spec.location, stop, parse)
     except ScanStopped:
         return
     except SourceError as error:
@@ -320,9 +343,15 @@ def refresh(
             report(feed_report)
 
     remote = [s for s in specs if s.is_remote]
-    for spec in specs:
-        if not spec.is_remote and not _stopped(stop):
-            refresh_local(store, spec, collect, stop)
+    # Local feed files parse under the remote feeds' deadline, in worker processes killed
+    # past it (started only for a file too big to parse inline: core/parse_workers.py).
+    local_workers = ParseWorkers()
+    try:
+        for spec in specs:
+            if not spec.is_remote and not _stopped(stop):
+                refresh_local(store, spec, collect, stop, local_workers)
+    finally:
+        local_workers.close()
     if remote and not _stopped(stop):
         if offline:
             for spec in remote:
@@ -423,6 +452,7 @@ async def _refresh_remote(
     many = len(requests) >= PARSE_POOL_MIN_FEEDS
     parsing: list[asyncio.Future[None]] = []
     done: set[str] = set()
+    batches = _Batches(store, report)
 
     async def parse_then_store(result: FetchResult, spec: SourceSpec, title: str) -> None:
         body = result.body or b""
@@ -442,7 +472,7 @@ async def _refresh_remote(
         except Exception as error:  # a crashed worker is one feed's problem, not the refresh's
             prepared = f"could not parse the feed ({error.__class__.__name__})"
         done.add(result.url)
-        _handle_fetch(store, spec, title, result, report, prepared)
+        await batches.store(_Fetched(spec, title, result, prepared), last=len(done) == len(by_url))
 
     def handle(result: FetchResult) -> None:
         spec, title = by_url[result.url]
@@ -451,6 +481,8 @@ async def _refresh_remote(
         else:
             done.add(result.url)
             _handle_fetch(store, spec, title, result, report)
+            if len(done) == len(by_url):
+                batches.last_arrived()
 
     try:
         fetch_settings = settings if isinstance(settings, FetchSettings) else FetchSettings()
@@ -458,7 +490,9 @@ async def _refresh_remote(
             async with Fetcher(fetch_settings) as fetcher:
                 await _unless_stopped(fetcher.fetch_all(requests, on_result=handle), stop)
             await _unless_stopped(asyncio.gather(*parsing), stop)
+        batches.flush()  # parsed before a stop: stored (a batch's first feed was waiting)
     except TimeoutError:
+        batches.flush()
         # The whole refresh has a deadline: what is not done by then waits for the next.
         for location, (_spec, title) in by_url.items():
             if location not in done:
@@ -493,12 +527,97 @@ async def _unless_stopped(work: Awaitable[object], stop: threading.Event | None)
 
 
 PARSE_POOL_MIN_FEEDS = 8
+BATCH_BYTES = 8 * 1024 * 1024
+"""Feed bodies one transaction stores at most (it may pass this by one feed)."""
+BATCH_SECONDS = 0.5
+"""How long a parsed feed waits for others to share its transaction."""
+
+
+@dataclass(slots=True)
+class _Fetched:
+    """A fetched and parsed feed waiting for its transaction."""
+
+    spec: SourceSpec
+    title: str
+    result: FetchResult
+    prepared: ParsedFeed | str
+
+
+class _Batches:
+    """Stores parsed feeds a batch per transaction instead of one each.
+
+    A transaction per feed cost most of the storing time: a COMMIT each, and each one a
+    segment of the search index to merge later (benchmarks/README.md, "Refresh on
+    make_corpus feeds"). A batch is what is parsed within BATCH_SECONDS of its first feed,
+    up to BATCH_BYTES: a crash loses at most that (its feeds' validators with it, so the next
+    refresh fetches them again), and another writer waits at most one batch's storing.
+    Nothing is awaited inside the transaction. Reports come once the batch is committed.
+    """
+
+    def __init__(self, store: Store, report: Reporter) -> None:
+        self._store = store
+        self._report = report
+        self._pending: list[_Fetched] = []
+        self._bytes = 0
+        self._due = asyncio.Event()
+
+    async def store(self, item: _Fetched, *, last: bool) -> None:
+        """Add a parsed feed; the batch's first feed waits for the rest, then stores them."""
+        self._pending.append(item)
+        self._bytes += len(item.result.body or b"")
+        full = last or self._bytes >= BATCH_BYTES
+        if len(self._pending) > 1:
+            if full:
+                self._due.set()
+            return
+        self._due.clear()
+        if not full:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._due.wait(), BATCH_SECONDS)
+        self.flush()
+
+    def last_arrived(self) -> None:
+        """Nothing more will come: the waiting batch need not wait."""
+        self._due.set()
+
+    def flush(self) -> None:
+        """Store every waiting feed now."""
+        items, self._pending, self._bytes = self._pending, [], 0
+        if not items:
+            return
+        reports: list[FeedReport] = []
+        try:
+            with self._store.batch():
+                for item in items:
+                    _handle_fetch(
+                        self._store,
+                        item.spec,
+                        item.title,
+                        item.result,
+                        reports.append,
+                        item.prepared,
+                    )
+        except sqlite3.Error:
+            # Something in the batch failed, and all of it was rolled back: each feed again
+            # in a transaction of its own, so that a failure is that feed's alone.
+            for item in items:
+                _handle_fetch(
+                    self._store, item.spec, item.title, item.result, self._report, item.prepared
+                )
+            return
+        for feed_report in reports:
+            self._report(feed_report)
+
+
 REFRESH_DEADLINE = 15 * 60.0
 """Seconds a whole remote refresh may take; feeds not done by then wait for the next."""
 
 
 def prepare_body(body: bytes, location: str, base_url: str) -> ParsedFeed | str:
     """Parse a fetched body into a feed, or say in one line why it is not one."""
+    # Imported here: a refresh where nothing changed parses nothing (and starts sooner).
+    from ketaread.core.parse import NotAFeed, parse_feed, sniff
+
     refused = hostile_shape(body)
     if refused:
         return refused
@@ -516,6 +635,8 @@ def prepare_body(body: bytes, location: str, base_url: str) -> ParsedFeed | str:
     from ketaread.core.search import prepare_index
 
     prepare_index(parsed)  # here, in the worker: the store's transaction then only inserts
+    for article in parsed.articles:
+        article.digest = content_hash(article)  # likewise: the refreshing process hashes less
     return parsed
 
 

@@ -4,7 +4,7 @@ Three parts, none of them Textual:
 
 - **Indexing.** `document_for` turns a stored article into the index's columns (title,
   summary, body, refs, author, feed, tags) straight from its sanitised HTML: words only, no
-  link targets, no markup. `write_document` stores it, on the connection (and inside the
+  link targets, no markup. `write_documents` stores it, on the connection (and inside the
   transaction) that writes the article; `Store` calls it from every article write. Articles
   cached before the index existed are indexed later by `build_index`, in batches, with
   progress, never before the reader's first frame.
@@ -160,9 +160,18 @@ def _text(fragment: str) -> str:
     fragment = _TAG.sub("", _BLOCK.sub("\n", fragment))
     if "&" in fragment:
         fragment = html_lib.unescape(fragment)
-    # str.split and join: several times faster than whitespace regexes on long text.
-    lines = (" ".join(line.split()) for line in fragment.split("\n"))
+    lines = (_squeezed(line) for line in fragment.split("\n"))
     return "\n\n".join(line for line in lines if line)
+
+
+def _squeezed(line: str) -> str:
+    """`line` with each run of whitespace one space, none at the ends."""
+    if line.isprintable() and "  " not in line and line[:1] != " " and line[-1:] != " ":
+        # Every whitespace character but the space is unprintable: nothing to do, as for
+        # most lines, and a word-by-word split costs more than the rest of indexing.
+        return line
+    # str.split and join: several times faster than whitespace regexes on long text.
+    return " ".join(line.split())
 
 
 @dataclass(slots=True)
@@ -251,6 +260,9 @@ _BEFORE = re.compile(r"([^\s()]{2,12})\s+$")
 
 def _short_like(word: str) -> bool:
     """Two capitals or digits (TRD, 5-HT), or a capital after a small letter (mTOR)."""
+    rest = word[1:]
+    if rest.isalpha() and rest.islower():
+        return False  # most words ("Nature", "the"): at most one capital, and it leads
     return sum(ch.isupper() or ch.isdigit() for ch in word) >= 2 or any(
         a.islower() and b.isupper() for a, b in pairwise(word)
     )
@@ -290,6 +302,11 @@ def defined_abbreviations(document: Document) -> list[tuple[str, str]]:
     return pairs
 
 
+IndexEntry = tuple[int, Document, bool, list[tuple[str, str]] | None]
+"""(article id, its columns, whether it replaces an earlier entry, its definitions or None
+to find them here): one article for `write_documents`."""
+
+
 def write_document(
     conn: sqlite3.Connection,
     article_id: int,
@@ -299,24 +316,42 @@ def write_document(
     pairs: list[tuple[str, str]] | None = None,
 ) -> None:
     """Index one article on `conn`, inside the caller's transaction."""
-    if replace:
-        conn.execute("DELETE FROM search WHERE rowid = ?", (article_id,))
-        conn.execute("DELETE FROM search_abbrevs WHERE article_id = ?", (article_id,))
-    conn.execute(
-        "INSERT INTO search (rowid, title, summary, body, refs, author, feed, tags) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (article_id, *document.values()),
-    )
-    if pairs is None:
-        pairs = defined_abbreviations(document)
-    if pairs:
+    write_documents(conn, [(article_id, document, replace, pairs)])
+
+
+def write_documents(conn: sqlite3.Connection, entries: Sequence[IndexEntry]) -> None:
+    """Index articles on `conn`, inside the caller's transaction; the FTS5 writes come last.
+
+    Call it once per transaction, after the articles' other writes: a statement that may
+    abort (a foreign key, OR REPLACE) after an FTS5 write opens a savepoint, and FTS5 writes
+    its pending terms out as a segment at every savepoint: one segment per article, then
+    merges. After everything else, a transaction's terms become one segment at COMMIT
+    (benchmarks/README.md, "Refresh on make_corpus feeds").
+    """
+    if not entries:
+        return
+    replaced = [(article_id,) for article_id, _, replace, _ in entries if replace]
+    abbreviations: list[tuple[int, str, str, str]] = []
+    for article_id, document, _, pairs in entries:
+        found = defined_abbreviations(document) if pairs is None else pairs
+        abbreviations += [(article_id, short, long, fold(long)) for short, long in found]
+    if replaced:
+        conn.executemany("DELETE FROM search_abbrevs WHERE article_id = ?", replaced)
+    if abbreviations:
         conn.executemany(
             "INSERT INTO search_abbrevs (article_id, short, long, long_key) VALUES (?, ?, ?, ?)",
-            [(article_id, short, long, fold(long)) for short, long in pairs],
+            abbreviations,
         )
-    conn.execute(
+    conn.executemany(
         "INSERT OR REPLACE INTO search_state (article_id, version) VALUES (?, ?)",
-        (article_id, INDEX_VERSION),
+        [(entry[0], INDEX_VERSION) for entry in entries],
+    )
+    if replaced:
+        conn.executemany("DELETE FROM search WHERE rowid = ?", replaced)
+    conn.executemany(
+        "INSERT INTO search (rowid, title, summary, body, refs, author, feed, tags) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(article_id, *document.values()) for article_id, document, _, _ in entries],
     )
 
 
@@ -330,6 +365,7 @@ def rename_feed(conn: sqlite3.Connection, feed_id: int, title: str) -> None:
 
 def index_articles(conn: sqlite3.Connection, article_ids: Sequence[int]) -> None:
     """(Re)index stored articles by id, reading what they hold from the cache."""
+    entries: list[IndexEntry] = []
     for article_id in article_ids:
         row = conn.execute(
             "SELECT a.title, a.author, COALESCE(f.user_title, f.title), b.html, "
@@ -343,7 +379,8 @@ def index_articles(conn: sqlite3.Connection, article_ids: Sequence[int]) -> None
             continue
         tags = row[4].split("\x1f") if row[4] else []
         document = document_for(row[0], row[1], row[2] or "", tags, row[3] or "")
-        write_document(conn, article_id, document, replace=True)
+        entries.append((article_id, document, True, None))
+    write_documents(conn, entries)
 
 
 @dataclass(slots=True)
@@ -371,12 +408,9 @@ def is_complete(store: Store) -> bool:
 
 def index_status(store: Store) -> IndexStatus:
     """Indexed and total article counts."""
-    row = store.select(
-        "SELECT (SELECT COUNT(*) FROM search_state WHERE version = ?), "
-        "(SELECT COUNT(*) FROM articles)",
-        (INDEX_VERSION,),
-    )[0]
-    status = IndexStatus(int(row[0]), int(row[1]))
+    row = store.select("SELECT COUNT(*) FROM search_state WHERE version = ?", (INDEX_VERSION,))
+    # The total from the counts the cache keeps: not a walk of every article.
+    status = IndexStatus(int(row[0][0]), store.count())
     if status.complete:
         _complete.add(store)
     return status
@@ -393,11 +427,14 @@ def build_index(
     *,
     rebuild: bool = False,
     batch: int = 200,
+    pause: Callable[[], None] | None = None,
 ) -> IndexStatus:
     """Index every article not indexed by this version, in batches of one transaction each.
 
     With `rebuild`, the index is emptied first (and FTS5's own structures rebuilt), for a
     damaged index. Stops between batches when `stop` is set; what was indexed stays.
+    `pause` is called before each batch and may wait (the reader waits while its user
+    acts, so that indexing an upgraded archive never competes with a key press).
     """
     if rebuild:
         _complete.discard(store)
@@ -406,17 +443,22 @@ def build_index(
     done = status.indexed
     if progress is not None:
         progress(done, status.total)
+    # Newest first, each batch going on from where the last one ended: a query that looked
+    # for unindexed articles from the top again walked past every indexed one each time.
+    after: tuple[float, int] = (float("inf"), 0)
     while not (stop is not None and stop.is_set()):
-        ids = [
-            r[0]
-            for r in store.select(
-                "SELECT a.id FROM articles a LEFT JOIN search_state s ON s.article_id = a.id "
-                "WHERE s.version IS NOT ? ORDER BY a.sort_key DESC LIMIT ?",
-                (INDEX_VERSION, batch),
-            )
-        ]
-        if not ids:
+        if pause is not None:
+            pause()
+        rows = store.select(
+            "SELECT a.id, a.sort_key FROM articles a WHERE (a.sort_key, a.id) < (?, ?) "
+            "AND NOT EXISTS (SELECT 1 FROM search_state s WHERE s.article_id = a.id "
+            "AND s.version = ?) ORDER BY a.sort_key DESC, a.id DESC LIMIT ?",
+            (*after, INDEX_VERSION, batch),
+        )
+        if not rows:
             break
+        after = (rows[-1][1], rows[-1][0])
+        ids = [r[0] for r in rows]
         store.index_articles(ids)
         done += len(ids)
         if progress is not None:

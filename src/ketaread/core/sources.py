@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -166,11 +166,23 @@ class ScanStopped(Exception):
     """A folder's scan was stopped part-way; what it read is incomplete and was dropped."""
 
 
-def scan_local(location: str, stop: threading.Event | None = None) -> ScanResult:
+FeedParser = Callable[[bytes, str, str], ParsedFeed]
+"""Parses (data, location, base URL) into a feed: `parse_local_feed`, or the same run in a
+worker process with a deadline (refresh.py), raising TimeoutError past it."""
+
+
+def parse_local_feed(data: bytes, location: str, base_url: str) -> ParsedFeed:
+    """A local feed file's bytes as a feed (a module-level function: it runs in workers)."""
+    return parse_feed(data, location, base_url=base_url)
+
+
+def scan_local(
+    location: str, stop: threading.Event | None = None, parse: FeedParser = parse_local_feed
+) -> ScanResult:
     """Read a local source (file or folder) into feeds; problems are reported, not raised.
 
     Raises SourceError only when the source itself cannot be read at all, and ScanStopped
-    when `stop` is set while a folder is read.
+    when `stop` is set while a folder is read. `parse` turns a feed file into a feed.
     """
     import hashlib
 
@@ -183,7 +195,9 @@ def scan_local(location: str, stop: threading.Event | None = None) -> ScanResult
         raise SourceError(_os_reason(error)) from error
     if not is_folder:
         document = read_file(root)
-        feed = _parse_document(document, folder=None, strict=True, problems=result.problems)
+        feed = _parse_document(
+            document, folder=None, strict=True, problems=result.problems, parse=parse
+        )
         if feed is not None:
             result.documents.append((feed, hashlib.sha256(document.data).hexdigest()))
         return result
@@ -198,7 +212,9 @@ def scan_local(location: str, stop: threading.Event | None = None) -> ScanResult
         except SourceError as error:
             result.problems.append(Problem(str(path), str(error)))
             continue
-        parsed = _parse_document(document, folder=root, strict=False, problems=result.problems)
+        parsed = _parse_document(
+            document, folder=root, strict=False, problems=result.problems, parse=parse
+        )
         if parsed is None:
             continue
         if parsed.kind == "feed":
@@ -219,7 +235,11 @@ def scan_local(location: str, stop: threading.Event | None = None) -> ScanResult
 
 
 def _parse_document(
-    document: LocalDocument, folder: Path | None, strict: bool, problems: list[Problem]
+    document: LocalDocument,
+    folder: Path | None,
+    strict: bool,
+    problems: list[Problem],
+    parse: FeedParser = parse_local_feed,
 ) -> ParsedFeed | None:
     """A feed document becomes a feed; any other text becomes a one-article feed."""
     path = document.path
@@ -242,11 +262,14 @@ def _parse_document(
             problems.append(Problem(str(path), refused))
             return None
         try:
-            return parse_feed(document.data, str(path), base_url=path.absolute().as_uri())
-        except NotAFeed as error:
+            return parse(document.data, str(path), path.absolute().as_uri())
+        except InterruptedError:
+            raise ScanStopped from None
+        except (NotAFeed, TimeoutError) as error:
+            reason = str(error) or "parsing took too long and was stopped"
             if strict:
-                raise SourceError(str(error)) from error
-            problems.append(Problem(str(path), str(error)))
+                raise SourceError(reason) from error
+            problems.append(Problem(str(path), reason))
             return None
     uid = "file:" + (str(path.relative_to(folder)) if folder else path.name)
     article = parse_article(sniffed, uid=uid, fallback_title=path.stem, mtime=document.mtime)

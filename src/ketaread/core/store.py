@@ -11,8 +11,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ketaread.core import cache_file
 from ketaread.core.models import (
@@ -24,6 +25,9 @@ from ketaread.core.models import (
     ParsedFeed,
     TagInfo,
 )
+
+if TYPE_CHECKING:
+    from ketaread.core.search import IndexEntry
 
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 15_000
@@ -182,6 +186,98 @@ CREATE TABLE IF NOT EXISTS full_texts (
 );
 """
 
+_KEPT_COUNTS = """
+CREATE TABLE feed_counts (
+    feed_id INTEGER PRIMARY KEY REFERENCES feeds(id) ON DELETE CASCADE,
+    total INTEGER NOT NULL DEFAULT 0,
+    unread INTEGER NOT NULL DEFAULT 0,
+    starred INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE tag_counts (
+    tag_id INTEGER PRIMARY KEY REFERENCES tags(id) ON DELETE CASCADE,
+    total INTEGER NOT NULL DEFAULT 0,
+    unread INTEGER NOT NULL DEFAULT 0,
+    starred INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO feed_counts (feed_id, total, unread, starred)
+    SELECT feed_id, COUNT(*), SUM(read = 0), SUM(starred != 0) FROM articles GROUP BY feed_id;
+INSERT INTO tag_counts (tag_id, total, unread, starred)
+    SELECT at.tag_id, COUNT(*), SUM(at.read = 0), SUM(a.starred != 0)
+    FROM article_tags at JOIN articles a ON a.id = at.article_id GROUP BY at.tag_id;
+CREATE INDEX IF NOT EXISTS article_tags_read_order
+    ON article_tags(tag_id, read, sort_key DESC, article_id DESC);
+CREATE TRIGGER counts_article_added AFTER INSERT ON articles BEGIN
+    INSERT INTO feed_counts (feed_id, total, unread, starred)
+        VALUES (new.feed_id, 1, new.read = 0, new.starred != 0)
+        ON CONFLICT (feed_id) DO UPDATE SET total = total + 1,
+            unread = unread + excluded.unread, starred = starred + excluded.starred;
+END;
+CREATE TRIGGER counts_article_removed AFTER DELETE ON articles BEGIN
+    UPDATE feed_counts SET total = total - 1, unread = unread - (old.read = 0),
+        starred = starred - (old.starred != 0) WHERE feed_id = old.feed_id;
+END;
+CREATE TRIGGER counts_article_leaving BEFORE DELETE ON articles WHEN old.starred != 0 BEGIN
+    UPDATE tag_counts SET starred = starred - 1
+        WHERE tag_id IN (SELECT tag_id FROM article_tags WHERE article_id = old.id);
+END;
+CREATE TRIGGER counts_article_changed AFTER UPDATE OF read, starred, feed_id ON articles
+WHEN old.read != new.read OR old.starred != new.starred OR old.feed_id != new.feed_id BEGIN
+    UPDATE feed_counts SET total = total - 1, unread = unread - (old.read = 0),
+        starred = starred - (old.starred != 0) WHERE feed_id = old.feed_id;
+    INSERT INTO feed_counts (feed_id, total, unread, starred)
+        VALUES (new.feed_id, 1, new.read = 0, new.starred != 0)
+        ON CONFLICT (feed_id) DO UPDATE SET total = total + 1,
+            unread = unread + excluded.unread, starred = starred + excluded.starred;
+    UPDATE tag_counts SET starred = starred + (new.starred != 0) - (old.starred != 0)
+        WHERE (old.starred != 0) != (new.starred != 0)
+        AND tag_id IN (SELECT tag_id FROM article_tags WHERE article_id = new.id);
+END;
+CREATE TRIGGER counts_tag_added AFTER INSERT ON article_tags BEGIN
+    INSERT INTO tag_counts (tag_id, total, unread, starred)
+        VALUES (new.tag_id, 1, new.read = 0,
+            COALESCE((SELECT starred != 0 FROM articles WHERE id = new.article_id), 0))
+        ON CONFLICT (tag_id) DO UPDATE SET total = total + 1,
+            unread = unread + excluded.unread, starred = starred + excluded.starred;
+END;
+CREATE TRIGGER counts_tag_removed AFTER DELETE ON article_tags BEGIN
+    UPDATE tag_counts SET total = total - 1, unread = unread - (old.read = 0),
+        starred = starred - COALESCE(
+            (SELECT starred != 0 FROM articles WHERE id = old.article_id), 0)
+        WHERE tag_id = old.tag_id;
+END;
+CREATE TRIGGER counts_tag_read AFTER UPDATE OF read ON article_tags
+WHEN old.read != new.read BEGIN
+    UPDATE tag_counts SET unread = unread + (new.read = 0) - (old.read = 0)
+        WHERE tag_id = new.tag_id;
+END;
+"""
+"""Counts kept per feed and per tag (total, unread, starred), so that the sidebar's
+counts and the list's length cost a few hundred rows, not a walk of every article.
+
+Kept by triggers, so every write keeps them (a refresh, a sync, retention, a deletion's
+cascade) at the cost of one small upsert per article and per tag it carries. A tag's
+starred count follows its articles: when an article goes, its tags go by cascade *after*
+it (the tag triggers then find no article, hence COALESCE … 0), so the article's own
+BEFORE DELETE trigger takes its star off its tags while they are still there.
+`article_tags_read_order` lists a tag with read ones hidden (or unread first) in one
+ordered walk. (It makes the (tag_id, read) index redundant, but that one stays: recovering
+a cache whose first page is damaged lays the schema's first page over it, which is only
+right while every table and index of the schema keeps its root page.) Made (and
+filled) when a cache lacks them, like the extra tables: not a numbered migration, so
+they merge with other branches' migrations in any order."""
+
+_KEPT_COUNT_OBJECTS = (
+    ("trigger", "counts_article_added"),
+    ("trigger", "counts_article_removed"),
+    ("trigger", "counts_article_leaving"),
+    ("trigger", "counts_article_changed"),
+    ("trigger", "counts_tag_added"),
+    ("trigger", "counts_tag_removed"),
+    ("trigger", "counts_tag_read"),
+    ("table", "feed_counts"),
+    ("table", "tag_counts"),
+)
+
 
 class StoreError(Exception):
     """The cache cannot be used (newer schema, unwritable location …)."""
@@ -203,6 +299,10 @@ class CacheBusy(StoreError):
 
 class ReadOnlyCache(StoreError, sqlite3.OperationalError):
     """A write to a cache opened for reading only (the message says why)."""
+
+
+class BatchFailed(StoreError, sqlite3.Error):
+    """A write inside `Store.batch` failed: the whole batch was rolled back."""
 
 
 class ArticleNotFound(StoreError):
@@ -304,6 +404,7 @@ class FeedState(NamedTuple):
     redirect_url: str | None
 
 
+@lru_cache(maxsize=1024)  # a refresh asks it for the same few dozen names, ten times an article
 def tag_key(name: str) -> str:
     """The normalised identity of a tag: case and spacing do not make a new tag."""
     return " ".join(name.casefold().split())
@@ -360,6 +461,81 @@ _ROW_BY_ID = (
 )
 
 
+_Keys = tuple[str, str, list[tuple[str, str]]]
+"""How a list query is ordered: (table, id column, [(column, 'ASC' | 'DESC'), …])."""
+
+
+def _id_query(article_filter: ArticleFilter) -> tuple[str, list[object], _Keys | None]:
+    """The SELECT of a filter's ids in its order (no LIMIT), its parameters, and the
+    order's key columns (None for the feed order, which is not a plain index order).
+
+    A tag's list reads `article_tags` alone, which carries each article's read state and
+    sort key: one ordered index walk (tag_id, sort_key …, or tag_id, read, sort_key …
+    when read ones are hidden), however many articles carry the tag."""
+    f = article_filter
+    order = f.order if f.order in SORT_ORDERS else "newest"
+    if f.kind == "tag" and not f.starred_only and order != "feed":
+        columns = _order_columns(order, "read", "sort_key", "article_id")
+        where = "tag_id = ?" + (" AND read = 0" if f.unread_only else "")
+        # Named for the plain newest/oldest list: with statistics made before the read
+        # index existed, SQLite took that one and sorted the whole tag (30-130 ms at 400k).
+        table = "article_tags" + (
+            " INDEXED BY article_tags_order" if order != "unread" and not f.unread_only else ""
+        )
+        sql = (
+            f"SELECT article_id FROM {table} WHERE {where} "
+            f"ORDER BY {', '.join(f'{c} {d}' for c, d in columns)}"
+        )
+        return sql, [f.value], ("article_tags", "article_id", columns)
+    where, params = f.where()
+    sql = f"SELECT a.id FROM articles a WHERE {where} ORDER BY {_ORDER_BY[order]}"
+    if order == "feed":
+        return sql, params, None
+    return sql, params, ("articles", "a.id", _order_columns(order, "a.read", "a.sort_key", "a.id"))
+
+
+def _within_feed(article_filter: ArticleFilter, feed_id: int | None) -> ArticleFilter:
+    """The part of an all/unread/starred/feed filter inside one feed (any feed when None),
+    newest first: what the feed order lists under each feed."""
+    f = article_filter
+    return ArticleFilter(
+        "all" if feed_id is None else "feed",
+        feed_id,
+        unread_only=f.kind == "unread" or f.unread_only,
+        starred_only=f.kind == "starred" or f.starred_only,
+    )
+
+
+def _order_columns(order: str, read: str, sort_key: str, id_: str) -> list[tuple[str, str]]:
+    if order == "oldest":
+        return [(sort_key, "ASC"), (id_, "ASC")]
+    newest = [(sort_key, "DESC"), (id_, "DESC")]
+    return [(read, "ASC"), *newest] if order == "unread" else newest
+
+
+def _before(columns: list[tuple[str, str]], anchor: tuple) -> list[tuple[str, list[object]]]:
+    """Disjoint conditions (with their parameters) true of the rows that come before
+    `anchor` in the order of `columns`: an equal prefix, then one row-value comparison on
+    the next columns of one direction. Counted one by one: as one OR, SQLite collects
+    every matching key in a row set first, ten times slower than a range count."""
+    groups: list[list[int]] = []
+    for index, (_, direction) in enumerate(columns):
+        if groups and columns[groups[-1][-1]][1] == direction:
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    conditions: list[tuple[str, list[object]]] = []
+    for group in groups:
+        equal = [f"{columns[i][0]} = ?" for i in range(group[0])]
+        names = ", ".join(columns[i][0] for i in group)
+        marks = ", ".join("?" for _ in group)
+        sign = "<" if columns[group[0]][1] == "ASC" else ">"
+        compare = f"({names}) {sign} ({marks})" if len(group) > 1 else f"{names} {sign} ?"
+        values = [*anchor[: group[0]], *(anchor[i] for i in group)]
+        conditions.append((" AND ".join([*equal, compare]), values))
+    return conditions
+
+
 def _row(values: tuple) -> ArticleRow:
     return ArticleRow(
         id=values[0],
@@ -388,14 +564,25 @@ class Store:
         self._lock = threading.RLock()
         self._tag_cache: dict[str, tuple[int, str]] = {}
         """Tag key → (id, shown name) within one store_feed transaction."""
+        self._pending_index: list[IndexEntry] = []
+        """Articles written in the open transaction, indexed just before it commits."""
+        self._batching = False
+        """True while `batch()` holds one transaction open for several writes."""
+        self._batch_failed = False
         self._conn = self._open()
         self._ensure_extra_tables()
-        # Reads have their own connection: in WAL mode a reader never waits for a writer,
-        # so the screen stays responsive while another process (or thread) holds the write
-        # lock or waits for it.
-        self._reader = self._connect()
-        self._reader.execute("PRAGMA query_only = ON")
-        self._read_lock = threading.Lock()
+        self.kept_counts = self._ensure_kept_counts()
+        """True when the cache keeps per-feed and per-tag counts (a read-only cache made
+        by an older ketaread does not: its counts are then worked out from the articles)."""
+        # Reads have connections of their own: in WAL mode a reader never waits for a
+        # writer, so the screen stays responsive while another process (or thread) holds
+        # the write lock or waits for it. A pool rather than one: a long read in a worker
+        # (a search, the sidebar's counts, a batch to index) never holds up the short ones
+        # a key press makes (a tag switch, a page of rows, an open).
+        self._pool_lock = threading.Lock()
+        self._idle_readers: list[sqlite3.Connection] = []
+        self._closed = False
+        self._idle_readers.append(self._new_reader())
 
     # -- opening and migrations -------------------------------------------------
 
@@ -516,7 +703,10 @@ class Store:
         """Recover a damaged cache of ours: keep what can be read, say what was lost."""
         self.read_only = False
         try:
-            outcome = cache_file.recover(self.path, _schema_sql(), SCHEMA_VERSION)
+            # With the extra tables, so that a row-by-row copy keeps attachments and full
+            # texts, and a rebuilt schema page lays them where a real cache has them.
+            schema = _schema_sql() + ";\n" + _EXTRA_TABLES
+            outcome = cache_file.recover(self.path, schema, SCHEMA_VERSION)
         except (OSError, sqlite3.Error) as error:
             plain = cache_file.describe(error, self.path) or str(error)
             raise StoreError(
@@ -525,7 +715,10 @@ class Store:
             ) from error
         self._marker.unlink(missing_ok=True)
         self.notice = outcome.sentence(self.path, reason)
-        return self._open_writable()
+        conn = self._open_writable()
+        self._conn = conn
+        self._ensure_kept_counts(rebuild=True)
+        return conn
 
     @property
     def _marker(self) -> Path:
@@ -539,6 +732,37 @@ class Store:
                     self._conn.execute(statement)
         except sqlite3.OperationalError:
             pass  # a read-only cache that predates them: reads find no enclosures
+
+    def _ensure_kept_counts(self, rebuild: bool = False) -> bool:
+        """Make the kept counts when the cache lacks them (or `rebuild`: counts copied by a
+        recovery may not match the articles that came back). True when the cache has them."""
+        conn = self._conn
+        present = {
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE name IN ('feed_counts', 'tag_counts') "
+                "AND type = 'table'"
+            )
+        }
+        if len(present) == 2 and not rebuild:
+            return True
+        if self.read_only:
+            return False
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return False  # busy for the whole busy timeout: counted from the articles
+        try:
+            # Triggers without their tables (or half a set) would fail every write.
+            for kind, name in _KEPT_COUNT_OBJECTS:
+                conn.execute(f"DROP {kind.upper()} IF EXISTS {name}")
+            for statement in _statements(_KEPT_COUNTS):
+                conn.execute(statement)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return True
 
     def _migrate(self, conn: sqlite3.Connection, version: int) -> None:
         conn.execute("BEGIN IMMEDIATE")
@@ -559,10 +783,37 @@ class Store:
             raise
 
     def close(self) -> None:
-        """Close both connections."""
-        with self._lock, self._read_lock:
-            self._reader.close()
+        """Close every connection (a read still running keeps its own until it ends)."""
+        with self._lock, self._pool_lock:
+            self._closed = True
+            for conn in self._idle_readers:
+                conn.close()
+            self._idle_readers.clear()
             self._conn.close()
+
+    def _new_reader(self) -> sqlite3.Connection:
+        conn = self._connect()
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A read connection no other thread is using (a new one when all are busy: as
+        many as threads read at once, a handful)."""
+        with self._pool_lock:
+            if self._closed:
+                raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+            conn = self._idle_readers.pop() if self._idle_readers else None
+        if conn is None:
+            conn = self._new_reader()
+        try:
+            yield conn
+        finally:
+            with self._pool_lock:
+                if self._closed:
+                    conn.close()
+                else:
+                    self._idle_readers.append(conn)
 
     @contextmanager
     def _write(
@@ -574,6 +825,21 @@ class Store:
         busy timeout) and CacheBusy says it stayed taken: nothing was changed."""
         if self.read_only:
             raise ReadOnlyCache(self.notice or f"the cache {self.path} is read-only")
+        if self._batching and self._lock.acquire(blocking=False):
+            # Only the thread holding the batch gets the lock without waiting: its writes
+            # join the batch's transaction.
+            try:
+                if self._batching:
+                    try:
+                        yield self._conn
+                    except BaseException:
+                        # Even if the caller handles it, the batch may hold half of this
+                        # write: it is rolled back whole (see `batch`).
+                        self._batch_failed = True
+                        raise
+                    return
+            finally:
+                self._lock.release()
         if wait is not None:
             # Our own writer (another thread) is not waited on for longer either.
             if not self._lock.acquire(timeout=max(wait, 0.001)):
@@ -595,15 +861,43 @@ class Store:
                     self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             try:
                 yield self._conn
+                if self._pending_index:
+                    from ketaread.core.search import write_documents
+
+                    write_documents(self._conn, self._pending_index)
+                    self._pending_index.clear()
+                self._conn.execute("COMMIT")
             except BaseException:
+                self._pending_index.clear()
+                self._tag_cache.clear()  # ids of tags this transaction made are gone with it
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make the writes inside one transaction (a refresh's feeds that are ready together).
+
+        One COMMIT instead of one per feed, and one index segment: see benchmarks/README.md.
+        All or nothing: when any write inside fails, even one whose caller handled the
+        error, the whole batch is rolled back and BatchFailed raised, so a caller redoes
+        the writes one transaction each to learn which one failed. Only the calling
+        thread's writes join; other threads' wait for the batch to end, so keep it short.
+        """
+        with self._write():
+            self._batching, self._batch_failed = True, False
+            self._tag_cache.clear()
+            try:
+                yield
+            finally:
+                self._batching = False
+            if self._batch_failed:
+                self._batch_failed = False
+                raise BatchFailed("a write inside the batch failed; nothing of it was kept")
 
     def _query(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
-        with self._read_lock, self._damage_reported():
-            return self._reader.execute(sql, tuple(params)).fetchall()
+        with self._reading() as conn, self._damage_reported():
+            return conn.execute(sql, tuple(params)).fetchall()
 
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """A write transaction, for core modules that keep tables of their own (core/sync)."""
@@ -681,8 +975,9 @@ class Store:
         now = time.time() if now is None else now
         user_tags = list(user_tags)
         with self._write() as conn:
-            # Valid for this transaction only: another process may change tags meanwhile.
-            self._tag_cache.clear()
+            if not self._batching:
+                # Valid for this transaction only: another process may change tags meanwhile.
+                self._tag_cache.clear()
             feed_id = self._upsert_feed(conn, source, parsed, user_title, now)
             conn.execute(
                 "UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?, checked_at = ?, "
@@ -772,7 +1067,8 @@ class Store:
         new = updated = unchanged = 0
         respell: set[int] = set()
         user_part = "\x1d".join(user_tags)
-        from ketaread.core.search import document_from, write_document
+        user_digest = f":{hash_text(user_part)}" if user_tags else ""
+        from ketaread.core.search import document_from
 
         feed_title = conn.execute(
             "SELECT COALESCE(user_title, title) FROM feeds WHERE id = ?", (feed_id,)
@@ -785,7 +1081,7 @@ class Store:
             if article.uid in retired and article.uid not in existing:
                 continue
             # User tags from the config are part of what is stored for the article.
-            digest = content_hash(article) + (f":{hash_text(user_part)}" if user_tags else "")
+            digest = (article.digest or content_hash(article)) + user_digest
             if article.uid not in existing and article.link in vanished_by_link:
                 old_uid = vanished_by_link.pop(article.link)
                 conn.execute(
@@ -852,10 +1148,11 @@ class Store:
                 self._set_enclosures(conn, article_id, article, replace=False)
                 new += 1
             respell |= self._set_article_tags(conn, article_id, article.tags, user_tags, sort_key)
-            # Indexed in the transaction that stores the article: the index never lags.
+            # Indexed in the transaction that stores the article (just before it commits):
+            # the index never lags.
             tags = list(dict.fromkeys([*user_tags, *article.tags]))
             document, pairs = document_from(article, feed_title, tags)
-            write_document(conn, article_id, document, replace=sort_key is None, pairs=pairs)
+            self._pending_index.append((article_id, document, sort_key is None, pairs))
         self._rename_tags(conn, respell)
         return StoreResult(new=new, updated=updated, unchanged=unchanged)
 
@@ -1027,13 +1324,17 @@ class Store:
 
     def feeds(self) -> list[FeedInfo]:
         """Every stored feed with its counts, by title."""
+        counts = (
+            "feed_counts"
+            if self.kept_counts
+            else "(SELECT feed_id, COUNT(*) AS total, SUM(read = 0) AS unread FROM articles "
+            "GROUP BY feed_id)"
+        )
         rows = self._query(
             "SELECT f.id, f.source, f.location, COALESCE(f.user_title, f.title), f.kind, "
             "COALESCE(c.total, 0), COALESCE(c.unread, 0), f.checked_at, f.updated_at, f.error, "
-            "f.error_at, f.warning, f.gone FROM feeds f LEFT JOIN ("
-            "  SELECT feed_id, COUNT(*) AS total, SUM(read = 0) AS unread FROM articles "
-            "  GROUP BY feed_id) c ON c.feed_id = f.id "
-            "ORDER BY COALESCE(f.user_title, f.title) COLLATE NOCASE, f.id"
+            f"f.error_at, f.warning, f.gone FROM feeds f LEFT JOIN {counts} c "
+            "ON c.feed_id = f.id ORDER BY COALESCE(f.user_title, f.title) COLLATE NOCASE, f.id"
         )
         return [
             FeedInfo(
@@ -1058,6 +1359,13 @@ class Store:
 
     def tags(self) -> list[TagInfo]:
         """Every tag with its article and unread counts, by name."""
+        if self.kept_counts:
+            rows = self._query(
+                "SELECT t.id, t.key, t.name, c.total, c.unread FROM tags t "
+                "JOIN tag_counts c ON c.tag_id = t.id WHERE c.total > 0 "
+                "ORDER BY t.name COLLATE NOCASE"
+            )
+            return [TagInfo(r[0], r[1], r[2], r[3], r[4]) for r in rows]
         rows = self._query(
             "SELECT t.id, t.key, t.name, COUNT(*), SUM(at.read = 0) FROM tags t "
             "JOIN article_tags at ON at.tag_id = t.id GROUP BY t.id "
@@ -1067,6 +1375,12 @@ class Store:
 
     def totals(self) -> dict[str, int]:
         """Counts for the sidebar's fixed entries: all, unread, starred."""
+        if self.kept_counts:
+            row = self._query(
+                "SELECT COALESCE(SUM(total), 0), COALESCE(SUM(unread), 0), "
+                "COALESCE(SUM(starred), 0) FROM feed_counts"
+            )[0]
+            return {"all": row[0], "unread": row[1], "starred": row[2]}
         # Three index-only counts: far cheaper than one pass summing over every row.
         row = self._query(
             "SELECT (SELECT COUNT(*) FROM articles), "
@@ -1078,33 +1392,127 @@ class Store:
     # -- articles ---------------------------------------------------------------
 
     def article_ids(
-        self, article_filter: ArticleFilter = ALL_ARTICLES, limit: int | None = None
+        self,
+        article_filter: ArticleFilter = ALL_ARTICLES,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[int]:
-        """Ids of the matching articles in the filter's order (undated ones by first sight)."""
-        cap = f" LIMIT {int(limit)}" if limit is not None else ""
-        order = _ORDER_BY.get(article_filter.order, _ORDER_BY["newest"])
-        if (
-            article_filter.kind == "tag"
-            and article_filter.order == "newest"
-            and not (article_filter.unread_only or article_filter.starred_only)
-        ):
-            # One ordered index scan, however many articles carry the tag.
-            return [
-                r[0]
-                for r in self._query(
-                    "SELECT article_id FROM article_tags WHERE tag_id = ? "
-                    "ORDER BY sort_key DESC, article_id DESC" + cap,
-                    (article_filter.value,),
-                )
-            ]
+        """Ids of the matching articles in the filter's order (undated ones by first sight);
+        `limit` of them from position `offset` (an index walk to the offset: no table read)."""
+        by_feed = self._feed_counts_for(article_filter)
+        if by_feed is not None and limit is not None:
+            return self._ids_by_feed(article_filter, by_feed, limit, max(int(offset), 0))
+        sql, params, _ = _id_query(article_filter)
+        if limit is not None or offset:
+            sql += f" LIMIT {-1 if limit is None else int(limit)} OFFSET {max(int(offset), 0)}"
+        return [r[0] for r in self._query(sql, params)]
+
+    def count(self, article_filter: ArticleFilter = ALL_ARTICLES) -> int:
+        """How many articles the filter lets through (from the kept counts when it can)."""
+        unread = article_filter.kind == "unread" or article_filter.unread_only
+        starred = article_filter.kind == "starred" or article_filter.starred_only
+        if self.kept_counts and not (unread and starred):
+            column = "unread" if unread else "starred" if starred else "total"
+            if article_filter.kind == "feed":
+                sql = f"SELECT {column} FROM feed_counts WHERE feed_id = ?"
+            elif article_filter.kind == "tag":
+                sql = f"SELECT {column} FROM tag_counts WHERE tag_id = ?"
+            else:
+                sql = f"SELECT SUM({column}) FROM feed_counts"
+            rows = self._query(sql, () if sql.endswith("feed_counts") else (article_filter.value,))
+            return int(rows[0][0] or 0) if rows else 0
         where, params = article_filter.where()
+        return int(self._query(f"SELECT COUNT(*) FROM articles a WHERE {where}", params)[0][0])
+
+    def _feed_counts_for(self, article_filter: ArticleFilter) -> list[tuple[int, int]] | None:
+        """For the feed order: (feed id, how many of its articles the filter lets through)
+        of each feed in the order's feed order, from the kept counts; None when they
+        cannot say (a tag's list, or unread and starred at once)."""
+        f = article_filter
+        unread = f.kind == "unread" or f.unread_only
+        starred = f.kind == "starred" or f.starred_only
+        if f.order != "feed" or not self.kept_counts or f.kind == "tag" or (unread and starred):
+            return None
+        column = "unread" if unread else "starred" if starred else "total"
+        one = " AND f.id = ?" if f.kind == "feed" else ""
         return [
-            r[0]
+            (r[0], r[1])
             for r in self._query(
-                f"SELECT a.id FROM articles a WHERE {where} ORDER BY {order}" + cap,
-                params,
+                f"SELECT f.id, c.{column} FROM feeds f JOIN feed_counts c ON c.feed_id = f.id "
+                f"WHERE c.{column} > 0{one} "
+                "ORDER BY COALESCE(f.user_title, f.title) COLLATE NOCASE, f.id",
+                (f.value,) if one else (),
             )
         ]
+
+    def _ids_by_feed(
+        self, article_filter: ArticleFilter, feeds: list[tuple[int, int]], limit: int, offset: int
+    ) -> list[int]:
+        """A window of the feed order, feed by feed along each feed's own index (the
+        plain query sorts every article by its feed's name for each window: 1 s at 400k)."""
+        where, params = _within_feed(article_filter, None).where()
+        found: list[int] = []
+        for feed_id, count in feeds:
+            if len(found) >= limit:
+                break
+            if offset >= count:
+                offset -= count
+                continue
+            found += [
+                r[0]
+                for r in self._query(
+                    f"SELECT a.id FROM articles a WHERE {where} AND a.feed_id = ? "
+                    f"ORDER BY a.sort_key DESC, a.id DESC LIMIT {limit - len(found)} "
+                    f"OFFSET {offset}",
+                    [*params, feed_id],
+                )
+            ]
+            offset = 0
+        return found
+
+    def position(self, article_filter: ArticleFilter, article_id: int) -> int | None:
+        """Where an article is in the filter's order (None when the filter leaves it out):
+        a count of the index entries before it, not a walk of the list."""
+        by_feed = self._feed_counts_for(article_filter)
+        if by_feed is not None:
+            where, params = article_filter.where()
+            found = self._query(
+                f"SELECT a.feed_id FROM articles a WHERE {where} AND a.id = ?",
+                [*params, article_id],
+            )
+            if not found:
+                return None
+            before = 0
+            for feed_id, count in by_feed:
+                if feed_id == found[0][0]:
+                    break
+                before += count
+            inside = self.position(_within_feed(article_filter, found[0][0]), article_id)
+            return None if inside is None else before + inside
+        sql, params, keys = _id_query(article_filter)
+        if keys is None:
+            # The feed order sorts on the feed's name: numbered rather than counted.
+            rows = self._query(
+                f"SELECT n FROM (SELECT id, row_number() OVER () - 1 AS n FROM ({sql}) AS x) "
+                "WHERE id = ?",
+                [*params, article_id],
+            )
+            return int(rows[0][0]) if rows else None
+        _, id_column, columns = keys
+        # "SELECT <id> FROM … WHERE …": the same rows, selecting their keys, then counting.
+        rest = sql.partition(" ORDER BY ")[0].removeprefix(f"SELECT {id_column}")
+        names = ", ".join(name for name, _ in columns)
+        # Found by its primary key, not along the index the list is read by.
+        lookup = rest.replace(" INDEXED BY article_tags_order", "")
+        found = self._query(f"SELECT {names}{lookup} AND {id_column} = ?", [*params, article_id])
+        if not found:
+            return None
+        counts: list[str] = []
+        values: list[object] = []
+        for condition, condition_values in _before(columns, found[0]):
+            counts.append(f"(SELECT COUNT(*){rest} AND {condition})")
+            values.extend([*params, *condition_values])
+        return int(self._query(f"SELECT {' + '.join(counts)}", values)[0][0])
 
     def rows(self, ids: list[int]) -> list[ArticleRow]:
         """Rows for `ids`, in the order given."""
@@ -1357,8 +1765,8 @@ class Store:
         """
         now = time.time() if now is None else now
         if dry_run:
-            with self._read_lock:
-                return self._retire(self._reader, rules, default, protected, now, remove=False)
+            with self._reading() as conn:
+                return self._retire(conn, rules, default, protected, now, remove=False)
         with self._write() as conn:
             return self._retire(conn, rules, default, protected, now, remove=True)
 

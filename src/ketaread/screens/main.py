@@ -27,7 +27,7 @@ from ketaread.locations import settings_path
 from ketaread.screens.commands import ArticleCommands, FilterCommands, GlossaryCommands
 from ketaread.screens.search import SearchScreen
 from ketaread.screens.study_actions import STUDY_BINDINGS, StudyActions
-from ketaread.widgets.article_list import PAGE_SIZE, ArticleList
+from ketaread.widgets.article_list import ID_WINDOW, PAGE_SIZE, ArticleList, ListIds
 from ketaread.widgets.article_view import ArticleView
 from ketaread.widgets.key_bar import KeyBar
 from ketaread.widgets.reference_panel import ReferencePanel
@@ -74,6 +74,33 @@ class RefreshingHost(Protocol):
     refresh_message: str | None
     refresh_progressed: Signal[FeedReport]
     refresh_finished: Signal[bool]
+
+
+def list_ids(
+    store: Store,
+    article_filter: ArticleFilter,
+    *,
+    first: list[int] | None = None,
+    wanted: tuple[int | None, ...] = (),
+) -> ListIds:
+    """A filter's ids for the list: its kept count, its first window (`first` when the
+    caller has it) and where the `wanted` articles are; the rest fetched when shown."""
+    windows = {0: store.article_ids(article_filter, limit=ID_WINDOW) if first is None else first}
+    positions: dict[int, int | None] = {}
+    for article_id in dict.fromkeys(i for i in wanted if i is not None):
+        position = positions[article_id] = store.position(article_filter, article_id)
+        if position is not None and position // ID_WINDOW not in windows:
+            number = position // ID_WINDOW
+            windows[number] = store.article_ids(
+                article_filter, limit=ID_WINDOW, offset=number * ID_WINDOW
+            )
+    return ListIds(
+        store.count(article_filter),
+        lambda offset, limit: store.article_ids(article_filter, limit=limit, offset=offset),
+        lambda article_id: store.position(article_filter, article_id),
+        windows,
+        positions,
+    )
 
 
 class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
@@ -384,12 +411,16 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self.host.refresh_finished.subscribe(self, self._refresh_finished)
         store = self.store
         if store is not None:
-            # The first page straight from the cache, so the first frame shows titles:
-            # two indexed queries of well under a millisecond, cheaper than a worker.
-            first = store.article_ids(self.article_filter, limit=PAGE_SIZE)
-            self.article_list.set_ids(first, first_page=store.rows(first))
-        # Every id and then the sidebar in workers, once the first frame is out: started
-        # earlier, they hold the cache's read connection and the GIL while it is drawn.
+            # The first window straight from the cache, so the first frame shows titles:
+            # a kept count and two indexed queries of about a millisecond, cheaper than a
+            # worker.
+            first = store.article_ids(self.article_filter, limit=ID_WINDOW)
+            self.article_list.set_ids(
+                list_ids(store, self.article_filter, first=first),
+                first_page=store.rows(first[:PAGE_SIZE]),
+            )
+        # The list again and the sidebar in workers, once the first frame is out: started
+        # earlier, they would hold the GIL while it is drawn.
         self.call_after_refresh(self.load_articles, self.article_filter)
         self.call_after_refresh(self._preload_glossary)
         self.call_after_refresh(self._count_due)
@@ -438,19 +469,31 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         """Show a filter's articles; only the latest request is shown."""
         self._ids_generation += 1
         self.requested_filter = article_filter
-        self._load_ids(self._ids_generation, article_filter, keep)
+        # Where the articles the cursor may stay on are, looked up in the worker too.
+        wanted = (
+            keep,
+            self.article_list.ids.get(self.article_list.cursor),
+            self.detail.row.id if self.detail else None,
+        )
+        self._load_ids(self._ids_generation, article_filter, keep, wanted)
 
     @work(thread=True, exclusive=True, group="ids", exit_on_error=False)
-    def _load_ids(self, generation: int, article_filter: ArticleFilter, keep: int | None) -> None:
-        """Fetch the ordered ids of a filter off the UI thread."""
+    def _load_ids(
+        self,
+        generation: int,
+        article_filter: ArticleFilter,
+        keep: int | None,
+        wanted: tuple[int | None, ...] = (),
+    ) -> None:
+        """Count a filter's articles and fetch their first ids off the UI thread."""
         store = self.store
         if store is None:
             return
-        ids = store.article_ids(article_filter)
+        ids = list_ids(store, article_filter, wanted=wanted)
         self.app.call_from_thread(self._show_ids, generation, article_filter, ids, keep)
 
     def _show_ids(
-        self, generation: int, article_filter: ArticleFilter, ids: list[int], keep: int | None
+        self, generation: int, article_filter: ArticleFilter, ids: ListIds, keep: int | None
     ) -> None:
         if generation != self._ids_generation:
             return  # a later filter was chosen while this one loaded
@@ -612,7 +655,10 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
     def _open(self, generation: int, article_id: int) -> None:
         """Load, render (cached after the first time) and show an article; mark it read."""
+        from dataclasses import replace
+
         from ketaread.core.render import rendering_for
+        from ketaread.core.render_budget import plain_chunks, split_formatted
 
         app = self.app
         store = self.store
@@ -622,8 +668,14 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             detail = store.article(article_id)
             rendering = rendering_for(store, detail)
             glossary = self._glossary()
-            marked = rendering.marked_markdown(glossary, self._mark_terms())
+            # Formatting costs widgets built on the UI thread: past the budget, the rest of
+            # the article is plain text, prepared here (render_budget.py). Only the part
+            # formatted is marked (marking 2.7 MB took 2.6 s).
+            head, rest = split_formatted(rendering.markdown)
+            shown = replace(rendering, markdown=head) if rest else rendering
+            marked = shown.marked_markdown(glossary, self._mark_terms())
             marked.markdown = self.unmark_known_terms(marked.markdown)
+            overflow = plain_chunks(rest) if rest else []
         except Exception as error:  # one bad article must not take the reader down
             app.call_from_thread(
                 self.notify, f"Could not open this article: {error}", severity="error", markup=False
@@ -648,6 +700,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             marked,
             before,
             tag_ids,
+            overflow,
         )
 
     async def _show_article(
@@ -658,6 +711,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         marked: MarkedArticle,
         before: ArticleRow,
         tag_ids: list[int],
+        overflow: list[str] | None = None,
     ) -> None:
         # The list row and the counts change once the article is painted (ArticleShown):
         # changed in the same frame, they widened the repaint to the whole screen.
@@ -681,6 +735,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
                 detail.tags,
                 header_notes(detail),
                 hits=self.hits_for(detail.row.id),
+                overflow=overflow or (),
             )
             self.reference_panel.show(rendering.analysis)
             self.article_list.move_to(detail.row.id)
@@ -836,6 +891,13 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         if not ids:
             self.say("This list is empty.")
             return
+        store = self.store
+        if store is not None and store.kept_counts:
+            unread = self.article_filter._replace(unread_only=True)
+            if not store.count(unread):
+                # Known from the kept counts: not a walk of every row of a read archive.
+                self.say("No unread articles in this list.")
+                return
         count = len(ids)
         start = self.article_list.cursor
         for distance in range(1, count + 1):
@@ -864,18 +926,18 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
 
     def action_mark_all_read(self) -> None:
         """Mark every article of the current list read; `u` undoes it while the notice shows."""
-        ids = list(self.article_list.ids)
-        if not ids:
+        if not self.article_list.ids:
             self.say("This list is empty.")
             return
-        self._mark_all(ids, self.filter_label)
+        self._mark_all(self.article_filter, self.filter_label)
 
     @work(thread=True, exclusive=True, group="mark-all", exit_on_error=False)
-    def _mark_all(self, ids: list[int], label: str) -> None:
+    def _mark_all(self, article_filter: ArticleFilter, label: str) -> None:
         store = self.store
         if store is None:
             return
-        changed = store.set_state(ids, "read", True)
+        # Every id of the list, read here: the list itself holds only windows of them.
+        changed = store.set_state(store.article_ids(article_filter), "read", True)
         self.app.call_from_thread(self._marked_all, [after.id for _, after in changed], label)
 
     def _marked_all(self, changed: list[int], label: str) -> None:

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 
 SAVED_SEARCH_LIMIT = 30
 """Saved searches counted for the sidebar (each count is a query)."""
+INDEX_QUIET = 1.0
+"""Seconds without a key press before indexing an older cache goes on (see `_index_pause`)."""
+INDEX_BATCH = 50
+"""Articles indexed per transaction by the reader: a short hold of the write lock (a
+star or a read mark waits for at most one batch)."""
 
 
 class SearchScreen:
@@ -33,10 +38,26 @@ class SearchScreen:
     _search_hits: dict[int, re.Pattern[str] | None]
     _index_stop: threading.Event
     _index_note: str | None = None
+    _last_key: float = 0.0
 
     def _init_search(self) -> None:
         self._search_hits = {}
         self._index_stop = threading.Event()
+
+    def on_key(self) -> None:
+        """Note when the user last pressed a key: indexing waits while they act."""
+        self._last_key = time.monotonic()
+
+    def _index_pause(self) -> None:
+        """Wait until no key has been pressed for INDEX_QUIET seconds (or quitting): in a
+        worker, between two batches, so that indexing an upgraded archive (minutes for
+        400,000 articles) never competes with a tag switch or an open for the cache's
+        write lock, the CPU or the GIL."""
+        while not self._index_stop.is_set():
+            quiet = time.monotonic() - self._last_key
+            if quiet >= INDEX_QUIET:
+                return
+            self._index_stop.wait(min(INDEX_QUIET - quiet, 0.25))
 
     # -- the panel ----------------------------------------------------------------
 
@@ -168,7 +189,7 @@ class SearchScreen:
                 self._index_note = f"Indexing for search: {done:,}/{total:,}"
                 screen.app.call_from_thread(screen._update_status)
 
-        build_index(store, progress, self._index_stop)
+        build_index(store, progress, self._index_stop, batch=INDEX_BATCH, pause=self._index_pause)
         self._index_note = None
         screen.app.call_from_thread(self._index_built)
 

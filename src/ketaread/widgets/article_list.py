@@ -1,16 +1,17 @@
 """The article list: a virtual list that draws only the rows on screen.
 
-It holds the ordered ids of the current filter (a few hundred KB for 40,000
-articles) and fetches row details a page at a time, so no widget is built per
-article and start-up costs the same whatever the cache holds.
+It knows how many articles the current filter holds and fetches their ordered ids a
+window at a time (`ListIds`), and row details a page at a time, so no widget is built
+per article and neither start-up nor a filter change reads more of the cache than the
+screen shows, whatever the cache holds (400,000 articles are 400 windows, not a list).
 """
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Iterator, Sequence
+from typing import NamedTuple, overload
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -30,6 +31,144 @@ MAX_CACHED_PAGES = 8
 """Pages of row details kept in memory: bounds the list's memory at any cache size."""
 
 RowLoader = Callable[[list[int]], list[ArticleRow]]
+
+IdFetcher = Callable[[int, int], list[int]]
+"""(offset, limit) → that window of the filter's ordered ids."""
+PositionFinder = Callable[[int], "int | None"]
+"""An article id → its position in the filter's order (None when not in it)."""
+
+ID_WINDOW = 1000
+"""Ids fetched at a time: one indexed query of about a millisecond."""
+MAX_ID_WINDOWS = 64
+"""Windows of ids kept in memory (64,000 ids at most, whatever the filter holds)."""
+
+
+class ListIds(Sequence[int]):
+    """The ordered article ids of a filter, fetched a window at a time when first needed.
+
+    A sequence like the list it stands for (len, indexing, slices, `in`, `index`,
+    iteration, equality with a list), so callers need not know the ids are not all in
+    memory; iterating all of them does fetch all of them (mark all read does, in a worker).
+    """
+
+    def __init__(
+        self,
+        total: int,
+        fetch: IdFetcher,
+        find: PositionFinder | None = None,
+        windows: dict[int, list[int]] | None = None,
+        positions: dict[int, int | None] | None = None,
+    ) -> None:
+        self._total = max(total, 0)
+        self._fetch = fetch
+        self._find = find
+        self._windows: OrderedDict[int, list[int]] = OrderedDict(windows or {})
+        self._positions: dict[int, int | None] = dict(positions or {})
+        """Positions looked up already (in the worker that made this list, mostly)."""
+
+    @classmethod
+    def of(cls, ids: Sequence[int]) -> ListIds:
+        """A list of ids already in memory."""
+        held = list(ids)
+        positions = {article_id: n for n, article_id in enumerate(held)}
+        return cls(len(held), lambda offset, limit: held[offset : offset + limit], positions.get)
+
+    def window(self, number: int) -> list[int]:
+        """Window `number` of ids (fetched, and the oldest dropped, when not held)."""
+        found = self._windows.get(number)
+        if found is None:
+            found = self._fetch(number * ID_WINDOW, ID_WINDOW)
+            self._windows[number] = found
+            while len(self._windows) > MAX_ID_WINDOWS:
+                self._windows.popitem(last=False)
+        else:
+            self._windows.move_to_end(number)
+        return found
+
+    def get(self, index: int) -> int | None:
+        """The id at `index`, or None past the end (the cache may have lost articles since)."""
+        if not 0 <= index < self._total:
+            return None
+        window = self.window(index // ID_WINDOW)
+        offset = index % ID_WINDOW
+        return window[offset] if offset < len(window) else None
+
+    def __len__(self) -> int:
+        return self._total
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._total)
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            found: list[int] = []
+            position = start
+            while position < stop:
+                window = self.window(position // ID_WINDOW)
+                part = window[position % ID_WINDOW : position % ID_WINDOW + stop - position]
+                if not part:
+                    break
+                found.extend(part)
+                position += len(part)
+            return found
+        if index < 0:
+            index += self._total
+        article_id = self.get(index)
+        if article_id is None:
+            raise IndexError("list index out of range")
+        return article_id
+
+    def __iter__(self) -> Iterator[int]:
+        for number in range((self._total + ID_WINDOW - 1) // ID_WINDOW):
+            window = self.window(number)
+            yield from window
+            if len(window) < ID_WINDOW:
+                return
+
+    def index(self, value: object, start: int = 0, stop: int | None = None) -> int:
+        """The position of an article id (from the windows held, else one counting query)."""
+        if not isinstance(value, int):
+            raise ValueError(f"{value!r} is not in the list")
+        if value in self._positions:
+            position = self._positions[value]
+        else:
+            position = next(
+                (
+                    number * ID_WINDOW + window.index(value)
+                    for number, window in self._windows.items()
+                    if value in window
+                ),
+                None,
+            )
+            if position is None and self._find is not None:
+                position = self._find(value)
+            self._positions[value] = position
+        if position is None or not start <= position < (self._total if stop is None else stop):
+            raise ValueError(f"{value!r} is not in the list")
+        return position
+
+    def __contains__(self, value: object) -> bool:
+        try:
+            self.index(value)
+        except ValueError:
+            return False
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ListIds | list | tuple):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ListIds({self._total} ids, {len(self._windows)} windows held)"
 
 
 class _RowStyles(NamedTuple):
@@ -120,7 +259,7 @@ class ArticleList(ScrollView, can_focus=True):
     def __init__(self, loader: RowLoader, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._loader = loader
-        self._ids: list[int] = []
+        self._ids: ListIds = ListIds.of([])
         self._pages: OrderedDict[int, dict[int, ArticleRow]] = OrderedDict()
         self._overrides: dict[int, ArticleRow] = {}
         self._styles: _RowStyles | None = None
@@ -128,8 +267,8 @@ class ArticleList(ScrollView, can_focus=True):
     # -- data -------------------------------------------------------------------
 
     @property
-    def ids(self) -> list[int]:
-        """The ordered article ids of the current filter."""
+    def ids(self) -> ListIds:
+        """The ordered article ids of the current filter (fetched a window at a time)."""
         return self._ids
 
     @property
@@ -138,13 +277,17 @@ class ArticleList(ScrollView, can_focus=True):
         return sum(len(page) for page in self._pages.values())
 
     def set_ids(
-        self, ids: list[int], keep: int | None = None, first_page: Sequence[ArticleRow] = ()
+        self,
+        ids: Sequence[int],
+        keep: int | None = None,
+        first_page: Sequence[ArticleRow] = (),
     ) -> None:
         """Show a new list of ids; keep the cursor on article `keep` when it is there.
 
         `first_page`: the details of the first PAGE_SIZE ids when the caller has them
         already, so drawing the list needs no query.
         """
+        ids = ids if isinstance(ids, ListIds) else ListIds.of(ids)
         self._ids = ids
         self._pages.clear()
         self._overrides.clear()
@@ -165,9 +308,9 @@ class ArticleList(ScrollView, can_focus=True):
 
     def row_at(self, index: int) -> ArticleRow | None:
         """The row details at list position `index`, loading its page when needed."""
-        if not 0 <= index < len(self._ids):
+        article_id = self._ids.get(index)
+        if article_id is None:
             return None
-        article_id = self._ids[index]
         if article_id in self._overrides:
             return self._overrides[article_id]
         page_number = index // PAGE_SIZE
@@ -311,7 +454,8 @@ class ArticleList(ScrollView, can_focus=True):
             self.refresh()
 
     def move_to(self, article_id: int) -> bool:
-        """Put the cursor on an article if the current filter holds it."""
+        """Put the cursor on an article if the current filter holds it (found by one
+        counting query when its window is not held)."""
         try:
             self.cursor = self._ids.index(article_id)
         except ValueError:
@@ -354,8 +498,9 @@ class ArticleList(ScrollView, can_focus=True):
 
     def action_open(self) -> None:
         """Open the highlighted article."""
-        if self._ids:
-            self.post_message(self.Opened(self._ids[self.cursor]))
+        article_id = self._ids.get(self.cursor)
+        if article_id is not None:
+            self.post_message(self.Opened(article_id))
 
     def on_click(self, event: events.Click) -> None:
         """Clicking a row opens it (a click on the border does nothing)."""
@@ -364,6 +509,7 @@ class ArticleList(ScrollView, can_focus=True):
         if offset is None:
             return
         index = self.scroll_offset.y + offset.y
-        if 0 <= index < len(self._ids):
+        article_id = self._ids.get(index)
+        if article_id is not None:
             self.cursor = index
-            self.post_message(self.Opened(self._ids[index]))
+            self.post_message(self.Opened(article_id))

@@ -95,6 +95,16 @@ class ArticleHeader(Static):
     """Title and byline of the open article, shown literally."""
 
 
+class PlainPart(Static):
+    """A piece of an article past the formatting budget, shown as plain text."""
+
+
+OVERFLOW_NOTICE = (
+    "The rest of this article is shown as plain text: it is longer than the reader formats "
+    "at once. Its links, terms and citations are not marked; more loads as you scroll."
+)
+
+
 class ArticleView(VerticalScroll, can_focus=True):
     """Scrollable article: header plus Markdown whose links the app routes itself."""
 
@@ -165,6 +175,11 @@ class ArticleView(VerticalScroll, can_focus=True):
         self._unpainted: dict[int, Content] = {}
         self.hits = SearchHits(self)
         """A search's hits in the open article: highlighted, stepped through with ] and [."""
+        self._overflow: list[str] = []
+        """Plain-text pieces of the open article not mounted yet (added on scrolling)."""
+        self._plain_parts: list[Static] = []
+        """The open article's notice and plain-text pieces, after its Markdown."""
+        self._adding_plain = False
 
     def compose(self) -> ComposeResult:
         """A header and the welcome text (the Markdown body comes with the first article)."""
@@ -198,6 +213,9 @@ class ArticleView(VerticalScroll, can_focus=True):
             self.query_one(ArticleHeader).display = False
             if self._body is not None:
                 self._body.display = False
+            parts, self._plain_parts, self._overflow = self._plain_parts, [], []
+            for part in parts:
+                await part.remove()
             await self.query("#article-welcome").remove()
             await self.mount(Static(message, id="article-welcome"))
             self.scroll_home(animate=False)
@@ -219,11 +237,13 @@ class ArticleView(VerticalScroll, can_focus=True):
         tags: list[str],
         notes: Sequence[str] = (),
         hits: re.Pattern[str] | None = None,
+        overflow: Sequence[str] = (),
     ) -> None:
         """Show an article: a new one from the top, a reopened one where it was left; with
         `hits` (a search's words), at the first of them, each highlighted.
 
-        `notes` are extra header lines (attachments, where the text came from)."""
+        `notes` are extra header lines (attachments, where the text came from); `overflow`,
+        the rest of an article past the formatting budget, as plain-text pieces."""
 
         self.remember_position()
         self.hits.start(hits)
@@ -243,6 +263,8 @@ class ArticleView(VerticalScroll, can_focus=True):
             budget = max(int(self.size.width * self.size.height * 0.5), 600)
             head, tail = split_first_screen(markdown, budget)
         previous = self._body
+        stale_parts, self._plain_parts = self._plain_parts, []
+        self._overflow = list(overflow)
         # A new document per article: removing the last one's blocks (a widget each) cost
         # as much as drawing the new first screen, so it goes once that is painted.
         # open_links=False: every link goes through the app's router.
@@ -256,7 +278,14 @@ class ArticleView(VerticalScroll, can_focus=True):
             await self.query("#article-welcome").remove()
             if previous is not None:
                 previous.display = False
+            for part in stale_parts:
+                part.display = False
             await self.mount(body)
+            if self._overflow:
+                notice = Static(OVERFLOW_NOTICE, classes="article-overflow-notice", markup=False)
+                self._plain_parts.append(notice)
+                await self.mount(notice)
+                await self._mount_plain()
             # Through append: after update(), a later append would merge the tail's first
             # paragraph into the head's last block (it re-parses from the end, not from
             # the start of the last block).
@@ -266,7 +295,36 @@ class ArticleView(VerticalScroll, can_focus=True):
                 position = 0.0  # a search's hits matter more than where reading stopped
             elif not position:
                 self.scroll_home(animate=False)
-        self.call_after_refresh(self._shown, self._generation, body, tail, position, previous)
+        self.call_after_refresh(
+            self._shown, self._generation, body, tail, position, previous, stale_parts
+        )
+
+    async def _mount_plain(self) -> None:
+        """Add the next plain-text piece of the open article."""
+        if self._overflow:
+            part = PlainPart(Content(self._overflow.pop(0)), classes="article-plain")
+            self._plain_parts.append(part)
+            await self.mount(part)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        """Near the end of what is shown, add the next plain-text piece (one at a time)."""
+        super().watch_scroll_y(old, new)
+        if (
+            self._overflow
+            and not self._adding_plain
+            and new >= self.max_scroll_y - 2 * max(self.size.height, 1)
+        ):
+            self._adding_plain = True  # one piece at a time, however many scroll events
+            generation = self._generation
+
+            async def more() -> None:
+                try:
+                    if generation == self._generation:
+                        await self._mount_plain()
+                finally:
+                    self._adding_plain = False
+
+            self.call_later(more)
 
     async def _shown(
         self,
@@ -275,6 +333,7 @@ class ArticleView(VerticalScroll, can_focus=True):
         tail: str,
         position: float,
         previous: Markdown | None,
+        stale_parts: Sequence[Static] = (),
     ) -> None:
         """The article's first screen is painted: announce it, drop the document it
         replaced, then add the rest."""
@@ -283,6 +342,8 @@ class ArticleView(VerticalScroll, can_focus=True):
         if previous is not None:
             async with previous.lock:  # the rest of its article may still be going in
                 await previous.remove()
+        for part in stale_parts:
+            await part.remove()
         if generation != self._generation:
             return  # another article was opened meanwhile: this one is hidden
         if tail:
@@ -410,7 +471,8 @@ class ArticleView(VerticalScroll, can_focus=True):
         needle = " ".join(needle.split())[:80]
         if not needle or self._body is None:
             return False
-        for block in self._body.query("MarkdownBlock"):
+        blocks = [*self._body.query("MarkdownBlock"), *self._plain_parts]
+        for block in blocks:
             source = getattr(block, "source", None) or ""
             text = " ".join(str(source).split())
             if needle in text or needle in " ".join(_plain(block).split()):
@@ -422,5 +484,7 @@ class ArticleView(VerticalScroll, can_focus=True):
 
 
 def _plain(block: object) -> str:
+    if isinstance(block, PlainPart):
+        return str(block.visual)
     content = getattr(block, "_content", None)
     return getattr(content, "plain", "") if content is not None else ""

@@ -1,0 +1,60 @@
+"""ListIds: the list's ids a window at a time behave as the list they stand for."""
+
+from __future__ import annotations
+
+import pytest
+
+from ketaread.widgets import article_list
+from ketaread.widgets.article_list import ListIds
+
+
+@pytest.fixture
+def small_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows of 10 ids, three held: every operation crosses windows and drops some."""
+    monkeypatch.setattr(article_list, "ID_WINDOW", 10)
+    monkeypatch.setattr(article_list, "MAX_ID_WINDOWS", 3)
+
+
+def test_a_windowed_list_reads_as_the_whole_list(small_windows: None) -> None:
+    whole = [1000 - 3 * n for n in range(95)]
+    fetched: list[tuple[int, int]] = []
+    found: list[int] = []
+
+    def fetch(offset: int, limit: int) -> list[int]:
+        fetched.append((offset, limit))
+        return whole[offset : offset + limit]
+
+    def find(article_id: int) -> int | None:
+        found.append(article_id)
+        return whole.index(article_id) if article_id in whole else None
+
+    ids = ListIds(len(whole), fetch, find)
+    assert len(ids) == 95 and fetched == []  # nothing read until asked
+    assert ids[0] == whole[0] and ids[94] == whole[94] and ids[-1] == whole[-1]
+    assert ids[5:37] == whole[5:37]
+    assert ids[::7] == whole[::7]
+    assert list(ids) == whole and ids == whole and ids != whole[:-1]
+    assert ids.get(95) is None and ids.get(-1) is None
+    with pytest.raises(IndexError):
+        ids[95]
+    # Positions: from a window held, else asked of the cache once and remembered.
+    fetched.clear()
+    ids.window(9)
+    assert ids.index(whole[92]) == 92 and found == []
+    assert ids.index(whole[3]) == 3 and found == [whole[3]]
+    assert whole[3] in ids and found == [whole[3]]
+    assert 1 not in ids and 1 not in ids and found == [whole[3], 1]
+    with pytest.raises(ValueError):
+        ids.index(1)
+    # At most MAX_ID_WINDOWS windows are held, whatever is read.
+    assert len(ids._windows) <= 3
+    assert {offset for offset, _ in fetched} <= set(range(0, 100, 10))
+
+
+def test_a_window_cut_short_by_the_cache_ends_the_list_there(small_windows: None) -> None:
+    """Articles deleted since the count: the rows past what the cache returns are blank."""
+    whole = list(range(25))
+    ids = ListIds(30, lambda offset, limit: whole[offset : offset + limit])
+    assert ids.get(24) == 24 and ids.get(26) is None
+    assert list(ids) == whole
+    assert ids[20:30] == whole[20:]
