@@ -64,7 +64,7 @@ def test_mark_articles_read_and_unread_prints_only_what_changed(
     assert [a["id"] for a in json.loads(out)] == ids[2:]
     assert len(listed(run_cli, "--unread")) == 40 - 3
     out, _ = ok(run_cli, "mark", ids[0][:8], "--unread")
-    assert "marked 1 of 1 articles unread" in out
+    assert "marked 1 of 1 article unread" in out
     ok(run_cli, "mark", ids[1], "--star")
     assert [a["id"] for a in listed(run_cli, "--starred")] == [ids[1]]
     ok(run_cli, "mark", ids[1], "--unstar")
@@ -106,9 +106,9 @@ def test_refresh_one_source_reads_only_it(run_cli, refreshed: list[Path]) -> Non
     for feed, path in enumerate(refreshed):
         path.write_text(feed_xml(feed, 12, first=-2), encoding="utf-8")
     out, _ = ok(run_cli, "refresh", "Synapse Weekly")
-    assert out.count("\n") == 2 and "1 feeds checked: 2 new" in out
+    assert out.count("\n") == 2 and "1 feed checked: 2 new" in out
     out, _ = ok(run_cli, "refresh", str(refreshed[1]))
-    assert "1 feeds checked: 2 new" in out
+    assert "1 feed checked: 2 new" in out
     assert len(listed(run_cli)) == 44
     _, err = ok(run_cli, "refresh", "Nothing Like It", status=1)
     assert "not a configured source" in err

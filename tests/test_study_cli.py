@@ -261,6 +261,23 @@ def test_json_export_imports_into_an_empty_study_file(
     assert len(again["cards"]) == len(json.loads(exported.read_text())["cards"])
 
 
+def test_highlight_color_takes_a_configured_label_and_stores_the_key(
+    cli: Cli, article: tuple[Path, str], tmp_config: Path
+) -> None:
+    """`--color result` (finding renamed in [highlight]) saves "finding"; an unknown name is
+    refused naming the choices."""
+    _feed, key = article
+    text = tmp_config.read_text(encoding="utf-8")
+    tmp_config.write_text(text + '\n[highlight.finding]\nlabel = "Result"\n', encoding="utf-8")
+    out, _ = cli("highlight", key, "--quote", "blocks NMDA receptors", "--color", "result")
+    assert out.startswith("highlighted (Result)")
+    (highlight,) = show(cli, key)["highlights"]
+    assert highlight["color"] == "finding"
+    assert '"color": "finding"' in export(cli, "json")
+    _out, err = cli("highlight", key, "--quote", "blocks", "--color", "pink", status=None)
+    assert "--color must be one of finding (Result), method" in err
+
+
 def test_markdown_export_front_matter_has_the_articles_tags_and_date(
     cli: Cli, tmp_path: Path
 ) -> None:

@@ -1110,6 +1110,12 @@ def cmd_highlight(ctx: Context) -> int:
     """Highlight a passage of an article, with a colour and a note."""
     from ketaread.core.study import StudyError, add_highlight, article_text
 
+    wanted = clean_line(ctx.args.color).casefold()
+    meanings = ctx.config.highlights
+    meaning = next((m for m in meanings if wanted in (m.key, m.label.casefold())), None)
+    if meaning is None:
+        names = ", ".join(m.key if m.key == m.label else f"{m.key} ({m.label})" for m in meanings)
+        raise CommandError(f"--color must be one of {names}")
     detail, rendering = _open_article(ctx, ctx.args.article)
     try:
         highlight = add_highlight(
@@ -1117,7 +1123,7 @@ def cmd_highlight(ctx: Context) -> int:
             detail,
             article_text(rendering),
             ctx.args.quote,
-            color=ctx.args.color,
+            color=meaning.key,
             note=ctx.args.note or "",
         )
     except StudyError as error:
@@ -1125,7 +1131,7 @@ def cmd_highlight(ctx: Context) -> int:
     if ctx.args.json:
         ctx.print(_to_json(_highlight_json(highlight, True)))
     else:
-        ctx.print(f"highlighted ({highlight.color}) in {clean_line(detail.row.title)}")
+        ctx.print(f"highlighted ({meaning.label}) in {clean_line(detail.row.title)}")
     return 0
 
 
@@ -1752,7 +1758,10 @@ def build_parser() -> argparse.ArgumentParser:
     highlight.add_argument("--quote", required=True, help="the exact words to highlight")
     highlight.add_argument("--note", help="your note on it")
     highlight.add_argument(
-        "--color", default="finding", choices=("finding", "method", "definition", "question")
+        "--color",
+        default="finding",
+        help="its meaning: finding, method, definition or question, or your label for one "
+        "([highlight] in the config)",
     )
     highlight.add_argument("--json", action="store_true")
     note = command("note", cmd_note, "write your note on an article (empty text deletes it)")

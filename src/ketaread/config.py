@@ -21,6 +21,34 @@ class ConfigError(Exception):
     """The config file cannot be read or is not valid."""
 
 
+HIGHLIGHT_COLORS = ("primary", "secondary", "accent", "success", "warning", "error")
+"""Colours a highlight meaning may take: the theme's own, so that every theme draws them,
+the 16-colour one included (and with NO_COLOR a highlight is underlined, its meaning named
+by its label)."""
+MAX_HIGHLIGHT_LABEL = 20
+MAX_HIGHLIGHT_DESCRIPTION = 80
+
+
+@dataclass(frozen=True, slots=True)
+class HighlightMeaning:
+    """What a highlight colour means: its key (stored and exported, never renamed), and the
+    label, colour and description the reader sees (config.toml's `[highlight.<key>]`)."""
+
+    key: str
+    label: str
+    color: str
+    description: str
+
+
+DEFAULT_MEANINGS = (
+    HighlightMeaning("finding", "finding", "success", "a result the article reports"),
+    HighlightMeaning("method", "method", "primary", "how it was found out"),
+    HighlightMeaning("definition", "definition", "accent", "what a word means"),
+    HighlightMeaning("question", "question", "warning", "something to look up or ask"),
+)
+"""The four meanings, in the picker's order (keys as the study file stores them)."""
+
+
 @dataclass(slots=True)
 class SourceConfig:
     """One configured source: a path, a folder or an http(s) URL."""
@@ -86,6 +114,18 @@ class Config:
 
     searches: list[SavedSearch] = field(default_factory=list)
     """Saved searches, in the order they were saved."""
+
+    highlights: tuple[HighlightMeaning, ...] = DEFAULT_MEANINGS
+    """The highlight meanings with the reader's labels and colours."""
+    highlight_table: dict[str, object] | None = None
+    """`[highlight]` as written in the file, written back as it was by `save_config`."""
+    warnings: list[str] = field(default_factory=list)
+    """Values that were not valid and were replaced by their defaults: shown, not fatal."""
+
+    def meaning(self, key: str) -> HighlightMeaning:
+        """The meaning stored as `key` (an unknown key from an import: its key as label)."""
+        found = next((m for m in self.highlights if m.key == key), None)
+        return found or HighlightMeaning(key, key, "primary", "")
 
     def find(self, location: str) -> SourceConfig | None:
         """The configured source at `location` (normalised), if any."""
@@ -244,6 +284,9 @@ def load_config(path: Path) -> Config:
         ):
             raise ConfigError(f"{path}: [[search]] number {index} needs a name and a query string")
         searches.append(SavedSearch(clean_line(entry["name"]), clean_line(entry["query"], 500)))
+    warnings: list[str] = []
+    highlight_table = data.get("highlight")
+    highlights = _load_meanings(path, highlight_table, warnings)
     samples = "source" not in data
     return Config(
         path=path,
@@ -257,7 +300,88 @@ def load_config(path: Path) -> Config:
         keep_items=_count(path, "[retention]", "keep_items", retention.get("keep_items", 0)),
         servers=_load_servers(path, data.get("server", [])),
         searches=searches,
+        highlights=highlights,
+        highlight_table=highlight_table if isinstance(highlight_table, dict) else None,
+        warnings=warnings,
     )
+
+
+def _load_meanings(path: Path, table: object, warnings: list[str]) -> tuple[HighlightMeaning, ...]:
+    """`[highlight.<key>]` tables over the defaults. A value that is not valid is named in
+    `warnings` and its default used: a typo in a colour must not keep the reader from
+    starting."""
+    if table is None:
+        return DEFAULT_MEANINGS
+    keys = ", ".join(m.key for m in DEFAULT_MEANINGS)
+    if not isinstance(table, dict):
+        warnings.append(f"{path}: highlight must be tables [highlight.KEY] ({keys}); defaults used")
+        return DEFAULT_MEANINGS
+    for name in table:
+        if name not in {m.key for m in DEFAULT_MEANINGS}:
+            warnings.append(
+                f"{path}: highlight.{clean_line(str(name), 40)} is not a meaning ({keys}); ignored"
+            )
+    meanings = []
+    for default in DEFAULT_MEANINGS:
+        entry = table.get(default.key, {})
+        if not isinstance(entry, dict):
+            warnings.append(
+                f"{path}: highlight.{default.key} must be a table (label, color, description); "
+                "its defaults are used"
+            )
+            entry = {}
+        label = _meaning_text(
+            path, entry, default, "label", MAX_HIGHLIGHT_LABEL, default.label, warnings
+        )
+        description = _meaning_text(
+            path,
+            entry,
+            default,
+            "description",
+            MAX_HIGHLIGHT_DESCRIPTION,
+            default.description,
+            warnings,
+        )
+        color = entry.get("color", default.color)
+        if color not in HIGHLIGHT_COLORS:
+            warnings.append(
+                f"{path}: highlight.{default.key}.color must be one of "
+                f"{', '.join(HIGHLIGHT_COLORS)}; the default ({default.color}) is used"
+            )
+            color = default.color
+        meanings.append(HighlightMeaning(default.key, label, str(color), description))
+    labels = [m.label.casefold() for m in meanings]
+    for index, meaning in enumerate(meanings):
+        if labels.count(labels[index]) > 1 and meaning.label != DEFAULT_MEANINGS[index].label:
+            warnings.append(
+                f"{path}: highlight.{meaning.key}.label {meaning.label!r} names another "
+                f"meaning too; the default ({DEFAULT_MEANINGS[index].label}) is used"
+            )
+            meanings[index] = HighlightMeaning(
+                meaning.key, DEFAULT_MEANINGS[index].label, meaning.color, meaning.description
+            )
+    return tuple(meanings)
+
+
+def _meaning_text(
+    path: Path,
+    entry: dict[str, object],
+    default: HighlightMeaning,
+    name: str,
+    limit: int,
+    fallback: str,
+    warnings: list[str],
+) -> str:
+    """A meaning's label or description: one line of 1 to `limit` characters."""
+    value = entry.get(name, fallback)
+    text = clean_line(value) if isinstance(value, str) else ""
+    if not text or len(text) > limit:
+        warnings.append(
+            f"{path}: highlight.{default.key}.{name} must be text of 1 to {limit} characters; "
+            f"the default ({fallback}) is used"
+        )
+        return fallback
+    return text
 
 
 _SERVER_KEYS = ("name", "url", "api", "user", "password_command", "password_file", "password_env")
@@ -332,6 +456,8 @@ def save_config(config: Config) -> None:
             {key: getattr(account, key) for key in _SERVER_KEYS if getattr(account, key)}
             for account in config.servers
         ]
+    if config.highlight_table:
+        document["highlight"] = config.highlight_table  # as written, mistakes and all
     if config.searches:
         document["search"] = [{"name": s.name, "query": s.query} for s in config.searches]
     text = (

@@ -418,6 +418,38 @@ def test_known_terms_are_unmarked_and_others_kept() -> None:
     assert out == f"The NMDA receptor and [BDNF]({term_link('bdnf')}) and NMDA again."
 
 
+def test_an_article_abbreviation_is_learnt_by_its_meaning(tmp_path: Path) -> None:
+    """Its status and card are keyed by short and long form: the same short form with
+    another meaning is another entry; learning twice makes one card; import keeps it."""
+    from ketaread.core.abbreviations import find_abbreviations
+    from ketaread.core.glossary import load_glossary
+    from ketaread.core.study import (
+        abbreviation_key,
+        article_abbreviation_keys,
+        set_abbreviation_status,
+    )
+    from ketaread.core.study.store import dump_json
+
+    study = StudyStore(tmp_path / "study.db")
+    set_abbreviation_status(study, "PD", "Parkinson's  disease", "learning")
+    set_abbreviation_status(study, "PD", "Parkinson's disease", "learning")
+    set_abbreviation_status(study, "PD", "pharmacodynamics", "known")
+    statuses = study.term_statuses()
+    assert statuses[abbreviation_key("PD", "parkinson's disease")] == "learning"
+    assert statuses[abbreviation_key("PD", "Pharmacodynamics")] == "known"
+    (card,) = study.cards()
+    assert (card.front, card.back, card.article) == ("PD = ?", "Parkinson's disease", "")
+    copy = StudyStore(tmp_path / "copy.db")
+    assert copy.load(json.loads(dump_json(study)))["cards"] == 1
+    assert copy.term_statuses() == statuses
+
+    glossary = load_glossary(None)
+    text = "The Larkspur Recovery Index (LRI) rose. The anterior cingulate cortex (ACC) too."
+    keys = article_abbreviation_keys(glossary, find_abbreviations(text))
+    # ACC is the glossary's own term here: learnt as that term, not as an abbreviation.
+    assert keys == {"lri": abbreviation_key("LRI", "Larkspur Recovery Index")}
+
+
 def test_abbreviation_cards_ask_for_what_the_expansion_answers(tmp_path: Path) -> None:
     """Found by a new user: "NMDA = ?" was answered "N-methyl-D-aspartate receptor"; and the
     shortest alias made "HAMD = ?" of HAM-D and "STARD = ?" of STAR*D."""

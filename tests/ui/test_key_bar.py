@@ -28,6 +28,7 @@ async def test_the_bar_is_one_widget_and_picks_the_roomiest_form_that_fits(
         # Spaced out, as Textual's footer draws it, quit and help first.
         assert line.startswith(" q Quit  ? Help ")
         assert " n Next unread  m Read/unread " in line
+        assert "  / Search  " in line  # search has its key in the bar
         assert line.rstrip().endswith("▏^p palette")
         await pilot.resize_terminal(110, 40)
         await settle(pilot)
@@ -35,15 +36,21 @@ async def test_the_bar_is_one_widget_and_picks_the_roomiest_form_that_fits(
         # Packed, every label whole.
         assert line.startswith("q Quit ? Help ")
         assert "n Next unread m Read/unread" in line
-        assert "R Refresh" in line
+        assert "R Refresh" in line and "/ Search" in line
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
         line = bar_line(app)
-        # Short labels; Enter and R keep their keys, without a label (the help and the
-        # welcome text explain them): no key is lost.
-        assert "n Next m Read s Star" in line
-        assert "R Refresh" not in line and " ⏎ n Next" in line and line.split()[-3] == "R"
+        # Short labels; Enter, / and R keep their keys, without a label (the help
+        # explains them): no key is lost.
+        assert "n Next m Read s Star" in line and "g Glossary" in line
+        assert "R Refresh" not in line and " ⏎ / n Next" in line and line.split()[-3] == "R"
         assert line.rstrip().endswith("▏^p palette")
+        await pilot.resize_terminal(60, 24)
+        await settle(pilot)
+        line = bar_line(app)
+        # A cell or two short of the hints: the last key's hint goes, not every label.
+        assert line.startswith("q Quit ? Help ⏎ / n Next m Read")
+        assert line.rstrip().endswith("g Glos t R") and "palette" not in line
 
 
 async def test_focus_moving_to_another_pane_changes_the_keys_shown(

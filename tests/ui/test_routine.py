@@ -339,7 +339,7 @@ async def test_the_key_bar_keeps_every_key_at_60_columns(
         line = screen_text(big_app).splitlines()[-1]
         words = line.split()
         for key in wide:
-            shown = {"question_mark": "?", "enter": "⏎"}.get(key, key)
+            shown = {"question_mark": "?", "enter": "⏎", "slash": "/"}.get(key, key)
             assert shown in words, (key, line)
         assert "t" in words and words[:4] == ["q", "Quit", "?", "Help"]
 

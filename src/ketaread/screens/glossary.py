@@ -60,6 +60,14 @@ class GlossaryEntry:
     sentences: list[str] = field(default_factory=list)
     """Sentences of the open article that use the term."""
     in_references_only: bool = False
+    study_key: str = ""
+    """The key the reader's status of it is kept under: the glossary term's key, or for an
+    abbreviation only the article defines, its short and long form (`abbreviation_key`)."""
+
+    @property
+    def own_abbreviation(self) -> bool:
+        """An abbreviation the article defines that the glossary has no entry for."""
+        return self.study_key.startswith("abbr:")
 
     @classmethod
     def from_term(cls, term: Term) -> GlossaryEntry:
@@ -74,13 +82,24 @@ class GlossaryEntry:
             list(term.related),
         )
         entry._take(term)
+        entry.study_key = term.key
         return entry
 
     @classmethod
     def from_hit(cls, hit: TermHit, glossary: Glossary) -> GlossaryEntry:
         """An entry for a term found in an article (its own definition wins)."""
-        term = glossary.lookup(hit.key) or glossary.lookup(hit.term)
+        own = hit.origin == "article" and glossary.with_key(hit.key) is None and hit.expansion
+        # An abbreviation only the article defines takes nothing from a glossary entry of
+        # the same name: that entry means something else ("ACC" in the glossary is not this
+        # article's "ACC").
+        term = None if own else glossary.lookup(hit.key) or glossary.lookup(hit.term)
         entry = cls(hit.key, hit.term, hit.definition, hit.origin, hit.expansion or "")
+        if own:
+            from ketaread.core.study import abbreviation_key
+
+            entry.study_key = abbreviation_key(hit.term, hit.expansion or "")
+        else:
+            entry.study_key = term.key if term is not None else hit.key
         entry.sense = hit.sense
         entry.sentences = list(hit.sentences)
         entry.in_references_only = hit.in_references_only
@@ -125,6 +144,10 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         def __init__(self, sentence: str) -> None:
             super().__init__()
             self.sentence = sentence
+
+    class TermStatusSaved(Message):
+        """A term's status was saved in the study file (learning it made cards): sent to
+        the reading screen, which counts the due cards again."""
 
     DEFAULT_CSS = """
     #glossary-dialog {
@@ -320,7 +343,7 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         if entry.safety:
             safety.update(Content(self.safety_text))
         self.query_one("#glossary-definition", Static).update(
-            self._detail(entry, self.statuses.get(entry.key, "new"))
+            self._detail(entry, self.statuses.get(entry.study_key, "new"))
         )
         self.query_one("#glossary-detail", VerticalScroll).scroll_home(animate=False)
         links = self.query_one("#glossary-links", OptionList)
@@ -484,24 +507,42 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
         entry = self.current
         if entry is None:
             return
+        if entry.own_abbreviation:
+            # Learnt by its meaning: a card "NMDA = ?" with the article's long form.
+            status = next_status(self.statuses.get(entry.study_key))
+            self.statuses[entry.study_key] = status
+            self._show(entry)
+            self._save_status(entry.term, entry.expansion, None, status)
+            return
         term = self.glossary.lookup(entry.key) or self.glossary.lookup(entry.term)
         if term is None:
-            self.notify("Only glossary terms can be learnt.", severity="warning")
+            self.notify("Only glossary terms and abbreviations can be learnt.", severity="warning")
             return
         status = next_status(self.statuses.get(term.key))
         self.statuses[entry.key] = self.statuses[term.key] = status
         self._show(entry)
-        self._save_status(term, status)
+        self._save_status(term.term, "", term, status)
 
     @work(thread=True, group="glossary-status-save", exit_on_error=False)
-    def _save_status(self, term: Term, status: str) -> None:
+    def _save_status(self, name: str, long: str, term: Term | None, status: str) -> None:
+        """Save a glossary term's status (`term`), else an article abbreviation's (`name`
+        short for `long`)."""
         from ketaread.context import ContextError
-        from ketaread.core.study import set_term_status
+        from ketaread.core.study import set_abbreviation_status, set_term_status
 
         try:
             study = self.app.context.study  # type: ignore[attr-defined]
         except ContextError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
             return
-        set_term_status(study, term, status)
-        self.app.call_from_thread(self.notify, f"{term.term}: {status}.", markup=False, timeout=2)
+        if term is not None:
+            set_term_status(study, term, status)
+        else:
+            set_abbreviation_status(study, name, long, status)
+        self.app.call_from_thread(self.notify, f"{name}: {status}.", markup=False, timeout=2)
+        self.app.call_from_thread(self._status_saved)
+
+    def _status_saved(self) -> None:
+        reader = getattr(self.app, "main_screen", None)
+        if reader is not None:
+            reader.post_message(self.TermStatusSaved())

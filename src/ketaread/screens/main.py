@@ -119,7 +119,6 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             "slash",
             "search",
             "Search",
-            show=False,
             key_display="/",
             tooltip="Search every cached article",
         ),
@@ -409,6 +408,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self.watch(self.article_view, "scroll_y", self._article_scrolled, init=False)
         self.host.refresh_progressed.subscribe(self, self._refresh_progressed)
         self.host.refresh_finished.subscribe(self, self._refresh_finished)
+        self.follow_saved_search_counts()
         store = self.store
         if store is not None:
             # The first window straight from the cache, so the first frame shows titles:
@@ -674,7 +674,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             head, rest = split_formatted(rendering.markdown)
             shown = replace(rendering, markdown=head) if rest else rendering
             marked = shown.marked_markdown(glossary, self._mark_terms())
-            marked.markdown = self.unmark_known_terms(marked.markdown)
+            marked.markdown = self.unmark_known_terms(marked.markdown, shown)
             overflow = plain_chunks(rest) if rest else []
         except Exception as error:  # one bad article must not take the reader down
             app.call_from_thread(
@@ -808,6 +808,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         if not (unread or starred):
             return
         self.sidebar.adjust(after.feed_id, tag_ids, unread, starred)
+        if unread:
+            self.schedule_search_counts()  # a saved search's unread count may have changed
         data = self.sidebar_data
         if data is not None:
             wanted = set(tag_ids)

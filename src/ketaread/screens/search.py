@@ -17,6 +17,8 @@ from ketaread.context import ContextError
 if TYPE_CHECKING:
     import re
 
+    from textual.timer import Timer
+
     from ketaread.core.store import Store
     from ketaread.screens.main import MainScreen
     from ketaread.widgets.search_panel import SearchOutcome, SearchPanel
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
 
 SAVED_SEARCH_LIMIT = 30
 """Saved searches counted for the sidebar (each count is a query)."""
+SEARCH_COUNT_DELAY = 0.5
+"""Seconds of quiet after a change before the saved searches are counted again: a burst of
+reads, or a refresh landing feed after feed, is counted once."""
 INDEX_QUIET = 1.0
 """Seconds without a key press before indexing an older cache goes on (see `_index_pause`)."""
 INDEX_BATCH = 50
@@ -38,11 +43,48 @@ class SearchScreen:
     _search_hits: dict[int, re.Pattern[str] | None]
     _index_stop: threading.Event
     _index_note: str | None = None
+    _search_count_timer: Timer | None = None
     _last_key: float = 0.0
 
     def _init_search(self) -> None:
         self._search_hits = {}
         self._index_stop = threading.Event()
+
+    # -- saved searches' counts -----------------------------------------------------
+
+    def follow_saved_search_counts(self) -> None:
+        """Count the saved searches again as each refreshed feed or synced account lands."""
+        screen = self._screen
+        for name in ("refresh_progressed", "sync_progressed"):
+            signal = getattr(screen.app, name, None)
+            if signal is not None:
+                signal.subscribe(screen, lambda _report: self.schedule_search_counts())
+
+    def schedule_search_counts(self) -> None:
+        """Count the saved searches again once changes stop for SEARCH_COUNT_DELAY (a read,
+        a refresh landing): the sidebar's other counts follow a change at once, but a saved
+        search is a query, so a burst of changes is counted once, in a worker."""
+        data = self._screen.sidebar_data
+        if data is None or not data.searches:
+            return  # no saved searches, or the sidebar not loaded yet (it counts them then)
+        if self._search_count_timer is not None:
+            self._search_count_timer.stop()
+        self._search_count_timer = self._screen.set_timer(
+            SEARCH_COUNT_DELAY, self._count_saved_searches
+        )
+
+    @work(thread=True, exclusive=True, group="search-counts", exit_on_error=False)
+    def _count_saved_searches(self) -> None:
+        store = self._screen.store
+        if store is None:
+            return
+        counts = tuple(self.saved_search_counts(store))
+        self._screen.app.call_from_thread(self._saved_searches_counted, counts)
+
+    def _saved_searches_counted(self, counts: tuple[tuple[str, str, int, int], ...]) -> None:
+        screen = self._screen
+        if screen.sidebar.update_searches(counts) and screen.sidebar_data is not None:
+            screen.sidebar_data = screen.sidebar_data._replace(searches=counts)
 
     def on_key(self) -> None:
         """Note when the user last pressed a key: indexing waits while they act."""

@@ -15,8 +15,8 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from ketaread.config import DEFAULT_MEANINGS, HighlightMeaning
 from ketaread.context import ContextError
-from ketaread.core.study.store import COLORS
 from ketaread.core.wording import counted
 from ketaread.screens.dialog import Dialog
 from ketaread.widgets.key_bar import KeyBar
@@ -26,13 +26,12 @@ if TYPE_CHECKING:
     from ketaread.core.study import PlacedHighlight
     from ketaread.core.study.store import Card, StudyStore
 
-COLOR_HELP = {
-    "finding": "a result the article reports",
-    "method": "how it was found out",
-    "definition": "what a word means",
-    "question": "something to look up or ask",
-}
-"""What each highlight colour means, as the chooser explains it."""
+
+def _meaning_label(meaning: HighlightMeaning, width: int = 0) -> Content:
+    """A meaning's label in its colour (NO_COLOR: the words and bold say it)."""
+    from ketaread.widgets.highlights import meaning_text_style
+
+    return Content.styled(meaning.label.ljust(width), meaning_text_style(meaning.color))
 
 
 def _short(text: str, size: int) -> str:
@@ -64,19 +63,29 @@ class HighlightDialog(Dialog[HighlightChoice | None]):
         Binding("tab", "app.focus_next", "Note", show=False, tooltip="Write a note"),
     ]
 
-    def __init__(self, quote: str) -> None:
+    def __init__(
+        self, quote: str, meanings: tuple[HighlightMeaning, ...] = DEFAULT_MEANINGS
+    ) -> None:
         super().__init__()
         self.quote = quote
+        self.meanings = meanings
+        """The meanings to choose from, labelled and coloured as the config says."""
 
     def compose(self) -> ComposeResult:
         """The quote, the colours and the note editor."""
         with Vertical(id="highlight-dialog", classes="dialog-box") as box:
             box.border_title = "Highlight"
             yield Static(Content(_short(self.quote, 400)), id="highlight-quote")
+            width = max(len(m.label) for m in self.meanings)
             yield OptionList(
                 *(
-                    Option(Content.assemble((f"{n} {c}", "bold"), f"  {COLOR_HELP[c]}"), id=c)
-                    for n, c in enumerate(COLORS, 1)
+                    Option(
+                        Content.assemble(
+                            (f"{n} ", "bold"), _meaning_label(m, width), f"  {m.description}"
+                        ),
+                        id=m.key,
+                    )
+                    for n, m in enumerate(self.meanings, 1)
                 ),
                 id="highlight-colors",
             )
@@ -105,7 +114,7 @@ class HighlightDialog(Dialog[HighlightChoice | None]):
     def action_save(self) -> None:
         """Save with the highlighted colour and the note."""
         colors = self.query_one("#highlight-colors", OptionList)
-        color = COLORS[colors.highlighted or 0]
+        color = self.meanings[colors.highlighted or 0].key
         self.dismiss(HighlightChoice(color, self.query_one(TextArea).text.strip()))
 
     def action_cancel(self) -> None:
@@ -166,12 +175,20 @@ class HighlightPanel(Dialog[int | None]):
         Binding("d", "delete", "Delete", tooltip="Delete the highlight (and its card)"),
     ]
 
-    def __init__(self, title: str, placed: list[PlacedHighlight], note: str) -> None:
+    def __init__(
+        self,
+        title: str,
+        placed: list[PlacedHighlight],
+        note: str,
+        meanings: tuple[HighlightMeaning, ...] = DEFAULT_MEANINGS,
+    ) -> None:
         super().__init__()
         self.article_title = title
         self.placed = placed
         self.note = note
         self.deleted: list[int] = []
+        self.meanings = {meaning.key: meaning for meaning in meanings}
+        """Stored key -> meaning, for each highlight's label and colour."""
 
     def compose(self) -> ComposeResult:
         """The list of highlights, each with its colour, note and whether it is attached."""
@@ -188,20 +205,24 @@ class HighlightPanel(Dialog[int | None]):
         if not self.placed:
             return [Option("No highlights yet: x (sentences) or a mouse selection, then h.")]
         options = []
+        width = max((len(m.label) for m in self.meanings.values()), default=10)
+        indent = "\n" + " " * (width + 1)
         for placed in self.placed:
             h = placed.highlight
-            parts: list[Content | str | tuple[str, str]] = [
-                (f"{h.color:<10}", f"bold {_COLOR_TEXT.get(h.color, '')}"),
-                " ",
-                _short(h.quote, 200),
-            ]
+            meaning = self.meanings.get(h.color) or HighlightMeaning(h.color, h.color, "", "")
+            label = (
+                _meaning_label(meaning, width)
+                if meaning.color
+                else Content.styled(h.color.ljust(width), "bold")
+            )
+            parts: list[Content | str | tuple[str, str]] = [label, " ", _short(h.quote, 200)]
             if not placed.anchored:
                 parts += [
                     "  ",
                     ("(detached: not in the article's text now)", "italic $text-warning"),
                 ]
             if h.note:
-                parts += ["\n           ", (_short(h.note, 200), "$text-muted")]
+                parts += [indent, (_short(h.note, 200), "$text-muted")]
             options.append(Option(Content.assemble(*parts), id=str(h.id)))
         return options
 
@@ -238,14 +259,6 @@ class HighlightPanel(Dialog[int | None]):
     def action_close(self) -> None:
         """Close; the article stays where it was."""
         self.dismiss(None)
-
-
-_COLOR_TEXT = {
-    "finding": "$text-success",
-    "method": "$text-primary",
-    "definition": "$text-accent",
-    "question": "$text-warning",
-}
 
 
 class ReviewScreen(ReportsWorkerErrors, Screen[None]):

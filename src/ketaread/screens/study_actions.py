@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.binding import Binding
 
+from ketaread.config import DEFAULT_MEANINGS, HighlightMeaning
 from ketaread.context import ContextError
 from ketaread.widgets.article_view import ArticleHeader, ArticleView
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from ketaread.core.render import Rendering
     from ketaread.core.study import PlacedHighlight, StudyStore
     from ketaread.screens.study import HighlightChoice
+    from ketaread.widgets.tag_sidebar import TagSidebar
 
 STUDY_BINDINGS = [
     Binding(
@@ -56,6 +58,7 @@ class StudyActions:
     rendering: Rendering | None
     study_status: str = ""
     """The due count, for the status line."""
+    _config_warned = False
 
     app: App[Any]
     """Provided by the screen."""
@@ -64,6 +67,9 @@ class StudyActions:
 
         @property
         def article_view(self) -> ArticleView: ...
+
+        @property
+        def sidebar(self) -> TagSidebar: ...
 
     def _study_or_none(self) -> StudyStore | None:
         """The study file (call from a worker); None and a message when it cannot be used."""
@@ -79,9 +85,41 @@ class StudyActions:
             )
             return None
 
-    def unmark_known_terms(self, markdown: str) -> str:
+    def highlight_meanings(self) -> tuple[HighlightMeaning, ...]:
+        """The highlight meanings as config.toml labels and colours them (the defaults when
+        it cannot be read: the refresh reports why)."""
+        try:
+            return self.context.config.highlights
+        except ContextError:
+            return DEFAULT_MEANINGS
+
+    def _meaning_label(self, key: str) -> str:
+        return next((m.label for m in self.highlight_meanings() if m.key == key), key)
+
+    def report_config_warnings(self) -> None:
+        """Config values that were replaced by their defaults, said once (call from a
+        worker: it reads the config)."""
+        if self._config_warned:
+            return
+        try:
+            warnings = self.context.config.warnings
+        except ContextError:
+            return
+        self._config_warned = True
+        if warnings:
+            self.app.call_from_thread(
+                self.app.notify,
+                "\n".join(warnings),
+                title="config.toml",
+                severity="warning",
+                markup=False,
+                timeout=20,
+            )
+
+    def unmark_known_terms(self, markdown: str, rendering: Rendering | None = None) -> str:
         """The article's Markdown without links on terms the reader knows (call from a
-        worker), unless `[reader] mark_known_terms = true`."""
+        worker), unless `[reader] mark_known_terms = true`: glossary terms, and the
+        abbreviations `rendering`'s article defines itself."""
         try:
             if self.context.config.mark_known_terms:
                 return markdown
@@ -90,9 +128,15 @@ class StudyActions:
         study = self.context.study_if_exists_quietly()
         if study is None:
             return markdown
-        from ketaread.core.study import unmark_terms
+        from ketaread.core.study import article_abbreviation_keys, unmark_terms
 
-        known = [key for key, status in study.term_statuses().items() if status == "known"]
+        statuses = study.term_statuses()
+        known = [key for key, status in statuses.items() if status == "known"]
+        glossary = self.context.glossary_if_loaded
+        if rendering is not None and glossary is not None and rendering.abbreviations:
+            # An abbreviation's link key is the article's; its status is kept by its meaning.
+            own = article_abbreviation_keys(glossary, rendering.abbreviations)
+            known += [link for link, key in own.items() if statuses.get(key) == "known"]
         return unmark_terms(markdown, known) if known else markdown
 
     def _article_text(self) -> str:
@@ -116,17 +160,23 @@ class StudyActions:
         placed = place_highlights(study, detail.row.key, text) if study is not None else []
         statuses = study.term_statuses() if study is not None else {}
         note = self._new_terms_note(rendering, statuses)
-        due = study.due_count() if study is not None else 0
+        due = (study.due_count(), study.card_count()) if study is not None else (0, 0)
         self.app.call_from_thread(self._highlights_loaded, detail, text, placed, note, due)
 
     def _new_terms_note(self, rendering: Rendering, statuses: dict[str, str]) -> str:
         glossary = self.context.glossary_if_loaded
         if glossary is None:
             return ""
-        # Keyed as the glossary keys them (a status is set on a glossary term, and an
-        # abbreviation the article defines may be one); the article's own others as they are.
+        from ketaread.core.study import article_abbreviation_keys
+
+        # Keyed as the study file keys them: a glossary term (an abbreviation the article
+        # defines may be one) by its key, the article's own abbreviations by their meaning.
+        own = article_abbreviation_keys(glossary, rendering.abbreviations)
         keys = set()
         for hit in rendering.terms(glossary):
+            if hit.key in own:
+                keys.add(own[hit.key])
+                continue
             term = glossary.lookup(hit.key) or glossary.lookup(hit.term)
             keys.add(term.key if term is not None else hit.key)
         if not keys:
@@ -141,17 +191,20 @@ class StudyActions:
         text: str,
         placed: list[PlacedHighlight],
         note: str,
-        due: int,
+        due: tuple[int, int],
     ) -> None:
         if self.detail is None or self.detail.row.id != detail.row.id:
             return  # another article was opened meanwhile
-        from ketaread.widgets.highlights import highlight_marks
+        from ketaread.widgets.highlights import highlight_marks, meaning_styles
 
         self.article_view.show_marks(
             highlight_marks(
-                (p.highlight.id, text[p.placement.start : p.placement.end], p.highlight.color)
-                for p in placed
-                if p.placement is not None
+                (
+                    (p.highlight.id, text[p.placement.start : p.placement.end], p.highlight.color)
+                    for p in placed
+                    if p.placement is not None
+                ),
+                meaning_styles(self.highlight_meanings()),
             )
         )
         if note:
@@ -162,9 +215,12 @@ class StudyActions:
             header.update(ArticleView.header_content(detail.row, detail.tags, notes))
         self._show_due(due)
 
-    def _show_due(self, due: int) -> None:
+    def _show_due(self, due_and_cards: tuple[int, int]) -> None:
+        """The due count in the status line and in the sidebar's review entry."""
+        due, cards = due_and_cards
         self.study_status = f"{due} card(s) due — w: review" if due else ""
         self._update_status()  # type: ignore[attr-defined]
+        self.sidebar.show_due(due, cards)
 
     # -- highlighting -----------------------------------------------------------
 
@@ -210,7 +266,7 @@ class StudyActions:
             self.screen.clear_selection()  # type: ignore[attr-defined]
             self._save_highlight(detail, rendering, quote, start, choice.color, choice.note)
 
-        self.app.push_screen(HighlightDialog(quote), chosen)
+        self.app.push_screen(HighlightDialog(quote, self.highlight_meanings()), chosen)
 
     @work(thread=True, group="study-write", exit_on_error=False)
     def _save_highlight(
@@ -239,7 +295,8 @@ class StudyActions:
                 markup=False,
             )
             return
-        self.app.call_from_thread(self.app.notify, f"Highlighted ({color}).")
+        label = self._meaning_label(color)
+        self.app.call_from_thread(self.app.notify, f"Highlighted ({label}).", markup=False)
         self._load_highlights(detail, rendering)
 
     # -- the highlight list and the article note --------------------------------
@@ -267,7 +324,7 @@ class StudyActions:
     ) -> None:
         from ketaread.screens.study import HighlightPanel
 
-        panel = HighlightPanel(detail.row.title, placed, note)
+        panel = HighlightPanel(detail.row.title, placed, note, self.highlight_meanings())
 
         def closed(highlight_id: int | None) -> None:
             if panel.deleted:
@@ -338,8 +395,18 @@ class StudyActions:
 
         self.app.push_screen(ReviewScreen(), closed)
 
+    def on_glossary_modal_term_status_saved(self, _event: object) -> None:
+        """A term marked in the glossary popup: its cards may be due now."""
+        self._count_due()
+
+    def on_tag_sidebar_review_chosen(self, _event: TagSidebar.ReviewChosen) -> None:
+        """Enter on the sidebar's review entry: the review."""
+        self.action_review()
+
     @work(thread=True, exclusive=True, group="study-due", exit_on_error=False)
     def _count_due(self) -> None:
+        """The due count for the status line and the sidebar (at start, after a review)."""
+        self.report_config_warnings()
         study = self.context.study_if_exists_quietly()
-        due = study.due_count() if study is not None else 0
+        due = (study.due_count(), study.card_count()) if study is not None else (0, 0)
         self.app.call_from_thread(self._show_due, due)

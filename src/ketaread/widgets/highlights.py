@@ -21,13 +21,27 @@ if TYPE_CHECKING:
     from textual.widgets import Markdown
     from textual.widgets._markdown import MarkdownBlock
 
-COLOR_STYLES = {
-    "finding": "underline on $success-muted",
-    "method": "underline on $primary-muted",
-    "definition": "underline on $accent-muted",
-    "question": "underline on $warning-muted",
-}
-"""A style per highlight meaning; underlined too, so it shows with NO_COLOR and 16 colours."""
+from ketaread.config import DEFAULT_MEANINGS, HighlightMeaning
+
+
+def meaning_style(color: str) -> str:
+    """A highlight's style in a theme colour (config.HIGHLIGHT_COLORS): underlined too, so it
+    shows with NO_COLOR and 16 colours."""
+    return f"underline on ${color}-muted"
+
+
+def meaning_text_style(color: str) -> str:
+    """A meaning's label in lists, in the theme colour's text shade."""
+    return f"bold $text-{color}"
+
+
+def meaning_styles(meanings: Iterable[HighlightMeaning]) -> dict[str, str]:
+    """Stored meaning key -> its style."""
+    return {meaning.key: meaning_style(meaning.color) for meaning in meanings}
+
+
+COLOR_STYLES = meaning_styles(DEFAULT_MEANINGS)
+"""The default style per highlight meaning."""
 CURSOR_STYLE = "reverse"
 """The keyboard sentence cursor."""
 
@@ -87,10 +101,14 @@ def paint(body: Markdown, marks: Sequence[Mark], original: dict[int, Content]) -
     return placed
 
 
-def highlight_marks(items: Iterable[tuple[int, str, str]]) -> list[Mark]:
-    """Marks for (id, current text, colour) of anchored highlights."""
+def highlight_marks(
+    items: Iterable[tuple[int, str, str]], styles: dict[str, str] | None = None
+) -> list[Mark]:
+    """Marks for (id, current text, meaning key) of anchored highlights, styled by `styles`
+    (meaning key -> style; the defaults when None)."""
+    styles = COLOR_STYLES if styles is None else styles
     return [
-        Mark(text, COLOR_STYLES.get(color, "underline"), f"highlight:{highlight_id}")
+        Mark(text, styles.get(color, "underline"), f"highlight:{highlight_id}")
         for highlight_id, text, color in items
     ]
 

@@ -21,7 +21,7 @@ from textual.widget import Widget
 FIRST_ACTIONS = ("quit", "help")
 """Keys shown first, as newsboat does, so that a narrow bar never loses them."""
 HIDDEN_WHEN_SHORT_ACTIONS = frozenset({"refresh_sources"})
-HIDDEN_WHEN_SHORT_KEYS = frozenset({"enter"})
+HIDDEN_WHEN_SHORT_KEYS = frozenset({"enter", "slash"})
 """Keys shown without a label (the help screen and the welcome text explain them) when the
 bar is short of room."""
 SHORT_LABELS = {"Next unread": "Next", "Read/unread": "Read", "Copy URL": "Copy"}
@@ -163,11 +163,12 @@ class KeyBar(Widget):
             (False, "short", room),
             (False, "narrow", room),
             (False, "narrow", width),
+            (False, "trimmed", width),
             (False, "keys", room),
             (False, "keys", width),
         ]
         for spaced, form, fits in forms:
-            shown = _shorten(items, form)
+            shown = _trimmed(items, fits) if form == "trimmed" else _shorten(items, form)
             if _line_width(shown, spaced) <= fits:
                 break
         if fits > room:
@@ -246,7 +247,7 @@ class KeyBar(Widget):
 def _shorten(items: list[KeyItem], form: str) -> list[KeyItem]:
     """The keys in one form: 'full'; 'short' (short labels, the keys the help explains
     without one); 'narrow' (labels cut to a hint); 'keys' (no label). Every form has every
-    key."""
+    key (and so has `_trimmed`, between the last two)."""
     if form == "full":
         return items
     if form == "short":
@@ -259,6 +260,25 @@ def _shorten(items: list[KeyItem], form: str) -> list[KeyItem]:
     if form == "narrow":
         return [_narrow(item) for item in items]
     return [item._replace(description="") for item in items]
+
+
+TRIMMED_HINTS = 2
+"""Hints the trimmed form may drop; short of more room, every label goes (the keys form)."""
+
+
+def _trimmed(items: list[KeyItem], fits: int) -> list[KeyItem]:
+    """The narrow form with the hints of the last keys dropped (at most TRIMMED_HINTS; quit
+    and help keep theirs) until it fits in `fits` cells: a bar a few cells short of room
+    loses a hint or two, not every label."""
+    shown = _shorten(items, "narrow")
+    dropped = 0
+    for index in range(len(shown) - 1, -1, -1):
+        if _line_width(shown, spaced=False) <= fits or dropped == TRIMMED_HINTS:
+            break
+        if shown[index].description and shown[index].action not in FIRST_ACTIONS:
+            shown[index] = shown[index]._replace(description="")
+            dropped += 1
+    return shown
 
 
 def _narrow(item: KeyItem) -> KeyItem:

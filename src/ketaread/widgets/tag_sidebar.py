@@ -34,9 +34,11 @@ def _counts(unread: int, total: int) -> str:
     return f"{unread}/{total}" if unread else f"{total}"
 
 
-def _entry(label: str, unread: int, total: int, width: int = 26) -> Content:
-    """One sidebar line: the name (literal text) and its counts, right-aligned."""
-    counts = _counts(unread, total)
+def _entry(
+    label: str, unread: int, total: int, width: int = 26, counts: str | None = None
+) -> Content:
+    """One sidebar line: the name (literal text) and its counts (or `counts`), right-aligned."""
+    counts = _counts(unread, total) if counts is None else counts
     name = Content(label)
     room = max(width - len(counts) - 1, 4)
     if name.cell_length > room:
@@ -54,10 +56,13 @@ class _Counts:
     unread: int
     total: int
     note: str | None = None
+    due: bool = False
+    """The review entry: `unread` is the cards due, shown as "12 due"."""
 
     def prompt(self, width: int) -> Content:
         """The entry as shown: name and counts, and an error note under it."""
-        prompt = _entry(self.label, self.unread, self.total, width)
+        counts = f"{self.unread} due" if self.due else None
+        prompt = _entry(self.label, self.unread, self.total, width, counts)
         if self.note:
             prompt = Content.assemble(prompt, "\n", (f"  {self.note}", "italic $text-error"))
         return prompt
@@ -87,11 +92,21 @@ def _account_heading(account: AccountSummary, width: int) -> Content:
     return heading
 
 
+REVIEW_ID = "review"
+"""The sidebar entry of the flashcard review (shown once the study file has cards)."""
+
+
 class TagSidebar(KeyedOptionList):
-    """Filters for the article list; choosing one posts `FilterChosen`."""
+    """Filters for the article list; choosing one posts `FilterChosen` (`ReviewChosen` for
+    the review entry, `SearchChosen` for a saved search)."""
 
     BINDINGS = [
-        Binding("enter", "select", "Filter", tooltip="Show these articles"),
+        Binding(
+            "enter",
+            "select",
+            "Filter",
+            tooltip="Show these articles (on Review: start the flashcard review)",
+        ),
         Binding(
             "R",
             "refresh_source",
@@ -108,6 +123,9 @@ class TagSidebar(KeyedOptionList):
             super().__init__()
             self.query = query
             self.label = label
+
+    class ReviewChosen(Message):
+        """The user chose the review entry."""
 
     class FilterChosen(Message):
         """The user chose a filter."""
@@ -132,6 +150,8 @@ class TagSidebar(KeyedOptionList):
         self._data: SidebarData | None = None
         self._counts: dict[str, _Counts] = {}
         self._laid_out_width = 0
+        self._review: tuple[int, int] | None = None
+        """(cards due, cards in all) of the study file; None: no cards, no entry."""
 
     def show(self, data: SidebarData) -> None:
         """Rebuild the entries with fresh counts, keeping the highlighted one."""
@@ -165,6 +185,11 @@ class TagSidebar(KeyedOptionList):
             ArticleFilter("unread"),
         )
         add("starred", "Starred", 0, totals.get("starred", 0), ArticleFilter("starred"))
+        if self._review is not None:
+            due, cards = self._review
+            counts[REVIEW_ID] = _Counts("Review", due, cards, due=True)
+            options.append(Option(counts[REVIEW_ID].prompt(width), id=REVIEW_ID))
+            filters[REVIEW_ID] = (ArticleFilter(), "Review")
         by_account = {account.source: account for account in data.accounts}
         local_feeds = [f for f in data.feeds if f.source not in by_account]
         if local_feeds:
@@ -254,6 +279,37 @@ class TagSidebar(KeyedOptionList):
             entry.total = max(entry.total + total, 0)
             self.replace_option_prompt(option_id, entry.prompt(width))
 
+    def update_searches(self, searches: tuple[tuple[str, str, int, int], ...]) -> bool:
+        """New counts for the saved searches, in place; False (nothing changed) when the
+        saved searches are not the ones shown (the next full load shows them)."""
+        shown = [self._searches.get(f"search:{n}") for n in range(len(searches))]
+        if len(self._searches) != len(searches) or shown != [(q, n) for n, q, _, _ in searches]:
+            return False
+        width = self._laid_out_width or self._entry_width()
+        for number, (_name, _query, unread, total) in enumerate(searches):
+            option_id = f"search:{number}"
+            entry = self._counts.get(option_id)
+            if entry is not None and (entry.unread, entry.total) != (unread, total):
+                entry.unread, entry.total = unread, total
+                self.replace_option_prompt(option_id, entry.prompt(width))
+        if self._data is not None:
+            self._data = self._data._replace(searches=searches)
+        return True
+
+    def show_due(self, due: int, cards: int) -> None:
+        """The review entry's count: `due` of the study file's `cards` (none: no entry)."""
+        review = (due, cards) if cards else None
+        if review == self._review:
+            return
+        had_entry = self._review is not None
+        self._review = review
+        entry = self._counts.get(REVIEW_ID)
+        if review is not None and had_entry and entry is not None:
+            entry.unread, entry.total = due, cards
+            self.replace_option_prompt(REVIEW_ID, entry.prompt(self._laid_out_width or 24))
+        elif self._data is not None:
+            self.show(self._data)  # the entry comes or goes: the list is laid out again
+
     def _entry_width(self) -> int:
         """Cells for one entry: the content width less the scrollbar's gutter and a margin.
 
@@ -286,6 +342,9 @@ class TagSidebar(KeyedOptionList):
             if self.get_option_at_index(index).id == option_id:
                 self.highlighted = index
                 break
+        if option_id == REVIEW_ID:
+            self.post_message(self.ReviewChosen())
+            return True
         if option_id in self._searches:
             query, name = self._searches[option_id]
             self.post_message(self.SearchChosen(query, name))

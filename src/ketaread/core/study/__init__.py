@@ -30,7 +30,8 @@ from ketaread.core.study.store import (
 )
 
 if TYPE_CHECKING:
-    from ketaread.core.glossary import Term
+    from ketaread.core.abbreviations import Abbreviation
+    from ketaread.core.glossary import Glossary, Term
     from ketaread.core.models import ArticleDetail
     from ketaread.core.render import Rendering
 
@@ -43,11 +44,14 @@ __all__ = [
     "PlacedHighlight",
     "StudyError",
     "StudyStore",
+    "abbreviation_key",
     "add_highlight",
+    "article_abbreviation_keys",
     "article_ref",
     "article_text",
     "next_status",
     "place_highlights",
+    "set_abbreviation_status",
     "set_term_status",
 ]
 
@@ -160,6 +164,42 @@ def _abbreviation_front(term: Term) -> str | None:
         return term.term
     short = [a for a in term.aliases if " " not in a and _looks_abbreviated(a)]
     return min(short, key=len) if short else None
+
+
+ABBREVIATION_PREFIX = "abbr:"
+
+
+def abbreviation_key(short: str, long: str) -> str:
+    """The study file's key of an abbreviation an article defines (the glossary has no entry
+    for it): its short form with its long form, so that "PD" learnt as "Parkinson's disease"
+    is not taken as known where another article defines "PD" as "pharmacodynamics"."""
+    return f"{ABBREVIATION_PREFIX}{short.strip()}={' '.join(long.casefold().split())}"
+
+
+def set_abbreviation_status(study: StudyStore, short: str, long: str, status: str) -> None:
+    """Mark an abbreviation an article defines new, learning or known; learning it makes its
+    card ("NMDA = ?"), named by the same key as its status."""
+    key = abbreviation_key(short, long)
+    long = " ".join(long.split())
+    cards: list[NewCard] = []
+    if status == "learning":
+        schedule, due = new_schedule()
+        _source, kind, front, back = abbreviation_card(short.strip(), long)
+        cards.append(NewCard(key, kind, front, back, schedule, due))
+    study.set_term_status(key, f"{short.strip()} ({long})", status, cards)
+
+
+def article_abbreviation_keys(
+    glossary: Glossary, abbreviations: Iterable[Abbreviation]
+) -> dict[str, str]:
+    """Link key -> study key of each abbreviation an article defines that the glossary has
+    no entry for (those it has are learnt as the glossary's terms)."""
+    article = glossary.for_article(abbreviations)
+    return {
+        key: abbreviation_key(hit.term, hit.expansion or "")
+        for key, hit in list(article.hits.items())
+        if hit.origin == "article" and glossary.with_key(key) is None and hit.expansion
+    }
 
 
 def next_status(status: str | None) -> str:

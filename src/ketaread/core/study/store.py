@@ -462,6 +462,11 @@ class StudyStore:
             ).fetchone()
         return int(row[0])
 
+    def card_count(self) -> int:
+        """How many cards there are, due or not."""
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM card").fetchone()[0])
+
     def record_review(self, card_id: int, rating: int, schedule: str, due: float) -> None:
         """A review: the card's new schedule and the review itself, in one transaction."""
         with self._write() as db:
