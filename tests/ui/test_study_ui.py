@@ -14,6 +14,7 @@ from ketaread.app import KetareadApp
 from ketaread.cli import make_app
 from ketaread.core.study import StudyStore, add_highlight, article_text, set_term_status
 from ketaread.core.study.anchors import Anchor
+from ketaread.core.wording import counted
 from ketaread.screens.study import HighlightDialog, HighlightPanel, NoteDialog, ReviewScreen
 from ketaread.widgets.article_view import ArticleView
 from ketaread.widgets.highlights import COLOR_STYLES, text_blocks
@@ -232,7 +233,7 @@ async def test_w_reviews_cards_reveal_then_rate(app: KetareadApp) -> None:
         due = study_of(app).due_count()
         app.main_screen._count_due()
         await settle_pilot(pilot)
-        assert f"{due} card(s) due" in screen_text(app)
+        assert f"{counted(due, 'card')} due" in screen_text(app)
         await pilot.press("w")
         await settle_pilot(pilot)
         review = app.screen
@@ -249,7 +250,7 @@ async def test_w_reviews_cards_reveal_then_rate(app: KetareadApp) -> None:
         await pilot.press("escape")
         await settle_pilot(pilot)
         assert app.screen is app.main_screen
-        assert f"{due - 1} card(s) due" in screen_text(app)
+        assert f"{counted(due - 1, 'card')} due" in screen_text(app)
 
 
 async def test_ketaread_review_opens_on_the_review_screen(
@@ -270,7 +271,7 @@ async def test_ketaread_review_opens_on_the_review_screen(
         await pilot.press("escape")
         await settle_pilot(pilot)
         assert app.screen is app.main_screen
-        assert f"{due - 1} card(s) due" in screen_text(app)
+        assert f"{counted(due - 1, 'card')} due" in screen_text(app)
 
 
 async def test_the_review_says_when_nothing_is_due(sample_db: Path, tmp_config: Path) -> None:

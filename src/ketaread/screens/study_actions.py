@@ -15,6 +15,7 @@ from textual.binding import Binding
 
 from ketaread.config import DEFAULT_MEANINGS, HighlightMeaning
 from ketaread.context import ContextError
+from ketaread.core.wording import counted
 from ketaread.widgets.article_view import ArticleHeader, ArticleView
 
 if TYPE_CHECKING:
@@ -218,7 +219,7 @@ class StudyActions:
     def _show_due(self, due_and_cards: tuple[int, int]) -> None:
         """The due count in the status line and in the sidebar's review entry."""
         due, cards = due_and_cards
-        self.study_status = f"{due} card(s) due — w: review" if due else ""
+        self.study_status = f"{counted(due, 'card')} due — w: review" if due else ""
         self._update_status()  # type: ignore[attr-defined]
         self.sidebar.show_due(due, cards)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from textual.binding import Binding
 from textual.content import Content
@@ -32,6 +34,19 @@ class SidebarData(NamedTuple):
 
 def _counts(unread: int, total: int) -> str:
     return f"{unread}/{total}" if unread else f"{total}"
+
+
+def location_label(location: str) -> str:
+    """A feed with no title by what tells it apart in a narrow column: the host and the
+    file of a URL ("example.org/…/feed.xml", not "https://example.org/bl…"), the name of a
+    local file."""
+    parts = urlsplit(location)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        path = parts.path.rstrip("/")
+        if path.count("/") > 1:
+            return f"{parts.netloc}/…/{path.rsplit('/', 1)[-1]}"
+        return parts.netloc + path
+    return PurePath(location).name or location
 
 
 def _entry(
@@ -196,7 +211,7 @@ class TagSidebar(KeyedOptionList):
             options.append(None)
             options.append(Option(Content.styled("SOURCES", "bold $text-muted"), disabled=True))
             for feed in local_feeds:
-                label = feed.title or feed.location
+                label = feed.title or location_label(feed.location)
                 note = None
                 if feed.error:
                     note = feed.error
@@ -229,7 +244,7 @@ class TagSidebar(KeyedOptionList):
                 if feed.source == account.source:
                     add(
                         f"feed:{feed.id}",
-                        feed.title or feed.location,
+                        feed.title or location_label(feed.location),
                         feed.unread,
                         feed.total,
                         ArticleFilter("feed", feed.id),
