@@ -140,3 +140,43 @@ def test_add_of_a_feed_url_and_a_json_feed_url_says_what_it_found(
     done = cli(tmp_db, tmp_config, "add", server.url_for("/f.json"))
     assert "Clinic JSON" in done.stdout
     assert configured(tmp_config) == [server.url_for("/atom"), server.url_for("/f.json")]
+
+
+def test_add_of_a_url_that_answers_404_or_410_is_refused_unless_forced(
+    server: HTTPServer, tmp_db: Path, tmp_config: Path
+) -> None:
+    server.expect_request("/typo.xml").respond_with_data("no", status=404)
+    server.expect_request("/old.xml").respond_with_data("gone", status=410)
+    for path in ("/typo.xml", "/old.xml"):
+        url = server.url_for(path)
+        refused = cli(tmp_db, tmp_config, "add", url)
+        assert refused.returncode == 1
+        [line] = refused.stderr.strip().splitlines()
+        assert url in line and "nothing added" in line and "--force" in line
+        assert ("404" if path == "/typo.xml" else "410") in line
+        assert not tmp_config.exists()
+    forced = cli(tmp_db, tmp_config, "add", server.url_for("/typo.xml"), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "adding it as given" in forced.stdout
+    assert configured(tmp_config) == [server.url_for("/typo.xml")]
+
+
+def test_add_of_a_page_with_no_feed_is_added_with_force(
+    server: HTTPServer, tmp_db: Path, tmp_config: Path
+) -> None:
+    server.expect_request("/plain").respond_with_data(page(""), content_type="text/html")
+    done = cli(tmp_db, tmp_config, "add", server.url_for("/plain"), "--force")
+    assert done.returncode == 0, done.stderr
+    assert "a web page with no feed" in done.stdout and "(--force)" in done.stdout
+    assert configured(tmp_config) == [server.url_for("/plain")]
+
+
+def test_add_when_the_server_fails_with_5xx_still_adds_with_the_warning(
+    server: HTTPServer, tmp_db: Path, tmp_config: Path
+) -> None:
+    server.expect_request("/feed.xml").respond_with_data("down", status=500)
+    url = server.url_for("/feed.xml")
+    done = cli(tmp_db, tmp_config, "add", url)
+    assert done.returncode == 0, done.stderr
+    assert f"could not check {url}" in done.stdout and "adding it as given" in done.stdout
+    assert configured(tmp_config) == [url]

@@ -113,6 +113,68 @@ def test_excerpt_reason_from_markers_and_from_short_bodies() -> None:
     assert excerpt_reason([]) is None
 
 
+WP_FOOTER = (
+    '<p>The post <a href="https://clinic.example/{slug}/">{title}</a> appeared first on '
+    '<a href="https://clinic.example">Lakeside Clinic</a>.</p>'
+)
+
+
+def wordpress_full_item(n: int, sections: int = 6) -> str:
+    """A full-content WordPress body: headings, paragraphs, a numbered reference list, a
+    disclaimer and the 'appeared first on' footer WordPress adds to every item."""
+    section = "<h2>Part {k}</h2>" + "".join(f"<p>{s} {s}</p>" for s in SENTENCES)
+    refs = "".join(
+        f"<li>{r} <a href='https://doi.org/10.1000/x{n}'>link</a></li>" for r in REFERENCES
+    )
+    return (
+        "".join(section.format(k=k) for k in range(sections))
+        + f"<h2>References</h2><ol>{refs}</ol>"
+        + "<p><em>Medical Disclaimer: educational content only.</em></p>"
+        + WP_FOOTER.format(slug=f"note-{n}", title=f"Note {n}")
+    )
+
+
+def wordpress_excerpt_item(n: int) -> str:
+    """A WordPress excerpt: the first 55 words, '[&#8230;]' and the same footer."""
+    words = " ".join((" ".join(SENTENCES)).split()[:55])
+    return f"<p>{words} [&#8230;]</p>" + WP_FOOTER.format(slug=f"note-{n}", title=f"Note {n}")
+
+
+def test_a_full_content_feed_with_the_wordpress_footer_is_not_called_excerpt_only() -> None:
+    full = [wordpress_full_item(n) for n in range(10)]
+    assert all(len(body) > 5000 and "appeared first on" in body[-800:] for body in full)
+    assert excerpt_reason(full) is None
+    # A shorter article still is one when it has headings or a numbered list.
+    structured = [wordpress_full_item(n, sections=2) for n in range(4)]
+    assert excerpt_reason(structured) is None
+    excerpts = [wordpress_excerpt_item(n) for n in range(10)]
+    assert "10 of 10 items end like excerpts" in (excerpt_reason(excerpts) or "")
+    # A short body ending in the footer is an excerpt even with a heading.
+    teaser = ["<h2>Why</h2>" + wordpress_excerpt_item(n) for n in range(4)]
+    assert "4 of 4 items end like excerpts" in (excerpt_reason(teaser) or "")
+
+
+def test_sources_gives_no_full_text_advice_for_a_full_content_wordpress_feed(
+    tmp_path: Path, tmp_db: Path, tmp_config: Path
+) -> None:
+    items = "".join(
+        f"<item><guid>n{n}</guid><title>Note {n}</title><link>https://clinic.example/n{n}</link>"
+        f"<description><![CDATA[{wordpress_excerpt_item(n)}]]></description>"
+        f"<content:encoded><![CDATA[{wordpress_full_item(n)}]]></content:encoded></item>"
+        for n in range(3)
+    )
+    feed = tmp_path / "clinic.xml"
+    feed.write_text(
+        '<?xml version="1.0"?><rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+        f"<title>Lakeside Clinic</title><link>https://clinic.example/</link>{items}"
+        "</channel></rss>"
+    )
+    ok(cli(tmp_db, tmp_config, "add", str(feed)))
+    ok(cli(tmp_db, tmp_config, "refresh"))
+    assert "looks excerpt-only" not in ok(cli(tmp_db, tmp_config, "sources"))
+
+
 def serve_clinic(server: HTTPServer, pages: dict[str, Response]) -> str:
     """Serve the excerpt feed at /feed and each page at its path; returns the feed URL."""
     base = server.url_for("/").rstrip("/")

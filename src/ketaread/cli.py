@@ -202,19 +202,32 @@ def _feed_for(ctx: Context, url: str) -> str:
 
     found = asyncio.run(look())
     pick = ctx.args.pick
-    if found.kind == "error":
-        # Offline, or the server is down: the URL is kept as given, as before.
+    force = ctx.args.force
+    if found.kind == "error" and not (found.wrong_address() and not force):
+        # Offline, or the server is down (or --force): the URL is kept as given.
         ctx.print(clean_line(f"could not check {url} ({found.error}); adding it as given", 1000))
         return url
     if found.kind == "feed":
         ctx.print(clean_line(f"found a feed at {url}: {found.title}", 1000))
         return url
-    if found.kind == "other":
-        raise CommandError(f"{url}: {found.error}, not a feed or a web page that links one")
-    if not found.feeds:
-        raise CommandError(
-            f'{url}: a web page with no feed (no <link rel="alternate"> feed, and nothing '
+    if found.kind == "error":
+        problem = f"the server answered {found.error}"
+    elif found.kind == "other":
+        problem = f"{found.error}, not a feed or a web page that links one"
+    elif not found.feeds:
+        problem = (
+            'a web page with no feed (no <link rel="alternate"> feed, and nothing '
             f"at {', '.join(COMMON_PATHS)})"
+        )
+    else:
+        problem = ""
+    if problem and force:
+        ctx.print(clean_line(f"{url}: {problem}; adding it as given (--force)", 1000))
+        return url
+    if problem:
+        # A definite answer that no feed is there: refuse rather than fail on every refresh.
+        raise CommandError(
+            clean_line(f"{url}: {problem}; nothing added (--force adds it anyway)", 1000)
         )
     if len(found.feeds) == 1 and pick in (None, 1):
         ctx.print(f"the page {url} offers one feed: {found.feeds[0].describe()}")
@@ -1622,6 +1635,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="when the page offers several feeds, add the Nth one listed",
+    )
+    add.add_argument(
+        "--force",
+        action="store_true",
+        help="add the URL even when the server says it is no feed (404, 410, a page without one)",
     )
     remove = command("remove", cmd_remove, "remove a source and its cached articles")
     remove.add_argument("source")

@@ -1108,3 +1108,86 @@ def test_narrative_citation_linked_whole_in_markdown() -> None:
     html = "<p>Harlow et al. (2021) found a fast response.</p>" + THREE_NUMBERED
     linked = link_citations(html_to_markdown(html), analyse(html))
     assert "[Harlow et al. (2021)](ketaread://cite/0) found" in linked
+
+
+# Clinic blogs list "Journal. What the study showed. URL" with no author or year; the prose
+# that cites it often says when ("In a 2006 trial … (Journal)").
+JOURNAL_FIRST = (
+    "<p>In a 2006 trial in people with resistant depression, one infusion helped within "
+    "hours (Journal of Example Psychiatry). Later work in mice found new spines "
+    "(Proceedings of the Example Academy).</p>"
+    "<h2>References</h2><ol>"
+    "<li>Journal of Example Psychiatry. A crossover trial of one infusion in resistant "
+    "depression. <a href='https://pubmed.ncbi.nlm.nih.gov/1000001/'>"
+    "https://pubmed.ncbi.nlm.nih.gov/1000001/</a></li>"
+    "<li>Proceedings of the Example Academy. Spines after a single dose in mice. "
+    "<a href='https://doi.org/10.1073/pnas.0000001'>https://doi.org/10.1073/pnas.0000001</a></li>"
+    "<li>Nature. Research suggests a second pathway. "
+    "<a href='https://www.nature.com/articles/s41591-025-00001-x'>link</a></li>"
+    "<li>American Journal of Psychiatry. Repeated infusions extend the benefit. "
+    "<a href='https://psychiatryonline.org/doi/10.1176/appi.ajp.2018.00000001'>link</a></li>"
+    "<li>Nature. Kowalski and colleagues' 2018 rodent study of burst firing. "
+    "<a href='https://doi.org/10.1038/nature00001'>link</a></li>"
+    "<li>National Institute of Example Health. What depression is. "
+    "<a href='https://www.nieh.nih.gov/depression'>link</a></li>"
+    "</ol>"
+)
+
+
+def test_a_journal_named_first_is_the_venue_and_the_year_comes_from_doi_text_or_citing_prose() -> (
+    None
+):
+    refs = analyse(JOURNAL_FIRST).references
+    assert [r.label for r in refs] == [
+        "Journal of Example Psychiatry 2006",  # the sentence citing it
+        "Proceedings of the Example Academy",  # nothing says when: no year, no "· PNAS"
+        "Nature 2025",  # Springer Nature's article number
+        "American Journal of Psychiatry 2018",  # the year inside the DOI
+        "Kowalski 2018 · Nature",  # the entry's own words
+        "National Institute of Example Health · nieh.nih.gov",  # an organisation's page
+    ]
+    first = refs[0]
+    assert (first.author, first.year, first.venue) == ("", "2006", "Journal of Example Psychiatry")
+    assert refs[-1].author == "National Institute of Example Health"
+
+
+def test_citing_sentences_that_disagree_give_no_year() -> None:
+    html = (
+        "<p>A 2001 study found one thing (Journal of Example Psychiatry). A 2003 study found "
+        "another (Journal of Example Psychiatry).</p><h2>References</h2><ol>"
+        "<li>Journal of Example Psychiatry. Two studies. https://pubmed.ncbi.nlm.nih.gov/1/</li>"
+        "</ol>"
+    )
+    [ref] = analyse(html).references
+    assert ref.year == "" and ref.label == "Journal of Example Psychiatry"
+
+
+def test_an_inline_source_line_ending_a_paragraph_is_the_reference() -> None:
+    digest = (
+        "<p>A sequential treatment study followed outpatients through four steps; remission "
+        "became less likely with each step. Source: American Journal of Psychiatry, "
+        "https://doi.org/10.1176/ajp.2006.163.11.0001</p>"
+    )
+    [ref] = analyse(digest).references
+    assert ref.label == "American Journal of Psychiatry 2006"
+    assert ref.ids["doi"] == "10.1176/ajp.2006.163.11.0001"
+    two = analyse(
+        "<p>Bursts in the habenula. Sources: https://doi.org/10.1038/nature00001; "
+        "Mayo Clinic, <a href='https://www.mayoclinic.org/k'>page</a></p>"
+    ).references
+    assert [r.label for r in two] == ["Nature", "Mayo Clinic"]
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>Open source: the code is at https://example.org/code and free.</p>",
+        "<p>Source: the authors' own survey of clinics.</p>",
+        "<p>Intro. Source: Journal of Example Psychiatry, https://doi.org/10.1/x</p>"
+        "<h2>References</h2><ol><li>Nature. A study. https://doi.org/10.1038/n1</li></ol>",
+    ],
+    ids=["mid-sentence", "no-link", "a-list-wins"],
+)
+def test_inline_source_lines_that_are_no_reference(html: str) -> None:
+    refs = analyse(html).references
+    assert [r.source for r in refs] in ([], ["Nature"])

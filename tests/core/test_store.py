@@ -198,13 +198,29 @@ def test_filters_select_unread_starred_and_tagged(store: Store) -> None:
 
 
 def test_undated_articles_keep_a_stable_order_across_restores(store: Store) -> None:
-    """Articles without dates sort by first sight and feed position, the same every time."""
+    """Articles without dates sort after their feed's dated ones, in feed order, the same
+    every time; a feed with no date at all sorts by first sight."""
     undated = [article(str(n), published=None) for n in range(5)]
     store.store_feed("/f", feed([*undated, article("dated", published=1_000.0)]))
     first = [r.title for r, _ in store.list_articles()]
     store.store_feed("/f", feed(list(reversed(undated))))
     second = [r.title for r, _ in store.list_articles()]
-    assert first == second == [*(f"Title {n}" for n in range(5)), "Title dated"]
+    assert first == second == ["Title dated", *(f"Title {n}" for n in range(5))]
+    store.store_feed("/g", feed([article("g1", published=None), article("g2", published=None)]))
+    assert [r.title for r, _ in store.list_articles()][:2] == ["Title g1", "Title g2"]
+
+
+def test_an_undated_article_sorts_after_every_dated_article_of_its_feed(store: Store) -> None:
+    """A digest whose last item has no date: newest first lists it last, not first."""
+    items = [
+        article("new", published=3_000.0),
+        article("undated", published=None),
+        article("mid", published=2_000.0),
+        article("old", published=1_000.0),
+    ]
+    store.store_feed("/f", feed(items))
+    titles = [r.title for r, _ in store.list_articles()]
+    assert titles == ["Title new", "Title mid", "Title old", "Title undated"]
 
 
 def test_resolve_accepts_unique_prefixes_and_refuses_ambiguous_or_unknown(store: Store) -> None:

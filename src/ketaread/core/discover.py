@@ -63,6 +63,13 @@ class Discovery:
     """Why the URL could not be read ('error'), or what it was instead ('other')."""
     title: str = ""
     """The feed's or page's title."""
+    status: int | None = None
+    """The HTTP status of an 'error' (404, 410...), None when no answer came."""
+
+    def wrong_address(self) -> bool:
+        """Whether the server answered for certain that no feed lives at this URL (404, 410),
+        unlike a network error, a timeout or a 5xx that may pass."""
+        return self.kind == "error" and self.status in (404, 410)
 
 
 class _HeadLinks(HTMLParser):
@@ -144,7 +151,9 @@ async def discover(url: str, fetcher: Fetcher) -> Discovery:
 
     result = await fetcher.fetch(url)
     if result.outcome != "ok" or result.body is None:
-        return Discovery(url, "error", error=result.error or f"HTTP {result.status}")
+        return Discovery(
+            url, "error", error=result.error or f"HTTP {result.status}", status=result.status
+        )
     sniffed = sniff(result.body)
     if sniffed.kind == "feed":
         try:

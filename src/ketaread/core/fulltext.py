@@ -179,10 +179,27 @@ _EXCERPT_MARKS = (
 """How feeds end an excerpt (WordPress: 'The post X appeared first on Y.', '[…]')."""
 SHORT_BODY_CHARS = 600
 """A feed whose typical item has less text than this carries excerpts, not articles."""
+LONG_BODY_CHARS = 3000
+"""An item with this much text is an article whatever its last line says (WordPress puts
+"The post X appeared first on Y" under full-content items too)."""
+STRUCTURED_BODY_CHARS = 1200
+"""An item with this much text and a heading or a numbered list is an article too."""
+_STRUCTURE = re.compile(r"<(?:h[2-6]|ol)\b", re.IGNORECASE)
 
 
 def _marked(tail: str) -> bool:
     return any(mark in tail for mark in _EXCERPT_MARKS)
+
+
+def _is_article(body: str) -> bool:
+    """Whether a body is a whole article by its length and shape (headings, a numbered
+    reference list), so that an excerpt marker at its end does not make it one."""
+    # Bounded: enough of the start to tell, so a huge body costs no more than a long one.
+    head = body[: 4 * LONG_BODY_CHARS]
+    length = _rough_text_length(head)
+    if length >= LONG_BODY_CHARS:
+        return True
+    return length >= STRUCTURED_BODY_CHARS and bool(_STRUCTURE.search(head))
 
 
 def _rough_text_length(html: str) -> int:
@@ -197,7 +214,7 @@ def excerpt_reason(bodies: list[str]) -> str | None:
         return None
     # Only the ends and the starts are read: excerpts are marked at their end, and a body
     # is known not to be short long before its end (the check runs on every sidebar load).
-    marked = sum(1 for body in bodies if _marked(body[-800:].lower()))
+    marked = sum(1 for body in bodies if _marked(body[-800:].lower()) and not _is_article(body))
     if marked * 2 >= len(bodies):
         return f'{marked} of {len(bodies)} items end like excerpts ("appeared first on", "[…]")'
     if len(bodies) >= 3:

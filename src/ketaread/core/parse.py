@@ -403,10 +403,6 @@ def _entry_enclosures(entry: dict, base: str) -> list[Enclosure]:
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n(?:---|\.\.\.)\s*(?:\n|\Z)", re.S)
 _ATX_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
-_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
-_HTML_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.I | re.S)
-_HTML_BODY = re.compile(r"<body[^>]*>(.*?)(?:</body>|\Z)", re.I | re.S)
-_TAGS = re.compile(r"<[^>]+>")
 
 
 _LINE_STARTS_ITEM = re.compile(r"^\s*(?:\d{1,3}[.)]|\[\d{1,3}\]|[-*•]\s)")
@@ -507,15 +503,10 @@ def parse_article(
     tags: list[str] = []
     published: float | None = None
     if sniffed.kind == "html":
-        found = _HTML_TITLE.search(text) or _HTML_H1.search(text)
-        if found:
-            title = clean_line(html_lib.unescape(_TAGS.sub(" ", found.group(1))))
-        body_match = _HTML_BODY.search(text)
-        body = body_match.group(1) if body_match else _HTML_TITLE.sub("", text)
-        first_h1 = _HTML_H1.search(body)
-        if first_h1 and clean_line(html_lib.unescape(_TAGS.sub(" ", first_h1.group(1)))) == title:
-            body = body[: first_h1.start()] + body[first_h1.end() :]
-        html = body
+        from ketaread.core.html_page import read_html_page
+
+        page = read_html_page(text, base_url)
+        title, html, published = page.title, page.body, _date_from(page.published)
     elif sniffed.kind == "markdown":
         fields, body = _front_matter(text)
         raw_title = fields.get("title")

@@ -1073,6 +1073,10 @@ class Store:
         feed_title = conn.execute(
             "SELECT COALESCE(user_title, title) FROM feeds WHERE id = ?", (feed_id,)
         ).fetchone()[0]
+        # An undated article sorts just after its feed's oldest dated one, in feed order (a
+        # feed without any date: by first sight), never above every dated article.
+        dates = [a.published for a in parsed.articles if isinstance(a.published, (int, float))]
+        undated_base = min(dates) - 1 if dates else now
         for position, article in enumerate(parsed.articles):
             if article.uid in retired and article.uid not in existing:
                 continue
@@ -1117,8 +1121,10 @@ class Store:
                 updated += 1
                 sort_key = None
             else:
-                # Undated articles sort by first sight; the position keeps feed order stable.
-                sort_key = article.published if article.published is not None else now - position
+                # The position keeps the feed's order of undated articles stable.
+                sort_key = (
+                    article.published if article.published is not None else undated_base - position
+                )
                 cursor = conn.execute(
                     "INSERT INTO articles (key, feed_id, uid, title, link, author, published, "
                     "sort_key, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

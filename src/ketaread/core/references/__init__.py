@@ -23,6 +23,8 @@ Reference section
     footnote items (`<li id="fn1">`, `fn:1`, `footnote-1`, `cite_note-1`...) are the list.
     An entry's number is its explicit number, else `<li value>`, else its position in the
     `<ol start>` list, else its footnote id, else one more than the previous entry.
+    Without a section or footnotes, a "Source: Name, URL" (or "Sources: A, URL; B, URL")
+    line ending a paragraph gives one entry per part that carries a link or an identifier.
 
 Reference fields
     `source` is the text before the first ". " when that prefix looks like a name
@@ -37,8 +39,16 @@ Reference fields
     (journal, publisher) come from the entry's shape: APA/Harvard "Author, A. (2020[a]).
     Title. Journal, 4(1)" or "'Title', Journal, 4(1), pp.", Vancouver/AMA "Author AB, ...
     Title. Journal. 2020;4:1-9", books "Publisher; 2022", web entries with a date alone
-    ("2019.", "Published June 29, 2022."; never an "Accessed" date). `label` is "author
-    year · venue", the venue falling back to a DOI prefix's publisher, then the site.
+    ("2019.", "Published June 29, 2022."; never an "Accessed" date). An entry that opens
+    with a journal's name ("Archives of General Psychiatry. A crossover trial... URL": a
+    journal word, or a field such as Psychiatry or Nature and no organisation word) names its
+    venue, not its author; its author is a "Surname and colleagues" / "Surname et al." the
+    description opens with. Without a year in those places: the year inside its DOI
+    ("ajp.2006.163", Springer Nature's "s41591-025-"), else the one study year its
+    description gives ("A 2016 mouse study"), else, for a study, the one year the sentences
+    citing it give ("In a 2006 trial ... (Archives of General Psychiatry)"; none when they
+    disagree). `label` is "author year · venue", the venue falling back to a DOI prefix's
+    publisher, then the site (never a database or resolver: PubMed, PMC, doi.org).
     `kind` is first what the title (or description) says: a regulatory label (prescribing
     information, REMS, medication guide...), a guideline, then for a news site "news" and
     for a clinic "clinic", then a book (edition, Press, Publishing, no journal volume), a

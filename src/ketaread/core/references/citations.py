@@ -22,6 +22,7 @@ from ketaread.core.references.domains import (
     norm_name,
     word_set,
 )
+from ketaread.core.references.labels import STUDY_YEAR, is_journal_name, reference_label
 from ketaread.core.references.lists import ABBREVIATIONS, extract_references, resolve
 from ketaread.core.references.model import Citation, Link, Reference, ReferenceAnalysis
 
@@ -580,6 +581,34 @@ def _rank(
     return ranked
 
 
+_STUDY_KINDS = frozenset({"journal", "trial", "review", "animal", "observational"})
+
+
+def _years_from_citing_sentences(references: list[Reference], citations: list[Citation]) -> None:
+    """Give a study that states no year the one year its citing sentences give it
+    ("In a 2006 trial … (Archives of General Psychiatry)"); none when they disagree."""
+    years: dict[int, set[str]] = {}
+    for citation in citations:
+        if citation.references:
+            found = {
+                m.group("a") or m.group("b") or m.group("c")
+                for m in STUDY_YEAR.finditer(citation.sentence)
+            }
+            years.setdefault(citation.references[0], set()).update(found)
+    for ref in references:
+        said = years.get(ref.number, set())
+        if ref.year or len(said) != 1:
+            continue
+        scholarly = (
+            any(ref.ids.get(k) for k in ("doi", "pmid", "pmcid"))
+            or ref.kind in _STUDY_KINDS
+            or is_journal_name(ref.venue or ref.source)
+        )
+        if scholarly:
+            ref.year = next(iter(said))
+            ref.label = reference_label(ref)
+
+
 MAX_REFERENCES = 300
 """References kept per article; real reference lists are far shorter."""
 MAX_SENTENCE = 1_000
@@ -637,6 +666,7 @@ def analyse(html: str, base_url: str = "") -> ReferenceAnalysis:
         Citation(index=i, marker=f.marker, sentence=sentence_text[i], references=ranked[i])
         for i, f in enumerate(found)
     ]
+    _years_from_citing_sentences(references, citations)
 
     links: list[Link] = []
     seen: set[str] = set()

@@ -81,6 +81,77 @@ _DOI_PUBLISHERS = {
 }
 
 
+# A year inside a DOI: "10.1176/ajp.2006.163.11.1905", "10.3389/fpsyt.2020.00123", and
+# Springer Nature's article numbers "s41591-025-03800-w" (2025).
+_DOI_YEAR = re.compile(r"\.(?P<year>" + _YEAR_RE + r")\.\d")
+_SPRINGER_NATURE_YEAR = re.compile(r"/s\d{5}-0(?P<yy>[0-4]\d)-\d")
+# Databases and resolvers: where an entry is found, never the journal it appeared in.
+_DATABASE_HOSTS = re.compile(
+    r"(?:^|\.)(?:ncbi\.nlm\.nih\.gov|europepmc\.org|doi\.org|semanticscholar\.org|"
+    r"scholar\.google\.[a-z.]+|researchgate\.net)$"
+)
+# What names a journal rather than an organisation: "Archives of General Psychiatry",
+# "Proceedings of the National Academy of Sciences", "Biological Psychiatry", "Science".
+_JOURNAL_WORD = re.compile(
+    r"\b(?:journal|archives|proceedings|annals|transactions|bulletin|letters)\b", re.IGNORECASE
+)
+_ORGANISATION_WORD = re.compile(
+    r"\b(?:association|institutes?|organi[sz]ation|administration|agency|department|clinic|"
+    r"hospital|university|cent(?:er|re)s?|foundation|college|council|society|library|"
+    r"service|ministry|office|health\s+system|genetics|plus)\b",
+    re.IGNORECASE,
+)
+_FIELD_WORD = re.compile(
+    r"\b(?:psychiatry|neuroscience|neurosciences|medicine|pharmacology|psychopharmacology|"
+    r"neurology|biology|neuropsychopharmacology|psychology|nature|science|cell|neuron|"
+    r"lancet|bmj|jama|pnas|plos|elife|frontiers)\b",
+    re.IGNORECASE,
+)
+
+
+_STUDY = r"(?:study|studies|trial|paper|report|review|meta-analysis|analysis|experiment|survey)"
+# "In a 2006 trial …", "A 1994 study in healthy volunteers …", "a trial in 2006 …",
+# "published in 2000": the year of the work the sentence cites.
+STUDY_YEAR = re.compile(
+    rf"\b(?P<a>{_YEAR_RE})\b(?=[\w\s,-]{{0,30}}?\b{_STUDY}\b)|"
+    rf"\b{_STUDY}\b[^.;()]{{0,25}}?\bin\s+(?P<b>{_YEAR_RE})\b|"
+    rf"\bpublished\b[^.;()]{{0,60}}?\bin\s+(?P<c>{_YEAR_RE})\b",
+    re.IGNORECASE,
+)
+
+
+def study_year(text: str) -> str:
+    """The one year a text gives the study it describes ("A 2016 mouse study"), or ''."""
+    years = {m.group("a") or m.group("b") or m.group("c") for m in STUDY_YEAR.finditer(text)}
+    return next(iter(years)) if len(years) == 1 else ""
+
+
+def doi_year(doi: str | None) -> str:
+    """The publication year a DOI spells out, or ''."""
+    if not doi:
+        return ""
+    if m := _DOI_YEAR.search(doi):
+        return m.group("year")
+    if doi.startswith(("10.1038/", "10.1007/", "10.1186/")) and (
+        m := _SPRINGER_NATURE_YEAR.search("/" + doi.split("/", 1)[1])
+    ):
+        return "20" + m.group("yy")
+    return ""
+
+
+def is_journal_name(name: str) -> bool:
+    """Whether a source name is a journal's ('Archives of General Psychiatry'), not an
+    organisation's ('National Institute of Mental Health')."""
+    if _JOURNAL_WORD.search(name):
+        return True
+    return not _ORGANISATION_WORD.search(name) and bool(_FIELD_WORD.search(name))
+
+
+def is_database_host(host: str) -> bool:
+    """Whether a host is a database or resolver (PubMed, PMC, doi.org), not a venue."""
+    return bool(_DATABASE_HOSTS.search(host))
+
+
 @dataclass(slots=True)
 class Fields:
     """What an entry's text says about itself."""
@@ -183,7 +254,7 @@ def reference_label(ref: Reference) -> str:
     if (
         not venue
         and site
-        and site not in ("doi.org", "dx.doi.org")
+        and not is_database_host(site)
         and (not who or norm_name(domain_source(ref.urls[:1])) != norm_name(who))
     ):
         venue = site

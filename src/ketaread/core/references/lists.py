@@ -25,10 +25,13 @@ from ketaread.core.references.identifiers import (
 from ketaread.core.references.labels import (
     AUTHOR_DATE_HEAD,
     VOLUME,
+    doi_year,
     entry_fields,
     first_author,
     is_host,
+    is_journal_name,
     reference_label,
+    study_year,
 )
 from ketaread.core.references.model import Reference
 
@@ -55,6 +58,9 @@ _LEFTOVER = re.compile(
     r"\((?:\s|[,;:])*\)|\[(?:\s|[,;:])*\]|<\s*>|\b(?:available\s+(?:at|from)|retrieved\s+from|"
     r"url)\s*:?\s*(?=$|[.;,])",
     re.IGNORECASE,
+)
+_COLLEAGUES = re.compile(
+    r"(?P<surname>[A-Z][\w'’\-]+(?:-[A-Z][\w'’\-]+)?)\s+(?:and\s+colleagues|et\s+al\b)"
 )
 ABBREVIATIONS = word_set(
     "dr mr mrs ms st inc co ltd jr sr vs al us uk eg ie no vol fig approx etc cf ph"
@@ -148,15 +154,23 @@ def _make_reference(entry: _Entry, number: int, base_url: str) -> Reference | No
     fields = entry_fields(body)
     if not source or (is_host(source) and fields.author):
         source = fields.author or source
+    kind = reference_kind(urls, ids, source, fields, body)
+    if fields.author == source and not fields.venue and is_journal_name(source):
+        # "Archives of General Psychiatry. A crossover trial…": the name is where the work
+        # appeared, not who wrote it.
+        fields.venue, fields.author = source, ""
+        # "… Yang and colleagues' 2018 rodent study …", "Li et al. showed …": the author.
+        if m := _COLLEAGUES.match(description):
+            fields.author = m.group("surname")
     ref = Reference(
         number=number,
         source=source,
         text=description,
         urls=urls,
         ids=ids,
-        kind=reference_kind(urls, ids, source, fields, body),
+        kind=kind,
         author=fields.author,
-        year=fields.year,
+        year=fields.year or doi_year(ids.get("doi")) or study_year(description),
         venue=fields.venue,
     )
     ref.label = reference_label(ref)
@@ -274,6 +288,41 @@ def _find_sections(blocks: list[Block]) -> list[tuple[int, int, bool]]:
     return sections
 
 
+# "… of its own. Source: American Journal of Psychiatry, https://doi.org/…" ending a
+# paragraph (digests and news items name their source so, without a heading).
+_INLINE_SOURCE = re.compile(
+    r"(?:^|(?<=[.!?)”\"])\s+)(?:sources?|references?)\s*:\s+(?P<rest>[^\n]{1,2000})$",
+    re.IGNORECASE,
+)
+MAX_INLINE_SOURCES = 20
+
+
+def _inline_sources(blocks: list[Block]) -> list[_Entry]:
+    """Entries of "Source: Name, URL" lines that end paragraphs, when there is no list: each
+    part (split at ';') that carries a link, a URL or an identifier."""
+    entries: list[_Entry] = []
+    for i, block in enumerate(blocks):
+        if block.kind != "p" or len(entries) >= MAX_INLINE_SOURCES:
+            continue
+        # Only the paragraph's last line, and only its end: bounded on a huge paragraph.
+        offset = max(block.text.rfind("\n") + 1, len(block.text) - 2000)
+        tail = block.text[offset:]
+        m = _INLINE_SOURCE.search(tail)
+        if m is None:
+            continue
+        start = offset + m.start("rest")
+        for part in m.group("rest").split(";"):
+            end = start + len(part)
+            hrefs = [h for s, e, h in block.links if s < end and e > start]
+            text = part.strip()
+            start = end + 1
+            if text and (
+                hrefs or _URL.search(text) or DOI_IN_TEXT.search(text) or PMID_IN_TEXT.search(text)
+            ):
+                entries.append(_Entry(text, hrefs, None, i))
+    return entries
+
+
 def extract_references(
     blocks: list[Block], base_url: str
 ) -> tuple[list[Reference], set[int], bool]:
@@ -303,6 +352,8 @@ def extract_references(
             assert fid is not None
             hrefs = [h for _s, _e, h in block.links]
             best.append(_Entry(block.text, hrefs, int(fid.group(1)), i))
+    if not best:
+        best = _inline_sources(blocks)
     references: list[Reference] = []
     numbered = any(entry.number is not None for entry in best)
     previous = 0
