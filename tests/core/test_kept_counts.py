@@ -159,6 +159,21 @@ def test_an_older_cache_gets_its_counts_made_when_opened(tmp_db: Path) -> None:
     reopened.close()
 
 
+def test_count_tables_without_their_triggers_get_them_back(tmp_db: Path) -> None:
+    """A recovery copies the count tables but not their triggers; the check looked at the
+    tables only, so the counts went stale for good (found in review)."""
+    store = Store(tmp_db)
+    fill(store)
+    store.close()
+    with sqlite3.connect(tmp_db) as conn:
+        for name in ("counts_article_added", "counts_tag_added"):
+            conn.execute(f"DROP TRIGGER {name}")
+    reopened = Store(tmp_db)
+    fill(reopened, feeds=6, per_feed=10)
+    assert_counts_match(reopened)
+    reopened.close()
+
+
 def test_a_read_only_older_cache_counts_from_the_articles(
     tmp_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

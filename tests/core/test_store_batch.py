@@ -160,3 +160,25 @@ def test_the_digest_worked_out_in_the_parse_worker_is_the_stores_own(store: Stor
     assert store.store_feed("https://example.org/feed", in_worker).new == 5
     again = store.store_feed("https://example.org/feed", inline)
     assert (again.new, again.updated, again.unchanged) == (0, 0, 5)
+
+
+def test_after_sqlite_rolls_a_batch_back_itself_no_later_write_commits_alone(
+    store: Store, tmp_db: Path
+) -> None:
+    """A full disk makes SQLite roll the whole transaction back on its own; the feeds after
+    it then committed statement by statement, outside the batch and unindexed, and the
+    redo found them unchanged (found in review). Now nothing of the batch is kept and the
+    redo stores and indexes them."""
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages + 40}")
+    huge = parsed("/huge", 60)
+    for article in huge.articles:
+        article.html = "<p>" + "glutamate " * 20_000 + "</p>"
+    with pytest.raises(BatchFailed), store.batch():
+        for feed in (parsed("/a", 2), huge, parsed("/c", 3)):
+            with suppress(sqlite3.Error):
+                store.store_feed(feed.location, feed)
+    assert count(tmp_db, "SELECT COUNT(*) FROM articles") == 0
+    store._conn.execute("PRAGMA max_page_count = 1073741823")
+    assert store.store_feed("/c", parsed("/c", 3)).new == 3
+    assert count(tmp_db, "SELECT COUNT(*) FROM search") == 3

@@ -737,14 +737,10 @@ class Store:
         """Make the kept counts when the cache lacks them (or `rebuild`: counts copied by a
         recovery may not match the articles that came back). True when the cache has them."""
         conn = self._conn
-        present = {
-            name
-            for (name,) in conn.execute(
-                "SELECT name FROM sqlite_master WHERE name IN ('feed_counts', 'tag_counts') "
-                "AND type = 'table'"
-            )
-        }
-        if len(present) == 2 and not rebuild:
+        # The triggers too: a recovery copies the count tables but not their triggers,
+        # and counts without triggers would go stale for good.
+        present = set(conn.execute("SELECT type, name FROM sqlite_master"))
+        if present.issuperset(_KEPT_COUNT_OBJECTS) and not rebuild:
             return True
         if self.read_only:
             return False
@@ -830,6 +826,11 @@ class Store:
             # join the batch's transaction.
             try:
                 if self._batching:
+                    if self._batch_failed or not self._conn.in_transaction:
+                        # SQLite rolled the batch back itself (a full disk, an I/O error):
+                        # a write now would commit on its own, outside the batch.
+                        self._batch_failed = True
+                        raise BatchFailed("the batch's transaction was rolled back")
                     try:
                         yield self._conn
                     except BaseException:
