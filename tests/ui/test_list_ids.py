@@ -58,3 +58,24 @@ def test_a_window_cut_short_by_the_cache_ends_the_list_there(small_windows: None
     assert ids.get(24) == 24 and ids.get(26) is None
     assert list(ids) == whole
     assert ids[20:30] == whole[20:]
+
+
+def test_a_later_window_carries_on_from_the_one_before_when_the_cache_moved(
+    small_windows: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows were fetched by offset only: articles read out of an unread list (or stored
+    by a refresh) since the list was made shifted every later window, so ids were skipped
+    or repeated (found in review)."""
+    monkeypatch.setattr(article_list, "ANCHOR_SLACK", 5, raising=False)
+    cache = list(range(100, 70, -1))  # the unread list as the cache has it now
+
+    def fetch(offset: int, limit: int) -> list[int]:
+        return cache[offset : offset + limit]
+
+    ids = ListIds(len(cache), fetch)
+    shown = ids[0:10]  # the first window, as the screen drew it
+    del cache[0:3]  # three of them read: they leave the unread list
+    assert ids[10:20] == list(range(90, 80, -1))  # not 87..78: nothing skipped
+    cache[0:0] = [120, 119]  # a refresh stores two newer ones
+    assert ids[20:30] == list(range(80, 70, -1))  # nothing repeated either
+    assert shown + ids[10:30] == list(range(100, 70, -1))

@@ -89,6 +89,31 @@ async def test_capital_a_marks_the_current_filter_read_and_u_undoes_it(
         assert messages(big_app) == ["Nothing to undo."]
 
 
+async def test_capital_a_leaves_what_a_refresh_stored_after_the_list_was_shown(
+    big_app: KetareadApp, settle: Settle
+) -> None:
+    """Mark all read read the filter's ids again in its worker, so articles a refresh had
+    committed since the list loaded were marked read unseen (found in review)."""
+    from ketaread.core.models import ParsedArticle, ParsedFeed
+
+    async with big_app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        shown = len(big_app.main_screen.article_list.ids)
+        late = ParsedFeed(
+            location="/late.xml",
+            title="Late",
+            articles=[ParsedArticle(uid="late-1", title="Stored after the list", html="<p>x</p>")],
+        )
+        big_app.store.store_feed("/late.xml", late)  # as a refresh's batch commits
+        await pilot.press("A")
+        await settle(pilot)
+        assert messages(big_app)[-1].startswith(f"Marked {shown} articles")
+        [(row, _tags)] = [
+            (r, t) for r, t in big_app.store.list_articles() if r.title == "Stored after the list"
+        ]
+        assert not row.read
+
+
 async def test_capital_s_cycles_the_sort_and_it_is_remembered(
     big_app: KetareadApp, big_db: Path, tmp_config: Path, settle: Settle
 ) -> None:

@@ -100,6 +100,7 @@ def list_ids(
         lambda article_id: store.position(article_filter, article_id),
         windows,
         positions,
+        newest=store.query("SELECT MAX(id) FROM articles")[0][0],
     )
 
 
@@ -931,15 +932,19 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         if not self.article_list.ids:
             self.say("This list is empty.")
             return
-        self._mark_all(self.article_filter, self.filter_label)
+        self._mark_all(self.article_filter, self.filter_label, self.article_list.ids.newest)
 
     @work(thread=True, exclusive=True, group="mark-all", exit_on_error=False)
-    def _mark_all(self, article_filter: ArticleFilter, label: str) -> None:
+    def _mark_all(self, article_filter: ArticleFilter, label: str, newest: int | None) -> None:
         store = self.store
         if store is None:
             return
-        # Every id of the list, read here: the list itself holds only windows of them.
-        changed = store.set_state(store.article_ids(article_filter), "read", True)
+        # Every id of the list, read here: the list itself holds only windows of them. Not
+        # what a refresh stored since the list was made: the user never saw it.
+        ids = store.article_ids(article_filter)
+        if newest is not None:
+            ids = [article_id for article_id in ids if article_id <= newest]
+        changed = store.set_state(ids, "read", True)
         self.app.call_from_thread(self._marked_all, [after.id for _, after in changed], label)
 
     def _marked_all(self, changed: list[int], label: str) -> None:
@@ -1036,7 +1041,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         row = gone[0]
         ids = self.article_list.ids
         index = ids.index(row.id) if row.id in ids else self.article_list.cursor
-        following = ids[index + 1] if index + 1 < len(ids) else (ids[index - 1] if index else None)
+        # get(): past a window the cache no longer fills, None rather than IndexError.
+        following = ids.get(index + 1) or (ids.get(index - 1) if index else None)
         if self.detail is not None and self.detail.row.id == row.id:
             self.detail = None
             self.rendering = None

@@ -40,6 +40,8 @@ PositionFinder = Callable[[int], "int | None"]
 ID_WINDOW = 1000
 """Ids fetched at a time: one indexed query of about a millisecond."""
 MAX_ID_WINDOWS = 64
+ANCHOR_SLACK = 200
+"""Ids of shift a window follows from the one before it (see ListIds._fetch_after)."""
 """Windows of ids kept in memory (64,000 ids at most, whatever the filter holds)."""
 
 
@@ -58,7 +60,11 @@ class ListIds(Sequence[int]):
         find: PositionFinder | None = None,
         windows: dict[int, list[int]] | None = None,
         positions: dict[int, int | None] | None = None,
+        newest: int | None = None,
     ) -> None:
+        self.newest = newest
+        """The cache's highest article id when the list was made: what a refresh stores
+        later is not in the list the user saw (mark all read leaves it alone)."""
         self._total = max(total, 0)
         self._fetch = fetch
         self._find = find
@@ -77,13 +83,30 @@ class ListIds(Sequence[int]):
         """Window `number` of ids (fetched, and the oldest dropped, when not held)."""
         found = self._windows.get(number)
         if found is None:
-            found = self._fetch(number * ID_WINDOW, ID_WINDOW)
+            found = self._fetch_after(number)
             self._windows[number] = found
             while len(self._windows) > MAX_ID_WINDOWS:
                 self._windows.popitem(last=False)
         else:
             self._windows.move_to_end(number)
         return found
+
+    def _fetch_after(self, number: int) -> list[int]:
+        """Window `number`, carrying on from the end of the window before it when that is
+        held. A window is fetched by its offset, and articles read out of an unread list
+        or stored by a refresh since the list was made shift every later offset: a plain
+        fetch skipped or repeated that many ids (found in review). Up to ANCHOR_SLACK
+        ids of shift are followed; past that the offset is taken as it is."""
+        previous = self._windows.get(number - 1)
+        if not previous:
+            return self._fetch(number * ID_WINDOW, ID_WINDOW)
+        start = max(number * ID_WINDOW - ANCHOR_SLACK, 0)
+        around = self._fetch(start, ID_WINDOW + 2 * ANCHOR_SLACK)
+        try:
+            after = around.index(previous[-1]) + 1
+        except ValueError:
+            return self._fetch(number * ID_WINDOW, ID_WINDOW)
+        return around[after : after + ID_WINDOW]
 
     def get(self, index: int) -> int | None:
         """The id at `index`, or None past the end (the cache may have lost articles since)."""
