@@ -1408,6 +1408,10 @@ class Store:
             sql += f" LIMIT {-1 if limit is None else int(limit)} OFFSET {max(int(offset), 0)}"
         return [r[0] for r in self._query(sql, params)]
 
+    def newest_article_id(self) -> int | None:
+        """The highest article id: articles stored later have higher ones."""
+        return self._query("SELECT MAX(id) FROM articles")[0][0]
+
     def count(self, article_filter: ArticleFilter = ALL_ARTICLES) -> int:
         """How many articles the filter lets through (from the kept counts when it can)."""
         unread = article_filter.kind == "unread" or article_filter.unread_only

@@ -100,7 +100,7 @@ def list_ids(
         lambda article_id: store.position(article_filter, article_id),
         windows,
         positions,
-        newest=store.query("SELECT MAX(id) FROM articles")[0][0],
+        newest=store.newest_article_id(),
     )
 
 
