@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,3 +169,16 @@ def alive(pids: set[int]) -> set[int]:
         if state != "Z":
             running.add(pid)
     return running
+
+
+def assert_none_left(seen: set[int]) -> None:
+    """None of the processes `seen` outlives 10 s; those that do are killed (a failing run
+    must not leave them running on the machine) and named."""
+    deadline = time.monotonic() + 10
+    while alive(seen) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = alive(seen)
+    for pid in left | {p for q in left for p in descendants(q)}:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, f"left behind: {sorted(left)}"

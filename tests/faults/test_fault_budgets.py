@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from faults_support import alive, big_feed, descendants
+from faults_support import alive, assert_none_left, big_feed, descendants
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -205,15 +205,7 @@ def test_a_signal_during_a_refresh_leaves_no_process_behind(
         for pid in list(seen):
             seen |= descendants(pid)
     err = err_path.read_bytes()
-    deadline = time.monotonic() + 10
-    while alive(seen) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    left = alive(seen)
-    # A failing run must not leave them running on the machine either.
-    for pid in left | {p for q in left for p in descendants(q)}:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-    assert not left, f"left behind: {sorted(left)}"
+    assert_none_left(seen)
     assert b"Traceback" not in err, err.decode(errors="replace")
 
 
@@ -299,14 +291,7 @@ def test_a_signal_to_the_reader_during_a_refresh_leaves_no_process_behind(
             with contextlib.suppress(OSError):
                 os.close(master)
         reader.join(5)
-    deadline = time.monotonic() + 10
-    while alive(seen) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    left = alive(seen)
-    for pid in left | {p for q in left for p in descendants(q)}:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-    assert not left, f"left behind: {sorted(left)}"
+    assert_none_left(seen)
     output = bytes(screen)
     assert b"Traceback" not in output, output[-2000:].decode(errors="replace")
     assert code == 128 + signum

@@ -300,20 +300,8 @@ def test_damage_met_while_reading_is_recovered_and_the_command_rerun(
     article_id = store.article_ids()[200]
     key = store.rows([article_id])[0].key
     store.close()
-    # Trash the page holding that article's body (found through SQLite's own dbstat).
-    conn = sqlite3.connect(path)
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    pages = [
-        r[0]
-        for r in conn.execute(
-            "SELECT pageno FROM dbstat WHERE name = 'bodies' AND pagetype = 'leaf'"
-        )
-    ]
-    conn.close()
-    with open(path, "r+b") as handle:
-        for page in pages[len(pages) // 2 : len(pages) // 2 + 3]:
-            handle.seek((page - 1) * page_size)
-            handle.write(b"\x01" + os.urandom(page_size - 1))  # 1 is no page type
+    # Trash pages of the article bodies (found through SQLite's own dbstat).
+    _damage_bodies(path)
     store = Store(path)
     with pytest.raises(StoreError, match="damaged"):
         for article_id in store.article_ids():
@@ -417,7 +405,7 @@ def _cache_with_extras(path: Path) -> dict[str, object]:
 
 
 def _damage_bodies(path: Path) -> None:
-    """Trash three leaf pages of the article bodies, as test_damage_met_while_reading does."""
+    """Trash three leaf pages of the article bodies (1 is no page type)."""
     conn = sqlite3.connect(path)
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
     pages = [

@@ -253,16 +253,20 @@ async def test_w_reviews_cards_reveal_then_rate(app: KetareadApp) -> None:
         assert f"{counted(due - 1, 'card')} due" in screen_text(app)
 
 
-async def test_ketaread_review_opens_on_the_review_screen(
-    sample_db: Path, tmp_config: Path
-) -> None:
-    """make_app(review=True) (`ketaread review`) starts on the review; escape: the reader."""
+def _review_app_learning_bdnf(sample_db: Path, tmp_config: Path) -> tuple[KetareadApp, int]:
+    """`ketaread review` with BDNF marked learning, and how many cards are due."""
     from ketaread.context import Context
 
     context = Context(db=sample_db, config=tmp_config, offline=True)
     set_term_status(context.study, context.glossary().lookup("BDNF"), "learning")
-    due = context.study.due_count()
-    app = make_app(context, review=True)
+    return make_app(context, review=True), context.study.due_count()
+
+
+async def test_ketaread_review_opens_on_the_review_screen(
+    sample_db: Path, tmp_config: Path
+) -> None:
+    """make_app(review=True) (`ketaread review`) starts on the review; escape: the reader."""
+    app, due = _review_app_learning_bdnf(sample_db, tmp_config)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle_pilot(pilot)
         assert isinstance(app.screen, ReviewScreen)
@@ -289,12 +293,7 @@ async def test_after_the_last_card_the_ratings_leave_the_key_bar(
     sample_db: Path, tmp_config: Path
 ) -> None:
     """Found by a new user: with every card answered the key bar still offered 1-4."""
-    from ketaread.context import Context
-
-    context = Context(db=sample_db, config=tmp_config, offline=True)
-    set_term_status(context.study, context.glossary().lookup("BDNF"), "learning")
-    due = context.study.due_count()
-    app = make_app(context, review=True)
+    app, due = _review_app_learning_bdnf(sample_db, tmp_config)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle_pilot(pilot)
         for _ in range(due):
