@@ -245,3 +245,28 @@ def test_a_second_store_keeps_the_first_ones_locks(cache: Path) -> None:
     assert Path(f"{cache}-shm").exists()
     assert 0 < len(reader.article_ids()) < before
     reader.close()
+
+
+def test_a_new_cache_waits_for_another_process_making_it(tmp_path: Path) -> None:
+    """Two refreshes started together on a cache that does not exist yet: one failed "the
+    cache is busy" now and then (CI). Switching to WAL needs the file to itself and SQLite
+    answers "database is locked" at once, without its busy handler, while another
+    connection holds a write lock in the old journal mode; the open now waits its turn."""
+    path = tmp_path / "cache.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE being_made (x)")
+    releaser = threading.Timer(0.5, lambda: other.execute("ROLLBACK"))
+    releaser.start()
+    try:
+        store = Store(path)
+    finally:
+        releaser.join()
+        other.close()
+    try:
+        assert not store.read_only
+        assert store.notice is None
+        mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+        assert mode == "wal"
+    finally:
+        store.close()

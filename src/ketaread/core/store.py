@@ -279,6 +279,22 @@ _KEPT_COUNT_OBJECTS = (
 )
 
 
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Put the cache in WAL mode, waiting for other processes doing the same. Changing the
+    journal mode needs the file to itself, and SQLite answers "database is locked" at once
+    rather than calling the busy handler (two refreshes creating a new cache together)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            busy = cache_file.error_code(error) in (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class StoreError(Exception):
     """The cache cannot be used (newer schema, unwritable location …)."""
 
@@ -642,7 +658,7 @@ class Store:
         conn = self._connect()
         try:
             self._check_ours(conn)
-            conn.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
