@@ -493,3 +493,26 @@ def test_words_that_together_name_a_term_are_searched_as_that_name(store: Store,
         for h in search.search(store, "brain-derived neurotrophic factor", glossary).hits
     }
     assert found == {_id_of(store, "Short"), _id_of(store, "Long")}
+
+
+def test_the_quick_no_short_form_check_never_hides_a_possible_definition() -> None:
+    """Whenever the two-regex check says "no short form near a parenthesis", the full
+    per-parenthesis check agrees for every paragraph: on random mixes of words, citations,
+    short forms (TRD, 5-HT2A, mTOR, NMDA's), separators and a little non-ASCII."""
+    rng = random.Random(197)
+    pieces = [
+        "the", "Nature", "ketamine", "receptor", "(", ")", "(", " (", ") ", ";", ",", " ",
+        "  ", "\n\n", "\n", "TRD", "5-HT2A", "mTOR", "NMDA's", "x1", "aB", "Ab", "A", "9",
+        "e.g.", "-", "/", "Åsberg", "ÉCT", "ΔFosB", "\t", "(Mayo Clinic)", "(n = 12)",
+    ]  # fmt: skip
+    skipped = looked = 0
+    for _ in range(30_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        if rng.random() < 0.5:
+            text = text.replace("(", " (") if rng.random() < 0.5 else text.replace(" ", "")
+        if search._no_short_form_near_parenthesis(text):
+            skipped += 1
+            assert not any(search._may_define(p) for p in text.split("\n\n")), repr(text)
+        else:
+            looked += 1
+    assert skipped > 5_000 and looked > 5_000  # both answers were exercised
