@@ -315,7 +315,12 @@ def defined_abbreviations(document: Document) -> list[tuple[str, str]]:
         return []
     # Only paragraphs where a definition could be: the finder costs ~0.3 ms an article,
     # most of it on parentheses that hold citations ("(Nature)"), not short forms.
-    paragraphs = [p for p in text.split("\n\n") if "(" in p and _may_define(p)]
+    # The quick check again, paragraph by paragraph, before the exact one.
+    paragraphs = [
+        p
+        for p in text.split("\n\n")
+        if "(" in p and not _no_short_form_near_parenthesis(p) and _may_define(p)
+    ]
     if not paragraphs:
         return []
     text = "\n\n".join(paragraphs)
