@@ -54,6 +54,8 @@ SORT_LABELS = {
     "unread": "unread first",
 }
 UNDO_SECONDS = 10.0
+FOLLOWING_LOOKED_UP = 20
+"""Rows after the highlighted one that may take its place when a list is made again."""
 """How long `u` can undo a mark-all-read: as long as its notice shows."""
 POSITION_STATE = "position"
 """The reader_state entry holding the last article and how far it was scrolled."""
@@ -470,13 +472,24 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         """Show a filter's articles; only the latest request is shown."""
         self._ids_generation += 1
         self.requested_filter = article_filter
+        listing = self.article_list
+        highlighted = listing.ids.get(listing.cursor)
         # Where the articles the cursor may stay on are, looked up in the worker too.
-        wanted = (
-            keep,
-            self.article_list.ids.get(self.article_list.cursor),
-            self.detail.row.id if self.detail else None,
-        )
-        self._load_ids(self._ids_generation, article_filter, keep, wanted)
+        wanted = (keep, highlighted, self.detail.row.id if self.detail else None)
+        following: tuple[int, ...] = ()
+        if keep is not None or article_filter == self.article_filter:
+            # The same list made again: when the highlighted article has left it (read
+            # in an unread list before a refresh ended), the cursor goes to the next one
+            # still there, not to the top (found by hand 5,000 rows down).
+            start = listing.cursor
+            if keep is not None and keep in listing.ids:
+                start = listing.ids.index(keep)
+            following = tuple(
+                article_id
+                for article_id in listing.ids[start + 1 : start + 1 + FOLLOWING_LOOKED_UP]
+                if article_id not in wanted
+            )
+        self._load_ids(self._ids_generation, article_filter, keep, wanted, following)
 
     @work(thread=True, exclusive=True, group="ids", exit_on_error=False)
     def _load_ids(
@@ -485,16 +498,28 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         article_filter: ArticleFilter,
         keep: int | None,
         wanted: tuple[int | None, ...] = (),
+        following: tuple[int, ...] = (),
     ) -> None:
         """Count a filter's articles and fetch their first ids off the UI thread."""
         store = self.store
         if store is None:
             return
         ids = list_ids(store, article_filter, wanted=wanted)
-        self.app.call_from_thread(self._show_ids, generation, article_filter, ids, keep)
+        kept = keep if keep is not None else wanted[1]
+        if kept is not None and kept in ids:
+            following = ()
+        # Looked up one by one up to the first still listed (usually the first): the
+        # screen then finds each position it asks for already known.
+        next((article_id for article_id in following if article_id in ids), None)
+        self.app.call_from_thread(self._show_ids, generation, article_filter, ids, keep, following)
 
     def _show_ids(
-        self, generation: int, article_filter: ArticleFilter, ids: ListIds, keep: int | None
+        self,
+        generation: int,
+        article_filter: ArticleFilter,
+        ids: ListIds,
+        keep: int | None,
+        following: tuple[int, ...] = (),
     ) -> None:
         if generation != self._ids_generation:
             return  # a later filter was chosen while this one loaded
@@ -505,7 +530,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             highlighted = self.article_list.current
             keep = highlighted.id if highlighted is not None else None
         current = keep if keep is not None else (self.detail.row.id if self.detail else None)
-        self.article_list.set_ids(ids, keep=current)
+        self.article_list.set_ids(ids, keep=current, fallback=following)
         if self.sidebar_data is None:
             self.load_sidebar()
             self._ensure_index()  # a cache from before search: indexed after the first frame
@@ -883,6 +908,15 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         store = self.store
         current = store.rows([row.id]) if store is not None else []
         row = current[0] if current else row
+        # A row read out of an unread list (or unstarred out of a starred one) stays shown
+        # until the list is made again; the list's later windows are read around it.
+        shown = self.article_filter
+        unread_only = shown.kind == "unread" or shown.unread_only
+        starred_only = shown.kind == "starred" or shown.starred_only
+        if (unread_only and row.read) or (starred_only and not row.starred):
+            self.article_list.ids.leave(row.id)
+        else:
+            self.article_list.ids.rejoin(row.id)
         self.article_list.update_row(row)
         if self.detail and self.detail.row.id == row.id:
             self.detail.row = row
