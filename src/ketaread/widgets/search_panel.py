@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 from ketaread.core.models import ArticleRow
 from ketaread.core.search import Hit, snippet_spans
 from ketaread.widgets.article_list import format_date
+from ketaread.widgets.list_keys import KeyedOptionList
 from ketaread.widgets.search_hits import HIT_STYLE
 
 DEBOUNCE_SECONDS = 0.05
@@ -150,7 +151,8 @@ class SearchPanel(Vertical):
             select_on_focus=False,
         )
         yield Static("", id="search-status", markup=False)
-        yield OptionList(id="search-results", markup=False)
+        # j/k, half pages and </> as in every other list (only ↑/↓ moved here).
+        yield KeyedOptionList(id="search-results", markup=False)
 
     @property
     def input(self) -> Input:
