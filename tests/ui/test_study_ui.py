@@ -173,7 +173,7 @@ async def test_j_and_k_move_in_the_highlight_list(app: KetareadApp) -> None:
     """`j`/`k` move in the highlight list as in every other list (only ↑/↓ did)."""
     async with app.run_test(size=(80, 24)) as pilot:
         await open_article(pilot)
-        anchored, gone = seed_highlights(app)
+        anchored, _gone = seed_highlights(app)
         await pilot.press("L")
         await settle_pilot(pilot)
         await pilot.press("j", "d", "escape")
