@@ -19,6 +19,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
+from textual.widgets.input import Selection
 from textual.widgets.option_list import Option
 
 from ketaread.core.models import ArticleRow
@@ -169,6 +170,9 @@ class SearchPanel(Vertical):
         # No Changed event: the query runs once, now, not again after the debounce.
         with self.input.prevent(Input.Changed):
             self.input.value = text
+        # Selected: typing starts a new query, an arrow key keeps and edits this one (with
+        # the cursor at its end, `/` then a new query searched for both run together).
+        self.input.selection = Selection(0, len(text))
         self.input.focus()
         if text and (self.outcome is None or self.outcome.text != text):
             self.search_now(text)
