@@ -608,7 +608,7 @@ def cmd_sync(ctx: Context) -> int:
     except RefreshFailed as error:
         raise CommandError(str(error)) from error
     failed = sum(r.failed for r in reports)
-    ctx.print(f"{len(reports)} accounts synced: {failed} failed")
+    ctx.print(f"{counted(len(reports), 'account')} synced: {failed} failed")
     return 1 if reports and failed == len(reports) else 0
 
 
