@@ -14,7 +14,7 @@ import pytest
 from big_cache import write_feeds
 from test_long_list import assert_cursor_shown
 from textual.pilot import Pilot
-from ui_support import Settle
+from ui_support import Settle, messages
 
 from ketaread.app import KetareadApp
 from ketaread.cli import make_app
@@ -156,3 +156,17 @@ async def test_hiding_read_ones_far_down_keeps_the_cursor_on_the_next_row(
         await pilot.pause()
         assert listing.current is not None and listing.current.id == shown[row + 1]
         assert_cursor_shown(far_app)
+
+
+async def test_mark_all_read_counts_thousands_as_the_status_line_does(
+    far_app: KetareadApp, settle: Settle
+) -> None:
+    """`A` on 2,600 articles said "Marked 2600 articles" under a status line of "2,600"."""
+    async with far_app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        assert messages(far_app)[-1] == "Marked 2,600 articles in All read. Press u to undo."
+        await pilot.press("u")
+        await settle(pilot)
+        assert messages(far_app)[-1] == "Undone: 2,600 articles are unread again."

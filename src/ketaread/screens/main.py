@@ -607,7 +607,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
                 parts.append(f"{counted(len(failing), 'source')} failing")
             accounts = [a for a in data.accounts if a.error]
             if accounts:
-                parts.append(f"{len(accounts)} server account(s) failing")
+                parts.append(f"{counted(len(accounts), 'server account')} failing")
         if extra:
             parts.append(extra)
         elif self._index_note:
@@ -987,7 +987,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             return
         self._undo = (changed, time.monotonic() + UNDO_SECONDS)
         self.say(
-            f"Marked {len(changed)} articles in {label} read. Press u to undo.",
+            f"Marked {counted(len(changed), 'article')} in {label} read. Press u to undo.",
             timeout=UNDO_SECONDS,
         )
         self._reload_after_change()
@@ -1009,7 +1009,9 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self.app.call_from_thread(self._unmarked, len(changed))
 
     def _unmarked(self, count: int) -> None:
-        self.say(f"Undone: {count} articles are unread again.")
+        self.say(
+            f"Undone: {counted(count, 'article')} {'is' if count == 1 else 'are'} unread again."
+        )
         self._reload_after_change()
 
     def _reload_after_change(self) -> None:
