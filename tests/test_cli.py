@@ -189,6 +189,20 @@ def test_add_a_missing_path_is_one_clear_error(cli: Cli, tmp_path: Path, tmp_con
     assert not tmp_config.exists()
 
 
+def test_add_a_fifo_is_refused_as_add_refuses_a_missing_path(
+    cli: Cli, tmp_path: Path, tmp_config: Path
+) -> None:
+    """A FIFO was added (and every refresh then failed on it): refused at once, config
+    untouched, never opened (so never waited on)."""
+    fifo = tmp_path / "pipe.xml"
+    os.mkfifo(fifo)
+    _code, out, err = cli("add", str(fifo), status=1)
+    line = one_error_line(err)
+    assert str(fifo) in line and "a FIFO (named pipe)" in line
+    assert out == ""
+    assert not tmp_config.exists()
+
+
 def test_remove_forgets_the_source_and_its_articles(
     cli: Cli, feed_file: Path, tmp_path: Path, tmp_config: Path
 ) -> None:

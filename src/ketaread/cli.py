@@ -12,6 +12,7 @@ import gc
 import os
 import signal
 import sqlite3
+import stat
 import sys
 import threading
 import time
@@ -131,6 +132,12 @@ def cmd_add(ctx: Context) -> int:
         path = Path(normalise_location(location))
         if not path.exists():
             raise CommandError(f"{location}: no such file or folder")
+        kind = path.stat().st_mode
+        if not (stat.S_ISREG(kind) or stat.S_ISDIR(kind)):
+            from ketaread.core.sources import describe_mode
+
+            # What every refresh would then fail on (a FIFO is never opened: no wait).
+            raise CommandError(f"{location}: {describe_mode(kind)}, not a file or folder")
     elif " " in location:
         raise CommandError(f"{location}: a URL cannot contain spaces")
     elif not ctx.args.offline:
