@@ -14,7 +14,7 @@ import pytest
 from big_cache import write_feeds
 from test_long_list import assert_cursor_shown
 from textual.pilot import Pilot
-from ui_support import Settle, messages
+from ui_support import Settle, messages, screen_text
 
 from ketaread.app import KetareadApp
 from ketaread.cli import make_app
@@ -170,3 +170,54 @@ async def test_mark_all_read_counts_thousands_as_the_status_line_does(
         await pilot.press("u")
         await settle(pilot)
         assert messages(far_app)[-1] == "Undone: 2,600 articles are unread again."
+
+
+@pytest.fixture
+def many_sources_app(tmp_path: Path, tmp_db: Path, tmp_config: Path) -> KetareadApp:
+    """The reader on 60 small feeds (more sources than any screen shows) with a saved
+    search."""
+    folder = tmp_path / "sixty"
+    folder.mkdir()
+    for number in range(60):
+        (folder / f"feed{number:02d}.xml").write_text(
+            '<?xml version="1.0"?><rss version="2.0"><channel>'
+            f"<title>Clinic {number:02d}</title><link>https://example.org/{number}</link>"
+            f"<item><title>BDNF note {number}</title><guid>n{number}</guid>"
+            f"<description>BDNF and the NMDA receptor.</description></item>"
+            "</channel></rss>",
+            encoding="utf-8",
+        )
+    store = Store(tmp_db)
+    try:
+        refresh(store, [SourceSpec(str(folder))])
+    finally:
+        store.close()
+    tmp_config.parent.mkdir(parents=True, exist_ok=True)
+    tmp_config.write_text(
+        f'[[source]]\nlocation = "{folder}"\n\n[[search]]\nname = "bdnf notes"\nquery = "bdnf"\n',
+        encoding="utf-8",
+    )
+    app = make_app(db=tmp_db, config=tmp_config, offline=True)
+    app.animation_level = "none"
+    return app
+
+
+async def test_saved_searches_show_on_the_first_screen_of_the_sidebar(
+    many_sources_app: KetareadApp, settle: Settle
+) -> None:
+    """SEARCHES came after every source: with many sources, off every screen."""
+    async with many_sources_app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        sidebar = many_sources_app.main_screen.sidebar
+        assert len(many_sources_app.main_screen.sidebar_data.feeds) == 60
+        shown = screen_text(many_sources_app)
+        assert "SEARCHES" in shown and "bdnf notes" in shown
+        assert shown.index("SEARCHES") < shown.index("SOURCES")
+        sidebar.focus()
+        await pilot.press("home")
+        for _ in range(3):  # Unread, Starred, the saved search
+            await pilot.press("down")
+        assert sidebar.highlighted == sidebar.get_option_index("search:0")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert many_sources_app.main_screen._search_panel.input.value == "bdnf"
