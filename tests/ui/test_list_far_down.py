@@ -221,3 +221,21 @@ async def test_saved_searches_show_on_the_first_screen_of_the_sidebar(
         await pilot.press("enter")
         await settle(pilot)
         assert many_sources_app.main_screen._search_panel.input.value == "bdnf"
+
+
+async def test_r_on_a_feed_of_a_folder_says_the_whole_folder_is_refreshed(
+    many_sources_app: KetareadApp, settle: Settle
+) -> None:
+    """`R` on one of a folder's 60 feeds refreshes the folder: it said "Refreshing Clinic
+    07…" and then checked every feed of it."""
+    async with many_sources_app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        sidebar = many_sources_app.main_screen.sidebar
+        feed = many_sources_app.main_screen.sidebar_data.feeds[7]
+        sidebar.focus()
+        sidebar.highlighted = sidebar.get_option_index(f"feed:{feed.id}")
+        await pilot.press("R")
+        assert f"Refreshing sixty, the source {feed.title} is read from…" in messages(
+            many_sources_app
+        )
+        await settle(pilot)
