@@ -239,3 +239,38 @@ async def test_r_on_a_feed_of_a_folder_says_the_whole_folder_is_refreshed(
             many_sources_app
         )
         await settle(pilot)
+
+
+async def test_reading_in_the_unread_first_order_leaves_its_end_whole(
+    far_app: KetareadApp, settle: Settle
+) -> None:
+    """Sorted unread first, an article read moves to the read ones at the end in the
+    cache's order: after thirty reads `end` showed an article read at the top, and the
+    last window was every row off by thirty."""
+    async with far_app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for _ in range(3):
+            await pilot.press("S")
+            await settle(pilot)
+        screen = far_app.main_screen
+        assert screen.article_filter.order == "unread"
+        listing = screen.article_list
+        # From the cache: reading the list's own ids would hold every window of it.
+        shown = far_app.store.article_ids(screen.article_filter)  # type: ignore[attr-defined]
+        assert len(shown) == len(listing.ids)
+        await pilot.press("enter")
+        await settle(pilot)
+        for _ in range(29):
+            await pilot.press("n")
+            await settle(pilot)
+        await pilot.press("m")  # read, then unread again: back where the cache has it too
+        await settle(pilot)
+        await pilot.press("end")
+        await pilot.pause()
+        assert listing.current is not None and listing.current.id == shown[-1]
+        await pilot.press("home")
+        for _ in range(70):
+            await pilot.press("pagedown")
+        await pilot.pause()
+        assert listing.current is not None and listing.current.id == shown[listing.cursor]
+        assert listing.ids == shown

@@ -104,3 +104,27 @@ def test_a_window_read_by_a_jump_puts_back_the_articles_that_left(small_windows:
     ids.rejoin(97)
     assert ids[20:30] == shown[20:30]
     assert list(ids) == shown
+
+
+def test_an_article_moved_by_reading_stays_where_it_was_shown(small_windows: None) -> None:
+    """Unread first: an article read moves, in the cache's order, to the read ones at
+    the end; the list shows it where it was and skips its new place."""
+    unread = list(range(100, 60, -1))
+    read = list(range(60, 40, -1))
+    shown = unread + read
+
+    def cache() -> list[int]:
+        return unread + sorted(read, reverse=True)
+
+    ids = ListIds(
+        len(shown), lambda o, n: cache()[o : o + n], lambda i: cache().index(i), reorders=True
+    )
+    assert ids[0:10] == shown[:10]
+    for article_id in (100, 97, 93):  # read: they move among the read ones
+        unread.remove(article_id)
+        read.append(article_id)
+        ids.leave(article_id)
+    assert ids[50:60] == shown[50:60]  # `end`
+    assert ids[30:40] == shown[30:40]
+    assert ids.index(shown[45]) == 45
+    assert list(ids) == shown

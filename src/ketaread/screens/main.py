@@ -103,6 +103,7 @@ def list_ids(
         windows,
         positions,
         newest=store.newest_article_id(),
+        reorders=article_filter.order == "unread",
     )
 
 
@@ -907,16 +908,26 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self._counts_changed(before, row, tag_ids)
         store = self.store
         current = store.rows([row.id]) if store is not None else []
-        row = current[0] if current else row
         # A row read out of an unread list (or unstarred out of a starred one) stays shown
         # until the list is made again; the list's later windows are read around it.
         shown = self.article_filter
         unread_only = shown.kind == "unread" or shown.unread_only
         starred_only = shown.kind == "starred" or shown.starred_only
-        if (unread_only and row.read) or (starred_only and not row.starred):
-            self.article_list.ids.leave(row.id)
-        else:
-            self.article_list.ids.rejoin(row.id)
+        ids = self.article_list.ids
+        now = current[0] if current else row
+        if unread_only or starred_only:
+            if (unread_only and now.read) or (starred_only and not now.starred):
+                ids.leave(row.id)
+            else:
+                ids.rejoin(row.id)
+        elif ids.reorders and before.read != row.read:
+            # Unread first: this change (not the cache's state, which a quicker second
+            # toggle may have changed already) moved it, or moved it back.
+            if row.id in ids.moved:
+                ids.rejoin(row.id)
+            else:
+                ids.leave(row.id)
+        row = now
         self.article_list.update_row(row)
         if self.detail and self.detail.row.id == row.id:
             self.detail.row = row

@@ -61,8 +61,11 @@ class ListIds(Sequence[int]):
         windows: dict[int, list[int]] | None = None,
         positions: dict[int, int | None] | None = None,
         newest: int | None = None,
+        reorders: bool = False,
     ) -> None:
         self.newest = newest
+        self.reorders = reorders
+        """The order depends on read state (unread first): reading moves an article."""
         """The cache's highest article id when the list was made: what a refresh stores
         later is not in the list the user saw (mark all read leaves it alone)."""
         self._total = max(total, 0)
@@ -95,8 +98,9 @@ class ListIds(Sequence[int]):
         return found
 
     def leave(self, article_id: int) -> None:
-        """An article of this list no longer matches its filter but stays shown (read in
-        an unread list): later windows are read around it. A window is fetched by its
+        """An article of this list no longer matches its filter (read in an unread list),
+        or has moved in the cache's order (read, in the unread-first order), but stays
+        shown where it was: later windows are read around it. A window is fetched by its
         offset in the cache's list as it is now, which no longer holds the article: after
         thirty reads at the top, `end` showed blank rows and windows skipped ids (found
         by hand at 12,000 articles)."""
@@ -106,12 +110,20 @@ class ListIds(Sequence[int]):
         if position is not None:
             self._left[article_id] = position
 
+    @property
+    def moved(self) -> frozenset[int]:
+        """The articles shown where they were though the cache lists them elsewhere or not
+        at all now (see `leave`)."""
+        return frozenset(self._left)
+
     def rejoin(self, article_id: int) -> None:
-        """An article that left the filter matches it again (marked unread again)."""
+        """An article that left the filter (or moved) is back (marked unread again)."""
         self._left.pop(article_id, None)
 
     def _held_position(self, article_id: int) -> int | None:
         """An article's position from what is held, without asking the cache."""
+        if article_id in self._left:
+            return self._left[article_id]
         if article_id in self._positions:
             return self._positions[article_id]
         return next(
@@ -134,7 +146,24 @@ class ListIds(Sequence[int]):
             for article_id, position in self._left.items()
             if start <= position < start + limit
         }
-        live = iter(self._fetch(start - before, limit - len(inside)))
+        wanted = limit - len(inside)
+        # In an order that reading changes (unread first), an article read since has moved,
+        # not left: where the cache lists it now, its place is skipped.
+        moved = sorted(
+            position
+            for position in (
+                self._find(article_id) if self.reorders and self._find else None
+                for article_id in self._left
+            )
+            if position is not None
+        )
+        offset = start - before
+        for position in moved:
+            if position > offset:
+                break
+            offset += 1
+        fetched = self._fetch(offset, wanted + len(moved)) if wanted > 0 else []
+        live = iter([i for i in fetched if i not in self._left][:wanted])
         found: list[int] = []
         for position in range(start, start + limit):
             if position in inside:
@@ -149,6 +178,10 @@ class ListIds(Sequence[int]):
         """A position in the cache's list as it is now → the position in this list."""
         if position is None:
             return None
+        if self.reorders and self._find is not None:
+            # Articles moved since (read, in the unread-first order) are counted out first.
+            moved = (self._find(article_id) for article_id in self._left)
+            position -= sum(1 for at in moved if at is not None and at < position)
         for left in sorted(self._left.values()):
             if left > position:
                 break
