@@ -77,6 +77,8 @@ class ListIds(Sequence[int]):
         self._left: dict[int, int] = {}
         """Articles still shown that the filter no longer lets through (read in an unread
         list, unstarred in a starred one), by their position in this list."""
+        self._moved_at: list[int] | None = None
+        """Where the cache lists those of them that moved (see `_moved_positions`)."""
 
     @classmethod
     def of(cls, ids: Sequence[int]) -> ListIds:
@@ -107,6 +109,7 @@ class ListIds(Sequence[int]):
         if article_id in self._left:
             return
         position = self._held_position(article_id)
+        self._moved_at = None  # whatever moved, the cache's order has changed
         if position is not None:
             self._left[article_id] = position
 
@@ -119,6 +122,7 @@ class ListIds(Sequence[int]):
     def rejoin(self, article_id: int) -> None:
         """An article that left the filter (or moved) is back (marked unread again)."""
         self._left.pop(article_id, None)
+        self._moved_at = None
 
     def _held_position(self, article_id: int) -> int | None:
         """An article's position from what is held, without asking the cache."""
@@ -149,14 +153,7 @@ class ListIds(Sequence[int]):
         wanted = limit - len(inside)
         # In an order that reading changes (unread first), an article read since has moved,
         # not left: where the cache lists it now, its place is skipped.
-        moved = sorted(
-            position
-            for position in (
-                self._find(article_id) if self.reorders and self._find else None
-                for article_id in self._left
-            )
-            if position is not None
-        )
+        moved = self._moved_positions()
         offset = start - before
         for position in moved:
             if position > offset:
@@ -174,14 +171,22 @@ class ListIds(Sequence[int]):
                 found.append(article_id)
         return found
 
+    def _moved_positions(self) -> list[int]:
+        """Where the cache lists the articles that moved, in order: asked once per change
+        (a counting query each), not once per window."""
+        if not (self.reorders and self._find and self._left):
+            return []
+        if self._moved_at is None:
+            found = (self._find(article_id) for article_id in self._left)
+            self._moved_at = sorted(at for at in found if at is not None)
+        return self._moved_at
+
     def _shown_position(self, position: int | None) -> int | None:
         """A position in the cache's list as it is now → the position in this list."""
         if position is None:
             return None
-        if self.reorders and self._find is not None:
-            # Articles moved since (read, in the unread-first order) are counted out first.
-            moved = (self._find(article_id) for article_id in self._left)
-            position -= sum(1 for at in moved if at is not None and at < position)
+        # Articles moved since (read, in the unread-first order) are counted out first.
+        position -= sum(1 for at in self._moved_positions() if at < position)
         for left in sorted(self._left.values()):
             if left > position:
                 break
