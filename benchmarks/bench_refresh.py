@@ -70,7 +70,13 @@ def serve(folder: Path, validators: bool = True) -> tuple[ThreadingHTTPServer, i
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        # socketserver's default listen backlog is 5: with eight connections opened at
+        # once (both readers fetch eight at a time) a SYN was dropped and retried after
+        # 1 s, a stall no web server makes (nginx listens with 511).
+        request_queue_size = 128
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, server.server_address[1]
