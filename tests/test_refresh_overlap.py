@@ -20,7 +20,7 @@ from pytest_httpserver import HTTPServer
 from ketaread.core.refresh import SourceSpec, refresh
 from ketaread.core.store import Store
 from test_refresh_batches import FEEDS, count, serve_feeds
-from test_refresh_remote import quick
+from test_refresh_remote import conditional, quick, rss, script
 
 
 def test_batches_are_stored_and_workers_started_off_the_event_loop(
@@ -56,3 +56,31 @@ def test_batches_are_stored_and_workers_started_off_the_event_loop(
     assert loop_thread not in started_in
     # Every write of the refresh went through one thread.
     assert len(stored_in) == 1
+
+
+def test_an_unchanged_refresh_records_its_checks_without_a_store_thread(
+    server: HTTPServer, tmp_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Handing each 304's small record to another thread cost more than the record."""
+    urls = [
+        script(server, f"/same{n}.xml", conditional(rss(f"Feed {n}", [f"s{n}"]), f'"v{n}"', None))
+        for n in range(FEEDS)
+    ]
+    specs = [SourceSpec(url) for url in urls]
+    store = Store(tmp_db)
+    try:
+        refresh(store, specs, fetch_settings=quick())
+        recorded_in: set[threading.Thread] = set()
+        record_check = Store.record_check
+
+        def recording(self: Store, *args: Any, **kwargs: Any) -> Any:
+            recorded_in.add(threading.current_thread())
+            return record_check(self, *args, **kwargs)
+
+        monkeypatch.setattr(Store, "record_check", recording)
+        summary = refresh(store, specs, fetch_settings=quick())
+    finally:
+        store.close()
+    assert [r.status for r in summary.reports] == ["not_modified"] * FEEDS
+    assert recorded_in == {threading.current_thread()}
+    assert count(tmp_db, "SELECT COUNT(*) FROM feeds WHERE checked_at IS NOT NULL") == FEEDS

@@ -481,7 +481,7 @@ async def _refresh_remote(
             parsing.append(asyncio.ensure_future(parse_then_store(result, spec, title)))
         else:
             done.add(result.url)
-            batches.write(_handle_fetch, store, spec, title, result, report)
+            batches.write(_handle_fetch, store, spec, title, result, report, short=True)
             if len(done) == len(by_url):
                 batches.last_arrived()
 
@@ -557,8 +557,9 @@ class _Batches:
     make_corpus feeds"). A batch is what is parsed within BATCH_SECONDS of its first feed,
     up to BATCH_BYTES: a crash loses at most that (its feeds' validators with it, so the next
     refresh fetches them again), and another writer waits at most one batch's storing.
-    Every write of the refresh (the other outcomes' records too) goes through the one
-    thread, in the order it was asked for, so reports come from one thread at a time.
+    The other outcomes' records go through the same thread while it is busy (in the order
+    they were asked for), else run at once on the loop: never two writers at a time, so
+    reports come from one thread at a time.
     Reports come once the batch is committed.
     """
 
@@ -571,11 +572,16 @@ class _Batches:
         self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ketaread-store")
         self._writes: list[concurrent.futures.Future[None]] = []
 
-    def write(self, function: Callable[..., None], *args: object) -> None:
-        """Run a write on the store's thread, after every write asked for before it."""
-        self._writes.append(self._writer.submit(function, *args))
+    def write(self, function: Callable[..., None], *args: object, short: bool = False) -> None:
+        """Run a write on the store's thread, after every write asked for before it; a
+        `short` one (a 304's record) runs here at once when that thread has nothing to do,
+        as nothing else can be writing then: a refresh of unchanged feeds starts no thread."""
         # Ended writes that raised nothing are forgotten; an error waits for finish().
         self._writes = [w for w in self._writes if not w.done() or w.exception() is not None]
+        if short and not self._writes:
+            function(*args)
+            return
+        self._writes.append(self._writer.submit(function, *args))
 
     async def store(self, item: _Fetched, *, last: bool) -> None:
         """Add a parsed feed; the batch's first feed waits for the rest, then stores them."""
