@@ -115,8 +115,83 @@ def _reap_children(deadline: float) -> None:
             time.sleep(0.02)
 
 
+def _process_tree(root: int) -> list[int]:
+    """`root` and every process descended from it (the forkserver's workers included)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    tree = [root]
+    for pid in tree:
+        tree.extend(children.get(pid, []))
+    return tree
+
+
+def _thread_name(pid: int, tid: int) -> str:
+    try:
+        if tid != pid:
+            return "  thread " + Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return "?"
+    for known in ("resource_tracker", "forkserver", "refresh"):
+        if known in command:
+            return known
+    return command[:30]
+
+
+class Timeline:
+    """CPU of every thread of a process tree, sampled from /proc (Linux): where a core sits
+    idle, or which thread holds the others up, during a refresh."""
+
+    def __init__(self, step: float) -> None:
+        self.step = step
+        self.samples: list[tuple[float, dict[int, int]]] = []
+        self.names: dict[int, str] = {}
+
+    def sample(self, root: int, elapsed: float) -> None:
+        """Record every thread's CPU nanoseconds so far (/proc/TID/schedstat)."""
+        row: dict[int, int] = {}
+        for pid in _process_tree(root):
+            try:
+                tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+            except OSError:
+                continue
+            for tid in tids:
+                try:
+                    ran = int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
+                except (OSError, ValueError, IndexError):
+                    continue
+                if tid not in self.names:
+                    self.names[tid] = _thread_name(pid, tid)
+                row[tid] = ran
+        self.samples.append((elapsed, row))
+
+    def report(self) -> str:
+        """One row per `step` seconds: each thread's share of a core; then CPU seconds."""
+        tids = [t for t in self.names if any(row.get(t, 0) > 1e7 for _, row in self.samples)]
+        lines = ["t s   " + " ".join(f"{self.names[t][-10:]:>10}" for t in tids)]
+        last: dict[int, int] = {}
+        start, used = 0.0, dict.fromkeys(tids, 0)
+        for elapsed, row in self.samples:
+            for tid in tids:
+                if tid in row:
+                    used[tid] += row[tid] - last.get(tid, 0)
+                    last[tid] = row[tid]
+            if elapsed - start >= self.step:
+                span = (elapsed - start) * 1e9
+                lines.append(f"{start:5.2f} " + " ".join(f"{used[t] / span:>10.0%}" for t in tids))
+                start, used = elapsed, dict.fromkeys(tids, 0)
+        lines.append("CPU s " + " ".join(f"{last.get(t, 0) / 1e9:>10.2f}" for t in tids))
+        return "\n".join(f"  {line}" for line in lines)
+
+
 def run_measured(
-    command: list[str], env: dict[str, str] | None = None
+    command: list[str], env: dict[str, str] | None = None, timeline: Timeline | None = None
 ) -> tuple[float, float, float]:
     """Run a command; return (wall seconds, peak RSS of its main process in MB, CPU seconds
     user+sys of it and all its descendants, parse workers included).
@@ -132,6 +207,9 @@ def run_measured(
     peak = 0.0
     while process.poll() is None:
         peak = max(peak, _vm_hwm_mb(process.pid) or 0.0)
+        if timeline is not None:
+            timeline.sample(process.pid, time.perf_counter() - start)
+            time.sleep(0.04)  # reading /proc for every thread takes a few ms itself
         time.sleep(0.01)
     elapsed = time.perf_counter() - start
     if subreaper:
@@ -172,6 +250,7 @@ def bench_ketaread(
     label: str = "ketaread",
     *,
     index: bool = True,
+    timeline: float | None = None,
 ) -> list[tuple[str, float, float, float]]:
     """First and second refresh with ketaread, subscribed by importing the urls file;
     the code under `src` when given (another checkout's src folder), else this one's;
@@ -221,7 +300,10 @@ def bench_ketaread(
         str(config),
         "refresh",
     ]
-    first = run_measured(command, env)
+    sampled = Timeline(timeline) if timeline else None
+    first = run_measured(command, env, sampled)
+    if sampled is not None:
+        print(f"{label} first refresh, share of a core per thread:\n{sampled.report()}")
     second = run_measured(command, env)
     return [(f"{label} first", *first), (f"{label} second", *second)]
 
@@ -275,6 +357,13 @@ def main() -> None:
         action="store_true",
         help="also refresh a fresh cache with the search index off (same run)",
     )
+    parser.add_argument(
+        "--timeline",
+        type=float,
+        metavar="SECONDS",
+        help="print each thread's CPU over ketaread's first refreshes in steps of SECONDS "
+        "(Linux; sampling costs a little CPU itself)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -301,9 +390,11 @@ def main() -> None:
             f"{args.feeds} feeds × {args.articles} articles = {total} articles, {size:.1f} MB,"
             f" validators {'off' if args.no_validators else 'on'}; {os.cpu_count()} cores"
         )
-        rows = bench_ketaread(urls, work)
+        rows = bench_ketaread(urls, work, timeline=args.timeline)
         if args.compare_src:
-            rows += bench_ketaread(urls, work, args.compare_src.resolve(), "ketaread (other)")
+            rows += bench_ketaread(
+                urls, work, args.compare_src.resolve(), "ketaread (other)", timeline=args.timeline
+            )
         if args.without_index:
             rows += bench_ketaread(urls, work, label="ketaread no-index", index=False)
         rows += bench_newsboat(urls, work)
