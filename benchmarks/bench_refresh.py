@@ -334,6 +334,28 @@ def bench_newsboat(urls: list[str], work: Path) -> list[tuple[str, float, float,
     return [("newsboat first", *first), ("newsboat second", *second)]
 
 
+def _alternate(urls: list[str], work: Path, other: Path, rounds: int) -> None:
+    """First and unchanged refreshes of this checkout and `other`, alternating; per round
+    and mean: wall / CPU seconds."""
+    runs: dict[str, list[list[float]]] = {"this": [], "other": []}
+    print(f"{'round':<7}{'checkout':<10}{'first wall/CPU s':>20}{'unchanged wall/CPU s':>24}")
+    for round_ in range(rounds):
+        order = ["this", "other"] if round_ % 2 == 0 else ["other", "this"]
+        for name in order:
+            src = other if name == "other" else None
+            label = f"round{round_}-{name}"
+            (_, wall, _, cpu), (_, wall2, _, cpu2) = bench_ketaread(urls, work, src, label)
+            runs[name].append([wall, cpu, wall2, cpu2])
+            first, unchanged = f"{wall:.2f} / {cpu:.2f}", f"{wall2:.2f} / {cpu2:.2f}"
+            load = os.getloadavg()[0]
+            row = f"{round_ + 1:<7}{name:<10}{first:>20}{unchanged:>24}"
+            print(f"{row}  load {load:.1f}", flush=True)
+    for name, values in runs.items():
+        mean = [sum(column) / len(column) for column in zip(*values, strict=True)]
+        first, unchanged = f"{mean[0]:.2f} / {mean[1]:.2f}", f"{mean[2]:.2f} / {mean[3]:.2f}"
+        print(f"{'mean':<7}{name:<10}{first:>20}{unchanged:>24}")
+
+
 def main() -> None:
     """Generate, serve, refresh, print."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -363,6 +385,14 @@ def main() -> None:
         metavar="SECONDS",
         help="print each thread's CPU over ketaread's first refreshes in steps of SECONDS "
         "(Linux; sampling costs a little CPU itself)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with --compare-src: then this many more rounds of both checkouts, alternating "
+        "which goes first, each on a fresh cache (on a shared machine one run swings more "
+        "than most changes)",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -398,6 +428,8 @@ def main() -> None:
         if args.without_index:
             rows += bench_ketaread(urls, work, label="ketaread no-index", index=False)
         rows += bench_newsboat(urls, work)
+        if args.compare_src and args.rounds > 1:
+            _alternate(urls, work, args.compare_src.resolve(), args.rounds)
         server.shutdown()
     print(f"{'run':<26}{'wall s':>8}{'CPU s':>8}{'peak MB':>9}{'articles/s':>12}")
     for name, wall, rss, cpu in rows:
