@@ -409,10 +409,8 @@ async def _refresh_remote(
     settings: object | None,
     stop: threading.Event | None,
 ) -> None:
-    from ketaread.core.fetch import Fetcher, FetchSettings, Validators
-
     now = time.time()
-    requests: list[tuple[str, Validators]] = []
+    wanted: list[tuple[str, tuple[str | None, str | None, str | None]]] = []
     by_url: dict[str, tuple[SourceSpec, str]] = {}
     for spec in specs:
         state = store.feed_state_for_source(spec.location)
@@ -436,20 +434,21 @@ async def _refresh_remote(
                 )
             )
             continue
-        validators = Validators(
-            etag=state.etag if state else None,
-            last_modified=state.last_modified if state else None,
-            body_hash=state.body_hash if state else None,
-        )
-        requests.append((location, validators))
+        stored = (state.etag, state.last_modified, state.body_hash) if state else (None,) * 3
+        wanted.append((location, stored))
         by_url[location] = (spec, title)
 
     # Parsing is CPU-bound (feedparser is pure Python) and, on hostile shapes, slow: it
     # runs in worker processes, killed at the per-feed deadline (core/parse_workers.py).
     # They start early when many feeds are new, else with the first body too big to
-    # parse inline, so a refresh of unchanged feeds never pays for them.
-    never_fetched = sum(1 for _, v in requests if v == Validators())
+    # parse inline, so a refresh of unchanged feeds never pays for them. Started before
+    # the fetcher's import (httpx, ~0.1 s), which then runs while the forkserver starts.
+    never_fetched = sum(1 for _, stored in wanted if stored == (None, None, None))
     workers = ParseWorkers(start_early=never_fetched >= PARSE_POOL_MIN_FEEDS)
+
+    from ketaread.core.fetch import Fetcher, FetchSettings, Validators
+
+    requests = [(location, Validators(*stored)) for location, stored in wanted]
     many = len(requests) >= PARSE_POOL_MIN_FEEDS
     parsing: list[asyncio.Future[None]] = []
     done: set[str] = set()
