@@ -650,7 +650,7 @@ async def test_concurrency_bound_is_honoured() -> None:
     assert sorted(seen) == sorted(urls)  # on_result saw each result once
 
 
-# --- connections kept between fetches -------------------------------------------------------
+# --- connections between fetches -----------------------------------------------------------
 
 
 class KeepAliveServer:
@@ -671,68 +671,23 @@ class KeepAliveServer:
             await writer.drain()
 
 
-def conditional_or_moved(head: bytes) -> bytes:
-    """304 to a conditional GET of /feed/N; a 301 (short body) from /old/N; 404 with a page."""
-    path = head.split(b" ", 2)[1]
-    if path.startswith(b"/old/"):
-        page = b"<p>Moved.</p>"
-        return (
-            b"HTTP/1.1 301 Moved Permanently\r\nLocation: /feed/" + path[5:] + b"\r\n"
-            b"Content-Length: " + str(len(page)).encode() + b"\r\n\r\n" + page
-        )
-    if path.startswith(b"/feed/") and b"if-none-match" in head.lower():
-        return b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\n\r\n'
-    page = b"<h1>Not here</h1>"
-    return b"HTTP/1.1 404 Not Found\r\nContent-Length: %d\r\n\r\n%s" % (len(page), page)
+async def test_a_304_followed_by_stray_bytes_does_not_spoil_the_next_fetch() -> None:
+    """A server that sends a body after a 304 (none is allowed: PHP feed scripts that set
+    the status and print the feed anyway) leaves bytes behind on the connection: the next
+    fetch must not read them as its response. Why a 304's connection is not kept for the
+    next fetch: httpcore reuses it with those bytes already read into its buffer, and the
+    next fetch from that server failed with a protocol error (benchmarks/README.md)."""
 
+    def sloppy(head: bytes) -> bytes:
+        if b"if-none-match" in head.lower():
+            return b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\n\r\n<html>stray page</html>'
+        return b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
-async def test_conditional_gets_redirects_and_errors_share_one_connection() -> None:
-    counter = KeepAliveServer(conditional_or_moved)
+    counter = KeepAliveServer(sloppy)
     async with RawServer(counter) as server, Fetcher(quick(concurrency=1)) as fetcher:
-        results = await fetcher.fetch_all(
-            [(server.url(f"/feed/{n}"), Validators(etag='"v1"')) for n in range(20)]
-            + [(server.url(f"/old/{n}"), Validators(etag='"v1"')) for n in range(5)]
-            + [(server.url(f"/missing/{n}"), Validators()) for n in range(5)]
-        )
-    assert [r.outcome for r in results] == ["not_modified"] * 25 + ["error"] * 5
-    assert all(r.final_url.startswith(server.url("/feed/")) for r in results[20:25])
-    assert results[-1].error == "HTTP 404 Not Found"
-    # One request at a time, each answer read to its end: the first connection serves all.
-    assert counter.connections == 1
-
-
-async def test_a_long_unread_body_closes_its_connection_without_being_read() -> None:
-    """A redirect declaring a large body is not read to keep the connection: it is closed."""
-    big = 8 * 1024 * 1024
-
-    def moved_with_a_big_page(head: bytes) -> bytes:
-        if head.startswith(b"GET /old"):
-            # Declares 8 MiB and sends none of it: reading it would wait for the deadline.
-            return b"HTTP/1.1 302 Found\r\nLocation: /feed\r\nContent-Length: %d\r\n\r\n" % big
-        return b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-
-    counter = KeepAliveServer(moved_with_a_big_page)
-    async with RawServer(counter) as server:
-        started = time.monotonic()
-        result = await fetch(server.url("/old"), deadline=5.0)
-        took = time.monotonic() - started
-    assert result.outcome == "ok" and result.body == b"ok"
-    assert counter.connections == 2  # the redirect's connection was dropped, not drained
-    assert took < 2.5
-
-
-async def test_a_short_body_that_never_comes_is_waited_for_only_briefly() -> None:
-    def moved_then_silent(head: bytes) -> bytes:
-        if head.startswith(b"GET /old"):
-            # Declares 100 bytes of page and sends none.
-            return b"HTTP/1.1 302 Found\r\nLocation: /feed\r\nContent-Length: 100\r\n\r\n"
-        return b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-
-    counter = KeepAliveServer(moved_then_silent)
-    async with RawServer(counter) as server:
-        started = time.monotonic()
-        result = await fetch(server.url("/old"), deadline=10.0, read_timeout=8.0)
-        took = time.monotonic() - started
-    assert result.outcome == "ok" and result.body == b"ok"
+        first = await fetcher.fetch(server.url("/a"), Validators(etag='"v1"'))
+        await asyncio.sleep(0.1)  # the stray bytes arrive
+        second = await fetcher.fetch(server.url("/b"), Validators())
+    assert first.outcome == "not_modified"
+    assert second.outcome == "ok" and second.body == b"ok"
     assert counter.connections == 2
-    assert took < 3.0  # about _DRAIN_SECONDS, far from the 8 s read timeout

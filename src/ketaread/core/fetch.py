@@ -383,41 +383,6 @@ async def redirect_refusal(current: str, target: str) -> str | None:
     return None
 
 
-_DRAIN_BYTES = 64 * 1024
-"""Largest unread body (a redirect's or an error page's) read to keep its connection."""
-_DRAIN_SECONDS = 1.0
-
-
-def _drainable(response: httpx.Response) -> bool:
-    """Whether the unread rest of `response` is known to be short: no body by the protocol
-    (204, 304), or a declared Content-Length of at most _DRAIN_BYTES."""
-    if response.is_stream_consumed:
-        return False
-    if response.status_code in (204, 304):
-        return True
-    declared = response.headers.get("Content-Length", "").strip()
-    return declared.isascii() and declared.isdigit() and int(declared) <= _DRAIN_BYTES
-
-
-async def _release(response: httpx.Response) -> None:
-    """Close `response`, its connection kept for the next fetch when the body was read to
-    its end: a 304 or a redirect whose (short) body is left unread closes the connection,
-    and a new one costs more CPU than the whole conditional GET on it. Reading what is
-    left is bounded in bytes and time; past either, the connection is simply closed."""
-    try:
-        if _drainable(response):
-            async with asyncio.timeout(_DRAIN_SECONDS):
-                read = 0
-                async for chunk in response.aiter_raw():
-                    read += len(chunk)
-                    if read > _DRAIN_BYTES:
-                        break
-    except (httpx.HTTPError, OSError, TimeoutError):
-        pass  # the connection is closed below, as it would have been
-    finally:
-        await response.aclose()
-
-
 class Fetcher:
     """Fetches URLs politely: one shared client, bounded concurrency, never raising on I/O."""
 
@@ -576,7 +541,7 @@ class Fetcher:
                 await self._finish(response, validators, result)
                 return
             finally:
-                await _release(response)
+                await response.aclose()
 
     @staticmethod
     def _redirect_target(response: httpx.Response, current: str) -> str:

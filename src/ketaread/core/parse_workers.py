@@ -27,6 +27,8 @@ INLINE_PARSE_MAX = 128 * 1024
 """Bodies up to this size parse in the refresh's own thread when no workers are running
 (starting workers costs more than parsing them); larger ones always go to a worker."""
 MAX_WORKERS = 4
+START_POLL_SECONDS = 0.02
+"""How often a parse waiting for the workers to start looks whether they have."""
 _live: set[concurrent.futures.ProcessPoolExecutor] = set()
 _live_lock = threading.Lock()
 
@@ -161,9 +163,10 @@ class ParseWorkers:
     async def run(self, size: int, function: Callable[..., Any], *args: Any) -> Any:
         """The result of `function(*args)`; TimeoutError when it outlived the deadline."""
         loop = asyncio.get_running_loop()
-        if not self._started():
-            assert self._starting is not None
-            await asyncio.to_thread(self._starting.join)
+        while not self._started():
+            # Polled rather than joined in a thread: the loop's default executor also
+            # resolves the fetches' host names, and waiting parses would fill it.
+            await asyncio.sleep(START_POLL_SECONDS)
         if self._pool is None and size <= INLINE_PARSE_MAX:
             return function(*args)
         for _attempt in range(2):
