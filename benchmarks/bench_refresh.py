@@ -13,6 +13,11 @@ With --make-corpus the feeds come from the shared make_corpus.py (2,000-3,000-wo
 articles with reference lists, as the seed feeds carry) and both readers take their
 subscriptions from one newsboat urls file (ketaread through `ketaread import`).
 
+With --compare-src and --rounds N, both checkouts then refresh N more times each, alternating
+which goes first, with means (one run on a shared machine swings more than most changes).
+With --timeline SECONDS, each thread's share of a core over ketaread's first refresh, the
+parse workers and the forkserver included (Linux, from /proc).
+
 With --without-index ketaread also refreshes a second, fresh cache with the search index
 switched off (in every process, the parse workers included), in the same run: what keeping
 the index in step costs the refresh.
