@@ -130,6 +130,7 @@ class ParseWorkers:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._unavailable = False
         self._starting: threading.Thread | None = None
+        self._start_watch: asyncio.Future[None] | None = None
         if start_early:
             # Started in a thread of its own: the first submit starts the forkserver and
             # waits while it imports the parser (~0.5 s of CPU), which on the event loop
@@ -150,6 +151,12 @@ class ParseWorkers:
                 [pool.submit(os.getpid) for _ in range(self.workers)], timeout=self.deadline
             )
 
+    async def _watch_start(self) -> None:
+        """Return once the workers' start has ended. Polled rather than joined in a thread:
+        the loop's default executor also resolves the fetches' host names."""
+        while not self._started():
+            await asyncio.sleep(START_POLL_SECONDS)
+
     def _started(self) -> bool:
         """Whether no start is under way (the pool may be up, or not wanted)."""
         return self._starting is None or not self._starting.is_alive()
@@ -163,10 +170,12 @@ class ParseWorkers:
     async def run(self, size: int, function: Callable[..., Any], *args: Any) -> Any:
         """The result of `function(*args)`; TimeoutError when it outlived the deadline."""
         loop = asyncio.get_running_loop()
-        while not self._started():
-            # Polled rather than joined in a thread: the loop's default executor also
-            # resolves the fetches' host names, and waiting parses would fill it.
-            await asyncio.sleep(START_POLL_SECONDS)
+        if not self._started():
+            if self._start_watch is None:
+                self._start_watch = asyncio.ensure_future(self._watch_start())
+            # One watcher for every waiting parse (each polling made thousands of wakeups);
+            # shielded, so a parse cancelled while waiting leaves the watch to the others.
+            await asyncio.shield(self._start_watch)
         if self._pool is None and size <= INLINE_PARSE_MAX:
             return function(*args)
         for _attempt in range(2):
