@@ -10,7 +10,6 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ketaread.core.references import reference_links
 from ketaread.widgets.list_keys import LIST_KEYS, KeyedOptionList
 from ketaread.widgets.web_links import copy_web_link
 
@@ -79,6 +78,10 @@ class ReferencePanel(KeyedOptionList):
         if analysis is None:
             self.set_options([Option(Content("No article open."), disabled=True)])
             return
+        # Here, not at the top: the references package compiles ~200 patterns at import
+        # (~35 ms), and no reference is listed before the first frame.
+        from ketaread.core.references import reference_links
+
         citing: dict[int, list[tuple[int, str]]] = {}
         for citation in analysis.citations:
             for rank, number in enumerate(citation.references):
