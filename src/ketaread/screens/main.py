@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
     from ketaread.core.glossary import Glossary, TermHit
     from ketaread.core.refresh import FeedReport
-    from ketaread.core.render import MarkedArticle, Rendering
+    from ketaread.core.render import MarkedArticle, MarkedCache, Rendering
     from ketaread.core.sync.state import AccountSummary
     from ketaread.screens.glossary import GlossaryModal
 
@@ -309,6 +309,9 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self._was_narrow: bool | None = None
         self.excerpt_feeds: dict[int, str] = {}
         """Feed id → why it looks excerpt-only (full text would help), from the last check."""
+        self._marked: MarkedCache | None = None
+        """The open articles' marked Markdown, kept for reopening them (made by the first
+        open: core.render is not imported before the first frame)."""
         self._init_search()
 
     def _settings(self) -> dict[str, str | bool]:
@@ -658,8 +661,12 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         """Load, render (cached after the first time) and show an article; mark it read."""
         from dataclasses import replace
 
-        from ketaread.core.render import rendering_for
+        from ketaread.core.render import MarkedCache, rendering_for
         from ketaread.core.render_budget import plain_chunks, split_formatted
+
+        if self._marked is None:  # two opens at once at worst each make one: harmless
+            self._marked = MarkedCache()
+        marks = self._marked
 
         app = self.app
         store = self.store
@@ -674,7 +681,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             # formatted is marked (marking 2.7 MB took 2.6 s).
             head, rest = split_formatted(rendering.markdown)
             shown = replace(rendering, markdown=head) if rest else rendering
-            marked = shown.marked_markdown(glossary, self._mark_terms())
+            marked = marks.marked(article_id, shown, glossary, self._mark_terms())
             marked.markdown = self.unmark_known_terms(marked.markdown, shown)
             overflow = plain_chunks(rest) if rest else []
         except Exception as error:  # one bad article must not take the reader down
