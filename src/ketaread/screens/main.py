@@ -1175,6 +1175,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         if panel.display:
             if self.rendering is None:
                 panel.show(None)
+            panel.list_now()  # the article opened while it was hidden
             panel.focus()
         else:
             self.article_view.focus()

@@ -69,9 +69,29 @@ class ReferencePanel(KeyedOptionList):
         self.border_title = "References"
         self._urls: dict[str, str] = {}
         self._sentences: dict[str, str] = {}
+        self._unlisted: tuple[ReferenceAnalysis | None] | None = None
+        """The article given while the panel was hidden, listed once it is shown."""
 
     def show(self, analysis: ReferenceAnalysis | None) -> None:
-        """List an article's references, links and audit."""
+        """List an article's references, links and audit; while the panel is hidden, only
+        once it is shown (`list_now`): listing them cost every article's first paint a
+        few milliseconds, and thousands of rows for a long reference list."""
+        if self.display:
+            self._list(analysis)
+        else:
+            self._unlisted = (analysis,)
+
+    def list_now(self) -> None:
+        """List the article given while the panel was hidden (call as it is shown)."""
+        if self._unlisted is not None:
+            self._list(self._unlisted[0])
+
+    def on_show(self) -> None:
+        """Shown by whatever means: the rows are the open article's."""
+        self.list_now()
+
+    def _list(self, analysis: ReferenceAnalysis | None) -> None:
+        self._unlisted = None
         self._urls.clear()
         self._sentences.clear()
         options: list[Option | None] = []
@@ -210,6 +230,7 @@ class ReferencePanel(KeyedOptionList):
 
     def focus_reference(self, number: int) -> bool:
         """Highlight reference `number` (when a citation in the article is clicked)."""
+        self.list_now()
         for index in range(self.option_count):
             if self.get_option_at_index(index).id == f"ref:{number}":
                 self.highlighted = index
