@@ -161,11 +161,76 @@ def index_archive(conn: sqlite3.Connection, bodies: list[str]) -> None:
     )
 
 
+ARCHIVE_QUERIES = [
+    "ketamine",
+    "BDNF",
+    "brain-derived neurotrophic factor",
+    "N-methyl-D-aspartate",
+    "NMDA receptors",
+    '"dendritic spine"',
+    "hippocampus plasticity",
+    "AMPA glutamate",
+    "default mode network",
+    "synap*",
+    "infusion -anxiety",
+    "title:ketamine",
+    "ref:nature",
+    '"Mayo Clinic" OR "American Journal of Psychiatry"',
+    "integration therapy",
+    "ketamine +depression",
+    "depression is:unread",
+    "glutamate @2024-01-01--2024-03-31",
+    "neurons sort:newest",
+    "PTSD anxiety +neuroscience",
+]
+"""Twenty typical queries in the archive's own words (its make_corpus bodies and tags), each
+matching most of its 400,000 articles: bench_search's twenty (feedgen's words) are measured
+too, though half of them match nothing here."""
+
+
+def search_figures(database: Path, runs: int) -> None:
+    """Query times on the archive, glossary expansion on, 20 results with snippets and
+    `matched` as `ketaread search` gives them: wall and CPU time, median of `runs` each."""
+    import statistics
+
+    from bench_search import QUERIES
+
+    from ketaread.core import search
+    from ketaread.core.glossary import load_glossary
+    from ketaread.core.store import Store
+
+    store = Store(database)
+    expander = search.expander_for(load_glossary())
+    for label, queries in (("archive's words", ARCHIVE_QUERIES), ("bench_search's", QUERIES)):
+        rows = []
+        for query in queries:
+            times, cpu = [], []
+            for _ in range(max(runs, 3)):
+                start, start_cpu = time.perf_counter(), time.thread_time()
+                results = search.search(store, query, limit=20, expander=expander)
+                times.append((time.perf_counter() - start) * 1000)
+                cpu.append((time.thread_time() - start_cpu) * 1000)
+            rows.append((statistics.median(times), statistics.median(cpu), query, results.total))
+        print(f"search, {label} queries: wall / CPU ms, matches (5001: more than 5,000)")
+        for took, cpu_ms, query, total in rows:
+            print(f"{took:8.1f} {cpu_ms:8.1f} {total:6}  {query}")
+        for name, column in (("wall", 0), ("CPU", 1)):
+            values = [r[column] for r in rows]
+            print(
+                f"  {name}: median of {len(rows)} {statistics.median(values):.1f} ms, "
+                f"worst {max(values):.1f} ms"
+            )
+    store.close()
+
+
 def main() -> None:
     """Build the archive (or reuse it), measure, print one table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, help="keep the archive here (reused when present)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--search-only", action="store_true", help="only the search figures (the archive exists)"
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="ketaread-archive-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -178,6 +243,9 @@ def main() -> None:
         print(f"built {FEEDS * PER_FEED:,} articles directly in SQLite in {seconds:.0f} s")
     size = database.stat().st_size
     print(f"{os.cpu_count()} cores; runs {args.runs}; load {os.getloadavg()[0]:.1f}")
+    if args.search_only:
+        search_figures(database, args.runs)
+        return
     print(f"cache {size / 1e9:.2f} GB: {size / (FEEDS * PER_FEED) / 1024:.1f} KiB per article")
     # The same app on 400 articles of the same shape: what start-up costs whatever the size.
     small = work / "small.db"
@@ -208,6 +276,7 @@ def main() -> None:
         f"tag switch {figures['tag']:.1f} ms, list page {figures['page']:.1f} ms, "
         f"peak {figures['peak_mb']:.0f} MB"
     )
+    search_figures(database, args.runs)
 
 
 if __name__ == "__main__":
