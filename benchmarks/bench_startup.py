@@ -322,21 +322,25 @@ async def bench_interaction(database: Path, config: Path, runs: int) -> dict[str
     }
 
 
-def interaction_figures(database: Path, config: Path, runs: int) -> dict[str, float]:
+def interaction_figures(
+    database: Path, config: Path, runs: int, source: Path | None = None
+) -> dict[str, float]:
     """`bench_interaction`'s figures, run in a process of its own so that peak memory is
-    this cache's alone."""
+    this cache's alone; with `source` (a checkout's `src`), that checkout's ketaread."""
     code = (
         "import asyncio, json, sys; sys.path.insert(0, 'benchmarks');"
         "from bench_startup import bench_interaction; from pathlib import Path;"
         f"print(json.dumps(asyncio.run(bench_interaction(Path({str(database)!r}),"
         f" Path({str(config)!r}), {runs}))))"
     )
+    env = None if source is None else dict(os.environ, PYTHONPATH=str(source))
     output = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         check=True,
         cwd=Path(__file__).parent.parent,
+        env=env,
     ).stdout
     figures: dict[str, float] = json.loads(output.strip().splitlines()[-1])
     return figures
