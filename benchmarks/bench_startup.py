@@ -139,9 +139,18 @@ def first_title_time(command: list[str], needle: str, env: dict[str, str]) -> fl
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
 
 
+WRITE_BYTECODE = ["env", "-u", "PYTHONDONTWRITEBYTECODE"]
+"""Prefixed to each launched command: a tmux server started from such a shell gives every
+new session its own environment, PYTHONDONTWRITEBYTECODE included, whatever `launch_env`
+passes; a module changed since its last compile was then compiled at every launch (~75 M
+instructions for screens/main.py alone), and a checkout never run before compiled all of
+ketaread each time."""
+
+
 def ketaread_launch(database: Path, config: Path) -> Launch:
     """ketaread reading the cache, offline."""
     command = [
+        *WRITE_BYTECODE,
         sys.executable,
         "-m",
         "ketaread",
@@ -157,7 +166,7 @@ def ketaread_launch(database: Path, config: Path) -> Launch:
 def bare_textual_launch() -> Launch:
     """A bare Textual app: the floor any Textual app starts from."""
     script = str(Path(__file__).parent / "bare_app.py")
-    return [sys.executable, script], "explained, part", launch_env()
+    return [*WRITE_BYTECODE, sys.executable, script], "explained, part", launch_env()
 
 
 def newsboat_launch(folder: Path, work: Path) -> Launch | None:
