@@ -204,11 +204,13 @@ def search_figures(database: Path, runs: int, source: Path | None = None) -> Non
         subprocess.run([sys.executable, "-c", code], env=env, check=True)
         return
 
-    from bench_search import QUERIES
-
     from ketaread.core import search
     from ketaread.core.glossary import load_glossary
     from ketaread.core.store import Store
+
+    # After ketaread: bench_search puts this checkout's src first on the path, which would
+    # make a baseline's process measure this checkout.
+    from bench_search import QUERIES
 
     store = Store(database)
     expander = search.expander_for(load_glossary())

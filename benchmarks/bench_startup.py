@@ -343,14 +343,16 @@ def interaction_figures(
         f" Path({str(config)!r}), {runs}))))"
     )
     env = None if source is None else dict(os.environ, PYTHONPATH=str(source))
-    output = subprocess.run(
+    run = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        check=True,
         cwd=Path(__file__).parent.parent,
         env=env,
-    ).stdout
+    )
+    if run.returncode != 0:
+        raise RuntimeError(f"the interactions failed ({source or 'this checkout'}):\n{run.stderr}")
+    output = run.stdout
     figures: dict[str, float] = json.loads(output.strip().splitlines()[-1])
     return figures
 
