@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import os
 import sqlite3
 import subprocess
@@ -210,11 +211,14 @@ def search_figures(database: Path, runs: int, source: Path | None = None) -> Non
 
     # After ketaread: bench_search puts this checkout's src first on the path, which would
     # make a baseline's process measure this checkout.
-    from bench_search import QUERIES
+    queries_of_bench_search = importlib.import_module("bench_search").QUERIES
 
     store = Store(database)
     expander = search.expander_for(load_glossary())
-    for label, queries in (("archive's words", ARCHIVE_QUERIES), ("bench_search's", QUERIES)):
+    for label, queries in (
+        ("archive's words", ARCHIVE_QUERIES),
+        ("bench_search's", queries_of_bench_search),
+    ):
         rows = []
         for query in queries:
             times, cpu = [], []
