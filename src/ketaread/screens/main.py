@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import sqlite3
 import threading
 import time
@@ -754,6 +753,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self._save_position(event.article_id, 0.0)
 
     def _save_position(self, article_id: int, scroll: float) -> None:
+        import json  # not at the top: nothing before the first frame needs it (~1.5 ms)
+
         self._write_position(json.dumps({"article": article_id, "scroll": round(scroll)}))
 
     @work(thread=True, exclusive=True, group="position", exit_on_error=False)
@@ -774,6 +775,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         store = self.store
         if store is None or self.detail is None:
             return
+        import json
+
         value = json.dumps({"article": self.detail.row.id, "scroll": round(self._article_scroll)})
         # A position not saved (a locked or read-only cache) is not worth an error at exit.
         with contextlib.suppress(StoreError, sqlite3.Error):
@@ -785,6 +788,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         store = self.store
         if store is None or self.detail is not None:
             return
+        import json
+
         try:
             saved = json.loads(store.reader_state(POSITION_STATE) or "null")
             article_id = int(saved["article"])
