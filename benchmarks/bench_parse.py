@@ -6,12 +6,17 @@ per feed, the median of --rounds, for each step a worker runs on a fetched body
 lxml on the fast path), sanitising the bodies (`clean_html`), the rest of turning entries
 into articles, and the search-index text and abbreviations (`prepare_index`).
 
-    python benchmarks/bench_parse.py --feeds 20 --articles 20
+    python benchmarks/bench_parse.py --feeds 20 --articles 20 [--compare-src DIR]
+
+With --compare-src, the same feeds are timed with this checkout's code and with DIR's
+(another checkout, e.g. `git worktree add DIR COMMIT`), in alternating child processes
+(--alternations of each), and each step's best per-feed time is shown for both.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -20,7 +25,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+# KETAREAD_SRC: the code to time (--compare-src runs this script again with another's).
+sys.path.insert(0, os.environ.get("KETAREAD_SRC") or str(Path(__file__).parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_refresh import MAKE_CORPUS
 
@@ -32,6 +38,7 @@ from ketaread.core.search import prepare_index
 from ketaread.core.shapes import hostile_shape
 
 BASE = "http://127.0.0.1/feed.xml"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def per_feed(bodies: list[bytes], step: Callable[[bytes], object], rounds: int) -> float:
@@ -65,7 +72,12 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--folder", type=Path, help="parse these *.xml feeds instead")
+    parser.add_argument("--compare-src", type=Path, help="also time this checkout's code")
+    parser.add_argument("--alternations", type=int, default=3)
     args = parser.parse_args()
+    if args.compare_src is not None:
+        compare(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder
         if folder is None:
@@ -116,6 +128,49 @@ def main() -> None:
         return prepare_body(body, "x", BASE)
 
     print(f"{'prepare_body, all of it':<34}{per_feed(bodies, whole, args.rounds):>9.2f}")
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Time this checkout and --compare-src on the same feeds, alternating child processes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.folder
+        if folder is None:
+            folder = Path(tmp)
+            subprocess.run(
+                [sys.executable, str(MAKE_CORPUS), tmp, str(args.feeds), str(args.articles)],
+                check=True,
+                capture_output=True,
+            )
+        trees = {"this": ROOT, "compared": args.compare_src.resolve()}
+        best: dict[tuple[str, str], float] = {}
+        order: list[str] = []
+        for _ in range(args.alternations):
+            for label, tree in trees.items():
+                command = [sys.executable, __file__, "--folder", str(folder)]
+                command += ["--rounds", str(args.rounds)]
+                env = dict(os.environ, KETAREAD_SRC=str(tree / "src"))
+                output = subprocess.run(
+                    command, env=env, check=True, capture_output=True, text=True
+                ).stdout
+                for line in output.splitlines():
+                    name, _, value = line.rpartition(" ")
+                    try:
+                        seconds = float(value)
+                    except ValueError:
+                        continue
+                    name = name.strip()
+                    if name not in order:
+                        order.append(name)
+                    key = (label, name)
+                    best[key] = min(best.get(key, seconds), seconds)
+    load = Path("/proc/loadavg").read_text().split()[0]
+    print(f"best of {args.alternations} alternations, ms/feed; load average now {load}")
+    print(f"{'step':<34}{'this':>9}{'compared':>10}{'ratio':>7}")
+    for name in order:
+        this, other = best.get(("this", name)), best.get(("compared", name))
+        if this is None or other is None:
+            continue
+        print(f"{name:<34}{this:>9.2f}{other:>10.2f}{this / other:>7.2f}")
 
 
 if __name__ == "__main__":

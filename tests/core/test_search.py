@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html as html_lib
 import random
 import sqlite3
 import threading
@@ -493,6 +494,52 @@ def test_words_that_together_name_a_term_are_searched_as_that_name(store: Store,
         for h in search.search(store, "brain-derived neurotrophic factor", glossary).hits
     }
     assert found == {_id_of(store, "Short"), _id_of(store, "Long")}
+
+
+def test_the_quick_no_short_form_check_never_hides_a_possible_definition() -> None:
+    """Whenever the two-regex check says "no short form near a parenthesis", the full
+    per-parenthesis check agrees for every paragraph: on random mixes of words, citations,
+    short forms (TRD, 5-HT2A, mTOR, NMDA's), separators and a little non-ASCII."""
+    rng = random.Random(197)
+    pieces = [
+        "the", "Nature", "ketamine", "receptor", "(", ")", "(", " (", ") ", ";", ",", " ",
+        "  ", "\n\n", "\n", "TRD", "5-HT2A", "mTOR", "NMDA's", "x1", "aB", "Ab", "A", "9",
+        "e.g.", "-", "/", "Åsberg", "ÉCT", "ΔFosB", "\t", "(Mayo Clinic)", "(n = 12)",
+    ]  # fmt: skip
+    skipped = looked = 0
+    for _ in range(30_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        if rng.random() < 0.5:
+            text = text.replace("(", " (") if rng.random() < 0.5 else text.replace(" ", "")
+        if search._no_short_form_near_parenthesis(text):
+            skipped += 1
+            assert not any(search._may_define(p) for p in text.split("\n\n")), repr(text)
+        else:
+            looked += 1
+    assert skipped > 5_000 and looked > 5_000  # both answers were exercised
+
+
+def test_index_text_lines_are_squeezed_as_by_splitting_every_line() -> None:
+    """The line loop's shortcuts (empty lines skipped first, clean lines kept as they are)
+    give what splitting and re-joining every line's words gives, on random fragments of
+    tags, words, spaces, tabs, newlines, no-break and other Unicode spaces."""
+
+    def reference(text: str) -> str:
+        lines = (" ".join(line.split()) for line in text.split("\n"))
+        return "\n\n".join(line for line in lines if line)
+
+    rng = random.Random(1970)
+    pieces = [
+        "<p>", "</p>", "<br>", "<li>", "<b>", "</b>", "<h2>", "word", "NMDA", " ", "  ", "\n",
+        "\n\n", "\t", "\r", "\x0b", "\x1c", "\xa0", "\u2009", "\u3000", "&nbsp;", "&amp;",
+        "é", "\x7f", "\u200b",
+    ]  # fmt: skip
+    for _ in range(20_000):
+        fragment = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 16)))
+        html = search._TAG.sub("", search._BLOCK.sub("\n", fragment))
+        if "&" in html:
+            html = html_lib.unescape(html)
+        assert search._text(fragment) == reference(html), repr(fragment)
 
 
 # -- a large cache: walking the date index, filters nothing passes, snippets ---------------------
