@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import sqlite3
 import threading
 import time
@@ -43,7 +42,7 @@ if TYPE_CHECKING:
 
     from ketaread.core.glossary import Glossary, TermHit
     from ketaread.core.refresh import FeedReport
-    from ketaread.core.render import MarkedArticle, Rendering
+    from ketaread.core.render import MarkedArticle, MarkedCache, Rendering
     from ketaread.core.sync.state import AccountSummary
     from ketaread.screens.glossary import GlossaryModal
 
@@ -312,6 +311,9 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self._was_narrow: bool | None = None
         self.excerpt_feeds: dict[int, str] = {}
         """Feed id → why it looks excerpt-only (full text would help), from the last check."""
+        self._marked: MarkedCache | None = None
+        """The open articles' marked Markdown, kept for reopening them (made by the first
+        open: core.render is not imported before the first frame)."""
         self._init_search()
 
     def _settings(self) -> dict[str, str | bool]:
@@ -684,8 +686,12 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         """Load, render (cached after the first time) and show an article; mark it read."""
         from dataclasses import replace
 
-        from ketaread.core.render import rendering_for
+        from ketaread.core.render import MarkedCache, rendering_for
         from ketaread.core.render_budget import plain_chunks, split_formatted
+
+        if self._marked is None:  # two opens at once at worst each make one: harmless
+            self._marked = MarkedCache()
+        marks = self._marked
 
         app = self.app
         store = self.store
@@ -700,7 +706,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             # formatted is marked (marking 2.7 MB took 2.6 s).
             head, rest = split_formatted(rendering.markdown)
             shown = replace(rendering, markdown=head) if rest else rendering
-            marked = shown.marked_markdown(glossary, self._mark_terms())
+            marked = marks.marked(article_id, shown, glossary, self._mark_terms())
             marked.markdown = self.unmark_known_terms(marked.markdown, shown)
             overflow = plain_chunks(rest) if rest else []
         except Exception as error:  # one bad article must not take the reader down
@@ -773,6 +779,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self._save_position(event.article_id, 0.0)
 
     def _save_position(self, article_id: int, scroll: float) -> None:
+        import json  # not at the top: nothing before the first frame needs it (~1.5 ms)
+
         self._write_position(json.dumps({"article": article_id, "scroll": round(scroll)}))
 
     @work(thread=True, exclusive=True, group="position", exit_on_error=False)
@@ -793,6 +801,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         store = self.store
         if store is None or self.detail is None:
             return
+        import json
+
         value = json.dumps({"article": self.detail.row.id, "scroll": round(self._article_scroll)})
         # A position not saved (a locked or read-only cache) is not worth an error at exit.
         with contextlib.suppress(StoreError, sqlite3.Error):
@@ -804,6 +814,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         store = self.store
         if store is None or self.detail is not None:
             return
+        import json
+
         try:
             saved = json.loads(store.reader_state(POSITION_STATE) or "null")
             article_id = int(saved["article"])
@@ -1223,6 +1235,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         if panel.display:
             if self.rendering is None:
                 panel.show(None)
+            panel.list_now()  # the article opened while it was hidden
             panel.focus()
         else:
             self.article_view.focus()
