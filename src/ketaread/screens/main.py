@@ -958,8 +958,10 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
                 # Known from the kept counts: not a walk of every row of a read archive.
                 self.say("No unread articles in this list.")
                 return
-        count = len(ids)
         start = self.article_list.cursor
+        if store is not None and self._step_by_keys(store, ids, start, step):
+            return
+        count = len(ids)
         for distance in range(1, count + 1):
             index = (start + step * distance) % count
             row = self.article_list.row_at(index)
@@ -973,6 +975,30 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
                 self.say(f"Wrapped to the {where} of the list.")
             return
         self.say("No unread articles in this list.")
+
+    def _step_by_keys(self, store: Store, ids: ListIds, start: int, step: int) -> bool:
+        """Open the next unread article found by the list order's keys (a few indexed
+        queries, however far away it is); False when the order or the list cannot be
+        searched that way and the rows must be walked."""
+        current = ids[start] if 0 <= start < len(ids) else None
+        if current is None:
+            return False
+        found = store.next_unread(self.article_filter, current, step < 0, ids.newest)
+        if found is None:
+            return False
+        article_id, wrapped = found
+        if article_id is None:
+            self.say("No unread articles in this list.")
+            return True
+        try:
+            index = ids.index(article_id)
+        except ValueError:
+            return False
+        self.article_list.cursor = index
+        self.open_article(article_id)
+        if wrapped:
+            self.say(f"Wrapped to the {'top' if step > 0 else 'bottom'} of the list.")
+        return True
 
     def action_next_unread(self) -> None:
         """Open the next unread article below the cursor."""
