@@ -400,7 +400,7 @@ def cmd_sources(ctx: Context) -> int:
         if not entry["feeds"]:
             ctx.print("    never refreshed")
         for feed in entry["feeds"]:
-            state = f"{feed['articles']} articles, {feed['unread']} unread"
+            state = f"{counted(feed['articles'], 'article')}, {feed['unread']:,} unread"
             if feed.get("updated"):
                 state += f", updated {feed['updated']}"
             ctx.print("    " + clean_line(f"{feed['title'] or feed['location']}: {state}", 2000))
@@ -474,7 +474,7 @@ def _print_server(ctx: Context, entry: dict[str, Any]) -> None:
     )
     ctx.print("    " + clean_line(_server_line(entry), 2000))
     for feed in entry["feeds"]:
-        state = f"{feed['articles']} articles, {feed['unread']} unread"
+        state = f"{counted(feed['articles'], 'article')}, {feed['unread']:,} unread"
         ctx.print("    " + clean_line(f"{feed['title'] or feed['location']}: {state}", 2000))
 
 

@@ -112,12 +112,17 @@ class RefreshSummary:
         updated = sum(r.updated for r in self.reports)
         failed = sum(r.failed for r in self.reports)
         feeds = sum(r.status not in ("skipped", "full_text") for r in self.reports)
-        text = f"{counted(feeds, 'feed')} checked: "
-        text += f"{new} new, {updated} updated articles, {failed} failed"
+        parts = []
+        if feeds or not self.accounts:
+            # Only server accounts: "0 feeds checked: 0 new…" would say nothing true.
+            parts.append(
+                f"{counted(feeds, 'feed')} checked: "
+                f"{new} new, {updated} updated articles, {failed} failed"
+            )
         if self.accounts:
             synced = sum(a.status == "synced" for a in self.accounts)
-            text += f"; {synced} of {counted(len(self.accounts), 'server account')} synced"
-        return text
+            parts.append(f"{synced} of {counted(len(self.accounts), 'server account')} synced")
+        return "; ".join(parts)
 
 
 Reporter = Callable[[FeedReport], None]

@@ -274,9 +274,12 @@ def _parse_document(
             return None
     uid = "file:" + (str(path.relative_to(folder)) if folder else path.name)
     article = parse_article(sniffed, uid=uid, fallback_title=path.stem, mtime=document.mtime)
+    # A folder's files are one source named after the folder; a file added on its own is
+    # named by its page (its folder's name, "Downloads", would tell it from nothing).
+    name = folder.name if folder is not None else (article.title or path.stem)
     return ParsedFeed(
         location=str(path if folder is None else folder),
-        title=clean_line((folder or path.parent).name or path.stem),
+        title=clean_line(name or path.stem),
         kind="articles",
         articles=[article],
     )
