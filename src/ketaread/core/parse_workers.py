@@ -182,8 +182,10 @@ class ParseWorkers:
             pool = self._ensure()
             if pool is None:
                 return function(*args)
-            future = loop.run_in_executor(pool, function, *args)
             try:
+                # Inside the try: a pool whose worker died while idle (the OOM killer)
+                # refuses the submit itself, and every later feed would fail with it.
+                future = loop.run_in_executor(pool, function, *args)
                 return await asyncio.wait_for(future, self.deadline)
             except TimeoutError:
                 # The only way to stop a parse: kill its worker (and so the pool). Other
@@ -206,9 +208,9 @@ class ParseWorkers:
             pool = self._ensure()
             if pool is None:
                 return function(*args)
-            future = pool.submit(function, *args)
             deadline = time.monotonic() + self.deadline
             try:
+                future = pool.submit(function, *args)  # a broken pool refuses it (see run)
                 while True:
                     try:
                         return future.result(timeout=0.1)
