@@ -51,3 +51,25 @@ def test_a_worker_killed_while_idle_does_not_fail_the_next_local_parses() -> Non
     finally:
         workers.close()
     assert all(pid not in (first, os.getpid()) for pid in after)
+
+
+def test_the_parse_deadline_counts_a_parse_own_time_not_its_wait_for_a_worker() -> None:
+    """Twelve parses of 0.3 s each on at most four workers, with a 1 s deadline: handed
+    over all at once, the later ones passed the deadline queued behind the others."""
+
+    async def main() -> list[str]:
+        workers = ParseWorkers(deadline=1.0, start_early=True)
+
+        async def one() -> str:
+            try:
+                await workers.run(BIG, time.sleep, 0.3)
+            except TimeoutError:
+                return "stopped at the deadline"
+            return "parsed"
+
+        try:
+            return await asyncio.gather(*(one() for _ in range(12)))
+        finally:
+            workers.close()
+
+    assert asyncio.run(main()) == ["parsed"] * 12

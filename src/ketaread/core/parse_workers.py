@@ -131,6 +131,7 @@ class ParseWorkers:
         self._unavailable = False
         self._starting: threading.Thread | None = None
         self._start_watch: asyncio.Future[None] | None = None
+        self._slots: asyncio.Semaphore | None = None
         if start_early:
             # Started in a thread of its own: the first submit starts the forkserver and
             # waits while it imports the parser (~0.5 s of CPU), which on the event loop
@@ -178,6 +179,17 @@ class ParseWorkers:
             await asyncio.shield(self._start_watch)
         if self._pool is None and size <= INLINE_PARSE_MAX:
             return function(*args)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(max(self.workers, 1))
+        # No more parses handed over than there are workers: the deadline then counts a
+        # parse's own time, not the time it queued behind other feeds' (with all of a big
+        # refresh's bodies handed over at once, the last ones passed it unparsed).
+        async with self._slots:
+            return await self._run_in_pool(loop, function, *args)
+
+    async def _run_in_pool(
+        self, loop: asyncio.AbstractEventLoop, function: Callable[..., Any], *args: Any
+    ) -> Any:
         for _attempt in range(2):
             pool = self._ensure()
             if pool is None:
