@@ -59,7 +59,8 @@ class ScanResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _describe_mode(mode: int) -> str:
+def describe_mode(mode: int) -> str:
+    """What a file that is not a regular one is, in words (a FIFO, a device…)."""
     if stat.S_ISFIFO(mode):
         return "a FIFO (named pipe)"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
@@ -86,7 +87,7 @@ def read_file(path: Path, limit: int = MAX_FILE_BYTES) -> LocalDocument:
     except OSError as error:
         raise SourceError(_os_reason(error)) from error
     if not stat.S_ISREG(info.st_mode):
-        raise SourceError(_describe_mode(info.st_mode))
+        raise SourceError(describe_mode(info.st_mode))
     if info.st_size > limit:
         raise SourceError(f"larger than {limit // (1024 * 1024)} MiB")
     try:
@@ -96,7 +97,7 @@ def read_file(path: Path, limit: int = MAX_FILE_BYTES) -> LocalDocument:
     try:
         # Checked again on the open file: it may have been swapped since stat().
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise SourceError(_describe_mode(os.fstat(fd).st_mode))
+            raise SourceError(describe_mode(os.fstat(fd).st_mode))
         with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(limit + 1)
     except OSError as error:
