@@ -131,6 +131,7 @@ class ParseWorkers:
         self._unavailable = False
         self._starting: threading.Thread | None = None
         self._start_watch: asyncio.Future[None] | None = None
+        self._slots: asyncio.Semaphore | None = None
         if start_early:
             # Started in a thread of its own: the first submit starts the forkserver and
             # waits while it imports the parser (~0.5 s of CPU), which on the event loop
@@ -178,12 +179,25 @@ class ParseWorkers:
             await asyncio.shield(self._start_watch)
         if self._pool is None and size <= INLINE_PARSE_MAX:
             return function(*args)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(max(self.workers, 1))
+        # No more parses handed over than there are workers: the deadline then counts a
+        # parse's own time, not the time it queued behind other feeds' (with all of a big
+        # refresh's bodies handed over at once, the last ones passed it unparsed).
+        async with self._slots:
+            return await self._run_in_pool(loop, function, *args)
+
+    async def _run_in_pool(
+        self, loop: asyncio.AbstractEventLoop, function: Callable[..., Any], *args: Any
+    ) -> Any:
         for _attempt in range(2):
             pool = self._ensure()
             if pool is None:
                 return function(*args)
-            future = loop.run_in_executor(pool, function, *args)
             try:
+                # Inside the try: a pool whose worker died while idle (the OOM killer)
+                # refuses the submit itself, and every later feed would fail with it.
+                future = loop.run_in_executor(pool, function, *args)
                 return await asyncio.wait_for(future, self.deadline)
             except TimeoutError:
                 # The only way to stop a parse: kill its worker (and so the pool). Other
@@ -206,9 +220,9 @@ class ParseWorkers:
             pool = self._ensure()
             if pool is None:
                 return function(*args)
-            future = pool.submit(function, *args)
             deadline = time.monotonic() + self.deadline
             try:
+                future = pool.submit(function, *args)  # a broken pool refuses it (see run)
                 while True:
                     try:
                         return future.result(timeout=0.1)
