@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import os
 import sqlite3
 import subprocess
@@ -161,11 +162,98 @@ def index_archive(conn: sqlite3.Connection, bodies: list[str]) -> None:
     )
 
 
+ARCHIVE_QUERIES = [
+    "ketamine",
+    "BDNF",
+    "brain-derived neurotrophic factor",
+    "N-methyl-D-aspartate",
+    "NMDA receptors",
+    '"dendritic spine"',
+    "hippocampus plasticity",
+    "AMPA glutamate",
+    "default mode network",
+    "synap*",
+    "infusion -anxiety",
+    "title:ketamine",
+    "ref:nature",
+    '"Mayo Clinic" OR "American Journal of Psychiatry"',
+    "integration therapy",
+    "ketamine +depression",
+    "depression is:unread",
+    "glutamate @2024-01-01--2024-03-31",
+    "neurons sort:newest",
+    "PTSD anxiety +neuroscience",
+]
+"""Twenty typical queries in the archive's own words (its make_corpus bodies and tags), each
+matching most of its 400,000 articles: bench_search's twenty (feedgen's words) are measured
+too, though half of them match nothing here."""
+
+
+def search_figures(database: Path, runs: int, source: Path | None = None) -> None:
+    """Query times on the archive, glossary expansion on, 20 results with snippets and
+    `matched` as `ketaread search` gives them: wall and CPU time, median of `runs` each.
+    With `source` (another checkout's `src`), that ketaread's, in a process of its own."""
+    import statistics
+
+    if source is not None:
+        code = (
+            f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"
+            "from pathlib import Path; from bench_archive import search_figures;"
+            f"search_figures(Path({str(database)!r}), {runs})"
+        )
+        env = dict(os.environ, PYTHONPATH=str(source))
+        subprocess.run([sys.executable, "-c", code], env=env, check=True)
+        return
+
+    from ketaread.core import search
+    from ketaread.core.glossary import load_glossary
+    from ketaread.core.store import Store
+
+    # After ketaread: bench_search puts this checkout's src first on the path, which would
+    # make a baseline's process measure this checkout.
+    queries_of_bench_search = importlib.import_module("bench_search").QUERIES
+
+    store = Store(database)
+    expander = search.expander_for(load_glossary())
+    for label, queries in (
+        ("archive's words", ARCHIVE_QUERIES),
+        ("bench_search's", queries_of_bench_search),
+    ):
+        rows = []
+        for query in queries:
+            times, cpu = [], []
+            for _ in range(max(runs, 3)):
+                start, start_cpu = time.perf_counter(), time.thread_time()
+                results = search.search(store, query, limit=20, expander=expander)
+                times.append((time.perf_counter() - start) * 1000)
+                cpu.append((time.thread_time() - start_cpu) * 1000)
+            rows.append((statistics.median(times), statistics.median(cpu), query, results.total))
+        print(f"search, {label} queries: wall / CPU ms, matches (5001: more than 5,000)")
+        for took, cpu_ms, query, total in rows:
+            print(f"{took:8.1f} {cpu_ms:8.1f} {total:6}  {query}")
+        for name, column in (("wall", 0), ("CPU", 1)):
+            values = [r[column] for r in rows]
+            print(
+                f"  {name}: median of {len(rows)} {statistics.median(values):.1f} ms, "
+                f"worst {max(values):.1f} ms"
+            )
+    store.close()
+
+
 def main() -> None:
     """Build the archive (or reuse it), measure, print one table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, help="keep the archive here (reused when present)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--search-only", action="store_true", help="only the search figures (the archive exists)"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (e.g. `git worktree add /tmp/base COMMIT`), measured in the same "
+        "run: its first frames interleaved with these, then its interactions and queries",
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="ketaread-archive-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -178,36 +266,53 @@ def main() -> None:
         print(f"built {FEEDS * PER_FEED:,} articles directly in SQLite in {seconds:.0f} s")
     size = database.stat().st_size
     print(f"{os.cpu_count()} cores; runs {args.runs}; load {os.getloadavg()[0]:.1f}")
+    before = args.baseline.resolve() / "src" if args.baseline else None
+    if args.search_only:
+        search_figures(database, args.runs)
+        if before is not None:
+            print(f"-- the baseline, {args.baseline}:")
+            search_figures(database, args.runs, before)
+        return
     print(f"cache {size / 1e9:.2f} GB: {size / (FEEDS * PER_FEED) / 1024:.1f} KiB per article")
     # The same app on 400 articles of the same shape: what start-up costs whatever the size.
     small = work / "small.db"
     if not small.exists():
         build_archive(small, work, feeds=4, per_feed=100)
-    launches = {
-        "ketaread": ketaread_launch(database, config),
-        "small": ketaread_launch(small, config),
-        "bare": bare_textual_launch(),
-    }
     # A tmux server already running gives new sessions its own environment, not ours:
     # say where ketaread is (it is not installed in the benchmark's environment).
-    source = str(Path(__file__).resolve().parent.parent / "src")
+    sources = {"": Path(__file__).resolve().parent.parent / "src"}
+    if before is not None:
+        sources["before "] = before
+    launches = {"bare": bare_textual_launch()}
+    for prefix, source in sources.items():
+        for name, cache in (("ketaread", database), ("small", small)):
+            command, _needle, env = ketaread_launch(cache, config)
+            launches[prefix + name] = (["env", f"PYTHONPATH={source}", *command], "", env)
     # At 120 columns the list cuts the archive's titles after "explained, par…": wait for
     # what both screens show.
     for name, (command, _needle, env) in launches.items():
-        launches[name] = (["env", f"PYTHONPATH={source}", *command], "explained, par", env)
+        if name == "bare":
+            command = ["env", f"PYTHONPATH={sources['']}", *command]
+        launches[name] = (command, "explained, par", env)
     frames = median_first_frames(launches, args.runs)
-    ratio = frames["ketaread"] / frames["bare"]
-    print(
-        f"first frame: ketaread {frames['ketaread']:.2f} s, bare Textual "
-        f"{frames['bare']:.2f} s ({ratio:.2f}×); ketaread on 400 articles "
-        f"{frames['small']:.2f} s"
-    )
-    figures = interaction_figures(database, config, args.runs)
-    print(
-        f"open new {figures['open_first']:.1f} ms, open again {figures['open_again']:.1f} ms, "
-        f"tag switch {figures['tag']:.1f} ms, list page {figures['page']:.1f} ms, "
-        f"peak {figures['peak_mb']:.0f} MB"
-    )
+    for prefix in sources:
+        ratio = frames[prefix + "ketaread"] / frames["bare"]
+        print(
+            f"{prefix}first frame: ketaread {frames[prefix + 'ketaread']:.2f} s, bare Textual "
+            f"{frames['bare']:.2f} s ({ratio:.2f}×); ketaread on 400 articles "
+            f"{frames[prefix + 'small']:.2f} s ({frames[prefix + 'small'] / frames['bare']:.2f}×)"
+        )
+    for prefix, source in sources.items():
+        figures = interaction_figures(database, config, args.runs, source)
+        print(
+            f"{prefix}open new {figures['open_first']:.1f} ms, open again "
+            f"{figures['open_again']:.1f} ms, tag switch {figures['tag']:.1f} ms, list page "
+            f"{figures['page']:.1f} ms, peak {figures['peak_mb']:.0f} MB"
+        )
+    print(f"load {os.getloadavg()[0]:.1f}")
+    for prefix, source in sources.items():
+        print(f"-- {prefix or 'this checkout'}:")
+        search_figures(database, args.runs, source if prefix else None)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,7 @@ def count(
     log = work / f"callgrind-{which}-{stop}.log"
     done = f"instructions{os.getpid()}"
     command = (
+        f"env -u PYTHONDONTWRITEBYTECODE "  # see bench_startup.WRITE_BYTECODE
         f"valgrind --tool=callgrind --callgrind-out-file=/dev/null {sys.executable} {probe} "
         f"{which} {database} {config} {stop} 2>{log}; tmux wait-for -S {done}"
     )
@@ -78,7 +79,7 @@ def count(
     width, height = size
     tmux = ["tmux", "new-session", "-d", "-s", session, "-x", str(width), "-y", str(height)]
     # A warm-up launch without valgrind first: compiled modules written, files cached.
-    warm = command.replace("valgrind --tool=callgrind --callgrind-out-file=/dev/null ", "")
+    warm = command.replace("valgrind --tool=callgrind --callgrind-out-file=/dev/null ", "", 1)
     try:
         for line in (warm, command):
             subprocess.run([*tmux, line], check=True, env=launch_env())

@@ -13,6 +13,11 @@ With --make-corpus the feeds come from the shared make_corpus.py (2,000-3,000-wo
 articles with reference lists, as the seed feeds carry) and both readers take their
 subscriptions from one newsboat urls file (ketaread through `ketaread import`).
 
+With --compare-src and --rounds N, both checkouts then refresh N more times each, alternating
+which goes first, with means (one run on a shared machine swings more than most changes).
+With --timeline SECONDS, each thread's share of a core over ketaread's first refresh, the
+parse workers and the forkserver included (Linux, from /proc).
+
 With --without-index ketaread also refreshes a second, fresh cache with the search index
 switched off (in every process, the parse workers included), in the same run: what keeping
 the index in step costs the refresh.
@@ -70,7 +75,13 @@ def serve(folder: Path, validators: bool = True) -> tuple[ThreadingHTTPServer, i
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        # socketserver's default listen backlog is 5: with eight connections opened at
+        # once (both readers fetch eight at a time) a SYN was dropped and retried after
+        # 1 s, a stall no web server makes (nginx listens with 511).
+        request_queue_size = 128
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, server.server_address[1]
@@ -109,8 +120,83 @@ def _reap_children(deadline: float) -> None:
             time.sleep(0.02)
 
 
+def _process_tree(root: int) -> list[int]:
+    """`root` and every process descended from it (the forkserver's workers included)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    tree = [root]
+    for pid in tree:
+        tree.extend(children.get(pid, []))
+    return tree
+
+
+def _thread_name(pid: int, tid: int) -> str:
+    try:
+        if tid != pid:
+            return "  thread " + Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return "?"
+    for known in ("resource_tracker", "forkserver", "refresh"):
+        if known in command:
+            return known
+    return command[:30]
+
+
+class Timeline:
+    """CPU of every thread of a process tree, sampled from /proc (Linux): where a core sits
+    idle, or which thread holds the others up, during a refresh."""
+
+    def __init__(self, step: float) -> None:
+        self.step = step
+        self.samples: list[tuple[float, dict[int, int]]] = []
+        self.names: dict[int, str] = {}
+
+    def sample(self, root: int, elapsed: float) -> None:
+        """Record every thread's CPU nanoseconds so far (/proc/TID/schedstat)."""
+        row: dict[int, int] = {}
+        for pid in _process_tree(root):
+            try:
+                tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+            except OSError:
+                continue
+            for tid in tids:
+                try:
+                    ran = int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
+                except (OSError, ValueError, IndexError):
+                    continue
+                if tid not in self.names:
+                    self.names[tid] = _thread_name(pid, tid)
+                row[tid] = ran
+        self.samples.append((elapsed, row))
+
+    def report(self) -> str:
+        """One row per `step` seconds: each thread's share of a core; then CPU seconds."""
+        tids = [t for t in self.names if any(row.get(t, 0) > 1e7 for _, row in self.samples)]
+        lines = ["t s   " + " ".join(f"{self.names[t][-10:]:>10}" for t in tids)]
+        last: dict[int, int] = {}
+        start, used = 0.0, dict.fromkeys(tids, 0)
+        for elapsed, row in self.samples:
+            for tid in tids:
+                if tid in row:
+                    used[tid] += row[tid] - last.get(tid, 0)
+                    last[tid] = row[tid]
+            if elapsed - start >= self.step:
+                span = (elapsed - start) * 1e9
+                lines.append(f"{start:5.2f} " + " ".join(f"{used[t] / span:>10.0%}" for t in tids))
+                start, used = elapsed, dict.fromkeys(tids, 0)
+        lines.append("CPU s " + " ".join(f"{last.get(t, 0) / 1e9:>10.2f}" for t in tids))
+        return "\n".join(f"  {line}" for line in lines)
+
+
 def run_measured(
-    command: list[str], env: dict[str, str] | None = None
+    command: list[str], env: dict[str, str] | None = None, timeline: Timeline | None = None
 ) -> tuple[float, float, float]:
     """Run a command; return (wall seconds, peak RSS of its main process in MB, CPU seconds
     user+sys of it and all its descendants, parse workers included).
@@ -126,6 +212,9 @@ def run_measured(
     peak = 0.0
     while process.poll() is None:
         peak = max(peak, _vm_hwm_mb(process.pid) or 0.0)
+        if timeline is not None:
+            timeline.sample(process.pid, time.perf_counter() - start)
+            time.sleep(0.04)  # reading /proc for every thread takes a few ms itself
         time.sleep(0.01)
     elapsed = time.perf_counter() - start
     if subreaper:
@@ -166,6 +255,7 @@ def bench_ketaread(
     label: str = "ketaread",
     *,
     index: bool = True,
+    timeline: float | None = None,
 ) -> list[tuple[str, float, float, float]]:
     """First and second refresh with ketaread, subscribed by importing the urls file;
     the code under `src` when given (another checkout's src folder), else this one's;
@@ -175,6 +265,19 @@ def bench_ketaread(
     env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
     if src is not None:
         env["PYTHONPATH"] = str(src)
+    # As installed, with its bytecode: where PYTHONDONTWRITEBYTECODE is set (as in CI),
+    # every process compiled ketaread's modules from source on each run (~0.1 s of CPU in
+    # the refresh and again in the forkserver), while its dependencies had theirs. Compiled
+    # here, outside the checkout, before anything is timed.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    code = src if src is not None else Path(__file__).resolve().parents[1] / "src"
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(code)],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     if not index:
         site = work / "site"
         site.mkdir(exist_ok=True)
@@ -202,7 +305,10 @@ def bench_ketaread(
         str(config),
         "refresh",
     ]
-    first = run_measured(command, env)
+    sampled = Timeline(timeline) if timeline else None
+    first = run_measured(command, env, sampled)
+    if sampled is not None:
+        print(f"{label} first refresh, share of a core per thread:\n{sampled.report()}")
     second = run_measured(command, env)
     return [(f"{label} first", *first), (f"{label} second", *second)]
 
@@ -233,6 +339,28 @@ def bench_newsboat(urls: list[str], work: Path) -> list[tuple[str, float, float,
     return [("newsboat first", *first), ("newsboat second", *second)]
 
 
+def _alternate(urls: list[str], work: Path, other: Path, rounds: int) -> None:
+    """First and unchanged refreshes of this checkout and `other`, alternating; per round
+    and mean: wall / CPU seconds."""
+    runs: dict[str, list[list[float]]] = {"this": [], "other": []}
+    print(f"{'round':<7}{'checkout':<10}{'first wall/CPU s':>20}{'unchanged wall/CPU s':>24}")
+    for round_ in range(rounds):
+        order = ["this", "other"] if round_ % 2 == 0 else ["other", "this"]
+        for name in order:
+            src = other if name == "other" else None
+            label = f"round{round_}-{name}"
+            (_, wall, _, cpu), (_, wall2, _, cpu2) = bench_ketaread(urls, work, src, label)
+            runs[name].append([wall, cpu, wall2, cpu2])
+            first, unchanged = f"{wall:.2f} / {cpu:.2f}", f"{wall2:.2f} / {cpu2:.2f}"
+            load = os.getloadavg()[0]
+            row = f"{round_ + 1:<7}{name:<10}{first:>20}{unchanged:>24}"
+            print(f"{row}  load {load:.1f}", flush=True)
+    for name, values in runs.items():
+        mean = [sum(column) / len(column) for column in zip(*values, strict=True)]
+        first, unchanged = f"{mean[0]:.2f} / {mean[1]:.2f}", f"{mean[2]:.2f} / {mean[3]:.2f}"
+        print(f"{'mean':<7}{name:<10}{first:>20}{unchanged:>24}")
+
+
 def main() -> None:
     """Generate, serve, refresh, print."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -255,6 +383,21 @@ def main() -> None:
         "--without-index",
         action="store_true",
         help="also refresh a fresh cache with the search index off (same run)",
+    )
+    parser.add_argument(
+        "--timeline",
+        type=float,
+        metavar="SECONDS",
+        help="print each thread's CPU over ketaread's first refreshes in steps of SECONDS "
+        "(Linux; sampling costs a little CPU itself)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with --compare-src: then this many more rounds of both checkouts, alternating "
+        "which goes first, each on a fresh cache (on a shared machine one run swings more "
+        "than most changes)",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -282,12 +425,16 @@ def main() -> None:
             f"{args.feeds} feeds × {args.articles} articles = {total} articles, {size:.1f} MB,"
             f" validators {'off' if args.no_validators else 'on'}; {os.cpu_count()} cores"
         )
-        rows = bench_ketaread(urls, work)
+        rows = bench_ketaread(urls, work, timeline=args.timeline)
         if args.compare_src:
-            rows += bench_ketaread(urls, work, args.compare_src.resolve(), "ketaread (other)")
+            rows += bench_ketaread(
+                urls, work, args.compare_src.resolve(), "ketaread (other)", timeline=args.timeline
+            )
         if args.without_index:
             rows += bench_ketaread(urls, work, label="ketaread no-index", index=False)
         rows += bench_newsboat(urls, work)
+        if args.compare_src and args.rounds > 1:
+            _alternate(urls, work, args.compare_src.resolve(), args.rounds)
         server.shutdown()
     print(f"{'run':<26}{'wall s':>8}{'CPU s':>8}{'peak MB':>9}{'articles/s':>12}")
     for name, wall, rss, cpu in rows:

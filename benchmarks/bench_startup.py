@@ -139,9 +139,18 @@ def first_title_time(command: list[str], needle: str, env: dict[str, str]) -> fl
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
 
 
+WRITE_BYTECODE = ["env", "-u", "PYTHONDONTWRITEBYTECODE"]
+"""Prefixed to each launched command: a tmux server started from such a shell gives every
+new session its own environment, PYTHONDONTWRITEBYTECODE included, whatever `launch_env`
+passes; a module changed since its last compile was then compiled at every launch (~75 M
+instructions for screens/main.py alone), and a checkout never run before compiled all of
+ketaread each time."""
+
+
 def ketaread_launch(database: Path, config: Path) -> Launch:
     """ketaread reading the cache, offline."""
     command = [
+        *WRITE_BYTECODE,
         sys.executable,
         "-m",
         "ketaread",
@@ -157,7 +166,7 @@ def ketaread_launch(database: Path, config: Path) -> Launch:
 def bare_textual_launch() -> Launch:
     """A bare Textual app: the floor any Textual app starts from."""
     script = str(Path(__file__).parent / "bare_app.py")
-    return [sys.executable, script], "explained, part", launch_env()
+    return [*WRITE_BYTECODE, sys.executable, script], "explained, part", launch_env()
 
 
 def newsboat_launch(folder: Path, work: Path) -> Launch | None:
@@ -322,22 +331,28 @@ async def bench_interaction(database: Path, config: Path, runs: int) -> dict[str
     }
 
 
-def interaction_figures(database: Path, config: Path, runs: int) -> dict[str, float]:
+def interaction_figures(
+    database: Path, config: Path, runs: int, source: Path | None = None
+) -> dict[str, float]:
     """`bench_interaction`'s figures, run in a process of its own so that peak memory is
-    this cache's alone."""
+    this cache's alone; with `source` (a checkout's `src`), that checkout's ketaread."""
     code = (
         "import asyncio, json, sys; sys.path.insert(0, 'benchmarks');"
         "from bench_startup import bench_interaction; from pathlib import Path;"
         f"print(json.dumps(asyncio.run(bench_interaction(Path({str(database)!r}),"
         f" Path({str(config)!r}), {runs}))))"
     )
-    output = subprocess.run(
+    env = None if source is None else dict(os.environ, PYTHONPATH=str(source))
+    run = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        check=True,
         cwd=Path(__file__).parent.parent,
-    ).stdout
+        env=env,
+    )
+    if run.returncode != 0:
+        raise RuntimeError(f"the interactions failed ({source or 'this checkout'}):\n{run.stderr}")
+    output = run.stdout
     figures: dict[str, float] = json.loads(output.strip().splitlines()[-1])
     return figures
 

@@ -235,3 +235,39 @@ def test_windows_positions_and_counts_agree_with_the_whole_list(store: Store, or
         outside = set(ids) - set(whole)
         for article_id in list(outside)[:5]:
             assert store.position(article_filter, article_id) is None
+
+
+def walked_next_unread(
+    whole: list[int], unread: set[int], start: int, backwards: bool
+) -> tuple[int | None, bool]:
+    """The next unread article the reader's row-by-row walk finds, and whether it wrapped."""
+    step = -1 if backwards else 1
+    for distance in range(1, len(whole) + 1):
+        index = (start + step * distance) % len(whole)
+        if whole[index] in unread:
+            return whole[index], (index < start if step > 0 else index > start)
+    return None, True
+
+
+@pytest.mark.parametrize("order", [o for o in SORT_ORDERS if o != "feed"])
+def test_next_unread_by_keys_finds_what_walking_the_list_finds(store: Store, order: str) -> None:
+    """`n`/`p` look for the next unread article with the order's keys instead of walking
+    the rows: for every filter, both directions, from every row, the same article."""
+    ids = store.article_ids()
+    store.set_state(ids, "read", True)
+    store.set_state(ids[5::23] + ids[11::37], "read", False)
+    store.set_state(ids[::7], "starred", True)
+    unread = set(store.article_ids(ArticleFilter("unread")))
+    tag_filters = [ArticleFilter("tag", tag.id) for tag in store.tags()]
+    for base in [*FILTERS, *tag_filters]:
+        article_filter = base._replace(order=order)
+        whole = store.article_ids(article_filter)
+        for start, article_id in enumerate(whole):
+            for backwards in (False, True):
+                found = store.next_unread(article_filter, article_id, backwards)
+                expected = walked_next_unread(whole, unread, start, backwards)
+                assert found == expected, (article_filter, start, backwards)
+    assert store.next_unread(ArticleFilter(order="feed"), ids[0]) is None
+    newest = max(unread)
+    older = store.next_unread(ArticleFilter(), ids[0], newest=newest - 1)
+    assert older is not None and older[0] != newest

@@ -266,3 +266,14 @@ def test_a_folder_scan_stops_when_asked_and_stores_nothing(folder: Path, store: 
     assert reports == []
     assert store.article_ids() == []
     assert store.feeds() == []  # and no error recorded against the folder
+
+
+def test_the_summary_of_server_accounts_alone_counts_no_feeds() -> None:
+    """With only a server account configured the line read "0 feeds checked: 0 new, 0
+    updated articles, 0 failed; 1 of 1 server account synced"."""
+    from ketaread.core.refresh import RefreshSummary
+    from ketaread.core.sync.engine import AccountReport
+
+    accounts = [AccountReport("FreshRSS", "synced", new=3)]
+    assert RefreshSummary([], accounts=accounts).line() == "1 of 1 server account synced"
+    assert RefreshSummary([], []).line().startswith("0 feeds checked: 0 new")

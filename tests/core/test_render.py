@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from ketaread.core.models import ParsedArticle, ParsedFeed
+from ketaread.core.models import ArticleDetail, ArticleRow, ParsedArticle, ParsedFeed
 from ketaread.core.references import MAX_CITATIONS, MAX_REFERENCES, analyse
-from ketaread.core.render import RENDER_VERSION, html_to_markdown, plain_text, rendering_for
+from ketaread.core.render import (
+    RENDER_VERSION,
+    Rendering,
+    html_to_markdown,
+    plain_text,
+    rendering_for,
+)
 from ketaread.core.store import Store
 
 
@@ -165,3 +172,60 @@ def test_titled_links_are_indexed_and_code_is_left_alone() -> None:
 def test_sup_numbers_shown_as_superscripts(html: str, shown: str) -> None:
     """<sup> numbers are raised, never glued to the word ('adherence.8' is wrong)."""
     assert shown in html_to_markdown(html)
+
+
+def test_marked_articles_are_made_once_per_article_glossary_and_mode(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reopening an article reuses its marked Markdown; another glossary, another marking
+    mode or a changed article marks again, and each caller gets a copy of its own."""
+    import ketaread.core.glossary as glossary_module
+    from ketaread.core.glossary import load_glossary
+    from ketaread.core.render import MarkedCache, render
+
+    html = (
+        "<p>Ketamine blocks the NMDA receptor and raises BDNF [1]. "
+        '<a href="https://example.org/a%20b">a source</a></p>'
+        "<h2>References</h2><ol><li>Smith J. Ketamine. Nature. 2020.</li></ol>"
+    )
+    detail = ArticleDetail(
+        row=ArticleRow(7, "7", "t", "https://example.org/", 1, "Feed", "", None, False, False),
+        tags=[],
+        html=html,
+        base_url="https://example.org/",
+    )
+    rendering = render(detail)
+    calls: list[str] = []
+    mark_terms = glossary_module.mark_terms
+
+    def counting(markdown: str, *args: object, **kwargs: object) -> str:
+        calls.append(markdown)
+        return mark_terms(markdown, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(glossary_module, "mark_terms", counting)
+    glossary = load_glossary()
+    cache = MarkedCache(size=2)
+    first = cache.marked(7, rendering, glossary, "first")
+    expected = rendering.marked_markdown(glossary, "first")
+    assert (first.markdown, first.links, first.app_links) == (
+        expected.markdown,
+        expected.links,
+        expected.app_links,
+    )
+    assert "ketaread://term/" in first.markdown
+    calls.clear()
+    first.markdown = "edited by the screen"
+    first.links.append("https://elsewhere.example/")
+    again = cache.marked(7, rendering, glossary, "first")
+    assert calls == []  # not marked again
+    assert (again.markdown, again.links) == (expected.markdown, expected.links)
+    cache.marked(7, rendering, glossary, "every")
+    cache.marked(7, rendering, copy.copy(glossary), "every")  # a glossary loaded again
+    changed = Rendering(rendering.markdown + "\nMore on NMDA.\n", rendering.analysis)
+    cache.marked(7, changed, glossary, "every")
+    assert len(calls) == 3
+    cache.marked(8, rendering, glossary, "every")
+    cache.marked(9, rendering, glossary, "every")  # two kept: article 7 is dropped
+    calls.clear()
+    cache.marked(7, changed, glossary, "every")
+    assert len(calls) == 1

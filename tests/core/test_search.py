@@ -540,3 +540,131 @@ def test_index_text_lines_are_squeezed_as_by_splitting_every_line() -> None:
         if "&" in html:
             html = html_lib.unescape(html)
         assert search._text(fragment) == reference(html), repr(fragment)
+
+
+# -- a large cache: walking the date index, filters nothing passes, snippets ---------------------
+
+
+@pytest.fixture
+def dated(store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """60 articles whose dates do not follow their ids, every one saying "ketamine", every
+    third "glutamate", the even ones tagged Depression, a third read; the limits of a
+    400,000-article cache scaled down so that 60 articles reach them."""
+    rng = random.Random(23)
+    articles = []
+    for i in range(60):
+        words = "ketamine glutamate" if i % 3 == 0 else "ketamine"
+        article = _article(f"u{i:02}", f"Note {i}", f"<p>Lead.</p><p>On {words} today.</p>")
+        article.published = 1_750_000_000.0 + rng.randrange(0, 5_000_000)
+        article.tags = ["Depression"] if i % 2 == 0 else []
+        articles.append(article)
+    store.store_feed("/f", _feed("/f", *articles))
+    store.set_read([r[0] for r in store.select("SELECT id FROM articles WHERE id % 3 = 1")], True)
+    monkeypatch.setattr(search, "COUNT_CAP", 10)
+    monkeypatch.setattr(search, "RANK_ALL_LIMIT", 5)
+    monkeypatch.setattr(search, "WALK_CHUNK", 7)
+    return store
+
+
+def _newest_by_sql(store: Store, condition: str, params: tuple[object, ...] = ()) -> list[int]:
+    """Every matching article sorted by date in SQL: what a walk must reproduce."""
+    rows = store.select(
+        f"SELECT a.id FROM articles a WHERE {condition} ORDER BY a.sort_key DESC, a.id DESC",
+        params,
+    )
+    return [r[0] for r in rows]
+
+
+TAGGED = "a.id IN (SELECT article_id FROM article_tags at JOIN tags t ON t.id = at.tag_id"
+
+
+@pytest.mark.parametrize(
+    ("query", "condition"),
+    [
+        ("ketamine sort:newest", "1"),
+        ("ketamine", "1"),  # no title hit: every result is a newest-first one
+        ("glutamate sort:newest", "a.title IN (SELECT title FROM articles WHERE 0)"),
+        ("ketamine is:unread sort:newest", "a.read = 0"),
+        ("ketamine +depression sort:newest", f"{TAGGED} WHERE t.key = 'depression')"),
+        ("ketamine -depression", f"a.id NOT {TAGGED[5:]} WHERE t.key = 'depression')"),
+    ],
+)
+def test_many_matches_come_newest_first_along_the_date_index(
+    dated: Store, monkeypatch: pytest.MonkeyPatch, query: str, condition: str
+) -> None:
+    """Past COUNT_CAP matches, the newest are found by walking the articles by date a
+    chunk at a time (not by sorting every match): the same articles in the same order."""
+    walks: list[list[int] | None] = []
+    walk = search._newest_matches
+
+    def spied(*args: object, **kwargs: object) -> list[int] | None:
+        found = walk(*args, **kwargs)  # type: ignore[arg-type]
+        walks.append(found)
+        return found
+
+    monkeypatch.setattr(search, "_newest_matches", spied)
+    if query.startswith("glutamate"):
+        condition = "a.id IN (SELECT rowid FROM search WHERE search MATCH 'glutamate')"
+    results = search.search(dated, query, limit=12)
+    assert results.total == search.COUNT_CAP + 1
+    assert [h.article_id for h in results.hits] == _newest_by_sql(dated, condition)[:12]
+    assert walks and all(found is not None for found in walks)  # the walk did it
+    if "sort:newest" in query:
+        assert all(h.score == 0.0 for h in results.hits)  # as `search --json` documents
+
+
+def test_a_walk_over_ids_that_do_not_follow_dates_gives_way_to_sorting(
+    dated: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "WALK_SPAN", 1)  # every chunk counts as spread too far
+    results = search.search(dated, "ketamine sort:newest", limit=12)
+    assert [h.article_id for h in results.hits] == _newest_by_sql(dated, "1")[:12]
+
+
+def test_sorting_by_date_scores_every_hit_zero(store: Store) -> None:
+    store.store_feed(
+        "/f",
+        _feed(
+            "/f",
+            _article("a", "Ketamine", "<p>ketamine</p>"),
+            _article("b", "B", "<p>ketamine</p>"),
+        ),
+    )
+    hits = search.search(store, "ketamine sort:newest").hits
+    assert len(hits) == 2 and all(h.score == 0.0 for h in hits)
+    assert all(h.score > 0 for h in search.search(store, "ketamine").hits)
+
+
+@pytest.mark.parametrize(
+    "query", ["ketamine +nosuchtag", "ketamine @1990-01-01--1990-12-31", "ketamine is:starred"]
+)
+def test_a_filter_no_article_passes_finds_nothing_without_running_the_match(
+    dated: Store, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    statements: list[str] = []
+    select = Store.select
+
+    def recorded(self: Store, sql: str, params: object = ()) -> list[tuple]:
+        statements.append(sql)
+        return select(self, sql, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "select", recorded)
+    results = search.search(dated, query)
+    assert results.total == 0 and results.hits == []
+    assert not [sql for sql in statements if "MATCH" in sql]
+
+
+@pytest.mark.parametrize("query", ["ketam*", "glutamate", "ketamine sort:newest"])
+def test_snippets_are_those_the_index_gives_each_hit(dated: Store, query: str) -> None:
+    """Whether read from one pass over the hits' id range or per hit, each snippet is the
+    one FTS5's snippet() gives that article alone."""
+    results = search.search(dated, query, limit=12)
+    match = results.query.match_expression()
+    assert results.hits
+    for hit in results.hits:
+        alone = dated.select(
+            "SELECT snippet(search, -1, char(2), char(3), '…', 14) FROM search "
+            "WHERE search MATCH ? AND rowid = ?",
+            (match, hit.article_id),
+        )[0][0]
+        assert hit.snippet == " ".join(alone.split())

@@ -231,3 +231,18 @@ def test_digest_changes_when_a_file_changes(tmp_path: Path) -> None:
     [(_, after)] = scan_local(str(path)).documents
     assert before == again
     assert before != after
+
+
+def test_a_file_added_on_its_own_is_named_by_its_page_not_its_folder(tmp_path: Path) -> None:
+    """A single HTML page or text file added as a source was named after its folder
+    ("Downloads"), so two pages added from one folder looked the same in the sidebar."""
+    page = write(
+        tmp_path / "Downloads" / "page.html",
+        "<html><head><title>Glutamate and NMDA</title></head><body><p>NMDA.</p></body></html>",
+    )
+    note = write(tmp_path / "Downloads" / "note.txt", TEXT)
+    titles = [scan_local(str(path)).documents[0][0].title for path in (page, note)]
+    assert titles == ["Glutamate and NMDA", "Integration after a session"]
+    # Inside a folder source they still make one source named after the folder.
+    folder = scan_local(str(tmp_path / "Downloads"))
+    assert {feed.title for feed, _ in folder.documents} == {"Downloads"}

@@ -103,6 +103,7 @@ def test_first_sync_stores_articles_with_folders_and_cleaned_content(
     done = cli(tmp_db, account_config, "sync")
     assert done.returncode == 0, done.stderr
     assert f"+ {api}: synced" in done.stdout
+    assert "1 account synced: 0 failed" in done.stdout  # not "1 accounts"
     cached = articles(tmp_db, name)
     assert len(cached) == 12
     assert not any(read or star for read, star in cached.values())

@@ -79,3 +79,52 @@ def test_a_later_window_carries_on_from_the_one_before_when_the_cache_moved(
     cache[0:0] = [120, 119]  # a refresh stores two newer ones
     assert ids[20:30] == list(range(80, 70, -1))  # nothing repeated either
     assert shown + ids[10:30] == list(range(100, 70, -1))
+
+
+def test_a_window_read_by_a_jump_puts_back_the_articles_that_left(small_windows: None) -> None:
+    """Articles read out of an unread list stay shown: a window fetched with no window
+    before it held (`end`, a far jump) is read around them, not shifted by them (blank
+    last rows and skipped ids at 12,000 articles, found by hand)."""
+    cache = list(range(100, 40, -1))
+    shown = list(cache)
+
+    def fetch(offset: int, limit: int) -> list[int]:
+        return cache[offset : offset + limit]
+
+    ids = ListIds(len(cache), fetch, lambda article_id: cache.index(article_id))
+    assert ids[0:10] == shown[:10]
+    for article_id in (100, 97, 93):  # read, and gone from the cache's unread list
+        cache.remove(article_id)
+        ids.leave(article_id)
+    ids.leave(12345)  # never in the list: nothing to put back
+    assert ids[59] == shown[59] and ids[50:60] == shown[50:60]  # `end`
+    assert ids[30:40] == shown[30:40]  # a window with none before it
+    assert ids.index(shown[45]) == 45  # asked of the cache, where it is shown
+    cache.insert(cache.index(98) + 1, 97)  # marked unread again: back in the cache's list
+    ids.rejoin(97)
+    assert ids[20:30] == shown[20:30]
+    assert list(ids) == shown
+
+
+def test_an_article_moved_by_reading_stays_where_it_was_shown(small_windows: None) -> None:
+    """Unread first: an article read moves, in the cache's order, to the read ones at
+    the end; the list shows it where it was and skips its new place."""
+    unread = list(range(100, 60, -1))
+    read = list(range(60, 40, -1))
+    shown = unread + read
+
+    def cache() -> list[int]:
+        return unread + sorted(read, reverse=True)
+
+    ids = ListIds(
+        len(shown), lambda o, n: cache()[o : o + n], lambda i: cache().index(i), reorders=True
+    )
+    assert ids[0:10] == shown[:10]
+    for article_id in (100, 97, 93):  # read: they move among the read ones
+        unread.remove(article_id)
+        read.append(article_id)
+        ids.leave(article_id)
+    assert ids[50:60] == shown[50:60]  # `end`
+    assert ids[30:40] == shown[30:40]
+    assert ids.index(shown[45]) == 45
+    assert list(ids) == shown

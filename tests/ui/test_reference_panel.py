@@ -45,6 +45,31 @@ async def test_r_toggles_the_reference_panel(app: KetareadApp, settle: Settle) -
         assert app.main_screen.article_view.has_focus
 
 
+async def test_the_hidden_panel_lists_an_article_once_shown(
+    app: KetareadApp, settle: Settle
+) -> None:
+    """Opening an article while the panel is hidden builds none of its rows (they cost
+    every open's first paint); shown, by `r` or by a citation, it lists the open article's,
+    and while shown it lists each article opened."""
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_titled(pilot, CITING)
+        panel = app.main_screen.reference_panel
+        assert not panel.display and panel.option_count == 0
+        await pilot.press("r")
+        assert _row_ids(panel, "ref:") == ["ref:1", "ref:2", "ref:3"]  # at once, not later
+        await pilot.press("r")
+        await open_titled(pilot, "Dissociation During Ketamine")
+        assert _row_ids(panel, "ref:") == ["ref:1", "ref:2", "ref:3"]  # the earlier article's
+        app.main_screen.show_reference_for_citation(0)
+        assert _row_ids(panel, "ref:") != ["ref:1", "ref:2", "ref:3"]
+        await settle(pilot)
+        shown = _row_ids(panel, "")
+        await open_titled(pilot, CITING)
+        assert panel.display and _row_ids(panel, "") != shown
+        assert _row_ids(panel, "ref:") == ["ref:1", "ref:2", "ref:3"]
+
+
 async def test_enter_on_a_url_row_opens_it_in_the_browser(
     app: KetareadApp, settle: Settle, opened_urls: list[str]
 ) -> None:

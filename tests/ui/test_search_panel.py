@@ -281,3 +281,40 @@ async def test_a_querys_problem_is_read_whole_at_80_columns(
         await settle(pilot)
         shown = " ".join(line.strip(" │┃") for line in screen_text(app).splitlines())
         assert "two letters before *" in " ".join(shown.split())
+
+
+async def test_j_and_k_move_in_the_results_as_in_every_list(
+    big_app: KetareadApp, settle: Settle
+) -> None:
+    """The README's `j`/`k` "move in any list": the results only took ↑/↓, and `j j enter`
+    opened the first result (found by hand at 4,000 articles)."""
+    async with big_app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _type_query(pilot, "receptor", settle)
+        await pilot.press("enter")
+        await settle(pilot)
+        found = _result_ids(big_app)
+        assert len(found) > 20
+        await pilot.press("j", "j", "j", "k")
+        assert _panel(big_app).results.highlighted == 2
+        await pilot.press("greater_than_sign")
+        assert _panel(big_app).results.highlighted == len(found) - 1
+        await pilot.press("less_than_sign", "j", "j", "enter")
+        await settle(pilot)
+        assert _main(big_app).detail.row.id == found[2]
+
+
+async def test_a_new_query_typed_after_reopening_replaces_the_last_one(
+    big_app: KetareadApp, settle: Settle
+) -> None:
+    """`/` again shows the last query selected: typing replaces it (it was appended to,
+    "receptorbdnf" matching nothing), an arrow key keeps it to edit."""
+    async with big_app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _type_query(pilot, "receptor", settle)
+        await pilot.press("escape")
+        await _type_query(pilot, "bdnf", settle)
+        assert _panel(big_app).input.value == "bdnf"
+        assert _result_ids(big_app)
+        await pilot.press("escape", "slash", "end", "space", "x")
+        assert _panel(big_app).input.value == "bdnf x"

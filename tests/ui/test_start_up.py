@@ -171,3 +171,79 @@ async def test_the_list_has_the_focus_even_when_the_terminal_starts_without_it(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.focused, ArticleList)
+
+
+FIRST_FRAME_PROBE = """
+import sys
+from ketaread.app import KetareadApp
+from ketaread.cli import make_app
+
+loaded: list[str] = []
+resume = KetareadApp._resume_collection
+
+
+def first_frame_out() -> None:  # the app's first after-refresh callback
+    loaded.extend(name for name, module in sys.modules.items() if module is not None)
+    resume()
+
+
+KetareadApp._resume_collection = staticmethod(first_frame_out)
+app = make_app(db=sys.argv[1], config=sys.argv[2], offline=True)
+
+
+async def quit_when_drawn(pilot):
+    while not loaded:
+        await pilot.pause(0.05)
+    app.exit()
+
+
+app.run(headless=True, size=(120, 40), auto_pilot=quit_when_drawn)
+print(repr(loaded))  # not json: the probe must not import what it looks for
+"""
+
+NOT_BEFORE_THE_FIRST_FRAME = (
+    "json",  # the reading position's, read and written after the first frame
+    "ketaread.core.references",  # ~200 patterns compiled at import: the reference panel's
+    "ketaread.core.glossary",
+    "ketaread.core.render",
+    "ketaread.core.search",
+    "ketaread.core.study",
+    "ketaread.core.refresh",
+    "ketaread.screens.keys",
+    "feedparser",
+    "httpx",
+    "html2text",
+    "nh3",
+    "textual.widgets._markdown",
+)
+
+
+def test_the_first_frame_imports_nothing_it_does_not_draw(
+    sample_db: Path, tmp_config: Path
+) -> None:
+    """What only an open article, a refresh, a search or a review needs is imported after
+    the first frame (each of these took milliseconds of every start), in a fresh process."""
+    import ast
+    import os
+    import subprocess
+    import sys
+
+    source = str(Path(__file__).resolve().parents[2] / "src")
+    env = dict(os.environ, PYTHONPATH=source)
+    run = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME_PROBE, str(sample_db), str(tmp_config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    loaded = set(ast.literal_eval(run.stdout.strip().splitlines()[-1]))
+    assert "ketaread.screens.main" in loaded  # the probe did see the reading screen
+    early = sorted(
+        name
+        for name in loaded
+        for unwanted in NOT_BEFORE_THE_FIRST_FRAME
+        if name == unwanted or name.startswith(unwanted + ".")
+    )
+    assert early == []

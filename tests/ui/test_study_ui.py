@@ -169,6 +169,18 @@ async def test_d_in_the_panel_deletes_a_highlight(app: KetareadApp) -> None:
         assert f"highlight:{anchored}" not in {c.source for c in study_of(app).cards()}
 
 
+async def test_j_and_k_move_in_the_highlight_list(app: KetareadApp) -> None:
+    """`j`/`k` move in the highlight list as in every other list (only ↑/↓ did)."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_article(pilot)
+        anchored, _gone = seed_highlights(app)
+        await pilot.press("L")
+        await settle_pilot(pilot)
+        await pilot.press("j", "d", "escape")
+        await settle_pilot(pilot)
+        assert [h.id for h in study_of(app).highlights()] == [anchored]
+
+
 async def test_n_writes_the_article_note(app: KetareadApp) -> None:
     """N opens a multi-line editor; ctrl+s saves the note on the article."""
     async with app.run_test(size=(80, 24)) as pilot:

@@ -332,6 +332,8 @@ def _short_form_tokens(candidate: str) -> list[str] | None:
     if not candidate or len(candidate) > _MAX_SHORT or _NOT_SHORT_FORM.search(candidate):
         return None
     tokens = candidate.split()
+    if not tokens:
+        return None  # "(&nbsp;)": spaces _TRIM does not strip (no-break, thin, ideographic)
     if len(tokens) == 2 and re.fullmatch(r"[A-Z]\.", tokens[0]) and tokens[1].isalpha():
         return tokens  # a species: "H. pylori"
     if len(tokens) > 3 or not _shape(tokens[0]):
@@ -605,6 +607,9 @@ def _aside_floor(text: str, start: int, end: int) -> int:
 
 def _enumerated(text: str, open_at: int, letter: str) -> bool:
     """True when "(A)" is one of a list of labels: "(B)" or "(C)" nearby."""
+    letter = letter.strip()  # "(A&nbsp;)": a space _TRIM leaves is no part of the label
+    if len(letter) != 1:
+        return False
     nearby = text[max(0, open_at - 300) : open_at + 300]
     code = ord(letter.upper())
     neighbours = [chr(c) for c in (code - 1, code + 1) if 65 <= c <= 90]

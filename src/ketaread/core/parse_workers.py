@@ -27,6 +27,8 @@ INLINE_PARSE_MAX = 128 * 1024
 """Bodies up to this size parse in the refresh's own thread when no workers are running
 (starting workers costs more than parsing them); larger ones always go to a worker."""
 MAX_WORKERS = 4
+START_POLL_SECONDS = 0.02
+"""How often a parse waiting for the workers to start looks whether they have."""
 _live: set[concurrent.futures.ProcessPoolExecutor] = set()
 _live_lock = threading.Lock()
 
@@ -127,8 +129,38 @@ class ParseWorkers:
         self.workers = min(os.cpu_count() or 1, MAX_WORKERS)
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._unavailable = False
+        self._starting: threading.Thread | None = None
+        self._start_watch: asyncio.Future[None] | None = None
+        self._slots: asyncio.Semaphore | None = None
         if start_early:
-            self._ensure()
+            # Started in a thread of its own: the first submit starts the forkserver and
+            # waits while it imports the parser (~0.5 s of CPU), which on the event loop
+            # held up every fetch meanwhile (benchmarks/README.md, "Refresh on make_corpus
+            # feeds"). The fetches go on; the first parse waits for the workers instead.
+            self._starting = threading.Thread(
+                target=self._start_workers, name="ketaread-parse-start", daemon=True
+            )
+            self._starting.start()
+
+    def _start_workers(self) -> None:
+        """Start the pool and every one of its workers (each submit starts at most one)."""
+        pool = self._ensure()
+        if pool is None:
+            return
+        with contextlib.suppress(Exception):  # a broken pool is found again by run()
+            concurrent.futures.wait(
+                [pool.submit(os.getpid) for _ in range(self.workers)], timeout=self.deadline
+            )
+
+    async def _watch_start(self) -> None:
+        """Return once the workers' start has ended. Polled rather than joined in a thread:
+        the loop's default executor also resolves the fetches' host names."""
+        while not self._started():
+            await asyncio.sleep(START_POLL_SECONDS)
+
+    def _started(self) -> bool:
+        """Whether no start is under way (the pool may be up, or not wanted)."""
+        return self._starting is None or not self._starting.is_alive()
 
     def _ensure(self) -> concurrent.futures.ProcessPoolExecutor | None:
         if self._pool is None and not self._unavailable:
@@ -139,14 +171,33 @@ class ParseWorkers:
     async def run(self, size: int, function: Callable[..., Any], *args: Any) -> Any:
         """The result of `function(*args)`; TimeoutError when it outlived the deadline."""
         loop = asyncio.get_running_loop()
+        if not self._started():
+            if self._start_watch is None:
+                self._start_watch = asyncio.ensure_future(self._watch_start())
+            # One watcher for every waiting parse (each polling made thousands of wakeups);
+            # shielded, so a parse cancelled while waiting leaves the watch to the others.
+            await asyncio.shield(self._start_watch)
         if self._pool is None and size <= INLINE_PARSE_MAX:
             return function(*args)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(max(self.workers, 1))
+        # No more parses handed over than there are workers: the deadline then counts a
+        # parse's own time, not the time it queued behind other feeds' (with all of a big
+        # refresh's bodies handed over at once, the last ones passed it unparsed).
+        async with self._slots:
+            return await self._run_in_pool(loop, function, *args)
+
+    async def _run_in_pool(
+        self, loop: asyncio.AbstractEventLoop, function: Callable[..., Any], *args: Any
+    ) -> Any:
         for _attempt in range(2):
             pool = self._ensure()
             if pool is None:
                 return function(*args)
-            future = loop.run_in_executor(pool, function, *args)
             try:
+                # Inside the try: a pool whose worker died while idle (the OOM killer)
+                # refuses the submit itself, and every later feed would fail with it.
+                future = loop.run_in_executor(pool, function, *args)
                 return await asyncio.wait_for(future, self.deadline)
             except TimeoutError:
                 # The only way to stop a parse: kill its worker (and so the pool). Other
@@ -161,15 +212,17 @@ class ParseWorkers:
         """`run` for a thread without an event loop (local files): the result of
         `function(*args)`; TimeoutError past the deadline, InterruptedError once `stop`
         (a threading.Event) is set; either way the worker is killed."""
+        if self._starting is not None:
+            self._starting.join()
         if self._pool is None and size <= INLINE_PARSE_MAX:
             return function(*args)
         for _attempt in range(2):
             pool = self._ensure()
             if pool is None:
                 return function(*args)
-            future = pool.submit(function, *args)
             deadline = time.monotonic() + self.deadline
             try:
+                future = pool.submit(function, *args)  # a broken pool refuses it (see run)
                 while True:
                     try:
                         return future.result(timeout=0.1)
@@ -191,6 +244,8 @@ class ParseWorkers:
 
     def close(self) -> None:
         """Stop the workers without waiting for any parse still running."""
+        if self._starting is not None:
+            self._starting.join()  # the start under way ends soon; its pool is then killed
         if self._pool is not None:
             pool, self._pool = self._pool, None
             kill_pool(pool)

@@ -57,6 +57,9 @@ class PendingChanges:
         self._wake = threading.Event()
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
+        self._running = False
+        """Whether a thread is landing changes (set and cleared under `_lock`: two presses
+        at once started two threads, which landed the same toggle twice)."""
 
     def __len__(self) -> int:
         with self._lock:
@@ -81,14 +84,26 @@ class PendingChanges:
         raise CacheBusy("the cache is busy; the change is kept and saved when it is free")
 
     def _start(self) -> None:
-        self._wake.set()
-        if self._thread is None or not self._thread.is_alive():
+        with self._lock:
+            self._wake.set()
+            if self._running:
+                return
+            self._running = True
             self._thread = threading.Thread(
                 target=self._run, name="ketaread-pending-changes", daemon=True
             )
-            self._thread.start()
+        self._thread.start()
 
     def _run(self) -> None:
+        try:
+            self._land_queued()
+        except BaseException:
+            with self._lock:
+                self._running = False
+            raise
+
+    def _land_queued(self) -> None:
+        """Land the queue in order; every way out clears `_running` under the lock."""
         while not self._closed.is_set():
             with self._lock:
                 change = self._queue[0] if self._queue else None
@@ -97,6 +112,9 @@ class PendingChanges:
                 self._wake.clear()
                 with self._lock:
                     if not self._queue:
+                        # Decided under the lock that `submit` queues under: a change
+                        # queued after this starts a new thread.
+                        self._running = False
                         return
                 continue
             try:
@@ -113,10 +131,14 @@ class PendingChanges:
                 continue
             except Exception as error:  # the store is closed or broken: stop, and say so
                 self._stuck(f"{len(self)} read/star change(s) could not be saved: {error}")
+                with self._lock:
+                    self._running = False
                 return
             with self._lock:
                 self._queue.pop(0)
             self._landed(change.article_id, result)
+        with self._lock:
+            self._running = False
 
     def close(self, wait: float = 0.0) -> int:
         """Stop retrying (after up to `wait` seconds for the queue to empty); returns how

@@ -7,6 +7,7 @@ never removes what the cache already holds.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import hashlib
 import sqlite3
@@ -111,12 +112,17 @@ class RefreshSummary:
         updated = sum(r.updated for r in self.reports)
         failed = sum(r.failed for r in self.reports)
         feeds = sum(r.status not in ("skipped", "full_text") for r in self.reports)
-        text = f"{counted(feeds, 'feed')} checked: "
-        text += f"{new} new, {updated} updated articles, {failed} failed"
+        parts = []
+        if feeds or not self.accounts:
+            # Only server accounts: "0 feeds checked: 0 new…" would say nothing true.
+            parts.append(
+                f"{counted(feeds, 'feed')} checked: "
+                f"{new} new, {updated} updated articles, {failed} failed"
+            )
         if self.accounts:
             synced = sum(a.status == "synced" for a in self.accounts)
-            text += f"; {synced} of {counted(len(self.accounts), 'server account')} synced"
-        return text
+            parts.append(f"{synced} of {counted(len(self.accounts), 'server account')} synced")
+        return "; ".join(parts)
 
 
 Reporter = Callable[[FeedReport], None]
@@ -408,10 +414,8 @@ async def _refresh_remote(
     settings: object | None,
     stop: threading.Event | None,
 ) -> None:
-    from ketaread.core.fetch import Fetcher, FetchSettings, Validators
-
     now = time.time()
-    requests: list[tuple[str, Validators]] = []
+    wanted: list[tuple[str, tuple[str | None, str | None, str | None]]] = []
     by_url: dict[str, tuple[SourceSpec, str]] = {}
     for spec in specs:
         state = store.feed_state_for_source(spec.location)
@@ -435,20 +439,21 @@ async def _refresh_remote(
                 )
             )
             continue
-        validators = Validators(
-            etag=state.etag if state else None,
-            last_modified=state.last_modified if state else None,
-            body_hash=state.body_hash if state else None,
-        )
-        requests.append((location, validators))
+        stored = (state.etag, state.last_modified, state.body_hash) if state else (None,) * 3
+        wanted.append((location, stored))
         by_url[location] = (spec, title)
 
     # Parsing is CPU-bound (feedparser is pure Python) and, on hostile shapes, slow: it
     # runs in worker processes, killed at the per-feed deadline (core/parse_workers.py).
     # They start early when many feeds are new, else with the first body too big to
-    # parse inline, so a refresh of unchanged feeds never pays for them.
-    never_fetched = sum(1 for _, v in requests if v == Validators())
+    # parse inline, so a refresh of unchanged feeds never pays for them. Started before
+    # the fetcher's import (httpx, ~0.1 s), which then runs while the forkserver starts.
+    never_fetched = sum(1 for _, stored in wanted if stored == (None, None, None))
     workers = ParseWorkers(start_early=never_fetched >= PARSE_POOL_MIN_FEEDS)
+
+    from ketaread.core.fetch import Fetcher, FetchSettings, Validators
+
+    requests = [(location, Validators(*stored)) for location, stored in wanted]
     many = len(requests) >= PARSE_POOL_MIN_FEEDS
     parsing: list[asyncio.Future[None]] = []
     done: set[str] = set()
@@ -480,7 +485,7 @@ async def _refresh_remote(
             parsing.append(asyncio.ensure_future(parse_then_store(result, spec, title)))
         else:
             done.add(result.url)
-            _handle_fetch(store, spec, title, result, report)
+            batches.write(_handle_fetch, store, spec, title, result, report, short=True)
             if len(done) == len(by_url):
                 batches.last_arrived()
 
@@ -491,8 +496,10 @@ async def _refresh_remote(
                 await _unless_stopped(fetcher.fetch_all(requests, on_result=handle), stop)
             await _unless_stopped(asyncio.gather(*parsing), stop)
         batches.flush()  # parsed before a stop: stored (a batch's first feed was waiting)
+        batches.finish()
     except TimeoutError:
         batches.flush()
+        batches.finish()
         # The whole refresh has a deadline: what is not done by then waits for the next.
         for location, (_spec, title) in by_url.items():
             if location not in done:
@@ -506,6 +513,7 @@ async def _refresh_remote(
                     )
                 )
     finally:
+        batches.close()
         workers.close()
 
 
@@ -544,14 +552,19 @@ class _Fetched:
 
 
 class _Batches:
-    """Stores parsed feeds a batch per transaction instead of one each.
+    """Stores parsed feeds a batch per transaction instead of one each, in a thread of its
+    own: while a batch is stored the event loop goes on fetching and handing bodies to the
+    parse workers (storing on the loop left both workers idle for each batch's storing).
 
     A transaction per feed cost most of the storing time: a COMMIT each, and each one a
     segment of the search index to merge later (benchmarks/README.md, "Refresh on
     make_corpus feeds"). A batch is what is parsed within BATCH_SECONDS of its first feed,
     up to BATCH_BYTES: a crash loses at most that (its feeds' validators with it, so the next
     refresh fetches them again), and another writer waits at most one batch's storing.
-    Nothing is awaited inside the transaction. Reports come once the batch is committed.
+    The other outcomes' records go through the same thread while it is busy (in the order
+    they were asked for), else run at once on the loop: never two writers at a time, so
+    reports come from one thread at a time.
+    Reports come once the batch is committed.
     """
 
     def __init__(self, store: Store, report: Reporter) -> None:
@@ -560,6 +573,19 @@ class _Batches:
         self._pending: list[_Fetched] = []
         self._bytes = 0
         self._due = asyncio.Event()
+        self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ketaread-store")
+        self._writes: list[concurrent.futures.Future[None]] = []
+
+    def write(self, function: Callable[..., None], *args: object, short: bool = False) -> None:
+        """Run a write on the store's thread, after every write asked for before it; a
+        `short` one (a 304's record) runs here at once when that thread has nothing to do,
+        as nothing else can be writing then: a refresh of unchanged feeds starts no thread."""
+        # Ended writes that raised nothing are forgotten; an error waits for finish().
+        self._writes = [w for w in self._writes if not w.done() or w.exception() is not None]
+        if short and not self._writes:
+            function(*args)
+            return
+        self._writes.append(self._writer.submit(function, *args))
 
     async def store(self, item: _Fetched, *, last: bool) -> None:
         """Add a parsed feed; the batch's first feed waits for the rest, then stores them."""
@@ -581,10 +607,23 @@ class _Batches:
         self._due.set()
 
     def flush(self) -> None:
-        """Store every waiting feed now."""
+        """Hand every waiting feed to the store's thread now."""
         items, self._pending, self._bytes = self._pending, [], 0
-        if not items:
-            return
+        if items:
+            self.write(self._store_batch, items)
+
+    def finish(self) -> None:
+        """Wait for every write asked for; an unexpected error in one is raised here."""
+        writes, self._writes = self._writes, []
+        for future in writes:
+            future.result()
+
+    def close(self) -> None:
+        """Wait for the writes still running (none is ever left half done) and end the
+        thread: after this the refresh writes nothing more."""
+        self._writer.shutdown(wait=True)
+
+    def _store_batch(self, items: list[_Fetched]) -> None:
         reports: list[FeedReport] = []
         try:
             with self._store.batch():

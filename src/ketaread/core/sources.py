@@ -59,7 +59,8 @@ class ScanResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _describe_mode(mode: int) -> str:
+def describe_mode(mode: int) -> str:
+    """What a file that is not a regular one is, in words (a FIFO, a device…)."""
     if stat.S_ISFIFO(mode):
         return "a FIFO (named pipe)"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
@@ -86,7 +87,7 @@ def read_file(path: Path, limit: int = MAX_FILE_BYTES) -> LocalDocument:
     except OSError as error:
         raise SourceError(_os_reason(error)) from error
     if not stat.S_ISREG(info.st_mode):
-        raise SourceError(_describe_mode(info.st_mode))
+        raise SourceError(describe_mode(info.st_mode))
     if info.st_size > limit:
         raise SourceError(f"larger than {limit // (1024 * 1024)} MiB")
     try:
@@ -96,7 +97,7 @@ def read_file(path: Path, limit: int = MAX_FILE_BYTES) -> LocalDocument:
     try:
         # Checked again on the open file: it may have been swapped since stat().
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise SourceError(_describe_mode(os.fstat(fd).st_mode))
+            raise SourceError(describe_mode(os.fstat(fd).st_mode))
         with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(limit + 1)
     except OSError as error:
@@ -273,9 +274,12 @@ def _parse_document(
             return None
     uid = "file:" + (str(path.relative_to(folder)) if folder else path.name)
     article = parse_article(sniffed, uid=uid, fallback_title=path.stem, mtime=document.mtime)
+    # A folder's files are one source named after the folder; a file added on its own is
+    # named by its page (its folder's name, "Downloads", would tell it from nothing).
+    name = folder.name if folder is not None else (article.title or path.stem)
     return ParsedFeed(
         location=str(path if folder is None else folder),
-        title=clean_line((folder or path.parent).name or path.stem),
+        title=clean_line(name or path.stem),
         kind="articles",
         articles=[article],
     )

@@ -1491,6 +1491,58 @@ class Store:
             offset = 0
         return found
 
+    def next_unread(
+        self,
+        article_filter: ArticleFilter,
+        article_id: int,
+        backwards: bool = False,
+        newest: int | None = None,
+    ) -> tuple[int | None, bool] | None:
+        """The unread article nearest after `article_id` in the filter's order (before it
+        with `backwards`), wrapping round once: (its id or None when nothing is unread,
+        whether it wrapped). Ids above `newest` (stored after the list was made) are left
+        out. None when the order cannot be searched by its keys (the feed order), or the
+        article is not in the list: the caller walks the list instead.
+
+        Two or three indexed LIMIT 1 queries, however far away the article is: walking
+        the rows of a read archive for the one unread article took seconds at 400,000."""
+        if article_filter.order == "feed":
+            return None
+        _, _, keys = _id_query(article_filter)
+        if keys is None:
+            return None
+        unread_sql, params, _ = _id_query(article_filter._replace(unread_only=True))
+        _, id_column, columns = keys
+        names = ", ".join(name for name, _ in columns)
+        rest = unread_sql.partition(" ORDER BY ")[0].removeprefix(f"SELECT {id_column}")
+        if newest is not None:
+            rest += f" AND {id_column} <= {int(newest)}"
+        # The article's own keys, from the whole list (it may be read itself).
+        full_sql, full_params, _ = _id_query(article_filter)
+        lookup = full_sql.partition(" ORDER BY ")[0].removeprefix(f"SELECT {id_column}")
+        lookup = lookup.replace(" INDEXED BY article_tags_order", "")
+        found = self._query(
+            f"SELECT {names}{lookup} AND {id_column} = ?", [*full_params, article_id]
+        )
+        if not found:
+            return None
+        flipped = [(name, "DESC" if way == "ASC" else "ASC") for name, way in columns]
+        # Walking away from the article: forwards, the rows "before" it in the reversed
+        # order; backwards, the rows before it in the order itself, nearest first.
+        away = columns if backwards else flipped
+        toward = flipped if backwards else columns
+        order = ", ".join(f"{name} {way}" for name, way in toward)
+        # The conditions are disjoint, the later ones (a longer equal prefix) nearer.
+        for condition, values in reversed(_before(away, found[0])):
+            rows = self._query(
+                f"SELECT {id_column}{rest} AND {condition} ORDER BY {order} LIMIT 1",
+                [*params, *values],
+            )
+            if rows:
+                return int(rows[0][0]), False
+        rows = self._query(f"SELECT {id_column}{rest} ORDER BY {order} LIMIT 1", params)
+        return (int(rows[0][0]) if rows else None), True
+
     def position(self, article_filter: ArticleFilter, article_id: int) -> int | None:
         """Where an article is in the filter's order (None when the filter leaves it out):
         a count of the index entries before it, not a walk of the list."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import sqlite3
 import threading
 import time
@@ -31,7 +30,7 @@ from ketaread.widgets.article_list import ID_WINDOW, PAGE_SIZE, ArticleList, Lis
 from ketaread.widgets.article_view import ArticleView
 from ketaread.widgets.key_bar import KeyBar
 from ketaread.widgets.reference_panel import ReferencePanel
-from ketaread.widgets.tag_sidebar import SidebarData, TagSidebar
+from ketaread.widgets.tag_sidebar import SidebarData, TagSidebar, location_label
 from ketaread.widgets.title_bar import TitleBar
 from ketaread.widgets.web_links import copy_web_link, open_web_link
 from ketaread.worker_errors import ReportsWorkerErrors
@@ -43,7 +42,7 @@ if TYPE_CHECKING:
 
     from ketaread.core.glossary import Glossary, TermHit
     from ketaread.core.refresh import FeedReport
-    from ketaread.core.render import MarkedArticle, Rendering
+    from ketaread.core.render import MarkedArticle, MarkedCache, Rendering
     from ketaread.core.sync.state import AccountSummary
     from ketaread.screens.glossary import GlossaryModal
 
@@ -54,6 +53,8 @@ SORT_LABELS = {
     "unread": "unread first",
 }
 UNDO_SECONDS = 10.0
+FOLLOWING_LOOKED_UP = 20
+"""Rows after the highlighted one that may take its place when a list is made again."""
 """How long `u` can undo a mark-all-read: as long as its notice shows."""
 POSITION_STATE = "position"
 """The reader_state entry holding the last article and how far it was scrolled."""
@@ -101,6 +102,7 @@ def list_ids(
         windows,
         positions,
         newest=store.newest_article_id(),
+        reorders=article_filter.order == "unread",
     )
 
 
@@ -309,6 +311,9 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self._was_narrow: bool | None = None
         self.excerpt_feeds: dict[int, str] = {}
         """Feed id → why it looks excerpt-only (full text would help), from the last check."""
+        self._marked: MarkedCache | None = None
+        """The open articles' marked Markdown, kept for reopening them (made by the first
+        open: core.render is not imported before the first frame)."""
         self._init_search()
 
     def _settings(self) -> dict[str, str | bool]:
@@ -470,13 +475,24 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         """Show a filter's articles; only the latest request is shown."""
         self._ids_generation += 1
         self.requested_filter = article_filter
+        listing = self.article_list
+        highlighted = listing.ids.get(listing.cursor)
         # Where the articles the cursor may stay on are, looked up in the worker too.
-        wanted = (
-            keep,
-            self.article_list.ids.get(self.article_list.cursor),
-            self.detail.row.id if self.detail else None,
-        )
-        self._load_ids(self._ids_generation, article_filter, keep, wanted)
+        wanted = (keep, highlighted, self.detail.row.id if self.detail else None)
+        following: tuple[int, ...] = ()
+        if keep is not None or article_filter == self.article_filter:
+            # The same list made again: when the highlighted article has left it (read
+            # in an unread list before a refresh ended), the cursor goes to the next one
+            # still there, not to the top (found by hand 5,000 rows down).
+            start = listing.cursor
+            if keep is not None and keep in listing.ids:
+                start = listing.ids.index(keep)
+            following = tuple(
+                article_id
+                for article_id in listing.ids[start + 1 : start + 1 + FOLLOWING_LOOKED_UP]
+                if article_id not in wanted
+            )
+        self._load_ids(self._ids_generation, article_filter, keep, wanted, following)
 
     @work(thread=True, exclusive=True, group="ids", exit_on_error=False)
     def _load_ids(
@@ -485,16 +501,28 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         article_filter: ArticleFilter,
         keep: int | None,
         wanted: tuple[int | None, ...] = (),
+        following: tuple[int, ...] = (),
     ) -> None:
         """Count a filter's articles and fetch their first ids off the UI thread."""
         store = self.store
         if store is None:
             return
         ids = list_ids(store, article_filter, wanted=wanted)
-        self.app.call_from_thread(self._show_ids, generation, article_filter, ids, keep)
+        kept = keep if keep is not None else wanted[1]
+        if kept is not None and kept in ids:
+            following = ()
+        # Looked up one by one up to the first still listed (usually the first): the
+        # screen then finds each position it asks for already known.
+        next((article_id for article_id in following if article_id in ids), None)
+        self.app.call_from_thread(self._show_ids, generation, article_filter, ids, keep, following)
 
     def _show_ids(
-        self, generation: int, article_filter: ArticleFilter, ids: ListIds, keep: int | None
+        self,
+        generation: int,
+        article_filter: ArticleFilter,
+        ids: ListIds,
+        keep: int | None,
+        following: tuple[int, ...] = (),
     ) -> None:
         if generation != self._ids_generation:
             return  # a later filter was chosen while this one loaded
@@ -505,7 +533,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             highlighted = self.article_list.current
             keep = highlighted.id if highlighted is not None else None
         current = keep if keep is not None else (self.detail.row.id if self.detail else None)
-        self.article_list.set_ids(ids, keep=current)
+        self.article_list.set_ids(ids, keep=current, fallback=following)
         if self.sidebar_data is None:
             self.load_sidebar()
             self._ensure_index()  # a cache from before search: indexed after the first frame
@@ -582,7 +610,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
                 parts.append(f"{counted(len(failing), 'source')} failing")
             accounts = [a for a in data.accounts if a.error]
             if accounts:
-                parts.append(f"{len(accounts)} server account(s) failing")
+                parts.append(f"{counted(len(accounts), 'server account')} failing")
         if extra:
             parts.append(extra)
         elif self._index_note:
@@ -658,8 +686,12 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         """Load, render (cached after the first time) and show an article; mark it read."""
         from dataclasses import replace
 
-        from ketaread.core.render import rendering_for
+        from ketaread.core.render import MarkedCache, rendering_for
         from ketaread.core.render_budget import plain_chunks, split_formatted
+
+        if self._marked is None:  # two opens at once at worst each make one: harmless
+            self._marked = MarkedCache()
+        marks = self._marked
 
         app = self.app
         store = self.store
@@ -674,7 +706,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             # formatted is marked (marking 2.7 MB took 2.6 s).
             head, rest = split_formatted(rendering.markdown)
             shown = replace(rendering, markdown=head) if rest else rendering
-            marked = shown.marked_markdown(glossary, self._mark_terms())
+            marked = marks.marked(article_id, shown, glossary, self._mark_terms())
             marked.markdown = self.unmark_known_terms(marked.markdown, shown)
             overflow = plain_chunks(rest) if rest else []
         except Exception as error:  # one bad article must not take the reader down
@@ -747,6 +779,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self._save_position(event.article_id, 0.0)
 
     def _save_position(self, article_id: int, scroll: float) -> None:
+        import json  # not at the top: nothing before the first frame needs it (~1.5 ms)
+
         self._write_position(json.dumps({"article": article_id, "scroll": round(scroll)}))
 
     @work(thread=True, exclusive=True, group="position", exit_on_error=False)
@@ -767,6 +801,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         store = self.store
         if store is None or self.detail is None:
             return
+        import json
+
         value = json.dumps({"article": self.detail.row.id, "scroll": round(self._article_scroll)})
         # A position not saved (a locked or read-only cache) is not worth an error at exit.
         with contextlib.suppress(StoreError, sqlite3.Error):
@@ -778,6 +814,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         store = self.store
         if store is None or self.detail is not None:
             return
+        import json
+
         try:
             saved = json.loads(store.reader_state(POSITION_STATE) or "null")
             article_id = int(saved["article"])
@@ -882,7 +920,26 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self._counts_changed(before, row, tag_ids)
         store = self.store
         current = store.rows([row.id]) if store is not None else []
-        row = current[0] if current else row
+        # A row read out of an unread list (or unstarred out of a starred one) stays shown
+        # until the list is made again; the list's later windows are read around it.
+        shown = self.article_filter
+        unread_only = shown.kind == "unread" or shown.unread_only
+        starred_only = shown.kind == "starred" or shown.starred_only
+        ids = self.article_list.ids
+        now = current[0] if current else row
+        if unread_only or starred_only:
+            if (unread_only and now.read) or (starred_only and not now.starred):
+                ids.leave(row.id)
+            else:
+                ids.rejoin(row.id)
+        elif ids.reorders and before.read != row.read:
+            # Unread first: this change (not the cache's state, which a quicker second
+            # toggle may have changed already) moved it, or moved it back.
+            if row.id in ids.moved:
+                ids.rejoin(row.id)
+            else:
+                ids.leave(row.id)
+        row = now
         self.article_list.update_row(row)
         if self.detail and self.detail.row.id == row.id:
             self.detail.row = row
@@ -901,8 +958,10 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
                 # Known from the kept counts: not a walk of every row of a read archive.
                 self.say("No unread articles in this list.")
                 return
-        count = len(ids)
         start = self.article_list.cursor
+        if store is not None and self._step_by_keys(store, ids, start, step):
+            return
+        count = len(ids)
         for distance in range(1, count + 1):
             index = (start + step * distance) % count
             row = self.article_list.row_at(index)
@@ -916,6 +975,30 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
                 self.say(f"Wrapped to the {where} of the list.")
             return
         self.say("No unread articles in this list.")
+
+    def _step_by_keys(self, store: Store, ids: ListIds, start: int, step: int) -> bool:
+        """Open the next unread article found by the list order's keys (a few indexed
+        queries, however far away it is); False when the order or the list cannot be
+        searched that way and the rows must be walked."""
+        current = ids[start] if 0 <= start < len(ids) else None
+        if current is None:
+            return False
+        found = store.next_unread(self.article_filter, current, step < 0, ids.newest)
+        if found is None:
+            return False
+        article_id, wrapped = found
+        if article_id is None:
+            self.say("No unread articles in this list.")
+            return True
+        try:
+            index = ids.index(article_id)
+        except ValueError:
+            return False
+        self.article_list.cursor = index
+        self.open_article(article_id)
+        if wrapped:
+            self.say(f"Wrapped to the {'top' if step > 0 else 'bottom'} of the list.")
+        return True
 
     def action_next_unread(self) -> None:
         """Open the next unread article below the cursor."""
@@ -953,7 +1036,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             return
         self._undo = (changed, time.monotonic() + UNDO_SECONDS)
         self.say(
-            f"Marked {len(changed)} articles in {label} read. Press u to undo.",
+            f"Marked {counted(len(changed), 'article')} in {label} read. Press u to undo.",
             timeout=UNDO_SECONDS,
         )
         self._reload_after_change()
@@ -975,7 +1058,9 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self.app.call_from_thread(self._unmarked, len(changed))
 
     def _unmarked(self, count: int) -> None:
-        self.say(f"Undone: {count} articles are unread again.")
+        self.say(
+            f"Undone: {counted(count, 'article')} {'is' if count == 1 else 'are'} unread again."
+        )
         self._reload_after_change()
 
     def _reload_after_change(self) -> None:
@@ -1067,7 +1152,15 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             return
         refresh = getattr(self.app, "refresh_sources", None)
         if refresh is not None:
-            self.say(f"Refreshing {feed.title or feed.location}…")
+            name = feed.title or feed.location
+            if feed.source == feed.location:
+                self.say(f"Refreshing {name}…")
+            else:
+                # A feed of a folder (or a server account) is refreshed with all of it: said,
+                # as "Refreshing Feed 100…" went on for 600 feeds (found by hand).
+                self.say(
+                    f"Refreshing {location_label(feed.source)}, the source {name} is read from…"
+                )
             refresh(feed.source)
 
     def action_open_link(self) -> None:
@@ -1168,6 +1261,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         if panel.display:
             if self.rendering is None:
                 panel.show(None)
+            panel.list_now()  # the article opened while it was hidden
             panel.focus()
         else:
             self.article_view.focus()

@@ -20,6 +20,7 @@ from ketaread.context import ContextError
 from ketaread.core.wording import counted
 from ketaread.screens.dialog import Dialog
 from ketaread.widgets.key_bar import KeyBar
+from ketaread.widgets.list_keys import KeyedOptionList
 from ketaread.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -198,7 +199,7 @@ class HighlightPanel(Dialog[int | None]):
                 yield Static(
                     Content.assemble(("Note: ", "bold"), _short(self.note, 300)), id="panel-note"
                 )
-            yield OptionList(*self._options(), id="highlight-list")
+            yield KeyedOptionList(*self._options(), id="highlight-list")
         yield KeyBar()
 
     def _options(self) -> list[Option]:

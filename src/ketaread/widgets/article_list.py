@@ -40,9 +40,9 @@ PositionFinder = Callable[[int], "int | None"]
 ID_WINDOW = 1000
 """Ids fetched at a time: one indexed query of about a millisecond."""
 MAX_ID_WINDOWS = 64
+"""Windows of ids kept in memory (64,000 ids at most, whatever the filter holds)."""
 ANCHOR_SLACK = 200
 """Ids of shift a window follows from the one before it (see ListIds._fetch_after)."""
-"""Windows of ids kept in memory (64,000 ids at most, whatever the filter holds)."""
 
 
 class ListIds(Sequence[int]):
@@ -61,8 +61,11 @@ class ListIds(Sequence[int]):
         windows: dict[int, list[int]] | None = None,
         positions: dict[int, int | None] | None = None,
         newest: int | None = None,
+        reorders: bool = False,
     ) -> None:
         self.newest = newest
+        self.reorders = reorders
+        """The order depends on read state (unread first): reading moves an article."""
         """The cache's highest article id when the list was made: what a refresh stores
         later is not in the list the user saw (mark all read leaves it alone)."""
         self._total = max(total, 0)
@@ -71,6 +74,11 @@ class ListIds(Sequence[int]):
         self._windows: OrderedDict[int, list[int]] = OrderedDict(windows or {})
         self._positions: dict[int, int | None] = dict(positions or {})
         """Positions looked up already (in the worker that made this list, mostly)."""
+        self._left: dict[int, int] = {}
+        """Articles still shown that the filter no longer lets through (read in an unread
+        list, unstarred in a starred one), by their position in this list."""
+        self._moved_at: list[int] | None = None
+        """Where the cache lists those of them that moved (see `_moved_positions`)."""
 
     @classmethod
     def of(cls, ids: Sequence[int]) -> ListIds:
@@ -91,6 +99,100 @@ class ListIds(Sequence[int]):
             self._windows.move_to_end(number)
         return found
 
+    def leave(self, article_id: int) -> None:
+        """An article of this list no longer matches its filter (read in an unread list),
+        or has moved in the cache's order (read, in the unread-first order), but stays
+        shown where it was: later windows are read around it. A window is fetched by its
+        offset in the cache's list as it is now, which no longer holds the article: after
+        thirty reads at the top, `end` showed blank rows and windows skipped ids (found
+        by hand at 12,000 articles)."""
+        if article_id in self._left:
+            return
+        position = self._held_position(article_id)
+        self._moved_at = None  # whatever moved, the cache's order has changed
+        if position is not None:
+            self._left[article_id] = position
+
+    @property
+    def moved(self) -> frozenset[int]:
+        """The articles shown where they were though the cache lists them elsewhere or not
+        at all now (see `leave`)."""
+        return frozenset(self._left)
+
+    def rejoin(self, article_id: int) -> None:
+        """An article that left the filter (or moved) is back (marked unread again)."""
+        self._left.pop(article_id, None)
+        self._moved_at = None
+
+    def _held_position(self, article_id: int) -> int | None:
+        """An article's position from what is held, without asking the cache."""
+        if article_id in self._left:
+            return self._left[article_id]
+        if article_id in self._positions:
+            return self._positions[article_id]
+        return next(
+            (
+                number * ID_WINDOW + window.index(article_id)
+                for number, window in self._windows.items()
+                if article_id in window
+            ),
+            None,
+        )
+
+    def _fetch_shown(self, start: int, limit: int) -> list[int]:
+        """`limit` ids of this list from position `start`: the cache's list as it is now,
+        with the articles that left it put back where they were shown."""
+        if not self._left:
+            return self._fetch(start, limit)
+        before = sum(1 for position in self._left.values() if position < start)
+        inside = {
+            position: article_id
+            for article_id, position in self._left.items()
+            if start <= position < start + limit
+        }
+        wanted = limit - len(inside)
+        # In an order that reading changes (unread first), an article read since has moved,
+        # not left: where the cache lists it now, its place is skipped.
+        moved = self._moved_positions()
+        offset = start - before
+        for position in moved:
+            if position > offset:
+                break
+            offset += 1
+        fetched = self._fetch(offset, wanted + len(moved)) if wanted > 0 else []
+        live = iter([i for i in fetched if i not in self._left][:wanted])
+        found: list[int] = []
+        for position in range(start, start + limit):
+            if position in inside:
+                found.append(inside[position])
+                continue
+            article_id = next(live, None)
+            if article_id is not None:
+                found.append(article_id)
+        return found
+
+    def _moved_positions(self) -> list[int]:
+        """Where the cache lists the articles that moved, in order: asked once per change
+        (a counting query each), not once per window."""
+        if not (self.reorders and self._find and self._left):
+            return []
+        if self._moved_at is None:
+            found = (self._find(article_id) for article_id in self._left)
+            self._moved_at = sorted(at for at in found if at is not None)
+        return self._moved_at
+
+    def _shown_position(self, position: int | None) -> int | None:
+        """A position in the cache's list as it is now → the position in this list."""
+        if position is None:
+            return None
+        # Articles moved since (read, in the unread-first order) are counted out first.
+        position -= sum(1 for at in self._moved_positions() if at < position)
+        for left in sorted(self._left.values()):
+            if left > position:
+                break
+            position += 1
+        return position
+
     def _fetch_after(self, number: int) -> list[int]:
         """Window `number`, carrying on from the end of the window before it when that is
         held. A window is fetched by its offset, and articles read out of an unread list
@@ -99,13 +201,13 @@ class ListIds(Sequence[int]):
         ids of shift are followed; past that the offset is taken as it is."""
         previous = self._windows.get(number - 1)
         if not previous:
-            return self._fetch(number * ID_WINDOW, ID_WINDOW)
+            return self._fetch_shown(number * ID_WINDOW, ID_WINDOW)
         start = max(number * ID_WINDOW - ANCHOR_SLACK, 0)
-        around = self._fetch(start, ID_WINDOW + 2 * ANCHOR_SLACK)
+        around = self._fetch_shown(start, ID_WINDOW + 2 * ANCHOR_SLACK)
         try:
             after = around.index(previous[-1]) + 1
         except ValueError:
-            return self._fetch(number * ID_WINDOW, ID_WINDOW)
+            return self._fetch_shown(number * ID_WINDOW, ID_WINDOW)
         return around[after : after + ID_WINDOW]
 
     def get(self, index: int) -> int | None:
@@ -158,19 +260,10 @@ class ListIds(Sequence[int]):
         """The position of an article id (from the windows held, else one counting query)."""
         if not isinstance(value, int):
             raise ValueError(f"{value!r} is not in the list")
-        if value in self._positions:
-            position = self._positions[value]
-        else:
-            position = next(
-                (
-                    number * ID_WINDOW + window.index(value)
-                    for number, window in self._windows.items()
-                    if value in window
-                ),
-                None,
-            )
-            if position is None and self._find is not None:
-                position = self._find(value)
+        position = self._held_position(value)
+        if position is None and value not in self._positions:
+            if self._find is not None:
+                position = self._shown_position(self._find(value))
             self._positions[value] = position
         if position is None or not start <= position < (self._total if stop is None else stop):
             raise ValueError(f"{value!r} is not in the list")
@@ -304,11 +397,15 @@ class ArticleList(ScrollView, can_focus=True):
         ids: Sequence[int],
         keep: int | None = None,
         first_page: Sequence[ArticleRow] = (),
+        fallback: Sequence[int] = (),
     ) -> None:
         """Show a new list of ids; keep the cursor on article `keep` when it is there.
 
         `first_page`: the details of the first PAGE_SIZE ids when the caller has them
-        already, so drawing the list needs no query.
+        already, so drawing the list needs no query. `fallback`: the same list made again
+        (a refresh, hiding read ones): the articles that followed `keep`, the first one
+        still listed taking its place when `keep` left the list; with none of them
+        listed, the cursor stays on its row number rather than going back to the top.
         """
         ids = ids if isinstance(ids, ListIds) else ListIds.of(ids)
         self._ids = ids
@@ -321,6 +418,14 @@ class ArticleList(ScrollView, can_focus=True):
         on_screen = self.cursor - round(self.scroll_y)
         self.virtual_size = Size(0, len(ids))
         found = keep is not None and keep in ids
+        if not found and fallback:
+            # Those past the first not listed were never looked up: none is asked of the
+            # cache here (positions come from the worker that made the list).
+            keep = next((article_id for article_id in fallback if article_id in ids), None)
+            found = keep is not None
+            if not found:
+                keep = ids.get(min(self.cursor, len(ids) - 1))
+                found = keep is not None
         index = ids.index(keep) if keep is not None and found else 0
         self.set_reactive(ArticleList.cursor, min(index, max(len(ids) - 1, 0)))
         height = self.rows_shown

@@ -10,7 +10,6 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ketaread.core.references import reference_links
 from ketaread.widgets.list_keys import LIST_KEYS, KeyedOptionList
 from ketaread.widgets.web_links import copy_web_link
 
@@ -70,15 +69,39 @@ class ReferencePanel(KeyedOptionList):
         self.border_title = "References"
         self._urls: dict[str, str] = {}
         self._sentences: dict[str, str] = {}
+        self._unlisted: tuple[ReferenceAnalysis | None] | None = None
+        """The article given while the panel was hidden, listed once it is shown."""
 
     def show(self, analysis: ReferenceAnalysis | None) -> None:
-        """List an article's references, links and audit."""
+        """List an article's references, links and audit; while the panel is hidden, only
+        once it is shown (`list_now`): listing them cost every article's first paint a
+        few milliseconds, and thousands of rows for a long reference list."""
+        if self.display:
+            self._list(analysis)
+        else:
+            self._unlisted = (analysis,)
+
+    def list_now(self) -> None:
+        """List the article given while the panel was hidden (call as it is shown)."""
+        if self._unlisted is not None:
+            self._list(self._unlisted[0])
+
+    def on_show(self) -> None:
+        """Shown by whatever means: the rows are the open article's."""
+        self.list_now()
+
+    def _list(self, analysis: ReferenceAnalysis | None) -> None:
+        self._unlisted = None
         self._urls.clear()
         self._sentences.clear()
         options: list[Option | None] = []
         if analysis is None:
             self.set_options([Option(Content("No article open."), disabled=True)])
             return
+        # Here, not at the top: the references package compiles ~200 patterns at import
+        # (~35 ms), and no reference is listed before the first frame.
+        from ketaread.core.references import reference_links
+
         citing: dict[int, list[tuple[int, str]]] = {}
         for citation in analysis.citations:
             for rank, number in enumerate(citation.references):
@@ -207,6 +230,7 @@ class ReferencePanel(KeyedOptionList):
 
     def focus_reference(self, number: int) -> bool:
         """Highlight reference `number` (when a citation in the article is clicked)."""
+        self.list_now()
         for index in range(self.option_count):
             if self.get_option_at_index(index).id == f"ref:{number}":
                 self.highlighted = index

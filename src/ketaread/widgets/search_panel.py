@@ -19,11 +19,13 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
+from textual.widgets.input import Selection
 from textual.widgets.option_list import Option
 
 from ketaread.core.models import ArticleRow
 from ketaread.core.search import Hit, snippet_spans
 from ketaread.widgets.article_list import format_date
+from ketaread.widgets.list_keys import KeyedOptionList
 from ketaread.widgets.search_hits import HIT_STYLE
 
 DEBOUNCE_SECONDS = 0.05
@@ -150,7 +152,8 @@ class SearchPanel(Vertical):
             select_on_focus=False,
         )
         yield Static("", id="search-status", markup=False)
-        yield OptionList(id="search-results", markup=False)
+        # j/k, half pages and </> as in every other list (only ↑/↓ moved here).
+        yield KeyedOptionList(id="search-results", markup=False)
 
     @property
     def input(self) -> Input:
@@ -167,6 +170,9 @@ class SearchPanel(Vertical):
         # No Changed event: the query runs once, now, not again after the debounce.
         with self.input.prevent(Input.Changed):
             self.input.value = text
+        # Selected: typing starts a new query, an arrow key keeps and edits this one (with
+        # the cursor at its end, `/` then a new query searched for both run together).
+        self.input.selection = Selection(0, len(text))
         self.input.focus()
         if text and (self.outcome is None or self.outcome.text != text):
             self.search_now(text)

@@ -205,6 +205,16 @@ class TagSidebar(KeyedOptionList):
             counts[REVIEW_ID] = _Counts("Review", due, cards, due=True)
             options.append(Option(counts[REVIEW_ID].prompt(width), id=REVIEW_ID))
             filters[REVIEW_ID] = (ArticleFilter(), "Review")
+        # Saved searches next to All/Unread/Starred, which they are like: below 200
+        # sources (found by hand) no one scrolled down to them.
+        searches: dict[str, tuple[str, str]] = {}
+        if data.searches:
+            options.append(None)
+            options.append(Option(Content.styled("SEARCHES", "bold $text-muted"), disabled=True))
+            for number, (name, query, unread, total) in enumerate(data.searches):
+                add(f"search:{number}", name, unread, total, ArticleFilter())
+                searches[f"search:{number}"] = (query, name)
+        self._searches = searches
         by_account = {account.source: account for account in data.accounts}
         local_feeds = [f for f in data.feeds if f.source not in by_account]
         if local_feeds:
@@ -249,14 +259,6 @@ class TagSidebar(KeyedOptionList):
                         feed.total,
                         ArticleFilter("feed", feed.id),
                     )
-        searches: dict[str, tuple[str, str]] = {}
-        if data.searches:
-            options.append(None)
-            options.append(Option(Content.styled("SEARCHES", "bold $text-muted"), disabled=True))
-            for number, (name, query, unread, total) in enumerate(data.searches):
-                add(f"search:{number}", name, unread, total, ArticleFilter())
-                searches[f"search:{number}"] = (query, name)
-        self._searches = searches
         if data.tags:
             options.append(None)
             options.append(Option(Content.styled("TAGS", "bold $text-muted"), disabled=True))
