@@ -28,11 +28,18 @@ from ketaread.widgets.article_list import format_date
 from ketaread.widgets.list_keys import KeyedOptionList
 from ketaread.widgets.search_hits import HIT_STYLE
 
-DEBOUNCE_SECONDS = 0.05
-"""Typing pauses shorter than this do not start a search."""
+DEBOUNCE_SECONDS = 0.03
+"""Typing pauses shorter than this do not start a search (a paste, a fast burst). Typing
+is rarely faster than a key each 80 ms; 50 ms left the first results ~120 ms after the
+last key at 40,000 articles (`benchmarks/bench_search_ui.py`)."""
 
 RESULT_LIMIT = 100
 """Results shown for one query (the status line says how many match in all)."""
+
+FIRST_RESULTS = 20
+"""Results shown first, a screenful: the rest follow from a second query. Each result's
+snippet costs its own lookup, and 100 rows take ~30 ms to build: the first screen showed
+~220 ms after the last key at 40,000 articles, more than twice the 100 ms aimed for."""
 
 
 @dataclass(slots=True)
@@ -198,9 +205,31 @@ class SearchPanel(Vertical):
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search(self, generation: int, text: str) -> None:
-        """Run the query off the UI thread; the screen drops it if a newer one was typed."""
-        outcome = self._searcher(text, RESULT_LIMIT)
-        self.app.call_from_thread(self._show, generation, outcome)
+        """Run the query off the UI thread, a screenful first, then the rest; the panel
+        drops what arrives after a newer query was typed."""
+        first = self._searcher(text, FIRST_RESULTS)
+        self.app.call_from_thread(self._show, generation, first)
+        more_to_show = first.error is None and first.total > len(first.rows)
+        if more_to_show and generation == self._generation:
+            more = self._searcher(text, RESULT_LIMIT)
+            self.app.call_from_thread(self._show_more, generation, more)
+
+    def _show_more(self, generation: int, outcome: SearchOutcome) -> None:
+        """The rest of a query's results, added below the screenful shown first (the
+        cursor stays where the user has taken it meanwhile)."""
+        if generation != self._generation or outcome.error is not None:
+            return
+        shown = self.outcome.rows if self.outcome is not None else []
+        same = [row.id for row, _ in outcome.rows[: len(shown)]] == [row.id for row, _ in shown]
+        if not same:
+            self._show(generation, outcome)
+            return
+        self.outcome = outcome
+        self.results.add_options(
+            Option(result_prompt(row, hit), id=str(row.id))
+            for row, hit in outcome.rows[len(shown) :]
+        )
+        self.query_one("#search-status", Static).update(Content(self._status(outcome)))
 
     def _show(self, generation: int, outcome: SearchOutcome) -> None:
         if generation != self._generation:
@@ -218,6 +247,11 @@ class SearchPanel(Vertical):
         )
         if outcome.rows:
             results.highlighted = 0
+        status.update(Content(self._status(outcome)))
+
+    @staticmethod
+    def _status(outcome: SearchOutcome) -> str:
+        """The status line for a query's results."""
         if not outcome.text.strip():
             message = "Type to search every cached article."
         elif outcome.total == 0:
@@ -225,14 +259,14 @@ class SearchPanel(Vertical):
         else:
             from ketaread.core.search import COUNT_CAP
 
-            shown = len(outcome.rows)
             many = f"More than {COUNT_CAP:,}" if outcome.total > COUNT_CAP else f"{outcome.total:,}"
-            message = f"{many} articles match" + (
-                f" (the best {shown} shown)" if outcome.total > shown else ""
+            noun = "article matches" if outcome.total == 1 else "articles match"
+            message = f"{many} {noun}" + (
+                f" (the best {len(outcome.rows)} shown)" if outcome.total > RESULT_LIMIT else ""
             )
         if outcome.note:
             message += f" · {outcome.note}"
-        status.update(Content(message))
+        return message
 
     # -- keys ----------------------------------------------------------------------
 
