@@ -240,6 +240,109 @@ def search_figures(database: Path, runs: int, source: Path | None = None) -> Non
     store.close()
 
 
+OPEN_SAMPLE = 12
+"""Articles opened per round by `--opens-only` (each never converted, then again)."""
+
+
+async def open_times(database: Path, config: Path, sample: int, offset: int) -> dict[str, list]:
+    """Open `sample` articles of the archive in the real app (Pilot, 120×40): Enter until
+    the first screen is painted (ArticleShown) and until the whole article is in (the
+    screen settled, workers done), never converted (cached rendering cleared) then again.
+    `offset` picks other articles each round, so that "never converted" stays true."""
+    import gc
+    import sqlite3
+
+    from bench_startup import SIZE
+
+    from ketaread.cli import make_app
+    from ketaread.screens.main import MainScreen
+    from ketaread.widgets.article_list import ArticleList
+    from ketaread.widgets.article_view import ArticleView
+
+    shown = asyncio.Event()
+    shown_at: list[float] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, ArticleView.ArticleShown) and not shown.is_set():
+            shown_at.append(time.perf_counter())
+            shown.set()
+
+    gc.disable()  # as the entry point leaves it until the first frame
+    app = make_app(db=database, config=config, offline=True)
+    times: dict[str, list] = {"first": [], "again": [], "first_whole": [], "again_whole": []}
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        article_list = screen.query_one(ArticleList)
+
+        async def settle() -> None:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+        chosen = [article_list.ids[200 + offset + index * 7] for index in range(sample)]
+        with sqlite3.connect(database) as conn:
+            conn.executemany(
+                "UPDATE bodies SET markdown = NULL, analysis = NULL WHERE article_id = ?",
+                [(i,) for i in chosen],
+            )
+        article_list.move_to(article_list.ids[0])  # loads the glossary and Markdown widget
+        await pilot.press("enter")
+        await settle()
+        for key in ("first", "again"):
+            for article_id in chosen:
+                article_list.focus()
+                article_list.move_to(article_id)
+                await settle()
+                shown.clear()
+                shown_at.clear()
+                start = time.perf_counter()
+                await pilot.press("enter")
+                await shown.wait()
+                await settle()
+                whole = time.perf_counter()
+                times[key].append((shown_at[0] - start) * 1000)
+                times[key + "_whole"].append((whole - start) * 1000)
+                assert screen.article_view.article_id == article_id
+    return times
+
+
+def open_figures(database: Path, config: Path, rounds: int, sources: dict[str, Path]) -> None:
+    """Open times of each checkout in `sources`, in processes of their own taken in turn
+    (one round of each, then the next), so the machine's load falls on all alike."""
+    import json
+    import statistics
+
+    collected: dict[str, dict[str, list[float]]] = {name: {} for name in sources}
+    for index in range(rounds):
+        for name, source in sources.items():
+            code = (
+                f"import asyncio, json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"
+                "from pathlib import Path; from bench_archive import open_times;"
+                f"print(json.dumps(asyncio.run(open_times(Path({str(database)!r}),"
+                f" Path({str(config)!r}), {OPEN_SAMPLE}, {index * OPEN_SAMPLE * 7 + 1}))))"
+            )
+            env = dict(os.environ, PYTHONPATH=str(source))
+            run = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, env=env
+            )
+            if run.returncode != 0:
+                raise RuntimeError(f"the opens failed ({name}):\n{run.stderr}")
+            for key, values in json.loads(run.stdout.strip().splitlines()[-1]).items():
+                collected[name].setdefault(key, []).extend(values)
+    print(
+        f"open, median of {rounds} × {OPEN_SAMPLE} in ms: first screen painted (whole "
+        "article in, screen settled); never converted / again"
+    )
+    for name, figures in collected.items():
+        median = {key: statistics.median(values) for key, values in figures.items()}
+        print(
+            f"  {name}: {median['first']:.1f} ({median['first_whole']:.1f}) / "
+            f"{median['again']:.1f} ({median['again_whole']:.1f})"
+        )
+
+
 def main() -> None:
     """Build the archive (or reuse it), measure, print one table."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -254,6 +357,12 @@ def main() -> None:
         help="another checkout (e.g. `git worktree add /tmp/base COMMIT`), measured in the same "
         "run: its first frames interleaved with these, then its interactions and queries",
     )
+    parser.add_argument(
+        "--opens-only",
+        action="store_true",
+        help="only the open times (the archive exists): --runs rounds of "
+        f"{OPEN_SAMPLE} articles, with --baseline interleaved",
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="ketaread-archive-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -267,6 +376,13 @@ def main() -> None:
     size = database.stat().st_size
     print(f"{os.cpu_count()} cores; runs {args.runs}; load {os.getloadavg()[0]:.1f}")
     before = args.baseline.resolve() / "src" if args.baseline else None
+    if args.opens_only:
+        sources = {"this checkout": Path(__file__).resolve().parent.parent / "src"}
+        if before is not None:
+            sources[f"baseline {args.baseline}"] = before
+        open_figures(database, config, args.runs, sources)
+        print(f"load {os.getloadavg()[0]:.1f}")
+        return
     if args.search_only:
         search_figures(database, args.runs)
         if before is not None:
