@@ -240,6 +240,137 @@ def search_figures(database: Path, runs: int, source: Path | None = None) -> Non
     store.close()
 
 
+OPEN_SAMPLE = 12
+"""Articles opened per round by `--opens-only` (each never converted, then again)."""
+
+
+async def open_times(database: Path, config: Path, sample: int, offset: int) -> dict[str, list]:
+    """Open `sample` articles of the archive in the real app (Pilot, 120×40): Enter until
+    the first screen is painted (ArticleShown) and until the whole article is in (the
+    screen settled, workers done), never converted (cached rendering cleared) then again.
+    `offset` picks other articles each round, so that "never converted" stays true."""
+    import gc
+    import sqlite3
+
+    from bench_startup import SIZE
+
+    from ketaread.cli import make_app
+    from ketaread.screens.main import MainScreen
+    from ketaread.widgets.article_list import ArticleList
+    from ketaread.widgets.article_view import ArticleView
+
+    shown = asyncio.Event()
+    shown_at: list[float] = []
+    # The UI thread's part: from the worker's hand-over (show_article) to the first paint
+    # (ArticleView._shown is called after it), wall and the UI thread's CPU time.
+    ui_marks: dict[str, tuple[float, float]] = {}
+    show, painted = ArticleView.show_article, ArticleView._shown
+
+    async def timed_show(self: ArticleView, *args: object, **kwargs: object) -> None:
+        ui_marks.setdefault("show", (time.perf_counter(), time.thread_time()))
+        await show(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    async def timed_painted(self: ArticleView, *args: object) -> None:
+        ui_marks.setdefault("painted", (time.perf_counter(), time.thread_time()))
+        await painted(self, *args)  # type: ignore[arg-type]
+
+    ArticleView.show_article = timed_show  # type: ignore[method-assign]
+    ArticleView._shown = timed_painted  # type: ignore[method-assign]
+
+    def hook(message: object) -> None:
+        if isinstance(message, ArticleView.ArticleShown) and not shown.is_set():
+            shown_at.append(time.perf_counter())
+            shown.set()
+
+    gc.disable()  # as the entry point leaves it until the first frame
+    app = make_app(db=database, config=config, offline=True)
+    times: dict[str, list] = {}
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        article_list = screen.query_one(ArticleList)
+
+        async def settle() -> None:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+        chosen = [article_list.ids[200 + offset + index * 7] for index in range(sample)]
+        with sqlite3.connect(database) as conn:
+            conn.executemany(
+                "UPDATE bodies SET markdown = NULL, analysis = NULL WHERE article_id = ?",
+                [(i,) for i in chosen],
+            )
+        article_list.move_to(article_list.ids[0])  # loads the glossary and Markdown widget
+        await pilot.press("enter")
+        await settle()
+        for key in ("first", "again"):
+            for article_id in chosen:
+                article_list.focus()
+                article_list.move_to(article_id)
+                await settle()
+                shown.clear()
+                shown_at.clear()
+                ui_marks.clear()
+                start = time.perf_counter()
+                await pilot.press("enter")
+                await shown.wait()
+                await settle()
+                whole = time.perf_counter()
+                (show_wall, show_cpu), (paint_wall, paint_cpu) = (
+                    ui_marks["show"],
+                    ui_marks["painted"],
+                )
+                for name, value in (
+                    (key, shown_at[0] - start),
+                    (key + "_whole", whole - start),
+                    (key + "_ui", paint_wall - show_wall),
+                    (key + "_ui_cpu", paint_cpu - show_cpu),
+                ):
+                    times.setdefault(name, []).append(value * 1000)
+                assert screen.article_view.article_id == article_id
+    return times
+
+
+def open_figures(database: Path, config: Path, rounds: int, sources: dict[str, Path]) -> None:
+    """Open times of each checkout in `sources`, in processes of their own taken in turn
+    (one round of each, then the next), so the machine's load falls on all alike."""
+    import json
+    import statistics
+
+    collected: dict[str, dict[str, list[float]]] = {name: {} for name in sources}
+    for index in range(rounds):
+        for name, source in sources.items():
+            code = (
+                f"import asyncio, json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"
+                "from pathlib import Path; from bench_archive import open_times;"
+                f"print(json.dumps(asyncio.run(open_times(Path({str(database)!r}),"
+                f" Path({str(config)!r}), {OPEN_SAMPLE}, {index * OPEN_SAMPLE * 7 + 1}))))"
+            )
+            env = dict(os.environ, PYTHONPATH=str(source))
+            run = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, env=env
+            )
+            if run.returncode != 0:
+                raise RuntimeError(f"the opens failed ({name}):\n{run.stderr}")
+            for key, values in json.loads(run.stdout.strip().splitlines()[-1]).items():
+                collected[name].setdefault(key, []).extend(values)
+    print(
+        f"open, median of {rounds} × {OPEN_SAMPLE} in ms, never converted / again: Enter to "
+        "the first screen painted; to the whole article in and the screen settled (Pilot's "
+        "own waits included); the UI thread's part, from the worker's hand-over to the "
+        "first paint, wall and CPU"
+    )
+    for name, figures in collected.items():
+        m = {key: statistics.median(values) for key, values in figures.items()}
+        print(
+            f"  {name}: painted {m['first']:.1f} / {m['again']:.1f}; whole "
+            f"{m['first_whole']:.1f} / {m['again_whole']:.1f}; UI {m['first_ui']:.1f} / "
+            f"{m['again_ui']:.1f}, CPU {m['first_ui_cpu']:.1f} / {m['again_ui_cpu']:.1f}"
+        )
+
+
 def main() -> None:
     """Build the archive (or reuse it), measure, print one table."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -254,6 +385,12 @@ def main() -> None:
         help="another checkout (e.g. `git worktree add /tmp/base COMMIT`), measured in the same "
         "run: its first frames interleaved with these, then its interactions and queries",
     )
+    parser.add_argument(
+        "--opens-only",
+        action="store_true",
+        help="only the open times (the archive exists): --runs rounds of "
+        f"{OPEN_SAMPLE} articles, with --baseline interleaved",
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="ketaread-archive-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -267,6 +404,13 @@ def main() -> None:
     size = database.stat().st_size
     print(f"{os.cpu_count()} cores; runs {args.runs}; load {os.getloadavg()[0]:.1f}")
     before = args.baseline.resolve() / "src" if args.baseline else None
+    if args.opens_only:
+        sources = {"this checkout": Path(__file__).resolve().parent.parent / "src"}
+        if before is not None:
+            sources[f"baseline {args.baseline}"] = before
+        open_figures(database, config, args.runs, sources)
+        print(f"load {os.getloadavg()[0]:.1f}")
+        return
     if args.search_only:
         search_figures(database, args.runs)
         if before is not None:

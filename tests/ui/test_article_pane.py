@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+from textual import events
 from textual.strip import Strip
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownBlock
@@ -12,7 +14,7 @@ from ui_support import Settle, article_id_titled, open_titled
 
 from ketaread.app import KetareadApp
 from ketaread.cli import make_app
-from ketaread.widgets.article_view import ArticleView
+from ketaread.widgets.article_view import ArticleView, article_markdown_class
 
 SIZE = (120, 40)
 LONG = "A Short Glossary of Ketamine Neuroscience"
@@ -179,3 +181,53 @@ async def test_an_article_shown_before_the_last_one_was_painted_replaces_it_whol
         assert "Alpha" not in text
         assert all(f"Beta paragraph {n}:" in text for n in range(80))
         assert view.article_id == rows.row_at(1).id
+
+
+async def test_an_articles_first_screen_comes_with_its_document_and_the_rest_follows(
+    app: KetareadApp, settle: Settle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first screen's blocks are built before the document is mounted and go in with
+    # it: Markdown's own mount (an empty document parsed in a worker thread, then the
+    # blocks mounted in a second round) cost a quarter of an open at 400,000 articles.
+    document = article_markdown_class()
+    children_when_mounted: list[int] = []
+    reloads: list[str] = []
+    own_mount = document.__dict__.get("_on_mount")
+    own_update = document.update
+
+    async def on_mount(self: Markdown, event: events.Mount) -> None:
+        children_when_mounted.append(len(self.query(MarkdownBlock)))
+        if own_mount is not None:
+            await own_mount(self, event)
+
+    def update(self: Markdown, markdown: str) -> object:
+        reloads.append(markdown)
+        return own_update(self, markdown)
+
+    monkeypatch.setattr(document, "_on_mount", on_mount)
+    monkeypatch.setattr(document, "update", update)
+    at_first_paint: list[int] = []
+    shown = ArticleView._shown
+
+    async def first_paint(self: ArticleView, *args: object) -> None:
+        # Called once the first screen is painted, before the rest is added.
+        at_first_paint.append(len(self.markdown.query(MarkdownBlock)))
+        await shown(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ArticleView, "_shown", first_paint)
+    whole = "\n\n".join(f"Paragraph {n}: " + "words " * 30 for n in range(80))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        view = app.main_screen.article_view
+        await view.show_article(app.main_screen.article_list.row_at(0), whole, [])
+        await settle(pilot)
+        assert children_when_mounted and children_when_mounted[0] > 0
+        assert reloads == []
+        # Painted with the first screen only; the rest came after, in the same document.
+        assert 0 < at_first_paint[0] < 20
+        blocks = list(view.markdown.query(MarkdownBlock))
+        assert len(blocks) == 80
+        assert [block._content.plain.split(":")[0] for block in blocks] == [
+            f"Paragraph {n}" for n in range(80)
+        ]
+        assert list(view.query(Markdown)) == [view.markdown]

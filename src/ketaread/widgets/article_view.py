@@ -50,6 +50,9 @@ def article_markdown_class() -> type[Markdown]:
     """Textual's Markdown, except that a code block without a language is shown as plain
     text: Textual would ask Pygments to guess its language, which, on the UI thread, took
     minutes on one 4 MB line. Very long code blocks are cut."""
+    from markdown_it import MarkdownIt
+    from textual.events import Mount
+    from textual.widget import Widget
     from textual.widgets import Markdown
     from textual.widgets._markdown import MarkdownFence
 
@@ -63,6 +66,35 @@ def article_markdown_class() -> type[Markdown]:
 
     class ArticleMarkdown(Markdown):
         BLOCKS = {**Markdown.BLOCKS, "fence": PlainFence, "code_block": PlainFence}
+
+        def __init__(self, *, classes: str | None = None, open_links: bool = True) -> None:
+            super().__init__(classes=classes, open_links=open_links)
+            self._prebuilt: list[Widget] | None = None
+
+        def prebuild(self, markdown: str) -> None:
+            """Build the blocks of `markdown` before mounting, as `append` would into an
+            empty document: mounted with the document in one go, not in a second round
+            (Markdown's own mount parses "" in a worker thread first, then `append` mounts
+            the blocks)."""
+            tokens = MarkdownIt("gfm-like").parse(markdown)
+            self._markdown = markdown
+            for token in reversed(tokens):
+                # Where a later `append` starts parsing again (its last top-level block).
+                if token.map is not None and token.level == 0:
+                    self._last_parsed_line = token.map[0]
+                    break
+            self._prebuilt = list(self._parse_markdown(tokens))
+
+        def compose(self) -> ComposeResult:
+            blocks, self._prebuilt = self._prebuilt or [], []
+            yield from blocks
+
+        async def _on_mount(self, event: Mount) -> None:
+            if self._prebuilt is None:
+                return  # not prebuilt: Markdown's own mount (next in the MRO) loads it
+            # Markdown's own mount would replace the prebuilt blocks by an empty document.
+            event.prevent_default()
+            Widget._on_mount(self, event)
 
     return ArticleMarkdown
 
@@ -180,6 +212,8 @@ class ArticleView(VerticalScroll, can_focus=True):
         self._plain_parts: list[Static] = []
         """The open article's notice and plain-text pieces, after its Markdown."""
         self._adding_plain = False
+        self._welcome: Static | None = None
+        """The welcome text, or a message in the article's place, while one is shown."""
 
     def compose(self) -> ComposeResult:
         """A header and the welcome text (the Markdown body comes with the first article)."""
@@ -188,7 +222,8 @@ class ArticleView(VerticalScroll, can_focus=True):
         yield header
         # The Markdown widget (and markdown-it) load with the first article, not before
         # the first frame.
-        yield Static(WELCOME, id="article-welcome")
+        self._welcome = Static(WELCOME, id="article-welcome")
+        yield self._welcome
 
     @property
     def markdown(self) -> Markdown:
@@ -216,8 +251,10 @@ class ArticleView(VerticalScroll, can_focus=True):
             parts, self._plain_parts, self._overflow = self._plain_parts, [], []
             for part in parts:
                 await part.remove()
-            await self.query("#article-welcome").remove()
-            await self.mount(Static(message, id="article-welcome"))
+            if self._welcome is not None:
+                await self._welcome.remove()
+            self._welcome = Static(message, id="article-welcome")
+            await self.mount(self._welcome)
             self.scroll_home(animate=False)
 
     @property
@@ -274,22 +311,23 @@ class ArticleView(VerticalScroll, can_focus=True):
             header = self.query_one(ArticleHeader)
             header.update(self.header_content(row, tags, notes))
             header.display = True
-            # The welcome (or a message in the article's place) goes for good.
-            await self.query("#article-welcome").remove()
+            # The welcome (or a message in the article's place) goes for good: by its
+            # reference, as a query would walk the last article's blocks.
+            welcome, self._welcome = self._welcome, None
+            if welcome is not None:
+                await welcome.remove()
             if previous is not None:
                 previous.display = False
             for part in stale_parts:
                 part.display = False
+            # The first screen's blocks are built here and mounted with their document.
+            body.prebuild(head)
             await self.mount(body)
             if self._overflow:
                 notice = Static(OVERFLOW_NOTICE, classes="article-overflow-notice", markup=False)
                 self._plain_parts.append(notice)
                 await self.mount(notice)
                 await self._mount_plain()
-            # Through append: after update(), a later append would merge the tail's first
-            # paragraph into the head's last block (it re-parses from the end, not from
-            # the start of the last block).
-            await body.append(head)
             self._body = body
             if self.hits.mark(body):
                 position = 0.0  # a search's hits matter more than where reading stopped
