@@ -1094,6 +1094,22 @@ def test_uncited_only_when_the_citation_style_was_read() -> None:
     assert read.style_recognised() and read.uncited() == [2, 3]
 
 
+def test_every_number_of_a_citation_range_or_group_counts_as_cited() -> None:
+    """ "[1-3]", "(2, 3)" and "¹⁻³" cite every number in them, not just the first: none of
+    those references is reported as never cited (found in the trial: "³⁻⁵" left [5] uncited)."""
+    for text in ("Mood lifts [1-3].", "Mood lifts (1, 3). Spines grow (2).", "Mood lifts.¹⁻³"):
+        analysis = analyse(f"<p>{text}</p>" + THREE_NUMBERED)
+        assert analysis.style_recognised(), text
+        assert analysis.uncited() == [], text
+    # A name citation's later candidates are guesses, not citations.
+    cit = Citation(0, "Smith et al.", "Smith et al. (2019) found.", [1, 2])
+    refs = [
+        Reference(n, "S", "Y.", [], {"doi": None, "pmid": None, "pmcid": None, "arxiv": None}, "")
+        for n in (1, 2)
+    ]
+    assert ReferenceAnalysis(refs, [cit], []).uncited() == [2]
+
+
 def test_a_line_of_repeated_superscripts_is_all_linked() -> None:
     """Every superscript citation gets its link, even hundreds in one sentence."""
     html = "<p>" + "text.¹ " * 300 + "</p>" + THREE_NUMBERED
