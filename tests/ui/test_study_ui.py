@@ -4,6 +4,7 @@ highlight panel, the article note, term status in the glossary popup, and the re
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -16,7 +17,7 @@ from ketaread.core.study import StudyStore, add_highlight, article_text, set_ter
 from ketaread.core.study.anchors import Anchor
 from ketaread.core.wording import counted
 from ketaread.screens.study import HighlightDialog, HighlightPanel, NoteDialog, ReviewScreen
-from ketaread.widgets.article_view import ArticleView
+from ketaread.widgets.article_view import ArticleHeader, ArticleView
 from ketaread.widgets.highlights import COLOR_STYLES, text_blocks
 
 ARTICLE = "Glutamate 101"
@@ -228,6 +229,27 @@ async def test_the_header_counts_terms_new_to_the_reader(app: KetareadApp) -> No
         await open_titled(pilot, ARTICLE)
         await settle_pilot(pilot)
         assert f"{count - 1} of {count} new to you" in screen_text(app)
+
+
+async def test_the_header_count_follows_ctrl_l_in_the_glossary_without_reopening(
+    app: KetareadApp,
+) -> None:
+    """ctrl+l in the popup changes the open article's "Terms: N of M new to you, K learning"
+    at once (found in the trial: it stayed as it was until the article was opened again)."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_article(pilot)
+        header = app.main_screen.article_view.query_one(ArticleHeader)
+        before = re.search(r"Terms: (\d+) of (\d+) new to you, 0 learning", str(header.render()))
+        assert before is not None
+        new, total = int(before[1]), int(before[2])
+        await pilot.press("g", *"bdnf", "ctrl+l")
+        await settle_pilot(pilot)
+        await pilot.press("escape")
+        await settle_pilot(pilot)
+        assert f"Terms: {new - 1} of {total} new to you, 1 learning" in str(header.render())
+        await pilot.press("g", *"bdnf", "ctrl+l")
+        await settle_pilot(pilot)
+        assert f"Terms: {new - 1} of {total} new to you, 0 learning" in str(header.render())
 
 
 def learn_two(app: KetareadApp) -> None:
