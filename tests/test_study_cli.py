@@ -299,3 +299,29 @@ def test_markdown_export_front_matter_has_the_articles_tags_and_date(
     front = export(cli, "markdown").split("---")[1]
     assert 'tags: ["Glutamate", "neuroscience"]' in front
     assert "date: 2025-02-11" in front
+
+
+def test_a_quote_with_brackets_and_stars_is_found_as_the_reader_shows_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A sentence citing "[1]" (or holding "*" or "_") is highlighted as it reads, and its
+    quote is kept and exported without Markdown's escapes (found in the trial: the article's
+    text held "\\[1\\]", so the passage was "not in the article's text", the sentence cursor
+    was not drawn on it, and a saved quote exported its backslashes)."""
+    feed = tmp_path / "feeds" / "cited.xml"
+    feed.parent.mkdir()
+    write_feed(
+        feed,
+        "<p>Esketamine is a nasal spray for adults [1]. It blocks NMDA receptors [2,3].</p>",
+        "<p>Response was 5*2 times the placebo_rate in one trial.</p>",
+    )
+    cli("add", str(feed))
+    cli("refresh")
+    out, _ = cli("list", "--json")
+    (key,) = [a["id"] for a in json.loads(out)]
+    for quote in ("adults [1]. It blocks NMDA receptors [2,3].", "5*2 times the placebo_rate"):
+        out, _ = cli("highlight", key, "--quote", quote, "--json")
+        assert json.loads(out)["quote"] == quote
+    assert [h["anchored"] for h in show(cli, key)["highlights"]] == [True, True]
+    for fmt in ("json", "csv", "anki"):
+        assert "adults [1]." in export(cli, fmt), fmt
