@@ -19,6 +19,7 @@ from ketaread.core.wording import counted
 from ketaread.screens.study import HighlightDialog, HighlightPanel, NoteDialog, ReviewScreen
 from ketaread.widgets.article_view import ArticleHeader, ArticleView
 from ketaread.widgets.highlights import COLOR_STYLES, text_blocks
+from ketaread.widgets.key_bar import KeyBar
 
 ARTICLE = "Glutamate 101"
 
@@ -151,6 +152,10 @@ async def test_highlight_panel_lists_marks_detached_and_jumps(app: KetareadApp) 
         shown = screen_text(app)
         assert "definition" in shown and "detached" in shown
         assert app.screen.placed[0].highlight.id == anchored
+        # The key bar names every key of the list, enter too (found in the trial: the
+        # list's own hidden enter hid the panel's "Go to").
+        bar = shown.splitlines()[app.screen.query_one(KeyBar).region.y]
+        assert "Go to" in bar and "Delete" in bar and "Close" in bar
         await pilot.press("enter")
         await settle_pilot(pilot)
         assert not isinstance(app.screen, HighlightPanel)
