@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -83,8 +84,19 @@ def test_server_gone_mid_sync_keeps_what_was_stored_and_the_cursor(
         store.close()
 
 
+slow_calls = [0, 0]
+"""How many requests `slow` has started and finished answering."""
+slow_changed = threading.Condition()
+
+
 def slow(request: Request) -> Response:
+    with slow_changed:
+        slow_calls[0] += 1
+        slow_changed.notify_all()
     time.sleep(1.5)
+    with slow_changed:
+        slow_calls[1] += 1
+        slow_changed.notify_all()
     return Response("SID=x\nLSID=null\nAuth=tester/abc\n")
 
 
@@ -149,7 +161,11 @@ def test_bad_answers_are_one_clear_line_and_keep_the_cache(
     finally:
         store.close()
         if responder is slow:
-            time.sleep(1.5)  # the single-threaded server finishes the slow reply first
+            # The single-threaded server finishes the slow reply first (the next test's
+            # requests would queue behind it and time out); on a loaded machine it may
+            # even start on it after the client has given up.
+            with slow_changed:
+                assert slow_changed.wait_for(lambda: 0 < slow_calls[0] == slow_calls[1], 30)
 
 
 def test_an_unset_password_variable_is_reported_without_a_request(

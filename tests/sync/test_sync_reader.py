@@ -22,7 +22,11 @@ def sidebar_lines(app: KetareadApp) -> list[str]:
 async def until_refreshed(pilot: Pilot, app: KetareadApp, timeout: float = 60.0) -> None:
     """Wait for the background refresh (feeds and accounts) and its redraw."""
     deadline = time.monotonic() + timeout
-    await pilot.pause(0.2)
+    # The start-up refresh begins after the first frame, later on a loaded machine: wait
+    # until it has begun (or ended) rather than a fixed pause (R sets `refreshing` at once).
+    while not (app.refreshing or " (at " in (app.refresh_message or "")):
+        assert time.monotonic() < deadline, "the refresh did not start"
+        await pilot.pause(0.05)
     while app.refreshing:
         assert time.monotonic() < deadline, "the refresh did not finish"
         await pilot.pause(0.1)

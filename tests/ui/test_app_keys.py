@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.command import CommandList, CommandPalette
-from ui_support import Settle, article_id_titled, screen_text
+from ui_support import Settle, article_id_titled, screen_text, wait_until
 
 from ketaread.app import KetareadApp
 from ketaread.cli import make_app
@@ -29,12 +29,13 @@ async def _palette_choose(pilot, query: str, prefix: str) -> None:
     assert isinstance(app.screen, CommandPalette)
     await pilot.press(*query)
     results = app.screen.query_one(CommandList)
-    for _ in range(50):  # the providers search in the background
-        await pilot.pause(0.05)
-        prompts = [str(results.get_option_at_index(i).prompt) for i in range(results.option_count)]
-        if any(p.startswith(prefix) for p in prompts):
-            break
-    index = next(i for i, p in enumerate(prompts) if p.startswith(prefix))
+
+    def prompts() -> list[str]:
+        return [str(results.get_option_at_index(i).prompt) for i in range(results.option_count)]
+
+    # The providers search in the background.
+    await wait_until(pilot, lambda: any(p.startswith(prefix) for p in prompts()))
+    index = next(i for i, p in enumerate(prompts()) if p.startswith(prefix))
     while results.highlighted != index:
         await pilot.press("down")
     await pilot.press("enter")
@@ -320,15 +321,15 @@ async def test_palette_glossary_notes_end_at_a_word_with_an_ellipsis(
         await pilot.pause()
         await pilot.press(*"habenula")
         results = app.screen.query_one(CommandList)
-        notes: list[str] = []
-        for _ in range(50):
-            await pilot.pause(0.05)
+
+        def glossary_notes() -> list[str]:
             prompts = [
                 str(results.get_option_at_index(i).prompt) for i in range(results.option_count)
             ]
-            notes = [p.split("\n", 1)[1] for p in prompts if p.startswith("Glossary:")]
-            if notes:
-                break
+            return [p.split("\n", 1)[1] for p in prompts if p.startswith("Glossary:")]
+
+        await wait_until(pilot, lambda: bool(glossary_notes()))  # searched in the background
+        notes = glossary_notes()
         assert notes
         for note in notes:
             assert len(note) <= 80

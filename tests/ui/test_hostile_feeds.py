@@ -19,6 +19,7 @@ from ui_support import (
     open_titled,
     screen_text,
     settle_pilot,
+    wait_until,
 )
 
 from ketaread.app import KetareadApp
@@ -226,12 +227,13 @@ async def test_palette_search_shows_hostile_names_literally(
         await pilot.press(*"click")
         results = app.screen.query_one(CommandList)
         wanted = [f"Article: {QUIT}", f"Tag: {QUIT}", f"Source: Feed [bold red]loud [/] {QUIT}"]
-        for _ in range(50):  # the providers search in the background
-            await pilot.pause(0.05)
-            prompts = [p.split("\n")[0] for p in _prompts(results)]
-            if all(w in prompts for w in wanted):
-                break
-        assert all(w in prompts for w in wanted), prompts
+
+        def prompts() -> list[str]:
+            return [p.split("\n")[0] for p in _prompts(results)]
+
+        # The providers search in the background.
+        await wait_until(pilot, lambda: all(w in prompts() for w in wanted))
+        assert all(w in prompts() for w in wanted), prompts()
         text = screen_text(app)
         assert all(w in text for w in wanted)
         # Clicking the tag's hit applies that filter, and nothing else.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
-from ui_support import Settle, messages
+from ui_support import Settle, busy_workers, messages, wait_until
 from werkzeug import Request, Response
 
 from ketaread.app import KetareadApp
@@ -62,6 +62,7 @@ async def test_a_slow_filter_never_replaces_the_one_chosen_after_it(
     app: KetareadApp, settle: Settle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     original = Store.article_ids
+    starred_answered = threading.Event()
 
     def slow_for_starred(
         self: Store, article_filter: ArticleFilter | None = None, limit: int | None = None
@@ -69,6 +70,10 @@ async def test_a_slow_filter_never_replaces_the_one_chosen_after_it(
         article_filter = article_filter or ArticleFilter()
         if article_filter.kind == "starred":
             time.sleep(0.5)
+            try:
+                return original(self, article_filter, limit)
+            finally:
+                starred_answered.set()
         return original(self, article_filter, limit)
 
     async with app.run_test(size=SIZE) as pilot:
@@ -78,8 +83,10 @@ async def test_a_slow_filter_never_replaces_the_one_chosen_after_it(
         screen.sidebar.choose("starred")
         await pilot.pause()
         screen.sidebar.choose("unread")
-        # Not settle(): waiting on the cancelled starred worker would raise.
-        await pilot.pause(0.9)  # the slow starred query has finished and reported by now
+        # Not settle(): waiting on the cancelled starred worker would raise. Its thread runs
+        # on: once its query has answered, what it hands the UI thread runs too.
+        assert await asyncio.to_thread(starred_answered.wait, 30)
+        assert await wait_until(pilot, lambda: not busy_workers(app))
         await pilot.pause()
         assert screen.article_filter == ArticleFilter("unread")
         assert screen.sub_title == "Unread"
@@ -117,9 +124,8 @@ async def test_a_screen_worker_that_fails_is_reported(
         await settle(pilot)
         monkeypatch.setattr(Store, "totals", broken_totals)
         app.main_screen.load_sidebar()
-        await pilot.pause(0.3)  # not settle(): waiting on a failed worker raises
-        await pilot.pause()
-        assert any("totals exploded" in m for m in messages(app))
+        # Not settle(): waiting on a failed worker raises.
+        assert await wait_until(pilot, lambda: any("totals exploded" in m for m in messages(app)))
 
 
 async def test_reads_do_not_wait_for_a_write_that_waits_for_another_process(
@@ -172,7 +178,9 @@ async def test_pressing_g_twice_quickly_opens_one_glossary_popup(
         await settle(pilot)
         app.main_screen.show_glossary(None, False)
         app.main_screen.show_glossary(None, False)
-        await pilot.pause(0.5)  # not settle(): the first request's worker was cancelled
+        # Not settle(): the first request's worker was cancelled.
+        assert await wait_until(pilot, lambda: isinstance(app.screen, GlossaryModal))
+        await pilot.pause(0.5)  # room for a second popup, were one coming
         await pilot.pause()
         assert sum(isinstance(s, GlossaryModal) for s in app.screen_stack) == 1
 

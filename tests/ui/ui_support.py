@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 from textual.app import App
 from textual.pilot import Pilot
-from textual.worker import WorkerState
+from textual.worker import Worker, WorkerState
 
 Settle = Callable[[Pilot], Awaitable[None]]
 
@@ -17,9 +18,13 @@ async def settle_pilot(pilot: Pilot) -> None:
     for _ in range(6):
         await app.workers.wait_for_complete()
         await pilot.pause()  # what the workers handed to the UI thread runs, and is drawn
-        busy = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
-        if not busy:
+        if not busy_workers(app):
             return
+
+
+def busy_workers(app: App) -> list[Worker]:
+    """The app's workers still pending or running (a cancelled one counts as done)."""
+    return [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
 
 
 def screen_text(app: App) -> str:
@@ -64,3 +69,16 @@ def find_on_screen(app: App, needle: str) -> tuple[int, int]:
         if column >= 0:
             return cell_len(line[:column]) + cell_len(needle) // 2, y
     raise AssertionError(f"{needle!r} is not on screen")
+
+
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], within: float = 30.0) -> bool:
+    """Let the app run until `condition()` holds (True) or `within` seconds pass (False).
+
+    For what a worker does in its own time: a fixed pause is too short on a loaded machine.
+    """
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await pilot.pause(0.05)
+    return True
