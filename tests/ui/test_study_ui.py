@@ -13,6 +13,7 @@ from ui_support import messages, open_titled, screen_text, settle_pilot
 
 from ketaread.app import KetareadApp
 from ketaread.cli import make_app
+from ketaread.core.links import term_link
 from ketaread.core.study import StudyStore, add_highlight, article_text, set_term_status
 from ketaread.core.study.anchors import Anchor
 from ketaread.core.wording import counted
@@ -254,7 +255,27 @@ async def test_the_header_count_follows_ctrl_l_in_the_glossary_without_reopening
         assert f"Terms: {new - 1} of {total} new to you, 1 learning" in str(header.render())
         await pilot.press("g", *"bdnf", "ctrl+l")
         await settle_pilot(pilot)
+        header = app.main_screen.article_view.query_one(ArticleHeader)
         assert f"Terms: {new - 1} of {total} new to you, 0 learning" in str(header.render())
+
+
+async def test_a_term_marked_known_in_the_popup_is_unmarked_in_the_open_article_at_once(
+    app: KetareadApp,
+) -> None:
+    """ctrl+l to known: the open article no longer marks the term, where the reader was
+    (found in the trial: it stayed marked until the article was opened again)."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_article(pilot)
+        view = app.main_screen.article_view
+        bdnf = term_link(app.context.glossary().lookup("BDNF").key)
+        assert bdnf in view.markdown.source
+        view.scroll_to(y=6, animate=False)
+        await settle_pilot(pilot)
+        await pilot.press("g", *"bdnf", "ctrl+l", "ctrl+l", "escape")
+        await settle_pilot(pilot)
+        assert study_of(app).term_statuses()["bdnf"] == "known"
+        assert bdnf not in app.main_screen.article_view.markdown.source
+        assert app.main_screen.article_view.scroll_y == 6
 
 
 CITED_FEED = """<?xml version="1.0" encoding="utf-8"?>

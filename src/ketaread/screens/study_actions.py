@@ -399,8 +399,10 @@ class StudyActions:
     def on_glossary_modal_term_status_saved(self, _event: object) -> None:
         """A term marked in the glossary popup: its cards may be due now, and the open
         article's count of new terms has changed."""
-        if self.detail is not None and self.rendering is not None:
-            self._load_highlights(self.detail, self.rendering)  # counts the due cards too
+        if self.detail is not None:
+            # Shown again, where the reader was: a known term loses its marks (and an
+            # unknown one gets them back); showing it recounts the terms and the due cards.
+            self.open_article(self.detail.row.id)  # type: ignore[attr-defined]
         else:
             self._count_due()
 
