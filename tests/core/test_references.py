@@ -1110,6 +1110,20 @@ def test_every_number_of_a_citation_range_or_group_counts_as_cited() -> None:
     assert ReferenceAnalysis(refs, [cit], []).uncited() == [2]
 
 
+def test_run_together_superscripts_past_the_list_are_read_digit_by_digit() -> None:
+    """ "rumination.²³" with three references cites 2 and 3 (there is no 23rd): linked in the
+    article, listed in the panel, and [2] not "never cited" (found in the trial: the
+    citation was dropped). A number the list has ("¹²" with twelve) stays one number."""
+    analysis = analyse("<p>Mood lifts.¹ It may feed rumination.²³</p>" + THREE_NUMBERED)
+    assert [(c.marker, c.references) for c in analysis.citations] == [("1", [1]), ("23", [2, 3])]
+    assert analysis.uncited() == []
+    linked = link_citations("Mood lifts.¹ It may feed rumination.²³\n", analysis)
+    assert "rumination.[²³](ketaread://cite/1)" in linked
+    # "³²" is not in order, and "²⁰" names no reference: neither is split.
+    for text in ("Mood lifts.³²", "Mood lifts.²⁰"):
+        assert analyse(f"<p>{text}</p>" + THREE_NUMBERED).citations == [], text
+
+
 def test_a_line_of_repeated_superscripts_is_all_linked() -> None:
     """Every superscript citation gets its link, even hundreds in one sentence."""
     html = "<p>" + "text.¹ " * 300 + "</p>" + THREE_NUMBERED
