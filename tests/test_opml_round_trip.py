@@ -67,7 +67,7 @@ def test_import_summary_says_added_changed_and_skipped(tmp_db: Path, tmp_config:
     assert "changed https://a.example/rss: title 'Alpha'; tags +AMPA" in out
     assert "skipped exec:rm -rf ~: runs a command" in out
     assert out.rstrip().endswith("(1 changed, 1 skipped)")
-    assert "imported 1 new sources" in out
+    assert "imported 1 new source " in out
     got = sources(tmp_config)
     assert got["https://a.example/rss"]["tags"] == ["AMPA", "neuro"]
     assert got["http://c.example/rss"]["hidden"] is True

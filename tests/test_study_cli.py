@@ -255,7 +255,8 @@ def test_json_export_imports_into_an_empty_study_file(
     exported.write_text(export(cli, "json"), encoding="utf-8")
     monkeypatch.setenv("KETAREAD_STUDY", str(tmp_path / "other.study.db"))
     out, _ = cli("notes", "import", str(exported))
-    assert "1 highlights" in out
+    # One of each in the right number (found in the trial: "imported 1 highlights, 1 notes").
+    assert out.startswith("imported 1 highlight, 0 notes, 1 term, "), out
     again = json.loads(export(cli, "json"))
     assert [h["quote"] for h in again["highlights"]] == [TARGET]
     assert len(again["cards"]) == len(json.loads(exported.read_text())["cards"])
@@ -299,3 +300,29 @@ def test_markdown_export_front_matter_has_the_articles_tags_and_date(
     front = export(cli, "markdown").split("---")[1]
     assert 'tags: ["Glutamate", "neuroscience"]' in front
     assert "date: 2025-02-11" in front
+
+
+def test_a_quote_with_brackets_and_stars_is_found_as_the_reader_shows_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A sentence citing "[1]" (or holding "*" or "_") is highlighted as it reads, and its
+    quote is kept and exported without Markdown's escapes (found in the trial: the article's
+    text held "\\[1\\]", so the passage was "not in the article's text", the sentence cursor
+    was not drawn on it, and a saved quote exported its backslashes)."""
+    feed = tmp_path / "feeds" / "cited.xml"
+    feed.parent.mkdir()
+    write_feed(
+        feed,
+        "<p>Esketamine is a nasal spray for adults [1]. It blocks NMDA receptors [2,3].</p>",
+        "<p>Response was 5*2 times the placebo_rate in one trial.</p>",
+    )
+    cli("add", str(feed))
+    cli("refresh")
+    out, _ = cli("list", "--json")
+    (key,) = [a["id"] for a in json.loads(out)]
+    for quote in ("adults [1]. It blocks NMDA receptors [2,3].", "5*2 times the placebo_rate"):
+        out, _ = cli("highlight", key, "--quote", quote, "--json")
+        assert json.loads(out)["quote"] == quote
+    assert [h["anchored"] for h in show(cli, key)["highlights"]] == [True, True]
+    for fmt in ("json", "csv", "anki"):
+        assert "adults [1]." in export(cli, fmt), fmt

@@ -976,7 +976,7 @@ def cmd_import(ctx: Context) -> int:
         # Saving an empty list would replace the bundled sample feeds with nothing.
         save_config(config)
     ctx.print(
-        f"imported {len(added)} new sources from {path} "
+        f"imported {counted(len(added), 'new source')} from {path} "
         f"({len(changed)} changed, {len(skipped)} skipped)"
     )
     return 0
@@ -1328,7 +1328,8 @@ def _import_study(ctx: Context) -> int:
         raise CommandError(f"{path}: cannot be read as a study export ({error})") from error
     except StudyError as error:
         raise CommandError(f"{path}: {error}") from error
-    ctx.print("imported " + ", ".join(f"{n} {kind}" for kind, n in added.items()))
+    # The kinds are plural nouns ("highlights", "notes"): one of them is said in the singular.
+    ctx.print("imported " + ", ".join(counted(n, kind[:-1], kind) for kind, n in added.items()))
     return 0
 
 

@@ -1094,6 +1094,36 @@ def test_uncited_only_when_the_citation_style_was_read() -> None:
     assert read.style_recognised() and read.uncited() == [2, 3]
 
 
+def test_every_number_of_a_citation_range_or_group_counts_as_cited() -> None:
+    """ "[1-3]", "(2, 3)" and "¹⁻³" cite every number in them, not just the first: none of
+    those references is reported as never cited (found in the trial: "³⁻⁵" left [5] uncited)."""
+    for text in ("Mood lifts [1-3].", "Mood lifts (1, 3). Spines grow (2).", "Mood lifts.¹⁻³"):
+        analysis = analyse(f"<p>{text}</p>" + THREE_NUMBERED)
+        assert analysis.style_recognised(), text
+        assert analysis.uncited() == [], text
+    # A name citation's later candidates are guesses, not citations.
+    cit = Citation(0, "Smith et al.", "Smith et al. (2019) found.", [1, 2])
+    refs = [
+        Reference(n, "S", "Y.", [], {"doi": None, "pmid": None, "pmcid": None, "arxiv": None}, "")
+        for n in (1, 2)
+    ]
+    assert ReferenceAnalysis(refs, [cit], []).uncited() == [2]
+
+
+def test_run_together_superscripts_past_the_list_are_read_digit_by_digit() -> None:
+    """ "rumination.²³" with three references cites 2 and 3 (there is no 23rd): linked in the
+    article, listed in the panel, and [2] not "never cited" (found in the trial: the
+    citation was dropped). A number the list has ("¹²" with twelve) stays one number."""
+    analysis = analyse("<p>Mood lifts.¹ It may feed rumination.²³</p>" + THREE_NUMBERED)
+    assert [(c.marker, c.references) for c in analysis.citations] == [("1", [1]), ("23", [2, 3])]
+    assert analysis.uncited() == []
+    linked = link_citations("Mood lifts.¹ It may feed rumination.²³\n", analysis)
+    assert "rumination.[²³](ketaread://cite/1)" in linked
+    # "³²" is not in order, and "²⁰" names no reference: neither is split.
+    for text in ("Mood lifts.³²", "Mood lifts.²⁰"):
+        assert analyse(f"<p>{text}</p>" + THREE_NUMBERED).citations == [], text
+
+
 def test_a_line_of_repeated_superscripts_is_all_linked() -> None:
     """Every superscript citation gets its link, even hundreds in one sentence."""
     html = "<p>" + "text.¹ " * 300 + "</p>" + THREE_NUMBERED

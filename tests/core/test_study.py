@@ -468,3 +468,18 @@ def test_abbreviation_cards_ask_for_what_the_expansion_answers(tmp_path: Path) -
     assert fronts["PET = ?"] == "positron emission tomography"
     assert fronts["BDNF = ?"] == "brain-derived neurotrophic factor"
     study.close()
+
+
+def test_a_whole_sentence_cloze_hides_a_three_letter_acronym() -> None:
+    """A highlight of a whole sentence hides its acronym, however short ("TRD", "DMN"), not
+    the longest word (found in the trial: "treatment-resistant" was hidden, its "(TRD)" and
+    "depression" left beside the blank)."""
+    from ketaread.core.study.cards import highlight_card
+
+    sentence = "Esketamine is a nasal spray for treatment-resistant depression (TRD) in adults."
+    card = highlight_card(3, sentence, sentence)
+    assert card.back == "TRD"
+    assert card.front == sentence.replace("TRD", "[…]")
+    # One capital letter is a word, not an acronym: the longest word is hidden then.
+    plain = "A gate for the chemical messenger glutamate."
+    assert highlight_card(4, plain, plain).back == "messenger"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from textual.widgets import OptionList, Static
-from ui_support import Settle, open_titled
+from ui_support import Settle, open_titled, screen_text
 
 from ketaread.app import KetareadApp
 from ketaread.screens.glossary import GlossaryModal
 from ketaread.screens.main import MainScreen
+from ketaread.widgets.key_bar import KeyBar
 
 SIZE = (120, 40)
 DEFINING = "Glutamate 101"
@@ -148,6 +149,10 @@ async def test_a_related_term_can_be_followed(app: KetareadApp, settle: Settle) 
         assert links.highlighted_option is not None
         chosen = links.highlighted_option.id
         assert chosen == related[0]
+        # The key bar names enter here (found in the trial: the list's own hidden enter
+        # left the bar without it, and tab still read "Related & articles").
+        bar_line = screen_text(app).splitlines()[popup.query_one(KeyBar).region.y]
+        assert "Follow" in bar_line and "Back to terms" in bar_line
         expected = app.glossary.lookup(chosen.removeprefix("term:"))
         await pilot.press("enter")
         await settle(pilot)

@@ -94,3 +94,26 @@ async def test_j_and_k_move_in_the_glossary_links(app: KetareadApp, settle: Sett
         assert links.highlighted is not None and links.highlighted > first
         await pilot.press("k")
         assert links.highlighted == first
+
+
+async def test_ctrl_d_and_ctrl_u_move_in_the_reference_panel_at_80x24(
+    app: KetareadApp, settle: Settle
+) -> None:
+    """At 80x24 one reference (label, kind, text, citing sentences) is taller than half the
+    panel: ctrl+d still moves to the next entry, ctrl+u back (found in the trial: both did
+    nothing, the half page landing inside the entry already highlighted)."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_titled(pilot, "Glutamate 101")
+        await pilot.press("r")
+        await settle(pilot)
+        panel = app.main_screen.reference_panel
+        assert panel.has_focus
+        await pilot.press("less_than_sign")
+        start = panel.highlighted
+        assert start is not None
+        await pilot.press("ctrl+d")
+        moved = panel.highlighted
+        assert moved is not None and moved > start
+        await pilot.press("ctrl+u")
+        assert panel.highlighted == start

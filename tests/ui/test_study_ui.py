@@ -4,6 +4,7 @@ highlight panel, the article note, term status in the glossary popup, and the re
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -12,12 +13,14 @@ from ui_support import messages, open_titled, screen_text, settle_pilot
 
 from ketaread.app import KetareadApp
 from ketaread.cli import make_app
+from ketaread.core.links import term_link
 from ketaread.core.study import StudyStore, add_highlight, article_text, set_term_status
 from ketaread.core.study.anchors import Anchor
 from ketaread.core.wording import counted
 from ketaread.screens.study import HighlightDialog, HighlightPanel, NoteDialog, ReviewScreen
-from ketaread.widgets.article_view import ArticleView
+from ketaread.widgets.article_view import ArticleHeader, ArticleView
 from ketaread.widgets.highlights import COLOR_STYLES, text_blocks
+from ketaread.widgets.key_bar import KeyBar
 
 ARTICLE = "Glutamate 101"
 
@@ -150,6 +153,10 @@ async def test_highlight_panel_lists_marks_detached_and_jumps(app: KetareadApp) 
         shown = screen_text(app)
         assert "definition" in shown and "detached" in shown
         assert app.screen.placed[0].highlight.id == anchored
+        # The key bar names every key of the list, enter too (found in the trial: the
+        # list's own hidden enter hid the panel's "Go to").
+        bar = shown.splitlines()[app.screen.query_one(KeyBar).region.y]
+        assert "Go to" in bar and "Delete" in bar and "Close" in bar
         await pilot.press("enter")
         await settle_pilot(pilot)
         assert not isinstance(app.screen, HighlightPanel)
@@ -228,6 +235,96 @@ async def test_the_header_counts_terms_new_to_the_reader(app: KetareadApp) -> No
         await open_titled(pilot, ARTICLE)
         await settle_pilot(pilot)
         assert f"{count - 1} of {count} new to you" in screen_text(app)
+
+
+async def test_the_header_count_follows_ctrl_l_in_the_glossary_without_reopening(
+    app: KetareadApp,
+) -> None:
+    """ctrl+l in the popup changes the open article's "Terms: N of M new to you, K learning"
+    at once (found in the trial: it stayed as it was until the article was opened again)."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_article(pilot)
+        header = app.main_screen.article_view.query_one(ArticleHeader)
+        before = re.search(r"Terms: (\d+) of (\d+) new to you, 0 learning", str(header.render()))
+        assert before is not None
+        new, total = int(before[1]), int(before[2])
+        await pilot.press("g", *"bdnf", "ctrl+l")
+        await settle_pilot(pilot)
+        await pilot.press("escape")
+        await settle_pilot(pilot)
+        assert f"Terms: {new - 1} of {total} new to you, 1 learning" in str(header.render())
+        await pilot.press("g", *"bdnf", "ctrl+l")
+        await settle_pilot(pilot)
+        header = app.main_screen.article_view.query_one(ArticleHeader)
+        assert f"Terms: {new - 1} of {total} new to you, 0 learning" in str(header.render())
+
+
+async def test_a_term_marked_known_in_the_popup_is_unmarked_in_the_open_article_at_once(
+    app: KetareadApp,
+) -> None:
+    """ctrl+l to known: the open article no longer marks the term, where the reader was
+    (found in the trial: it stayed marked until the article was opened again)."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_article(pilot)
+        view = app.main_screen.article_view
+        bdnf = term_link(app.context.glossary().lookup("BDNF").key)
+        assert bdnf in view.markdown.source
+        view.scroll_to(y=6, animate=False)
+        await settle_pilot(pilot)
+        await pilot.press("g", *"bdnf", "ctrl+l", "ctrl+l", "escape")
+        await settle_pilot(pilot)
+        assert study_of(app).term_statuses()["bdnf"] == "known"
+        assert bdnf not in app.main_screen.article_view.markdown.source
+        assert app.main_screen.article_view.scroll_y == 6
+
+
+CITED_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Brightwater Notes</title><link>https://example.org/b</link>
+<description>d</description><item><title>Esketamine at the synapse</title>
+<link>https://example.org/b/esk</link><guid>esk-1</guid><description><![CDATA[
+<p>Esketamine is a nasal spray for adults [1]. It blocks NMDA receptors [2].</p>
+<h2>References</h2><ol><li>Food and Drug Administration. Spravato label. 2019.</li>
+<li>Krystal JH, et al. Ketamine: a paradigm shift. Neuron. 2019;101(5):774-778.</li></ol>
+]]></description></item></channel></rss>
+"""
+
+
+async def test_the_sentence_cursor_is_drawn_on_a_sentence_citing_1_and_highlights_it(
+    sample_db: Path, tmp_config: Path, tmp_path: Path
+) -> None:
+    """x on a sentence ending "[1]": the cursor is drawn on it, and enter, 1, ctrl+s
+    highlights it as the reader shows it (found in the trial: the cursor's text held
+    Markdown's "\\[1\\]", so nothing was drawn and the quote kept the backslashes)."""
+    from ketaread.core.refresh import SourceSpec, refresh
+    from ketaread.core.store import Store
+
+    feed = tmp_path / "cited.xml"
+    feed.write_text(CITED_FEED, encoding="utf-8")
+    store = Store(sample_db)
+    try:
+        assert not refresh(store, [SourceSpec(str(feed))]).all_failed
+    finally:
+        store.close()
+    app = make_app(db=sample_db, config=tmp_config, offline=True)
+    app.animation_level = "none"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle_pilot(pilot)
+        await open_titled(pilot, "Esketamine at the synapse")
+        view = app.main_screen.article_view
+        view.focus()
+        await settle_pilot(pilot)
+        await pilot.press("x")
+        await settle_pilot(pilot)
+        assert view.cursor is not None
+        assert view.cursor.chosen == "Esketamine is a nasal spray for adults [1]."
+        assert "reverse" in painted_styles(view)
+        await pilot.press("enter")
+        await settle_pilot(pilot)
+        await pilot.press("1", "ctrl+s")
+        await settle_pilot(pilot)
+        (saved,) = study_of(app).highlights()
+        assert saved.quote == "Esketamine is a nasal spray for adults [1]."
+        assert COLOR_STYLES["finding"] in painted_styles(view)
 
 
 def learn_two(app: KetareadApp) -> None:

@@ -131,6 +131,16 @@ class GlossaryEntry:
         return list(dict.fromkeys([self.term, *self.aliases]))[:8]
 
 
+class _LinkList(KeyedOptionList):
+    """Related terms, the article's sentences and other articles: its keys named in the key
+    bar (OptionList's own enter is hidden, and the popup's tab reads "Related & articles")."""
+
+    BINDINGS = [
+        Binding("enter", "select", "Follow", tooltip="Follow the term, sentence or article"),
+        Binding("tab", "screen.focus_links", "Back to terms", tooltip="Back to the filter box"),
+    ]
+
+
 class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
     """Terms with definitions; typing filters; Esc closes and leaves the article as it was.
 
@@ -275,7 +285,7 @@ class GlossaryModal(ReportsWorkerErrors, Dialog[tuple[str, int] | None]):
                     yield safety
                     with VerticalScroll(id="glossary-detail"):
                         yield Static(id="glossary-definition", markup=False)
-                        yield KeyedOptionList(id="glossary-links", markup=False)
+                        yield _LinkList(id="glossary-links", markup=False)
         # Its own keys: without it, the reading screen's footer showed through, dimmed,
         # offering keys that do not work here.
         yield KeyBar()

@@ -161,6 +161,15 @@ class NoteDialog(Dialog[str | None]):
         self.dismiss(None)
 
 
+class _HighlightList(KeyedOptionList):
+    """The highlight list: its enter (OptionList's, hidden) named in the key bar, where it
+    shadowed the panel's own "Go to"."""
+
+    BINDINGS = [
+        Binding("enter", "select", "Go to", tooltip="Go to the highlight in the article"),
+    ]
+
+
 class HighlightPanel(Dialog[int | None]):
     """The open article's highlights; enter jumps to one, d deletes one."""
 
@@ -199,7 +208,7 @@ class HighlightPanel(Dialog[int | None]):
                 yield Static(
                     Content.assemble(("Note: ", "bold"), _short(self.note, 300)), id="panel-note"
                 )
-            yield KeyedOptionList(*self._options(), id="highlight-list")
+            yield _HighlightList(*self._options(), id="highlight-list")
         yield KeyBar()
 
     def _options(self) -> list[Option]:

@@ -397,8 +397,14 @@ class StudyActions:
         self.app.push_screen(ReviewScreen(), closed)
 
     def on_glossary_modal_term_status_saved(self, _event: object) -> None:
-        """A term marked in the glossary popup: its cards may be due now."""
-        self._count_due()
+        """A term marked in the glossary popup: its cards may be due now, and the open
+        article's count of new terms has changed."""
+        if self.detail is not None:
+            # Shown again, where the reader was: a known term loses its marks (and an
+            # unknown one gets them back); showing it recounts the terms and the due cards.
+            self.open_article(self.detail.row.id)  # type: ignore[attr-defined]
+        else:
+            self._count_due()
 
     def on_tag_sidebar_review_chosen(self, _event: TagSidebar.ReviewChosen) -> None:
         """Enter on the sidebar's review entry: the review."""

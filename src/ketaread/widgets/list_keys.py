@@ -40,12 +40,20 @@ class KeyedOptionList(OptionList):
         step = max(self.scrollable_content_region.height // 2, 1)
         line = self._index_to_line[self.highlighted] + direction * step
         line = max(min(line, len(self._lines) - 1), 0)
-        self.highlighted = _widget_navigation.find_next_enabled_no_wrap(
+        target = _widget_navigation.find_next_enabled_no_wrap(
             candidates=self._options,
             anchor=self._lines[line][0],
             direction=direction,
             with_anchor=True,
         )
+        if target == self.highlighted:
+            # Half a page ended inside the highlighted entry (a reference taller than half
+            # the pane): the key still moves, to the next entry.
+            target = _widget_navigation.find_next_enabled_no_wrap(
+                candidates=self._options, anchor=self.highlighted, direction=direction
+            )
+        if target is not None:
+            self.highlighted = target
 
     def action_half_page_down(self) -> None:
         """Move down half a screen."""

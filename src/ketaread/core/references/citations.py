@@ -7,6 +7,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 
 from ketaread.core.references.blocks import Block, BlockParser
 from ketaread.core.references.domains import (
@@ -72,6 +73,16 @@ def _split_numbers(marker: str) -> list[int]:
         except ValueError:
             continue
     return numbers
+
+
+def _run_together(mark: str, original: str, ref_numbers: set[int]) -> list[int]:
+    """ "²³" written for references 2 and 3 when the list has no 23rd: its digits, if each
+    is a reference and they ascend; else []."""
+    if original == mark or not mark.isdigit() or len(mark) < 2 or int(mark) in ref_numbers:
+        return []
+    digits = [int(d) for d in mark]
+    ascending = all(a < b for a, b in pairwise(digits))
+    return digits if ascending and all(d in ref_numbers for d in digits) else []
 
 
 def _initials(words: list[str], skip_connectors: bool) -> str:
@@ -425,7 +436,7 @@ def _block_citations(
     block: Block, matcher: _Matcher, ref_numbers: set[int], bi: int, numbered: bool = True
 ) -> tuple[str, list[_Found]]:
     """The block's text (rejected markers put back) and the citations in it."""
-    accepted: list[tuple[int, str]] = []
+    accepted: list[tuple[int, str, list[int]]] = []
     text = block.text
     code = list(block.code)
     linked = [(s, e) for s, e, _h in block.links]
@@ -435,11 +446,12 @@ def _block_citations(
         shift = 0
         for pos, mark, href, original in block.markers:
             numbers = _split_numbers(mark)
+            numbers = _run_together(mark, original, ref_numbers) or numbers
             pieces.append(block.text[prev:pos])
             prev = pos
             at = pos + shift
             if numbers and (all(n in ref_numbers for n in numbers) or href.startswith("#")):
-                accepted.append((at, mark))
+                accepted.append((at, mark, numbers))
             else:
                 # Not a citation after all (a power, a stray number): put its text back.
                 pieces.append(original)
@@ -510,10 +522,9 @@ def _block_citations(
                 True,
             )
         )
-    for pos, mark in accepted:
+    for pos, mark, numbers in accepted:
         if in_code(pos, pos):
             continue
-        numbers = _split_numbers(mark)
         found.append(
             _Found(bi, pos, pos, mark.strip("[] "), [n for n in numbers if n in ref_numbers], True)
         )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ketaread.core.links import CITE_LINK_PREFIX
+
+# A numeric citation's marker ("4", "2,3", "4-6"): it cites every number it names.
+_NUMBERED = re.compile(r"\d{1,3}(?:\s*[,–—\-]\s*\d{1,3})*")
 
 CITE_SCHEME = CITE_LINK_PREFIX
 """Prefix of the Markdown link targets `link_citations` writes (kept for callers)."""
@@ -77,8 +81,14 @@ class ReferenceAnalysis:
         recognised)."""
         if not self.style_recognised():
             return []
-        best = {c.references[0] for c in self.citations if c.references}
-        return [r.number for r in self.references if r.number not in best]
+        cited: set[int] = set()
+        for c in self.citations:
+            if _NUMBERED.fullmatch(c.marker):
+                # "3-5", "2,3": every number is cited, not a guess among candidates.
+                cited.update(c.references)
+            elif c.references:
+                cited.add(c.references[0])
+        return [r.number for r in self.references if r.number not in cited]
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict; `from_json` restores an equal analysis from it."""

@@ -68,11 +68,17 @@ class PlacedHighlight(NamedTuple):
         return self.placement is not None
 
 
+# CommonMark's backslash escapes (any ASCII punctuation): html2text writes "\[1\]" for a
+# citation's "[1]", and the reader, a mouse selection and a typed quote all have "[1]".
+_MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
 def article_text(rendering: Rendering) -> str:
-    """The text highlights are anchored in: the article's words, without Markdown."""
+    """The text highlights are anchored in: the article's words as the reader shows them,
+    without Markdown (its escapes included)."""
     from ketaread.core.render import plain_text
 
-    return plain_text(rendering.markdown)
+    return _MARKDOWN_ESCAPE.sub(r"\1", plain_text(rendering.markdown))
 
 
 def article_ref(detail: ArticleDetail) -> ArticleRef:

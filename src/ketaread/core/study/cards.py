@@ -52,6 +52,8 @@ def abbreviation_card(short: str, long: str) -> CardText:
 
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]{3,}")
+# An acronym is often three letters ("TRD", "DMN", "FDA"): shorter than a telling word.
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9-]*[A-Z][A-Z0-9-]*\b")
 
 
 def highlight_card(highlight_id: int, quote: str, sentence: str) -> CardText:
@@ -63,7 +65,7 @@ def highlight_card(highlight_id: int, quote: str, sentence: str) -> CardText:
         hidden = quote
     else:
         words = _WORD.findall(quote)
-        acronyms = [w for w in words if w.isupper()]
+        acronyms = _ACRONYM.findall(quote)
         hidden = max(acronyms or words or [quote], key=len)
         sentence = quote
     front = sentence.replace(hidden, "[…]", 1)
