@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ketaread.core.references import ReferenceAnalysis
     from ketaread.core.store import Store
 
-RENDER_VERSION = 6
+RENDER_VERSION = 7
 """Bump when conversion or analysis changes: cached renderings of older versions are redone."""
 
 _EXCESS_BLANK_LINES = re.compile(r"\n{3,}")
