@@ -89,7 +89,8 @@ def article_markdown_class() -> type[Markdown]:
             blocks, self._prebuilt = self._prebuilt or [], []
             yield from blocks
 
-        async def _on_mount(self, event: Mount) -> None:
+        # Async as Markdown's own is (mypy compares with Widget's, which is not).
+        async def _on_mount(self, event: Mount) -> None:  # type: ignore[override]
             if self._prebuilt is None:
                 return  # not prebuilt: Markdown's own mount (next in the MRO) loads it
             # Markdown's own mount would replace the prebuilt blocks by an empty document.
@@ -321,7 +322,7 @@ class ArticleView(VerticalScroll, can_focus=True):
             for part in stale_parts:
                 part.display = False
             # The first screen's blocks are built here and mounted with their document.
-            body.prebuild(head)
+            body.prebuild(head)  # type: ignore[attr-defined]  # ArticleMarkdown, made lazily
             await self.mount(body)
             if self._overflow:
                 notice = Static(OVERFLOW_NOTICE, classes="article-overflow-notice", markup=False)
