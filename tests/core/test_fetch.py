@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import socket
 import struct
+import threading
 import time
 import tracemalloc
 import zlib
@@ -417,6 +418,77 @@ async def test_silent_server_fails_at_the_read_timeout() -> None:
     async with RawServer(stall) as server:
         result = await fetch(server.url(), read_timeout=0.3, deadline=5.0)
     assert result.outcome == "error"
+    assert result.error == "timed out after 0.3 s"
+
+
+class SilentServer:
+    """Sends a 200's head and the first bytes of its body, then says nothing more; records
+    when the fetcher hung up."""
+
+    def __init__(self) -> None:
+        self.hung_up: asyncio.Event = asyncio.Event()
+
+    async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request_head(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n<rss>")
+        await writer.drain()
+        await reader.read()  # returns once the fetcher hangs up
+        self.hung_up.set()
+
+
+def fetch_threads() -> list[threading.Thread]:
+    """The fetches' threads still alive."""
+    return [t for t in threading.enumerate() if t.name == "ketaread-fetch"]
+
+
+async def test_a_fetch_past_its_deadline_hangs_up_at_once_not_at_the_read_timeout() -> None:
+    """The deadline cuts a fetch blocked on a silent server: its result comes at the
+    deadline, and its thread hangs up then, not when the 30 s read timeout would."""
+    silent = SilentServer()
+    async with RawServer(silent) as server:
+        result = await fetch(server.url(), deadline=0.5, read_timeout=30.0)
+        assert result.outcome == "error"
+        assert result.error == "timed out after 0.5 s"
+        assert 0.4 <= result.elapsed < 2.0
+        await asyncio.wait_for(silent.hung_up.wait(), 2.0)
+    for _ in range(40):  # the thread ends just after its read is cut
+        if not fetch_threads():
+            break
+        await asyncio.sleep(0.05)
+    assert not fetch_threads()
+
+
+async def test_a_cancelled_fetch_returns_at_once_and_hangs_up() -> None:
+    """A stop cancels the task awaiting a fetch: it must not wait for the server (a quit
+    would), and the connection is closed, not left to its read timeout."""
+    silent = SilentServer()
+    async with RawServer(silent) as server, Fetcher(quick(read_timeout=30.0, deadline=60.0)) as f:
+        task = asyncio.ensure_future(f.fetch(server.url()))
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - started < 0.5
+        await asyncio.wait_for(silent.hung_up.wait(), 2.0)
+
+
+async def test_a_fetch_cut_off_after_its_deadline_keeps_its_own_result_apart() -> None:
+    """The thread of a fetch past its deadline may still finish: the result handed back
+    at the deadline stays the timed-out one."""
+    release = asyncio.Event()
+
+    async def late(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request_head(reader)
+        await release.wait()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+
+    async with RawServer(late) as server:
+        result = await fetch(server.url(), deadline=0.3, read_timeout=30.0)
+        release.set()
+        await asyncio.sleep(0.3)
+    assert result.outcome == "error" and result.body is None
     assert result.error == "timed out after 0.3 s"
 
 
