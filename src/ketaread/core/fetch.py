@@ -8,11 +8,13 @@ one overall deadline. Network and HTTP problems never raise: they come back as
 a `FetchResult` whose `error` is one short line a person can read.
 
 The API is async, but each fetch runs in a daemon thread of its own with httpx's
-blocking client: its async client cost twice the CPU per body (anyio and
-httpcore's per-read and per-request bookkeeping; benchmarks/README.md,
+blocking client: its async client cost a third more CPU for the same bodies
+(anyio's and httpcore's bookkeeping per read and per request; benchmarks/README.md,
 "Session 9"). The event loop keeps the deadline: when it passes, or the awaiting
-task is cancelled (a stop), the fetch's socket is shut down, which wakes its
-thread at once, and nobody waits for that thread to end.
+task is cancelled (a stop), the fetch's result is given at once and its socket
+is shut down, which wakes its thread blocked reading the body. A thread still
+connecting or waiting for the response's head ends at its connect or read
+timeout instead; nobody waits for it (a daemon thread: a quit neither).
 
 This module knows nothing about storage; the refresh orchestrator decides what
 to keep.
