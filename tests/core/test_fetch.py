@@ -30,6 +30,7 @@ from ketaread.core.fetch import (
     FetchResult,
     FetchSettings,
     Validators,
+    _usable_header,
 )
 
 FEED = (
@@ -763,3 +764,24 @@ async def test_a_304_followed_by_stray_bytes_does_not_spoil_the_next_fetch() -> 
     assert first.outcome == "not_modified"
     assert second.outcome == "ok" and second.body == b"ok"
     assert counter.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ('"v1-abc"', True),
+        ('W/"weak" ~!', True),
+        ("Thu, 03 Dec 2026 18:00:00 GMT", True),
+        ('"v1"\r\nX-Injected: 1', False),  # a header of its own when echoed back
+        ('"v1"\x1b[31m', False),
+        ('"v1"\x7f', False),
+        ('"vé"', False),
+        ('"v\u2028"', False),
+        ("", False),
+        ("x" * 1025, False),
+    ],
+)
+def test_only_short_printable_ascii_validators_are_kept(value: str, kept: bool) -> None:
+    """A validator is echoed back in the next request: anything but printable ASCII is
+    dropped (a fetch then is unconditional), never sent."""
+    assert _usable_header(value) == (value if kept else None)

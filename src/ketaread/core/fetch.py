@@ -166,7 +166,7 @@ def _usable_header(value: str | None) -> str | None:
     """Keep a validator only when it is short printable ASCII, safe to echo back."""
     if not value or len(value) > _MAX_VALIDATOR_CHARS:
         return None
-    if all(" " <= ch <= "~" for ch in value):
+    if value.isascii() and value.isprintable():  # " " to "~", without a loop per character
         return value
     return None
 
