@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from types import TracebackType
 
+import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
@@ -30,6 +31,7 @@ from ketaread.core.fetch import (
     FetchResult,
     FetchSettings,
     Validators,
+    _Line,
     _usable_header,
 )
 
@@ -785,3 +787,37 @@ def test_only_short_printable_ascii_validators_are_kept(value: str, kept: bool) 
     """A validator is echoed back in the next request: anything but printable ASCII is
     dropped (a fetch then is unconditional), never sent."""
     assert _usable_header(value) == (value if kept else None)
+
+
+class _SocketStream:
+    """What httpcore's network stream tells about its socket."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def get_extra_info(self, name: str) -> object:
+        return self.sock if name == "socket" else None
+
+
+def test_a_cut_shuts_the_socket_of_a_response_still_open_and_no_other() -> None:
+    """A cut (deadline or stop) wakes a read blocked on the response it holds; once the
+    response is let go, its connection may be back in the pool serving another fetch, and a
+    late cut must leave it alone."""
+    held, server_end = socket.socketpair()
+    released, other_end = socket.socketpair()
+    with held, server_end, released, other_end:
+        line = _Line()
+        line.hold(httpx.Response(200, extensions={"network_stream": _SocketStream(held)}))
+        line.cut()
+        held.settimeout(1.0)
+        assert held.recv(10) == b""  # woken at once: end of stream, not a timeout
+
+        late = _Line()
+        late.hold(httpx.Response(200, extensions={"network_stream": _SocketStream(released)}))
+        late.let_go()
+        late.cut()
+        other_end.sendall(b"next")
+        released.settimeout(1.0)
+        assert released.recv(10) == b"next"
+        released.sendall(b"reply")
+        assert other_end.recv(10) == b"reply"

@@ -413,6 +413,12 @@ class _Line:
         if cut:
             self._shut()
 
+    def let_go(self) -> None:
+        """Forget the socket before its response is closed: the connection may then go back
+        to the pool and serve another fetch, which a late cut must not break."""
+        with self._lock:
+            self._socket = None
+
     def cut(self) -> None:
         """Give up on the fetch: its thread stops at its next read or check."""
         with self._lock:
@@ -509,6 +515,7 @@ class Fetcher:
                     await asyncio.shield(done)
             except TimeoutError:
                 line.cut()
+                done.cancel()  # whatever the thread ends with is not waited for
                 # A result of its own: the thread may still write to the one it was given.
                 late, result = result, FetchResult(url=url, final_url=url, outcome=_ERROR)
                 result.final_url, result.status = late.final_url, late.status
@@ -516,6 +523,7 @@ class Fetcher:
                 self._fail(result, f"timed out after {_seconds(self.settings.deadline)} s")
             except asyncio.CancelledError:
                 line.cut()
+                done.cancel()
                 raise
             result.elapsed = time.monotonic() - started
             return result
@@ -645,6 +653,7 @@ class Fetcher:
                 self._finish(response, validators, result, line)
                 return
             finally:
+                line.let_go()
                 response.close()
 
     @staticmethod
