@@ -8,7 +8,7 @@ one overall deadline. Network and HTTP problems never raise: they come back as
 a `FetchResult` whose `error` is one short line a person can read.
 
 The API is async, but each fetch runs in a daemon thread of its own with httpx's
-blocking client: its async client cost a third more CPU for the same bodies
+blocking client: its async client cost about 1.5 times the CPU for the same bodies
 (anyio's and httpcore's bookkeeping per read and per request; benchmarks/README.md,
 "Session 9"). The event loop keeps the deadline: when it passes, or the awaiting
 task is cancelled (a stop), the fetch's result is given at once and its socket
