@@ -477,8 +477,9 @@ _MAX_VARIABLES = 999
 """Parameters one statement may take with any SQLite build (3.32+ allow 32,766)."""
 
 
-def insert_rows(conn: sqlite3.Connection, insert: str, rows: list[tuple]) -> None:
-    """Insert `rows` with as few statements as the parameter limit allows.
+def insert_rows(conn: sqlite3.Connection, insert: str, rows: list[tuple], tail: str = "") -> None:
+    """Insert `rows` with as few statements as the parameter limit allows (`insert` ends
+    with VALUES; `tail`, an ON CONFLICT clause, follows the rows).
 
     One statement for many rows instead of one per row: a statement that fires triggers
     (the kept counts) keeps a statement journal, a copy of every page it changes, and
@@ -492,7 +493,8 @@ def insert_rows(conn: sqlite3.Connection, insert: str, rows: list[tuple]) -> Non
     for start in range(0, len(rows), step):
         part = rows[start : start + step]
         conn.execute(
-            insert + ", ".join([one] * len(part)), [value for row in part for value in row]
+            insert + ", ".join([one] * len(part)) + tail,
+            [value for row in part for value in row],
         )
 
 
