@@ -308,9 +308,12 @@ def link_items(
                     f"NOT (SELECT s.{server} FROM sync_items s WHERE s.article_id = articles.id)",
                     part,
                 )
+            # Only the rows that differ: an UPDATE rewrites every row it matches, and the
+            # tag indexes holding `read` with it (a first sync's items are mostly unread).
             conn.execute(
                 "UPDATE article_tags SET read = (SELECT a.read FROM articles a WHERE a.id = "
-                f"article_tags.article_id) WHERE article_id IN ({marks})",
+                f"article_tags.article_id) WHERE article_id IN ({marks}) AND read IS NOT "
+                "(SELECT a.read FROM articles a WHERE a.id = article_tags.article_id)",
                 part,
             )
 
