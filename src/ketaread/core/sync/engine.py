@@ -237,7 +237,7 @@ def _pull(
             seen_feeds.update(by_feed)
             highest = max([highest, *(int(item.id) for item in batch.items)])
     # Feeds with nothing new still get their row (title, folders) for the sidebar.
-    empty = [
+    empty: list[tuple[RemoteFeed, list[RemoteItem]]] = [
         (feed, [])
         for feed_id, feed in feeds.items()
         if feed_id not in seen_feeds and store.feed_state(feed_location(account, feed_id)) is None
