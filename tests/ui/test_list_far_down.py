@@ -323,3 +323,36 @@ async def test_n_and_p_find_the_one_unread_article_far_away_without_walking_the_
         await pilot.press("n")
         await settle(pilot)
         assert "No unread articles in this list." in messages(far_app)
+
+
+async def test_n_and_p_in_the_unread_first_order_go_on_from_an_article_read_there(
+    far_app: KetareadApp, settle: Settle
+) -> None:
+    """Sorted unread first, an article opened (so read) stays where it was shown, but its
+    keys in the cache put it among the read ones: `n` from it went to the top of the list
+    ('Wrapped to the top') and `p` to the last unread article, not the rows beside it."""
+    async with far_app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for _ in range(3):
+            await pilot.press("S")
+            await settle(pilot)
+        screen = far_app.main_screen
+        assert screen.article_filter.order == "unread"
+        listing = screen.article_list
+        shown = far_app.store.article_ids(screen.article_filter)  # type: ignore[attr-defined]
+        listing.cursor = 1_200  # past the first window of ids
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.detail is not None and screen.detail.row.id == shown[1_200]
+        await pilot.press("n")
+        await settle(pilot)
+        assert listing.cursor == 1_201
+        assert screen.detail is not None and screen.detail.row.id == shown[1_201]
+        await pilot.press("n")
+        await settle(pilot)
+        assert listing.cursor == 1_202
+        await pilot.press("p")  # 1,201 and 1,200 were read on the way: the one before them
+        await settle(pilot)
+        assert listing.cursor == 1_199
+        assert screen.detail is not None and screen.detail.row.id == shown[1_199]
+        assert "Wrapped" not in " ".join(messages(far_app))

@@ -1497,11 +1497,14 @@ class Store:
         article_id: int,
         backwards: bool = False,
         newest: int | None = None,
+        moved: bool = False,
     ) -> tuple[int | None, bool] | None:
         """The unread article nearest after `article_id` in the filter's order (before it
         with `backwards`), wrapping round once: (its id or None when nothing is unread,
         whether it wrapped). Ids above `newest` (stored after the list was made) are left
-        out. None when the order cannot be searched by its keys (the feed order), or the
+        out. `moved`: the list shows the article where it was before its read state last
+        changed (the unread-first order keeps it there), so it is searched from that place.
+        None when the order cannot be searched by its keys (the feed order), or the
         article is not in the list: the caller walks the list instead.
 
         Two or three indexed LIMIT 1 queries, however far away the article is: walking
@@ -1526,6 +1529,11 @@ class Store:
         )
         if not found:
             return None
+        anchor = found[0]
+        if moved and columns[0][0].endswith("read"):
+            # Read where it was shown among the unread ones (or the other way round): its
+            # keys now put it with the others, far from the rows around it on screen.
+            anchor = (1 - int(anchor[0]), *anchor[1:])
         flipped = [(name, "DESC" if way == "ASC" else "ASC") for name, way in columns]
         # Walking away from the article: forwards, the rows "before" it in the reversed
         # order; backwards, the rows before it in the order itself, nearest first.
@@ -1533,7 +1541,7 @@ class Store:
         toward = flipped if backwards else columns
         order = ", ".join(f"{name} {way}" for name, way in toward)
         # The conditions are disjoint, the later ones (a longer equal prefix) nearer.
-        for condition, values in reversed(_before(away, found[0])):
+        for condition, values in reversed(_before(away, anchor)):
             rows = self._query(
                 f"SELECT {id_column}{rest} AND {condition} ORDER BY {order} LIMIT 1",
                 [*params, *values],

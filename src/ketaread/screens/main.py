@@ -983,7 +983,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         current = ids[start] if 0 <= start < len(ids) else None
         if current is None:
             return False
-        found = store.next_unread(self.article_filter, current, step < 0, ids.newest)
+        moved = ids.reorders and current in ids.moved
+        found = store.next_unread(self.article_filter, current, step < 0, ids.newest, moved)
         if found is None:
             return False
         article_id, wrapped = found
