@@ -356,3 +356,25 @@ async def test_n_and_p_in_the_unread_first_order_go_on_from_an_article_read_ther
         assert listing.cursor == 1_199
         assert screen.detail is not None and screen.detail.row.id == shown[1_199]
         assert "Wrapped" not in " ".join(messages(far_app))
+
+
+async def test_n_on_a_row_the_cache_no_longer_has_says_so_instead_of_failing(
+    far_app: KetareadApp, settle: Settle
+) -> None:
+    """Articles removed from the cache after the list was made (retention at the end of
+    another process's refresh) leave blank rows at its end: `n` there raised IndexError
+    from the list's ids, a traceback that ended the reader."""
+    async with far_app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = far_app.main_screen
+        listing = screen.article_list
+        store = far_app.store
+        everything = store.article_ids(screen.article_filter)
+        store.delete_articles(everything[-1_500:])  # past the windows held
+        await pilot.press("end")
+        await settle(pilot)
+        assert listing.cursor == len(listing.ids) - 1
+        await pilot.press("n")
+        await settle(pilot)
+        assert far_app.is_running
+        assert screen.detail is not None and screen.detail.row.id == everything[0]

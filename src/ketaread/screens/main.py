@@ -980,7 +980,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         """Open the next unread article found by the list order's keys (a few indexed
         queries, however far away it is); False when the order or the list cannot be
         searched that way and the rows must be walked."""
-        current = ids[start] if 0 <= start < len(ids) else None
+        # get, not []: a blank row (its article removed since the list was made) has none.
+        current = ids.get(start)
         if current is None:
             return False
         moved = ids.reorders and current in ids.moved
