@@ -378,3 +378,40 @@ async def test_n_on_a_row_the_cache_no_longer_has_says_so_instead_of_failing(
         await settle(pilot)
         assert far_app.is_running
         assert screen.detail is not None and screen.detail.row.id == everything[0]
+
+
+async def test_reading_in_the_starred_list_sorted_unread_first_keeps_its_rows_and_n(
+    far_app: KetareadApp, settle: Settle
+) -> None:
+    """The starred list sorted unread first: an article read there moves in the cache's
+    order as in any list so sorted, but only an unread list's reads were kept where they
+    were shown. `n` from it went to the top ('Wrapped'), and after thirty reads the end
+    of the list was every row off by thirty."""
+    async with far_app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = far_app.main_screen
+        store = far_app.store
+        store.set_state(store.article_ids(ArticleFilter()), "starred", True)
+        screen.choose_filter("starred")
+        await settle(pilot)
+        for _ in range(3):
+            await pilot.press("S")
+            await settle(pilot)
+        assert screen.article_filter.kind == "starred"
+        assert screen.article_filter.order == "unread"
+        listing = screen.article_list
+        shown = store.article_ids(screen.article_filter)
+        assert len(shown) == len(listing.ids) == 4 * PER_FEED
+        listing.cursor = 1_200
+        await pilot.press("enter")
+        await settle(pilot)
+        for step in range(1, 31):
+            await pilot.press("n")
+            await settle(pilot)
+            assert listing.cursor == 1_200 + step
+            assert screen.detail is not None and screen.detail.row.id == shown[1_200 + step]
+        assert "Wrapped" not in " ".join(messages(far_app))
+        await pilot.press("end")
+        await pilot.pause()
+        assert listing.current is not None and listing.current.id == shown[-1]
+        assert listing.ids == shown

@@ -927,18 +927,18 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         starred_only = shown.kind == "starred" or shown.starred_only
         ids = self.article_list.ids
         now = current[0] if current else row
-        if unread_only or starred_only:
-            if (unread_only and now.read) or (starred_only and not now.starred):
-                ids.leave(row.id)
-            else:
-                ids.rejoin(row.id)
+        if (unread_only and now.read) or (starred_only and not now.starred):
+            ids.leave(row.id)
         elif ids.reorders and before.read != row.read:
-            # Unread first: this change (not the cache's state, which a quicker second
-            # toggle may have changed already) moved it, or moved it back.
+            # Unread first (the starred list too): this change (not the cache's state,
+            # which a quicker second toggle may have changed already) moved it, or moved
+            # it back.
             if row.id in ids.moved:
                 ids.rejoin(row.id)
             else:
                 ids.leave(row.id)
+        elif unread_only or starred_only:
+            ids.rejoin(row.id)
         row = now
         self.article_list.update_row(row)
         if self.detail and self.detail.row.id == row.id:
