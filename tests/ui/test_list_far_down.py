@@ -415,3 +415,31 @@ async def test_reading_in_the_starred_list_sorted_unread_first_keeps_its_rows_an
         await pilot.pause()
         assert listing.current is not None and listing.current.id == shown[-1]
         assert listing.ids == shown
+
+
+async def test_n_in_the_unread_first_order_before_the_list_hears_of_a_read(
+    far_app: KetareadApp, settle: Settle
+) -> None:
+    """`n` pressed again before the article it opened was painted: the cache has it read
+    already, the list not yet (its row changes once the article is shown). Searched from
+    its keys among the read ones, `n` went to the top ('Wrapped') instead of on."""
+    async with far_app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for _ in range(3):
+            await pilot.press("S")
+            await settle(pilot)
+        screen = far_app.main_screen
+        assert screen.article_filter.order == "unread"
+        listing = screen.article_list
+        store = far_app.store
+        shown = store.article_ids(screen.article_filter)
+        listing.cursor = 1_200
+        await settle(pilot)
+        assert listing.current is not None and not listing.current.read
+        # What the open's worker does before the article is painted.
+        store.set_state([shown[1_200]], "read", True)
+        await pilot.press("n")
+        await settle(pilot)
+        assert listing.cursor == 1_201
+        assert screen.detail is not None and screen.detail.row.id == shown[1_201]
+        assert "Wrapped" not in " ".join(messages(far_app))

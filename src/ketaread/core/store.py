@@ -1497,13 +1497,14 @@ class Store:
         article_id: int,
         backwards: bool = False,
         newest: int | None = None,
-        moved: bool = False,
+        shown_read: bool | None = None,
     ) -> tuple[int | None, bool] | None:
         """The unread article nearest after `article_id` in the filter's order (before it
         with `backwards`), wrapping round once: (its id or None when nothing is unread,
         whether it wrapped). Ids above `newest` (stored after the list was made) are left
-        out. `moved`: the list shows the article where it was before its read state last
-        changed (the unread-first order keeps it there), so it is searched from that place.
+        out. `shown_read`: in the unread-first order, the read state the article's place
+        in the list stands for (an article read there stays where it was shown), which
+        it is searched from rather than from its own.
         None when the order cannot be searched by its keys (the feed order), or the
         article is not in the list: the caller walks the list instead.
 
@@ -1530,10 +1531,10 @@ class Store:
         if not found:
             return None
         anchor = found[0]
-        if moved and columns[0][0].endswith("read"):
+        if shown_read is not None and columns[0][0].endswith("read"):
             # Read where it was shown among the unread ones (or the other way round): its
             # keys now put it with the others, far from the rows around it on screen.
-            anchor = (1 - int(anchor[0]), *anchor[1:])
+            anchor = (int(shown_read), *anchor[1:])
         flipped = [(name, "DESC" if way == "ASC" else "ASC") for name, way in columns]
         # Walking away from the article: forwards, the rows "before" it in the reversed
         # order; backwards, the rows before it in the order itself, nearest first.

@@ -984,8 +984,14 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         current = ids.get(start)
         if current is None:
             return False
-        moved = ids.reorders and current in ids.moved
-        found = store.next_unread(self.article_filter, current, step < 0, ids.newest, moved)
+        shown_read = None
+        row = self.article_list.row_at(start) if ids.reorders else None
+        if row is not None:
+            # Unread first: the row stands where its read state was when the list was made,
+            # which its shown state says, the other way round once it moved. Not the
+            # cache's: an article read by the open before this is painted is not moved yet.
+            shown_read = row.read != (current in ids.moved)
+        found = store.next_unread(self.article_filter, current, step < 0, ids.newest, shown_read)
         if found is None:
             return False
         article_id, wrapped = found
