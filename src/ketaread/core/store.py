@@ -1577,11 +1577,15 @@ class Store:
         article_id: int,
         backwards: bool = False,
         newest: int | None = None,
+        shown_read: bool | None = None,
     ) -> tuple[int | None, bool] | None:
         """The unread article nearest after `article_id` in the filter's order (before it
         with `backwards`), wrapping round once: (its id or None when nothing is unread,
         whether it wrapped). Ids above `newest` (stored after the list was made) are left
-        out. None when the order cannot be searched by its keys (the feed order), or the
+        out. `shown_read`: in the unread-first order, the read state the article's place
+        in the list stands for (an article read there stays where it was shown), which
+        it is searched from rather than from its own.
+        None when the order cannot be searched by its keys (the feed order), or the
         article is not in the list: the caller walks the list instead.
 
         Two or three indexed LIMIT 1 queries, however far away the article is: walking
@@ -1606,6 +1610,11 @@ class Store:
         )
         if not found:
             return None
+        anchor = found[0]
+        if shown_read is not None and columns[0][0].endswith("read"):
+            # Read where it was shown among the unread ones (or the other way round): its
+            # keys now put it with the others, far from the rows around it on screen.
+            anchor = (int(shown_read), *anchor[1:])
         flipped = [(name, "DESC" if way == "ASC" else "ASC") for name, way in columns]
         # Walking away from the article: forwards, the rows "before" it in the reversed
         # order; backwards, the rows before it in the order itself, nearest first.
@@ -1613,7 +1622,7 @@ class Store:
         toward = flipped if backwards else columns
         order = ", ".join(f"{name} {way}" for name, way in toward)
         # The conditions are disjoint, the later ones (a longer equal prefix) nearer.
-        for condition, values in reversed(_before(away, found[0])):
+        for condition, values in reversed(_before(away, anchor)):
             rows = self._query(
                 f"SELECT {id_column}{rest} AND {condition} ORDER BY {order} LIMIT 1",
                 [*params, *values],
