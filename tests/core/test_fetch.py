@@ -821,3 +821,33 @@ def test_a_cut_shuts_the_socket_of_a_response_still_open_and_no_other() -> None:
         assert released.recv(10) == b"next"
         released.sendall(b"reply")
         assert other_end.recv(10) == b"reply"
+
+
+def test_a_cut_racing_a_let_go_never_shuts_the_socket_after_the_let_go(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loop's cut may find the socket just before the fetch's thread lets it go: the
+    shutdown must not land after `let_go` returned (the connection may by then serve the
+    next fetch from the pool), so the let-go waits for a shutdown under way."""
+    sock, peer = socket.socketpair()
+    with sock, peer:
+        real_shutdown = socket.socket.shutdown
+        finding = threading.Event()
+        shut_at: list[float] = []
+
+        def slow_shutdown(self: socket.socket, how: int) -> None:
+            finding.set()
+            time.sleep(0.3)  # the loop thread preempted between finding and shutting
+            shut_at.append(time.monotonic())
+            real_shutdown(self, how)
+
+        monkeypatch.setattr(socket.socket, "shutdown", slow_shutdown)
+        line = _Line()
+        line.hold(httpx.Response(200, extensions={"network_stream": _SocketStream(sock)}))
+        cutter = threading.Thread(target=line.cut)
+        cutter.start()
+        assert finding.wait(2.0)
+        line.let_go()
+        let_go_at = time.monotonic()
+        cutter.join()
+        assert shut_at and shut_at[0] <= let_go_at

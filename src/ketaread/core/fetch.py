@@ -426,12 +426,13 @@ class _Line:
         self._shut()
 
     def _shut(self) -> None:
+        # Under the lock: once `let_go` returns, the connection may serve the next fetch,
+        # so a cut that read the socket before it must not shut it down after it.
         with self._lock:
-            sock = self._socket
-        if sock is not None:
-            with contextlib.suppress(OSError, ValueError):
-                # The plain socket's shutdown under a TLS one too: it only wakes the read.
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            if self._socket is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    # The plain socket's shutdown under a TLS one too: it only wakes the read.
+                    socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
 
 
 def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
