@@ -413,6 +413,21 @@ class _Line:
         if cut:
             self._shut()
 
+    def trace(self, event: str, info: dict[str, object]) -> None:
+        """httpcore's trace hook (in the fetch's thread): a new connection's socket is held
+        from its connect on, so a cut also wakes a thread waiting for the response's head
+        (a server dripping its headers would keep it, and its pooled connection, for good)."""
+        if event not in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            return
+        stream = info.get("return_value")
+        get_extra_info = getattr(stream, "get_extra_info", None)
+        sock = get_extra_info("socket") if get_extra_info is not None else None
+        if isinstance(sock, socket.socket):
+            with self._lock:
+                self._socket = sock
+            if self.cut_off:
+                self._shut()
+
     def let_go(self) -> None:
         """Forget the socket before its response is closed: the connection may then go back
         to the pool and serve another fetch, which a late cut must not break."""
@@ -629,8 +644,14 @@ class Fetcher:
             result.final_url = current
             if line.cut_off:
                 raise FetchProblem("stopped")
-            request = client.build_request("GET", current, headers=headers)
-            response = client.send(request, stream=True)
+            request = client.build_request(
+                "GET", current, headers=headers, extensions={"trace": line.trace}
+            )
+            try:
+                response = client.send(request, stream=True)
+            except BaseException:
+                line.let_go()  # the failed connection is closed, never pooled: nothing to cut
+                raise
             try:
                 line.hold(response)
                 status = response.status_code
