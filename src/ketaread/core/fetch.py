@@ -12,9 +12,10 @@ blocking client: its async client cost about 1.5 times the CPU for the same bodi
 (anyio's and httpcore's bookkeeping per read and per request; benchmarks/README.md,
 "Session 9"). The event loop keeps the deadline: when it passes, or the awaiting
 task is cancelled (a stop), the fetch's result is given at once and its socket
-is shut down, which wakes its thread blocked reading the body. A thread still
-connecting or waiting for the response's head ends at its connect or read
-timeout instead; nobody waits for it (a daemon thread: a quit neither).
+is shut down, which wakes its thread blocked reading the response (a new
+connection's socket is known from its connect on). A thread still connecting, or
+waiting for the head on a reused connection, ends at its connect or read timeout
+instead; nobody waits for it (a daemon thread: a quit neither).
 
 This module knows nothing about storage; the refresh orchestrator decides what
 to keep.
