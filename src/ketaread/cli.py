@@ -637,7 +637,7 @@ def cmd_server_add(ctx: Context) -> int:
         ),
         password_env=args.password_env,
     )
-    problem = check_account(account)
+    problem = check_account(account) or _api_mismatch(account.url, account.api)
     if problem:
         raise CommandError(f"server {account.name}: {problem}")
     config = ctx.config
@@ -670,9 +670,59 @@ def _check_login(account: ServerAccount) -> None:
         with ApiClient(tls=uses_tls(account.url)) as client:
             open_session(account, client, password).login()
     except (ApiError, CredentialError) as error:
+        hint = ""
+        if isinstance(error, ApiError) and not error.auth and 300 <= (error.status or 0) < 500:
+            # A redirect or 4xx at login: most often the server's address, not its API's.
+            hint = f"; {_endpoint_hint(account.url, account.api)}"
         raise CommandError(
-            clean_line(f"server {account.name}: {error} (not added; --no-check adds it anyway)")
+            clean_line(
+                f"server {account.name}: {error}{hint} (not added; --no-check adds it anyway)"
+            )
         ) from error
+
+
+API_ENDPOINTS = {"greader": "greader.php", "fever": "fever.php"}
+"""FreshRSS's file name for each API: a URL ending in the other one names the wrong API."""
+
+
+def _api_mismatch(url: str, api: str) -> str | None:
+    """Why URL cannot be an `api` endpoint (FreshRSS's endpoint of the other API), or None."""
+    from urllib.parse import urlsplit
+
+    try:
+        path = urlsplit(url).path.rstrip("/")
+    except ValueError:
+        return None
+    for other, name in API_ENDPOINTS.items():
+        if other != api and path.endswith("/" + name):
+            beside = url.split("?")[0].rstrip("/")[: -len(name)] + API_ENDPOINTS[api]
+            return (
+                f"the URL is FreshRSS's {_API_TITLES[other]} endpoint: "
+                f"use --api {other}, or the URL {beside}"
+            )
+    return None
+
+
+_API_TITLES = {"greader": "Google Reader API", "fever": "Fever API"}
+
+
+def _endpoint_hint(url: str, api: str) -> str:
+    """Where FreshRSS serves the API, from the URL given (the server's own address)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return f"is the URL the {_API_TITLES[api]}'s endpoint?"
+    base = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+    if parts.path.endswith(".php"):
+        base = base.rsplit("/", 1)[0]
+        if base.endswith("/api"):
+            base = base[: -len("/api")]
+    return (
+        f"is the URL the {_API_TITLES[api]}'s endpoint? "
+        f"FreshRSS's would be {base}/api/{API_ENDPOINTS[api]}"
+    )
 
 
 def cmd_server_list(ctx: Context) -> int:

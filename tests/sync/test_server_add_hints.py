@@ -1,0 +1,80 @@
+"""`ketaread server add` with the wrong URL: what a new user typed, and what they are told.
+
+Found trying FreshRSS by hand: its Google Reader URL with `--api fever` gave "HTTP 400 Bad
+Request", and the server's own address was answered "redirects to /accounts/i/…; use that
+URL" (its login page). The replies come from a real loopback HTTP server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from tests.conftest import RunCli
+from werkzeug import Response
+
+
+def _add(run_cli: RunCli, url: str, api: str, tmp_path: Path) -> tuple[int, str, str]:
+    secret = tmp_path / "password"
+    secret.write_text("pw\n")
+    secret.chmod(0o600)
+    return run_cli(
+        "server", "add", url, "--api", api, "--user", "me", "--password-file", str(secret)
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "api", "expected"),
+    [
+        ("/api/greader.php", "fever", "Google Reader API endpoint: use --api greader"),
+        ("/api/fever.php", "greader", "Fever API endpoint: use --api fever"),
+    ],
+)
+def test_freshrss_endpoint_of_the_other_api_is_named_without_a_request(
+    run_cli: RunCli, httpserver: HTTPServer, tmp_path: Path, path: str, api: str, expected: str
+) -> None:
+    code, out, err = _add(run_cli, httpserver.url_for(path), api, tmp_path)
+    assert code == 1 and out == ""
+    assert expected in err
+    other = "fever.php" if path.endswith("greader.php") else "greader.php"
+    assert httpserver.url_for(f"/api/{other}") in err
+    assert httpserver.log == []  # refused before contacting the server
+
+
+def test_the_servers_own_address_is_answered_with_freshrss_endpoint(
+    run_cli: RunCli, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """A redirect to the login page: no advice to use the login page as the API."""
+    httpserver.expect_request("/accounts/ClientLogin").respond_with_response(
+        Response(status=302, headers={"Location": "/i/?rid=1"})
+    )
+    code, _out, err = _add(run_cli, httpserver.url_for("/"), "greader", tmp_path)
+    assert code == 1
+    assert "redirects to /i/?rid=1" in err
+    assert "use that URL" not in err
+    assert f"FreshRSS's would be {httpserver.url_for('/api/greader.php')}" in err
+    assert err.count("\n") == 1
+
+
+def test_a_missing_page_names_where_freshrss_serves_the_api(
+    run_cli: RunCli, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    httpserver.expect_request("/api/nope.php").respond_with_response(Response(status=404))
+    code, _out, err = _add(run_cli, httpserver.url_for("/api/nope.php"), "fever", tmp_path)
+    assert code == 1
+    assert "HTTP 404" in err
+    assert f"FreshRSS's would be {httpserver.url_for('/api/fever.php')}" in err
+
+
+def test_a_wrong_password_gets_no_endpoint_hint(
+    run_cli: RunCli, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """The URL was right: a hint about it would send the user the wrong way."""
+    httpserver.expect_request("/api/greader.php/accounts/ClientLogin").respond_with_response(
+        Response(status=401)
+    )
+    code, _out, err = _add(run_cli, httpserver.url_for("/api/greader.php"), "greader", tmp_path)
+    assert code == 1
+    assert "refused the user name or password" in err
+    assert "FreshRSS's would be" not in err
