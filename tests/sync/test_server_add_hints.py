@@ -78,3 +78,23 @@ def test_a_wrong_password_gets_no_endpoint_hint(
     assert code == 1
     assert "refused the user name or password" in err
     assert "FreshRSS's would be" not in err
+
+
+def test_a_fever_account_refuses_to_subscribe_naming_itself_once(
+    run_cli: RunCli, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """It said "server home-fever: home-fever uses the Fever API, …"; no request is sent."""
+    url = httpserver.url_for("/api/fever.php")
+    secret = tmp_path / "password"
+    secret.write_text("pw\n")
+    secret.chmod(0o600)
+    code, _out, err = run_cli(
+        "server", "add", url, "--api", "fever", "--user", "me", "--password-file",
+        str(secret), "--name", "home-fever", "--no-check",
+    )  # fmt: skip
+    assert code == 0, err
+    code, _out, err = run_cli("add", "https://example.org/feed.xml", "--server", "home-fever")
+    assert code == 1
+    assert "Fever API, which cannot change subscriptions" in err
+    assert err.count("home-fever") == 1
+    assert httpserver.log == []
