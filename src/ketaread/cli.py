@@ -617,7 +617,13 @@ def cmd_sync(ctx: Context) -> int:
     except RefreshFailed as error:
         raise CommandError(str(error)) from error
     failed = sum(r.failed for r in reports)
-    ctx.print(f"{counted(len(reports), 'account')} synced: {failed} failed")
+    synced = sum(r.status == "synced" for r in reports)
+    # Offline (or stopped) accounts were not synced, nor did they fail: "2 accounts synced"
+    # under two "not synced (--offline)" lines contradicted them.
+    done = counted(len(reports), "account")
+    ctx.print(
+        f"{done if synced == len(reports) else f'{synced} of {done}'} synced: {failed} failed"
+    )
     return 1 if reports and failed == len(reports) else 0
 
 

@@ -1,4 +1,4 @@
-"""`ketaread server add` with the wrong URL: what a new user typed, and what they are told.
+"""Server commands as a new user meets them: a wrong URL, a Fever account, `--offline sync`.
 
 Found trying FreshRSS by hand: its Google Reader URL with `--api fever` gave "HTTP 400 Bad
 Request", and the server's own address was answered "redirects to /accounts/i/…; use that
@@ -97,4 +97,25 @@ def test_a_fever_account_refuses_to_subscribe_naming_itself_once(
     assert code == 1
     assert "Fever API, which cannot change subscriptions" in err
     assert err.count("home-fever") == 1
+    assert httpserver.log == []
+
+
+def test_sync_offline_does_not_count_the_accounts_as_synced(
+    run_cli: RunCli, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """`ketaread --offline sync` printed "2 accounts synced: 0 failed" under two lines
+    saying each was not synced."""
+    secret = tmp_path / "password"
+    secret.write_text("pw\n")
+    secret.chmod(0o600)
+    for api in ("greader", "fever"):
+        code, _out, err = run_cli(
+            "server", "add", httpserver.url_for(f"/api/{api}.php"), "--api", api,
+            "--user", "me", "--password-file", str(secret), "--no-check",
+        )  # fmt: skip
+        assert code == 0, err
+    code, out, _err = run_cli("--offline", "sync")
+    assert code == 0
+    assert out.count("not synced (--offline)") == 2
+    assert out.splitlines()[-1] == "0 of 2 accounts synced: 0 failed"
     assert httpserver.log == []
