@@ -1570,7 +1570,7 @@ def cmd_search(ctx: Context) -> int:
         return 0
     if not text:
         raise CommandError("search: give a query, as in `ketaread search BDNF exercise`")
-    if args.save:
+    if args.save is not None:  # `--save ''` is a save with no name, not a plain search
         name = clean_line(args.save)
         if not name:
             raise CommandError("search --save: the name is empty")
@@ -1581,10 +1581,16 @@ def cmd_search(ctx: Context) -> int:
         from ketaread.config import SavedSearch
 
         config = ctx.config
-        config.searches = [s for s in config.searches if s.name != name]
-        config.searches.append(SavedSearch(name, text))
+        old = next((s for s in config.searches if s.name == name), None)
+        if old is None:
+            config.searches.append(SavedSearch(name, text))
+        else:
+            # In its place in the sidebar, and said: a name reused by mistake loses a query.
+            config.searches[config.searches.index(old)] = SavedSearch(name, text)
         save_config(config)
-        ctx.print(f"saved search {name!r}: {text} (config: {config.path})")
+        done = "saved search" if old is None else "replaced saved search"
+        was = f" (was: {clean_line(old.query, 2000)})" if old and old.query != text else ""
+        ctx.print(f"{done} {name!r}: {text}{was} (config: {config.path})")
         return 0
     try:
         results = search(ctx.store, text, limit=args.limit, expander=expander)
