@@ -760,8 +760,8 @@ def cmd_server_remove(ctx: Context) -> int:
     waiting = state.pending_count(ctx.store, account.name)
     if waiting and not ctx.args.force:
         raise CommandError(
-            f"server {account.name}: {waiting} local changes were never pushed; "
-            "run `ketaread sync` first, or remove it with --force to drop them"
+            f"server {account.name}: {state.waiting_line(waiting)}; run `ketaread sync` "
+            f"first, or remove the account with --force to drop {'it' if waiting == 1 else 'them'}"
         )
     config.servers.remove(account)
     save_config(config)

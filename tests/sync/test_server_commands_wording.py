@@ -119,3 +119,33 @@ def test_sync_offline_does_not_count_the_accounts_as_synced(
     assert out.count("not synced (--offline)") == 2
     assert out.splitlines()[-1] == "0 of 2 accounts synced: 0 failed"
     assert httpserver.log == []
+
+
+def test_removing_an_account_with_one_change_waiting_says_it_in_the_singular(
+    run_cli: RunCli, tmp_db: Path, tmp_config: Path
+) -> None:
+    """It said "1 local changes were never pushed"."""
+    from ketaread.core.models import ParsedArticle, ParsedFeed
+    from ketaread.core.store import Store
+    from ketaread.core.sync import state
+
+    tmp_config.parent.mkdir(parents=True, exist_ok=True)
+    tmp_config.write_text(
+        '[[server]]\nname = "home"\nurl = "http://127.0.0.1:9/api/greader.php"\n'
+        'api = "greader"\nuser = "me"\npassword_env = "KETAREAD_NO_SUCH_VARIABLE"\n'
+    )
+    store = Store(tmp_db)
+    try:
+        state.ensure_tables(store)
+        state.register(store, "home", "greader", "http://127.0.0.1:9/api/greader.php", "me")
+        feed = ParsedFeed(location="server:home/feed/1", title="Notes")
+        feed.articles = [ParsedArticle(uid="101", title="One", html="<p>NMDA.</p>")]
+        store.store_feed("server:home", feed)
+        state.link_items(store, "home", feed.location, [("101", False, False)])
+        store.toggle(store.article_ids()[0], "read")
+    finally:
+        store.close()
+    code, _out, err = run_cli("server", "remove", "home")
+    assert code == 1
+    assert "server home: 1 local change waits to be pushed;" in err
+    assert "--force to drop it" in err
