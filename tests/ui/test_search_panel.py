@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from textual.widgets import Input
-from ui_support import Settle, article_id_titled, screen_text, wait_until
+from ui_support import Settle, article_id_titled, messages, screen_text, wait_until
 
 from ketaread.app import KetareadApp
 from ketaread.cli import make_app
@@ -135,6 +135,32 @@ async def test_enter_opens_a_result_at_its_first_hit_and_brackets_step_between_h
         assert hits.index == (before + 1) % len(hits.blocks)
         await pilot.press("left_square_bracket")
         assert hits.index == before
+
+
+async def test_stepping_past_the_last_hit_says_it_wrapped(app: KetareadApp, settle: Settle) -> None:
+    """`]` went round from the last hit to the first without a word, as if it had stopped."""
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await _type_query(pilot, "BDNF", settle)
+        results = _panel(app).results
+        await pilot.press("enter")
+        results.highlighted = _result_ids(app).index(article_id_titled(app, "Growing New"))
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.pause(0.2)
+        hits = _main(app).article_view.hits
+        count = len(hits.blocks)
+        assert count > 1 and hits.index == 0
+        for _ in range(count - 1):
+            await pilot.press("right_square_bracket")
+        assert hits.index == count - 1
+        assert not any("Wrapped" in m for m in messages(app))
+        await pilot.press("right_square_bracket")
+        assert hits.index == 0
+        assert "Wrapped to the first search hit." in messages(app)
+        await pilot.press("left_square_bracket")
+        assert hits.index == count - 1
+        assert "Wrapped to the last search hit." in messages(app)
 
 
 async def test_esc_returns_to_the_filter_that_was_shown(app: KetareadApp, settle: Settle) -> None:
