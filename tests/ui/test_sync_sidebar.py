@@ -92,3 +92,43 @@ async def test_a_long_account_name_is_cut_not_wrapped_when_t_shows_the_sidebar(
         assert first_line.startswith("! SERVER 127.0")
         assert first_line.endswith("…")
         assert len(first_line) <= sidebar.scrollable_content_region.width
+
+
+async def test_r_on_a_server_feed_syncs_its_account_not_a_file_named_after_it(
+    tmp_db: Path, tmp_config: Path
+) -> None:
+    """`R` on a server account's feed read "server:home" as a local path: "Source failed:
+    no such file or folder", and a failing feed of that name was cached for good."""
+    import sqlite3
+
+    from ui_support import messages, wait_until
+
+    server_cache(tmp_db, tmp_config)
+    app = make_app(db=tmp_db, config=tmp_config, offline=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        # The start-up refresh first (its sync fails: the password variable is not set).
+        await wait_until(
+            pilot, lambda: "(at " in (app.refresh_message or "") and not app.refreshing
+        )
+        screen = app.main_screen
+        said: list[str] = []
+        say = screen.say
+        screen.say = lambda message, **kw: (said.append(message), say(message, **kw))  # type: ignore[method-assign]
+        feed = next(f for f in screen.sidebar_data.feeds if f.title == "Glutamate notes")
+        screen.sidebar.focus()
+        screen.sidebar.highlighted = screen.sidebar.get_option_index(f"feed:{feed.id}")
+        app.refresh_message = None
+        await pilot.press("R")
+        assert said == ["Syncing home, the server account Glutamate notes comes from…"]
+        await wait_until(
+            pilot, lambda: "(at " in (app.refresh_message or "") and not app.refreshing
+        )
+        await settle_pilot(pilot)
+        # The account's sync alone ran (it said "1 feed checked: … 1 failed").
+        assert app.refresh_message.startswith("0 of 1 server account synced (at ")
+        assert "no such file" not in " ".join(messages(app))
+    with sqlite3.connect(tmp_db) as conn:
+        assert (
+            conn.execute("SELECT COUNT(*) FROM feeds WHERE location = 'server:home'").fetchone()[0]
+            == 0
+        )
