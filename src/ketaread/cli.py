@@ -552,6 +552,9 @@ def _one_source(ctx: Context, specs: list[SourceSpec], wanted: str) -> SourceSpe
         return titled[0]
     if len(titled) > 1:
         raise CommandError(f"{wanted!r} names {len(titled)} sources; give its location instead")
+    account = next((a for a in ctx.config.servers if wanted.strip() in (a.name, a.source)), None)
+    if account is not None:
+        raise CommandError(f"{wanted}: a server account, synced by `ketaread sync {account.name}`")
     raise CommandError(
         f"{wanted}: not a configured source; give its location or title as "
         "`ketaread sources` lists it (or `ketaread add` it first)"

@@ -149,3 +149,21 @@ def test_removing_an_account_with_one_change_waiting_says_it_in_the_singular(
     assert code == 1
     assert "server home: 1 local change waits to be pushed;" in err
     assert "--force to drop it" in err
+
+
+@pytest.mark.parametrize("given", ["home", "server:home"])
+def test_refresh_of_an_account_name_points_to_sync(
+    run_cli: RunCli, tmp_path: Path, given: str
+) -> None:
+    """It said "not a configured source … (or `ketaread add` it first)"."""
+    secret = tmp_path / "password"
+    secret.write_text("pw\n")
+    secret.chmod(0o600)
+    code, _out, err = run_cli(
+        "server", "add", "http://127.0.0.1:9/api/greader.php", "--api", "greader",
+        "--user", "me", "--password-file", str(secret), "--name", "home", "--no-check",
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, err = run_cli("refresh", given)
+    assert code == 1 and out == ""
+    assert f"{given}: a server account, synced by `ketaread sync home`" in err
