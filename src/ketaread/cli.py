@@ -948,12 +948,18 @@ def _bulk_filter(ctx: Context) -> ArticleFilter:
     feeds = store.feeds()
     location = normalise_location(args.feed)
     folded = args.feed.casefold().strip()
-    found = [f for f in feeds if f.location == location or f.source == location]
+    # As given too: "server:NAME/feed/4" is no path or URL to normalise.
+    given = {location, args.feed.strip()}
+    found = [f for f in feeds if f.location in given or f.source in given]
     found = found or [f for f in feeds if f.title.casefold() == folded]
     if not found:
         raise CommandError(f"no cached feed named {args.feed!r} (see `ketaread sources`)")
     if len(found) > 1:
-        raise CommandError(f"{args.feed!r} names {len(found)} feeds; give its location instead")
+        # Listed: a server's feed locations ("server:NAME/feed/4") are shown nowhere else.
+        shown = ", ".join(f.location for f in found[:4]) + (", …" if len(found) > 4 else "")
+        raise CommandError(
+            clean_line(f"{args.feed!r} names {len(found)} feeds ({shown}); give one's location")
+        )
     return ArticleFilter("feed", found[0].id)
 
 

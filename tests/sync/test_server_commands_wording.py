@@ -167,3 +167,26 @@ def test_refresh_of_an_account_name_points_to_sync(
     code, out, err = run_cli("refresh", given)
     assert code == 1 and out == ""
     assert f"{given}: a server account, synced by `ketaread sync home`" in err
+
+
+def test_mark_all_of_a_feed_title_two_accounts_share_lists_their_locations(
+    run_cli: RunCli, tmp_db: Path
+) -> None:
+    """The same server synced over both APIs: "'Feed 3' names 2 feeds; give its location
+    instead", and no command shows a server feed's location."""
+    from ketaread.core.models import ParsedArticle, ParsedFeed
+    from ketaread.core.store import Store
+
+    store = Store(tmp_db)
+    try:
+        for name in ("home-greader", "home-fever"):
+            feed = ParsedFeed(location=f"server:{name}/feed/4", title="Feed 3")
+            feed.articles = [ParsedArticle(uid="1", title="One", html="<p>NMDA.</p>")]
+            store.store_feed(f"server:{name}", feed)
+    finally:
+        store.close()
+    code, _out, err = run_cli("mark", "--all", "--feed", "Feed 3", "--read")
+    assert code == 1
+    assert "server:home-greader/feed/4" in err and "server:home-fever/feed/4" in err
+    code, _out, err = run_cli("mark", "--all", "--feed", "server:home-fever/feed/4", "--read")
+    assert code == 0, err
