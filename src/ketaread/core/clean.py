@@ -157,9 +157,14 @@ def clean_html(html: str | None) -> str:
     """Sanitise feed HTML to a safe subset, with control characters removed."""
     if not html:
         return ""
-    cleaned = _sanitiser().clean(clean_text(html[:MAX_HTML_CHARS]))
-    # Character references such as &#27; are decoded by the sanitiser: clean again.
-    return link_bare_urls(_drop_unparsable_links(clean_text(cleaned)))
+    safe = clean_text(html[:MAX_HTML_CHARS])
+    cleaned = _sanitiser().clean(safe)
+    # Character references such as &#27; are decoded by the sanitiser: clean again. Without
+    # a reference (no "&" but those of "&amp;") its output holds only the characters of its
+    # input, already clean, and what it writes itself (markup, "&amp;", "&lt;", "&nbsp;").
+    if "&" in safe and safe.count("&") != safe.count("&amp;"):
+        cleaned = clean_text(cleaned)
+    return link_bare_urls(_drop_unparsable_links(cleaned))
 
 
 @cache

@@ -124,7 +124,8 @@ def sniff(data: bytes, name: str = "") -> Sniffed:
     # The prolog is matched on the whole text: a long comment or DOCTYPE must not push
     # the root element out of the sniffing window and turn a feed into a text article.
     body = _PROLOG.match(text)
-    rest = text[body.end() if body else 0 :][:256]
+    start = body.end() if body else 0
+    rest = text[start : start + 256]  # not text[start:][:256]: a copy of the whole document
     if _FEED_ROOT.match(rest):
         return Sniffed("feed", text)
     if _HTML_START.match(sample):
