@@ -163,6 +163,9 @@ _REFERENCE_HEADING = re.compile(
 
 def _text(fragment: str) -> str:
     """Words of an HTML fragment: block boundaries as blank lines, inline tags dropped."""
+    if "<" not in fragment and "&" not in fragment and "\n" not in fragment:
+        # One line of plain text (most headings): what the passes below make of it.
+        return " ".join(fragment.split())
     fragment = _TAG.sub("", _BLOCK.sub("\n", fragment))
     if "&" in fragment:
         fragment = html_lib.unescape(fragment)
