@@ -279,3 +279,57 @@ def test_hostile_shape_matches_the_scan_on_both_sides_of_the_count() -> None:
         assert (hostile_shape(body) is None) == (reference_hostile_shape(body) is None)
     assert hostile_shape(many) is not None
     assert hostile_shape(just) is None
+
+
+URL_PIECES = [
+    "http://",
+    "https://",
+    "HTTP://",
+    "ftp://",
+    "example.org",
+    "a:b@host:8080",
+    "[::1]",
+    "[x",
+    "/",
+    "//",
+    "/./",
+    "/../",
+    "path",
+    "?",
+    "?q=1",
+    "&amp;",
+    "#",
+    "#top",
+    ";p",
+    "\\",
+    " ",
+    "\t",
+    "\x00",
+    "é",
+    "%20",
+    "..",
+    ":",
+    "@",
+]
+
+
+@pytest.mark.parametrize(
+    "base",
+    ["", "http://127.0.0.1/feed.xml", "https://example.org/a/b", "file:///tmp/x", "http://[x"],
+)
+def test_fastfeed_links_skip_the_join_only_where_it_changes_nothing(base: str) -> None:
+    """The fast path's URLs read as feedparser's join (then its fix) makes them."""
+    from feedparser.urls import _urljoin
+
+    from ketaread.core.fastfeed import _PLAIN_URL, _Reader
+
+    reader = _Reader(base)
+    rng = random.Random(base)
+    plain = 0
+    for _ in range(3000):
+        url = "".join(rng.choice(URL_PIECES) for _ in range(rng.randint(1, 8)))
+        if rng.random() < 0.5:
+            url = rng.choice(["http://", "https://"]) + url
+        plain += bool(_PLAIN_URL.fullmatch(url))
+        assert reader.resolve(url) == _urljoin(base, url), repr(url)
+    assert plain > 150  # the fast path was taken, not only the join

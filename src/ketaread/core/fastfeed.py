@@ -33,6 +33,15 @@ _SLASH = "http://purl.org/rss/1.0/modules/slash/"
 
 _DECLARED_ENCODING = re.compile(rb"""\A<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']""")
 _QUERY_ENTITY = re.compile("&([A-Za-z0-9_]+);")
+# An absolute http(s) URL in printable ASCII with no parameters (";"), empty query or
+# fragment, brackets, backslash or extra slashes: feedparser's join returns it unchanged
+# (the scheme differs from the base's, or Python's urlunparse(urlparse(url)) is the URL),
+# as does the fix (ASCII), so the join's two parses and one unparse can be skipped.
+_NOT_PLAIN = r"\x00-\x20\x7f-\U0010ffff"
+_PLAIN_URL = re.compile(
+    rf"https?://[^/?#;\[\]\\{_NOT_PLAIN}]+(?:/[^?#;{_NOT_PLAIN}]*)?"
+    rf"(?:\?[^#{_NOT_PLAIN}]+)?(?:#[^{_NOT_PLAIN}]+)?"
+)
 _VERSION_NAMESPACES = {"http://purl.org/rss/1.0/", "http://my.netscape.com/rdf/simple/0.9/"}
 
 
@@ -82,6 +91,7 @@ class _Reader:
         from feedparser.urls import _urljoin
 
         self.base = base
+        self._parsed_base: tuple[str, bool] | None = None
         self.parse_date: Callable[[str], Any] = _parse_date
         self.cp1252 = _cp1252
         self.urljoin: Callable[[str, str], str] = _urljoin
@@ -101,10 +111,22 @@ class _Reader:
     def uri(self, element: Any) -> str:
         """A link's text as feedparser keeps it: joined to the base (when not empty), fixed."""
         raw = _text(element)
+        if raw and _PLAIN_URL.fullmatch(raw) and self._base_parses():
+            return raw  # what the join and the fix give it (see _PLAIN_URL)
         return self.fix(self.urljoin(self.base or "", raw)) if raw else raw
 
     def resolve(self, uri: str) -> str:
+        if _PLAIN_URL.fullmatch(uri) and self._base_parses():
+            return uri
         return self.urljoin(self.base or "", uri)
+
+    def _base_parses(self) -> bool:
+        """Whether joining to the base can succeed: feedparser's join gives "" when the
+        base itself is not a URL Python can parse ("http://[x")."""
+        known = self._parsed_base
+        if known is None or known[0] != self.base:
+            known = self._parsed_base = (self.base, self.urljoin(self.base, "http://a/") != "")
+        return known[1]
 
 
 def _once(seen: set[str], key: str) -> None:
