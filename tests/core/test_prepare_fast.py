@@ -321,7 +321,8 @@ def test_fastfeed_links_skip_the_join_only_where_it_changes_nothing(base: str) -
     """The fast path's URLs read as feedparser's join (then its fix) makes them."""
     from feedparser.urls import _urljoin
 
-    from ketaread.core.fastfeed import _PLAIN_URL, _Reader
+    from ketaread.core.clean import PLAIN_ABSOLUTE_URL
+    from ketaread.core.fastfeed import _Reader
 
     reader = _Reader(base)
     rng = random.Random(base)
@@ -330,6 +331,48 @@ def test_fastfeed_links_skip_the_join_only_where_it_changes_nothing(base: str) -
         url = "".join(rng.choice(URL_PIECES) for _ in range(rng.randint(1, 8)))
         if rng.random() < 0.5:
             url = rng.choice(["http://", "https://"]) + url
-        plain += bool(_PLAIN_URL.fullmatch(url))
+        plain += bool(PLAIN_ABSOLUTE_URL.fullmatch(url))
         assert reader.resolve(url) == _urljoin(base, url), repr(url)
     assert plain > 150  # the fast path was taken, not only the join
+
+
+@pytest.mark.parametrize("base", ["", "http://127.0.0.1/feed.xml", "https://a.org/b/", "http://[x"])
+def test_safe_link_matches_joining_every_link(base: str) -> None:
+    from urllib.parse import urljoin
+
+    from ketaread.core.parse import _safe_link
+
+    def reference(link: str) -> str:
+        link = reference_clean_line(link, 2000)
+        if not link:
+            return ""
+        try:
+            return urljoin(base, link) if base else link
+        except ValueError:
+            return link
+
+    rng = random.Random(base)
+    for _ in range(3000):
+        url = "".join(rng.choice(URL_PIECES) for _ in range(rng.randint(1, 8)))
+        if rng.random() < 0.5:
+            url = rng.choice(["http://", "https://"]) + url
+        assert _safe_link(url, base) == reference(url), repr(url)
+
+
+def reference_clean_line(text: str | None, limit: int = 500) -> str:
+    """`clean_line` before: a regular expression for the whitespace runs."""
+    line = re.sub(r"\s+", " ", clean_text(text)).strip()
+    if len(line) > limit:
+        line = line[: limit - 1].rstrip() + "…"
+    return line
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_clean_line_matches_the_regular_expression(seed: int) -> None:
+    from ketaread.core.clean import clean_line
+
+    rng = random.Random(seed)
+    for _ in range(500):
+        text = "".join(rng.choice(TEXT_PIECES) for _ in range(rng.randint(0, 12)))
+        limit = rng.choice([5, 20, 500])
+        assert clean_line(text, limit) == reference_clean_line(text, limit), repr(text)

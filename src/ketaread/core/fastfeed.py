@@ -23,6 +23,8 @@ from typing import Any
 
 from lxml import etree
 
+from ketaread.core.clean import PLAIN_ABSOLUTE_URL
+
 _ATOM = "http://www.w3.org/2005/atom"
 _CONTENT = "http://purl.org/rss/1.0/modules/content/"
 _DC = "http://purl.org/dc/elements/1.1/"
@@ -33,15 +35,6 @@ _SLASH = "http://purl.org/rss/1.0/modules/slash/"
 
 _DECLARED_ENCODING = re.compile(rb"""\A<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']""")
 _QUERY_ENTITY = re.compile("&([A-Za-z0-9_]+);")
-# An absolute http(s) URL in printable ASCII with no parameters (";"), empty query or
-# fragment, brackets, backslash or extra slashes: feedparser's join returns it unchanged
-# (the scheme differs from the base's, or Python's urlunparse(urlparse(url)) is the URL),
-# as does the fix (ASCII), so the join's two parses and one unparse can be skipped.
-_NOT_PLAIN = r"\x00-\x20\x7f-\U0010ffff"
-_PLAIN_URL = re.compile(
-    rf"https?://[^/?#;\[\]\\{_NOT_PLAIN}]+(?:/[^?#;{_NOT_PLAIN}]*)?"
-    rf"(?:\?[^#{_NOT_PLAIN}]+)?(?:#[^{_NOT_PLAIN}]+)?"
-)
 _VERSION_NAMESPACES = {"http://purl.org/rss/1.0/", "http://my.netscape.com/rdf/simple/0.9/"}
 
 
@@ -111,12 +104,12 @@ class _Reader:
     def uri(self, element: Any) -> str:
         """A link's text as feedparser keeps it: joined to the base (when not empty), fixed."""
         raw = _text(element)
-        if raw and _PLAIN_URL.fullmatch(raw) and self._base_parses():
-            return raw  # what the join and the fix give it (see _PLAIN_URL)
+        if raw and PLAIN_ABSOLUTE_URL.fullmatch(raw) and self._base_parses():
+            return raw  # what the join and the fix give it (see PLAIN_ABSOLUTE_URL)
         return self.fix(self.urljoin(self.base or "", raw)) if raw else raw
 
     def resolve(self, uri: str) -> str:
-        if _PLAIN_URL.fullmatch(uri) and self._base_parses():
+        if PLAIN_ABSOLUTE_URL.fullmatch(uri) and self._base_parses():
             return uri
         return self.urljoin(self.base or "", uri)
 

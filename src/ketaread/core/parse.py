@@ -17,7 +17,7 @@ from datetime import UTC
 from pathlib import Path
 from urllib.parse import urljoin
 
-from ketaread.core.clean import clean_html, clean_line, clean_text
+from ketaread.core.clean import PLAIN_ABSOLUTE_URL, clean_html, clean_line, clean_text
 from ketaread.core.models import Enclosure, ParsedArticle, ParsedFeed
 
 MAX_ITEMS_PER_FEED = 5_000
@@ -188,6 +188,8 @@ def _safe_link(link: str, base: str) -> str:
     link = clean_line(link, limit=2000)
     if not link:
         return ""
+    if PLAIN_ABSOLUTE_URL.fullmatch(link):
+        return link  # absolute: joining returns it unchanged (or raises, and it is kept)
     try:
         return urljoin(base, link) if base else link
     except ValueError:
