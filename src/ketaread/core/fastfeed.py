@@ -42,21 +42,31 @@ class _Decline(Exception):
     """The document is not one this path can read exactly as feedparser does."""
 
 
+_SPLIT_TAGS: dict[str, tuple[str, str]] = {}
+"""`_split`'s answers: a feed repeats a dozen tag names in every item."""
+
+
 def _split(tag: object) -> tuple[str, str]:
     """(namespace URI, local name), both lower case as feedparser matches them."""
     if not isinstance(tag, str):
         raise _Decline  # an entity reference or other non-element node
-    if tag[:1] == "{":
-        uri, _, local = tag[1:].partition("}")
-        return uri.lower(), local.lower()
-    return "", tag.lower()
+    found = _SPLIT_TAGS.get(tag)
+    if found is None:
+        if tag[:1] == "{":
+            uri, _, local = tag[1:].partition("}")
+            found = (uri.lower(), local.lower())
+        else:
+            found = ("", tag.lower())
+        if len(_SPLIT_TAGS) < 4096:  # bounded: a hostile feed's invented names
+            _SPLIT_TAGS[tag] = found
+    return found
 
 
 def _attrs(element: Any) -> dict[str, str]:
     """Attributes by lower-cased name; `rel` and `type` values lower-cased (feedparser's
     normalisation). Namespaced attributes and a `base` change what feedparser does: declined."""
     found: dict[str, str] = {}
-    for name, value in element.attrib.items():
+    for name, value in element.items():  # items(): no attribute proxy object made
         if name[:1] == "{":
             if name == "{http://www.w3.org/XML/1998/namespace}lang":
                 continue  # language: nothing ketaread stores depends on it
