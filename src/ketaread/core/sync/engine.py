@@ -372,7 +372,7 @@ def change_subscription(
     ReadOnlySubscriptions or LookupError (not subscribed) with one line."""
     if account.api == "fever":
         raise ReadOnlySubscriptions(
-            f"{account.name} uses the Fever API, which cannot change subscriptions: "
+            "this account uses the Fever API, which cannot change subscriptions: "
             "change them on the server"
         )
     password = resolve_password(account)
