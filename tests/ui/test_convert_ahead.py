@@ -1,0 +1,104 @@
+"""The article under a resting list cursor is converted before Enter, so that opening it
+is as quick as reopening; an open never converts an article twice beside that work."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from ui_support import Settle, article_id_titled, wait_until
+
+from ketaread.app import KetareadApp
+from ketaread.core import render
+from ketaread.core.render import RENDER_VERSION
+from ketaread.screens.main import PREFETCH_DELAY
+
+SIZE = (120, 40)
+LONG = "A Short Glossary of Ketamine Neuroscience"
+
+
+def _converted(app: KetareadApp, article_id: int) -> bool:
+    return app.store.rendering(article_id, RENDER_VERSION) is not None  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def conversions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ids of the articles converted (`core.render.render` called), in order."""
+    made: list[int] = []
+    real = render.render
+
+    def counted(detail: object) -> render.Rendering:
+        made.append(detail.row.id)  # type: ignore[attr-defined]
+        return real(detail)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render, "render", counted)
+    return made
+
+
+async def test_the_article_under_a_resting_cursor_is_converted_before_enter(
+    big_app: KetareadApp, settle: Settle, conversions: list[int]
+) -> None:
+    async with big_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = big_app.main_screen
+        article_list = screen.article_list
+        article_list.focus()
+        passed = [article_list.ids[index] for index in range(1, 9)]
+        # A held key: each step comes before the cursor has rested.
+        for _ in passed:
+            await pilot.press("j")
+        resting = article_list.ids[article_list.cursor]
+        assert resting == passed[-1]
+        assert await wait_until(pilot, lambda: _converted(big_app, resting))
+        await settle(pilot)
+        assert conversions == [resting]  # not the rows passed over
+        assert screen.article_view.article_id is None  # converted, not opened
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.article_view.article_id == resting
+        assert conversions == [resting]  # the open found it converted
+
+
+async def test_an_open_waits_for_the_conversion_ahead_instead_of_doing_it_again(
+    app: KetareadApp, sample_db: Path, settle: Settle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sqlite3.connect(sample_db) as conn:  # no article converted yet
+        conn.execute("UPDATE bodies SET markdown = NULL, analysis = NULL")
+    conn.close()
+    started = threading.Event()
+    made: list[int] = []
+    real = render.render
+
+    def slow(detail: object) -> render.Rendering:
+        made.append(detail.row.id)  # type: ignore[attr-defined]
+        started.set()
+        time.sleep(0.5)  # the conversion ahead is still going when Enter comes
+        return real(detail)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render, "render", slow)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        article_id = article_id_titled(app, LONG)
+        screen.article_list.focus()
+        assert screen.article_list.ids[screen.article_list.cursor] != article_id
+        assert screen.article_list.move_to(article_id)
+        assert await wait_until(pilot, started.is_set)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.article_view.article_id == article_id
+        assert made == [article_id]
+        assert LONG in screen.article_view.query_one("#article-header").visual.plain  # type: ignore[attr-defined]
+
+
+async def test_nothing_is_converted_ahead_until_the_cursor_moves(
+    big_app: KetareadApp, settle: Settle, conversions: list[int]
+) -> None:
+    async with big_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause(PREFETCH_DELAY * 3)
+        await settle(pilot)
+        assert conversions == []
