@@ -1,5 +1,6 @@
-"""The article under a resting list cursor is converted before Enter, so that opening it
-is as quick as reopening; an open never converts an article twice beside that work."""
+"""Opening quickly: the article under a resting list cursor is converted before Enter, so
+that opening it is as quick as reopening (an open never converts an article twice beside
+that work), and an open redraws only what changed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from textual.scrollbar import ScrollBar
 from ui_support import Settle, article_id_titled, wait_until
 
 from ketaread.app import KetareadApp
@@ -102,3 +104,37 @@ async def test_nothing_is_converted_ahead_until_the_cursor_moves(
         await pilot.pause(PREFETCH_DELAY * 3)
         await settle(pilot)
         assert conversions == []
+
+
+async def test_opening_an_article_leaves_the_list_and_sidebar_scrollbars_alone(
+    big_app: KetareadApp, settle: Settle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Textual's ScrollView updated its scrollbars at every layout of the screen: each open
+    # redrew the list's and the sidebar's (3-6 ms of the first paint).
+    redrawn: list[str] = []
+    real = ScrollBar.render
+
+    def counted(bar: ScrollBar) -> object:
+        redrawn.append(type(bar.parent).__name__)
+        return real(bar)
+
+    monkeypatch.setattr(ScrollBar, "render", counted)
+    async with big_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = big_app.main_screen
+        article_list = screen.article_list
+        assert article_list.vertical_scrollbar.window_virtual_size == len(article_list.ids)
+        for index in (3, 5):
+            article_list.focus()
+            article_list.move_to(article_list.ids[index])
+            await settle(pilot)
+            redrawn.clear()
+            await pilot.press("enter")
+            await settle(pilot)
+            assert "ArticleList" not in redrawn and "TagSidebar" not in redrawn, redrawn
+        # A shorter list still gets its scrollbar updated.
+        total = len(article_list.ids)
+        await pilot.press("H")  # hide read articles (the two just opened)
+        assert await wait_until(pilot, lambda: len(article_list.ids) == total - 2)
+        await settle(pilot)
+        assert article_list.vertical_scrollbar.window_virtual_size == total - 2
