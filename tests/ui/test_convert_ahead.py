@@ -61,7 +61,8 @@ async def test_the_article_under_a_resting_cursor_is_converted_before_enter(
         await pilot.press("enter")
         await settle(pilot)
         assert screen.article_view.article_id == resting
-        assert conversions == [resting]  # the open found it converted
+        assert conversions[0] == resting
+        assert conversions.count(resting) == 1  # the open found it converted
 
 
 async def test_an_open_waits_for_the_conversion_ahead_instead_of_doing_it_again(
@@ -92,7 +93,7 @@ async def test_an_open_waits_for_the_conversion_ahead_instead_of_doing_it_again(
         await pilot.press("enter")
         await settle(pilot)
         assert screen.article_view.article_id == article_id
-        assert made == [article_id]
+        assert made.count(article_id) == 1
         assert LONG in screen.article_view.query_one("#article-header").visual.plain  # type: ignore[attr-defined]
 
 
@@ -138,3 +139,32 @@ async def test_opening_an_article_leaves_the_list_and_sidebar_scrollbars_alone(
         assert await wait_until(pilot, lambda: len(article_list.ids) == total - 2)
         await settle(pilot)
         assert article_list.vertical_scrollbar.window_virtual_size == total - 2
+
+
+async def test_the_next_unread_article_is_converted_after_one_is_shown(
+    big_app: KetareadApp, big_db: Path, settle: Settle, conversions: list[int]
+) -> None:
+    with sqlite3.connect(big_db) as conn:  # no article converted yet
+        conn.execute("UPDATE bodies SET markdown = NULL, analysis = NULL")
+    conn.close()
+    async with big_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = big_app.main_screen
+        article_list = screen.article_list
+        store = big_app.store  # type: ignore[attr-defined]
+        first = next(i for i in article_list.ids if not store.rows([i])[0].read)
+        article_list.focus()
+        article_list.move_to(first)
+        await pilot.press("enter")
+        await settle(pilot)
+        found = store.next_unread(screen.article_filter, first)
+        assert found is not None and found[0] is not None
+        following = found[0]
+        assert await wait_until(pilot, lambda: _converted(big_app, following))
+        await settle(pilot)
+        assert conversions[-1] == following
+        made = len(conversions)
+        await pilot.press("n")
+        await settle(pilot)
+        assert screen.article_view.article_id == following
+        assert len(conversions) == made  # `n` found it converted

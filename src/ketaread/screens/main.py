@@ -60,6 +60,8 @@ FOLLOWING_LOOKED_UP = 20
 POSITION_STATE = "position"
 PREFETCH_DELAY = 0.1
 """Seconds the list's cursor rests on an article before it is converted ahead of Enter."""
+NEXT_AHEAD_DELAY = 0.5
+"""Seconds after an article is shown before the next unread one is converted ahead."""
 """The reader_state entry holding the last article and how far it was scrolled."""
 
 NARROW_WIDTH = 100
@@ -822,6 +824,30 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
     def _remember_article(self, event: ArticleView.ArticleShown) -> None:
         """The open article is where to start next time (its scroll is saved on leaving)."""
         self._save_position(event.article_id, 0.0)
+        # Once the rest of the article is in (not beside it: it holds the UI thread),
+        # the article `n` would open next is converted ahead.
+        article_id = event.article_id
+        self.set_timer(NEXT_AHEAD_DELAY, lambda: self._convert_next_unread(article_id))
+
+    def _convert_next_unread(self, article_id: int) -> None:
+        ids = self.article_list.ids
+        if ids and self.article_view.article_id == article_id:
+            self._prefetch_next(self.article_filter, article_id, ids.newest)
+
+    @work(thread=True, exclusive=True, group="prefetch-next", exit_on_error=False)
+    def _prefetch_next(
+        self, article_filter: ArticleFilter, article_id: int, newest: int | None
+    ) -> None:
+        """Convert, analyse and mark the unread article after `article_id` (what `n` opens
+        from there), so that `n` opens it as a reopen."""
+        store = self.store
+        if store is None:
+            return
+        # Nothing to report: an article that cannot be converted says so when opened.
+        with contextlib.suppress(Exception):
+            found = store.next_unread(article_filter, article_id, False, newest)
+            if found is not None and found[0] is not None:
+                self._converted(store, found[0])
 
     def _save_position(self, article_id: int, scroll: float) -> None:
         import json  # not at the top: nothing before the first frame needs it (~1.5 ms)
