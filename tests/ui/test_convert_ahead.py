@@ -16,6 +16,7 @@ from ui_support import Settle, article_id_titled, wait_until
 from ketaread.app import KetareadApp
 from ketaread.core import render
 from ketaread.core.render import RENDER_VERSION
+from ketaread.screens import main
 from ketaread.screens.main import PREFETCH_DELAY
 
 SIZE = (120, 40)
@@ -41,8 +42,10 @@ def conversions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 async def test_the_article_under_a_resting_cursor_is_converted_before_enter(
-    big_app: KetareadApp, settle: Settle, conversions: list[int]
+    big_app: KetareadApp, settle: Settle, conversions: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A longer rest than the reader's: Pilot's key presses are far apart on a busy machine.
+    monkeypatch.setattr(main, "PREFETCH_DELAY", 1.5)
     async with big_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = big_app.main_screen
