@@ -321,6 +321,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         """Which articles a thread is converting (made with `_marked`)."""
         self._caches_made = threading.Lock()
         self._prefetch_timer: Timer | None = None
+        self._next_timer: Timer | None = None
         """The open articles' marked Markdown, kept for reopening them (made by the first
         open: core.render is not imported before the first frame)."""
         self._init_search()
@@ -688,6 +689,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
 
     def open_article(self, article_id: int) -> None:
         """Open an article; only the latest request is shown."""
+        self._stop_converting_next()
         self._open_generation += 1
         self._open(self._open_generation, article_id)
 
@@ -760,6 +762,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
 
     def _cursor_moved(self, _cursor: int) -> None:
         """The list's cursor moved: once it rests, convert the article under it ahead."""
+        self._stop_converting_next()  # this one first (and not beside the next open)
         if self._prefetch_timer is not None:
             self._prefetch_timer.stop()
         # Not at every step while keys are held (each conversion is 15-30 ms of CPU).
@@ -827,9 +830,19 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         # Once the rest of the article is in (not beside it: it holds the UI thread),
         # the article `n` would open next is converted ahead.
         article_id = event.article_id
-        self.set_timer(NEXT_AHEAD_DELAY, lambda: self._convert_next_unread(article_id))
+        self._stop_converting_next()
+        self._next_timer = self.set_timer(
+            NEXT_AHEAD_DELAY, lambda: self._convert_next_unread(article_id)
+        )
+
+    def _stop_converting_next(self) -> None:
+        """The reader moved on before the next unread article was converted: not now."""
+        if self._next_timer is not None:
+            self._next_timer.stop()
+            self._next_timer = None
 
     def _convert_next_unread(self, article_id: int) -> None:
+        self._next_timer = None
         ids = self.article_list.ids
         if ids and self.article_view.article_id == article_id:
             self._prefetch_next(self.article_filter, article_id, ids.newest)
