@@ -58,11 +58,11 @@ FOLLOWING_LOOKED_UP = 20
 """Rows after the highlighted one that may take its place when a list is made again."""
 """How long `u` can undo a mark-all-read: as long as its notice shows."""
 POSITION_STATE = "position"
+"""The reader_state entry holding the last article and how far it was scrolled."""
 PREFETCH_DELAY = 0.1
 """Seconds the list's cursor rests on an article before it is converted ahead of Enter."""
 NEXT_AHEAD_DELAY = 0.5
 """Seconds after an article is shown before the next unread one is converted ahead."""
-"""The reader_state entry holding the last article and how far it was scrolled."""
 
 NARROW_WIDTH = 100
 """Below this width the sidebar starts hidden and the reference panel sits under the article."""
@@ -317,13 +317,15 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self.excerpt_feeds: dict[int, str] = {}
         """Feed id → why it looks excerpt-only (full text would help), from the last check."""
         self._marked: MarkedCache | None = None
+        """The open articles' marked Markdown, kept for reopening them (made by the first
+        open: core.render is not imported before the first frame)."""
         self._converting: ArticleLocks | None = None
         """Which articles a thread is converting (made with `_marked`)."""
         self._caches_made = threading.Lock()
         self._prefetch_timer: Timer | None = None
+        """Converts the article under the list's cursor once it has rested there."""
         self._next_timer: Timer | None = None
-        """The open articles' marked Markdown, kept for reopening them (made by the first
-        open: core.render is not imported before the first frame)."""
+        """Converts the next unread article once the open one has been shown a while."""
         self._init_search()
 
     def _settings(self) -> dict[str, str | bool]:
