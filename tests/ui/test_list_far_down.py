@@ -323,3 +323,123 @@ async def test_n_and_p_find_the_one_unread_article_far_away_without_walking_the_
         await pilot.press("n")
         await settle(pilot)
         assert "No unread articles in this list." in messages(far_app)
+
+
+async def test_n_and_p_in_the_unread_first_order_go_on_from_an_article_read_there(
+    far_app: KetareadApp, settle: Settle
+) -> None:
+    """Sorted unread first, an article opened (so read) stays where it was shown, but its
+    keys in the cache put it among the read ones: `n` from it went to the top of the list
+    ('Wrapped to the top') and `p` to the last unread article, not the rows beside it."""
+    async with far_app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for _ in range(3):
+            await pilot.press("S")
+            await settle(pilot)
+        screen = far_app.main_screen
+        assert screen.article_filter.order == "unread"
+        listing = screen.article_list
+        shown = far_app.store.article_ids(screen.article_filter)  # type: ignore[attr-defined]
+        listing.cursor = 1_200  # past the first window of ids
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.detail is not None and screen.detail.row.id == shown[1_200]
+        await pilot.press("n")
+        await settle(pilot)
+        assert listing.cursor == 1_201
+        assert screen.detail is not None and screen.detail.row.id == shown[1_201]
+        await pilot.press("n")
+        await settle(pilot)
+        assert listing.cursor == 1_202
+        await pilot.press("p")  # 1,201 and 1,200 were read on the way: the one before them
+        await settle(pilot)
+        assert listing.cursor == 1_199
+        assert screen.detail is not None and screen.detail.row.id == shown[1_199]
+        assert "Wrapped" not in " ".join(messages(far_app))
+
+
+async def test_n_on_a_row_the_cache_no_longer_has_says_so_instead_of_failing(
+    far_app: KetareadApp, settle: Settle
+) -> None:
+    """Articles removed from the cache after the list was made (retention at the end of
+    another process's refresh) leave blank rows at its end: `n` there raised IndexError
+    from the list's ids, a traceback that ended the reader."""
+    async with far_app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = far_app.main_screen
+        listing = screen.article_list
+        store = far_app.store
+        everything = store.article_ids(screen.article_filter)
+        store.delete_articles(everything[-1_500:])  # past the windows held
+        await pilot.press("end")
+        await settle(pilot)
+        assert listing.cursor == len(listing.ids) - 1
+        await pilot.press("n")
+        await settle(pilot)
+        assert far_app.is_running
+        assert screen.detail is not None and screen.detail.row.id == everything[0]
+
+
+async def test_reading_in_the_starred_list_sorted_unread_first_keeps_its_rows_and_n(
+    far_app: KetareadApp, settle: Settle
+) -> None:
+    """The starred list sorted unread first: an article read there moves in the cache's
+    order as in any list so sorted, but only an unread list's reads were kept where they
+    were shown. `n` from it went to the top ('Wrapped'), and after thirty reads the end
+    of the list was every row off by thirty."""
+    async with far_app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = far_app.main_screen
+        store = far_app.store
+        store.set_state(store.article_ids(ArticleFilter()), "starred", True)
+        screen.choose_filter("starred")
+        await settle(pilot)
+        for _ in range(3):
+            await pilot.press("S")
+            await settle(pilot)
+        assert screen.article_filter.kind == "starred"
+        assert screen.article_filter.order == "unread"
+        listing = screen.article_list
+        shown = store.article_ids(screen.article_filter)
+        assert len(shown) == len(listing.ids) == 4 * PER_FEED
+        listing.cursor = 1_200
+        await pilot.press("enter")
+        await settle(pilot)
+        for step in range(1, 31):
+            await pilot.press("n")
+            await settle(pilot)
+            assert listing.cursor == 1_200 + step
+            assert screen.detail is not None and screen.detail.row.id == shown[1_200 + step]
+        assert "Wrapped" not in " ".join(messages(far_app))
+        await pilot.press("end")
+        await pilot.pause()
+        assert listing.current is not None and listing.current.id == shown[-1]
+        assert listing.ids == shown
+
+
+async def test_n_in_the_unread_first_order_before_the_list_hears_of_a_read(
+    far_app: KetareadApp, settle: Settle
+) -> None:
+    """`n` pressed again before the article it opened was painted: the cache has it read
+    already, the list not yet (its row changes once the article is shown). Searched from
+    its keys among the read ones, `n` went to the top ('Wrapped') instead of on."""
+    async with far_app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for _ in range(3):
+            await pilot.press("S")
+            await settle(pilot)
+        screen = far_app.main_screen
+        assert screen.article_filter.order == "unread"
+        listing = screen.article_list
+        store = far_app.store
+        shown = store.article_ids(screen.article_filter)
+        listing.cursor = 1_200
+        await settle(pilot)
+        assert listing.current is not None and not listing.current.read
+        # What the open's worker does before the article is painted.
+        store.set_state([shown[1_200]], "read", True)
+        await pilot.press("n")
+        await settle(pilot)
+        assert listing.cursor == 1_201
+        assert screen.detail is not None and screen.detail.row.id == shown[1_201]
+        assert "Wrapped" not in " ".join(messages(far_app))

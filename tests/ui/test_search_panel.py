@@ -360,3 +360,37 @@ async def test_a_screenful_of_results_shows_before_the_rest(
         assert every[: len(first)] == first
         assert panel.results.highlighted == highlighted
         assert "the best 100 shown" in screen_text(big_app)
+
+
+async def test_reopened_before_the_rest_came_the_results_are_whole(
+    big_app: KetareadApp, settle: Settle
+) -> None:
+    """Esc while the rest of the results was coming dropped it (closing makes what is in
+    flight stale), and `/` again showed the same query with the first screenful only:
+    "… articles match" over 20 rows, the rest never asked for again."""
+    async with big_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        panel = _panel(big_app)
+        real_searcher = panel._searcher
+        rest_may_come = threading.Event()
+
+        def searcher(text: str, limit: int) -> search_panel.SearchOutcome:
+            if limit > search_panel.FIRST_RESULTS:
+                rest_may_come.wait(10)
+            return real_searcher(text, limit)
+
+        panel._searcher = searcher
+        panel.input.value = "glutamate"
+        await wait_until(pilot, lambda: panel.results.option_count > 0)
+        assert panel.results.option_count == search_panel.FIRST_RESULTS
+        await pilot.press("escape")
+        rest_may_come.set()
+        await settle(pilot)
+        await pilot.press("slash")
+        await wait_until(pilot, lambda: panel.results.option_count > search_panel.FIRST_RESULTS)
+        await settle(pilot)
+        assert panel.input.value == "glutamate"
+        assert panel.results.option_count == search_panel.RESULT_LIMIT
+        assert "the best 100 shown" in screen_text(big_app)

@@ -360,6 +360,8 @@ def write_documents(conn: sqlite3.Connection, entries: Sequence[IndexEntry]) -> 
     """
     if not entries:
         return
+    from ketaread.core.store import insert_rows  # the storing process has it loaded
+
     replaced = [(article_id,) for article_id, _, replace, _ in entries if replace]
     abbreviations: list[tuple[int, str, str, str]] = []
     for article_id, document, _, pairs in entries:
@@ -367,13 +369,16 @@ def write_documents(conn: sqlite3.Connection, entries: Sequence[IndexEntry]) -> 
         abbreviations += [(article_id, short, long, fold(long)) for short, long in found]
     if replaced:
         conn.executemany("DELETE FROM search_abbrevs WHERE article_id = ?", replaced)
-    if abbreviations:
-        conn.executemany(
-            "INSERT INTO search_abbrevs (article_id, short, long, long_key) VALUES (?, ?, ?, ?)",
-            abbreviations,
-        )
-    conn.executemany(
-        "INSERT OR REPLACE INTO search_state (article_id, version) VALUES (?, ?)",
+    # Many rows a statement: each of these statements keeps a statement journal (a foreign
+    # key's cascade, OR REPLACE), a copy of every page it changes, once per statement.
+    insert_rows(
+        conn,
+        "INSERT INTO search_abbrevs (article_id, short, long, long_key) VALUES ",
+        abbreviations,
+    )
+    insert_rows(
+        conn,
+        "INSERT OR REPLACE INTO search_state (article_id, version) VALUES ",
         [(entry[0], INDEX_VERSION) for entry in entries],
     )
     if replaced:

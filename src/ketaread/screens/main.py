@@ -1013,18 +1013,18 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         starred_only = shown.kind == "starred" or shown.starred_only
         ids = self.article_list.ids
         now = current[0] if current else row
-        if unread_only or starred_only:
-            if (unread_only and now.read) or (starred_only and not now.starred):
-                ids.leave(row.id)
-            else:
-                ids.rejoin(row.id)
+        if (unread_only and now.read) or (starred_only and not now.starred):
+            ids.leave(row.id)
         elif ids.reorders and before.read != row.read:
-            # Unread first: this change (not the cache's state, which a quicker second
-            # toggle may have changed already) moved it, or moved it back.
+            # Unread first (the starred list too): this change (not the cache's state,
+            # which a quicker second toggle may have changed already) moved it, or moved
+            # it back.
             if row.id in ids.moved:
                 ids.rejoin(row.id)
             else:
                 ids.leave(row.id)
+        elif unread_only or starred_only:
+            ids.rejoin(row.id)
         row = now
         self.article_list.update_row(row)
         if self.detail and self.detail.row.id == row.id:
@@ -1066,10 +1066,18 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         """Open the next unread article found by the list order's keys (a few indexed
         queries, however far away it is); False when the order or the list cannot be
         searched that way and the rows must be walked."""
-        current = ids[start] if 0 <= start < len(ids) else None
+        # get, not []: a blank row (its article removed since the list was made) has none.
+        current = ids.get(start)
         if current is None:
             return False
-        found = store.next_unread(self.article_filter, current, step < 0, ids.newest)
+        shown_read = None
+        row = self.article_list.row_at(start) if ids.reorders else None
+        if row is not None:
+            # Unread first: the row stands where its read state was when the list was made,
+            # which its shown state says, the other way round once it moved. Not the
+            # cache's: an article read by the open before this is painted is not moved yet.
+            shown_read = row.read != (current in ids.moved)
+        found = store.next_unread(self.article_filter, current, step < 0, ids.newest, shown_read)
         if found is None:
             return False
         article_id, wrapped = found

@@ -181,7 +181,14 @@ class SearchPanel(Vertical):
         # the cursor at its end, `/` then a new query searched for both run together).
         self.input.selection = Selection(0, len(text))
         self.input.focus()
-        if text and (self.outcome is None or self.outcome.text != text):
+        shown = self.outcome
+        # Whole: closed before the rest of its results came, they were dropped as stale.
+        whole = (
+            shown is not None
+            and shown.text == text
+            and len(shown.rows) >= min(shown.total, RESULT_LIMIT)
+        )
+        if text and not whole:
             self.search_now(text)
 
     # -- searching -----------------------------------------------------------------
