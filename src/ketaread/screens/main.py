@@ -845,13 +845,24 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
 
     def _convert_next_unread(self, article_id: int) -> None:
         self._next_timer = None
-        ids = self.article_list.ids
-        if ids and self.article_view.article_id == article_id:
-            self._prefetch_next(self.article_filter, article_id, ids.newest)
+        article_list = self.article_list
+        ids = article_list.ids
+        if not ids or self.article_view.article_id != article_id:
+            return
+        shown_read = None
+        row = article_list.row_at(article_list.cursor) if ids.reorders else None
+        if row is not None and row.id == article_id:
+            # Where `n` would look from, as `_step_by_keys` works it out (unread first).
+            shown_read = row.read != (article_id in ids.moved)
+        self._prefetch_next(self.article_filter, article_id, ids.newest, shown_read)
 
     @work(thread=True, exclusive=True, group="prefetch-next", exit_on_error=False)
     def _prefetch_next(
-        self, article_filter: ArticleFilter, article_id: int, newest: int | None
+        self,
+        article_filter: ArticleFilter,
+        article_id: int,
+        newest: int | None,
+        shown_read: bool | None = None,
     ) -> None:
         """Convert, analyse and mark the unread article after `article_id` (what `n` opens
         from there), so that `n` opens it as a reopen."""
@@ -860,7 +871,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             return
         # Nothing to report: an article that cannot be converted says so when opened.
         with contextlib.suppress(Exception):
-            found = store.next_unread(article_filter, article_id, False, newest)
+            found = store.next_unread(article_filter, article_id, False, newest, shown_read)
             if found is not None and found[0] is not None:
                 self._converted(store, found[0])
 
