@@ -788,7 +788,7 @@ def _add_tag(query: Query, name: str, negated: bool) -> None:
 
     key = tag_key(name)
     if not key:
-        raise QueryError("'+' needs a tag name after it, as in +neuroscience")
+        raise QueryError("a tag search needs a tag name, as in +neuroscience or tag:neuroscience")
     (query.without_tags if negated else query.tags).append(key)
 
 
@@ -1265,7 +1265,8 @@ def run_query(store: Store, query: Query, limit: int = 50, count: bool = True) -
             )
         else:
             rows = store.select(ranked + f"ORDER BY 2 LIMIT {limit}", [match, *params])
-        hits = [Hit(r[0], float(f"{-float(r[1]):.6g}"), "") for r in rows]
+        # + 0.0: a zero score (sort:newest, unranked rows) is 0.0, never -0.0 in --json.
+        hits = [Hit(r[0], float(f"{-float(r[1]):.6g}") + 0.0, "") for r in rows]
         if hits:
             prefix = any(term.prefix for term in query.terms())
             _add_snippets(store, match, hits, prefix)
