@@ -446,3 +446,107 @@ async def test_reopened_before_the_rest_came_the_results_are_whole(
         assert panel.input.value == "glutamate"
         assert panel.results.option_count == search_panel.RESULT_LIMIT
         assert "the best 100 shown" in screen_text(big_app)
+
+
+async def _first_screenful_then(
+    big_app: KetareadApp, pilot, settle: Settle, rest
+) -> tuple[SearchPanel, list[int], threading.Event]:
+    """Search "glutamate" with the rest of its results made by `rest(outcome)`, held back
+    until the returned event is set; the first screenful is shown."""
+    await settle(pilot)
+    await pilot.press("slash")
+    await pilot.pause()
+    panel = _panel(big_app)
+    real_searcher = panel._searcher
+    rest_may_come = threading.Event()
+
+    def searcher(text: str, limit: int) -> search_panel.SearchOutcome:
+        outcome = real_searcher(text, limit)
+        if limit > search_panel.FIRST_RESULTS:
+            rest_may_come.wait(10)
+            return rest(outcome)
+        return outcome
+
+    panel._searcher = searcher
+    panel.search_now("glutamate")
+    await wait_until(pilot, lambda: panel.results.option_count > 0)
+    first = _result_ids(big_app)
+    assert len(first) == search_panel.FIRST_RESULTS
+    return panel, first, rest_may_come
+
+
+async def test_when_the_rest_differs_the_cursor_stays_on_its_article(
+    big_app: KetareadApp, settle: Settle
+) -> None:
+    """When the second query's first rows differed from those shown (the index still being
+    built, a refresh storing meanwhile), every row was rebuilt and the cursor sent to the top."""
+
+    def two_new_on_top(outcome: search_panel.SearchOutcome) -> search_panel.SearchOutcome:
+        outcome.rows = outcome.rows[30:32] + outcome.rows[:30] + outcome.rows[32:]
+        return outcome
+
+    async with big_app.run_test(size=SIZE) as pilot:
+        panel, first, rest_may_come = await _first_screenful_then(
+            big_app, pilot, settle, two_new_on_top
+        )
+        await pilot.press("down", "j", "j", "j")
+        await pilot.pause()
+        assert panel.results.highlighted == 3
+        rest_may_come.set()
+        await wait_until(pilot, lambda: panel.results.option_count > len(first))
+        await settle(pilot)
+        every = _result_ids(big_app)
+        assert every[2:5] == first[:3]  # the rows did move down
+        assert panel.results.highlighted == every.index(first[3]) == 5
+
+
+async def test_when_its_article_is_gone_the_cursor_stays_on_the_nearest_row(
+    big_app: KetareadApp, settle: Settle
+) -> None:
+    """The article under the cursor no longer matching, the cursor stays at its row."""
+    holder: dict[str, int] = {}
+
+    def without_the_selected(outcome: search_panel.SearchOutcome) -> search_panel.SearchOutcome:
+        outcome.rows = [pair for pair in outcome.rows if pair[0].id != holder["gone"]]
+        return outcome
+
+    async with big_app.run_test(size=SIZE) as pilot:
+        panel, first, rest_may_come = await _first_screenful_then(
+            big_app, pilot, settle, without_the_selected
+        )
+        await pilot.press("down", "j", "j", "j", "j")
+        await pilot.pause()
+        holder["gone"] = first[4]
+        rest_may_come.set()
+        await wait_until(pilot, lambda: panel.results.option_count > len(first))
+        await settle(pilot)
+        every = _result_ids(big_app)
+        assert first[4] not in every
+        assert panel.results.highlighted == 4
+        assert every[4] == first[5]
+
+
+async def test_when_the_rest_fails_the_status_line_says_so(
+    big_app: KetareadApp, settle: Settle
+) -> None:
+    """The second query failing (a damaged index), the panel stayed at 20 rows under
+    "… match, the best 20 shown" as if nothing were missing."""
+    damaged = "The search index is damaged (database disk image is malformed)."
+
+    def failed(outcome: search_panel.SearchOutcome) -> search_panel.SearchOutcome:
+        return search_panel.SearchOutcome(outcome.text, error=damaged)
+
+    async with big_app.run_test(size=SIZE) as pilot:
+        panel, first, rest_may_come = await _first_screenful_then(big_app, pilot, settle, failed)
+        await pilot.press("down", "j")
+        rest_may_come.set()
+        status = panel.query_one("#search-status")
+        await wait_until(pilot, lambda: status.has_class("-error"))
+        await settle(pilot)
+        box = status.region
+        rows = screen_text(big_app).splitlines()[box.y : box.bottom]
+        shown = " ".join(row[box.x : box.right].strip() for row in rows)
+        assert "match, only 20 shown: the rest failed" in shown
+        assert shown.endswith(f"({damaged})")  # read whole, not cut
+        assert _result_ids(big_app) == first  # what was shown stays, cursor too
+        assert panel.results.highlighted == 1

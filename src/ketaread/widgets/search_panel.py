@@ -233,21 +233,29 @@ class SearchPanel(Vertical):
     def _show_more(self, generation: int, outcome: SearchOutcome) -> None:
         """The rest of a query's results, added below the screenful shown first (the
         cursor stays where the user has taken it meanwhile)."""
-        if generation != self._generation or outcome.error is not None:
+        if generation != self._generation or self.outcome is None:
             return
-        shown = self.outcome.rows if self.outcome is not None else []
+        shown = self.outcome.rows
+        status = self.query_one("#search-status", Static)
+        if outcome.error is not None:
+            # Silent, the status line went on counting more than the rows under it.
+            status.set_class(True, "-error")
+            status.update(Content(self._rest_failed(self.outcome, outcome.error)))
+            return
         same = [row.id for row, _ in outcome.rows[: len(shown)]] == [row.id for row, _ in shown]
         if not same:
-            self._show(generation, outcome)
+            # The index was still being built, or a refresh stored meanwhile: the first
+            # screenful changed, so every row is rebuilt, the cursor kept on its article.
+            self._show(generation, outcome, keep_cursor=True)
             return
         self.outcome = outcome
         self.results.add_options(
             Option(result_prompt(row, hit), id=str(row.id))
             for row, hit in outcome.rows[len(shown) :]
         )
-        self.query_one("#search-status", Static).update(Content(self._status(outcome)))
+        status.update(Content(self._status(outcome)))
 
-    def _show(self, generation: int, outcome: SearchOutcome) -> None:
+    def _show(self, generation: int, outcome: SearchOutcome, *, keep_cursor: bool = False) -> None:
         if generation != self._generation:
             return  # typed on meanwhile: this result is for an older query
         status = self.query_one("#search-status", Static)
@@ -256,6 +264,11 @@ class SearchPanel(Vertical):
         if outcome.error is not None:
             status.update(Content(outcome.error))
             return  # the last good results stay while the query is being fixed
+        cursor = results.highlighted
+        selected = None
+        # Only where the user is in the results: typing on, the best match goes on top.
+        if keep_cursor and results.has_focus and cursor is not None:
+            selected = results.get_option_at_index(cursor).id
         self.outcome = outcome
         results.clear_options()
         results.add_options(
@@ -263,7 +276,21 @@ class SearchPanel(Vertical):
         )
         if outcome.rows:
             results.highlighted = 0
+            if selected is not None and cursor is not None:
+                ids = [str(row.id) for row, _ in outcome.rows]
+                # Its article where it still is among the results, else the row nearest.
+                results.highlighted = (
+                    ids.index(selected) if selected in ids else min(cursor, len(ids) - 1)
+                )
         status.update(Content(self._status(outcome)))
+
+    @staticmethod
+    def _rest_failed(shown: SearchOutcome, error: str) -> str:
+        """The status line when the rest of a query's results could not be had."""
+        from ketaread.core.search import COUNT_CAP
+
+        many = f"More than {COUNT_CAP:,}" if shown.total > COUNT_CAP else f"{shown.total:,}"
+        return f"{many} match, only {len(shown.rows)} shown: the rest failed ({error})"
 
     @staticmethod
     def _status(outcome: SearchOutcome) -> str:
