@@ -29,6 +29,9 @@ INLINE_PARSE_MAX = 128 * 1024
 MAX_WORKERS = 4
 START_POLL_SECONDS = 0.02
 """How often a parse waiting for the workers to start looks whether they have."""
+CLOSE_JOIN_SECONDS = 0.5
+"""How long `close` waits for a start under way: a hung forkserver held a quit up to
+PARSE_DEADLINE. A start still running after this kills its own pool when it ends."""
 _live: set[concurrent.futures.ProcessPoolExecutor] = set()
 _live_lock = threading.Lock()
 
@@ -132,6 +135,9 @@ class ParseWorkers:
         self._starting: threading.Thread | None = None
         self._start_watch: asyncio.Future[None] | None = None
         self._slots: asyncio.Semaphore | None = None
+        self._closed = threading.Event()
+        self._pool_lock = threading.Lock()
+        """Between the start thread's new pool and `close`: one of them kills it."""
         if start_early:
             # Started in a thread of its own: the first submit starts the forkserver and
             # waits while it imports the parser (~0.5 s of CPU), which on the event loop
@@ -148,9 +154,12 @@ class ParseWorkers:
         if pool is None:
             return
         with contextlib.suppress(Exception):  # a broken pool is found again by run()
-            concurrent.futures.wait(
-                [pool.submit(os.getpid) for _ in range(self.workers)], timeout=self.deadline
-            )
+            pending = {pool.submit(os.getpid) for _ in range(self.workers)}
+            end = time.monotonic() + self.deadline
+            # In slices: closed meanwhile, the thread ends rather than waiting on (a
+            # killed pool's futures are not always settled).
+            while pending and not self._closed.is_set() and time.monotonic() < end:
+                _, pending = concurrent.futures.wait(pending, timeout=START_POLL_SECONDS * 5)
 
     async def _watch_start(self) -> None:
         """Return once the workers' start has ended. Polled rather than joined in a thread:
@@ -163,9 +172,18 @@ class ParseWorkers:
         return self._starting is None or not self._starting.is_alive()
 
     def _ensure(self) -> concurrent.futures.ProcessPoolExecutor | None:
-        if self._pool is None and not self._unavailable:
-            self._pool = _new_pool(max(self.workers, 1))
-            self._unavailable = self._pool is None
+        if self._pool is None and not self._unavailable and not self._closed.is_set():
+            pool = _new_pool(max(self.workers, 1))
+            with self._pool_lock:
+                late = self._closed.is_set()
+                if not late:
+                    self._pool = pool
+                    self._unavailable = pool is None
+            if late:
+                # Closed while this pool was starting: nobody else will kill it.
+                if pool is not None:
+                    kill_pool(pool)
+                return None
         return self._pool
 
     async def run(self, size: int, function: Callable[..., Any], *args: Any) -> Any:
@@ -244,8 +262,11 @@ class ParseWorkers:
 
     def close(self) -> None:
         """Stop the workers without waiting for any parse still running."""
-        if self._starting is not None:
-            self._starting.join()  # the start under way ends soon; its pool is then killed
-        if self._pool is not None:
+        with self._pool_lock:
+            self._closed.set()
             pool, self._pool = self._pool, None
-            kill_pool(pool)
+        if pool is not None:
+            kill_pool(pool)  # a start waiting on its workers then ends
+        if self._starting is not None:
+            # Bounded: a start hung in the forkserver kills its pool itself once it returns.
+            self._starting.join(CLOSE_JOIN_SECONDS)
