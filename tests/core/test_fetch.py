@@ -881,3 +881,22 @@ def test_a_cut_racing_a_let_go_never_shuts_the_socket_after_the_let_go(
         let_go_at = time.monotonic()
         cutter.join()
         assert shut_at and shut_at[0] <= let_go_at
+
+
+def test_a_pool_timeout_says_it_waited_for_a_free_connection(httpserver: HTTPServer) -> None:
+    """Every connection of the pool busy, the wait for one was reported as a slow server:
+    "timed out after <read timeout> s", naming neither what happened nor its bound."""
+    from ketaread.core.fetch import describe_network_error
+
+    httpserver.expect_request("/feed.xml").respond_with_data(FEED)
+    url = httpserver.url_for("/feed.xml")
+    settings = quick(deadline=0.3, read_timeout=7.0)
+    client = httpx.Client(
+        limits=httpx.Limits(max_connections=1),
+        timeout=httpx.Timeout(connect=2.0, read=7.0, write=7.0, pool=settings.deadline),
+    )
+    # The stream holds the pool's only connection.
+    with client, client.stream("GET", url), pytest.raises(httpx.PoolTimeout) as raised:
+        client.get(url)
+    line = describe_network_error(raised.value, url, settings)
+    assert line == "timed out waiting for a free connection after 0.3 s"

@@ -244,6 +244,10 @@ def describe_network_error(exc: Exception, url: str, settings: FetchSettings) ->
     text = " ".join(str(link) for link in chain).lower()
     if isinstance(exc, httpx.ConnectTimeout):
         return f"timed out after {_seconds(settings.connect_timeout)} s"
+    if isinstance(exc, httpx.PoolTimeout):
+        # Every connection of the pool busy: no server was slow, so the read timeout
+        # ("timed out after 20 s") named neither what happened nor the bound, the pool's.
+        return f"timed out waiting for a free connection after {_seconds(settings.deadline)} s"
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out after {_seconds(settings.read_timeout)} s"
     if any(isinstance(link, socket.gaierror) for link in chain) or any(
