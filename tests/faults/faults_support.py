@@ -182,3 +182,14 @@ def assert_none_left(seen: set[int]) -> None:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
     assert not left, f"left behind: {sorted(left)}"
+
+
+SLOW_PARSE_SECONDS = 4.0
+
+
+def slow_prepare_body(body: bytes, location: str, base_url: str) -> object:
+    """`refresh.prepare_body` after a wait (run in a parse worker, which imports this)."""
+    from ketaread.core.refresh import prepare_body
+
+    time.sleep(SLOW_PARSE_SECONDS)
+    return prepare_body(body, location, base_url)

@@ -134,6 +134,44 @@ def test_the_whole_refresh_has_a_deadline(
     assert any(r.location.endswith("/small.xml") and r.status == "updated" for r in reports)
 
 
+def test_a_refresh_past_its_deadline_leaves_nothing_parsing_behind(
+    server: HTTPServer,
+    tmp_db: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With a `stop` event (the reader always gives one) the deadline left the parses
+    running: the refresh killed their workers and returned, then asyncio.run's clean-up
+    parsed them again (the pool looked broken), long past the deadline, and logged
+    "cannot schedule new futures after shutdown" as they tried to store."""
+    import faults_support
+
+    from ketaread.core import parse_workers
+    from ketaread.core import refresh as refresh_module
+
+    monkeypatch.setattr(refresh_module, "REFRESH_DEADLINE", 1.0, raising=False)
+    monkeypatch.setattr(refresh_module, "prepare_body", faults_support.slow_prepare_body)
+    specs = []
+    for index in range(refresh_module.PARSE_POOL_MIN_FEEDS):
+        server.expect_request(f"/f{index}.xml").respond_with_data(SMALL, content_type="text/xml")
+        specs.append(SourceSpec(server.url_for(f"/f{index}.xml")))
+    reports: list[FeedReport] = []
+    store = Store(tmp_db)
+    started = time.monotonic()
+    try:
+        refresh(store, specs, report=reports.append, stop=threading.Event())
+        took = time.monotonic() - started
+        assert store.count() == 0
+    finally:
+        store.close()
+    assert took < faults_support.SLOW_PARSE_SECONDS, "the parses outlived the refresh"
+    assert sorted(r.location for r in reports) == sorted(s.location for s in specs)
+    assert all("deadline" in r.message for r in reports)
+    assert not parse_workers._live
+    errors = [r for r in caplog.records if r.name == "asyncio"]
+    assert not errors, errors[0].getMessage()
+
+
 def test_slow_servers_cannot_starve_a_quick_feed(server: HTTPServer) -> None:
     """16 slow feeds made one good feed wait 2 minutes: they held all 8 start slots. Now
     a fetch still waiting gives its slot up, and the quick feed finishes first."""

@@ -209,6 +209,10 @@ class ParseWorkers:
         self, loop: asyncio.AbstractEventLoop, function: Callable[..., Any], *args: Any
     ) -> Any:
         for _attempt in range(2):
+            if self._closed.is_set():
+                # A parse retried after its pool was killed by close: no new pool, and
+                # no parse on the loop, once the refresh has ended.
+                raise InterruptedError("the parse workers were closed")
             pool = self._ensure()
             if pool is None:
                 return function(*args)

@@ -459,6 +459,9 @@ async def _refresh_remote(
     many = len(requests) >= PARSE_POOL_MIN_FEEDS
     parsing: list[asyncio.Future[None]] = []
     done: set[str] = set()
+    # Past the deadline: a parse that returns now is not stored (its feed was reported
+    # "not checked"), whatever Python 3.11's wait_for let through of its cancellation.
+    ended = False
     batches = _Batches(store, report)
 
     async def parse_then_store(result: FetchResult, spec: SourceSpec, title: str) -> None:
@@ -478,6 +481,8 @@ async def _refresh_remote(
             )
         except Exception as error:  # a crashed worker is one feed's problem, not the refresh's
             prepared = f"could not parse the feed ({error.__class__.__name__})"
+        if ended:
+            return
         done.add(result.url)
         await batches.store(_Fetched(spec, title, result, prepared), last=len(done) == len(by_url))
 
@@ -500,6 +505,8 @@ async def _refresh_remote(
         batches.flush()  # parsed before a stop: stored (a batch's first feed was waiting)
         batches.finish()
     except TimeoutError:
+        ended = True
+        await _cancel_all(parsing)
         batches.flush()
         batches.finish()
         # The whole refresh has a deadline: what is not done by then waits for the next.
@@ -515,8 +522,18 @@ async def _refresh_remote(
                     )
                 )
     finally:
+        # Before the workers go: a parse cancelled after its pool was killed saw the pool
+        # broken, parsed again after the refresh had returned, and then failed to store.
+        await _cancel_all(parsing)
         batches.close()
         workers.close()
+
+
+async def _cancel_all(tasks: list[asyncio.Future[None]]) -> None:
+    """Cancel `tasks` and wait for them to end (at once when they have)."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _unless_stopped(work: Awaitable[object], stop: threading.Event | None) -> None:
@@ -526,13 +543,21 @@ async def _unless_stopped(work: Awaitable[object], stop: threading.Event | None)
     if stop is None:
         await task
         return
-    while not task.done():
-        if stop.is_set():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            return
-        await asyncio.wait({task}, timeout=STOP_POLL_SECONDS)
+    try:
+        while not task.done():
+            if stop.is_set():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                return
+            await asyncio.wait({task}, timeout=STOP_POLL_SECONDS)
+    except asyncio.CancelledError:
+        # The refresh's deadline: asyncio.wait leaves `work` running (`await task` did
+        # not), and it went on fetching and parsing while the refresh ended around it.
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise
     task.result()
 
 
