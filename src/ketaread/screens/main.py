@@ -53,9 +53,9 @@ SORT_LABELS = {
     "unread": "unread first",
 }
 UNDO_SECONDS = 10.0
+"""How long `u` can undo a mark-all-read: as long as its notice shows."""
 FOLLOWING_LOOKED_UP = 20
 """Rows after the highlighted one that may take its place when a list is made again."""
-"""How long `u` can undo a mark-all-read: as long as its notice shows."""
 POSITION_STATE = "position"
 """The reader_state entry holding the last article and how far it was scrolled."""
 
