@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from textual.widgets import Markdown
 
     from ketaread.core.glossary import Glossary, TermHit
+    from ketaread.core.pending import PendingChange, PendingChanges
     from ketaread.core.refresh import FeedReport
     from ketaread.core.render import MarkedArticle, MarkedCache, Rendering
     from ketaread.core.sync.state import AccountSummary
@@ -280,6 +281,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self.requested_filter = self.article_filter
         """The filter last asked for (the list shows it once its ids have loaded)."""
         self._open_generation = 0
+        self._open_read: PendingChange | None = None
+        """The last open's mark read, until its worker takes the outcome."""
         self._show_lock = asyncio.Lock()
         self._read_changes: list[tuple[ArticleRow, ArticleRow, list[int]]] = []
         """Read state that opening changed, shown once the article is (ArticleShown)."""
@@ -679,10 +682,20 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
     def open_article(self, article_id: int) -> None:
         """Open an article; only the latest request is shown."""
         self._open_generation += 1
-        self._open(self._open_generation, article_id)
+        pending: PendingChanges | None = getattr(self.app, "pending", None)
+        read = None
+        if pending is not None:
+            # Marked read now, in the order of the keys pressed: a change made in the
+            # worker landed after an `m` pressed just after, and the article stayed read.
+            # The previous open's worker may never run (a later open cancels it before it
+            # starts): its mark is reported by the pending thread instead.
+            if self._open_read is not None:
+                pending.release(self._open_read)
+            read = self._open_read = pending.put(article_id, "read", claim=True)
+        self._open(self._open_generation, article_id, read)
 
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
-    def _open(self, generation: int, article_id: int) -> None:
+    def _open(self, generation: int, article_id: int, read: PendingChange | None = None) -> None:
         """Load, render (cached after the first time) and show an article; mark it read."""
         from dataclasses import replace
 
@@ -710,6 +723,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             marked.markdown = self.unmark_known_terms(marked.markdown, shown)
             overflow = plain_chunks(rest) if rest else []
         except Exception as error:  # one bad article must not take the reader down
+            if read is not None:
+                app.pending.release(read)  # type: ignore[attr-defined]
             app.call_from_thread(
                 self.notify, f"Could not open this article: {error}", severity="error", markup=False
             )
@@ -717,11 +732,10 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         before = detail.row
         tag_ids: list[int] = []
         changed = None
-        pending = getattr(app, "pending", None)
-        if not before.read and pending is not None:
-            # Never waits on another program's write lock: queued, and lands later.
+        if read is not None:
+            # Never waits on another program's write lock: kept, and reported when it lands.
             with contextlib.suppress(CacheBusy):
-                changed = pending.submit(article_id, "read")
+                changed = app.pending.take(read)  # type: ignore[attr-defined]
         if changed is not None:
             before, detail.row = changed
             tag_ids = store.article_tag_ids(article_id)
@@ -882,34 +896,42 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         """Mark the highlighted (or open) article read or unread."""
         row = self._current_row()
         if row is not None:
-            self._toggle(row.id, "read")
+            self._queue_toggle(row.id, "read")
 
     def action_toggle_star(self) -> None:
         """Star or unstar the highlighted (or open) article."""
         row = self._current_row()
         if row is not None:
-            self._toggle(row.id, "starred")
+            self._queue_toggle(row.id, "starred")
+
+    def _queue_toggle(self, article_id: int, state: str) -> None:
+        pending: PendingChanges | None = getattr(self.app, "pending", None)
+        if self.store is None or pending is None:
+            return
+        # Queued here, on the UI thread, in the order the keys were pressed (workers
+        # start in no set order); the worker only waits for the outcome.
+        self._toggle(pending, pending.put(article_id, f"toggle-{state}", claim=True))
 
     @work(thread=True, group="state", exit_on_error=False)
-    def _toggle(self, article_id: int, state: str) -> None:
+    def _toggle(self, pending: PendingChanges, change: PendingChange) -> None:
         """Flip read or starred in the cache; counts follow what the cache says changed."""
         store = self.store
-        pending = getattr(self.app, "pending", None)
-        if store is None or pending is None:
-            return
         try:
-            changed = pending.submit(article_id, f"toggle-{state}")
+            changed = pending.take(change)
         except CacheBusy:
-            self.app.call_from_thread(
-                self.notify,
-                "The cache is busy (another program is writing it): the change is kept "
-                "and saved as soon as it is free.",
-                severity="warning",
-                markup=False,
-            )
+            # This reader's own refresh storing a batch: the change lands once the batch
+            # is stored, in a moment, and nobody else is to blame. Said otherwise.
+            if not getattr(self.app, "refreshing", False):
+                self.app.call_from_thread(
+                    self.notify,
+                    "The cache is busy (another program is writing it): the change is kept "
+                    "and saved as soon as it is free.",
+                    severity="warning",
+                    markup=False,
+                )
             return
-        if changed is not None:
-            tag_ids = store.article_tag_ids(article_id)
+        if changed is not None and store is not None:
+            tag_ids = store.article_tag_ids(change.article_id)
             self.app.call_from_thread(self._state_changed, *changed, tag_ids)
 
     def _state_changed(self, before: ArticleRow, row: ArticleRow, tag_ids: list[int]) -> None:
