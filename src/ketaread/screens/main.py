@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -105,6 +106,15 @@ def list_ids(
         newest=store.newest_article_id(),
         reorders=article_filter.order == "unread",
     )
+
+
+class ToggleAsked(Message):
+    """`m` or `s` pressed on an article: sent the way the list's Opened goes."""
+
+    def __init__(self, article_id: int, state: str) -> None:
+        super().__init__()
+        self.article_id = article_id
+        self.state = state
 
 
 class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
@@ -896,15 +906,23 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         """Mark the highlighted (or open) article read or unread."""
         row = self._current_row()
         if row is not None:
-            self._queue_toggle(row.id, "read")
+            self._ask_toggle(row.id, "read")
 
     def action_toggle_star(self) -> None:
         """Star or unstar the highlighted (or open) article."""
         row = self._current_row()
         if row is not None:
-            self._queue_toggle(row.id, "starred")
+            self._ask_toggle(row.id, "starred")
 
-    def _queue_toggle(self, article_id: int, state: str) -> None:
+    def _ask_toggle(self, article_id: int, state: str) -> None:
+        # Enter on the list posts Opened there, handled here once it has bubbled up: an `m`
+        # typed just after it acted first (the open's mark read then undid it). Sent the
+        # same way, it comes after any Opened sent before it.
+        self.article_list.post_message(ToggleAsked(article_id, state))
+
+    @on(ToggleAsked)
+    def _queue_toggle(self, event: ToggleAsked) -> None:
+        article_id, state = event.article_id, event.state
         pending: PendingChanges | None = getattr(self.app, "pending", None)
         if self.store is None or pending is None:
             return

@@ -1,0 +1,194 @@
+"""Read/star changes land in the order they were made, whatever the write lock does
+meanwhile: the user's last press wins (an open's mark read, then `m`, leaves the article
+unread)."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from faults_support import build_cache
+from test_fault_lock import SIZE, Holder, settle, wait_for
+from textual import events
+from textual.app import App
+
+from ketaread.cli import make_app
+from ketaread.core.models import ParsedArticle, ParsedFeed
+from ketaread.core.pending import PendingChanges
+from ketaread.core.store import CacheBusy, Store
+
+ARTICLES = 400
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    path = tmp_path / "cache.db"
+    build_cache(path, count=ARTICLES)
+    return path
+
+
+@pytest.fixture
+def store(cache: Path) -> Iterator[Store]:
+    opened = Store(cache)
+    yield opened
+    opened.close()
+
+
+def add_long_article(cache: Path) -> None:
+    """A long article (a review's worth of paragraphs) at the top of the list, unread:
+    opening it takes its worker a while (loading, converting, marking terms)."""
+    store = Store(cache)
+    try:
+        html = "".join(
+            f"<p>Paragraph {i}: ketamine blocks NMDA receptors on GABA interneurons; "
+            "the glutamate surge that follows raises BDNF and mTOR signalling.</p>"
+            for i in range(1500)
+        )
+        article = ParsedArticle(
+            uid="long", title="A long review", published=1_800_000_000.0, html=html
+        )
+        location = "https://example.org/long.xml"
+        store.store_feed(location, ParsedFeed(location=location, title="Long", articles=[article]))
+    finally:
+        store.close()
+
+
+def type_at_once(app: App[object], *keys: tuple[str, str]) -> None:
+    """Keys arriving together, as a terminal delivers keys typed faster than the screen
+    answers (Pilot's `press` waits for the screen to settle after each)."""
+    for key, char in keys:
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)  # type: ignore[union-attr]
+
+
+ENTER_THEN_M = (("enter", "\r"), ("m", "m"))
+
+
+def unread_ids(store: Store, count: int) -> list[int]:
+    ids = store.article_ids()
+    return [r.id for r in store.rows(ids) if not r.read and not r.starred][:count]
+
+
+def in_thread(function: Callable[[], object]) -> threading.Thread:
+    thread = threading.Thread(target=lambda: _swallow_busy(function))
+    thread.start()
+    return thread
+
+
+def _swallow_busy(function: Callable[[], object]) -> None:
+    with contextlib.suppress(CacheBusy):
+        function()
+
+
+def test_a_press_during_the_first_wait_lands_after_the_one_before(
+    cache: Path, store: Store
+) -> None:
+    """A mark read waiting its first 0.25 s for another program's lock, then `m` pressed:
+    the `m` was applied at once when the first wait ended (it found nothing queued yet)
+    and the mark read queued after it, so the article ended read. Now in order: unread."""
+    article = unread_ids(store, 1)[0]
+    changes = PendingChanges(store, lambda i, c: None, lambda m: None)
+    holder = Holder(cache)
+    releaser = threading.Timer(0.3, holder.release)  # just after the first wait ends
+    releaser.start()
+    try:
+        opened = in_thread(lambda: changes.submit(article, "read"))
+        time.sleep(0.1)
+        pressed = in_thread(lambda: changes.submit(article, "toggle-read"))
+        opened.join()
+        pressed.join()
+    finally:
+        releaser.join()
+        holder.release()
+    assert changes.close(wait=10) == 0
+    assert not store.rows([article])[0].read
+
+
+def test_a_thread_that_could_not_start_is_started_again(
+    cache: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thread.start failing (too many threads) left the queue marked as being landed:
+    nothing queued was ever saved again. Now the next change starts a thread, and both
+    land."""
+    article = unread_ids(store, 1)[0]
+    landed: list[int] = []
+    changes = PendingChanges(store, lambda i, c: landed.append(i), lambda m: None)
+    real_start = threading.Thread.start
+
+    def cannot_start(thread: threading.Thread) -> None:
+        if thread.name == "ketaread-pending-changes":
+            raise RuntimeError("can't start new thread")
+        real_start(thread)
+
+    holder = Holder(cache)
+    monkeypatch.setattr(threading.Thread, "start", cannot_start)
+    try:
+        with pytest.raises((CacheBusy, RuntimeError)):
+            changes.submit(article, "toggle-starred")
+    finally:
+        monkeypatch.setattr(threading.Thread, "start", real_start)
+        holder.release()
+    second = changes.submit(article, "toggle-read")  # the lock is free: lands at once
+    assert second is not None and second[1].read
+    assert changes.close(wait=10) == 0
+    row = store.rows([article])[0]
+    assert row.starred and row.read
+    assert landed == [article]  # the first, kept, reported once it landed
+
+
+async def test_open_then_m_leaves_the_article_unread(cache: Path, tmp_config: Path) -> None:
+    """Enter on a long unread article then `m` at once: the open marked read in its
+    worker, after loading the article, so the `m` (flipping it read) landed first and the
+    mark read after it: the article stayed read. Now the last press wins: unread."""
+    add_long_article(cache)
+    app = make_app(db=cache, config=tmp_config, offline=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        row = screen.article_list.current
+        assert row is not None and not row.read
+        type_at_once(app, *ENTER_THEN_M)
+        await settle(pilot)
+        assert await wait_for(pilot, lambda: len(app.pending) == 0, 10)
+        await settle(pilot)
+        shown = screen.article_list.row_at(screen.article_list.ids.index(row.id))
+        assert not shown.read
+    check = Store(cache)
+    try:
+        assert not check.rows([row.id])[0].read
+    finally:
+        check.close()
+
+
+async def test_open_then_m_under_a_held_lock_leaves_the_article_unread(
+    cache: Path, tmp_config: Path
+) -> None:
+    """The same two presses while another program holds the lock, released 0.3 s later:
+    both are kept, and land in the order pressed."""
+    app = make_app(db=cache, config=tmp_config, offline=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        await pilot.press("down")
+        row = screen.article_list.current
+        assert row is not None and not row.read
+        holder = Holder(cache)
+        try:
+            type_at_once(app, *ENTER_THEN_M)
+            await pilot.pause(0.3)
+        finally:
+            holder.release()
+        assert await wait_for(pilot, lambda: len(app.pending) == 0, 10)
+        await settle(pilot)
+        shown = screen.article_list.row_at(screen.article_list.ids.index(row.id))
+        assert not shown.read
+    check = Store(cache)
+    try:
+        assert not check.rows([row.id])[0].read
+    finally:
+        check.close()
