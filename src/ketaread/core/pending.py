@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ketaread.core.models import ArticleRow
 from ketaread.core.store import CacheBusy, Store
+from ketaread.core.write_turns import TURNS
 
 Change = tuple[ArticleRow, ArticleRow] | None
 """What a landed change did: the article's row before and after (None if it is gone)."""
@@ -170,35 +171,58 @@ class PendingChanges:
                         self._running = False
                         return
                     continue
+                wait = RETRY_WAIT if self._queue[0].tried else FIRST_WAIT
+            landed: list[PendingChange] = []
+            try:
+                # One turn between this reader's own refresh's batches for every change
+                # queued (a turn each let the next batch in after the first).
+                with TURNS.change(wait):
+                    self._land_some(wait, landed)
+            except CacheBusy:
+                self._busy()
+            except Exception as error:  # the store is closed or broken: stop, and say so
+                self._stuck(f"{len(self)} read/star change(s) could not be saved: {error}")
+                return
+            finally:
+                for change in landed:  # reported outside the turn: the UI may be slow
+                    self._landed(change.article_id, change.result)
+
+    def _land_some(self, wait: float, landed: list[PendingChange]) -> None:
+        """Land the queued changes in order, until the queue is empty or the lock taken;
+        the changes whose maker takes no outcome go to `landed` to be reported."""
+        while not self._closed.is_set():
+            with self._cond:
+                if not self._queue:
+                    return
                 change = self._queue[0]
-                wait = RETRY_WAIT if change.tried else FIRST_WAIT
             try:
                 result = apply(self.store, change, wait)
             except CacheBusy:
                 with self._cond:
                     change.tried = self._stalled = True
                     self._cond.notify_all()
-                if not change.told and time.monotonic() - change.since > PATIENCE:
-                    change.told = True
-                    holder = "the refresh has" if self.own_writer() else "another program has"
-                    self._stuck(
-                        f"{len(self)} read/star change(s) not saved yet: {holder} "
-                        "held the cache's write lock for "
-                        f"{int(time.monotonic() - change.since)} s. They are kept and "
-                        "saved as soon as it is free."
-                    )
-                continue
-            except Exception as error:  # the store is closed or broken: stop, and say so
-                self._stuck(f"{len(self)} read/star change(s) could not be saved: {error}")
-                return
+                raise
             with self._cond:
                 self._queue.pop(0)
                 self._stalled = False
                 change.done, change.result = True, result
-                report = not change.claimed
+                if not change.claimed:
+                    landed.append(change)
                 self._cond.notify_all()
-            if report:
-                self._landed(change.article_id, result)
+
+    def _busy(self) -> None:
+        """Tell the user, once per change, when it has waited past the patience."""
+        with self._cond:
+            change = self._queue[0] if self._queue else None
+        if change is None or change.told or time.monotonic() - change.since <= PATIENCE:
+            return
+        change.told = True
+        holder = "the refresh has" if self.own_writer() else "another program has"
+        self._stuck(
+            f"{len(self)} read/star change(s) not saved yet: {holder} held the cache's "
+            f"write lock for {int(time.monotonic() - change.since)} s. They are kept and "
+            "saved as soon as it is free."
+        )
 
     def close(self, wait: float = 0.0) -> int:
         """Stop retrying (after up to `wait` seconds for the queue to empty); returns how
