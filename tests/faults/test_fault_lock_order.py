@@ -12,13 +12,15 @@ from pathlib import Path
 
 import pytest
 from faults_support import build_cache
+from pytest_httpserver import HTTPServer
 from test_fault_lock import SIZE, Holder, settle, wait_for
 from textual import events
 from textual.app import App
 
 from ketaread.cli import make_app
+from ketaread.core import pending as pending_module
 from ketaread.core.models import ParsedArticle, ParsedFeed
-from ketaread.core.pending import PendingChanges
+from ketaread.core.pending import PendingChange, PendingChanges
 from ketaread.core.store import CacheBusy, Store
 
 ARTICLES = 400
@@ -192,3 +194,112 @@ async def test_open_then_m_under_a_held_lock_leaves_the_article_unread(
         assert not check.rows([row.id])[0].read
     finally:
         check.close()
+
+
+FEEDS, PER_FEED = 200, 20
+
+
+def feed_xml(index: int) -> str:
+    """A feed of PER_FEED articles of about 500 words each."""
+    words = " ".join(
+        f"ketamine{i % 13} glutamate receptor plasticity synapse{i % 7}" for i in range(100)
+    )
+    items = "".join(
+        f"<item><guid>f{index}-a{a}</guid><title>Feed {index} article {a}: a long title "
+        f"about NMDA receptors</title><link>https://example.org/{index}/{a}</link>"
+        f"<pubDate>Mon, 0{1 + a % 9} Jan 2024 10:00:00 GMT</pubDate>"
+        f"<description><![CDATA[<p>{words}</p><p>{words}</p>]]></description></item>"
+        for a in range(PER_FEED)
+    )
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel>'
+        f"<title>Feed {index}</title><link>https://example.org/{index}</link>"
+        f"<description>d</description>{items}</channel></rss>"
+    )
+
+
+async def test_presses_during_the_readers_own_refresh_queue_silently_and_land(
+    cache: Path, tmp_config: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first refresh of 200 feeds x 20 articles stores them a batch per transaction, the
+    batches close behind each other: `s` pressed meanwhile hit the 0.25 s first wait and
+    said "The cache is busy (another program is writing it)", of the reader's own refresh.
+    Now each press lands between two batches, without a notice."""
+    sources = []
+    for index in range(FEEDS):
+        path = f"/feed{index}.xml"
+        httpserver.expect_request(path).respond_with_data(
+            feed_xml(index), content_type="application/rss+xml"
+        )
+        sources.append(f'[[source]]\nlocation = "{httpserver.url_for(path)}"\n')
+    tmp_config.parent.mkdir(parents=True, exist_ok=True)
+    tmp_config.write_text("".join(sources))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    landed: list[float] = []
+    real_apply = pending_module.apply
+
+    def counted(store: Store, change: PendingChange, wait: float) -> object:
+        result = real_apply(store, change, wait)
+        landed.append(time.monotonic() - change.since)
+        return result
+
+    monkeypatch.setattr(pending_module, "apply", counted)
+    app = make_app(db=cache, config=tmp_config, offline=False)
+    told: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        real_notify = app.notify
+
+        def notify(message: str, *args: object, **kwargs: object) -> None:
+            told.append(str(message))
+            real_notify(message, *args, **kwargs)  # type: ignore[arg-type]
+
+        app.notify = notify  # type: ignore[method-assign]
+        assert await wait_for(pilot, lambda: app.refreshing, 10)
+        presses = 0
+        while app.refreshing:
+            type_at_once(app, ("s", "s"), ("j", "j"))
+            presses += 1
+            await pilot.pause(0.1)
+        assert presses >= 10, "the refresh ended before the presses could overlap it"
+        assert await wait_for(pilot, lambda: len(app.pending) == 0, 20)
+        status = app.refresh_message or ""
+    assert f"{FEEDS} feeds checked" in status and "0 failed" in status, status
+    assert not [m for m in told if "busy" in m or "another program" in m]
+    assert len(landed) == presses
+
+
+def test_a_change_lands_between_a_refreshs_batches(cache: Path, store: Store) -> None:
+    """A refresh's batches back to back, as its storing thread writes them (the way
+    refresh.py's `_Batches` takes its turns): a change waiting for the lock lands between
+    two of them, not after the last (SQLite's busy handler, looking every 100 ms, mostly
+    found the next batch under way already)."""
+    from ketaread.core.write_turns import TURNS
+
+    article = unread_ids(store, 1)[0]
+    stored: list[int] = []
+    landed_after: list[int] = []
+    changes = PendingChanges(store, lambda i, c: landed_after.append(len(stored)), lambda m: None)
+    refreshing = Store(cache)  # the refresh writes through a connection of its own
+    started = threading.Event()
+
+    def batches() -> None:
+        for number in range(12):
+            with TURNS.batch(), refreshing.batch():
+                refreshing.set_read([article + 1], bool(number % 2))  # joins the batch
+                started.set()
+                time.sleep(0.25)
+            stored.append(number)
+
+    writer = threading.Thread(target=batches)
+    writer.start()
+    try:
+        started.wait(5)
+        with contextlib.suppress(CacheBusy):
+            changes.submit(article, "toggle-starred")
+            landed_after.append(len(stored))
+    finally:
+        writer.join()
+        refreshing.close()
+    assert changes.close(wait=5) == 0
+    assert store.rows([article])[0].starred
+    assert landed_after and landed_after[0] < 4, landed_after
