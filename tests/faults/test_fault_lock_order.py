@@ -303,3 +303,30 @@ def test_a_change_lands_between_a_refreshs_batches(cache: Path, store: Store) ->
     assert changes.close(wait=5) == 0
     assert store.rows([article])[0].starred
     assert landed_after and landed_after[0] < 4, landed_after
+
+
+def test_a_change_that_cannot_be_made_holds_up_no_other(tmp_path: Path) -> None:
+    """A read-only cache: a change fails for good (said once, as an error), and is not
+    kept at the head of the queue, where every change after it would wait forever."""
+    from faults_support import make_read_only, undo_read_only
+
+    from ketaread.core.store import StoreError
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    build_cache(folder / "cache.db", count=ARTICLES)
+    make_read_only(folder)
+    try:
+        store = Store(folder / "cache.db")
+        assert store.read_only
+        article = unread_ids(store, 1)[0]
+        stuck: list[str] = []
+        changes = PendingChanges(store, lambda i, c: None, stuck.append)
+        with pytest.raises(StoreError, match="read-only"):
+            changes.submit(article, "toggle-starred")
+        changes.put(article, "toggle-read")  # reported by `stuck`, not taken
+        assert changes.close(wait=5) == 0
+        assert len(stuck) == 1 and "read-only" in stuck[0]
+        store.close()
+    finally:
+        undo_read_only(folder)

@@ -39,6 +39,8 @@ class PendingChange:
     """Whether its maker takes the outcome (`take`); else `landed` reports it."""
     done: bool = False
     result: Change = None
+    error: Exception | None = None
+    """Why it could not be made at all (a read-only or damaged cache): it is not retried."""
 
 
 def apply(store: Store, change: PendingChange, wait: float) -> Change:
@@ -111,6 +113,8 @@ class PendingChanges:
                 self._cond.wait(max(min(wait - waited, 0.1), 0.01))
             if change.done and change.claimed:
                 change.claimed = False
+                if change.error is not None:
+                    raise change.error
                 return change.result
             given_up = change.claimed
             change.claimed = False
@@ -180,21 +184,23 @@ class PendingChanges:
                     self._land_some(wait, landed)
             except CacheBusy:
                 self._busy()
-            except Exception as error:  # the store is closed or broken: stop, and say so
-                self._stuck(f"{len(self)} read/star change(s) could not be saved: {error}")
-                return
             finally:
                 for change in landed:  # reported outside the turn: the UI may be slow
-                    self._landed(change.article_id, change.result)
+                    if change.error is not None:
+                        self._stuck(f"A read/star change could not be saved: {change.error}")
+                    else:
+                        self._landed(change.article_id, change.result)
 
     def _land_some(self, wait: float, landed: list[PendingChange]) -> None:
         """Land the queued changes in order, until the queue is empty or the lock taken;
-        the changes whose maker takes no outcome go to `landed` to be reported."""
+        the changes whose maker takes no outcome go to `landed` to be reported (those that
+        failed for good too, with their error)."""
         while not self._closed.is_set():
             with self._cond:
                 if not self._queue:
                     return
                 change = self._queue[0]
+            result, error = None, None
             try:
                 result = apply(self.store, change, wait)
             except CacheBusy:
@@ -202,10 +208,12 @@ class PendingChanges:
                     change.tried = self._stalled = True
                     self._cond.notify_all()
                 raise
+            except Exception as failure:  # a read-only, damaged or closed cache
+                error = failure  # not retried: kept, it would hold up every change after it
             with self._cond:
                 self._queue.pop(0)
                 self._stalled = False
-                change.done, change.result = True, result
+                change.done, change.result, change.error = True, result, error
                 if not change.claimed:
                     landed.append(change)
                 self._cond.notify_all()
