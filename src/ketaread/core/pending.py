@@ -83,8 +83,6 @@ class PendingChanges:
         self._running = False
         """Whether a thread is landing changes (set and cleared under `_cond`: two
         threads would land the same toggle twice)."""
-        self._stalled = False
-        """Whether the last attempt found the lock taken (and nothing landed since)."""
 
     def __len__(self) -> int:
         with self._cond:
@@ -108,7 +106,9 @@ class PendingChanges:
         with self._cond:
             while not change.done and change.claimed:
                 waited = time.monotonic() - begun
-                if self._closed.is_set() or not self._running or (self._stalled and waited >= wait):
+                # Not longer than `wait`, even behind a batch of this reader's own refresh
+                # (an open would show that much later).
+                if self._closed.is_set() or not self._running or waited >= wait:
                     break
                 self._cond.wait(max(min(wait - waited, 0.1), 0.01))
             if change.done and change.claimed:
@@ -205,14 +205,13 @@ class PendingChanges:
                 result = apply(self.store, change, wait)
             except CacheBusy:
                 with self._cond:
-                    change.tried = self._stalled = True
+                    change.tried = True
                     self._cond.notify_all()
                 raise
             except Exception as failure:  # a read-only, damaged or closed cache
                 error = failure  # not retried: kept, it would hold up every change after it
             with self._cond:
                 self._queue.pop(0)
-                self._stalled = False
                 change.done, change.result, change.error = True, result, error
                 if not change.claimed:
                     landed.append(change)
