@@ -68,6 +68,31 @@ def test_save_puts_the_search_in_the_config_and_saved_lists_its_count(
     assert code == 1 and "bad" not in tmp_config.read_text(encoding="utf-8").split("BDNF")[-1]
 
 
+def test_saving_under_a_name_in_use_says_it_replaced_it_in_its_place(
+    run_cli: RunCli, tmp_config: Path
+) -> None:
+    """It said "saved search 'bdnf'" and moved the new query to the end, the old one gone
+    without a word."""
+    run_cli("refresh")
+    for name, query in (("bdnf", "BDNF"), ("nmda", "NMDA")):
+        assert run_cli("search", "--save", name, query)[0] == 0
+    code, out, err = run_cli("search", "--save", "bdnf", "BDNF +neuroscience")
+    assert code == 0, err
+    assert out.startswith("replaced saved search 'bdnf': BDNF +neuroscience (was: BDNF)")
+    _, out, _ = run_cli("search", "--saved")
+    assert [line.split("\t")[::2] for line in out.splitlines()] == [
+        ["bdnf", "BDNF +neuroscience"],
+        ["nmda", "NMDA"],
+    ]
+
+
+def test_an_empty_save_name_is_refused_not_run_as_a_search(run_cli: RunCli) -> None:
+    run_cli("refresh")
+    code, out, err = run_cli("search", "--save", "", "BDNF")
+    assert code == 1 and out == ""
+    assert "the name is empty" in err
+
+
 def test_saving_a_search_before_any_source_keeps_the_samples_standing_in(
     run_cli: RunCli, tmp_config: Path, tmp_path: Path
 ) -> None:

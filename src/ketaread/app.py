@@ -289,6 +289,19 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
 
         try:
             self.context.reload_config()
+            account = next(
+                (a for a in self.context.config.servers if source and a.source == source), None
+            )
+            if account is not None:
+                # R on a server account's feed: sync that account. As a source, its
+                # "server:NAME" was read as a file ("no such file or folder") and cached as
+                # a failing feed.
+                from ketaread.core.refresh import RefreshSummary
+
+                reports = self.context.sync([account], report=account_report, stop=stop, wait=600)
+                summary = RefreshSummary([], accounts=reports)
+                line, failed = summary.line(), summary.all_failed
+                return
             specs = None
             if source is not None:
                 specs = [spec for spec in self.context.specs() if spec.location == source]

@@ -552,6 +552,9 @@ def _one_source(ctx: Context, specs: list[SourceSpec], wanted: str) -> SourceSpe
         return titled[0]
     if len(titled) > 1:
         raise CommandError(f"{wanted!r} names {len(titled)} sources; give its location instead")
+    account = next((a for a in ctx.config.servers if wanted.strip() in (a.name, a.source)), None)
+    if account is not None:
+        raise CommandError(f"{wanted}: a server account, synced by `ketaread sync {account.name}`")
     raise CommandError(
         f"{wanted}: not a configured source; give its location or title as "
         "`ketaread sources` lists it (or `ketaread add` it first)"
@@ -617,7 +620,13 @@ def cmd_sync(ctx: Context) -> int:
     except RefreshFailed as error:
         raise CommandError(str(error)) from error
     failed = sum(r.failed for r in reports)
-    ctx.print(f"{counted(len(reports), 'account')} synced: {failed} failed")
+    synced = sum(r.status == "synced" for r in reports)
+    # Offline (or stopped) accounts were not synced, nor did they fail: "2 accounts synced"
+    # under two "not synced (--offline)" lines contradicted them.
+    done = counted(len(reports), "account")
+    ctx.print(
+        f"{done if synced == len(reports) else f'{synced} of {done}'} synced: {failed} failed"
+    )
     return 1 if reports and failed == len(reports) else 0
 
 
@@ -637,7 +646,7 @@ def cmd_server_add(ctx: Context) -> int:
         ),
         password_env=args.password_env,
     )
-    problem = check_account(account)
+    problem = check_account(account) or _api_mismatch(account.url, account.api)
     if problem:
         raise CommandError(f"server {account.name}: {problem}")
     config = ctx.config
@@ -670,9 +679,59 @@ def _check_login(account: ServerAccount) -> None:
         with ApiClient(tls=uses_tls(account.url)) as client:
             open_session(account, client, password).login()
     except (ApiError, CredentialError) as error:
+        hint = ""
+        if isinstance(error, ApiError) and not error.auth and 300 <= (error.status or 0) < 500:
+            # A redirect or 4xx at login: most often the server's address, not its API's.
+            hint = f"; {_endpoint_hint(account.url, account.api)}"
         raise CommandError(
-            clean_line(f"server {account.name}: {error} (not added; --no-check adds it anyway)")
+            clean_line(
+                f"server {account.name}: {error}{hint} (not added; --no-check adds it anyway)"
+            )
         ) from error
+
+
+API_ENDPOINTS = {"greader": "greader.php", "fever": "fever.php"}
+"""FreshRSS's file name for each API: a URL ending in the other one names the wrong API."""
+
+
+def _api_mismatch(url: str, api: str) -> str | None:
+    """Why URL cannot be an `api` endpoint (FreshRSS's endpoint of the other API), or None."""
+    from urllib.parse import urlsplit
+
+    try:
+        path = urlsplit(url).path.rstrip("/")
+    except ValueError:
+        return None
+    for other, name in API_ENDPOINTS.items():
+        if other != api and path.endswith("/" + name):
+            beside = url.split("?")[0].rstrip("/")[: -len(name)] + API_ENDPOINTS[api]
+            return (
+                f"the URL is FreshRSS's {_API_TITLES[other]} endpoint: "
+                f"use --api {other}, or the URL {beside}"
+            )
+    return None
+
+
+_API_TITLES = {"greader": "Google Reader API", "fever": "Fever API"}
+
+
+def _endpoint_hint(url: str, api: str) -> str:
+    """Where FreshRSS serves the API, from the URL given (the server's own address)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return f"is the URL the {_API_TITLES[api]}'s endpoint?"
+    base = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+    if parts.path.endswith(".php"):
+        base = base.rsplit("/", 1)[0]
+        if base.endswith("/api"):
+            base = base[: -len("/api")]
+    return (
+        f"is the URL the {_API_TITLES[api]}'s endpoint? "
+        f"FreshRSS's would be {base}/api/{API_ENDPOINTS[api]}"
+    )
 
 
 def cmd_server_list(ctx: Context) -> int:
@@ -704,8 +763,8 @@ def cmd_server_remove(ctx: Context) -> int:
     waiting = state.pending_count(ctx.store, account.name)
     if waiting and not ctx.args.force:
         raise CommandError(
-            f"server {account.name}: {waiting} local changes were never pushed; "
-            "run `ketaread sync` first, or remove it with --force to drop them"
+            f"server {account.name}: {state.waiting_line(waiting)}; run `ketaread sync` "
+            f"first, or remove the account with --force to drop {'it' if waiting == 1 else 'them'}"
         )
     config.servers.remove(account)
     save_config(config)
@@ -889,12 +948,18 @@ def _bulk_filter(ctx: Context) -> ArticleFilter:
     feeds = store.feeds()
     location = normalise_location(args.feed)
     folded = args.feed.casefold().strip()
-    found = [f for f in feeds if f.location == location or f.source == location]
+    # As given too: "server:NAME/feed/4" is no path or URL to normalise.
+    given = {location, args.feed.strip()}
+    found = [f for f in feeds if f.location in given or f.source in given]
     found = found or [f for f in feeds if f.title.casefold() == folded]
     if not found:
         raise CommandError(f"no cached feed named {args.feed!r} (see `ketaread sources`)")
     if len(found) > 1:
-        raise CommandError(f"{args.feed!r} names {len(found)} feeds; give its location instead")
+        # Listed: a server's feed locations ("server:NAME/feed/4") are shown nowhere else.
+        shown = ", ".join(f.location for f in found[:4]) + (", …" if len(found) > 4 else "")
+        raise CommandError(
+            clean_line(f"{args.feed!r} names {len(found)} feeds ({shown}); give one's location")
+        )
     return ArticleFilter("feed", found[0].id)
 
 
@@ -1514,7 +1579,7 @@ def cmd_search(ctx: Context) -> int:
         return 0
     if not text:
         raise CommandError("search: give a query, as in `ketaread search BDNF exercise`")
-    if args.save:
+    if args.save is not None:  # `--save ''` is a save with no name, not a plain search
         name = clean_line(args.save)
         if not name:
             raise CommandError("search --save: the name is empty")
@@ -1525,10 +1590,16 @@ def cmd_search(ctx: Context) -> int:
         from ketaread.config import SavedSearch
 
         config = ctx.config
-        config.searches = [s for s in config.searches if s.name != name]
-        config.searches.append(SavedSearch(name, text))
+        old = next((s for s in config.searches if s.name == name), None)
+        if old is None:
+            config.searches.append(SavedSearch(name, text))
+        else:
+            # In its place in the sidebar, and said: a name reused by mistake loses a query.
+            config.searches[config.searches.index(old)] = SavedSearch(name, text)
         save_config(config)
-        ctx.print(f"saved search {name!r}: {text} (config: {config.path})")
+        done = "saved search" if old is None else "replaced saved search"
+        was = f" (was: {clean_line(old.query, 2000)})" if old and old.query != text else ""
+        ctx.print(f"{done} {name!r}: {text}{was} (config: {config.path})")
         return 0
     try:
         results = search(ctx.store, text, limit=args.limit, expander=expander)

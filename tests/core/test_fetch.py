@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import socket
 import struct
+import threading
 import time
 import tracemalloc
 import zlib
@@ -19,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from types import TracebackType
 
+import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
@@ -29,6 +31,8 @@ from ketaread.core.fetch import (
     FetchResult,
     FetchSettings,
     Validators,
+    _Line,
+    _usable_header,
 )
 
 FEED = (
@@ -420,6 +424,77 @@ async def test_silent_server_fails_at_the_read_timeout() -> None:
     assert result.error == "timed out after 0.3 s"
 
 
+class SilentServer:
+    """Sends a 200's head and the first bytes of its body, then says nothing more; records
+    when the fetcher hung up."""
+
+    def __init__(self) -> None:
+        self.hung_up: asyncio.Event = asyncio.Event()
+
+    async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request_head(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n<rss>")
+        await writer.drain()
+        await reader.read()  # returns once the fetcher hangs up
+        self.hung_up.set()
+
+
+def fetch_threads() -> list[threading.Thread]:
+    """The fetches' threads still alive."""
+    return [t for t in threading.enumerate() if t.name == "ketaread-fetch"]
+
+
+async def test_a_fetch_past_its_deadline_hangs_up_at_once_not_at_the_read_timeout() -> None:
+    """The deadline cuts a fetch blocked on a silent server: its result comes at the
+    deadline, and its thread hangs up then, not when the 30 s read timeout would."""
+    silent = SilentServer()
+    async with RawServer(silent) as server:
+        result = await fetch(server.url(), deadline=0.5, read_timeout=30.0)
+        assert result.outcome == "error"
+        assert result.error == "timed out after 0.5 s"
+        assert 0.4 <= result.elapsed < 2.0
+        await asyncio.wait_for(silent.hung_up.wait(), 2.0)
+    for _ in range(40):  # the thread ends just after its read is cut
+        if not fetch_threads():
+            break
+        await asyncio.sleep(0.05)
+    assert not fetch_threads()
+
+
+async def test_a_cancelled_fetch_returns_at_once_and_hangs_up() -> None:
+    """A stop cancels the task awaiting a fetch: it must not wait for the server (a quit
+    would), and the connection is closed, not left to its read timeout."""
+    silent = SilentServer()
+    async with RawServer(silent) as server, Fetcher(quick(read_timeout=30.0, deadline=60.0)) as f:
+        task = asyncio.ensure_future(f.fetch(server.url()))
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - started < 0.5
+        await asyncio.wait_for(silent.hung_up.wait(), 2.0)
+
+
+async def test_a_fetch_cut_off_after_its_deadline_keeps_its_own_result_apart() -> None:
+    """The thread of a fetch past its deadline may still finish: the result handed back
+    at the deadline stays the timed-out one."""
+    release = asyncio.Event()
+
+    async def late(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request_head(reader)
+        await release.wait()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+
+    async with RawServer(late) as server:
+        result = await fetch(server.url(), deadline=0.3, read_timeout=30.0)
+        release.set()
+        await asyncio.sleep(0.3)
+    assert result.outcome == "error" and result.body is None
+    assert result.error == "timed out after 0.3 s"
+
+
 async def test_body_over_the_cap_with_content_length(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/feed").respond_with_data(b"x" * 5000)
     result = await fetch(httpserver.url_for("/feed"), max_bytes=1000)
@@ -691,3 +766,58 @@ async def test_a_304_followed_by_stray_bytes_does_not_spoil_the_next_fetch() -> 
     assert first.outcome == "not_modified"
     assert second.outcome == "ok" and second.body == b"ok"
     assert counter.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ('"v1-abc"', True),
+        ('W/"weak" ~!', True),
+        ("Thu, 03 Dec 2026 18:00:00 GMT", True),
+        ('"v1"\r\nX-Injected: 1', False),  # a header of its own when echoed back
+        ('"v1"\x1b[31m', False),
+        ('"v1"\x7f', False),
+        ('"vé"', False),
+        ('"v\u2028"', False),
+        ("", False),
+        ("x" * 1025, False),
+    ],
+)
+def test_only_short_printable_ascii_validators_are_kept(value: str, kept: bool) -> None:
+    """A validator is echoed back in the next request: anything but printable ASCII is
+    dropped (a fetch then is unconditional), never sent."""
+    assert _usable_header(value) == (value if kept else None)
+
+
+class _SocketStream:
+    """What httpcore's network stream tells about its socket."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def get_extra_info(self, name: str) -> object:
+        return self.sock if name == "socket" else None
+
+
+def test_a_cut_shuts_the_socket_of_a_response_still_open_and_no_other() -> None:
+    """A cut (deadline or stop) wakes a read blocked on the response it holds; once the
+    response is let go, its connection may be back in the pool serving another fetch, and a
+    late cut must leave it alone."""
+    held, server_end = socket.socketpair()
+    released, other_end = socket.socketpair()
+    with held, server_end, released, other_end:
+        line = _Line()
+        line.hold(httpx.Response(200, extensions={"network_stream": _SocketStream(held)}))
+        line.cut()
+        held.settimeout(1.0)
+        assert held.recv(10) == b""  # woken at once: end of stream, not a timeout
+
+        late = _Line()
+        late.hold(httpx.Response(200, extensions={"network_stream": _SocketStream(released)}))
+        late.let_go()
+        late.cut()
+        other_end.sendall(b"next")
+        released.settimeout(1.0)
+        assert released.recv(10) == b"next"
+        released.sendall(b"reply")
+        assert other_end.recv(10) == b"reply"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import html as html_lib
+import math
 import random
 import sqlite3
 import threading
@@ -289,6 +290,8 @@ def test_hostile_queries_run_or_give_one_clear_message(store: Store, glossary, t
         ("@yesterday", "not a date"),
         ("@2025-06-30--2025-01-01", "ends before"),
         ("title:", "needs a word"),
+        ("tag:", "or tag:neuroscience"),  # it named '+', which the user never typed
+        ("-tag:", "or tag:neuroscience"),
         ("x " * 300, "too long"),
         (" ".join(f"w{i}" for i in range(40)), "too many"),
         ("*", "nothing to search for"),
@@ -632,6 +635,8 @@ def test_sorting_by_date_scores_every_hit_zero(store: Store) -> None:
     )
     hits = search.search(store, "ketamine sort:newest").hits
     assert len(hits) == 2 and all(h.score == 0.0 for h in hits)
+    # 0, not -0.0: `search --json` printed "score": -0.0 (bm25's sign flipped on a zero).
+    assert all(math.copysign(1.0, h.score) == 1.0 for h in hits)
     assert all(h.score > 0 for h in search.search(store, "ketamine").hits)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -356,3 +357,62 @@ def _workers() -> set[int]:
             if b"python" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 found.add(pid)
     return found
+
+
+class SilentServer:
+    """A raw server in a thread: a 200's head and a few body bytes, then nothing."""
+
+    def __init__(self) -> None:
+        self.asked = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/feed.xml"
+        self._connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return  # closed
+            self._connections.append(conn)
+            with contextlib.suppress(OSError):
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n<rss>")
+            self.asked.set()
+
+    def close(self) -> None:
+        """Stop listening and drop every connection."""
+        self._listener.close()
+        for conn in self._connections:
+            conn.close()
+
+
+def test_a_signal_ends_a_refresh_held_by_a_silent_server_at_once(
+    tmp_path: Path, tmp_config: Path
+) -> None:
+    """A quit never waits for a slow server: with a feed's body stalled (its read timeout
+    20 s, its deadline 60 s), SIGTERM ends the refresh within a couple of seconds."""
+    silent = SilentServer()
+    write_config(tmp_config, [silent.url])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ketaread", "refresh"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    try:
+        assert silent.asked.wait(30), "the refresh never asked for the feed"
+        time.sleep(0.3)  # the fetch is now blocked reading the body
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+        spent = time.monotonic() - signalled
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        silent.close()
+    assert spent < 3.0, f"the refresh took {spent:.1f} s to stop"
+    assert b"refresh stopped" in err and b"Traceback" not in err, err.decode(errors="replace")

@@ -85,8 +85,8 @@ def test_a_redirect_from_a_public_host_to_loopback_is_refused(
     `localhost` (the redirect's target) stays loopback."""
     real = fetch_module.host_classes
 
-    async def classes(host: str) -> set[str]:
-        return {"public"} if host == "127.0.0.1" else await real(host)
+    def classes(host: str) -> set[str]:
+        return {"public"} if host == "127.0.0.1" else real(host)
 
     monkeypatch.setattr(fetch_module, "host_classes", classes)
     server.expect_request("/admin").respond_with_data("secret", content_type="text/plain")

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from textual.widgets import Input
-from ui_support import Settle, article_id_titled, screen_text, wait_until
+from ui_support import Settle, article_id_titled, messages, screen_text, wait_until
 
 from ketaread.app import KetareadApp
 from ketaread.cli import make_app
@@ -65,7 +65,7 @@ async def test_the_long_form_finds_the_articles_that_only_say_bdnf(
         for title in BDNF_ONLY:
             index = found.index(article_id_titled(app, title))
             prompt = str(results.get_option_at_index(index).prompt)
-            assert "brain-derived neurotrophic factor: matched as BDNF" in prompt
+            assert "matched as BDNF" in prompt
         assert panel.input.has_focus  # typing goes on in the line
 
 
@@ -135,6 +135,32 @@ async def test_enter_opens_a_result_at_its_first_hit_and_brackets_step_between_h
         assert hits.index == (before + 1) % len(hits.blocks)
         await pilot.press("left_square_bracket")
         assert hits.index == before
+
+
+async def test_stepping_past_the_last_hit_says_it_wrapped(app: KetareadApp, settle: Settle) -> None:
+    """`]` went round from the last hit to the first without a word, as if it had stopped."""
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await _type_query(pilot, "BDNF", settle)
+        results = _panel(app).results
+        await pilot.press("enter")
+        results.highlighted = _result_ids(app).index(article_id_titled(app, "Growing New"))
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.pause(0.2)
+        hits = _main(app).article_view.hits
+        count = len(hits.blocks)
+        assert count > 1 and hits.index == 0
+        for _ in range(count - 1):
+            await pilot.press("right_square_bracket")
+        assert hits.index == count - 1
+        assert not any("Wrapped" in m for m in messages(app))
+        await pilot.press("right_square_bracket")
+        assert hits.index == 0
+        assert "Wrapped to the first search hit." in messages(app)
+        await pilot.press("left_square_bracket")
+        assert hits.index == count - 1
+        assert "Wrapped to the last search hit." in messages(app)
 
 
 async def test_esc_returns_to_the_filter_that_was_shown(app: KetareadApp, settle: Settle) -> None:
@@ -346,7 +372,7 @@ async def test_a_screenful_of_results_shows_before_the_rest(
         await wait_until(pilot, lambda: panel.results.option_count > 0)
         first = _result_ids(big_app)
         assert len(first) == search_panel.FIRST_RESULTS
-        assert "articles match" in screen_text(big_app)
+        assert "match, the best 20 shown" in screen_text(big_app)
         await pilot.press("down", "j", "j")  # the user moves on while the rest comes
         await pilot.pause()
         highlighted = panel.results.highlighted
@@ -360,6 +386,32 @@ async def test_a_screenful_of_results_shows_before_the_rest(
         assert every[: len(first)] == first
         assert panel.results.highlighted == highlighted
         assert "the best 100 shown" in screen_text(big_app)
+
+
+async def test_at_80_columns_the_search_line_and_results_are_not_cut(
+    big_app: KetareadApp, settle: Settle
+) -> None:
+    """At 80x24 the hint was cut after "title:,", the count after "(the best 100", and a
+    result's date broke in two ("May" / "30") with its expansion repeating the query."""
+    async with big_app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        panel = _panel(big_app)
+        hint = panel.input.placeholder
+        assert len(hint) < panel.input.content_region.width
+        assert hint in screen_text(big_app)
+        await _type_query(pilot, "glutamate", settle)
+        await wait_until(pilot, lambda: panel.results.option_count == search_panel.RESULT_LIMIT)
+        await settle(pilot)
+        status = panel.query_one("#search-status")
+        box = status.region
+        rows = screen_text(big_app).splitlines()[box.y : box.bottom]
+        shown = " ".join(row[box.x : box.right].strip() for row in rows)
+        assert shown.endswith("match, the best 100 shown")
+        prompt = panel.results.get_option_at_index(0).prompt
+        meta = str(prompt).split("\n")[1].strip()
+        assert meta.startswith(tuple("0123456789JFMASOND"))  # the date, unbroken, first
 
 
 async def test_reopened_before_the_rest_came_the_results_are_whole(

@@ -1,11 +1,20 @@
 """Polite, bounded fetching of remote feeds over HTTP(S) with httpx.
 
-One `Fetcher` owns one `httpx.AsyncClient` and a semaphore bounding how many
+One `Fetcher` owns one `httpx.Client` and a semaphore bounding how many
 fetches run at once. Every fetch is conditional (ETag / Last-Modified), follows
 redirects itself (to vet each hop's scheme and count hops), streams the body
 under a byte cap that also applies *after* decompression, and finishes within
 one overall deadline. Network and HTTP problems never raise: they come back as
 a `FetchResult` whose `error` is one short line a person can read.
+
+The API is async, but each fetch runs in a daemon thread of its own with httpx's
+blocking client: its async client cost about 1.5 times the CPU for the same bodies
+(anyio's and httpcore's bookkeeping per read and per request; benchmarks/README.md,
+"Session 9"). The event loop keeps the deadline: when it passes, or the awaiting
+task is cancelled (a stop), the fetch's result is given at once and its socket
+is shut down, which wakes its thread blocked reading the body. A thread still
+connecting or waiting for the response's head ends at its connect or read
+timeout instead; nobody waits for it (a daemon thread: a quit neither).
 
 This module knows nothing about storage; the refresh orchestrator decides what
 to keep.
@@ -18,6 +27,7 @@ import contextlib
 import hashlib
 import socket
 import ssl
+import threading
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -156,7 +166,7 @@ def _usable_header(value: str | None) -> str | None:
     """Keep a validator only when it is short printable ASCII, safe to echo back."""
     if not value or len(value) > _MAX_VALIDATOR_CHARS:
         return None
-    if all(" " <= ch <= "~" for ch in value):
+    if value.isascii() and value.isprintable():  # " " to "~", without a loop per character
         return value
     return None
 
@@ -344,7 +354,7 @@ def address_class(address: str) -> str:
     return "public"
 
 
-async def host_classes(host: str) -> set[str]:
+def host_classes(host: str) -> set[str]:
     """The address classes `host` stands for: itself when it is an address, else what
     it resolves to (empty when it does not resolve: the request then says so)."""
     try:
@@ -352,13 +362,13 @@ async def host_classes(host: str) -> set[str]:
     except ValueError:
         pass
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         return set()
     return {address_class(str(info[4][0])) for info in infos}
 
 
-async def redirect_refusal(current: str, target: str) -> str | None:
+def redirect_refusal(current: str, target: str) -> str | None:
     """Why a redirect from `current` to `target` is not followed, or None.
 
     Never to a link-local address; from a public host never to a loopback or private one
@@ -366,12 +376,12 @@ async def redirect_refusal(current: str, target: str) -> str | None:
     from a private host not to this machine."""
     target_host = urlsplit(target).hostname or ""
     shown = clean_line(target_host, limit=80)
-    target_classes = await host_classes(target_host)
+    target_classes = host_classes(target_host)
     if "link-local" in target_classes:
         return f"redirect to a link-local address refused ({shown})"
     inner = target_classes & {"loopback", "private"}
     if inner:
-        source_classes = await host_classes(urlsplit(current).hostname or "")
+        source_classes = host_classes(urlsplit(current).hostname or "")
         # Only this machine may send a request back to this machine.
         if (
             "public" in source_classes
@@ -383,18 +393,68 @@ async def redirect_refusal(current: str, target: str) -> str | None:
     return None
 
 
+class _Line:
+    """A fetch's connection as its thread holds it: the event loop cuts it at the deadline
+    or on a stop, which wakes a thread blocked reading it (shutdown, not close: another
+    thread's close leaves a blocked read waiting for its timeout)."""
+
+    def __init__(self) -> None:
+        self.cut_off = False
+        self._lock = threading.Lock()
+        self._socket: socket.socket | None = None
+
+    def hold(self, response: httpx.Response) -> None:
+        """Remember the socket `response` arrives on; cut it at once if the fetch was cut."""
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        with self._lock:
+            self._socket = sock if isinstance(sock, socket.socket) else None
+            cut = self.cut_off
+        if cut:
+            self._shut()
+
+    def let_go(self) -> None:
+        """Forget the socket before its response is closed: the connection may then go back
+        to the pool and serve another fetch, which a late cut must not break."""
+        with self._lock:
+            self._socket = None
+
+    def cut(self) -> None:
+        """Give up on the fetch: its thread stops at its next read or check."""
+        with self._lock:
+            self.cut_off = True
+        self._shut()
+
+    def _shut(self) -> None:
+        with self._lock:
+            sock = self._socket
+        if sock is not None:
+            with contextlib.suppress(OSError, ValueError):
+                # The plain socket's shutdown under a TLS one too: it only wakes the read.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
+    if done.done():
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
+
+
 class Fetcher:
     """Fetches URLs politely: one shared client, bounded concurrency, never raising on I/O."""
 
     def __init__(self, settings: FetchSettings | None = None) -> None:
         self.settings = settings or FetchSettings()
-        self._client: httpx.AsyncClient | None = None
+        self._client: httpx.Client | None = None
         self._slots = asyncio.Semaphore(max(1, self.settings.concurrency))
         self._open = asyncio.Semaphore(max(1, self.settings.max_open, self.settings.concurrency))
 
     async def __aenter__(self) -> Fetcher:
         s = self.settings
-        self._client = httpx.AsyncClient(
+        self._client = httpx.Client(
             # trust_env: proxies, NO_PROXY and SSL_CERT_FILE from the environment apply.
             trust_env=True,
             follow_redirects=False,
@@ -419,12 +479,15 @@ class Fetcher:
         tb: TracebackType | None,
     ) -> None:
         if self._client is not None:
-            await self._client.aclose()
+            # Closes the idle connections; a fetch's thread still running (cut off at a
+            # deadline or a stop) ends on its own, and is not waited for.
+            self._client.close()
             self._client = None
 
     async def fetch(self, url: str, validators: Validators = Validators()) -> FetchResult:
         """Fetch one URL conditionally; network and HTTP problems come back as outcomes."""
-        if self._client is None:
+        client = self._client
+        if client is None:
             raise RuntimeError("Fetcher.fetch called outside `async with Fetcher(...)`")
         refused = _check_url(url)
         if refused:
@@ -432,19 +495,59 @@ class Fetcher:
         async with self._open, self._slot():
             started = time.monotonic()
             result = FetchResult(url=url, final_url=url, outcome=_ERROR)
+            line = _Line()
+            loop = asyncio.get_running_loop()
+            done: asyncio.Future[None] = loop.create_future()
+
+            def run() -> None:
+                error: BaseException | None = None
+                try:
+                    self._fetch_into(client, url, validators, result, line)
+                except BaseException as unexpected:  # raised on the loop, as before
+                    error = unexpected
+                with contextlib.suppress(RuntimeError):  # the loop ended after a stop
+                    loop.call_soon_threadsafe(_settle, done, error)
+
+            # A daemon thread: a quit never waits for a server that is slow to answer.
+            threading.Thread(target=run, name="ketaread-fetch", daemon=True).start()
             try:
                 async with asyncio.timeout(self.settings.deadline):
-                    await self._fetch(url, validators, result)
+                    await asyncio.shield(done)
             except TimeoutError:
+                line.cut()
+                done.cancel()  # whatever the thread ends with is not waited for
+                # A result of its own: the thread may still write to the one it was given.
+                late, result = result, FetchResult(url=url, final_url=url, outcome=_ERROR)
+                result.final_url, result.status = late.final_url, late.status
+                result.permanent_redirect = late.permanent_redirect
                 self._fail(result, f"timed out after {_seconds(self.settings.deadline)} s")
-            except FetchProblem as problem:
-                self._fail(result, problem.message)
-            except httpx.InvalidURL as exc:
-                self._fail(result, clean_line(f"not a valid URL: {exc}", limit=160))
-            except (httpx.TransportError, OSError) as exc:
-                self._fail(result, describe_network_error(exc, result.final_url, self.settings))
+            except asyncio.CancelledError:
+                line.cut()
+                done.cancel()
+                raise
             result.elapsed = time.monotonic() - started
             return result
+
+    def _fetch_into(
+        self,
+        client: httpx.Client,
+        url: str,
+        validators: Validators,
+        result: FetchResult,
+        line: _Line,
+    ) -> None:
+        """In a fetch's thread: fill `result`, a failure included."""
+        try:
+            self._fetch(client, url, validators, result, line)
+        except FetchProblem as problem:
+            self._fail(result, problem.message)
+        except httpx.InvalidURL as exc:
+            self._fail(result, clean_line(f"not a valid URL: {exc}", limit=160))
+        except (httpx.TransportError, OSError) as exc:
+            if line.cut_off:
+                self._fail(result, "stopped")  # read by nobody: the loop has moved on
+            else:
+                self._fail(result, describe_network_error(exc, result.final_url, self.settings))
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
@@ -506,9 +609,15 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         return headers
 
-    async def _fetch(self, url: str, validators: Validators, result: FetchResult) -> None:
+    def _fetch(
+        self,
+        client: httpx.Client,
+        url: str,
+        validators: Validators,
+        result: FetchResult,
+        line: _Line,
+    ) -> None:
         """Follow redirects and fill `result`; raises FetchProblem or httpx errors on failure."""
-        assert self._client is not None
         settings = self.settings
         headers = self._request_headers(validators)
         current = url
@@ -517,15 +626,18 @@ class Fetcher:
         while True:
             # Set before the request: a failure on a redirect hop names that hop's host.
             result.final_url = current
-            request = self._client.build_request("GET", current, headers=headers)
-            response = await self._client.send(request, stream=True)
+            if line.cut_off:
+                raise FetchProblem("stopped")
+            request = client.build_request("GET", current, headers=headers)
+            response = client.send(request, stream=True)
             try:
+                line.hold(response)
                 status = response.status_code
                 result.status = status
                 result.final_url = current
                 if status in REDIRECT_STATUSES:
                     target = self._redirect_target(response, current)
-                    refused = await redirect_refusal(current, target)
+                    refused = redirect_refusal(current, target)
                     if refused:
                         raise FetchProblem(refused, status)
                     if status in PERMANENT_REDIRECT_STATUSES and permanent_chain:
@@ -538,10 +650,11 @@ class Fetcher:
                         raise FetchProblem(f"too many redirects ({settings.max_redirects})", status)
                     current = target
                     continue
-                await self._finish(response, validators, result)
+                self._finish(response, validators, result, line)
                 return
             finally:
-                await response.aclose()
+                line.let_go()
+                response.close()
 
     @staticmethod
     def _redirect_target(response: httpx.Response, current: str) -> str:
@@ -569,8 +682,8 @@ class Fetcher:
             )
         return target
 
-    async def _finish(
-        self, response: httpx.Response, validators: Validators, result: FetchResult
+    def _finish(
+        self, response: httpx.Response, validators: Validators, result: FetchResult, line: _Line
     ) -> None:
         """Turn the final (non-redirect) response into an outcome."""
         status = response.status_code
@@ -607,7 +720,7 @@ class Fetcher:
         declared = response.headers.get("Content-Length", "").strip()
         if declared.isascii() and declared.isdigit() and int(declared) > settings.max_bytes:
             raise FetchProblem(too_big, status)
-        body, digest = await self._read_body(response, too_big)
+        body, digest = self._read_body(response, too_big, line)
         etag = _usable_header(response.headers.get("ETag"))
         last_modified = _usable_header(response.headers.get("Last-Modified"))
         result.body_hash = digest
@@ -619,7 +732,7 @@ class Fetcher:
         result.etag = etag
         result.last_modified = last_modified
 
-    async def _read_body(self, response: httpx.Response, too_big: str) -> tuple[bytes, str]:
+    def _read_body(self, response: httpx.Response, too_big: str, line: _Line) -> tuple[bytes, str]:
         """Read and decompress the body, stopping as soon as it passes max_bytes."""
         limit = self.settings.max_bytes
         encoding = response.headers.get("Content-Encoding", "").strip().lower()
@@ -640,11 +753,13 @@ class Fetcher:
             body.extend(piece)
             digest.update(piece)
 
-        # aiter_raw, not aiter_bytes: httpx decompresses each network chunk in one
+        # iter_raw, not iter_bytes: httpx decompresses each network chunk in one
         # unbounded call, so a 64 KiB chunk of a gzip bomb could become ~64 MB
         # before any cap is checked. Decoding here caps every step.
         try:
-            async for chunk in response.aiter_raw():
+            for chunk in response.iter_raw():
+                if line.cut_off:
+                    raise FetchProblem("stopped")  # past the deadline, or a stop
                 if decoder is None:
                     take(chunk)
                     continue

@@ -383,6 +383,8 @@ def _fill_full_texts(
     store: Store, specs: list[SourceSpec], report: Reporter, stop: threading.Event | None
 ) -> None:
     """Fetch the full text of the newest articles of `full_text` sources not yet tried."""
+    if not specs:
+        return  # and fulltext's imports (statistics, fractions...) are not paid for
     from ketaread.core.fulltext import PER_REFRESH, fetch_full_texts
 
     for spec in specs:

@@ -360,6 +360,8 @@ def write_documents(conn: sqlite3.Connection, entries: Sequence[IndexEntry]) -> 
     """
     if not entries:
         return
+    from ketaread.core.store import insert_rows  # the storing process has it loaded
+
     replaced = [(article_id,) for article_id, _, replace, _ in entries if replace]
     abbreviations: list[tuple[int, str, str, str]] = []
     for article_id, document, _, pairs in entries:
@@ -367,13 +369,16 @@ def write_documents(conn: sqlite3.Connection, entries: Sequence[IndexEntry]) -> 
         abbreviations += [(article_id, short, long, fold(long)) for short, long in found]
     if replaced:
         conn.executemany("DELETE FROM search_abbrevs WHERE article_id = ?", replaced)
-    if abbreviations:
-        conn.executemany(
-            "INSERT INTO search_abbrevs (article_id, short, long, long_key) VALUES (?, ?, ?, ?)",
-            abbreviations,
-        )
-    conn.executemany(
-        "INSERT OR REPLACE INTO search_state (article_id, version) VALUES (?, ?)",
+    # Many rows a statement: each of these statements keeps a statement journal (a foreign
+    # key's cascade, OR REPLACE), a copy of every page it changes, once per statement.
+    insert_rows(
+        conn,
+        "INSERT INTO search_abbrevs (article_id, short, long, long_key) VALUES ",
+        abbreviations,
+    )
+    insert_rows(
+        conn,
+        "INSERT OR REPLACE INTO search_state (article_id, version) VALUES ",
         [(entry[0], INDEX_VERSION) for entry in entries],
     )
     if replaced:
@@ -783,7 +788,7 @@ def _add_tag(query: Query, name: str, negated: bool) -> None:
 
     key = tag_key(name)
     if not key:
-        raise QueryError("'+' needs a tag name after it, as in +neuroscience")
+        raise QueryError("a tag search needs a tag name, as in +neuroscience or tag:neuroscience")
     (query.without_tags if negated else query.tags).append(key)
 
 
@@ -1260,7 +1265,8 @@ def run_query(store: Store, query: Query, limit: int = 50, count: bool = True) -
             )
         else:
             rows = store.select(ranked + f"ORDER BY 2 LIMIT {limit}", [match, *params])
-        hits = [Hit(r[0], float(f"{-float(r[1]):.6g}"), "") for r in rows]
+        # + 0.0: a zero score (sort:newest, unranked rows) is 0.0, never -0.0 in --json.
+        hits = [Hit(r[0], float(f"{-float(r[1]):.6g}") + 0.0, "") for r in rows]
         if hits:
             prefix = any(term.prefix for term in query.terms())
             _add_snippets(store, match, hits, prefix)

@@ -466,6 +466,38 @@ def content_hash(article: ParsedArticle) -> str:
     return digest.hexdigest()
 
 
+_INSERT_ENCLOSURE = (
+    "INSERT INTO enclosures (article_id, position, url, type, length, duration, title) VALUES "
+)
+_INSERT_ARTICLE_TAG = (
+    "INSERT INTO article_tags (article_id, tag_id, spelling, origin, read, sort_key) VALUES "
+)
+
+_MAX_VARIABLES = 999
+"""Parameters one statement may take with any SQLite build (3.32+ allow 32,766)."""
+
+
+def insert_rows(conn: sqlite3.Connection, insert: str, rows: list[tuple], tail: str = "") -> None:
+    """Insert `rows` with as few statements as the parameter limit allows (`insert` ends
+    with VALUES; `tail`, an ON CONFLICT clause, follows the rows).
+
+    One statement for many rows instead of one per row: a statement that fires triggers
+    (the kept counts) keeps a statement journal, a copy of every page it changes, and
+    one statement copies each page once instead of once per row.
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    step = max(1, _MAX_VARIABLES // width)
+    one = "(" + ", ".join("?" * width) + ")"
+    for start in range(0, len(rows), step):
+        part = rows[start : start + step]
+        conn.execute(
+            insert + ", ".join([one] * len(part)) + tail,
+            [value for row in part for value in row],
+        )
+
+
 _ROW_COLUMNS = (
     "a.id, a.key, a.title, a.link, a.feed_id, COALESCE(f.user_title, f.title), "
     "a.author, a.published, a.read, a.starred"
@@ -1010,7 +1042,9 @@ class Store:
                     feed_id,
                 ),
             )
-            return self._store_articles(conn, feed_id, parsed, user_tags, now)
+            # What COALESCE(user_title, title) reads back after the upsert.
+            feed_title = parsed.title if user_title is None else user_title
+            return self._store_articles(conn, feed_id, parsed, feed_title, user_tags, now)
 
     def _upsert_feed(
         self,
@@ -1048,6 +1082,7 @@ class Store:
         conn: sqlite3.Connection,
         feed_id: int,
         parsed: ParsedFeed,
+        feed_title: str,
         user_tags: list[str],
         now: float,
     ) -> StoreResult:
@@ -1087,13 +1122,19 @@ class Store:
         user_digest = f":{hash_text(user_part)}" if user_tags else ""
         from ketaread.core.search import document_from
 
-        feed_title = conn.execute(
-            "SELECT COALESCE(user_title, title) FROM feeds WHERE id = ?", (feed_id,)
-        ).fetchone()[0]
         # An undated article sorts just after its feed's oldest dated one, in feed order (a
         # feed without any date: by first sight), never above every dated article.
         dates = [a.published for a in parsed.articles if isinstance(a.published, (int, float))]
         undated_base = min(dates) - 1 if dates else now
+        # New articles' rows go in together, one executemany per table, after the loop:
+        # their ids are given here (the write lock is held, so nothing else inserts), the
+        # same ids SQLite would have chosen (the largest so far plus one).
+        next_id = (conn.execute("SELECT MAX(id) FROM articles").fetchone()[0] or 0) + 1
+        article_rows: list[tuple] = []
+        body_rows: list[tuple] = []
+        enclosure_rows: list[tuple] = []
+        tag_rows: list[tuple] = []
+        tag_ids = self._tag_ids(conn, user_tags, respell)
         for position, article in enumerate(parsed.articles):
             if article.uid in retired and article.uid not in existing:
                 continue
@@ -1135,6 +1176,7 @@ class Store:
                     (article.html, article.base_url, article_id),
                 )
                 self._set_enclosures(conn, article_id, article, replace=True)
+                respell |= self._set_article_tags(conn, article_id, article.tags, user_tags, None)
                 updated += 1
                 sort_key = None
             else:
@@ -1142,10 +1184,11 @@ class Store:
                 sort_key = (
                     article.published if article.published is not None else undated_base - position
                 )
-                cursor = conn.execute(
-                    "INSERT INTO articles (key, feed_id, uid, title, link, author, published, "
-                    "sort_key, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                article_id = next_id
+                next_id += 1
+                article_rows.append(
                     (
+                        article_id,
                         article_key(parsed.location, article.uid),
                         feed_id,
                         article.uid,
@@ -1155,21 +1198,42 @@ class Store:
                         article.published,
                         sort_key,
                         digest,
-                    ),
+                    )
                 )
-                article_id = int(cursor.lastrowid or 0)
-                conn.execute(
-                    "INSERT INTO bodies (article_id, html, base_url) VALUES (?, ?, ?)",
-                    (article_id, article.html, article.base_url),
-                )
-                self._set_enclosures(conn, article_id, article, replace=False)
+                body_rows.append((article_id, article.html, article.base_url))
+                enclosure_rows += [
+                    (article_id, n, e.url, e.type, e.length, e.duration, e.title)
+                    for n, e in enumerate(article.enclosures)
+                ]
+                wanted = dict(tag_ids)
+                for name in article.tags:
+                    if tag_key(name):
+                        tag_id, other_spelling = self._tag_id(conn, name)
+                        if tag_id not in wanted:
+                            wanted[tag_id] = (name, "feed")
+                            if other_spelling:
+                                respell.add(tag_id)
+                tag_rows += [
+                    (article_id, tag_id, name, origin, 0, sort_key)
+                    for tag_id, (name, origin) in wanted.items()
+                ]
                 new += 1
-            respell |= self._set_article_tags(conn, article_id, article.tags, user_tags, sort_key)
             # Indexed in the transaction that stores the article (just before it commits):
             # the index never lags.
             tags = list(dict.fromkeys([*user_tags, *article.tags]))
             document, pairs = document_from(article, feed_title, tags)
             self._pending_index.append((article_id, document, sort_key is None, pairs))
+        if article_rows:
+            insert_rows(
+                conn,
+                "INSERT INTO articles (id, key, feed_id, uid, title, link, author, published, "
+                "sort_key, content_hash) VALUES ",
+                article_rows,
+            )
+            insert_rows(conn, "INSERT INTO bodies (article_id, html, base_url) VALUES ", body_rows)
+            if enclosure_rows:
+                insert_rows(conn, _INSERT_ENCLOSURE, enclosure_rows)
+            insert_rows(conn, _INSERT_ARTICLE_TAG, tag_rows)
         self._rename_tags(conn, respell)
         return StoreResult(new=new, updated=updated, unchanged=unchanged)
 
@@ -1180,9 +1244,9 @@ class Store:
         if replace:
             conn.execute("DELETE FROM enclosures WHERE article_id = ?", (article_id,))
         if article.enclosures:
-            conn.executemany(
-                "INSERT INTO enclosures (article_id, position, url, type, length, duration, "
-                "title) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            insert_rows(
+                conn,
+                _INSERT_ENCLOSURE,
                 [
                     (article_id, n, e.url, e.type, e.length, e.duration, e.title)
                     for n, e in enumerate(article.enclosures)
@@ -1202,6 +1266,22 @@ class Store:
             cached = (row[0], row[1])
             self._tag_cache[key] = cached
         return cached[0], cached[1] != name
+
+    def _tag_ids(
+        self, conn: sqlite3.Connection, user_tags: list[str], respell: set[int]
+    ) -> dict[int, tuple[str, str]]:
+        """Tag id → (spelling, 'user') of the config's tags for a feed, in order; adds to
+        `respell` the tags this spelling may rename."""
+        wanted: dict[int, tuple[str, str]] = {}
+        for name in user_tags:
+            if not tag_key(name):
+                continue
+            tag_id, other_spelling = self._tag_id(conn, name)
+            if tag_id not in wanted:
+                wanted[tag_id] = (name, "user")
+                if other_spelling:
+                    respell.add(tag_id)
+        return wanted
 
     def _set_article_tags(
         self,
@@ -1239,9 +1319,9 @@ class Store:
                     wanted[tag_id] = (name, origin)
                     if other_spelling:
                         respell.add(tag_id)
-        conn.executemany(
-            "INSERT INTO article_tags (article_id, tag_id, spelling, origin, read, sort_key) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+        insert_rows(
+            conn,
+            _INSERT_ARTICLE_TAG,
             [
                 (article_id, tag_id, name, origin, read, sort_key)
                 for tag_id, (name, origin) in wanted.items()

@@ -1201,7 +1201,14 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         refresh = getattr(self.app, "refresh_sources", None)
         if refresh is not None:
             name = feed.title or feed.location
-            if feed.source == feed.location:
+            try:
+                servers = self.context.config.servers
+            except ContextError:
+                servers = []  # the refresh reports a broken config
+            account = next((a for a in servers if a.source == feed.source), None)
+            if account is not None:
+                self.say(f"Syncing {account.name}, the server account {name} comes from…")
+            elif feed.source == feed.location:
                 self.say(f"Refreshing {name}…")
             else:
                 # A feed of a folder (or a server account) is refreshed with all of it: said,

@@ -143,13 +143,20 @@ class SearchScreen:
 
     def action_next_hit(self) -> None:
         """Scroll the article to its next search hit."""
-        if not self._screen.article_view.hits.step(1):
-            self._screen.notify("No search hits in this article.")
+        self._step_hit(1)
 
     def action_previous_hit(self) -> None:
         """Scroll the article to its previous search hit."""
-        if not self._screen.article_view.hits.step(-1):
+        self._step_hit(-1)
+
+    def _step_hit(self, direction: int) -> None:
+        hits = self._screen.article_view.hits
+        if not hits.step(direction):
             self._screen.notify("No search hits in this article.")
+        elif hits.wrapped:
+            # Said, as n/p say it: going round silently looked like `]` had stopped working.
+            where = "first" if direction > 0 else "last"
+            self._screen.say(f"Wrapped to the {where} search hit.")
 
     # -- running queries (in the panel's worker thread) ---------------------------------
 

@@ -30,6 +30,8 @@ class SearchHits:
         """The blocks that hold a hit, in reading order."""
         self._marked: set[int] = set()
         self.index = -1
+        self.wrapped = False
+        """True when the last step went round the end (last hit → first, or back)."""
 
     def start(self, pattern: re.Pattern[str] | None) -> None:
         """A new article: forget the last one's hits (None: this one is not from a search)."""
@@ -69,7 +71,11 @@ class SearchHits:
         """Scroll to the next (1) or previous (-1) hit, round the end; False when none."""
         if not self.blocks:
             return False
+        before = self.index
         self.index = (self.index + direction) % len(self.blocks)
+        self.wrapped = before >= 0 and (
+            self.index < before if direction > 0 else self.index > before
+        )
         block = self.blocks[self.index]
         self._view.scroll_to_widget(block, top=True, animate=False)
         return True

@@ -67,8 +67,14 @@ def result_prompt(row: ArticleRow, hit: Hit) -> Content:
     title = Content.assemble(
         (markers, "$accent"), (row.title, "bold" if not row.read else "$text-muted")
     )
-    meta = [part for part in (row.feed_title, format_date(row.published, short=True)) if part]
-    meta += [f"{m.term}: matched as {m.via}" for m in hit.matched if m.via]
+    # The date first: a narrow pane wraps the line, and "May 30" must not break in two.
+    meta = [part for part in (format_date(row.published, short=True), row.feed_title) if part]
+    expanded = [m for m in hit.matched if m.via]
+    if len(expanded) == 1:
+        # The query's own word is on the search line: naming it again costs a line at 80 columns.
+        meta.append(f"matched as {expanded[0].via}")
+    else:
+        meta += [f"{m.term}: matched as {m.via}" for m in expanded]
     lines = [title]
     if meta:
         lines.append(Content.styled("   " + " · ".join(meta), "$text-muted"))
@@ -110,7 +116,9 @@ class SearchPanel(Vertical):
         background: $boost;
     }
     SearchPanel > #search-status {
-        height: 1;
+        /* Wraps rather than being cut at 80 columns ("More than 5,000 match, …"). */
+        height: auto;
+        max-height: 2;
         color: $text-muted;
         padding: 0 1;
     }
@@ -154,7 +162,8 @@ class SearchPanel(Vertical):
     def compose(self) -> ComposeResult:
         """The line, a status line and the results."""
         yield Input(
-            placeholder='Search: words, "phrase", title:, +tag, is:unread, @7d …',
+            # Short enough for the 80-column pane (32 cells); the status line and README say more.
+            placeholder='words "phrase" title: +tag @7d…',
             id="search-input",
             select_on_focus=False,
         )
@@ -267,10 +276,11 @@ class SearchPanel(Vertical):
             from ketaread.core.search import COUNT_CAP
 
             many = f"More than {COUNT_CAP:,}" if outcome.total > COUNT_CAP else f"{outcome.total:,}"
-            noun = "article matches" if outcome.total == 1 else "articles match"
-            message = f"{many} {noun}" + (
-                f" (the best {len(outcome.rows)} shown)" if outcome.total > RESULT_LIMIT else ""
-            )
+            if outcome.total > RESULT_LIMIT:
+                message = f"{many} match, the best {len(outcome.rows)} shown"
+            else:
+                noun = "article matches" if outcome.total == 1 else "articles match"
+                message = f"{many} {noun}"
         if outcome.note:
             message += f" · {outcome.note}"
         return message

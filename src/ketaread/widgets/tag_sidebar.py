@@ -88,6 +88,9 @@ def _account_heading(account: AccountSummary, width: int) -> Content:
     heading = Content.styled("SERVER ", "bold $text-muted") + Content(account.name).stylize(
         "bold $text-muted"
     )
+    if account.error:
+        heading = Content("! ") + heading
+    # Cut with its "! ": added after the cut, it made the line a cell too wide, so it wrapped.
     if heading.cell_length > width:
         heading = heading.truncate(width, ellipsis=True)
     note = None
@@ -96,7 +99,6 @@ def _account_heading(account: AccountSummary, width: int) -> Content:
         if account.synced_at:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(account.synced_at))
             note = f"cached — last synced {when}: {account.error}"
-        heading = Content("! ") + heading
     elif account.synced_at is None:
         note = "never synced: R syncs it"
     if account.pending:
@@ -164,6 +166,8 @@ class TagSidebar(KeyedOptionList):
         """Saved searches by entry id: (query, name)."""
         self._data: SidebarData | None = None
         self._counts: dict[str, _Counts] = {}
+        self._headings: dict[str, AccountSummary] = {}
+        """Server accounts' headings by option id, laid out again with the entries."""
         self._laid_out_width = 0
         self._review: tuple[int, int] | None = None
         """(cards due, cards in all) of the study file; None: no cards, no entry."""
@@ -177,6 +181,7 @@ class TagSidebar(KeyedOptionList):
         filters: dict[str, tuple[ArticleFilter, str]] = {}
 
         counts: dict[str, _Counts] = {}
+        headings: dict[str, AccountSummary] = {}
 
         def add(
             option_id: str,
@@ -240,7 +245,9 @@ class TagSidebar(KeyedOptionList):
                 )
         for account in data.accounts:
             options.append(None)
-            options.append(Option(_account_heading(account, width), disabled=True))
+            heading_id = f"server:{account.name}"
+            headings[heading_id] = account
+            options.append(Option(_account_heading(account, width), id=heading_id, disabled=True))
             for folder in account.folders:
                 # Its own option id: the same tag is listed again under TAGS.
                 add(
@@ -266,6 +273,7 @@ class TagSidebar(KeyedOptionList):
                 add(f"tag:{tag.id}", tag.name, tag.unread, tag.total, ArticleFilter("tag", tag.id))
         self._filters = filters
         self._counts = counts
+        self._headings = headings
         self._laid_out_width = width
         self.set_options(options)
         ids = [o.id for o in options if o is not None]
@@ -346,6 +354,10 @@ class TagSidebar(KeyedOptionList):
         self._laid_out_width = width
         for option_id, entry in self._counts.items():
             self.replace_option_prompt(option_id, entry.prompt(width))
+        # The headings too: filled while hidden (24 cells), "SERVER 127.0.0.1-greader"
+        # wrapped mid-name when `t` showed the sidebar at 80 columns.
+        for option_id, account in self._headings.items():
+            self.replace_option_prompt(option_id, _account_heading(account, width))
 
     def label_for(self, option_id: str) -> str:
         """The label of an entry (for the header)."""

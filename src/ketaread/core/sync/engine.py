@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from ketaread.core.clean import clean_line
 from ketaread.core.fetch import FetchSettings
 from ketaread.core.models import ParsedArticle, ParsedFeed
-from ketaread.core.store import Store
+from ketaread.core.store import CacheBusy, CacheDamaged, ReadOnlyCache, Store, StoreResult
 from ketaread.core.sync import state
 from ketaread.core.sync.accounts import CredentialError, ServerAccount, resolve_password
 from ketaread.core.sync.fever import Fever
@@ -229,15 +229,20 @@ def _pull(
             for item in batch.items:
                 if item.id not in known:
                     by_feed[item.feed_id].append(item)
-            for feed_id, items in by_feed.items():
-                feed = feeds.get(feed_id) or RemoteFeed(id=feed_id, title=f"feed {feed_id}")
-                _store_items(store, account, feed, items, report, known, batch.prepared)
-                seen_feeds.add(feed_id)
+            groups = [
+                (feeds.get(feed_id) or RemoteFeed(id=feed_id, title=f"feed {feed_id}"), items)
+                for feed_id, items in by_feed.items()
+            ]
+            _store_groups(store, account, groups, report, known, batch.prepared)
+            seen_feeds.update(by_feed)
             highest = max([highest, *(int(item.id) for item in batch.items)])
     # Feeds with nothing new still get their row (title, folders) for the sidebar.
-    for feed_id, feed in feeds.items():
-        if feed_id not in seen_feeds and store.feed_state(feed_location(account, feed_id)) is None:
-            _store_items(store, account, feed, [], report, known)
+    empty: list[tuple[RemoteFeed, list[RemoteItem]]] = [
+        (feed, [])
+        for feed_id, feed in feeds.items()
+        if feed_id not in seen_feeds and store.feed_state(feed_location(account, feed_id)) is None
+    ]
+    _store_groups(store, account, empty, report, known)
     if _stopped(stop):
         raise SyncStopped
     unread = session.unread_ids()
@@ -246,15 +251,57 @@ def _pull(
     return str(highest) if highest else None
 
 
+_Stored = tuple[StoreResult, list[tuple[str, bool, bool]]]
+"""What storing one feed's items did: the store's counts, and the items linked."""
+
+
+def _store_groups(
+    store: Store,
+    account: ServerAccount,
+    groups: list[tuple[RemoteFeed, list[RemoteItem]]],
+    report: AccountReport,
+    known: dict[str, tuple[int, bool, bool]],
+    prepared: dict[str, Prepared] | None = None,
+) -> None:
+    """Store a batch's feeds and link their items in one transaction (one COMMIT, not
+    two per feed); counted and remembered as known only once it is committed."""
+    if not groups:
+        return
+    done: list[_Stored] = []
+    try:
+        with store.batch():
+            for feed, items in groups:
+                done.append(_store_items(store, account, feed, items, known, prepared))
+    except (CacheBusy, CacheDamaged, ReadOnlyCache):
+        raise  # the cache itself: each feed alone would meet the same
+    except Exception:
+        # All of it was rolled back: each feed again in transactions of its own, so that
+        # what comes before a failing feed is kept and the failure is that feed's alone.
+        for feed, items in groups:
+            _count(_store_items(store, account, feed, items, known, prepared), report, known)
+        return
+    for stored in done:
+        _count(stored, report, known)
+
+
+def _count(
+    stored: _Stored, report: AccountReport, known: dict[str, tuple[int, bool, bool]]
+) -> None:
+    result, fresh = stored
+    report.new += result.new
+    report.updated += result.updated
+    for item_id, read, starred in fresh:
+        known[item_id] = (0, read, starred)
+
+
 def _store_items(
     store: Store,
     account: ServerAccount,
     feed: RemoteFeed,
     items: list[RemoteItem],
-    report: AccountReport,
     known: dict[str, tuple[int, bool, bool]],
     prepared: dict[str, Prepared] | None = None,
-) -> None:
+) -> _Stored:
     location = feed_location(account, feed.id)
     parsed = ParsedFeed(location=location, title=feed.title, link=feed.site, kind="feed")
     for item in items:
@@ -274,13 +321,10 @@ def _store_items(
             )
         )
     result = store.store_feed(account.source, parsed)
-    report.new += result.new
-    report.updated += result.updated
     fresh = [(i.id, i.read, i.starred) for i in items if i.id not in known]
     if fresh:
         state.link_items(store, account.name, location, fresh)
-        for item_id, read, starred in fresh:
-            known[item_id] = (0, read, starred)
+    return result, fresh
 
 
 def sync_accounts(
@@ -328,7 +372,7 @@ def change_subscription(
     ReadOnlySubscriptions or LookupError (not subscribed) with one line."""
     if account.api == "fever":
         raise ReadOnlySubscriptions(
-            f"{account.name} uses the Fever API, which cannot change subscriptions: "
+            "this account uses the Fever API, which cannot change subscriptions: "
             "change them on the server"
         )
     password = resolve_password(account)

@@ -122,7 +122,7 @@ class ApiClient:
                     where = clean_line(response.headers.get("Location", ""), limit=200)
                     raise ApiError(
                         f"{_status_line(status)}: the API URL redirects"
-                        + (f" to {where}; use that URL" if where else ""),
+                        + (f" to {where}" if where else ""),
                         status,
                     )
                 if not 200 <= status < 300:

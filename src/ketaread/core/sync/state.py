@@ -19,7 +19,7 @@ import time
 from typing import NamedTuple
 
 from ketaread.core.models import TagInfo
-from ketaread.core.store import Store
+from ketaread.core.store import Store, insert_rows
 
 _NOW = "((julianday('now') - 2440587.5) * 86400.0)"
 
@@ -275,20 +275,25 @@ def link_items(
                     part,
                 )
             )
+        rows = [
+            (name, item_id, article_ids[item_id], int(read), int(starred))
+            for item_id, read, starred in items
+            if item_id in article_ids
+        ]
+        # Many rows a statement; each item's row names its own article only, so linking
+        # them all before taking the states below changes nothing.
+        insert_rows(
+            conn,
+            "INSERT INTO sync_items (account, item_id, article_id, server_read, "
+            "server_starred) VALUES ",
+            rows,
+            " ON CONFLICT (account, item_id) DO UPDATE SET article_id = excluded.article_id",
+        )
         fresh: list[int] = []
-        for item_id, read, starred in items:
-            article_id = article_ids.get(item_id)
-            if article_id is None:
-                continue
-            conn.execute(
-                "INSERT INTO sync_items (account, item_id, article_id, server_read, "
-                "server_starred) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, item_id) DO "
-                "UPDATE SET article_id = excluded.article_id",
-                (name, item_id, article_id, int(read), int(starred)),
-            )
+        for _, _, article_id, read, starred in rows:
             if article_id in linked:
-                _apply(conn, article_id, "read", read)
-                _apply(conn, article_id, "starred", starred)
+                _apply(conn, article_id, "read", bool(read))
+                _apply(conn, article_id, "starred", bool(starred))
             else:
                 fresh.append(article_id)
         # Articles linked for the first time take the server's state in three statements
@@ -303,9 +308,12 @@ def link_items(
                     f"NOT (SELECT s.{server} FROM sync_items s WHERE s.article_id = articles.id)",
                     part,
                 )
+            # Only the rows that differ: an UPDATE rewrites every row it matches, and the
+            # tag indexes holding `read` with it (a first sync's items are mostly unread).
             conn.execute(
                 "UPDATE article_tags SET read = (SELECT a.read FROM articles a WHERE a.id = "
-                f"article_tags.article_id) WHERE article_id IN ({marks})",
+                f"article_tags.article_id) WHERE article_id IN ({marks}) AND read IS NOT "
+                "(SELECT a.read FROM articles a WHERE a.id = article_tags.article_id)",
                 part,
             )
 
