@@ -241,7 +241,11 @@ def search_figures(database: Path, runs: int, source: Path | None = None) -> Non
 
 
 OPEN_SAMPLE = 12
-"""Articles opened per round by `--opens-only` (each never converted, then again)."""
+"""Articles opened per round by `--opens-only` (each never converted, then again), and as
+many never converted opened at once."""
+REST = 0.3
+"""Seconds between putting the list's cursor on an article and Enter (a glance at the title;
+the reader converts the article under a cursor resting 0.1 s)."""
 
 
 async def open_times(database: Path, config: Path, sample: int, offset: int) -> dict[str, list]:
@@ -261,6 +265,7 @@ async def open_times(database: Path, config: Path, sample: int, offset: int) -> 
 
     shown = asyncio.Event()
     shown_at: list[float] = []
+    shown_cpu: list[float] = []  # the process's CPU time (every thread) at the first paint
     # The UI thread's part: from the worker's hand-over (show_article) to the first paint
     # (ArticleView._shown is called after it), wall and the UI thread's CPU time.
     ui_marks: dict[str, tuple[float, float]] = {}
@@ -280,6 +285,7 @@ async def open_times(database: Path, config: Path, sample: int, offset: int) -> 
     def hook(message: object) -> None:
         if isinstance(message, ArticleView.ArticleShown) and not shown.is_set():
             shown_at.append(time.perf_counter())
+            shown_cpu.append(time.process_time())
             shown.set()
 
     gc.disable()  # as the entry point leaves it until the first frame
@@ -296,7 +302,10 @@ async def open_times(database: Path, config: Path, sample: int, offset: int) -> 
             await app.workers.wait_for_complete()
             await pilot.pause()
 
-        chosen = [article_list.ids[200 + offset + index * 7] for index in range(sample)]
+        # Articles for three kinds of open: never converted, Enter pressed after the cursor
+        # rested on the article (REST, a glance at its title); never converted, Enter at
+        # once (in the same frame as the move); the first ones again.
+        chosen = [article_list.ids[200 + offset + index * 7] for index in range(2 * sample)]
         with sqlite3.connect(database) as conn:
             conn.executemany(
                 "UPDATE bodies SET markdown = NULL, analysis = NULL WHERE article_id = ?",
@@ -305,15 +314,23 @@ async def open_times(database: Path, config: Path, sample: int, offset: int) -> 
         article_list.move_to(article_list.ids[0])  # loads the glossary and Markdown widget
         await pilot.press("enter")
         await settle()
-        for key in ("first", "again"):
-            for article_id in chosen:
+        for key, articles, rest in (
+            ("first", chosen[:sample], REST),
+            ("at_once", chosen[sample:], None),
+            ("again", chosen[:sample], REST),
+        ):
+            for article_id in articles:
                 article_list.focus()
-                article_list.move_to(article_id)
                 await settle()
+                article_list.move_to(article_id)
+                if rest is not None:
+                    await asyncio.sleep(rest)
+                    await settle()
                 shown.clear()
                 shown_at.clear()
+                shown_cpu.clear()
                 ui_marks.clear()
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 await pilot.press("enter")
                 await shown.wait()
                 await settle()
@@ -324,6 +341,7 @@ async def open_times(database: Path, config: Path, sample: int, offset: int) -> 
                 )
                 for name, value in (
                     (key, shown_at[0] - start),
+                    (key + "_cpu", shown_cpu[0] - start_cpu),
                     (key + "_whole", whole - start),
                     (key + "_ui", paint_wall - show_wall),
                     (key + "_ui_cpu", paint_cpu - show_cpu),
@@ -346,7 +364,7 @@ def open_figures(database: Path, config: Path, rounds: int, sources: dict[str, P
                 f"import asyncio, json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"
                 "from pathlib import Path; from bench_archive import open_times;"
                 f"print(json.dumps(asyncio.run(open_times(Path({str(database)!r}),"
-                f" Path({str(config)!r}), {OPEN_SAMPLE}, {index * OPEN_SAMPLE * 7 + 1}))))"
+                f" Path({str(config)!r}), {OPEN_SAMPLE}, {index * OPEN_SAMPLE * 14 + 1}))))"
             )
             env = dict(os.environ, PYTHONPATH=str(source))
             run = subprocess.run(
@@ -357,17 +375,21 @@ def open_figures(database: Path, config: Path, rounds: int, sources: dict[str, P
             for key, values in json.loads(run.stdout.strip().splitlines()[-1]).items():
                 collected[name].setdefault(key, []).extend(values)
     print(
-        f"open, median of {rounds} × {OPEN_SAMPLE} in ms, never converted / again: Enter to "
-        "the first screen painted; to the whole article in and the screen settled (Pilot's "
-        "own waits included); the UI thread's part, from the worker's hand-over to the "
-        "first paint, wall and CPU"
+        f"open, median of {rounds} × {OPEN_SAMPLE} in ms: Enter to the first screen painted, "
+        f"never converted (Enter {REST} s after the cursor came to it / at once) and again; "
+        "to the whole article in and the screen settled (Pilot's own waits included); the UI "
+        "thread's part, from the worker's hand-over to the first paint, wall and CPU; the "
+        "process's CPU time (all its threads) from Enter to the first paint"
     )
     for name, figures in collected.items():
         m = {key: statistics.median(values) for key, values in figures.items()}
         print(
-            f"  {name}: painted {m['first']:.1f} / {m['again']:.1f}; whole "
-            f"{m['first_whole']:.1f} / {m['again_whole']:.1f}; UI {m['first_ui']:.1f} / "
-            f"{m['again_ui']:.1f}, CPU {m['first_ui_cpu']:.1f} / {m['again_ui_cpu']:.1f}"
+            f"  {name}: painted {m['first']:.1f}, at once {m['at_once']:.1f} / again "
+            f"{m['again']:.1f}; whole {m['first_whole']:.1f}, {m['at_once_whole']:.1f} / "
+            f"{m['again_whole']:.1f}; UI {m['first_ui']:.1f}, {m['at_once_ui']:.1f} / "
+            f"{m['again_ui']:.1f}, CPU {m['first_ui_cpu']:.1f}, {m['at_once_ui_cpu']:.1f} / "
+            f"{m['again_ui_cpu']:.1f}; process CPU {m['first_cpu']:.1f}, "
+            f"{m['at_once_cpu']:.1f} / {m['again_cpu']:.1f}"
         )
 
 

@@ -461,6 +461,36 @@ async def test_a_fetch_past_its_deadline_hangs_up_at_once_not_at_the_read_timeou
     assert not fetch_threads()
 
 
+async def test_a_fetch_cut_while_the_server_drips_its_headers_hangs_up_at_once() -> None:
+    """A server dripping the response's head (a header line every 0.1 s, never silent for
+    the read timeout) is hung up on at the deadline too, while the Fetcher stays open: a
+    thread left waiting would keep its pooled connection, and a hundred of them would leave
+    the feeds after them in the refresh without any connection (PoolTimeout)."""
+    hung_up = asyncio.Event()
+
+    async def drip_head(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request_head(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\n")
+        try:
+            for n in range(100):
+                writer.write(b"X-Slow-%d: yes\r\n" % n)
+                await writer.drain()
+                await asyncio.sleep(0.1)
+        except ConnectionError:
+            pass
+        hung_up.set()
+
+    async with RawServer(drip_head) as server, Fetcher(quick(deadline=0.5)) as fetcher:
+        result = await fetcher.fetch(server.url())
+        assert result.error == "timed out after 0.5 s"
+        await asyncio.wait_for(hung_up.wait(), 2.0)
+        for _ in range(40):
+            if not fetch_threads():
+                break
+            await asyncio.sleep(0.05)
+        assert not fetch_threads()
+
+
 async def test_a_cancelled_fetch_returns_at_once_and_hangs_up() -> None:
     """A stop cancels the task awaiting a fetch: it must not wait for the server (a quit
     would), and the connection is closed, not left to its read timeout."""
@@ -821,3 +851,33 @@ def test_a_cut_shuts_the_socket_of_a_response_still_open_and_no_other() -> None:
         assert released.recv(10) == b"next"
         released.sendall(b"reply")
         assert other_end.recv(10) == b"reply"
+
+
+def test_a_cut_racing_a_let_go_never_shuts_the_socket_after_the_let_go(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loop's cut may find the socket just before the fetch's thread lets it go: the
+    shutdown must not land after `let_go` returned (the connection may by then serve the
+    next fetch from the pool), so the let-go waits for a shutdown under way."""
+    sock, peer = socket.socketpair()
+    with sock, peer:
+        real_shutdown = socket.socket.shutdown
+        finding = threading.Event()
+        shut_at: list[float] = []
+
+        def slow_shutdown(self: socket.socket, how: int) -> None:
+            finding.set()
+            time.sleep(0.3)  # the loop thread preempted between finding and shutting
+            shut_at.append(time.monotonic())
+            real_shutdown(self, how)
+
+        monkeypatch.setattr(socket.socket, "shutdown", slow_shutdown)
+        line = _Line()
+        line.hold(httpx.Response(200, extensions={"network_stream": _SocketStream(sock)}))
+        cutter = threading.Thread(target=line.cut)
+        cutter.start()
+        assert finding.wait(2.0)
+        line.let_go()
+        let_go_at = time.monotonic()
+        cutter.join()
+        assert shut_at and shut_at[0] <= let_go_at

@@ -3,7 +3,9 @@ fails, the feeds are stored again one by one, so what comes before the failure s
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -96,5 +98,48 @@ def test_a_failing_feed_keeps_the_ones_before_it(tmp_db: Path) -> None:
         assert store.query("SELECT location FROM feeds") == [("server:acct/feed/1",)]
         assert store.query("SELECT COUNT(*) FROM sync_items") == [(10,)]
         assert store.query("SELECT COUNT(*) FROM articles") == [(10,)]
+    finally:
+        store.close()
+
+
+class RepeatingServer:
+    """A Google Reader session whose one page repeats items: one twice in its own feed,
+    one again under another feed."""
+
+    def __init__(self) -> None:
+        self.page = [item for _, items in groups(2, 30) for item in items]
+        first, other = self.page[0], self.page[35]
+        self.page.insert(10, first)
+        self.page.append(dataclasses.replace(other, feed_id="1"))
+
+    def subscriptions(self) -> list[RemoteFeed]:
+        return [feed for feed, _ in groups(2, 0)]
+
+    def items(self, since: int | None, max_items: int) -> Iterator[list[RemoteItem]]:
+        yield self.page
+
+    def unread_ids(self) -> set[str]:
+        return {item.id for item in self.page if not item.read}
+
+    def starred_ids(self) -> set[str]:
+        return {item.id for item in self.page if item.starred}
+
+
+def test_an_item_repeated_within_a_batch_is_stored_once(tmp_db: Path) -> None:
+    """A server page repeating an item (in its feed, or under another feed) stores it once:
+    a repeat in one feed used to fail the batch and every later sync (the same uid twice)."""
+    store = synced_store(tmp_db)
+    try:
+        report = engine.AccountReport(ACCOUNT.name, "synced")
+        session = RepeatingServer()
+        engine._pull(store, ACCOUNT, session, report, None, 10_000)  # type: ignore[arg-type]
+        assert report.new == 60
+        assert store.query("SELECT COUNT(*), COUNT(DISTINCT uid) FROM articles") == [(60, 60)]
+        assert store.query("SELECT COUNT(*) FROM sync_items") == [(60,)]
+        moved = session.page[-1].id
+        assert store.query(
+            "SELECT f.location FROM articles a JOIN feeds f ON f.id = a.feed_id WHERE a.uid = ?",
+            (moved,),
+        ) == [("server:acct/feed/2",)]
     finally:
         store.close()

@@ -152,3 +152,27 @@ def test_the_queue_holds_the_net_change_in_order(tmp_db: Path) -> None:
         assert len(state.pending(store, "acct")) == 2
     finally:
         store.close()
+
+
+def test_a_queued_change_outlives_its_deleted_article_and_the_id_given_again(
+    tmp_db: Path,
+) -> None:
+    """Read here (queued), then deleted before the push: the change still waits for the
+    server, also once a new article gets the deleted one's id (the largest plus one) and is
+    read and starred in turn, and a sync linking it takes the server's state."""
+    store, ids = stored_server_articles(tmp_db)
+    try:
+        newest = max(ids)
+        store.set_read([newest], True)
+        store.delete_articles([newest])
+        local = ParsedFeed(location="/tmp/local.xml", title="Local")
+        local.articles = [ParsedArticle(uid="x", title="local")]
+        store.store_feed("/tmp/local.xml", local)
+        assert max(store.article_ids()) == newest  # the same id, given again
+        store.toggle(newest, "read")
+        store.toggle(newest, "read")
+        assert [(c.item_id, c.kind, c.value) for c in state.pending(store, "acct")] == [
+            ("3", "read", True)
+        ]
+    finally:
+        store.close()

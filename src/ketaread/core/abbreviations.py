@@ -11,6 +11,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["Abbreviation", "find_abbreviations", "find_abbreviations_baseline"]
 
@@ -306,8 +307,12 @@ def _singular_short(short: str) -> str:
     return short
 
 
+@lru_cache(maxsize=4096)
 def _shape(short: str) -> str:
-    """How a short form candidate looks: "acronym", "capitalised", "lower", "letter" or ""."""
+    """How a short form candidate looks: "acronym", "capitalised", "lower", "letter" or "".
+
+    Remembered: the finder asks again for the same words (the one before every bracket).
+    """
     core = _singular_short(short)
     letters = [ch for ch in core if ch.isalpha()]
     alnum = sum(ch.isalnum() for ch in core)
@@ -386,7 +391,7 @@ def _align(short: str, window: str) -> _Alignment | None:
     go is a candidate start, scored by initials minus uncovered content words, the shorter
     winning ties.
     """
-    wanted = _fold_chars("".join(ch for ch in short if ch.isalnum()))
+    wanted = _fold_chars(short if short.isalnum() else "".join(ch for ch in short if ch.isalnum()))
     if not wanted:
         return None
     # Only the last min(|A| + 5, |A| * 2) words can hold an acceptable long form.

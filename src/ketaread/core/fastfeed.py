@@ -23,6 +23,8 @@ from typing import Any
 
 from lxml import etree
 
+from ketaread.core.clean import PLAIN_ABSOLUTE_URL
+
 _ATOM = "http://www.w3.org/2005/atom"
 _CONTENT = "http://purl.org/rss/1.0/modules/content/"
 _DC = "http://purl.org/dc/elements/1.1/"
@@ -40,21 +42,31 @@ class _Decline(Exception):
     """The document is not one this path can read exactly as feedparser does."""
 
 
+_SPLIT_TAGS: dict[str, tuple[str, str]] = {}
+"""`_split`'s answers: a feed repeats a dozen tag names in every item."""
+
+
 def _split(tag: object) -> tuple[str, str]:
     """(namespace URI, local name), both lower case as feedparser matches them."""
     if not isinstance(tag, str):
         raise _Decline  # an entity reference or other non-element node
-    if tag[:1] == "{":
-        uri, _, local = tag[1:].partition("}")
-        return uri.lower(), local.lower()
-    return "", tag.lower()
+    found = _SPLIT_TAGS.get(tag)
+    if found is None:
+        if tag[:1] == "{":
+            uri, _, local = tag[1:].partition("}")
+            found = (uri.lower(), local.lower())
+        else:
+            found = ("", tag.lower())
+        if len(_SPLIT_TAGS) < 4096:  # bounded: a hostile feed's invented names
+            _SPLIT_TAGS[tag] = found
+    return found
 
 
 def _attrs(element: Any) -> dict[str, str]:
     """Attributes by lower-cased name; `rel` and `type` values lower-cased (feedparser's
     normalisation). Namespaced attributes and a `base` change what feedparser does: declined."""
     found: dict[str, str] = {}
-    for name, value in element.attrib.items():
+    for name, value in element.items():  # items(): no attribute proxy object made
         if name[:1] == "{":
             if name == "{http://www.w3.org/XML/1998/namespace}lang":
                 continue  # language: nothing ketaread stores depends on it
@@ -82,6 +94,7 @@ class _Reader:
         from feedparser.urls import _urljoin
 
         self.base = base
+        self._parsed_base: tuple[str, bool] | None = None
         self.parse_date: Callable[[str], Any] = _parse_date
         self.cp1252 = _cp1252
         self.urljoin: Callable[[str, str], str] = _urljoin
@@ -101,10 +114,22 @@ class _Reader:
     def uri(self, element: Any) -> str:
         """A link's text as feedparser keeps it: joined to the base (when not empty), fixed."""
         raw = _text(element)
+        if raw and PLAIN_ABSOLUTE_URL.fullmatch(raw) and self._base_parses():
+            return raw  # what the join and the fix give it (see PLAIN_ABSOLUTE_URL)
         return self.fix(self.urljoin(self.base or "", raw)) if raw else raw
 
     def resolve(self, uri: str) -> str:
+        if PLAIN_ABSOLUTE_URL.fullmatch(uri) and self._base_parses():
+            return uri
         return self.urljoin(self.base or "", uri)
+
+    def _base_parses(self) -> bool:
+        """Whether joining to the base can succeed: feedparser's join gives "" when the
+        base itself is not a URL Python can parse ("http://[x")."""
+        known = self._parsed_base
+        if known is None or known[0] != self.base:
+            known = self._parsed_base = (self.base, self.urljoin(self.base, "http://a/") != "")
+        return known[1]
 
 
 def _once(seen: set[str], key: str) -> None:

@@ -12,9 +12,10 @@ blocking client: its async client cost about 1.5 times the CPU for the same bodi
 (anyio's and httpcore's bookkeeping per read and per request; benchmarks/README.md,
 "Session 9"). The event loop keeps the deadline: when it passes, or the awaiting
 task is cancelled (a stop), the fetch's result is given at once and its socket
-is shut down, which wakes its thread blocked reading the body. A thread still
-connecting or waiting for the response's head ends at its connect or read
-timeout instead; nobody waits for it (a daemon thread: a quit neither).
+is shut down, which wakes its thread blocked reading the response (a new
+connection's socket is known from its connect on). A thread still connecting, or
+waiting for the head on a reused connection, ends at its connect or read timeout
+instead; nobody waits for it (a daemon thread: a quit neither).
 
 This module knows nothing about storage; the refresh orchestrator decides what
 to keep.
@@ -413,6 +414,21 @@ class _Line:
         if cut:
             self._shut()
 
+    def trace(self, event: str, info: dict[str, object]) -> None:
+        """httpcore's trace hook (in the fetch's thread): a new connection's socket is held
+        from its connect on, so a cut also wakes a thread waiting for the response's head
+        (a server dripping its headers would keep it, and its pooled connection, for good)."""
+        if event not in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            return
+        stream = info.get("return_value")
+        get_extra_info = getattr(stream, "get_extra_info", None)
+        sock = get_extra_info("socket") if get_extra_info is not None else None
+        if isinstance(sock, socket.socket):
+            with self._lock:
+                self._socket = sock
+            if self.cut_off:
+                self._shut()
+
     def let_go(self) -> None:
         """Forget the socket before its response is closed: the connection may then go back
         to the pool and serve another fetch, which a late cut must not break."""
@@ -426,12 +442,13 @@ class _Line:
         self._shut()
 
     def _shut(self) -> None:
+        # Under the lock: once `let_go` returns, the connection may serve the next fetch,
+        # so a cut that read the socket before it must not shut it down after it.
         with self._lock:
-            sock = self._socket
-        if sock is not None:
-            with contextlib.suppress(OSError, ValueError):
-                # The plain socket's shutdown under a TLS one too: it only wakes the read.
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            if self._socket is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    # The plain socket's shutdown under a TLS one too: it only wakes the read.
+                    socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
 
 
 def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
@@ -628,8 +645,14 @@ class Fetcher:
             result.final_url = current
             if line.cut_off:
                 raise FetchProblem("stopped")
-            request = client.build_request("GET", current, headers=headers)
-            response = client.send(request, stream=True)
+            request = client.build_request(
+                "GET", current, headers=headers, extensions={"trace": line.trace}
+            )
+            try:
+                response = client.send(request, stream=True)
+            except BaseException:
+                line.let_go()  # the failed connection is closed, never pooled: nothing to cut
+                raise
             try:
                 line.hold(response)
                 status = response.status_code

@@ -17,7 +17,7 @@ from datetime import UTC
 from pathlib import Path
 from urllib.parse import urljoin
 
-from ketaread.core.clean import clean_html, clean_line, clean_text
+from ketaread.core.clean import PLAIN_ABSOLUTE_URL, clean_html, clean_line, clean_text
 from ketaread.core.models import Enclosure, ParsedArticle, ParsedFeed
 
 MAX_ITEMS_PER_FEED = 5_000
@@ -124,7 +124,8 @@ def sniff(data: bytes, name: str = "") -> Sniffed:
     # The prolog is matched on the whole text: a long comment or DOCTYPE must not push
     # the root element out of the sniffing window and turn a feed into a text article.
     body = _PROLOG.match(text)
-    rest = text[body.end() if body else 0 :][:256]
+    start = body.end() if body else 0
+    rest = text[start : start + 256]  # not text[start:][:256]: a copy of the whole document
     if _FEED_ROOT.match(rest):
         return Sniffed("feed", text)
     if _HTML_START.match(sample):
@@ -187,6 +188,8 @@ def _safe_link(link: str, base: str) -> str:
     link = clean_line(link, limit=2000)
     if not link:
         return ""
+    if PLAIN_ABSOLUTE_URL.fullmatch(link):
+        return link  # absolute: joining returns it unchanged (or raises, and it is kept)
     try:
         return urljoin(base, link) if base else link
     except ValueError:

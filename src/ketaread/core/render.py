@@ -11,6 +11,8 @@ import json
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from html import unescape
@@ -255,6 +257,34 @@ class MarkedCache:
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
         return MarkedArticle(marked.markdown, list(marked.links), marked.app_links)
+
+
+class ArticleLocks:
+    """One lock per article while it is being converted: an open that comes while the
+    article is converted ahead (the highlighted one) waits for that work instead of doing
+    it again beside it, then finds it cached."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[int, tuple[threading.Lock, list[int]]] = {}
+
+    @contextmanager
+    def hold(self, article_id: int) -> Iterator[None]:
+        """Hold the article's lock (waiting while another thread holds it)."""
+        with self._lock:
+            lock, users = self._held.setdefault(article_id, (threading.Lock(), [0]))
+            users[0] += 1
+        try:
+            with lock:
+                yield
+        finally:
+            with self._lock:
+                users[0] -= 1
+                if not users[0]:  # nobody holds or waits: the entry goes (kept bounded)
+                    del self._held[article_id]
+
+    def __len__(self) -> int:
+        return len(self._held)
 
 
 def render(detail: ArticleDetail) -> Rendering:

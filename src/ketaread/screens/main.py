@@ -39,12 +39,13 @@ from ketaread.worker_errors import ReportsWorkerErrors
 if TYPE_CHECKING:
     from textual.notifications import Notification, SeverityLevel
     from textual.signal import Signal
+    from textual.timer import Timer
     from textual.widgets import Markdown
 
     from ketaread.core.glossary import Glossary, TermHit
     from ketaread.core.pending import PendingChange, PendingChanges
     from ketaread.core.refresh import FeedReport
-    from ketaread.core.render import MarkedArticle, MarkedCache, Rendering
+    from ketaread.core.render import ArticleLocks, MarkedArticle, MarkedCache, Rendering
     from ketaread.core.sync.state import AccountSummary
     from ketaread.screens.glossary import GlossaryModal
 
@@ -60,6 +61,10 @@ FOLLOWING_LOOKED_UP = 20
 """Rows after the highlighted one that may take its place when a list is made again."""
 POSITION_STATE = "position"
 """The reader_state entry holding the last article and how far it was scrolled."""
+PREFETCH_DELAY = 0.1
+"""Seconds the list's cursor rests on an article before it is converted ahead of Enter."""
+NEXT_AHEAD_DELAY = 0.5
+"""Seconds after an article is shown before the next unread one is converted ahead."""
 
 NARROW_WIDTH = 100
 """Below this width the sidebar starts hidden and the reference panel sits under the article."""
@@ -327,6 +332,13 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self._marked: MarkedCache | None = None
         """The open articles' marked Markdown, kept for reopening them (made by the first
         open: core.render is not imported before the first frame)."""
+        self._converting: ArticleLocks | None = None
+        """Which articles a thread is converting (made with `_marked`)."""
+        self._caches_made = threading.Lock()
+        self._prefetch_timer: Timer | None = None
+        """Converts the article under the list's cursor once it has rested there."""
+        self._next_timer: Timer | None = None
+        """Converts the next unread article once the open one has been shown a while."""
         self._init_search()
 
     def _settings(self) -> dict[str, str | bool]:
@@ -425,6 +437,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         if self.focused is None:  # AUTO_FOCUS waits for a terminal that has the focus
             self.article_list.focus()
         self.watch(self.article_view, "scroll_y", self._article_scrolled, init=False)
+        self.watch(self.article_list, "cursor", self._cursor_moved, init=False)
         self.host.refresh_progressed.subscribe(self, self._refresh_progressed)
         self.host.refresh_finished.subscribe(self, self._refresh_finished)
         self.follow_saved_search_counts()
@@ -691,6 +704,7 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
 
     def open_article(self, article_id: int) -> None:
         """Open an article; only the latest request is shown."""
+        self._stop_converting_next()
         self._open_generation += 1
         pending: PendingChanges | None = getattr(self.app, "pending", None)
         read = None
@@ -707,29 +721,14 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
     def _open(self, generation: int, article_id: int, read: PendingChange | None = None) -> None:
         """Load, render (cached after the first time) and show an article; mark it read."""
-        from dataclasses import replace
-
-        from ketaread.core.render import MarkedCache, rendering_for
-        from ketaread.core.render_budget import plain_chunks, split_formatted
-
-        if self._marked is None:  # two opens at once at worst each make one: harmless
-            self._marked = MarkedCache()
-        marks = self._marked
+        from ketaread.core.render_budget import plain_chunks
 
         app = self.app
         store = self.store
         if store is None:
             return
         try:
-            detail = store.article(article_id)
-            rendering = rendering_for(store, detail)
-            glossary = self._glossary()
-            # Formatting costs widgets built on the UI thread: past the budget, the rest of
-            # the article is plain text, prepared here (render_budget.py). Only the part
-            # formatted is marked (marking 2.7 MB took 2.6 s).
-            head, rest = split_formatted(rendering.markdown)
-            shown = replace(rendering, markdown=head) if rest else rendering
-            marked = marks.marked(article_id, shown, glossary, self._mark_terms())
+            detail, rendering, shown, rest, marked = self._converted(store, article_id)
             marked.markdown = self.unmark_known_terms(marked.markdown, shown)
             overflow = plain_chunks(rest) if rest else []
         except Exception as error:  # one bad article must not take the reader down
@@ -759,6 +758,59 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             tag_ids,
             overflow,
         )
+
+    def _converted(
+        self, store: Store, article_id: int
+    ) -> tuple[ArticleDetail, Rendering, Rendering, str, MarkedArticle]:
+        """An article, its rendering (converted and cached the first time), the part of it
+        formatted, the rest, and that part marked (call from a worker). One thread at a
+        time per article: an open waits for the same article's conversion ahead of it."""
+        from dataclasses import replace
+
+        from ketaread.core.render import ArticleLocks, MarkedCache, rendering_for
+        from ketaread.core.render_budget import split_formatted
+
+        with self._caches_made:  # the open and the conversion ahead must share them
+            if self._marked is None or self._converting is None:
+                self._marked, self._converting = MarkedCache(), ArticleLocks()
+            marks, converting = self._marked, self._converting
+        with converting.hold(article_id):
+            detail = store.article(article_id)
+            rendering = rendering_for(store, detail)
+            glossary = self._glossary()
+            # Formatting costs widgets built on the UI thread: past the budget, the rest of
+            # the article is plain text, prepared by the caller (render_budget.py). Only the
+            # part formatted is marked (marking 2.7 MB took 2.6 s).
+            head, rest = split_formatted(rendering.markdown)
+            shown = replace(rendering, markdown=head) if rest else rendering
+            marked = marks.marked(article_id, shown, glossary, self._mark_terms())
+        return detail, rendering, shown, rest, marked
+
+    def _cursor_moved(self, _cursor: int) -> None:
+        """The list's cursor moved: once it rests, convert the article under it ahead."""
+        self._stop_converting_next()  # this one first (and not beside the next open)
+        if self._prefetch_timer is not None:
+            self._prefetch_timer.stop()
+        # Not at every step while keys are held (each conversion is 15-30 ms of CPU).
+        self._prefetch_timer = self.set_timer(PREFETCH_DELAY, self._prefetch_highlighted)
+
+    def _prefetch_highlighted(self) -> None:
+        self._prefetch_timer = None
+        article_list = self.article_list
+        article_id = article_list.ids.get(article_list.cursor)
+        if article_id is not None and article_id != self.article_view.article_id:
+            self._prefetch(article_id)
+
+    @work(thread=True, exclusive=True, group="prefetch", exit_on_error=False)
+    def _prefetch(self, article_id: int) -> None:
+        """Convert, analyse and mark the highlighted article before Enter (cached in the
+        store and the marked cache), so that opening it is a reopen."""
+        store = self.store
+        if store is None:
+            return
+        # Nothing to report: an article that cannot be converted says so when opened.
+        with contextlib.suppress(Exception):
+            self._converted(store, article_id)
 
     async def _show_article(
         self,
@@ -801,6 +853,51 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
     def _remember_article(self, event: ArticleView.ArticleShown) -> None:
         """The open article is where to start next time (its scroll is saved on leaving)."""
         self._save_position(event.article_id, 0.0)
+        # Once the rest of the article is in (not beside it: it holds the UI thread),
+        # the article `n` would open next is converted ahead.
+        article_id = event.article_id
+        self._stop_converting_next()
+        self._next_timer = self.set_timer(
+            NEXT_AHEAD_DELAY, lambda: self._convert_next_unread(article_id)
+        )
+
+    def _stop_converting_next(self) -> None:
+        """The reader moved on before the next unread article was converted: not now."""
+        if self._next_timer is not None:
+            self._next_timer.stop()
+            self._next_timer = None
+
+    def _convert_next_unread(self, article_id: int) -> None:
+        self._next_timer = None
+        article_list = self.article_list
+        ids = article_list.ids
+        if not ids or self.article_view.article_id != article_id:
+            return
+        shown_read = None
+        row = article_list.row_at(article_list.cursor) if ids.reorders else None
+        if row is not None and row.id == article_id:
+            # Where `n` would look from, as `_step_by_keys` works it out (unread first).
+            shown_read = row.read != (article_id in ids.moved)
+        self._prefetch_next(self.article_filter, article_id, ids.newest, shown_read)
+
+    @work(thread=True, exclusive=True, group="prefetch-next", exit_on_error=False)
+    def _prefetch_next(
+        self,
+        article_filter: ArticleFilter,
+        article_id: int,
+        newest: int | None,
+        shown_read: bool | None = None,
+    ) -> None:
+        """Convert, analyse and mark the unread article after `article_id` (what `n` opens
+        from there), so that `n` opens it as a reopen."""
+        store = self.store
+        if store is None:
+            return
+        # Nothing to report: an article that cannot be converted says so when opened.
+        with contextlib.suppress(Exception):
+            found = store.next_unread(article_filter, article_id, False, newest, shown_read)
+            if found is not None and found[0] is not None:
+                self._converted(store, found[0])
 
     def _save_position(self, article_id: int, scroll: float) -> None:
         import json  # not at the top: nothing before the first frame needs it (~1.5 ms)

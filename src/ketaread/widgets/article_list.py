@@ -25,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ketaread.core.models import ArticleRow
+from ketaread.widgets.steady_scroll import SteadyScrollbars
 
 PAGE_SIZE = 100
 MAX_CACHED_PAGES = 8
@@ -311,7 +312,7 @@ def format_date(stamp: float | None, now: float | None = None, short: bool = Fal
     return time.strftime("%Y" if short else "%Y-%m-%d", moment)
 
 
-class ArticleList(ScrollView, can_focus=True):
+class ArticleList(SteadyScrollbars, ScrollView, can_focus=True):
     """Virtual list of articles for the current filter."""
 
     MOVE = Binding.Group("Move in the list")

@@ -18,6 +18,7 @@ from ketaread.core.models import FeedInfo, TagInfo
 from ketaread.core.store import ArticleFilter
 from ketaread.core.sync.state import AccountSummary, waiting_line
 from ketaread.widgets.list_keys import LIST_KEYS, KeyedOptionList
+from ketaread.widgets.steady_scroll import SteadyScrollbars
 
 
 class SidebarData(NamedTuple):
@@ -113,7 +114,7 @@ REVIEW_ID = "review"
 """The sidebar entry of the flashcard review (shown once the study file has cards)."""
 
 
-class TagSidebar(KeyedOptionList):
+class TagSidebar(SteadyScrollbars, KeyedOptionList):
     """Filters for the article list; choosing one posts `FilterChosen` (`ReviewChosen` for
     the review entry, `SearchChosen` for a saved search)."""
 

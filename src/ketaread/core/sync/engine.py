@@ -226,8 +226,13 @@ def _pull(
             if _stopped(stop):
                 raise SyncStopped
             by_feed: dict[str, list[RemoteItem]] = defaultdict(list)
+            taken: set[str] = set()
             for item in batch.items:
-                if item.id not in known:
+                # An item the server repeats within the batch is stored once (known only
+                # learns of it at the commit): twice in one feed would fail the batch and
+                # every sync after it (the same uid), in two feeds would make two articles.
+                if item.id not in known and item.id not in taken:
+                    taken.add(item.id)
                     by_feed[item.feed_id].append(item)
             groups = [
                 (feeds.get(feed_id) or RemoteFeed(id=feed_id, title=f"feed {feed_id}"), items)

@@ -69,6 +69,13 @@ BEGIN
     INSERT INTO sync_queue (account, item_id, article_id, kind, value, queued_at)
         SELECT account, item_id, article_id, 'starred', NEW.starred, {_NOW} FROM sync_items
         WHERE article_id = NEW.id AND server_starred IS NOT NEW.starred;
+END;
+CREATE TRIGGER IF NOT EXISTS sync_queue_forget AFTER DELETE ON articles
+WHEN EXISTS (SELECT 1 FROM sync_queue WHERE article_id = OLD.id)
+BEGIN
+    -- The change is still pushed (by item id); the deleted article's id may be given again
+    -- to a new article, whose own changes would otherwise replace or undo it.
+    UPDATE sync_queue SET article_id = NULL WHERE article_id = OLD.id;
 END
 """
 
@@ -114,7 +121,7 @@ def has_tables(store: Store) -> bool:
 def ensure_tables(store: Store) -> None:
     """Create the sync tables and triggers if this cache has none yet."""
     if has_tables(store) and store.query(
-        "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'sync_queue_starred'"
+        "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'sync_queue_forget'"
     ):
         return
     with store.transaction() as conn:
