@@ -555,8 +555,9 @@ async def _unless_stopped(work: Awaitable[object], stop: threading.Event | None)
     except asyncio.CancelledError:
         # The refresh's deadline: asyncio.wait leaves `work` running (`await task` did
         # not), and it went on fetching and parsing while the refresh ended around it.
+        # Whatever it ends with, the deadline is what is raised.
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         raise
     task.result()
