@@ -579,7 +579,7 @@ def cmd_vacuum(ctx: Context) -> int:
         )
         return 0
     verb = "would remove" if dry_run else "removed"
-    ctx.print(f"{verb} {result.articles} articles ({result.bytes:,} bytes of text)")
+    ctx.print(f"{verb} {counted(result.articles, 'article')} ({result.bytes:,} bytes of text)")
     if not dry_run:
         ctx.print(f"the cache file shrank by {file_bytes:,} bytes")
     return 0
@@ -625,7 +625,7 @@ def cmd_sync(ctx: Context) -> int:
     # under two "not synced (--offline)" lines contradicted them.
     done = counted(len(reports), "account")
     ctx.print(
-        f"{done if synced == len(reports) else f'{synced} of {done}'} synced: {failed} failed"
+        f"{done if synced == len(reports) else f'{synced:,} of {done}'} synced: {failed:,} failed"
     )
     return 1 if reports and failed == len(reports) else 0
 

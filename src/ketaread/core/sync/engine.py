@@ -58,8 +58,9 @@ class AccountReport:
         """One human line: what happened to this account."""
         if self.status == "synced":
             text = (
-                f"{self.name}: synced {self.feeds} feeds, {self.new} new, {self.updated} updated "
-                f"articles, {self.pushed} changes pushed, {self.pulled} changed on the server"
+                f"{self.name}: synced {self.feeds:,} feeds, {self.new:,} new, {self.updated:,} "
+                f"updated articles, {self.pushed:,} changes pushed, {self.pulled:,} changed on "
+                "the server"
             )
         else:
             text = f"{self.name}: {self.status}"
@@ -154,7 +155,7 @@ def _failed(
         if recorded and recorded.pending:
             extra.append(state.waiting_line(recorded.pending))
     if report.new or report.pushed:
-        extra.append(f"{report.new} new articles and {report.pushed} pushed changes kept")
+        extra.append(f"{report.new:,} new articles and {report.pushed:,} pushed changes kept")
     report.message = "; ".join([reason, *extra])
     return report
 
