@@ -522,6 +522,7 @@ def cmd_refresh(ctx: Context) -> int:
             stop=stop,
             own_connection=False,
             specs=specs,
+            account_progress=_sync_progress(),
         )
     except (KeyboardInterrupt, RefreshStopped):
         pass
@@ -595,6 +596,27 @@ def _account_line(ctx: Context) -> Callable[[AccountReport], None]:
     return report
 
 
+def _sync_progress() -> Callable[[AccountReport], None]:
+    """Progress of a sync on stderr, at most twice a second (as indexing shows it): a first
+    sync of thousands of items printed nothing for many seconds. stdout keeps one line an
+    account."""
+    shown: dict[str, float] = {}
+
+    def progress(account_report: AccountReport) -> None:
+        now = time.monotonic()
+        name = account_report.name
+        if name in shown and now - shown[name] < 0.5:
+            return
+        shown[name] = now
+        text = (
+            f"syncing {name}: {counted(account_report.feeds, 'feed')}, "
+            f"{account_report.new:,} new articles so far"
+        )
+        print(f"ketaread: {clean_line(text, 1000)}", file=sys.stderr, flush=True)
+
+    return progress
+
+
 def cmd_sync(ctx: Context) -> int:
     """Sync server accounts only: all of them, or the one named."""
     from ketaread.context import RefreshFailed
@@ -615,7 +637,11 @@ def cmd_sync(ctx: Context) -> int:
     ctx.store  # noqa: B018 -- opened first: a note about its state comes before progress
     try:
         reports = ctx.sync(
-            servers, report=_account_line(ctx), on_wait=waiting, own_connection=False
+            servers,
+            report=_account_line(ctx),
+            on_wait=waiting,
+            own_connection=False,
+            progress=_sync_progress(),
         )
     except RefreshFailed as error:
         raise CommandError(str(error)) from error
