@@ -153,12 +153,13 @@ class KetareadApp(ReportsWorkerErrors, App[None]):
             from ketaread.core.pending import PendingChanges
 
             self.pending = PendingChanges(store, self._change_landed, self._change_stuck)
+            self.pending.own_writer = lambda: self.refreshing
 
     def _change_landed(self, article_id: int, change: Change) -> None:
         """A read/star change queued while the cache was busy has landed (pending thread)."""
         screen, store = self.main_screen, self.store
-        if change is None or screen is None or store is None:
-            return
+        if change is None or change[0] == change[1] or screen is None or store is None:
+            return  # gone, or an open's mark read of an article read already
         tag_ids = store.article_tag_ids(article_id)
         with contextlib.suppress(RuntimeError):  # the app has closed meanwhile
             self.call_from_thread(screen._state_changed, *change, tag_ids)

@@ -27,6 +27,7 @@ from ketaread.core.parse_workers import (
 from ketaread.core.shapes import hostile_shape
 from ketaread.core.store import Store, content_hash
 from ketaread.core.wording import counted
+from ketaread.core.write_turns import TURNS
 
 if TYPE_CHECKING:
     from ketaread.core.fetch import FetchResult
@@ -628,7 +629,7 @@ class _Batches:
     def _store_batch(self, items: list[_Fetched]) -> None:
         reports: list[FeedReport] = []
         try:
-            with self._store.batch():
+            with TURNS.batch(), self._store.batch():  # read/star changes land in between
                 for item in items:
                     _handle_fetch(
                         self._store,

@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from textual.widgets import Markdown
 
     from ketaread.core.glossary import Glossary, TermHit
+    from ketaread.core.pending import PendingChange, PendingChanges
     from ketaread.core.refresh import FeedReport
     from ketaread.core.render import ArticleLocks, MarkedArticle, MarkedCache, Rendering
     from ketaread.core.sync.state import AccountSummary
@@ -54,9 +56,9 @@ SORT_LABELS = {
     "unread": "unread first",
 }
 UNDO_SECONDS = 10.0
+"""How long `u` can undo a mark-all-read: as long as its notice shows."""
 FOLLOWING_LOOKED_UP = 20
 """Rows after the highlighted one that may take its place when a list is made again."""
-"""How long `u` can undo a mark-all-read: as long as its notice shows."""
 POSITION_STATE = "position"
 """The reader_state entry holding the last article and how far it was scrolled."""
 PREFETCH_DELAY = 0.1
@@ -109,6 +111,15 @@ def list_ids(
         newest=store.newest_article_id(),
         reorders=article_filter.order == "unread",
     )
+
+
+class ToggleAsked(Message):
+    """`m` or `s` pressed on an article: sent the way the list's Opened goes."""
+
+    def __init__(self, article_id: int, state: str) -> None:
+        super().__init__()
+        self.article_id = article_id
+        self.state = state
 
 
 class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
@@ -285,6 +296,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         self.requested_filter = self.article_filter
         """The filter last asked for (the list shows it once its ids have loaded)."""
         self._open_generation = 0
+        self._open_read: PendingChange | None = None
+        """The last open's mark read, until its worker takes the outcome."""
         self._show_lock = asyncio.Lock()
         self._read_changes: list[tuple[ArticleRow, ArticleRow, list[int]]] = []
         """Read state that opening changed, shown once the article is (ArticleShown)."""
@@ -693,10 +706,20 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         """Open an article; only the latest request is shown."""
         self._stop_converting_next()
         self._open_generation += 1
-        self._open(self._open_generation, article_id)
+        pending: PendingChanges | None = getattr(self.app, "pending", None)
+        read = None
+        if pending is not None:
+            # Marked read now, in the order of the keys pressed: a change made in the
+            # worker landed after an `m` pressed just after, and the article stayed read.
+            # The previous open's worker may never run (a later open cancels it before it
+            # starts): its mark is reported by the pending thread instead.
+            if self._open_read is not None:
+                pending.release(self._open_read)
+            read = self._open_read = pending.put(article_id, "read", claim=True)
+        self._open(self._open_generation, article_id, read)
 
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
-    def _open(self, generation: int, article_id: int) -> None:
+    def _open(self, generation: int, article_id: int, read: PendingChange | None = None) -> None:
         """Load, render (cached after the first time) and show an article; mark it read."""
         from ketaread.core.render_budget import plain_chunks
 
@@ -709,6 +732,8 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
             marked.markdown = self.unmark_known_terms(marked.markdown, shown)
             overflow = plain_chunks(rest) if rest else []
         except Exception as error:  # one bad article must not take the reader down
+            if read is not None:
+                app.pending.release(read)  # type: ignore[attr-defined]
             app.call_from_thread(
                 self.notify, f"Could not open this article: {error}", severity="error", markup=False
             )
@@ -716,11 +741,10 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         before = detail.row
         tag_ids: list[int] = []
         changed = None
-        pending = getattr(app, "pending", None)
-        if not before.read and pending is not None:
-            # Never waits on another program's write lock: queued, and lands later.
+        if read is not None:
+            # Never waits on another program's write lock: kept, and reported when it lands.
             with contextlib.suppress(CacheBusy):
-                changed = pending.submit(article_id, "read")
+                changed = app.pending.take(read)  # type: ignore[attr-defined]
         if changed is not None:
             before, detail.row = changed
             tag_ids = store.article_tag_ids(article_id)
@@ -979,34 +1003,50 @@ class MainScreen(StudyActions, SearchScreen, ReportsWorkerErrors, Screen[None]):
         """Mark the highlighted (or open) article read or unread."""
         row = self._current_row()
         if row is not None:
-            self._toggle(row.id, "read")
+            self._ask_toggle(row.id, "read")
 
     def action_toggle_star(self) -> None:
         """Star or unstar the highlighted (or open) article."""
         row = self._current_row()
         if row is not None:
-            self._toggle(row.id, "starred")
+            self._ask_toggle(row.id, "starred")
+
+    def _ask_toggle(self, article_id: int, state: str) -> None:
+        # Enter on the list posts Opened there, handled here once it has bubbled up: an `m`
+        # typed just after it acted first (the open's mark read then undid it). Sent the
+        # same way, it comes after any Opened sent before it.
+        self.article_list.post_message(ToggleAsked(article_id, state))
+
+    @on(ToggleAsked)
+    def _queue_toggle(self, event: ToggleAsked) -> None:
+        article_id, state = event.article_id, event.state
+        pending: PendingChanges | None = getattr(self.app, "pending", None)
+        if self.store is None or pending is None:
+            return
+        # Queued here, on the UI thread, in the order the keys were pressed (workers
+        # start in no set order); the worker only waits for the outcome.
+        self._toggle(pending, pending.put(article_id, f"toggle-{state}", claim=True))
 
     @work(thread=True, group="state", exit_on_error=False)
-    def _toggle(self, article_id: int, state: str) -> None:
+    def _toggle(self, pending: PendingChanges, change: PendingChange) -> None:
         """Flip read or starred in the cache; counts follow what the cache says changed."""
         store = self.store
-        pending = getattr(self.app, "pending", None)
-        if store is None or pending is None:
-            return
         try:
-            changed = pending.submit(article_id, f"toggle-{state}")
+            changed = pending.take(change)
         except CacheBusy:
-            self.app.call_from_thread(
-                self.notify,
-                "The cache is busy (another program is writing it): the change is kept "
-                "and saved as soon as it is free.",
-                severity="warning",
-                markup=False,
-            )
+            # This reader's own refresh storing a batch: the change lands once the batch
+            # is stored, in a moment, and nobody else is to blame. Said otherwise.
+            if not getattr(self.app, "refreshing", False):
+                self.app.call_from_thread(
+                    self.notify,
+                    "The cache is busy (another program is writing it): the change is kept "
+                    "and saved as soon as it is free.",
+                    severity="warning",
+                    markup=False,
+                )
             return
-        if changed is not None:
-            tag_ids = store.article_tag_ids(article_id)
+        if changed is not None and store is not None:
+            tag_ids = store.article_tag_ids(change.article_id)
             self.app.call_from_thread(self._state_changed, *changed, tag_ids)
 
     def _state_changed(self, before: ArticleRow, row: ArticleRow, tag_ids: list[int]) -> None:
