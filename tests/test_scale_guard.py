@@ -102,7 +102,7 @@ async def test_opening_40000_articles_builds_bounded_widgets_and_reads_no_bodies
         assert not [s for s in body_statements if not one_row.search(s)], [
             s for s in body_statements if not one_row.search(s)
         ][:2]
-        assert len(body_statements) <= 2 * 60, len(body_statements)
+        assert len(body_statements) <= 3 * 60, len(body_statements)  # look, read, keep
 
 
 @pytest.mark.slow
