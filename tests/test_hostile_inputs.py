@@ -407,7 +407,7 @@ def test_fifty_thousand_items_are_capped(env: Env) -> None:
     path.write_text(rss(items, title="Huge feed"))
     out = env.refresh(path)
     [line] = lines_naming(out, "Huge feed")
-    assert "5000 new" in line and "kept the first 5000" in line
+    assert "5,000 new" in line and "kept the first 5,000" in line
     assert len(env.articles()) == 5000 + len(GOOD_TITLES)
 
 

@@ -522,6 +522,7 @@ def cmd_refresh(ctx: Context) -> int:
             stop=stop,
             own_connection=False,
             specs=specs,
+            account_progress=_sync_progress(),
         )
     except (KeyboardInterrupt, RefreshStopped):
         pass
@@ -579,7 +580,7 @@ def cmd_vacuum(ctx: Context) -> int:
         )
         return 0
     verb = "would remove" if dry_run else "removed"
-    ctx.print(f"{verb} {result.articles} articles ({result.bytes:,} bytes of text)")
+    ctx.print(f"{verb} {counted(result.articles, 'article')} ({result.bytes:,} bytes of text)")
     if not dry_run:
         ctx.print(f"the cache file shrank by {file_bytes:,} bytes")
     return 0
@@ -593,6 +594,27 @@ def _account_line(ctx: Context) -> Callable[[AccountReport], None]:
         ctx.print(f"{marker} {account_report.line()}")
 
     return report
+
+
+def _sync_progress() -> Callable[[AccountReport], None]:
+    """Progress of a sync on stderr, at most twice a second (as indexing shows it): a first
+    sync of thousands of items printed nothing for many seconds. stdout keeps one line an
+    account."""
+    shown: dict[str, float] = {}
+
+    def progress(account_report: AccountReport) -> None:
+        now = time.monotonic()
+        name = account_report.name
+        if name in shown and now - shown[name] < 0.5:
+            return
+        shown[name] = now
+        text = (
+            f"syncing {name}: {counted(account_report.feeds, 'feed')}, "
+            f"{account_report.new:,} new articles so far"
+        )
+        print(f"ketaread: {clean_line(text, 1000)}", file=sys.stderr, flush=True)
+
+    return progress
 
 
 def cmd_sync(ctx: Context) -> int:
@@ -615,7 +637,11 @@ def cmd_sync(ctx: Context) -> int:
     ctx.store  # noqa: B018 -- opened first: a note about its state comes before progress
     try:
         reports = ctx.sync(
-            servers, report=_account_line(ctx), on_wait=waiting, own_connection=False
+            servers,
+            report=_account_line(ctx),
+            on_wait=waiting,
+            own_connection=False,
+            progress=_sync_progress(),
         )
     except RefreshFailed as error:
         raise CommandError(str(error)) from error
@@ -625,7 +651,7 @@ def cmd_sync(ctx: Context) -> int:
     # under two "not synced (--offline)" lines contradicted them.
     done = counted(len(reports), "account")
     ctx.print(
-        f"{done if synced == len(reports) else f'{synced} of {done}'} synced: {failed} failed"
+        f"{done if synced == len(reports) else f'{synced:,} of {done}'} synced: {failed:,} failed"
     )
     return 1 if reports and failed == len(reports) else 0
 

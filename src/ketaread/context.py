@@ -197,6 +197,7 @@ class Context:
         on_wait: Callable[[], None] | None = None,
         own_connection: bool = True,
         specs: list[SourceSpec] | None = None,
+        account_progress: Callable[[AccountReport], None] | None = None,
     ) -> RefreshSummary:
         """Update every configured source, then sync every server account, taking turns
         with other refreshes of this cache.
@@ -213,7 +214,9 @@ class Context:
             chosen = self.specs() if specs is None else specs
             summary = refresh(store, chosen, offline=self.offline, report=report, stop=stop)
             if specs is None:  # one source asked for: the server accounts wait their turn
-                summary.accounts = self._sync(store, self.config.servers, account_report, stop)
+                summary.accounts = self._sync(
+                    store, self.config.servers, account_report, stop, account_progress
+                )
             # Still under the refresh lock and on the refresh's own connection: the reader
             # keeps reading while old articles go.
             try:
@@ -234,11 +237,13 @@ class Context:
         wait: float | None = None,
         on_wait: Callable[[], None] | None = None,
         own_connection: bool = True,
+        progress: Callable[[AccountReport], None] | None = None,
     ) -> list[AccountReport]:
-        """Sync server accounts alone (all configured ones by default), as `refresh` does."""
+        """Sync server accounts alone (all configured ones by default), as `refresh` does;
+        `progress` hears each account's counts so far while it syncs."""
         chosen = self.config.servers if accounts is None else accounts
         return self._locked(
-            lambda store: self._sync(store, chosen, report, stop),
+            lambda store: self._sync(store, chosen, report, stop, progress),
             stop=stop,
             wait=wait,
             on_wait=on_wait,
@@ -251,12 +256,15 @@ class Context:
         accounts: list[ServerAccount],
         report: Callable[[AccountReport], None] | None,
         stop: threading.Event | None,
+        progress: Callable[[AccountReport], None] | None = None,
     ) -> list[AccountReport]:
         if not accounts:
             return []
         from ketaread.core.sync.engine import sync_accounts
 
-        return sync_accounts(store, accounts, offline=self.offline, report=report, stop=stop)
+        return sync_accounts(
+            store, accounts, offline=self.offline, report=report, stop=stop, progress=progress
+        )
 
     def _locked(
         self,

@@ -328,7 +328,7 @@ def test_too_many_items_are_capped_with_a_warning() -> None:
     assert len(feed.articles) == MAX_ITEMS_PER_FEED
     assert feed.articles[0].uid == "id-0"
     assert feed.articles[-1].uid == f"id-{MAX_ITEMS_PER_FEED - 1}"
-    assert feed.warnings == [f"{count} items; kept the first {MAX_ITEMS_PER_FEED}"]
+    assert feed.warnings == [f"{count:,} items; kept the first {MAX_ITEMS_PER_FEED:,}"]
 
 
 def test_capped_atom_feed_keeps_its_title_and_first_entries() -> None:

@@ -550,3 +550,29 @@ async def test_when_the_rest_fails_the_status_line_says_so(
         assert shown.endswith(f"({damaged})")  # read whole, not cut
         assert _result_ids(big_app) == first  # what was shown stays, cursor too
         assert panel.results.highlighted == 1
+
+
+async def test_at_80_columns_a_results_wrapped_lines_hang_under_its_title(
+    big_app: KetareadApp, settle: Settle
+) -> None:
+    """A long title or snippet wrapped back to column 0 at 80 columns, under the markers;
+    its continuation lines now start under the title's first letter."""
+    async with big_app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _type_query(pilot, "glutamate", settle)
+        panel = _panel(big_app)
+        await wait_until(pilot, lambda: panel.results.option_count == search_panel.RESULT_LIMIT)
+        await settle(pilot)
+        results = panel.results
+        width = results.scrollable_content_region.width - 2  # the options' padding
+        prompts = [results.get_option_at_index(i).prompt for i in range(results.option_count)]
+        assert any(p.get_height(results.styles, width) > str(p).count("\n") + 1 for p in prompts), (
+            "no result is long enough to wrap at 80 columns"
+        )
+        box = results.region
+        rows = screen_text(big_app).splitlines()[box.y : box.bottom]
+        shown = [row[box.x + 1 : box.right] for row in rows]  # inside the left padding
+        assert any(row.strip() for row in shown)
+        for row in shown:
+            # Only the markers (unread, starred) or spaces in the first three cells.
+            assert set(row[:3]) <= {"●", "★", " "}, shown

@@ -132,3 +132,39 @@ async def test_r_on_a_server_feed_syncs_its_account_not_a_file_named_after_it(
             conn.execute("SELECT COUNT(*) FROM feeds WHERE location = 'server:home'").fetchone()[0]
             == 0
         )
+
+
+async def test_a_long_error_is_cut_to_two_lines_under_the_account_and_the_feed(
+    tmp_db: Path, tmp_config: Path
+) -> None:
+    """A failing server's note ran to about 9 lines at 80 columns; a failing local feed's
+    the same. Each is cut to two lines (the whole of it is in `ketaread sources`)."""
+    server_cache(tmp_db, tmp_config)
+    error = (
+        "cannot reach http://127.0.0.1:9/api/greader.php: connection refused (is the "
+        "server running, and is the URL the API's? FreshRSS serves it at "
+        "/api/greader.php under its own address; see `ketaread server check home`)"
+    )
+    store = Store(tmp_db)
+    try:
+        state.record_result(store, "home", error=error, now=SYNCED + 7200)
+        local = ParsedFeed(location="/tmp/gone.xml", title="Local")
+        local.articles = [ParsedArticle(uid="1", title="Local notes", html="<p>Ketamine.</p>")]
+        store.store_feed("/tmp/gone.xml", local, now=SYNCED)
+        store.record_check("/tmp/gone.xml", "/tmp/gone.xml", error=error, now=SYNCED + 7200)
+        feed_id = next(f.id for f in store.feeds() if f.location == "/tmp/gone.xml")
+    finally:
+        store.close()
+    app = make_app(db=tmp_db, config=tmp_config, offline=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle_pilot(pilot)
+        await pilot.press("t")
+        await settle_pilot(pilot)
+        sidebar = app.main_screen.sidebar
+        width = sidebar.scrollable_content_region.width
+        for option_id in ("server:home", f"feed:{feed_id}"):
+            lines = str(sidebar.get_option(option_id).prompt).split("\n")
+            assert len(lines) == 3, lines  # the entry and two lines of its note
+            assert all(len(line) <= width for line in lines), (width, lines)
+            # The reason first: "cached — last synced …" filled both lines.
+            assert lines[1].startswith("  cannot reach") and lines[2].endswith("…")

@@ -156,7 +156,7 @@ def parse_json_feed(text: str, location: str, base_url: str = "") -> ParsedFeed:
     if not isinstance(items, list):
         raise NotAJsonFeed("JSON Feed has no 'items' list")
     if len(items) > MAX_ITEMS_PER_FEED:
-        warnings.append(f"{len(items)} items; kept the first {MAX_ITEMS_PER_FEED}")
+        warnings.append(f"{len(items):,} items; kept the first {MAX_ITEMS_PER_FEED:,}")
         items = items[:MAX_ITEMS_PER_FEED]
     feed_author = _authors(document)
     seen: set[str] = set()

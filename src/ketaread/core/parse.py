@@ -300,7 +300,7 @@ def parse_feed(data: bytes, location: str, base_url: str = "", *, fast: bool = T
     )
     if max(len(entries), item_count) > MAX_ITEMS_PER_FEED:
         total = max(len(entries), item_count)
-        warnings.append(f"{total} items; kept the first {MAX_ITEMS_PER_FEED}")
+        warnings.append(f"{total:,} items; kept the first {MAX_ITEMS_PER_FEED:,}")
         entries = entries[:MAX_ITEMS_PER_FEED]
     seen: set[str] = set()
     duplicates = 0

@@ -74,7 +74,7 @@ class FeedReport:
         """One human line: what happened to this feed."""
         name = self.title or self.location
         if self.status == "updated":
-            text = f"{name}: {self.new} new, {self.updated} updated"
+            text = f"{name}: {self.new:,} new, {self.updated:,} updated"
         elif self.status == "unchanged":
             text = f"{name}: unchanged"
         elif self.status == "not_modified":
@@ -118,11 +118,11 @@ class RefreshSummary:
             # Only server accounts: "0 feeds checked: 0 new…" would say nothing true.
             parts.append(
                 f"{counted(feeds, 'feed')} checked: "
-                f"{new} new, {updated} updated articles, {failed} failed"
+                f"{new:,} new, {updated:,} updated articles, {failed:,} failed"
             )
         if self.accounts:
             synced = sum(a.status == "synced" for a in self.accounts)
-            parts.append(f"{synced} of {counted(len(self.accounts), 'server account')} synced")
+            parts.append(f"{synced:,} of {counted(len(self.accounts), 'server account')} synced")
         return "; ".join(parts)
 
 

@@ -619,6 +619,7 @@ class Store:
         self._batch_failed = False
         self._conn = self._open()
         self._ensure_extra_tables()
+        self._drop_stray_server_rows()
         self.kept_counts = self._ensure_kept_counts()
         """True when the cache keeps per-feed and per-tag counts (a read-only cache made
         by an older ketaread does not: its counts are then worked out from the articles)."""
@@ -780,6 +781,30 @@ class Store:
                     self._conn.execute(statement)
         except sqlite3.OperationalError:
             pass  # a read-only cache that predates them: reads find no enclosures
+
+    def _drop_stray_server_rows(self) -> None:
+        """Drop the row an old bug made by reading `server:NAME` as a local file.
+
+        `R` on a server account's feed refreshed "server:NAME" as a path: a failing feed of
+        that location (and source) was cached for good. A server feed's location is
+        "server:NAME/feed/ID", never its source; a real local one is an absolute path and
+        a remote one a URL: such a row is none of them. Only a row with no articles and no
+        title of the user's goes. A read first, so an open never waits for the write lock
+        for nothing; busy or read-only, it is left for the next open."""
+        stray = (
+            "FROM feeds WHERE substr(location, 1, 7) = 'server:' AND location = source "
+            "AND user_title IS NULL AND NOT EXISTS "
+            "(SELECT 1 FROM articles WHERE articles.feed_id = feeds.id)"
+        )
+        if self.read_only:
+            return
+        try:
+            if self._conn.execute(f"SELECT 1 {stray} LIMIT 1").fetchone() is None:
+                return
+            with self._write(wait=1.0, report_damage=False) as conn:
+                conn.execute(f"DELETE {stray}")
+        except (StoreError, sqlite3.Error):
+            pass  # busy, or the disk refuses: harmless until the next open
 
     def _ensure_kept_counts(self, rebuild: bool = False) -> bool:
         """Make the kept counts when the cache lacks them (or `rebuild`: counts copied by a

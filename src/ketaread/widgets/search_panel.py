@@ -17,7 +17,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
+from textual.css.styles import RulesMap
 from textual.message import Message
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.input import Selection
 from textual.widgets.option_list import Option
@@ -61,6 +65,49 @@ Searcher = Callable[[str, int], SearchOutcome]
 """Runs a query (in a worker thread): text and limit in, an outcome out."""
 
 
+INDENT = 3
+"""Cells before a result's title (its markers), and before every line under it."""
+
+
+class Hanging(Content):
+    """Content whose long lines wrap under their text, not at column 0: each line's first
+    INDENT cells (the markers, or spaces) stay alone at the left. Wrapped at the width it
+    is drawn at, so a resize or a scrollbar that comes and goes wraps it again."""
+
+    __slots__ = ["_laid_out"]
+
+    def __init__(self, content: Content) -> None:
+        super().__init__(content.plain, list(content.spans), content.cell_length)
+        self._laid_out: tuple[int, Content] | None = None
+
+    def hung(self, width: int) -> Content:
+        """The lines wrapped to `width` cells with their continuations indented."""
+        if self._laid_out is not None and self._laid_out[0] == width:
+            return self._laid_out[1]
+        lines: list[Content] = []
+        for line in self.split("\n"):
+            if line.cell_length <= width or width <= INDENT + 1:
+                lines.append(line)
+                continue
+            pieces = line[INDENT:].wrap(width - INDENT)
+            lines.append(line[:INDENT] + pieces[0])
+            lines.extend(Content(" " * INDENT) + piece for piece in pieces[1:])
+        laid_out = Content("\n").join(lines)
+        self._laid_out = (width, laid_out)
+        return laid_out
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        """Lines taken at `width` (part of the Visual protocol)."""
+        return self.hung(width - rules.get("line_pad", 0) * 2).get_height(rules, width)
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        """The lines at `width`, continuations indented (part of the Visual protocol)."""
+        pad = options.rules.get("line_pad", 0) * 2
+        return self.hung(width - pad).render_strips(width, height, style, options)
+
+
 def result_prompt(row: ArticleRow, hit: Hit) -> Content:
     """A result: markers and title; source, date and any expansion; the snippet, hits styled."""
     markers = ("●" if not row.read else " ") + ("★" if row.starred else " ") + " "
@@ -84,7 +131,8 @@ def result_prompt(row: ArticleRow, hit: Hit) -> Content:
         for start, end in spans:
             body = body.stylize(HIT_STYLE, start + 3, end + 3)
         lines.append(body)
-    return Content("\n").join(lines)
+    # Wrapped lines hang under the title: at 80 columns they ran back to column 0.
+    return Hanging(Content("\n").join(lines))
 
 
 class SearchPanel(Vertical):

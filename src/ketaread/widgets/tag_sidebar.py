@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -64,6 +65,21 @@ def _entry(
     return Content.assemble(name.stylize(style), padding, (counts, "dim"))
 
 
+NOTE_LINES = 2
+"""An error note under an entry is cut to this many lines (the whole of it is in the status
+line and `ketaread sources`): a server's error ran to 9 lines at 80 columns."""
+
+
+def _note(note: str, width: int) -> Content:
+    """An entry's note, indented two cells, wrapped and cut to NOTE_LINES lines of `width`."""
+    room = max(width - 2, 1)
+    lines = textwrap.wrap(note, max(room, 8), max_lines=NOTE_LINES, placeholder=" …")
+    # textwrap counts characters: cut each line to the cells it may take (wide characters).
+    cut = [Content(line).truncate(room, ellipsis=True) for line in lines or [""]]
+    text = Content("\n").join(Content.assemble("  ", line) for line in cut)
+    return text.stylize("italic $text-error")
+
+
 @dataclass(slots=True)
 class _Counts:
     """One entry's label and counts, kept so that a count can change in place."""
@@ -80,7 +96,7 @@ class _Counts:
         counts = f"{self.unread} due" if self.due else None
         prompt = _entry(self.label, self.unread, self.total, width, counts)
         if self.note:
-            prompt = Content.assemble(prompt, "\n", (f"  {self.note}", "italic $text-error"))
+            prompt = Content.assemble(prompt, "\n", _note(self.note, width))
         return prompt
 
 
@@ -99,14 +115,15 @@ def _account_heading(account: AccountSummary, width: int) -> Content:
         note = account.error
         if account.synced_at:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(account.synced_at))
-            note = f"cached — last synced {when}: {account.error}"
+            # The reason first: in the two lines a narrow sidebar shows, it is what matters.
+            note = f"{account.error} (cached, last synced {when})"
     elif account.synced_at is None:
         note = "never synced: R syncs it"
     if account.pending:
         pending = waiting_line(account.pending)
         note = f"{note}; {pending}" if note else pending
     if note:
-        heading = Content.assemble(heading, "\n", (f"  {note}", "italic $text-error"))
+        heading = Content.assemble(heading, "\n", _note(note, width))
     return heading
 
 
@@ -233,7 +250,7 @@ class TagSidebar(SteadyScrollbars, KeyedOptionList):
                     note = feed.error
                     if feed.total and feed.updated_at:
                         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(feed.updated_at))
-                        note = f"cached — last updated {when}: {feed.error}"
+                        note = f"{feed.error} (cached, last updated {when})"
                 elif feed.gone:
                     note = "gone (410): no longer polled"
                 add(

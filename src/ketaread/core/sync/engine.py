@@ -58,8 +58,9 @@ class AccountReport:
         """One human line: what happened to this account."""
         if self.status == "synced":
             text = (
-                f"{self.name}: synced {self.feeds} feeds, {self.new} new, {self.updated} updated "
-                f"articles, {self.pushed} changes pushed, {self.pulled} changed on the server"
+                f"{self.name}: synced {self.feeds:,} feeds, {self.new:,} new, {self.updated:,} "
+                f"updated articles, {self.pushed:,} changes pushed, {self.pulled:,} changed on "
+                "the server"
             )
         else:
             text = f"{self.name}: {self.status}"
@@ -103,8 +104,12 @@ def sync_account(
     settings: FetchSettings | None = None,
     stop: threading.Event | None = None,
     max_items: int = MAX_ITEMS_PER_SYNC,
+    progress: AccountReporter | None = None,
 ) -> AccountReport:
-    """Sync one account; never raises for network, server or credential problems."""
+    """Sync one account; never raises for network, server or credential problems.
+
+    `progress` is given the report (its counts so far) once the feeds are listed and
+    after each stored batch: a first sync of thousands of items takes many seconds."""
     report = AccountReport(account.name, "synced")
     try:
         state.ensure_tables(store)
@@ -119,7 +124,7 @@ def sync_account(
             session = open_session(account, client, password)
             session.login()
             _push(store, account, session, report, stop)
-            cursor = _pull(store, account, session, report, stop, max_items)
+            cursor = _pull(store, account, session, report, stop, max_items, progress)
         state.record_result(store, account.name, cursor=cursor, warning=report.message or None)
     except (ApiError, CredentialError) as error:
         return _failed(store, account, report, str(error))
@@ -154,7 +159,7 @@ def _failed(
         if recorded and recorded.pending:
             extra.append(state.waiting_line(recorded.pending))
     if report.new or report.pushed:
-        extra.append(f"{report.new} new articles and {report.pushed} pushed changes kept")
+        extra.append(f"{report.new:,} new articles and {report.pushed:,} pushed changes kept")
     report.message = "; ".join([reason, *extra])
     return report
 
@@ -195,10 +200,13 @@ def _pull(
     report: AccountReport,
     stop: threading.Event | None,
     max_items: int,
+    progress: AccountReporter | None = None,
 ) -> str | None:
     """Store new items and the server's states; returns the new cursor."""
     feeds = {f.id: f for f in session.subscriptions()}
     report.feeds = len(feeds)
+    if progress:
+        progress(report)
     recorded = state.account_state(store, account.name)
     saved = recorded.cursor if recorded else None
     cursor = int(saved) if saved and saved.isdigit() else 0
@@ -241,6 +249,8 @@ def _pull(
             _store_groups(store, account, groups, report, known, batch.prepared)
             seen_feeds.update(by_feed)
             highest = max([highest, *(int(item.id) for item in batch.items)])
+            if progress:
+                progress(report)
     # Feeds with nothing new still get their row (title, folders) for the sidebar.
     empty: list[tuple[RemoteFeed, list[RemoteItem]]] = [
         (feed, [])
@@ -340,8 +350,9 @@ def sync_accounts(
     report: AccountReporter | None = None,
     settings: FetchSettings | None = None,
     stop: threading.Event | None = None,
+    progress: AccountReporter | None = None,
 ) -> list[AccountReport]:
-    """Sync every account in turn; one report each."""
+    """Sync every account in turn; one report each (`progress`: as in sync_account)."""
     reports: list[AccountReport] = []
     for account in accounts:
         if _stopped(stop):
@@ -351,7 +362,7 @@ def sync_accounts(
                 account.name, "offline", message="not synced (--offline); reading the cache"
             )
         else:
-            outcome = sync_account(store, account, settings=settings, stop=stop)
+            outcome = sync_account(store, account, settings=settings, stop=stop, progress=progress)
         reports.append(outcome)
         if report:
             report(outcome)
